@@ -1,0 +1,77 @@
+"""Pieces shared by several records: addresses, consents, time ranges."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from hk.domain.base import Strict
+from hk.domain.fields import NonEmpty
+
+Gender = Literal["女", "男"]
+
+
+class Address(Strict):
+    """A service address. Coordinates are optional; dispatch falls back to the community's."""
+
+    label: str = Field("", description="家, 父母家, 公司 …")
+    city: str = ""
+    district: str = Field("", description="区/县, e.g. 武侯区")
+    detail: str = Field("", description="street, building, unit and door")
+    community: str = Field("", description="小区 (residential community)")
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    access_notes: str = Field("", description="door codes, parking, pets at the door …")
+
+    def one_line(self) -> str:
+        return "".join(p for p in (self.city, self.district, self.community, self.detail) if p)
+
+
+class Consent(Strict):
+    """A consent under PIPL: what for, how far, when, and how it was obtained."""
+
+    purpose: NonEmpty
+    scope: str = ""
+    date: dt.date
+    method: str = Field("", description="纸质签字, 微信确认, 电话录音 …")
+    withdrawn: dt.date | None = None
+
+
+_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def _time_range(value: object) -> object:
+    if isinstance(value, str):
+        text = value.replace(" ", "").replace("–", "-").replace("~", "-")
+        m = _RANGE.match(text)
+        if not m:
+            raise ValueError(f"'{value}' is not a time range; write it like 08:00-12:00")
+        start, end = text.split("-")
+        if end <= start:
+            raise ValueError(f"'{value}' ends before it starts")
+        return text
+    return value
+
+
+TimeRange = Annotated[str, BeforeValidator(_time_range)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class DateSpan(Strict):
+    """A span of whole days, both ends included."""
+
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateSpan:
+        if self.end < self.start:
+            raise ValueError("the end date is before the start date")
+        return self
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end

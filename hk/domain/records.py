@@ -1,0 +1,21 @@
+"""The registry of record kinds: which model, which folder, which file format."""
+
+from __future__ import annotations
+
+from hk.domain.base import Record
+from hk.domain.catalog import Package, ServiceItem
+from hk.domain.customer import Customer
+from hk.domain.worker import Worker
+
+KINDS: dict[str, type[Record]] = {
+    model.kind: model for model in (Customer, Worker, ServiceItem, Package)
+}
+"""Every record kind, by its singular name."""
+
+
+def kind_for_folder(folder: str) -> type[Record] | None:
+    """The model whose files live in ``folder`` (relative to the archive root)."""
+    for model in KINDS.values():
+        if model.folder == folder:
+            return model
+    return None

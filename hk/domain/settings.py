@@ -1,0 +1,123 @@
+"""Settings (``hk.toml``), SPEC §2 and §4: every default an operator may want to change.
+
+Each section is a model that refuses unknown keys, so a typo in ``hk.toml`` is reported, not
+ignored. Later parts of hk (notifications, dispatch, key bindings) add their own sections.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hk.domain.fields import Fen
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Company(Section):
+    """Shown on quotes, contracts and messages."""
+
+    name: str = "我的家政服务有限公司"
+    phone: str = ""
+    address: str = ""
+    email: str = ""
+    license: str = Field("", description="统一社会信用代码 / 营业执照号")
+
+
+class Locale(Section):
+    timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    language: str = Field("zh_CN", description="zh_CN or en")
+    phone_region: str = Field("CN", description="region assumed for numbers without +country")
+    city: str = Field("", description="default city for new addresses")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone '{value}', e.g. Asia/Shanghai") from None
+        return value
+
+
+class Tier(Section):
+    """A membership tier (会员等级) and what it gives."""
+
+    name: str
+    discount_percent: int = Field(0, ge=0, le=100)
+    min_spend_fen: Fen = 0
+
+
+class Customers(Section):
+    """Lists operators choose from; a value outside them is refused on save."""
+
+    categories: list[str] = Field(
+        default_factory=lambda: [
+            "家庭保洁", "钟点工", "保姆", "育儿嫂", "月嫂", "老人陪护", "家电清洗", "企业客户",
+        ]
+    )
+    channels: list[str] = Field(
+        default_factory=lambda: [
+            "线上推广", "门店", "老客户介绍", "社区合作", "美团", "58同城", "抖音", "电话",
+        ]
+    )
+    lapsed_days: int = Field(90, gt=0, description="no order for this long: lapsed")
+    at_risk_factor: float = Field(1.5, gt=1, description="overdue by this × usual interval")
+
+
+class Reminders(Section):
+    """SPEC §4: what `hk remind` lists, and how early."""
+
+    daily_at: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    contract_end_days: list[int] = Field(default_factory=lambda: [30, 7])
+    certificate_days: int = 30
+    insurance_days: int = 30
+    quote_expiry_days: int = 3
+    complaint_sla_hours: int = 24
+    package_visits_left: int = 2
+    birthday_days: int = 1
+
+
+class Visits(Section):
+    """SPEC §4: the return-visit (回访) schedule."""
+
+    first_within_days: int = 7
+    active_every_months: int = 3
+    one_off_every_months: int = 6
+    after_complaint: bool = True
+    after_replacement: bool = True
+    low_score: int = Field(2, ge=1, le=5)
+
+
+class Points(Section):
+    yuan_per_point: int = Field(10, gt=0)
+    expire_months: int = Field(12, gt=0)
+    yearly_cap: int = Field(5000, ge=0)
+
+
+class Settings(Section):
+    """The whole of ``hk.toml``."""
+
+    archive_id: str = Field(description="names this archive's key folder; never change it")
+    schema_version: int = 1
+    operator: str = Field("", description="default operator name on this archive")
+    company: Company = Field(default_factory=Company)
+    locale: Locale = Field(default_factory=Locale)
+    customers: Customers = Field(default_factory=Customers)
+    tiers: list[Tier] = Field(
+        default_factory=lambda: [
+            Tier(name="白银", discount_percent=0),
+            Tier(name="黄金", discount_percent=5, min_spend_fen=500000),
+            Tier(name="铂金", discount_percent=10, min_spend_fen=2000000),
+        ]
+    )
+    reminders: Reminders = Field(default_factory=Reminders)
+    visits: Visits = Field(default_factory=Visits)
+    points: Points = Field(default_factory=Points)
+
+    def tier_names(self) -> list[str]:
+        return [t.name for t in self.tiers]

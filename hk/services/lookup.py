@@ -1,0 +1,126 @@
+"""Search and listing over the index, kept light: no Pydantic, no pypinyin on this path.
+
+A warm ``hk customer find`` imports only this module, the index and sqlite3 (see
+``hk.fastpath``), which is what keeps it within the performance budget of DESIGN §6.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from hk.store.index import Index
+
+SUMMARY_FIELDS = ("code", "name", "phones", "community", "tags")
+
+
+def open_index(root: Path) -> Index:
+    from hk.store.archive import index_specs
+
+    return Index(root, index_specs())
+
+
+def warn_broken(broken: dict[str, str]) -> None:
+    """Files that failed to parse are named on stderr by every read: never a silent skip."""
+    if broken:
+        n = len(broken)
+        sys.stderr.write(
+            f"warning: {n} file{'s' if n != 1 else ''} could not be read and "
+            f"{'are' if n != 1 else 'is'} left out; run `hk doctor`\n"
+        )
+        for path, problem in list(broken.items())[:3]:
+            sys.stderr.write(f"  {problem if problem.startswith(path) else path + ': ' + problem}\n")
+
+
+def summary(row: sqlite3.Row) -> dict[str, Any]:
+    """The short form of a record used by listings and search results."""
+    data = orjson.loads(row["data"])
+    out: dict[str, Any] = {"id": row["id"], "code": row["code"], "name": row["name"]}
+    if row["kind"] == "customer":
+        out["phones"] = [_phone(p) for p in data.get("phones", [])]
+        out["community"] = next(
+            (a.get("community", "") for a in data.get("addresses", []) if a.get("community")), ""
+        )
+        out["category"] = data.get("category", "")
+        out["tags"] = data.get("tags", [])
+    elif row["kind"] == "worker":
+        out["phones"] = [_phone(data["phone"])] if data.get("phone") else []
+        out["status"] = data.get("status", "available")
+        out["skills"] = [s["name"] for s in data.get("skills", [])]
+        out["native_place"] = data.get("native_place", "")
+    else:
+        for key in ("category", "unit", "price_fen", "period", "active"):
+            if key in data:
+                out[key] = data[key]
+    return out
+
+
+def _phone(e164: str) -> str:
+    if e164.startswith("+861") and len(e164) == 14:
+        d = e164[3:]
+        return f"{d[:3]} {d[3:7]} {d[7:]}"
+    from hk.domain.fields import format_phone
+
+    return format_phone(e164)
+
+
+COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "customer": [("code", "编号"), ("name", "姓名"), ("phones", "电话"), ("community", "小区"),
+                 ("category", "类别"), ("tags", "标签")],
+    "worker": [("code", "编号"), ("name", "姓名"), ("phones", "电话"), ("status", "状态"),
+               ("skills", "技能"), ("native_place", "籍贯")],
+}
+
+
+def render_table(kind: str, items: list[dict[str, Any]]) -> str:
+    """Plain aligned columns, measured in terminal cells (Chinese takes two)."""
+    from rich.cells import cell_len
+
+    columns = COLUMNS.get(kind) or ([(k, k) for k in items[0]] if items else [])
+    cells = [[_cell(item.get(key)) for key, _ in columns] for item in items]
+    heads = [title for _, title in columns]
+    widths = [
+        max([cell_len(h)] + [cell_len(r[i]) for r in cells]) for i, h in enumerate(heads)
+    ]
+    widths = [min(w, 40) for w in widths]
+    lines = ["  ".join(_pad(h, w, cell_len) for h, w in zip(heads, widths, strict=True))]
+    lines += [
+        "  ".join(_pad(c, w, cell_len) for c, w in zip(r, widths, strict=True)) for r in cells
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _pad(text: str, width: int, cell_len: Any) -> str:
+    if cell_len(text) > width:
+        out = ""
+        for ch in text:
+            if cell_len(out + ch) > width - 1:
+                break
+            out += ch
+        text = out + "…"
+    return text + " " * (width - cell_len(text))
+
+
+def find(index: Index, kind: str, query: str, limit: int = 50) -> list[dict[str, Any]]:
+    broken = index.refresh([kind]).broken
+    warn_broken(broken)
+    return [summary(r) for r in index.find(kind, query, limit)]
+
+
+def print_results(kind: str, items: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.buffer.write(orjson.dumps(items, option=orjson.OPT_INDENT_2) + b"\n")
+    elif items:
+        sys.stdout.write(render_table(kind, items) + "\n")

@@ -1,0 +1,129 @@
+"""Operations every record kind shares: find one by reference, load, show, save."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+
+from hk.domain.base import Record
+from hk.domain.fields import Sealed, mask_id_number
+from hk.domain.records import KINDS
+from hk.errors import InvalidData, NotFound, UsageError
+from hk.store.archive import Archive
+from hk.store.records import parse_record, relpath_for
+from hk.store.writer import Loaded
+
+R = TypeVar("R", bound=Record)
+
+LOCKED = "[locked]"
+HIDDEN = "******"
+
+
+def ensure_fresh(archive: Archive, *kinds: str) -> dict[str, str]:
+    """Refresh the index for ``kinds``; return the files that could not be read (never hidden)."""
+    return archive.index.refresh(list(kinds) or None).broken
+
+
+def resolve_id(archive: Archive, kind: str | None, ref: str) -> tuple[str, str]:
+    """(kind, id) of the one record ``ref`` names: an ID, a unique ID prefix, or a code."""
+    kinds = [kind] if kind else list(KINDS)
+    ensure_fresh(archive, *kinds)
+    rows = archive.index.resolve(kind, ref)
+    if not rows:
+        what = kind or "record"
+        raise NotFound(
+            f"no {what} with ID or code '{ref}'",
+            hint=f"search with `hk {kind} find TEXT`" if kind else "check the code or ID",
+        )
+    if len(rows) > 1:
+        codes = ", ".join(f"{r['code'] or r['id']}" for r in rows[:10])
+        raise UsageError(f"'{ref}' matches several records: {codes}", hint="give more of the ID")
+    return rows[0]["kind"], rows[0]["id"]
+
+
+def load(archive: Archive, model: type[R], record_id: str) -> tuple[R, Loaded]:
+    """Read and validate a record from its file (not from the index), for editing."""
+    path = relpath_for(model, record_id)
+    try:
+        base = (archive.root / path).read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"{path} does not exist") from None
+    record = parse_record(model, base.decode("utf-8"), path)
+    return record, Loaded(record=record.model_copy(deep=True), path=path, base=base)
+
+
+def load_ref(archive: Archive, kind: str, ref: str) -> tuple[Record, Loaded]:
+    _, record_id = resolve_id(archive, kind, ref)
+    return load(archive, KINDS[kind], record_id)
+
+
+def indexed_data(archive: Archive, record_id: str) -> dict[str, Any]:
+    """The record's stored data straight from the (fresh) index, without parsing its file."""
+    row = archive.index.get(record_id)
+    if row is None:
+        raise NotFound(f"no record with ID {record_id}")
+    data: dict[str, Any] = orjson.loads(row["data"])
+    return data
+
+
+def code_of(archive: Archive, record_id: str) -> str | None:
+    row = archive.index.get(record_id)
+    return str(row["code"]) if row is not None and row["code"] else None
+
+
+def display(archive: Archive, record: Record, reveal: bool = False) -> dict[str, Any]:
+    """The record as a user may see it: sensitive values masked, revealed, or locked.
+
+    ID numbers show masked (``5101**********1234``); other sensitive text shows as ``******``;
+    with ``reveal`` both show in full. Without the key they show as ``[locked]``.
+    """
+    from hk.store import codec
+
+    data = codec.canonical_data(record)
+    for path, value in record.sealed_values():
+        _set_path(data, path, _shown(archive, record.id, path, value, reveal))
+    code = code_of(archive, record.id) or record.own_code()
+    return {"code": code, **data} if code and "code" not in data else data
+
+
+def _shown(archive: Archive, record_id: str, path: str, value: Sealed, reveal: bool) -> str:
+    plain = archive.keyring.try_unseal(record_id, value) if archive.keyring.available() else None
+    if plain is None:
+        return LOCKED
+    if reveal:
+        return plain
+    return mask_id_number(plain) if path.endswith("id_number") else HIDDEN
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``a.b[2].c`` in nested data (the paths :meth:`Record.sealed_values` yields)."""
+    import re
+
+    target: Any = data
+    steps = [s for s in re.split(r"\.|\[(\d+)\]", path) if s]
+    for step in steps[:-1]:
+        target = target[int(step)] if step.isdigit() else target[step]
+    last = steps[-1]
+    if last.isdigit():
+        target[int(last)] = value
+    else:
+        target[last] = value
+
+
+def update_fields(record: R, changes: dict[str, Any]) -> R:
+    """A copy of ``record`` with ``changes`` applied and validated as a whole."""
+    from hk.store import codec
+
+    data = {name: getattr(record, name) for name in type(record).model_fields}
+    data.update(changes)
+    try:
+        return type(record).model_validate(data)
+    except Exception as exc:
+        from pydantic import ValidationError
+
+        if isinstance(exc, ValidationError):
+            raise InvalidData(
+                codec.problems_from_validation(exc, None, "<input>", type(record))
+            ) from None
+        raise

@@ -1,0 +1,196 @@
+"""An archive: a git repository of record files, with its settings, keys, lock and index.
+
+Finding one works like git finding ``.git``: ``--archive PATH``, then ``HK_ARCHIVE``, then the
+nearest folder upwards holding ``hk.toml``, then the default archive in the user's data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+import uuid
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+from hk.errors import HkError, InvalidData, Problem
+from hk.store import paths
+from hk.store.index import FolderSpec, Index
+
+SETTINGS_FILE = "hk.toml"
+LOCAL_SETTINGS_FILE = "hk.local.toml"
+
+GITIGNORE = """\
+# Derived or machine-local files; the records and hk.toml are the truth.
+hk.local.toml
+.hk-*.tmp
+*.swp
+*~
+.DS_Store
+"""
+
+
+class NoArchive(HkError):
+    """No archive where one was named or searched for."""
+
+
+def locate(explicit: Path | None = None, cwd: Path | None = None) -> Path:
+    """The archive root to use (it may not exist yet if it is the default one)."""
+    if explicit is not None:
+        return explicit.expanduser().resolve()
+    env = os.environ.get("HK_ARCHIVE")
+    if env:
+        return Path(env).expanduser().resolve()
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return folder
+    return paths.default_archive()
+
+
+def index_specs() -> list[FolderSpec]:
+    """One folder spec per record kind, with lazily imported parsers."""
+    from hk.domain.records import KINDS
+
+    return [
+        FolderSpec(
+            kind=model.kind,
+            folder=model.folder,
+            suffix=".yaml",
+            code_prefix=model.code_prefix,
+            load=_lazy_loader(model.kind),
+        )
+        for model in KINDS.values()
+    ]
+
+
+def _lazy_loader(kind: str):  # type: ignore[no-untyped-def]
+    def load(path: str, data: bytes):  # type: ignore[no-untyped-def]
+        from hk.domain.records import KINDS
+        from hk.store.records import row_loader
+
+        return row_loader(KINDS[kind])(path, data)
+
+    return load
+
+
+@dataclass
+class InitReport:
+    root: Path
+    key_dir: Path
+    key_created: bool
+
+
+class Archive:
+    """An open archive. Cheap to create: settings, keys and index load on first use."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        if not (root / SETTINGS_FILE).is_file():
+            raise NoArchive(
+                f"no hk archive at {root}",
+                hint="create one with `hk init PATH`, or name one with --archive or HK_ARCHIVE",
+            )
+        if not (root / ".git").exists():
+            raise NoArchive(f"{root} has hk.toml but is not a git repository",
+                            hint="run `git init` there, or `hk init` on a new folder")
+
+    @classmethod
+    def open(cls, explicit: Path | None = None) -> Archive:
+        return cls(locate(explicit))
+
+    # --- parts ---------------------------------------------------------------------------------
+
+    @property
+    def hk_dir(self) -> Path:
+        """Machine-local state (index, lock) inside .git, so it is never committed."""
+        return self.root / ".git" / "hk"
+
+    @cached_property
+    def settings(self):  # type: ignore[no-untyped-def]
+        from hk.domain.settings import Settings
+        from hk.store.records import validate_data
+
+        path = self.root / SETTINGS_FILE
+        text = path.read_text(encoding="utf-8")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidData(
+                [Problem(message=f"not valid TOML: {exc}", path=SETTINGS_FILE)]
+            ) from None
+        return validate_data(Settings, data, None, SETTINGS_FILE)
+
+    @cached_property
+    def local_settings(self) -> dict[str, object]:
+        try:
+            return tomllib.loads((self.root / LOCAL_SETTINGS_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidData(
+                [Problem(message=f"not valid TOML: {exc}", path=LOCAL_SETTINGS_FILE)]
+            ) from None
+
+    @cached_property
+    def keyring(self):  # type: ignore[no-untyped-def]
+        from hk.store.crypto import Keyring
+
+        return Keyring(paths.key_dir(self.settings.archive_id))
+
+    @cached_property
+    def index(self) -> Index:
+        return Index(self.root, index_specs())
+
+    def operator(self) -> str:
+        """Who is making changes: HK_OPERATOR, hk.local.toml, hk.toml, git's user, the login."""
+        from hk.store import git
+
+        name = os.environ.get("HK_OPERATOR") or str(self.local_settings.get("operator") or "")
+        name = name or self.settings.operator or git.user_name(self.root)
+        if not name:
+            import getpass
+
+            name = getpass.getuser()
+        return " ".join(name.split())
+
+
+def init(root: Path, company: str | None = None, city: str = "成都市") -> InitReport:
+    """Create a new archive: git repository, hk.toml, .gitignore, default catalog, master key."""
+    from hk.store import git
+
+    root = root.expanduser().resolve()
+    if (root / SETTINGS_FILE).exists():
+        raise HkError(f"{root} is already an hk archive")
+    if root.exists() and any(p.name != ".git" for p in root.iterdir()):
+        raise HkError(
+            f"{root} is not empty", hint="choose a new folder; hk never mixes into other files"
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    archive_id = str(uuid.uuid4())
+    template = resources.files("hk.data").joinpath("hk.toml").read_text(encoding="utf-8")
+    settings_text = (
+        template.replace('"{archive_id}"', json.dumps(archive_id))
+        .replace('"{company}"', json.dumps(company or "我的家政服务有限公司", ensure_ascii=False))
+        .replace('"{city}"', json.dumps(city, ensure_ascii=False))
+    )
+    (root / SETTINGS_FILE).write_text(settings_text, encoding="utf-8")
+    (root / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    if not (root / ".git").exists():
+        git.init(root)
+    archive = Archive(root)
+    key_created = archive.keyring.create_master()
+    from hk.services.catalog import default_catalog
+
+    records = default_catalog(archive)
+    from hk.store.writer import save_new_bulk
+
+    save_new_bulk(
+        archive,
+        records,
+        f"archive: create with default catalog ({len(records)} items)",
+        extra_paths=[SETTINGS_FILE, ".gitignore"],
+    )
+    return InitReport(root=root, key_dir=archive.keyring.folder, key_created=key_created)

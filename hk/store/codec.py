@@ -1,0 +1,346 @@
+"""Canonical file formats: YAML for records people edit by hand, JSON for machine-written ones.
+
+Canonical means one text per value: fields in model order (``id`` first, timestamps last),
+empty optional fields left out, UTF-8 Chinese as is, block style for multi-line text, no line
+folding, LF endings. Saving an unchanged record therefore changes no byte, and a diff shows
+only what changed. Reading uses libyaml through PyYAML (the fastest YAML parser available),
+with duplicate keys refused and dates left as text for Pydantic to parse.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from hk.errors import InvalidData, Problem
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _without_timestamps(resolvers: dict[Any, list[Any]]) -> dict[Any, list[Any]]:
+    return {k: [(t, rx) for t, rx in v if t != _TIMESTAMP] for k, v in resolvers.items()}
+
+
+class _Loader(yaml.CSafeLoader):
+    """libyaml parser; refuses duplicate keys and leaves dates as strings."""
+
+
+class _Dumper(yaml.CSafeDumper):
+    """libyaml emitter with the same resolvers as :class:`_Loader`, so dates need no quotes."""
+
+
+_Loader.yaml_implicit_resolvers = _without_timestamps(yaml.CSafeLoader.yaml_implicit_resolvers)
+_Dumper.yaml_implicit_resolvers = _without_timestamps(yaml.CSafeDumper.yaml_implicit_resolvers)
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key '{key}' appears twice", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def parse_yaml(text: str, path: str) -> Any:
+    """Parse YAML text; a syntax error becomes an :class:`InvalidData` with line and column."""
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        col = mark.column + 1 if mark else None
+        problem = str(exc.problem or exc.context or "not valid YAML")
+        raise InvalidData(
+            [
+                Problem(
+                    message=f"not valid YAML: {problem}",
+                    path=path,
+                    line=line,
+                    column=col,
+                    source_line=_line(text, line),
+                    hint="check the indentation and that text with ':' or '#' is quoted",
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InvalidData([Problem(message=f"not valid YAML: {exc}", path=path)]) from None
+
+
+def parse_json(text: str, path: str) -> Any:
+    import orjson
+
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        line, col = exc.lineno, exc.colno
+        raise InvalidData(
+            [
+                Problem(
+                    message=f"not valid JSON: {exc.msg}",
+                    path=path,
+                    line=line,
+                    column=col,
+                    source_line=_line(text, line),
+                )
+            ]
+        ) from None
+
+
+def parse(text: str, path: str) -> Any:
+    return parse_json(text, path) if path.endswith(".json") else parse_yaml(text, path)
+
+
+def _line(text: str, line: int | None) -> str | None:
+    if line is None:
+        return None
+    lines = text.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+# --- validation errors mapped back to lines ---------------------------------------------------------
+
+
+def _yaml_node_for(text: str, loc: Sequence[int | str]) -> tuple[yaml.Node | None, bool]:
+    """The node at ``loc`` (its key node for mapping entries), or the deepest existing parent.
+
+    The boolean says whether the whole path was found.
+    """
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None, False
+    found: yaml.Node | None = node
+    for step in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+            pair = next((kv for kv in node.value if kv[0].value == step), None)
+            if pair is None:
+                return found, False
+            found, node = pair[0], pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            if step >= len(node.value):
+                return found, False
+            node = node.value[step]
+            found = node
+        else:
+            return found, False
+    return found, True
+
+
+def _json_position(text: str, loc: Sequence[int | str]) -> tuple[int | None, int | None]:
+    """Line and column of the key at ``loc`` in canonical (indented) JSON; good enough for errors."""
+    if not loc:
+        return None, None
+    key = next((s for s in reversed(loc) if isinstance(s, str)), None)
+    if key is None:
+        return None, None
+    needle = f'"{key}":'
+    for number, line in enumerate(text.splitlines(), 1):
+        idx = line.find(needle)
+        if idx >= 0:
+            return number, idx + 1
+    return None, None
+
+
+_HINTS = {
+    "missing": "add the field; `hk doctor` lists every problem at once",
+    "string_type": "write it as text",
+    "int_parsing": "write a whole number",
+    "date_from_datetime_parsing": "write a date like 2026-03-01",
+    "date_parsing": "write a date like 2026-03-01",
+    "datetime_parsing": "write a time like 2026-03-01T09:00:00+08:00",
+    "timezone_aware": "add the offset, e.g. +08:00",
+}
+
+
+def _field_names(model: type[BaseModel]) -> set[str]:
+    names: set[str] = set()
+    stack: list[type[BaseModel]] = [model]
+    seen: set[type[BaseModel]] = set()
+    while stack:
+        cls = stack.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        for name, info in cls.model_fields.items():
+            names.add(name)
+            for arg in _types_in(info.annotation):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    stack.append(arg)
+    return names
+
+
+def _types_in(annotation: Any) -> Iterable[Any]:
+    yield annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        yield from _types_in(arg)
+
+
+def problems_from_validation(
+    exc: ValidationError, text: str | None, path: str, model: type[BaseModel]
+) -> list[Problem]:
+    """Turn Pydantic's errors into located problems with a plain-words message and a hint."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = [s for s in err["loc"] if isinstance(s, str | int)]
+        field = ".".join(str(s) if isinstance(s, str) else f"[{s}]" for s in loc).replace(".[", "[")
+        kind = err["type"]
+        message = str(err["msg"])
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        hint = _HINTS.get(kind)
+        if kind == "extra_forbidden":
+            message = "unknown field"
+            close = difflib.get_close_matches(str(loc[-1]), sorted(_field_names(model)), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "remove it or check the spelling"
+        elif kind == "missing":
+            message = "this field is required"
+        line = col = None
+        source = None
+        if text is not None:
+            if path.endswith(".json"):
+                line, col = _json_position(text, loc)
+            else:
+                node, _ = _yaml_node_for(text, loc)
+                if node is not None:
+                    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+            source = _line(text, line)
+        problems.append(
+            Problem(
+                message=message,
+                path=path,
+                line=line,
+                column=col,
+                field=field or None,
+                hint=hint,
+                source_line=source,
+            )
+        )
+    return problems
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def canonical_data(model: BaseModel) -> dict[str, Any]:
+    """The record as plain data in canonical shape (model order, empty defaults left out)."""
+    return _canonical(model, model.model_dump(mode="json"))
+
+
+def _canonical(model: BaseModel, dumped: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        if _is_empty(value) and not info.is_required():
+            default = info.get_default(call_default_factory=True)
+            if value == default:
+                continue
+        raw = dumped[name]
+        if isinstance(value, BaseModel):
+            raw = _canonical(value, raw)
+            if raw == {} and not info.is_required():
+                default = info.get_default(call_default_factory=True)
+                if value == default:
+                    continue
+        elif isinstance(value, list):
+            raw = [
+                _canonical(item, r) if isinstance(item, BaseModel) else r
+                for item, r in zip(value, raw, strict=True)
+            ]
+        out[name] = raw
+    for stamp in ("created", "updated"):
+        if stamp in out:
+            out[stamp] = out.pop(stamp)
+    return out
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=1 << 30,
+        indent=2,
+    )
+
+
+def dump_json(data: Any) -> str:
+    import orjson
+
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+
+
+def dump(data: Any, path: str) -> str:
+    return dump_json(data) if path.endswith(".json") else dump_yaml(data)
+
+
+def dump_keeping_comments(old_text: str, data: dict[str, Any]) -> str:
+    """Write ``data`` over a hand-edited YAML file, keeping its comments where possible.
+
+    ruamel.yaml's round-trip mode carries comments along; its output is then re-read with the
+    canonical parser and used only if it means exactly ``data``. Otherwise (or if the old file
+    had no comments) the canonical text is returned.
+    """
+    canonical = dump_yaml(data)
+    if "#" not in old_text:
+        return canonical
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+
+    rt = YAML(typ="rt")
+    rt.allow_unicode = True
+    rt.width = 1 << 30
+    rt.indent(mapping=2, sequence=2, offset=0)
+    try:
+        doc = rt.load(old_text)
+        if not isinstance(doc, dict):
+            return canonical
+        _merge(doc, data)
+        buf = StringIO()
+        rt.dump(doc, buf)
+        text = buf.getvalue()
+        if yaml.load(text, Loader=_Loader) == data:
+            return text
+    except Exception:  # any ruamel trouble: the canonical text is always a correct answer
+        return canonical
+    return canonical
+
+
+def _merge(target: Any, data: dict[str, Any]) -> None:
+    """Make the round-trip mapping ``target`` equal ``data``, in data's key order for new keys."""
+    for key in [k for k in target if k not in data]:
+        del target[key]
+    for key, value in data.items():
+        if key in target and isinstance(target[key], dict) and isinstance(value, dict):
+            _merge(target[key], value)
+        elif key not in target or target[key] != value:
+            target[key] = value

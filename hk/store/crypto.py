@@ -1,0 +1,134 @@
+"""Field encryption: AES-GCM with a data key per person, wrapped by a master key.
+
+Layout of a key folder (outside the archive, see :func:`hk.store.paths.key_dir`)::
+
+    master.key            32 random bytes, base64; back this file up
+    people/<record id>    that person's data key, wrapped with the master key (RFC 3394)
+
+Each person's sensitive values are sealed with their own data key and the record ID as
+associated data, so a token cannot be moved to another record. Erasing a person (a later
+issue) destroys their data key: every copy of their sealed values in git history becomes noise.
+Without the master key nothing can be unsealed; everything else in hk still works.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+from hk.domain.fields import SEAL_PREFIX, Sealed
+from hk.errors import HkError
+from hk.store.atomic import write_atomic
+
+
+class KeyMissing(HkError):
+    """The master key (or a person's data key) is not on this machine."""
+
+
+class Keyring:
+    """Seals and unseals values; loads the master key lazily, caches data keys."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._master: bytes | None = None
+        self._data_keys: dict[str, bytes] = {}
+
+    @property
+    def master_path(self) -> Path:
+        return self.folder / "master.key"
+
+    def available(self) -> bool:
+        return self.master_path.exists()
+
+    def create_master(self) -> bool:
+        """Create the master key if there is none; True if it was created now."""
+        if self.master_path.exists():
+            return False
+        self.folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.folder, 0o700)
+        key = base64.b64encode(secrets.token_bytes(32)) + b"\n"
+        write_atomic(self.master_path, key, mode=0o600)
+        return True
+
+    def _master_key(self) -> bytes:
+        if self._master is None:
+            try:
+                raw = self.master_path.read_bytes()
+            except FileNotFoundError:
+                raise KeyMissing(
+                    f"the master key is not on this machine (looked in {self.master_path})",
+                    hint="copy master.key and people/ from your key backup into that folder, "
+                    "or set HK_KEY_DIR to where they are",
+                ) from None
+            key = base64.b64decode(raw.strip())
+            if len(key) != 32:
+                raise KeyMissing(f"{self.master_path} is not a valid master key")
+            self._master = key
+        return self._master
+
+    def _person_path(self, record_id: str) -> Path:
+        return self.folder / "people" / record_id
+
+    def _data_key(self, record_id: str, create: bool) -> bytes:
+        if record_id in self._data_keys:
+            return self._data_keys[record_id]
+        from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+
+        master = self._master_key()
+        path = self._person_path(record_id)
+        try:
+            key = aes_key_unwrap(master, base64.b64decode(path.read_bytes().strip()))
+        except FileNotFoundError:
+            if not create:
+                raise KeyMissing(
+                    f"there is no data key for record {record_id} on this machine",
+                    hint="restore people/ from your key backup; an erased person stays locked",
+                ) from None
+            key = secrets.token_bytes(32)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            wrapped = base64.b64encode(aes_key_wrap(master, key)) + b"\n"
+            write_atomic(path, wrapped, mode=0o600, sync_dir=False)
+        self._data_keys[record_id] = key
+        return key
+
+    def seal(self, record_id: str, plain: str) -> str:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        key = self._data_key(record_id, create=True)
+        nonce = secrets.token_bytes(12)
+        blob = nonce + AESGCM(key).encrypt(nonce, plain.encode(), record_id.encode())
+        return SEAL_PREFIX + base64.urlsafe_b64encode(blob).decode().rstrip("=")
+
+    def unseal(self, record_id: str, token: str) -> str:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        key = self._data_key(record_id, create=False)
+        body = token[len(SEAL_PREFIX) :]
+        blob = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        try:
+            return AESGCM(key).decrypt(blob[:12], blob[12:], record_id.encode()).decode()
+        except InvalidTag:
+            raise HkError(
+                f"a sealed value of record {record_id} does not decrypt",
+                hint="it was sealed with another key or copied from another record",
+            ) from None
+
+    def seal_all(self, record_id: str, values: list[Sealed]) -> None:
+        """Seal every value that has only its plaintext (new or changed input)."""
+        for value in values:
+            if value.token is None and value.plain is not None:
+                value.token = self.seal(record_id, value.plain)
+
+    def try_unseal(self, record_id: str, value: Sealed) -> str | None:
+        """The plaintext, or None when the key is not here (the value shows as locked)."""
+        if value.plain is not None:
+            return value.plain
+        assert value.token is not None
+        try:
+            value.plain = self.unseal(record_id, value.token)
+        except KeyMissing:
+            return None
+        return value.plain

@@ -1,0 +1,462 @@
+"""The local SQLite index: fast queries over the archive, never stale, always rebuildable.
+
+It lives in ``.git/hk/index.sqlite``, so it is never committed and a fresh clone has none.
+Freshness is checked per folder on every read: the folder is listed and each file's stat data
+(mtime, ctime, size, inode) compared with a snapshot taken at the last refresh. Only files that
+differ are parsed again, which covers ``git pull``, a checkout, an editor that writes in place
+or by rename, and files added or deleted by hand. Files whose mtime is too close to the
+snapshot to be trusted (the "racy" case git knows too) are compared by content next time.
+
+This module must stay light to import: a warm query imports no Pydantic and no pypinyin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hk.store.search import SEP, normalize_query
+
+SCHEMA_VERSION = 3
+RACY_NS = 2_000_000_000
+
+Stat = tuple[int, int, int, int]
+
+
+@dataclass
+class IndexedRecord:
+    """What the index keeps of one record: enough to list and search it without its file."""
+
+    id: str
+    kind: str
+    path: str
+    name: str
+    sort_key: str
+    prefix_terms: str
+    substring_terms: str
+    tags: str
+    communities: str
+    category: str
+    data: bytes
+    own_code: str | None = None
+
+
+@dataclass
+class FolderSpec:
+    """A folder of records, with the function that turns one file into an index row."""
+
+    kind: str
+    folder: str
+    suffix: str
+    code_prefix: str
+    load: Callable[[str, bytes], IndexedRecord]
+    """(relative path, file bytes) → row; raises :class:`hk.errors.InvalidData` on bad files."""
+
+
+@dataclass
+class Snapshot:
+    names: list[str] = field(default_factory=list)
+    stats: list[Stat] = field(default_factory=list)
+    racy: dict[str, str] = field(default_factory=dict)
+    """name → content hash, for files written too recently for their stat data to be trusted"""
+    broken: dict[str, str] = field(default_factory=dict)
+    """name → first problem, for files that do not parse or validate"""
+
+
+@dataclass
+class RefreshReport:
+    parsed: int = 0
+    removed: int = 0
+    broken: dict[str, str] = field(default_factory=dict)
+
+
+_DDL = f"""
+PRAGMA user_version = {SCHEMA_VERSION};
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    code TEXT,
+    name TEXT NOT NULL,
+    sort_key TEXT NOT NULL,
+    prefix_terms TEXT NOT NULL,
+    substring_terms TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    communities TEXT NOT NULL,
+    category TEXT NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_kind_code ON records(kind, code);
+CREATE INDEX IF NOT EXISTS records_kind_sort ON records(kind, sort_key);
+"""
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Index:
+    """Queries over one archive's records, refreshed from the files before every read."""
+
+    def __init__(self, root: Path, specs: Sequence[FolderSpec]) -> None:
+        self.root = root
+        self.dir = root / ".git" / "hk"
+        self.specs = {s.kind: s for s in specs}
+        self._db: sqlite3.Connection | None = None
+
+    # --- storage -------------------------------------------------------------------------------
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.dir / "index.sqlite", timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                db.executescript("DROP TABLE IF EXISTS records;")
+                for spec in self.specs.values():
+                    self._snapshot_path(spec).unlink(missing_ok=True)
+                db.executescript(_DDL)
+            self._db = db
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _snapshot_path(self, spec: FolderSpec) -> Path:
+        return self.dir / f"snapshot-{spec.kind}.marshal"
+
+    def _read_snapshot(self, spec: FolderSpec) -> Snapshot:
+        try:
+            raw = self._snapshot_path(spec).read_bytes()
+            names, stats, racy, broken = marshal.loads(raw)
+            return Snapshot(names, stats, racy, broken)
+        except (FileNotFoundError, ValueError, EOFError, TypeError):
+            return Snapshot()
+
+    def _write_snapshot(self, spec: FolderSpec, snap: Snapshot) -> None:
+        path = self._snapshot_path(spec)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps((snap.names, snap.stats, snap.racy, snap.broken)))
+        os.replace(tmp, path)
+
+    # --- freshness -----------------------------------------------------------------------------
+
+    def _scan(self, spec: FolderSpec) -> tuple[list[str], list[Stat]]:
+        try:
+            fd = os.open(self.root / spec.folder, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            return [], []
+        try:
+            suffix = spec.suffix
+            names = [n for n in os.listdir(fd) if n.endswith(suffix) and n[0] != "."]
+            stat = os.stat
+            stats = []
+            append = stats.append
+            for n in names:
+                s = stat(n, dir_fd=fd, follow_symlinks=False)
+                append((s.st_mtime_ns, s.st_ctime_ns, s.st_size, s.st_ino))
+            return names, stats
+        finally:
+            os.close(fd)
+
+    def refresh(self, kinds: Iterable[str] | None = None) -> RefreshReport:
+        """Bring the given kinds (default: all) up to date with the files; cheap when nothing moved."""
+        report = RefreshReport()
+        for kind in kinds or list(self.specs):
+            spec = self.specs[kind]
+            snap = self._read_snapshot(spec)
+            names, stats = self._scan(spec)
+            if names == snap.names and stats == snap.stats and not snap.racy:
+                report.broken.update({f"{spec.folder}/{n}": p for n, p in snap.broken.items()})
+                continue
+            self._update_folder(spec, snap, names, stats, report)
+        return report
+
+    def _update_folder(
+        self,
+        spec: FolderSpec,
+        snap: Snapshot,
+        names: list[str],
+        stats: list[Stat],
+        report: RefreshReport,
+    ) -> None:
+        old = dict(zip(snap.names, snap.stats, strict=True))
+        now_ns = time.time_ns()
+        current = dict(zip(names, stats, strict=True))
+        changed = [n for n, s in current.items() if old.get(n) != s]
+        contents: dict[str, bytes] = {}
+        for name, digest in snap.racy.items():
+            if name in current and old.get(name) == current[name]:
+                data = self._read(spec, name)
+                if data is not None and _hash(data) != digest:
+                    changed.append(name)
+                    contents[name] = data
+        removed = [n for n in old if n not in current]
+        broken = {n: p for n, p in snap.broken.items() if n in current and n not in changed}
+        rows: list[IndexedRecord] = []
+        for name in changed:
+            data = contents.get(name) if name in contents else self._read(spec, name)
+            if data is None:
+                continue
+            contents[name] = data
+            try:
+                rows.append(spec.load(f"{spec.folder}/{name}", data))
+            except Exception as exc:  # every failure is recorded and reported, never skipped
+                from hk.errors import InvalidData
+
+                if isinstance(exc, InvalidData) and exc.problems:
+                    broken[name] = exc.problems[0].render().splitlines()[0]
+                else:
+                    broken[name] = f"{spec.folder}/{name}: {exc}"
+        db = self.db
+        with _transaction(db):
+            gone = [f"{spec.folder}/{n}" for n in removed] + [
+                f"{spec.folder}/{n}" for n in broken
+            ]
+            db.executemany("DELETE FROM records WHERE path = ?", [(p,) for p in gone])
+            inserted = self._upsert(db, rows)
+            self._assign_codes(db, spec, inserted, removed=bool(gone))
+        racy: dict[str, str] = {}
+        for name, st in current.items():
+            if st[0] >= now_ns - RACY_NS:
+                data = contents.get(name) or self._read(spec, name)
+                if data is not None:
+                    racy[name] = _hash(data)
+        self._write_snapshot(spec, Snapshot(names, stats, racy, broken))
+        report.parsed += len(rows)
+        report.removed += len(removed)
+        report.broken.update({f"{spec.folder}/{n}": p for n, p in broken.items()})
+
+    def _read(self, spec: FolderSpec, name: str) -> bytes | None:
+        try:
+            return (self.root / spec.folder / name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def _upsert(self, db: sqlite3.Connection, rows: list[IndexedRecord]) -> list[str]:
+        """Insert or update rows, keeping derived codes; return the IDs that are new."""
+        known = {
+            rid
+            for (rid,) in db.execute(
+                f"SELECT id FROM records WHERE id IN ({','.join('?' * len(rows))})",
+                [r.id for r in rows],
+            )
+        } if rows else set()
+        db.executemany(
+            "DELETE FROM records WHERE path = ? AND id != ?", [(r.path, r.id) for r in rows]
+        )
+        db.executemany(
+            "INSERT INTO records (id, kind, path, code, name, sort_key, prefix_terms,"
+            " substring_terms, tags, communities, category, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, path = excluded.path,"
+            " code = coalesce(excluded.code, records.code), name = excluded.name,"
+            " sort_key = excluded.sort_key, prefix_terms = excluded.prefix_terms,"
+            " substring_terms = excluded.substring_terms, tags = excluded.tags,"
+            " communities = excluded.communities, category = excluded.category,"
+            " data = excluded.data",
+            [
+                (
+                    r.id, r.kind, r.path, r.own_code, r.name, r.sort_key, r.prefix_terms,
+                    r.substring_terms, r.tags, r.communities, r.category, r.data,
+                )
+                for r in rows
+            ],
+        )
+        return [r.id for r in rows if r.id not in known]
+
+    def _assign_codes(
+        self, db: sqlite3.Connection, spec: FolderSpec, inserted: list[str], removed: bool
+    ) -> None:
+        """Keep derived short codes a pure function of the set of IDs (see ``assign_codes``).
+
+        A record newer than all others only needs a free code; anything else (a removal, an
+        older record arriving by merge, a first build) recomputes the whole kind.
+        """
+        if not spec.code_prefix or (not inserted and not removed):
+            return
+        from hk.domain.ids import assign_codes, next_code
+
+        current = dict(
+            db.execute("SELECT id, code FROM records WHERE kind = ? AND code IS NOT NULL",
+                       (spec.kind,))
+        )
+        if current and not removed and min(inserted) > max(current):
+            taken = set(current.values())
+            updates = []
+            for rid in sorted(inserted):
+                code = next_code(spec.code_prefix, rid, taken)
+                taken.add(code)
+                updates.append((code, rid))
+        else:
+            ids = [r[0] for r in db.execute("SELECT id FROM records WHERE kind = ?", (spec.kind,))]
+            codes = assign_codes(spec.code_prefix, ids)
+            updates = [(c, rid) for rid, c in codes.items() if current.get(rid) != c]
+        db.executemany("UPDATE records SET code = ? WHERE id = ?", updates)
+
+    def code_for_new(self, kind: str, record_id: str) -> str:
+        """The code a record about to be created will get (for its commit message)."""
+        from hk.domain.ids import next_code
+
+        taken = {
+            c for (c,) in self.db.execute("SELECT code FROM records WHERE kind = ?", (kind,))
+        }
+        return next_code(self.specs[kind].code_prefix, record_id, taken)
+
+    def note_written(self, kind: str, rows: list[IndexedRecord], names: list[str]) -> None:
+        """After hk wrote files itself: index the rows it already has, without re-parsing them."""
+        spec = self.specs[kind]
+        snap = self._read_snapshot(spec)
+        db = self.db
+        scanned_names, scanned_stats = self._scan(spec)
+        current = dict(zip(scanned_names, scanned_stats, strict=True))
+        old = dict(zip(snap.names, snap.stats, strict=True))
+        written = set(names)
+        others_changed = any(
+            old.get(n) != s for n, s in current.items() if n not in written
+        ) or any(n not in current for n in old)
+        with _transaction(db):
+            inserted = self._upsert(db, rows)
+            self._assign_codes(db, spec, inserted, removed=False)
+        if others_changed:
+            # Something else moved too: let a full refresh of this folder sort it out.
+            merged = Snapshot(
+                [n for n in snap.names if n not in written],
+                [s for n, s in zip(snap.names, snap.stats, strict=True) if n not in written],
+                {n: h for n, h in snap.racy.items() if n not in written},
+                {n: p for n, p in snap.broken.items() if n not in written},
+            )
+            self._write_snapshot(spec, merged)
+            self.refresh([kind])
+            return
+        now_ns = time.time_ns()
+        racy = {n: h for n, h in snap.racy.items() if n in current and n not in written}
+        for row, name in zip(rows, names, strict=True):
+            st = current.get(name)
+            if st is not None and st[0] >= now_ns - RACY_NS:
+                racy[name] = _hash((self.root / row.path).read_bytes())
+        broken = {n: p for n, p in snap.broken.items() if n in current and n not in written}
+        self._write_snapshot(spec, Snapshot(scanned_names, scanned_stats, racy, broken))
+
+    def rebuild(self) -> RefreshReport:
+        """Forget everything and index every file again (``hk reindex``)."""
+        self.close()
+        for path in (self.dir / "index.sqlite", self.dir / "index.sqlite-wal"):
+            path.unlink(missing_ok=True)
+        for spec in self.specs.values():
+            self._snapshot_path(spec).unlink(missing_ok=True)
+        return self.refresh()
+
+    # --- queries -------------------------------------------------------------------------------
+
+    def get(self, record_id: str) -> sqlite3.Row | None:
+        db = self.db
+        db.row_factory = sqlite3.Row
+        return db.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
+
+    def resolve(self, kind: str | None, ref: str) -> list[sqlite3.Row]:
+        """Records named by ``ref``: an ID, an ID prefix (8+ chars), a short code or own code."""
+        db = self.db
+        db.row_factory = sqlite3.Row
+        where, args = ("kind = ? AND ", [kind]) if kind else ("", [])
+        ref_up = ref.strip().upper()
+        rows = db.execute(
+            f"SELECT * FROM records WHERE {where}(id = ? OR code = ?)", [*args, ref_up, ref_up]
+        ).fetchall()
+        if not rows and len(ref_up) >= 8:
+            rows = db.execute(
+                f"SELECT * FROM records WHERE {where}id LIKE ?", [*args, ref_up + "%"]
+            ).fetchall()
+        return rows
+
+    def find(self, kind: str, query: str, limit: int = 50) -> list[sqlite3.Row]:
+        """Records whose name, pinyin, initials, code, phone, WeChat, tag or community match."""
+        q = normalize_query(query)
+        if not q:
+            return []
+        db = self.db
+        db.row_factory = sqlite3.Row
+        like_prefix = f"%{SEP}{_escape(q)}%"
+        like_sub = f"%{_escape(q)}%"
+        rows = db.execute(
+            "SELECT * FROM records WHERE kind = ? AND "
+            "(prefix_terms LIKE ? ESCAPE '\\' OR substring_terms LIKE ? ESCAPE '\\'"
+            " OR code LIKE ? ESCAPE '\\')",
+            (kind, like_prefix, like_sub, _escape(q) + "%"),
+        ).fetchall()
+        rows.sort(key=lambda r: (_rank(r, q), r["sort_key"]))
+        return rows[:limit] if limit else rows
+
+    def list(
+        self,
+        kind: str,
+        tag: str | None = None,
+        community: str | None = None,
+        category: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[sqlite3.Row]:
+        db = self.db
+        db.row_factory = sqlite3.Row
+        sql = "SELECT * FROM records WHERE kind = ?"
+        args: list[Any] = [kind]
+        if tag:
+            sql += " AND tags LIKE ? ESCAPE '\\'"
+            args.append(f"%{SEP}{_escape(tag)}{SEP}%")
+        if community:
+            sql += " AND communities LIKE ? ESCAPE '\\'"
+            args.append(f"%{_escape(community)}%")
+        if category:
+            sql += " AND category = ?"
+            args.append(category)
+        sql += " ORDER BY sort_key, id"
+        if limit:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        return db.execute(sql, args).fetchall()
+
+    def count(self, kind: str) -> int:
+        return int(
+            self.db.execute("SELECT count(*) FROM records WHERE kind = ?", (kind,)).fetchone()[0]
+        )
+
+    def iter_ids(self, kind: str) -> Iterator[str]:
+        for (rid,) in self.db.execute("SELECT id FROM records WHERE kind = ?", (kind,)):
+            yield rid
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _rank(row: sqlite3.Row, q: str) -> int:
+    name = row["name"].lower()
+    if name == q or (row["code"] or "").lower() == q:
+        return 0
+    if name.startswith(q) or f"{SEP}{q}{SEP}" in row["prefix_terms"]:
+        return 1
+    if f"{SEP}{q}" in row["prefix_terms"]:
+        return 2
+    return 3
+
+
+class _transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

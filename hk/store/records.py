@@ -1,0 +1,97 @@
+"""Record files: parse and validate one, serialise one, turn one into an index row."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from hk.domain.base import Record
+from hk.errors import InvalidData, Problem
+from hk.store import codec
+from hk.store.index import IndexedRecord
+from hk.store.search import pack, pinyin_readings, prefix_terms, substring_terms
+
+R = TypeVar("R", bound=Record)
+M = TypeVar("M", bound=BaseModel)
+
+
+def suffix_for(model: type[Record]) -> str:
+    """File format by kind: YAML for hand-edited records (all kinds so far)."""
+    return ".yaml"
+
+
+def relpath_for(model: type[Record], record_id: str) -> str:
+    return f"{model.folder}/{record_id}{suffix_for(model)}"
+
+
+def validate_data(model: type[M], data: object, text: str | None, path: str) -> M:
+    """Validate parsed data; every problem is located in ``text`` (file:line:col)."""
+    if not isinstance(data, dict):
+        raise InvalidData(
+            [Problem(message="a record file must hold a mapping of fields (key: value)", path=path,
+                     line=1 if text is not None else None)]
+        )
+    try:
+        record = model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidData(codec.problems_from_validation(exc, text, path, model)) from None
+    stem = PurePosixPath(path).stem
+    folder = getattr(model, "folder", None)
+    if folder and path.startswith(folder + "/") and stem != getattr(record, "id", stem):
+        rid = getattr(record, "id", "")
+        raise InvalidData(
+            [Problem(message=f"the id {rid} does not match the file name", path=path,
+                     field="id", hint=f"the file of record {rid} is {rid}.yaml")]
+        )
+    return record
+
+
+def parse_record(model: type[R], text: str, path: str) -> R:
+    return validate_data(model, codec.parse(text, path), text, path)
+
+
+def serialise(record: Record, old_text: str | None = None) -> str:
+    """The canonical text of ``record`` (keeping comments of ``old_text`` where possible)."""
+    data = codec.canonical_data(record)
+    if old_text is not None:
+        return codec.dump_keeping_comments(old_text, data)
+    return codec.dump_yaml(data)
+
+
+def index_row(record: Record, path: str) -> IndexedRecord:
+    terms = record.index_terms()
+    name = record.title()
+    readings = pinyin_readings(name)
+    return IndexedRecord(
+        id=record.id,
+        kind=record.kind,
+        path=path,
+        name=name,
+        sort_key=readings[0][0] if readings else name,
+        prefix_terms=prefix_terms(name, record.own_code()),
+        substring_terms=substring_terms(terms["terms"]),
+        tags=pack(terms["tags"]),
+        communities=pack(terms["communities"]),
+        category=(terms["category"] or [""])[0],
+        data=orjson.dumps(codec.canonical_data(record)),
+        own_code=record.own_code(),
+    )
+
+
+def row_loader(model: type[Record]):  # type: ignore[no-untyped-def]
+    """The index's parse function for one kind."""
+
+    def load(path: str, data: bytes) -> IndexedRecord:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidData(
+                [Problem(message=f"the file is not UTF-8 text (byte {exc.start})", path=path,
+                         hint="save it as UTF-8")]
+            ) from None
+        return index_row(parse_record(model, text, path), path)
+
+    return load

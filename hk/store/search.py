@@ -1,0 +1,62 @@
+"""Search terms computed at index time, so a query never imports pypinyin.
+
+A record gets two strings: *prefix terms* (full pinyin of the name in every reading of its
+polyphonic characters, the initials, the short code) matched from the start of a term, and
+*substring terms* (name, phone digits, WeChat, tags, communities) matched anywhere.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+
+SEP = "\x1f"
+MAX_READINGS = 16
+
+
+def pinyin_readings(name: str) -> list[tuple[str, str]]:
+    """(full pinyin, initials) for each reading of ``name``, e.g. 张三 → [("zhangsan", "zs")].
+
+    Polyphonic characters (曾, 单, 解 …) give several readings, capped at ``MAX_READINGS``.
+    Characters that are not Chinese are kept as they are, lower-cased.
+    """
+    from pypinyin import Style, pinyin
+
+    options = pinyin(name, style=Style.NORMAL, heteronym=True, errors=lambda s: list(s))
+    per_char = [[o.lower() for o in opts if o] or [""] for opts in options]
+    readings: list[tuple[str, str]] = []
+    for combo in itertools.islice(itertools.product(*per_char), MAX_READINGS):
+        full = "".join(combo).replace(" ", "")
+        initials = "".join(p[0] for p in combo if p and p[0].isalnum())
+        if (full, initials) not in readings:
+            readings.append((full, initials))
+    return readings
+
+
+def prefix_terms(name: str, code: str | None) -> str:
+    terms: list[str] = []
+    for full, initials in pinyin_readings(name):
+        terms += [full, initials]
+    if code:
+        terms.append(code.lower())
+    return SEP + SEP.join(dict.fromkeys(t for t in terms if t)) + SEP
+
+
+def substring_terms(values: Iterable[str]) -> str:
+    return SEP + SEP.join(v.lower() for v in values if v) + SEP
+
+
+def pack(values: Iterable[str]) -> str:
+    """Tags or communities as ``␟a␟b␟``, so that one ``LIKE '%␟a␟%'`` tests membership."""
+    return SEP + SEP.join(values) + SEP
+
+
+def normalize_query(text: str) -> str:
+    """Lower-case, without spaces or dashes; a phone typed as ``138-0013 8000`` still matches."""
+    q = text.strip().lower()
+    stripped = q.replace(" ", "").replace("-", "")
+    if stripped.lstrip("+").isdigit():
+        stripped = stripped.lstrip("+")
+        if stripped.startswith("86") and len(stripped) == 13:
+            stripped = stripped[2:]
+    return stripped

@@ -1,0 +1,191 @@
+"""The write path of DESIGN §3, the only way hk changes record files.
+
+lock → check (validation, settings, references, stale edit) → seal sensitive values →
+atomic write → one ``git commit`` of exactly these paths → index update. A killed process
+leaves every file old or new; a write is acknowledged only once its commit exists.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hk.domain.base import Record, now
+from hk.errors import ConflictError, InvalidData, Problem
+from hk.store import codec, git
+from hk.store.archive import Archive
+from hk.store.atomic import write_atomic, write_atomic_many
+from hk.store.lock import archive_lock
+from hk.store.records import index_row, relpath_for
+
+
+@dataclass
+class Loaded:
+    """A record as read from its file, with the bytes it was read from (for the stale check)."""
+
+    record: Record
+    path: str
+    base: bytes
+
+
+@dataclass
+class SaveResult:
+    commit: str | None
+    paths: list[str] = field(default_factory=list)
+    changed_fields: list[str] = field(default_factory=list)
+    code: str | None = None
+
+
+def changed_fields(old: Record | None, new: Record) -> list[str]:
+    """Top-level fields whose stored form differs (never their values: no personal data)."""
+    if old is None:
+        return []
+    a, b = codec.canonical_data(old), codec.canonical_data(new)
+    keys = [k for k in {**a, **b} if k not in ("updated",) and a.get(k) != b.get(k)]
+    return keys
+
+
+def _commit(archive: Archive, change: git.Change, new_paths: Sequence[str]) -> str:
+    """Commit, waiting briefly if a git process killed a moment ago still holds index.lock."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return git.commit(archive.root, change, new_paths)
+        except git.GitError as exc:
+            if "index.lock" not in exc.message or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def _trailers(archive: Archive, record_id: str | None = None, count: int | None = None) -> str:
+    lines = []
+    if record_id:
+        lines.append(f"Record: {record_id}")
+    if count is not None:
+        lines.append(f"Records: {count}")
+    lines.append(f"Operator: {archive.operator()}")
+    return "\n\n" + "\n".join(lines) + "\n"
+
+
+def check(archive: Archive, records: Sequence[Record]) -> None:
+    """Settings lists and references between records; raises with every problem found."""
+    from hk.domain.customer import Customer
+    from hk.domain.rules import settings_problems
+
+    problems: list[Problem] = []
+    batch = {r.id for r in records}
+    archive.index.refresh(["customer", "worker"])
+    for record in records:
+        path = relpath_for(type(record), record.id)
+        problems += settings_problems(record, archive.settings, path)
+        if isinstance(record, Customer):
+            refs = [("referrer", "customer", [record.referrer] if record.referrer else [])]
+            refs += [("preferred_workers", "worker", record.preferred_workers)]
+            refs += [("blocked_workers", "worker", record.blocked_workers)]
+            for fld, kind, ids in refs:
+                for rid in ids:
+                    if rid in batch:
+                        continue
+                    row = archive.index.get(rid)
+                    if row is None or row["kind"] != kind:
+                        problems.append(
+                            Problem(message=f"there is no {kind} with id {rid}", path=path,
+                                    field=fld, hint=f"find the right one with `hk {kind} find`")
+                        )
+    if problems:
+        raise InvalidData(problems)
+
+
+def save(archive: Archive, record: Record, loaded: Loaded | None = None) -> SaveResult:
+    """Create ``record`` (``loaded`` is None) or save it over ``loaded``; one commit."""
+    model = type(record)
+    path = relpath_for(model, record.id)
+    full = archive.root / path
+    with archive_lock(archive.hk_dir / "lock"):
+        current = full.read_bytes() if full.exists() else None
+        if loaded is None and current is not None:
+            raise ConflictError(f"{path} already exists")
+        if loaded is not None and current != loaded.base:
+            raise ConflictError(
+                f"{model.kind} {record.id} was changed by someone else since it was opened",
+                hint="open it again and redo the change; nothing was written",
+            )
+        _seal(archive, [record], loaded.record if loaded else None)
+        fields = changed_fields(loaded.record if loaded else None, record)
+        if loaded is not None and not fields:
+            return SaveResult(commit=None, paths=[], code=_code(archive, record))
+        check(archive, [record])
+        if loaded is not None:
+            record.updated = now(archive.settings.locale.timezone)
+        old_text = loaded.base.decode("utf-8") if loaded else None
+        from hk.store.records import serialise
+
+        text = serialise(record, old_text)
+        code = _code(archive, record)
+        write_atomic(full, text.encode("utf-8"))
+        label = code or record.id
+        action = "create" if loaded is None else "update " + ", ".join(fields)
+        message = f"{model.kind} {label}: {action}" + _trailers(archive, record.id)
+        commit = _commit(archive, git.Change((path,), message), [path] if loaded is None else [])
+        archive.index.note_written(model.kind, [index_row(record, path)], [Path(path).name])
+        return SaveResult(commit=commit, paths=[path], changed_fields=fields, code=code)
+
+
+def save_new_bulk(
+    archive: Archive,
+    records: Sequence[Record],
+    summary: str,
+    extra_paths: Sequence[str] = (),
+) -> SaveResult:
+    """Create many records in one commit (import, init, demo): one sync, one commit."""
+    with archive_lock(archive.hk_dir / "lock"):
+        check(archive, records)
+        _seal(archive, records)
+        from hk.store.records import serialise
+
+        items: list[tuple[Path, bytes]] = []
+        paths: list[str] = []
+        for record in records:
+            path = relpath_for(type(record), record.id)
+            full = archive.root / path
+            if full.exists():
+                raise ConflictError(f"{path} already exists")
+            items.append((full, serialise(record).encode("utf-8")))
+            paths.append(path)
+        write_atomic_many(items)
+        all_paths = [*extra_paths, *paths]
+        message = summary + _trailers(archive, count=len(records))
+        commit = _commit(archive, git.Change(tuple(all_paths), message), all_paths)
+        by_kind: dict[str, list[Record]] = {}
+        for record in records:
+            by_kind.setdefault(record.kind, []).append(record)
+        for kind, group in by_kind.items():
+            rows = [index_row(r, relpath_for(type(r), r.id)) for r in group]
+            archive.index.note_written(kind, rows, [Path(row.path).name for row in rows])
+        return SaveResult(commit=commit, paths=all_paths)
+
+
+def _seal(archive: Archive, records: Sequence[Record], old: Record | None = None) -> None:
+    """Seal new plaintexts; one equal to the old value keeps the old token (no byte changes)."""
+    previous = dict(old.sealed_values()) if old is not None else {}
+    for record in records:
+        pending = [(p, v) for p, v in record.sealed_values() if v.token is None]
+        for path, value in pending:
+            before = previous.get(path)
+            if before is not None and archive.keyring.try_unseal(record.id, before) == value.plain:
+                value.token = before.token
+        values = [v for _, v in pending if v.token is None]
+        if values:
+            archive.keyring.seal_all(record.id, values)
+
+
+def _code(archive: Archive, record: Record) -> str | None:
+    own = record.own_code()
+    if own or not type(record).code_prefix:
+        return own
+    row = archive.index.get(record.id)
+    if row is not None and row["code"]:
+        return str(row["code"])
+    return archive.index.code_for_new(record.kind, record.id)
