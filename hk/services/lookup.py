@@ -76,11 +76,13 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def render_table(kind: str, items: list[dict[str, Any]]) -> str:
+def render_table(
+    kind: str, items: list[dict[str, Any]], columns: list[tuple[str, str]] | None = None
+) -> str:
     """Plain aligned columns, measured in terminal cells (Chinese takes two)."""
     from rich.cells import cell_len
 
-    columns = COLUMNS.get(kind) or ([(k, k) for k in items[0]] if items else [])
+    columns = columns or COLUMNS.get(kind) or ([(k, k) for k in items[0]] if items else [])
     cells = [[_cell(item.get(key)) for key, _ in columns] for item in items]
     heads = [title for _, title in columns]
     widths = [
@@ -124,3 +126,16 @@ def print_results(kind: str, items: list[dict[str, Any]], as_json: bool) -> None
         sys.stdout.buffer.write(orjson.dumps(items, option=orjson.OPT_INDENT_2) + b"\n")
     elif items:
         sys.stdout.write(render_table(kind, items) + "\n")
+
+
+def list_rows(
+    index: Index,
+    kind: str,
+    tag: str | None = None,
+    community: str | None = None,
+    category: str | None = None,
+    limit: int = 0,
+) -> list[dict[str, Any]]:
+    warn_broken(index.refresh([kind]).broken)
+    rows = index.list(kind, tag=tag, community=community, category=category, limit=limit or None)
+    return [summary(r) for r in rows]

@@ -98,8 +98,14 @@ def check(archive: Archive, records: Sequence[Record]) -> None:
         raise InvalidData(problems)
 
 
-def save(archive: Archive, record: Record, loaded: Loaded | None = None) -> SaveResult:
-    """Create ``record`` (``loaded`` is None) or save it over ``loaded``; one commit."""
+def save(
+    archive: Archive, record: Record, loaded: Loaded | None = None, text: str | None = None
+) -> SaveResult:
+    """Create ``record`` (``loaded`` is None) or save it over ``loaded``; one commit.
+
+    ``text`` is the user's own file text when they edited it by hand: its comments and layout
+    are kept where they mean the same as the canonical form.
+    """
     model = type(record)
     path = relpath_for(model, record.id)
     full = archive.root / path
@@ -119,7 +125,7 @@ def save(archive: Archive, record: Record, loaded: Loaded | None = None) -> Save
         check(archive, [record])
         if loaded is not None:
             record.updated = now(archive.settings.locale.timezone)
-        old_text = loaded.base.decode("utf-8") if loaded else None
+        old_text = text if text is not None else (loaded.base.decode("utf-8") if loaded else None)
         from hk.store.records import serialise
 
         text = serialise(record, old_text)

@@ -1,0 +1,113 @@
+"""The ``hk`` command line: a thin Typer layer over :mod:`hk.services`.
+
+Errors a user can fix print as ``error: …`` with a hint and the exit codes of DESIGN §4; any
+other exception is a bug: one line on screen, the traceback in a log file.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import typer.core
+
+from hk import __version__
+from hk.commands import archive as archive_cmds
+from hk.commands import catalog, customer, record, worker
+from hk.commands.common import Options
+from hk.errors import HkError
+
+
+class HkGroup(typer.core.TyperGroup):
+    """Turns :class:`HkError` into its message and exit code, in every way hk is invoked."""
+
+    def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except HkError as exc:
+            typer.echo(exc.render(), err=True)
+            ctx.exit(exc.exit_code)
+
+
+app = typer.Typer(
+    cls=HkGroup,
+    name="hk",
+    help="hk — customers, workers, orders and dispatch for a housekeeping company (家政), "
+    "kept as plain files under git.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    archive: Annotated[
+        Path | None,
+        typer.Option(
+            "--archive", "-C", envvar="HK_ARCHIVE",
+            help="Archive folder (default: nearest hk.toml upwards, then the user's archive).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    ctx.obj = Options(archive=archive)
+
+
+app.add_typer(customer.app, name="customer")
+app.add_typer(worker.app, name="worker")
+app.add_typer(catalog.app, name="catalog")
+app.command("init")(archive_cmds.init)
+app.command("reindex")(archive_cmds.reindex)
+app.command("doctor")(archive_cmds.doctor)
+app.command("show")(record.show)
+app.command("log")(record.log)
+app.command("edit")(record.edit)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Run the CLI; map errors to messages and exit codes."""
+    try:
+        app(args=argv, prog_name="hk", standalone_mode=True)
+    except HkError as exc:  # raised outside a command (e.g. while parsing options)
+        typer.echo(exc.render(), err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except (SystemExit, typer.Exit):
+        raise
+    except Exception:
+        sys.exit(report_crash())
+
+
+def report_crash() -> int:
+    """A bug: one line for the user, the traceback in the crash log."""
+    import datetime as dt
+    import traceback
+
+    from hk.store.paths import crash_log
+
+    path = crash_log()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(f"--- {dt.datetime.now().isoformat()} hk {__version__} {sys.argv}\n")
+            handle.write(traceback.format_exc())
+        where = str(path)
+    except OSError:
+        where = "(the log could not be written)"
+    exc = sys.exc_info()[1]
+    typer.echo(f"hk: internal error: {type(exc).__name__}: {exc} — details in {where}", err=True)
+    return 1

@@ -1,0 +1,66 @@
+"""Archive-wide commands: ``hk init``, ``hk reindex``, ``hk doctor``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hk.commands.common import archive_of, print_json, say
+
+
+def init(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(help="Folder for the new archive.")] = None,
+    company: Annotated[str | None, typer.Option(help="Company name for documents.")] = None,
+    city: Annotated[str, typer.Option(help="Default city for addresses.")] = "成都市",
+) -> None:
+    """Create a new archive: a git repository with hk.toml, the default catalog and a key."""
+    from hk.commands.common import Options
+    from hk.store.archive import init as init_archive
+    from hk.store.archive import locate
+
+    opts = ctx.find_root().obj
+    target = path or (opts.archive if isinstance(opts, Options) and opts.archive else None)
+    report = init_archive(target or locate(None), company=company, city=city)
+    say(f"created archive {report.root}")
+    say(f"encryption key: {report.key_dir / 'master.key'}"
+        + ("" if report.key_created else " (existing key reused)"))
+    say("  ID numbers, health notes and children's details are encrypted with it.")
+    say(f"  Back up the whole folder {report.key_dir} somewhere safe and NOT in the archive:")
+    say(f"    tar czf hk-keys.tgz -C {report.key_dir.parent} {report.key_dir.name}")
+    say("  Without it those values stay locked; everything else keeps working.")
+
+
+def reindex(ctx: typer.Context) -> None:
+    """Rebuild the search index from the files (it is derived; deleting it loses nothing)."""
+    from hk.services.lookup import warn_broken
+
+    archive = archive_of(ctx)
+    report = archive.index.rebuild()
+    warn_broken(report.broken)
+    say(f"indexed {report.parsed} records")
+
+
+def doctor(
+    ctx: typer.Context,
+    json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check every file of the archive; report all problems; exit 1 if there are errors."""
+    from hk.services.doctor import check_archive
+
+    archive = archive_of(ctx)
+    report = check_archive(archive)
+    if json:
+        print_json(report.to_json())
+    else:
+        for problem in report.errors:
+            typer.echo(problem.render(), err=True)
+        for problem in report.warnings:
+            typer.echo("warning: " + problem.render(), err=True)
+        status = "ok" if report.ok else f"{len(report.errors)} problem(s)"
+        say(f"checked {report.checked} files: {status}"
+            + (f", {len(report.warnings)} warning(s)" if report.warnings else ""))
+    if not report.ok:
+        raise typer.Exit(1)

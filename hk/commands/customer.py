@@ -1,0 +1,260 @@
+"""``hk customer``: add, list, show, edit, tag and find customers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from hk.commands.common import archive_of, print_json, require, say, split_csv
+
+app = typer.Typer(help="Customers (客户档案): add, find, show, edit, tag.", no_args_is_help=True)
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Reveal = Annotated[
+    bool, typer.Option("--reveal", help="Show sensitive values in full (ID numbers, health).")
+]
+
+
+def address_fields(
+    city: str | None, district: str | None, community: str | None, address: str | None,
+    access_notes: str | None, lat: float | None, lon: float | None, default_city: str,
+) -> dict[str, Any] | None:
+    """An address from its options, or None if none of them was given."""
+    parts = {
+        "city": city, "district": district, "community": community, "detail": address,
+        "access_notes": access_notes, "lat": lat, "lon": lon,
+    }
+    given = {k: v for k, v in parts.items() if v is not None}
+    if not given:
+        return None
+    given.setdefault("city", default_city)
+    return given
+
+
+def customer_fields(opts: dict[str, Any]) -> dict[str, Any]:
+    """Map CLI options to record fields; options left out are not in the result."""
+    simple = {
+        "name": "name", "wechat": "wechat", "category": "category", "channel": "channel",
+        "referrer": "referrer", "tier": "tier", "birthday": "birthday", "notes": "notes",
+        "id_number": "id_number", "health_note": "health_notes", "children": "children_details",
+    }
+    fields = {dst: opts[src] for src, dst in simple.items() if opts.get(src) is not None}
+    lists = {"phone": "phones", "tag": "tags", "taboo": "taboos",
+             "prefer_worker": "preferred_workers", "block_worker": "blocked_workers"}
+    for src, dst in lists.items():
+        if opts.get(src):
+            fields[dst] = split_csv(opts[src])
+    return fields
+
+
+NameOpt = Annotated[str | None, typer.Option("--name", help="Full name (姓名).")]
+PhoneOpt = Annotated[
+    list[str] | None, typer.Option("--phone", help="Phone number; repeat for several.")
+]
+WechatOpt = Annotated[str | None, typer.Option(help="WeChat ID.")]
+CityOpt = Annotated[str | None, typer.Option(help="City of the address (default from hk.toml).")]
+DistrictOpt = Annotated[str | None, typer.Option(help="District (区), e.g. 武侯区.")]
+CommunityOpt = Annotated[str | None, typer.Option(help="Residential community (小区).")]
+AddressOpt = Annotated[str | None, typer.Option(help="Street, building, unit and door.")]
+AccessOpt = Annotated[str | None, typer.Option(help="Door codes, parking, pets at the door.")]
+LatOpt = Annotated[float | None, typer.Option(help="Latitude of the address.")]
+LonOpt = Annotated[float | None, typer.Option(help="Longitude of the address.")]
+CategoryOpt = Annotated[str | None, typer.Option(help="Category, one of hk.toml's list.")]
+ChannelOpt = Annotated[str | None, typer.Option(help="Acquisition channel (来源).")]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="Tag; repeat or comma-separate.")]
+ReferrerOpt = Annotated[str | None, typer.Option(help="Code or ID of the referring customer.")]
+TierOpt = Annotated[str | None, typer.Option(help="Membership tier (白银/黄金/铂金).")]
+BirthdayOpt = Annotated[str | None, typer.Option(help="Birthday, YYYY-MM-DD.")]
+IdOpt = Annotated[str | None, typer.Option("--id-number", help="ID-card number (encrypted).")]
+HealthOpt = Annotated[
+    str | None, typer.Option("--health-note", help="Health notes, allergies (encrypted).")
+]
+ChildrenOpt = Annotated[str | None, typer.Option(help="Details of children (encrypted).")]
+TabooOpt = Annotated[list[str] | None, typer.Option("--taboo", help="Service taboo (服务禁忌).")]
+PreferOpt = Annotated[
+    list[str] | None, typer.Option("--prefer-worker", help="Code of a preferred worker.")
+]
+BlockOpt = Annotated[
+    list[str] | None, typer.Option("--block-worker", help="Code of a worker not to send.")
+]
+NotesOpt = Annotated[str | None, typer.Option(help="Free notes.")]
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: NameOpt = None,
+    phone: PhoneOpt = None,
+    wechat: WechatOpt = None,
+    city: CityOpt = None,
+    district: DistrictOpt = None,
+    community: CommunityOpt = None,
+    address: AddressOpt = None,
+    access_notes: AccessOpt = None,
+    lat: LatOpt = None,
+    lon: LonOpt = None,
+    category: CategoryOpt = None,
+    channel: ChannelOpt = None,
+    tag: TagOpt = None,
+    referrer: ReferrerOpt = None,
+    tier: TierOpt = None,
+    birthday: BirthdayOpt = None,
+    id_number: IdOpt = None,
+    health_note: HealthOpt = None,
+    children: ChildrenOpt = None,
+    taboo: TabooOpt = None,
+    prefer_worker: PreferOpt = None,
+    block_worker: BlockOpt = None,
+    notes: NotesOpt = None,
+    json: Json = False,
+) -> None:
+    """Add a customer. Prints the new customer's code (or the record with --json)."""
+    from hk.services.people import add_customer
+    from hk.services.records import display
+
+    archive = archive_of(ctx)
+    opts = dict(locals())
+    opts["name"] = require(name, "--name", "姓名 / name")
+    fields = customer_fields(opts)
+    addr = address_fields(city, district, community, address, access_notes, lat, lon,
+                          archive.settings.locale.city)
+    if addr:
+        fields["addresses"] = [addr]
+    customer, result = add_customer(archive, fields)
+    if json:
+        print_json(display(archive, customer))
+    else:
+        say(f"added customer {result.code} {customer.name}")
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Code or ID of the customer.")],
+    name: NameOpt = None,
+    phone: Annotated[
+        list[str] | None, typer.Option("--phone", help="Replace all phones with these.")
+    ] = None,
+    add_phone: Annotated[list[str] | None, typer.Option(help="Add a phone.")] = None,
+    remove_phone: Annotated[list[str] | None, typer.Option(help="Remove a phone.")] = None,
+    wechat: WechatOpt = None,
+    city: CityOpt = None,
+    district: DistrictOpt = None,
+    community: CommunityOpt = None,
+    address: AddressOpt = None,
+    access_notes: AccessOpt = None,
+    lat: LatOpt = None,
+    lon: LonOpt = None,
+    category: CategoryOpt = None,
+    channel: ChannelOpt = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Replace all tags.")] = None,
+    referrer: ReferrerOpt = None,
+    tier: TierOpt = None,
+    birthday: BirthdayOpt = None,
+    id_number: IdOpt = None,
+    health_note: HealthOpt = None,
+    children: ChildrenOpt = None,
+    taboo: TabooOpt = None,
+    prefer_worker: PreferOpt = None,
+    block_worker: BlockOpt = None,
+    notes: NotesOpt = None,
+    json: Json = False,
+) -> None:
+    """Change fields of a customer; the first address is updated by the address options."""
+    from hk.domain.fields import normalize_phone
+    from hk.services.people import edit as edit_record
+    from hk.services.records import display, load_ref
+
+    archive = archive_of(ctx)
+    fields = customer_fields(dict(locals()))
+    current, _ = load_ref(archive, "customer", ref)
+    phones = list(fields.get("phones", current.phones))  # type: ignore[attr-defined]
+    if add_phone or remove_phone:
+        drop = {normalize_phone(p) for p in split_csv(remove_phone)}
+        phones = [p for p in phones if normalize_phone(p) not in drop] + split_csv(add_phone)
+        fields["phones"] = phones
+    addr = address_fields(city, district, community, address, access_notes, lat, lon,
+                          archive.settings.locale.city)
+    if addr:
+        addresses = [a.model_dump() for a in current.addresses]  # type: ignore[attr-defined]
+        if addresses:
+            addresses[0].update(addr)
+        else:
+            addresses = [addr]
+        fields["addresses"] = addresses
+    customer, result = edit_record(archive, "customer", ref, fields)
+    if json:
+        print_json(display(archive, customer))
+    elif result.commit:
+        say(f"updated customer {result.code}: {', '.join(result.changed_fields)}")
+    else:
+        say(f"customer {result.code}: nothing changed")
+
+
+@app.command("tag")
+def tag(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Code or ID of the customer.")],
+    tags: Annotated[list[str] | None, typer.Argument(help="Tags to add.")] = None,
+    remove: Annotated[list[str] | None, typer.Option("--remove", help="Tag to remove.")] = None,
+    json: Json = False,
+) -> None:
+    """Add tags to a customer (or remove them with --remove)."""
+    from hk.services.people import tag as tag_record
+
+    archive = archive_of(ctx)
+    customer, result = tag_record(archive, ref, split_csv(tags), split_csv(remove))
+    if json:
+        print_json({"code": result.code, "tags": customer.tags})
+    else:
+        say(f"customer {result.code}: tags {', '.join(customer.tags) or '(none)'}")
+
+
+@app.command("find")
+def find(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="Name, pinyin, initials, phone digits, tag …")],
+    limit: Annotated[int, typer.Option(help="At most this many results.")] = 50,
+    json: Json = False,
+) -> None:
+    """Find customers by name, pinyin (zhangsan) or initials (zs), phone digits, tag, community."""
+    from hk.services.lookup import find as find_rows
+    from hk.services.lookup import print_results
+
+    archive = archive_of(ctx)
+    items = find_rows(archive.index, "customer", query, limit)
+    print_results("customer", items, json)
+    if not items and not json:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    tag: Annotated[str | None, typer.Option(help="Only customers with this tag.")] = None,
+    community: Annotated[str | None, typer.Option(help="Only this community (小区).")] = None,
+    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many (0: all).")] = 0,
+    json: Json = False,
+) -> None:
+    """List customers, sorted by name (pinyin)."""
+    from hk.services.lookup import list_rows, print_results
+
+    archive = archive_of(ctx)
+    items = list_rows(archive.index, "customer", tag=tag, community=community,
+                      category=category, limit=limit)
+    print_results("customer", items, json)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Code or ID of the customer.")],
+    reveal: Reveal = False,
+    json: Json = False,
+) -> None:
+    """Show one customer; ID numbers masked and health notes hidden unless --reveal."""
+    from hk.commands.record import show_record
+
+    show_record(archive_of(ctx), "customer", ref, reveal, json)

@@ -1,0 +1,91 @@
+"""Commands on any record by ID or code: ``hk show``, ``hk log``, ``hk edit``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hk.commands.common import archive_of, print_json, say
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Reveal = Annotated[bool, typer.Option("--reveal", help="Show sensitive values in full.")]
+Ref = Annotated[str, typer.Argument(help="Code or ID of any record (customer, worker, …).")]
+
+
+def show_record(archive, kind: str | None, ref: str, reveal: bool, json: bool,  # type: ignore[no-untyped-def]
+                at: str | None = None) -> None:
+    from hk.commands.render import render_record
+    from hk.domain.records import KINDS
+    from hk.services.records import display, load, resolve_id
+
+    kind, record_id = resolve_id(archive, kind, ref)
+    model = KINDS[kind]
+    if at is not None:
+        from hk.services.history import data_at, parse_when
+        from hk.store.records import validate_data
+
+        when = parse_when(at, archive.settings.locale.timezone)
+        data = data_at(archive, kind, record_id, when)
+        record = validate_data(model, data, None, f"{model.folder}/{record_id}.yaml@{at}")
+    else:
+        record, _ = load(archive, model, record_id)
+    shown = display(archive, record, reveal)
+    if json:
+        print_json(shown)
+        return
+    title = f"{record.title()}  {shown.get('code', '')}  {model.label_zh}"
+    if at is not None:
+        title += f"  (as of {at})"
+    say(render_record(title, {k: v for k, v in shown.items() if k not in ("code", "name")}))
+
+
+def show(
+    ctx: typer.Context,
+    ref: Ref,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Show the record as it was then (YYYY-MM-DD[ HH:MM]).")
+    ] = None,
+    reveal: Reveal = False,
+    json: Json = False,
+) -> None:
+    """Show any record by code or ID, now or as it was at a past date."""
+    show_record(archive_of(ctx), None, ref, reveal, json, at)
+
+
+def log(ctx: typer.Context, ref: Ref, reveal: Reveal = False, json: Json = False) -> None:
+    """The record's history: who changed which fields, from what to what, and when."""
+    from hk.commands.render import format_value
+    from hk.services.history import log as history
+    from hk.services.records import resolve_id
+
+    archive = archive_of(ctx)
+    kind, record_id = resolve_id(archive, None, ref)
+    entries = history(archive, kind, record_id, reveal)
+    if json:
+        print_json([{"commit": e.commit, "operator": e.operator, "when": e.when,
+                     "subject": e.subject,
+                     "changes": [{"field": c.field, "old": c.old, "new": c.new}
+                                 for c in e.changes]} for e in entries])
+        return
+    for entry in entries:
+        say(f"{entry.when}  {entry.operator}  {entry.subject}  [{entry.commit[:8]}]")
+        for change in entry.changes:
+            old = "—" if change.old is None else format_value(change.field, change.old)
+            new = "—" if change.new is None else format_value(change.field, change.new)
+            say(f"    {change.field}: {old} → {new}")
+
+
+def edit(ctx: typer.Context, ref: Ref) -> None:
+    """Edit a record's file in $EDITOR; it is validated on save and re-opened if invalid."""
+    from hk.services.editor import edit as edit_record
+
+    archive = archive_of(ctx)
+    outcome = edit_record(archive, ref)
+    if outcome.aborted:
+        say("edit aborted: the file was emptied; nothing changed")
+    elif outcome.result is None or outcome.result.commit is None:
+        say("nothing changed")
+    else:
+        r = outcome.result
+        say(f"saved {r.code or ref}: {', '.join(r.changed_fields) or 'no field changes'}")

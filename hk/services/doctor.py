@@ -1,0 +1,149 @@
+"""``hk doctor``: check every file of the archive and report every problem, not the first."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from hk.domain.base import Record
+from hk.domain.customer import Customer
+from hk.domain.records import KINDS
+from hk.domain.rules import settings_problems
+from hk.errors import HkError, InvalidData, Problem
+from hk.store import git
+from hk.store.archive import SETTINGS_FILE, Archive
+from hk.store.records import parse_record
+
+
+@dataclass
+class Report:
+    checked: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "errors": [p.to_json() for p in self.errors],
+            "warnings": [p.to_json() for p in self.warnings],
+        }
+
+
+def check_archive(archive: Archive) -> Report:
+    report = Report()
+    try:
+        settings = archive.settings
+        report.checked += 1
+    except InvalidData as exc:
+        report.errors += exc.problems
+        settings = None
+    records: dict[str, Record] = {}
+    for model in KINDS.values():
+        folder = archive.root / model.folder
+        if not folder.is_dir():
+            continue
+        for name in sorted(os.listdir(folder)):
+            rel = f"{model.folder}/{name}"
+            if name.startswith(".hk-") and name.endswith(".tmp"):
+                report.warnings.append(Problem(
+                    message="a temporary file left by an interrupted write (the record itself "
+                    "is intact)", path=rel, hint="delete it"))
+                continue
+            if not name.endswith(".yaml"):
+                if not name.startswith("."):
+                    report.warnings.append(Problem(message="not a record file; hk ignores it",
+                                                   path=rel))
+                continue
+            report.checked += 1
+            try:
+                text = (folder / name).read_bytes().decode("utf-8")
+                record = parse_record(model, text, rel)
+            except UnicodeDecodeError:
+                report.errors.append(Problem(message="not UTF-8 text", path=rel))
+                continue
+            except InvalidData as exc:
+                report.errors += exc.problems
+                continue
+            records[record.id] = record
+            if settings is not None:
+                report.errors += settings_problems(record, settings, rel)
+    report.errors += _reference_problems(records)
+    report.errors += _duplicate_codes(records)
+    report.warnings += _git_warnings(archive)
+    report.warnings += _key_warnings(archive, records)
+    return report
+
+
+def _reference_problems(records: dict[str, Record]) -> list[Problem]:
+    problems = []
+    for record in records.values():
+        if not isinstance(record, Customer):
+            continue
+        path = f"{record.folder}/{record.id}.yaml"
+        refs = [("referrer", "customer", [record.referrer] if record.referrer else []),
+                ("preferred_workers", "worker", record.preferred_workers),
+                ("blocked_workers", "worker", record.blocked_workers)]
+        for fieldname, kind, ids in refs:
+            for rid in ids:
+                target = records.get(rid)
+                if target is None or target.kind != kind:
+                    problems.append(Problem(message=f"refers to {kind} {rid}, which does not exist",
+                                            path=path, field=fieldname))
+    return problems
+
+
+def _duplicate_codes(records: dict[str, Record]) -> list[Problem]:
+    seen: dict[str, Record] = {}
+    problems = []
+    for record in sorted(records.values(), key=lambda r: r.id):
+        code = record.own_code()
+        if not code:
+            continue
+        if code in seen:
+            problems.append(Problem(
+                message=f"code {code} is also used by {seen[code].folder}/{seen[code].id}.yaml",
+                path=f"{record.folder}/{record.id}.yaml", field="code",
+                hint="catalog codes must be unique; rename one of them"))
+        else:
+            seen[code] = record
+    return problems
+
+
+def _git_warnings(archive: Archive) -> list[Problem]:
+    try:
+        out = git.run(archive.root, ["status", "--porcelain", "-z"])
+    except HkError as exc:
+        return [Problem(message=f"git status failed: {exc.message}")]
+    warnings = []
+    for entry in filter(None, out.split("\0")):
+        status, path = entry[:2], entry[3:]
+        if path == SETTINGS_FILE or any(path.startswith(m.folder + "/") for m in KINDS.values()):
+            warnings.append(Problem(
+                message=f"not committed ({status.strip() or 'changed'}): a hand edit, or a write "
+                "interrupted before its commit", path=path,
+                hint="review with `git diff`, then commit it or `git checkout` it"))
+    return warnings
+
+
+def _key_warnings(archive: Archive, records: dict[str, Record]) -> list[Problem]:
+    sealed = [r for r in records.values() if any(True for _ in r.sealed_values())]
+    if not sealed:
+        return []
+    if not archive.keyring.available():
+        return [Problem(
+            message=f"the master key is not on this machine; {len(sealed)} records have "
+            "sensitive values that show as locked", path=str(archive.keyring.master_path),
+            hint="restore the key folder from your backup")]
+    people = archive.keyring.folder / "people"
+    missing = [r for r in sealed if not (people / r.id).exists()]
+    if missing:
+        return [Problem(
+            message=f"{len(missing)} records have no data key here; their sensitive values "
+            "are locked", path=str(people), hint="restore people/ from your key backup")]
+    return []

@@ -1,0 +1,151 @@
+"""A record's history from git: who changed which fields from what to what, and past states."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from hk.domain.fields import SEAL_PREFIX, Sealed, mask_id_number
+from hk.domain.records import KINDS
+from hk.errors import NotFound, UsageError
+from hk.store import codec, git
+from hk.store.archive import Archive
+from hk.store.records import relpath_for
+
+_MISSING = object()
+
+
+@dataclass
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class Entry:
+    commit: str
+    operator: str
+    when: str
+    subject: str
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+def _blobs(archive: Archive, specs: list[str]) -> list[bytes | None]:
+    """Contents of ``rev:path`` specs through one ``git cat-file --batch``."""
+    import subprocess
+
+    proc = subprocess.run(
+        ["git", "-C", str(archive.root), "cat-file", "--batch"],
+        input=("\n".join(specs) + "\n").encode(),
+        capture_output=True,
+        check=True,
+    )
+    out, pos, result = proc.stdout, 0, []
+    for _ in specs:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) == 3 and header[1] == b"blob":
+            size = int(header[2])
+            result.append(out[pos : pos + size])
+            pos += size + 1
+        else:
+            result.append(None)
+    return result
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: data}
+
+
+def _show(archive: Archive, record_id: str, fieldname: str, value: Any, reveal: bool) -> Any:
+    if isinstance(value, str) and value.startswith(SEAL_PREFIX):
+        if not archive.keyring.available():
+            return "[locked]"
+        plain = archive.keyring.try_unseal(record_id, Sealed(token=value))
+        if plain is None:
+            return "[locked]"
+        if reveal:
+            return plain
+        return mask_id_number(plain) if fieldname.endswith("id_number") else "******"
+    return value
+
+
+def _parse(data: bytes | None, path: str) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    try:
+        parsed = codec.parse(data.decode("utf-8"), path)
+    except Exception:
+        return {"(unreadable)": True}
+    return parsed if isinstance(parsed, dict) else {"(unreadable)": True}
+
+
+def log(archive: Archive, kind: str, record_id: str, reveal: bool = False) -> list[Entry]:
+    """Every commit that touched the record, newest first, with its field-level changes."""
+    path = relpath_for(KINDS[kind], record_id)
+    out = git.run(archive.root, ["log", "--format=%H%x1f%an%x1f%aI%x1f%B%x1e", "--", path])
+    commits = [c.strip("\n") for c in out.split("\x1e") if c.strip()]
+    if not commits:
+        raise NotFound(f"{path} has no history in git (not committed yet?)")
+    parsed = []
+    for raw in commits:
+        sha, author, when, body = raw.split("\x1f", 3)
+        op = re.search(r"^Operator: (.+)$", body, re.M)
+        parsed.append((sha, op.group(1).strip() if op else author, when, body.split("\n")[0]))
+    blobs = _blobs(archive, [f"{sha}:{path}" for sha, *_ in parsed])
+    entries: list[Entry] = []
+    previous: dict[str, Any] = {}
+    for (sha, operator, when, subject), blob in reversed(list(zip(parsed, blobs, strict=True))):
+        data = _parse(blob, path)
+        flat = _flatten(data) if data is not None else {}
+        changes = []
+        for key in dict.fromkeys([*previous, *flat]):
+            old, new = previous.get(key, _MISSING), flat.get(key, _MISSING)
+            if old != new and key != "updated":
+                changes.append(FieldChange(
+                    key,
+                    None if old is _MISSING else _show(archive, record_id, key, old, reveal),
+                    None if new is _MISSING else _show(archive, record_id, key, new, reveal),
+                ))
+        entries.append(Entry(sha, operator, when, subject, changes))
+        previous = flat
+    return list(reversed(entries))
+
+
+def parse_when(text: str, tz: str) -> dt.datetime:
+    """``2026-11-01``, ``2026-11-01 14:30`` or ISO 8601; a date means the end of that day."""
+    from zoneinfo import ZoneInfo
+
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            return dt.datetime.combine(day, dt.time(23, 59, 59), ZoneInfo(tz))
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"'{text}' is not a date or time", hint="write 2026-11-01 or "
+                         "'2026-11-01 14:30'") from None
+    return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(tz))
+
+
+def data_at(archive: Archive, kind: str, record_id: str, when: dt.datetime) -> dict[str, Any]:
+    """The record's stored data as it was at ``when`` (from the last commit before it)."""
+    path = relpath_for(KINDS[kind], record_id)
+    sha = git.run(
+        archive.root, ["rev-list", "-1", f"--before={when.isoformat()}", "HEAD", "--", path]
+    ).strip()
+    if not sha:
+        raise NotFound(f"the record did not exist yet at {when.isoformat(sep=' ')}")
+    data = _parse(_blobs(archive, [f"{sha}:{path}"])[0], path)
+    if data is None:
+        raise NotFound(f"the record was deleted before {when.isoformat(sep=' ')}")
+    return data
