@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from hk.domain.base import Record, Strict
+from hk.layout import LAYOUT
 from hk.domain.fields import Fen, NonEmpty
 
 Unit = Literal["hour", "visit", "day", "month", "m2"]
@@ -34,7 +35,7 @@ class ServiceItem(Record):
     """A service the company sells, priced per unit."""
 
     kind: ClassVar[str] = "service"
-    folder: ClassVar[str] = "catalog/services"
+    folder: ClassVar[str] = LAYOUT["service"].folder
     label_zh: ClassVar[str] = "服务项目"
 
     code: str = Field(pattern=CATALOG_CODE, description="catalog code, e.g. BJ-DAILY")
@@ -70,7 +71,7 @@ class Package(Record):
     """A bundle of visits of one or more services for a price and a validity period."""
 
     kind: ClassVar[str] = "package"
-    folder: ClassVar[str] = "catalog/packages"
+    folder: ClassVar[str] = LAYOUT["package"].folder
     label_zh: ClassVar[str] = "套餐"
 
     code: str = Field(pattern=CATALOG_CODE)

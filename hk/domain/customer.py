@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import Field, field_validator, model_validator
 
 from hk.domain.base import Record, Strict
+from hk.layout import LAYOUT
 from hk.domain.common import Address, Consent, Gender
 from hk.domain.fields import NonEmpty, Phone, SealedIdNumber, SealedText
 
@@ -55,8 +56,8 @@ class Customer(Record):
     """A customer: a household or a company the agency serves."""
 
     kind: ClassVar[str] = "customer"
-    folder: ClassVar[str] = "customers"
-    code_prefix: ClassVar[str] = "K"
+    folder: ClassVar[str] = LAYOUT["customer"].folder
+    code_prefix: ClassVar[str] = LAYOUT["customer"].code_prefix
     label_zh: ClassVar[str] = "客户"
 
     name: NonEmpty

@@ -103,12 +103,19 @@ def validate_id_number(value: str) -> str:
             "id_number", "an ID-card number is 17 digits and a last digit or X"
         )
     try:
-        dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+        born = dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
         raise PydanticCustomError(
             "id_number", "characters 7–14 of an ID-card number are a birth date; {d} is not a date",
             {"d": text[6:14]},
         ) from None
+    if born.year < 1900 or born > dt.date.today():
+        raise PydanticCustomError(
+            "id_number",
+            "characters 7–14 of an ID-card number are a birth date; {d} is not a possible "
+            "birth date",
+            {"d": text[6:14]},
+        )
     expected = id_check_char(text[:17])
     if text[17] != expected:
         raise PydanticCustomError(
@@ -131,16 +138,23 @@ def mask_id_number(text: str) -> str:
 
 Fen = Annotated[int, Field(ge=0, description="money in fen (分): 1 yuan = 100 fen")]
 
-_MONEY = re.compile(r"^[¥￥]?\s*(-?[\d,]+(?:\.\d{1,2})?)\s*(元|块|rmb|cny)?$", re.IGNORECASE)
+_MONEY = re.compile(
+    r"^(-?)\s*[¥￥]?\s*(-?)((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?)\s*(元|块|rmb|cny)?$",
+    re.IGNORECASE,
+)
+"""Thousands separators only in groups of three: ``1,2`` is a typo, not twelve yuan."""
 
 
 def parse_money(text: str) -> int:
-    """Turn what an operator types (``120``, ``¥1,200.50``, ``80元``) into fen, without floats."""
+    """Turn what an operator types (``120``, ``¥1,200.50``, ``80元``) into fen, without floats.
+
+    Whatever :func:`format_money` prints (``-¥5.00`` included) parses back to the same fen.
+    """
     match = _MONEY.match(text.strip())
-    if not match:
+    if not match or (match.group(1) and match.group(2)):
         raise ValueError(f"'{text}' is not an amount of money; write it like 120 or 120.50")
     try:
-        amount = Decimal(match.group(1).replace(",", ""))
+        amount = Decimal(match.group(1) + match.group(2) + match.group(3).replace(",", ""))
     except InvalidOperation:
         raise ValueError(f"'{text}' is not an amount of money") from None
     return int((amount * 100).to_integral_value())

@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from hk.domain.base import Record, Strict
+from hk.layout import LAYOUT
 from hk.domain.common import Address, DateSpan, Gender, TimeRange, Weekday
 from hk.domain.fields import NonEmpty, Phone, SealedIdNumber
 
@@ -85,8 +86,8 @@ class Worker(Record):
     """A worker the agency places or dispatches."""
 
     kind: ClassVar[str] = "worker"
-    folder: ClassVar[str] = "workers"
-    code_prefix: ClassVar[str] = "W"
+    folder: ClassVar[str] = LAYOUT["worker"].folder
+    code_prefix: ClassVar[str] = LAYOUT["worker"].code_prefix
     label_zh: ClassVar[str] = "阿姨"
 
     name: NonEmpty

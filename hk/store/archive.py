@@ -51,18 +51,18 @@ def locate(explicit: Path | None = None, cwd: Path | None = None) -> Path:
 
 
 def index_specs() -> list[FolderSpec]:
-    """One folder spec per record kind, with lazily imported parsers."""
-    from hk.domain.records import KINDS
+    """One folder spec per record kind, with parsers imported only when a file changed."""
+    from hk.layout import LAYOUT
 
     return [
         FolderSpec(
-            kind=model.kind,
-            folder=model.folder,
-            suffix=".yaml",
-            code_prefix=model.code_prefix,
-            load=_lazy_loader(model.kind),
+            kind=k.name,
+            folder=k.folder,
+            suffix=k.suffix,
+            code_prefix=k.code_prefix,
+            load=_lazy_loader(k.name),
         )
-        for model in KINDS.values()
+        for k in LAYOUT.values()
     ]
 
 

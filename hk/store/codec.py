@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -253,26 +254,39 @@ def canonical_data(model: BaseModel) -> dict[str, Any]:
     return _canonical(model, model.model_dump(mode="json"))
 
 
+_NO_DEFAULT = object()
+
+
+@lru_cache(maxsize=None)
+def _empty_defaults(cls: type[BaseModel]) -> dict[str, Any]:
+    """Per model: the fields whose default is empty (None, "", [], {}), with that default.
+
+    Computed once per class: asking Pydantic for a default each time is slow (it inspects
+    the factory's signature on every call).
+    """
+    out: dict[str, Any] = {}
+    for name, info in cls.model_fields.items():
+        if info.is_required():
+            continue
+        default = info.get_default(call_default_factory=True)
+        if _is_empty(default) or isinstance(default, BaseModel):
+            out[name] = default
+    return out
+
+
 def _canonical(model: BaseModel, dumped: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, info in type(model).model_fields.items():
+    defaults = _empty_defaults(type(model))
+    for name in type(model).model_fields:
         value = getattr(model, name)
-        if _is_empty(value) and not info.is_required():
-            default = info.get_default(call_default_factory=True)
-            if value == default:
-                continue
+        default = defaults.get(name, _NO_DEFAULT)
+        if default is not _NO_DEFAULT and value == default:
+            continue
         raw = dumped[name]
         if isinstance(value, BaseModel):
             raw = _canonical(value, raw)
-            if raw == {} and not info.is_required():
-                default = info.get_default(call_default_factory=True)
-                if value == default:
-                    continue
-        elif isinstance(value, list):
-            raw = [
-                _canonical(item, r) if isinstance(item, BaseModel) else r
-                for item, r in zip(value, raw, strict=True)
-            ]
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            raw = [_canonical(item, r) for item, r in zip(value, raw, strict=True)]
         out[name] = raw
     for stamp in ("created", "updated"):
         if stamp in out:

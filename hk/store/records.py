@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -53,15 +53,18 @@ def parse_record(model: type[R], text: str, path: str) -> R:
     return validate_data(model, codec.parse(text, path), text, path)
 
 
-def serialise(record: Record, old_text: str | None = None) -> str:
+def serialise(
+    record: Record, old_text: str | None = None, data: dict[str, Any] | None = None
+) -> str:
     """The canonical text of ``record`` (keeping comments of ``old_text`` where possible)."""
-    data = codec.canonical_data(record)
+    data = codec.canonical_data(record) if data is None else data
     if old_text is not None:
         return codec.dump_keeping_comments(old_text, data)
     return codec.dump_yaml(data)
 
 
-def index_row(record: Record, path: str) -> IndexedRecord:
+def index_row(record: Record, path: str, data: dict[str, Any] | None = None) -> IndexedRecord:
+    """The index's row for ``record``; ``data`` is its canonical data if already computed."""
     terms = record.index_terms()
     name = record.title()
     readings = pinyin_readings(name)
@@ -71,12 +74,12 @@ def index_row(record: Record, path: str) -> IndexedRecord:
         path=path,
         name=name,
         sort_key=readings[0][0] if readings else name,
-        prefix_terms=prefix_terms(name, record.own_code()),
+        prefix_terms=prefix_terms(readings, record.own_code()),
         substring_terms=substring_terms(terms["terms"]),
         tags=pack(terms["tags"]),
         communities=pack(terms["communities"]),
         category=(terms["category"] or [""])[0],
-        data=orjson.dumps(codec.canonical_data(record)),
+        data=orjson.dumps(codec.canonical_data(record) if data is None else data),
         own_code=record.own_code(),
     )
 

@@ -33,9 +33,10 @@ def pinyin_readings(name: str) -> list[tuple[str, str]]:
     return readings
 
 
-def prefix_terms(name: str, code: str | None) -> str:
+def prefix_terms(readings: list[tuple[str, str]], code: str | None) -> str:
+    """Terms matched from their start: every reading's full pinyin and initials, the code."""
     terms: list[str] = []
-    for full, initials in pinyin_readings(name):
+    for full, initials in readings:
         terms += [full, initials]
     if code:
         terms.append(code.lower())

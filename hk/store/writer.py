@@ -16,6 +16,7 @@ from hk.domain.base import Record, now
 from hk.errors import ConflictError, InvalidData, Problem
 from hk.store import codec, git
 from hk.store.archive import Archive
+from hk.store.index import IndexedRecord
 from hk.store.atomic import write_atomic, write_atomic_many
 from hk.store.lock import archive_lock
 from hk.store.records import index_row, relpath_for
@@ -153,22 +154,24 @@ def save_new_bulk(
 
         items: list[tuple[Path, bytes]] = []
         paths: list[str] = []
+        datas = []
         for record in records:
             path = relpath_for(type(record), record.id)
             full = archive.root / path
             if full.exists():
                 raise ConflictError(f"{path} already exists")
-            items.append((full, serialise(record).encode("utf-8")))
+            data = codec.canonical_data(record)
+            datas.append(data)
+            items.append((full, serialise(record, data=data).encode("utf-8")))
             paths.append(path)
         write_atomic_many(items)
         all_paths = [*extra_paths, *paths]
         message = summary + _trailers(archive, count=len(records))
         commit = _commit(archive, git.Change(tuple(all_paths), message), all_paths)
-        by_kind: dict[str, list[Record]] = {}
-        for record in records:
-            by_kind.setdefault(record.kind, []).append(record)
-        for kind, group in by_kind.items():
-            rows = [index_row(r, relpath_for(type(r), r.id)) for r in group]
+        by_kind: dict[str, list[IndexedRecord]] = {}
+        for record, path, data in zip(records, paths, datas, strict=True):
+            by_kind.setdefault(record.kind, []).append(index_row(record, path, data))
+        for kind, rows in by_kind.items():
             archive.index.note_written(kind, rows, [Path(row.path).name for row in rows])
         return SaveResult(commit=commit, paths=all_paths)
 
