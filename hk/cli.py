@@ -27,8 +27,38 @@ class HkGroup(typer.core.TyperGroup):
         try:
             return super().invoke(ctx)
         except HkError as exc:
-            typer.echo(exc.render(), err=True)
+            typer.echo(render_error(exc), err=True)
             ctx.exit(exc.exit_code)
+
+
+OPTION_OF_FIELD = {
+    "phones": "--phone", "health_notes": "--health-note", "children_details": "--children",
+    "id_number": "--id-number", "tags": "--tag", "taboos": "--taboo", "addresses": "address",
+    "preferred_workers": "--prefer-worker", "blocked_workers": "--block-worker",
+    "experience_years": "--experience", "dialects": "--dialect", "skills": "--skill",
+    "certificates": "--cert", "availability": "--available", "price_fen": "--price",
+    "required_skills": "--skill", "checklist": "--check", "items": "--item", "home": "address",
+}
+
+
+def render_error(exc: HkError) -> str:
+    """Problems with command-line input name the option, not a file."""
+    from hk.errors import InvalidData
+
+    if not isinstance(exc, InvalidData):
+        return exc.render()
+    lines = []
+    for problem in exc.problems:
+        if problem.path == "<input>":
+            head = (problem.field or "").split(".")[0].split("[")[0]
+            option = OPTION_OF_FIELD.get(head, "--" + head.replace("_", "-"))
+            text = f"error: {option}: {problem.message}"
+            if problem.hint:
+                text += f"\n  hint: {problem.hint}"
+            lines.append(text)
+        else:
+            lines.append(problem.render())
+    return "\n".join(lines)
 
 
 app = typer.Typer(
@@ -81,7 +111,7 @@ def run(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="hk", standalone_mode=True)
     except HkError as exc:  # raised outside a command (e.g. while parsing options)
-        typer.echo(exc.render(), err=True)
+        typer.echo(render_error(exc), err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
