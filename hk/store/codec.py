@@ -331,6 +331,7 @@ def dump_keeping_comments(old_text: str, data: dict[str, Any]) -> str:
     from ruamel.yaml import YAML
 
     rt = YAML(typ="rt")
+    rt.Resolver = _round_trip_resolver()
     rt.allow_unicode = True
     rt.width = 1 << 30
     rt.indent(mapping=2, sequence=2, offset=0)
@@ -347,6 +348,23 @@ def dump_keeping_comments(old_text: str, data: dict[str, Any]) -> str:
     except Exception:  # any ruamel trouble: the canonical text is always a correct answer
         return canonical
     return canonical
+
+
+def _round_trip_resolver() -> type:
+    """ruamel's resolver without YAML's timestamp rule, like :class:`_Loader` and :class:`_Dumper`.
+
+    Dates and times are text here: without this, ruamel reads ``created:`` as a datetime, and
+    every save of a commented file would rewrite unchanged dates in quotes.
+    """
+    from ruamel.yaml.resolver import VersionedResolver
+
+    class Resolver(VersionedResolver):
+        def add_version_implicit_resolver(self, version: Any, tag: Any, regexp: Any,
+                                          first: Any) -> None:
+            if tag != _TIMESTAMP:
+                super().add_version_implicit_resolver(version, tag, regexp, first)
+
+    return Resolver
 
 
 def _merge(target: Any, data: dict[str, Any]) -> None:
