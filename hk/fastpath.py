@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 KINDS = ("customer", "worker")
 
 
-def _parse(argv: list[str]) -> tuple[Path | None, str, str, int, bool] | None:
-    archive: Path | None = None
+def _parse(argv: list[str]) -> tuple[str | None, str, str, int, bool] | None:
+    archive: str | None = None
     args = list(argv)
     if len(args) >= 2 and args[0] in ("--archive", "-C"):
-        archive = Path(args[1])
+        archive = args[1]
         args = args[2:]
     elif args and args[0].startswith("--archive="):
-        archive = Path(args[0].split("=", 1)[1])
+        archive = args[0].split("=", 1)[1]
         args = args[1:]
     if len(args) < 3 or args[0] not in KINDS or args[1] != "find":
         return None
@@ -56,10 +55,10 @@ def try_fast(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     archive, kind, query, limit, as_json = parsed
-    from hk.store.archive import SETTINGS_FILE, locate
+    from hk.store.discover import find_root, is_archive
 
-    root = locate(archive)
-    if not (root / SETTINGS_FILE).is_file() or not (root / ".git").exists():
+    root = find_root(archive)
+    if not is_archive(root):
         return None  # the full CLI explains what is missing
     from hk.services.lookup import find, open_index, print_results
 

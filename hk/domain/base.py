@@ -49,6 +49,10 @@ class Record(Strict):
         """
         return {"terms": [self.title()], "tags": [], "communities": [], "category": []}
 
+    def summary(self) -> dict[str, Any]:
+        """The few fields a listing shows, computed when the record is indexed."""
+        return {}
+
     def sealed_values(self) -> Iterator[tuple[str, Sealed]]:
         """Every sensitive value in the record, with a dotted path for messages."""
         yield from _walk_sealed(self, "")

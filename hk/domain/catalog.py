@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -53,6 +53,10 @@ class ServiceItem(Record):
     def own_code(self) -> str | None:
         return self.code
 
+    def summary(self) -> dict[str, Any]:
+        return {"category": self.category, "unit": self.unit, "price_fen": self.price_fen,
+                "active": self.active}
+
     def index_terms(self) -> dict[str, list[str]]:
         return {
             "terms": [self.name, self.code, self.category, *self.required_skills],
@@ -92,6 +96,9 @@ class Package(Record):
 
     def own_code(self) -> str | None:
         return self.code
+
+    def summary(self) -> dict[str, Any]:
+        return {"period": self.period, "price_fen": self.price_fen, "active": self.active}
 
     def index_terms(self) -> dict[str, list[str]]:
         return {

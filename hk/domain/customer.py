@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
@@ -104,6 +104,16 @@ class Customer(Record):
             "tags": self.tags,
             "communities": communities,
             "category": [self.category],
+        }
+
+    def summary(self) -> dict[str, Any]:
+        from hk.domain.fields import format_phone
+
+        return {
+            "phones": [format_phone(p) for p in self.phones],
+            "community": next(iter(self.communities()), ""),
+            "category": self.category,
+            "tags": list(self.tags),
         }
 
     def communities(self) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -133,6 +133,16 @@ class Worker(Record):
             "tags": skills,
             "communities": community,
             "category": [self.status],
+        }
+
+    def summary(self) -> dict[str, Any]:
+        from hk.domain.fields import format_phone
+
+        return {
+            "phones": [format_phone(self.phone)] if self.phone else [],
+            "status": self.status,
+            "skills": [s.name for s in self.skills],
+            "native_place": self.native_place,
         }
 
     def skill_level(self, name: str) -> int:

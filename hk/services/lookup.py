@@ -1,27 +1,28 @@
 """Search and listing over the index, kept light: no Pydantic, no pypinyin on this path.
 
-A warm ``hk customer find`` imports only this module, the index and sqlite3 (see
+A warm ``hk customer find`` imports only this module, the index, sqlite3 and json (see
 ``hk.fastpath``), which is what keeps it within the performance budget of DESIGN §6.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import marshal
 import sys
-from pathlib import Path
-from typing import Any
 
-import orjson
+from hk.store.index import Index, default_specs
+from hk.textwidth import cell_len, fit
 
-from hk.store.index import Index
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs a search 3 ms
+if TYPE_CHECKING:
+    import sqlite3
+    from pathlib import Path
+    from typing import Any
 
 SUMMARY_FIELDS = ("code", "name", "phones", "community", "tags")
 
 
-def open_index(root: Path) -> Index:
-    from hk.store.archive import index_specs
-
-    return Index(root, index_specs())
+def open_index(root: Path | str) -> Index:
+    return Index(root, default_specs())
 
 
 def warn_broken(broken: dict[str, str]) -> None:
@@ -37,35 +38,10 @@ def warn_broken(broken: dict[str, str]) -> None:
 
 
 def summary(row: sqlite3.Row) -> dict[str, Any]:
-    """The short form of a record used by listings and search results."""
-    data = orjson.loads(row["data"])
+    """The short form of a record used by listings and search results (made at index time)."""
     out: dict[str, Any] = {"id": row["id"], "code": row["code"], "name": row["name"]}
-    if row["kind"] == "customer":
-        out["phones"] = [_phone(p) for p in data.get("phones", [])]
-        out["community"] = next(
-            (a.get("community", "") for a in data.get("addresses", []) if a.get("community")), ""
-        )
-        out["category"] = data.get("category", "")
-        out["tags"] = data.get("tags", [])
-    elif row["kind"] == "worker":
-        out["phones"] = [_phone(data["phone"])] if data.get("phone") else []
-        out["status"] = data.get("status", "available")
-        out["skills"] = [s["name"] for s in data.get("skills", [])]
-        out["native_place"] = data.get("native_place", "")
-    else:
-        for key in ("category", "unit", "price_fen", "period", "active"):
-            if key in data:
-                out[key] = data[key]
+    out.update(marshal.loads(row["summary"]))
     return out
-
-
-def _phone(e164: str) -> str:
-    if e164.startswith("+861") and len(e164) == 14:
-        d = e164[3:]
-        return f"{d[:3]} {d[3:7]} {d[7:]}"
-    from hk.domain.fields import format_phone
-
-    return format_phone(e164)
 
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
@@ -80,8 +56,6 @@ def render_table(
     kind: str, items: list[dict[str, Any]], columns: list[tuple[str, str]] | None = None
 ) -> str:
     """Plain aligned columns, measured in terminal cells (Chinese takes two)."""
-    from rich.cells import cell_len
-
     columns = columns or COLUMNS.get(kind) or ([(k, k) for k in items[0]] if items else [])
     cells = [[_cell(item.get(key)) for key, _ in columns] for item in items]
     heads = [title for _, title in columns]
@@ -89,10 +63,8 @@ def render_table(
         max([cell_len(h)] + [cell_len(r[i]) for r in cells]) for i, h in enumerate(heads)
     ]
     widths = [min(w, 40) for w in widths]
-    lines = ["  ".join(_pad(h, w, cell_len) for h, w in zip(heads, widths, strict=True))]
-    lines += [
-        "  ".join(_pad(c, w, cell_len) for c, w in zip(r, widths, strict=True)) for r in cells
-    ]
+    lines = ["  ".join(fit(h, w) for h, w in zip(heads, widths, strict=True))]
+    lines += ["  ".join(fit(c, w) for c, w in zip(r, widths, strict=True)) for r in cells]
     return "\n".join(line.rstrip() for line in lines)
 
 
@@ -104,17 +76,6 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _pad(text: str, width: int, cell_len: Any) -> str:
-    if cell_len(text) > width:
-        out = ""
-        for ch in text:
-            if cell_len(out + ch) > width - 1:
-                break
-            out += ch
-        text = out + "…"
-    return text + " " * (width - cell_len(text))
-
-
 def find(index: Index, kind: str, query: str, limit: int = 50) -> list[dict[str, Any]]:
     broken = index.refresh([kind]).broken
     warn_broken(broken)
@@ -123,7 +84,9 @@ def find(index: Index, kind: str, query: str, limit: int = 50) -> list[dict[str,
 
 def print_results(kind: str, items: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
-        sys.stdout.buffer.write(orjson.dumps(items, option=orjson.OPT_INDENT_2) + b"\n")
+        import json
+
+        sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
     elif items:
         sys.stdout.write(render_table(kind, items) + "\n")
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from hk.errors import HkError, InvalidData, Problem
 from hk.store import paths
-from hk.store.index import FolderSpec, Index
+from hk.store.discover import SETTINGS_FILE
+from hk.store.index import Index, default_specs
 
-SETTINGS_FILE = "hk.toml"
 LOCAL_SETTINGS_FILE = "hk.local.toml"
 
 GITIGNORE = """\
@@ -38,42 +38,9 @@ class NoArchive(HkError):
 
 def locate(explicit: Path | None = None, cwd: Path | None = None) -> Path:
     """The archive root to use (it may not exist yet if it is the default one)."""
-    if explicit is not None:
-        return explicit.expanduser().resolve()
-    env = os.environ.get("HK_ARCHIVE")
-    if env:
-        return Path(env).expanduser().resolve()
-    here = (cwd or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / SETTINGS_FILE).is_file():
-            return folder
-    return paths.default_archive()
+    from hk.store.discover import find_root
 
-
-def index_specs() -> list[FolderSpec]:
-    """One folder spec per record kind, with parsers imported only when a file changed."""
-    from hk.layout import LAYOUT
-
-    return [
-        FolderSpec(
-            kind=k.name,
-            folder=k.folder,
-            suffix=k.suffix,
-            code_prefix=k.code_prefix,
-            load=_lazy_loader(k.name),
-        )
-        for k in LAYOUT.values()
-    ]
-
-
-def _lazy_loader(kind: str):  # type: ignore[no-untyped-def]
-    def load(path: str, data: bytes):  # type: ignore[no-untyped-def]
-        from hk.domain.records import KINDS
-        from hk.store.records import row_loader
-
-        return row_loader(KINDS[kind])(path, data)
-
-    return load
+    return Path(find_root(str(explicit) if explicit else None, str(cwd) if cwd else None))
 
 
 @dataclass
@@ -142,7 +109,7 @@ class Archive:
 
     @cached_property
     def index(self) -> Index:
-        return Index(self.root, index_specs())
+        return Index(self.root, default_specs())
 
     def operator(self) -> str:
         """Who is making changes: HK_OPERATOR, hk.local.toml, hk.toml, git's user, the login."""

@@ -7,74 +7,94 @@ differ are parsed again, which covers ``git pull``, a checkout, an editor that w
 or by rename, and files added or deleted by hand. Files whose mtime is too close to the
 snapshot to be trusted (the "racy" case git knows too) are compared by content next time.
 
-This module must stay light to import: a warm query imports no Pydantic and no pypinyin.
+This module must stay light to import: a warm query imports no Pydantic, no pypinyin, and not
+even ``dataclasses``, ``typing`` or ``pathlib`` (each costs milliseconds a search cannot spare).
 """
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from hk.store.search import SEP, normalize_query
 
-SCHEMA_VERSION = 3
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs a search 3 ms
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from pathlib import Path
+    from typing import Any, TypeAlias
+
+    Stat: TypeAlias = tuple[int, int, int, int]
+
+SCHEMA_VERSION = 5
 RACY_NS = 2_000_000_000
 
-Stat = tuple[int, int, int, int]
 
 
-@dataclass
 class IndexedRecord:
     """What the index keeps of one record: enough to list and search it without its file."""
 
-    id: str
-    kind: str
-    path: str
-    name: str
-    sort_key: str
-    prefix_terms: str
-    substring_terms: str
-    tags: str
-    communities: str
-    category: str
-    data: bytes
-    own_code: str | None = None
+    __slots__ = (
+        "category", "communities", "data", "id", "kind", "name", "own_code", "path",
+        "prefix_terms", "sort_key", "substring_terms", "summary", "tags",
+    )
+
+    def __init__(
+        self, *, id: str, kind: str, path: str, name: str, sort_key: str, prefix_terms: str,
+        substring_terms: str, tags: str, communities: str, category: str, data: bytes,
+        summary: bytes = b"", own_code: str | None = None,
+    ) -> None:
+        self.id, self.kind, self.path, self.name = id, kind, path, name
+        self.sort_key, self.prefix_terms, self.substring_terms = sort_key, prefix_terms, substring_terms
+        self.tags, self.communities, self.category = tags, communities, category
+        self.data, self.summary, self.own_code = data, summary, own_code
 
 
-@dataclass
 class FolderSpec:
-    """A folder of records, with the function that turns one file into an index row."""
+    """A folder of records, with the function that turns one file into an index row.
 
-    kind: str
-    folder: str
-    suffix: str
-    code_prefix: str
-    load: Callable[[str, bytes], IndexedRecord]
-    """(relative path, file bytes) → row; raises :class:`hk.errors.InvalidData` on bad files."""
+    ``load(relative path, file bytes)`` returns an :class:`IndexedRecord` or raises
+    :class:`hk.errors.InvalidData` for a bad file.
+    """
+
+    __slots__ = ("code_prefix", "folder", "kind", "load", "suffix")
+
+    def __init__(
+        self, kind: str, folder: str, suffix: str, code_prefix: str,
+        load: Callable[[str, bytes], IndexedRecord],
+    ) -> None:
+        self.kind, self.folder, self.suffix = kind, folder, suffix
+        self.code_prefix, self.load = code_prefix, load
 
 
-@dataclass
 class Snapshot:
-    names: list[str] = field(default_factory=list)
-    stats: list[Stat] = field(default_factory=list)
-    racy: dict[str, str] = field(default_factory=dict)
-    """name → content hash, for files written too recently for their stat data to be trusted"""
-    broken: dict[str, str] = field(default_factory=dict)
-    """name → first problem, for files that do not parse or validate"""
+    """A folder's state at the last refresh.
+
+    ``racy`` maps names to content hashes for files written too recently for their stat data
+    to be trusted; ``broken`` maps names to the first problem of files that do not parse.
+    """
+
+    __slots__ = ("broken", "names", "racy", "stats")
+
+    def __init__(
+        self, names: list[str] | None = None, stats: list[Stat] | None = None,
+        racy: dict[str, str] | None = None, broken: dict[str, str] | None = None,
+    ) -> None:
+        self.names = names or []
+        self.stats = stats or []
+        self.racy = racy or {}
+        self.broken = broken or {}
 
 
-@dataclass
 class RefreshReport:
-    parsed: int = 0
-    removed: int = 0
-    broken: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("broken", "parsed", "removed")
+
+    def __init__(self) -> None:
+        self.parsed = 0
+        self.removed = 0
+        self.broken: dict[str, str] = {}
 
 
 _DDL = f"""
@@ -91,23 +111,61 @@ CREATE TABLE IF NOT EXISTS records (
     tags TEXT NOT NULL,
     communities TEXT NOT NULL,
     category TEXT NOT NULL,
-    data BLOB NOT NULL
+    data BLOB NOT NULL,
+    summary BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_kind_code ON records(kind, code);
+CREATE TABLE IF NOT EXISTS terms (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    prefix_terms TEXT NOT NULL,
+    substring_terms TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS terms_insert AFTER INSERT ON records BEGIN
+    INSERT OR REPLACE INTO terms VALUES (new.id, new.kind,
+        new.prefix_terms || coalesce(lower(new.code) || char(31), ''), new.substring_terms);
+END;
+CREATE TRIGGER IF NOT EXISTS terms_update AFTER UPDATE ON records BEGIN
+    INSERT OR REPLACE INTO terms VALUES (new.id, new.kind,
+        new.prefix_terms || coalesce(lower(new.code) || char(31), ''), new.substring_terms);
+END;
+CREATE TRIGGER IF NOT EXISTS terms_delete AFTER DELETE ON records BEGIN
+    DELETE FROM terms WHERE id = old.id;
+END;
 CREATE INDEX IF NOT EXISTS records_kind_sort ON records(kind, sort_key);
 """
 
 
 def _hash(data: bytes) -> str:
+    import hashlib
+
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def default_specs() -> list[FolderSpec]:
+    """One folder spec per record kind; a kind's parser is imported only when a file changed."""
+    from hk.layout import LAYOUT
+
+    return [FolderSpec(k.name, k.folder, k.suffix, k.code_prefix, _lazy_loader(k.name))
+            for k in LAYOUT.values()]
+
+
+def _lazy_loader(kind: str) -> Callable[[str, bytes], IndexedRecord]:
+    def load(path: str, data: bytes) -> IndexedRecord:
+        from hk.domain.records import KINDS
+        from hk.store.records import row_loader
+
+        return row_loader(KINDS[kind])(path, data)
+
+    return load
 
 
 class Index:
     """Queries over one archive's records, refreshed from the files before every read."""
 
-    def __init__(self, root: Path, specs: Sequence[FolderSpec]) -> None:
-        self.root = root
-        self.dir = root / ".git" / "hk"
+    def __init__(self, root: Path | str, specs: Sequence[FolderSpec]) -> None:
+        self.root = os.fspath(root)
+        self.dir = os.path.join(self.root, ".git", "hk")
         self.specs = {s.kind: s for s in specs}
         self._db: sqlite3.Connection | None = None
 
@@ -116,14 +174,15 @@ class Index:
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.dir / "index.sqlite", timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+            os.makedirs(self.dir, exist_ok=True)
+            path = os.path.join(self.dir, "index.sqlite")
+            db = sqlite3.connect(path, timeout=30, isolation_level=None)
             db.execute("PRAGMA synchronous=NORMAL")
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                db.executescript("DROP TABLE IF EXISTS records;")
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript("DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS terms;")
                 for spec in self.specs.values():
-                    self._snapshot_path(spec).unlink(missing_ok=True)
+                    _unlink(self._snapshot_path(spec))
                 db.executescript(_DDL)
             self._db = db
         return self._db
@@ -133,28 +192,29 @@ class Index:
             self._db.close()
             self._db = None
 
-    def _snapshot_path(self, spec: FolderSpec) -> Path:
-        return self.dir / f"snapshot-{spec.kind}.marshal"
+    def _snapshot_path(self, spec: FolderSpec) -> str:
+        return os.path.join(self.dir, f"snapshot-{spec.kind}.marshal")
 
     def _read_snapshot(self, spec: FolderSpec) -> Snapshot:
         try:
-            raw = self._snapshot_path(spec).read_bytes()
-            names, stats, racy, broken = marshal.loads(raw)
+            with open(self._snapshot_path(spec), "rb") as handle:
+                names, stats, racy, broken = marshal.loads(handle.read())
             return Snapshot(names, stats, racy, broken)
         except (FileNotFoundError, ValueError, EOFError, TypeError):
             return Snapshot()
 
     def _write_snapshot(self, spec: FolderSpec, snap: Snapshot) -> None:
         path = self._snapshot_path(spec)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps((snap.names, snap.stats, snap.racy, snap.broken)))
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as handle:
+            handle.write(marshal.dumps((snap.names, snap.stats, snap.racy, snap.broken)))
         os.replace(tmp, path)
 
     # --- freshness -----------------------------------------------------------------------------
 
     def _scan(self, spec: FolderSpec) -> tuple[list[str], list[Stat]]:
         try:
-            fd = os.open(self.root / spec.folder, os.O_RDONLY | os.O_DIRECTORY)
+            fd = os.open(os.path.join(self.root, spec.folder), os.O_RDONLY | os.O_DIRECTORY)
         except FileNotFoundError:
             return [], []
         try:
@@ -240,7 +300,8 @@ class Index:
 
     def _read(self, spec: FolderSpec, name: str) -> bytes | None:
         try:
-            return (self.root / spec.folder / name).read_bytes()
+            with open(os.path.join(self.root, spec.folder, name), "rb") as handle:
+                return handle.read()
         except FileNotFoundError:
             return None
 
@@ -258,18 +319,18 @@ class Index:
         )
         db.executemany(
             "INSERT INTO records (id, kind, path, code, name, sort_key, prefix_terms,"
-            " substring_terms, tags, communities, category, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " substring_terms, tags, communities, category, data, summary)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, path = excluded.path,"
             " code = coalesce(excluded.code, records.code), name = excluded.name,"
             " sort_key = excluded.sort_key, prefix_terms = excluded.prefix_terms,"
             " substring_terms = excluded.substring_terms, tags = excluded.tags,"
             " communities = excluded.communities, category = excluded.category,"
-            " data = excluded.data",
+            " data = excluded.data, summary = excluded.summary",
             [
                 (
                     r.id, r.kind, r.path, r.own_code, r.name, r.sort_key, r.prefix_terms,
-                    r.substring_terms, r.tags, r.communities, r.category, r.data,
+                    r.substring_terms, r.tags, r.communities, r.category, r.data, r.summary,
                 )
                 for r in rows
             ],
@@ -345,17 +406,19 @@ class Index:
         for row, name in zip(rows, names, strict=True):
             st = current.get(name)
             if st is not None and st[0] >= now_ns - RACY_NS:
-                racy[name] = _hash((self.root / row.path).read_bytes())
+                data = self._read(spec, name)
+                if data is not None:
+                    racy[name] = _hash(data)
         broken = {n: p for n, p in snap.broken.items() if n in current and n not in written}
         self._write_snapshot(spec, Snapshot(scanned_names, scanned_stats, racy, broken))
 
     def rebuild(self) -> RefreshReport:
         """Forget everything and index every file again (``hk reindex``)."""
         self.close()
-        for path in (self.dir / "index.sqlite", self.dir / "index.sqlite-wal"):
-            path.unlink(missing_ok=True)
+        for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
+            _unlink(os.path.join(self.dir, name))
         for spec in self.specs.values():
-            self._snapshot_path(spec).unlink(missing_ok=True)
+            _unlink(self._snapshot_path(spec))
         return self.refresh()
 
     # --- queries -------------------------------------------------------------------------------
@@ -390,10 +453,10 @@ class Index:
         like_prefix = f"%{SEP}{_escape(q)}%"
         like_sub = f"%{_escape(q)}%"
         rows = db.execute(
-            "SELECT * FROM records WHERE kind = ? AND "
-            "(prefix_terms LIKE ? ESCAPE '\\' OR substring_terms LIKE ? ESCAPE '\\'"
-            " OR code LIKE ? ESCAPE '\\')",
-            (kind, like_prefix, like_sub, _escape(q) + "%"),
+            "SELECT records.* FROM terms JOIN records ON records.id = terms.id"
+            " WHERE terms.kind = ? AND (terms.prefix_terms LIKE ? ESCAPE '\\'"
+            " OR terms.substring_terms LIKE ? ESCAPE '\\')",
+            (kind, like_prefix, like_sub),
         ).fetchall()
         rows.sort(key=lambda r: (_rank(r, q), r["sort_key"]))
         return rows[:limit] if limit else rows
@@ -436,17 +499,26 @@ class Index:
             yield rid
 
 
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _rank(row: sqlite3.Row, q: str) -> int:
+    """Exact name or code first, then whole pinyin or initials, then prefixes, then the rest."""
     name = row["name"].lower()
-    if name == q or (row["code"] or "").lower() == q:
+    code = (row["code"] or "").lower()
+    if name == q or code == q:
         return 0
     if name.startswith(q) or f"{SEP}{q}{SEP}" in row["prefix_terms"]:
         return 1
-    if f"{SEP}{q}" in row["prefix_terms"]:
+    if f"{SEP}{q}" in row["prefix_terms"] or code.startswith(q):
         return 2
     return 3
 

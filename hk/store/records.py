@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
+import marshal
+
 import orjson
 from pydantic import BaseModel, ValidationError
 
@@ -80,6 +82,7 @@ def index_row(record: Record, path: str, data: dict[str, Any] | None = None) -> 
         communities=pack(terms["communities"]),
         category=(terms["category"] or [""])[0],
         data=orjson.dumps(codec.canonical_data(record) if data is None else data),
+        summary=marshal.dumps(record.summary()),
         own_code=record.own_code(),
     )
 
