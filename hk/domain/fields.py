@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 # --- phones -----------------------------------------------------------------------------------
 
-_CN_MOBILE_E164 = re.compile(r"\+861[3-9]\d{9}")
+_CN_MOBILE_E164 = re.compile(r"\+861[3-9][0-9]{9}")
 
 
 def normalize_phone(value: Any) -> str:
@@ -80,7 +81,7 @@ Phone = Annotated[str, BeforeValidator(normalize_phone)]
 
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
-_ID_SHAPE = re.compile(r"\d{17}[\dX]")
+_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
 
 def id_check_char(first17: str) -> str:
@@ -91,7 +92,8 @@ def id_check_char(first17: str) -> str:
 
 def validate_id_number(value: str) -> str:
     """Check an 18-character resident ID: shape, birth date and check digit. Returns it upper-case."""
-    text = value.strip().upper().replace(" ", "")
+    # NFKC turns the full-width digits and Ｘ of a Chinese input method into ASCII
+    text = unicodedata.normalize("NFKC", value).strip().upper().replace(" ", "")
     if len(text) != 18:
         raise PydanticCustomError(
             "id_number",
