@@ -67,6 +67,12 @@ def test_a_landline_with_its_area_code_is_accepted(typed: str) -> None:
     assert normalize_phone(typed) == "+862888886666"
 
 
+def test_a_mobile_with_full_width_digits_is_stored_in_ascii() -> None:
+    """A Chinese input method in full-width mode types １３８…; a file may hold them too."""
+    assert normalize_phone("１３８ ００１３ ８０００") == "+8613800138000"
+    assert normalize_phone("+8613８00138000") == "+8613800138000"
+
+
 def test_a_foreign_number_with_its_country_code_is_accepted() -> None:
     assert normalize_phone("+1 650 253 0000") == "+16502530000"
 
@@ -108,6 +114,16 @@ def test_a_valid_id_number_with_a_digit_check_is_accepted() -> None:
 def test_a_valid_id_number_with_an_x_check_is_accepted_in_either_case() -> None:
     assert validate_id_number(VALID_ID_X) == VALID_ID_X
     assert validate_id_number(VALID_ID_X.lower()) == VALID_ID_X
+
+
+def test_an_id_number_typed_with_full_width_digits_is_stored_in_ascii() -> None:
+    assert validate_id_number("５１０１０４１９９００１０１１２３０") == VALID_ID
+    assert validate_id_number("１１０１０５１９４９１２３１００２ｘ") == VALID_ID_X
+
+
+def test_an_id_number_in_digits_of_another_script_is_refused() -> None:
+    with pytest.raises(ValueError, match="17 digits and a last digit or X"):
+        validate_id_number("٥١٠١٠٤١٩٩٠٠١٠١١٢٣٠")
 
 
 def test_spaces_inside_an_id_number_are_ignored() -> None:
