@@ -164,26 +164,31 @@ def edit(
     """Change fields of a customer; the first address is updated by the address options."""
     from hk.domain.fields import normalize_phone
     from hk.services.people import edit as edit_record
-    from hk.services.records import display, load_ref
+    from hk.services.records import display
 
     archive = archive_of(ctx)
     fields = customer_fields(dict(locals()))
-    current, _ = load_ref(archive, "customer", ref)
-    phones = list(fields.get("phones", current.phones))  # type: ignore[attr-defined]
-    if add_phone or remove_phone:
-        drop = {normalize_phone(p) for p in split_csv(remove_phone)}
-        phones = [p for p in phones if normalize_phone(p) not in drop] + split_csv(add_phone)
-        fields["phones"] = phones
     addr = address_fields(city, district, community, address, access_notes, lat, lon,
                           archive.settings.locale.city)
-    if addr:
-        addresses = [a.model_dump() for a in current.addresses]  # type: ignore[attr-defined]
-        if addresses:
-            addresses[0].update(addr)
-        else:
-            addresses = [addr]
-        fields["addresses"] = addresses
-    customer, result = edit_record(archive, "customer", ref, fields)
+
+    def derive(current: Any) -> dict[str, Any]:
+        """Phones added or removed, and address parts, applied to the current record."""
+        out: dict[str, Any] = {}
+        if add_phone or remove_phone:
+            phones = list(fields.get("phones", current.phones))
+            drop = {normalize_phone(p) for p in split_csv(remove_phone)}
+            out["phones"] = [p for p in phones if normalize_phone(p) not in drop]
+            out["phones"] += split_csv(add_phone)
+        if addr:
+            addresses = [a.model_dump() for a in current.addresses]
+            if addresses:
+                addresses[0].update(addr)
+            else:
+                addresses = [addr]
+            out["addresses"] = addresses
+        return out
+
+    customer, result = edit_record(archive, "customer", ref, fields, derive)
     if json:
         print_json(display(archive, customer))
     elif result.commit:

@@ -210,17 +210,20 @@ def edit(
 ) -> None:
     """Change fields of a worker (list options replace the whole list)."""
     from hk.services.people import edit as edit_record
-    from hk.services.records import display, load_ref
+    from hk.services.records import display
 
     archive = archive_of(ctx)
     fields = worker_fields(dict(locals()))
     home = address_fields(city, district, community, address, access_notes, lat, lon,
                           archive.settings.locale.city)
-    if home:
-        current, _ = load_ref(archive, "worker", ref)
-        base = current.home.model_dump() if current.home else {}  # type: ignore[attr-defined]
-        fields["home"] = {**base, **home}
-    worker, result = edit_record(archive, "worker", ref, fields)
+
+    def derive(current: Any) -> dict[str, Any]:
+        """The home address options applied over the current home address."""
+        if not home:
+            return {}
+        return {"home": {**(current.home.model_dump() if current.home else {}), **home}}
+
+    worker, result = edit_record(archive, "worker", ref, fields, derive)
     if json:
         print_json(display(archive, worker))
     elif result.commit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -40,9 +41,21 @@ def add_worker(archive: Archive, fields: dict[str, Any]) -> tuple[Worker, SaveRe
     return worker, save(archive, worker)
 
 
-def edit(archive: Archive, kind: str, ref: str, changes: dict[str, Any]) -> tuple[Any, SaveResult]:
-    """Apply field changes to the record ``ref`` names; refuses a stale edit; one commit."""
+def edit(
+    archive: Archive,
+    kind: str,
+    ref: str,
+    changes: dict[str, Any],
+    derive: Callable[[Any], dict[str, Any]] | None = None,
+) -> tuple[Any, SaveResult]:
+    """Apply field changes to the record ``ref`` names; refuses a stale edit; one commit.
+
+    ``derive`` computes further changes from the current record (adding a phone to the list,
+    changing one part of the address) without reading it twice.
+    """
     record, loaded = load_ref(archive, kind, ref)
+    if derive is not None:
+        changes = {**changes, **derive(record)}
     if kind == "customer":
         changes = _resolve_refs(archive, changes)
     updated = update_fields(record, changes)

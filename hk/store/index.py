@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     Stat: TypeAlias = tuple[int, int, int, int]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 RACY_NS = 2_000_000_000
 
 
@@ -97,6 +97,8 @@ class RefreshReport:
         self.broken: dict[str, str] = {}
 
 
+# The triggers delete before inserting: an INSERT OR REPLACE inside a trigger would take the
+# conflict rule of the outer statement (an upsert), and fail.
 _DDL = f"""
 PRAGMA user_version = {SCHEMA_VERSION};
 CREATE TABLE IF NOT EXISTS records (
@@ -121,12 +123,18 @@ CREATE TABLE IF NOT EXISTS terms (
     prefix_terms TEXT NOT NULL,
     substring_terms TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pinyin_chars (
+    char TEXT PRIMARY KEY,
+    readings TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS terms_insert AFTER INSERT ON records BEGIN
-    INSERT OR REPLACE INTO terms VALUES (new.id, new.kind,
+    DELETE FROM terms WHERE id = new.id;
+    INSERT INTO terms VALUES (new.id, new.kind,
         new.prefix_terms || coalesce(lower(new.code) || char(31), ''), new.substring_terms);
 END;
 CREATE TRIGGER IF NOT EXISTS terms_update AFTER UPDATE ON records BEGIN
-    INSERT OR REPLACE INTO terms VALUES (new.id, new.kind,
+    DELETE FROM terms WHERE id = old.id OR id = new.id;
+    INSERT INTO terms VALUES (new.id, new.kind,
         new.prefix_terms || coalesce(lower(new.code) || char(31), ''), new.substring_terms);
 END;
 CREATE TRIGGER IF NOT EXISTS terms_delete AFTER DELETE ON records BEGIN
@@ -186,6 +194,25 @@ class Index:
                 db.executescript(_DDL)
             self._db = db
         return self._db
+
+    def load_pinyin(self) -> None:
+        """Give the search-term builder the readings already known, before indexing rows."""
+        from hk.store import search
+
+        search.remember(
+            {c: tuple(r.split(",")) for c, r in self.db.execute("SELECT * FROM pinyin_chars")}
+        )
+
+    def save_pinyin(self) -> None:
+        """Keep readings computed while indexing, so the next write needs no pypinyin."""
+        from hk.store import search
+
+        new = search.learned()
+        if new:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO pinyin_chars VALUES (?, ?)",
+                [(c, ",".join(r)) for c, r in new.items()],
+            )
 
     def close(self) -> None:
         if self._db is not None:
@@ -265,6 +292,8 @@ class Index:
         removed = [n for n in old if n not in current]
         broken = {n: p for n, p in snap.broken.items() if n in current and n not in changed}
         rows: list[IndexedRecord] = []
+        if changed:
+            self.load_pinyin()
         for name in changed:
             data = contents.get(name) if name in contents else self._read(spec, name)
             if data is None:
@@ -287,6 +316,7 @@ class Index:
             db.executemany("DELETE FROM records WHERE path = ?", [(p,) for p in gone])
             inserted = self._upsert(db, rows)
             self._assign_codes(db, spec, inserted, removed=bool(gone))
+            self.save_pinyin()
         racy: dict[str, str] = {}
         for name, st in current.items():
             if st[0] >= now_ns - RACY_NS:
@@ -376,41 +406,40 @@ class Index:
         return next_code(self.specs[kind].code_prefix, record_id, taken)
 
     def note_written(self, kind: str, rows: list[IndexedRecord], names: list[str]) -> None:
-        """After hk wrote files itself: index the rows it already has, without re-parsing them."""
+        """After hk wrote files itself: index the rows it already has, without re-parsing them.
+
+        Only the written files' stat data enter the snapshot; every other file keeps the stat
+        data the index last saw, so a change someone else made meanwhile is still found by the
+        next refresh.
+        """
         spec = self.specs[kind]
         snap = self._read_snapshot(spec)
-        db = self.db
-        scanned_names, scanned_stats = self._scan(spec)
-        current = dict(zip(scanned_names, scanned_stats, strict=True))
-        old = dict(zip(snap.names, snap.stats, strict=True))
-        written = set(names)
-        others_changed = any(
-            old.get(n) != s for n, s in current.items() if n not in written
-        ) or any(n not in current for n in old)
-        with _transaction(db):
-            inserted = self._upsert(db, rows)
-            self._assign_codes(db, spec, inserted, removed=False)
-        if others_changed:
-            # Something else moved too: let a full refresh of this folder sort it out.
-            merged = Snapshot(
-                [n for n in snap.names if n not in written],
-                [s for n, s in zip(snap.names, snap.stats, strict=True) if n not in written],
-                {n: h for n, h in snap.racy.items() if n not in written},
-                {n: p for n, p in snap.broken.items() if n not in written},
-            )
-            self._write_snapshot(spec, merged)
-            self.refresh([kind])
-            return
+        with _transaction(self.db):
+            inserted = self._upsert(self.db, rows)
+            self._assign_codes(self.db, spec, inserted, removed=False)
+            self.save_pinyin()
+        position = {n: i for i, n in enumerate(snap.names)}
+        folder = os.path.join(self.root, spec.folder)
         now_ns = time.time_ns()
-        racy = {n: h for n, h in snap.racy.items() if n in current and n not in written}
-        for row, name in zip(rows, names, strict=True):
-            st = current.get(name)
-            if st is not None and st[0] >= now_ns - RACY_NS:
+        for name in names:
+            try:
+                s = os.stat(os.path.join(folder, name), follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            st = (s.st_mtime_ns, s.st_ctime_ns, s.st_size, s.st_ino)
+            if name in position:
+                snap.stats[position[name]] = st
+            else:
+                position[name] = len(snap.names)
+                snap.names.append(name)
+                snap.stats.append(st)
+            snap.broken.pop(name, None)
+            snap.racy.pop(name, None)
+            if st[0] >= now_ns - RACY_NS:
                 data = self._read(spec, name)
                 if data is not None:
-                    racy[name] = _hash(data)
-        broken = {n: p for n, p in snap.broken.items() if n in current and n not in written}
-        self._write_snapshot(spec, Snapshot(scanned_names, scanned_stats, racy, broken))
+                    snap.racy[name] = _hash(data)
+        self._write_snapshot(spec, snap)
 
     def rebuild(self) -> RefreshReport:
         """Forget everything and index every file again (``hk reindex``)."""

@@ -14,16 +14,51 @@ SEP = "\x1f"
 MAX_READINGS = 16
 
 
+_known: dict[str, tuple[str, ...]] = {}
+"""Readings of single characters, from the index's cache or computed in this process."""
+_learned: dict[str, tuple[str, ...]] = {}
+"""Readings computed in this process, for the caller to save in the index's cache."""
+
+
+def remember(table: dict[str, tuple[str, ...]]) -> None:
+    """Load cached character readings, so that indexing known names needs no pypinyin."""
+    _known.update(table)
+
+
+def learned() -> dict[str, tuple[str, ...]]:
+    """Readings computed since the last call (to be cached), and forget them."""
+    out = dict(_learned)
+    _learned.clear()
+    return out
+
+
+def _char_options(chars: str) -> list[tuple[str, ...]]:
+    """Every reading of each character; pypinyin is imported only for characters not yet known.
+
+    Its phrase dictionary is not loaded (``PYPINYIN_NO_PHRASES``): a name is read character by
+    character with all readings kept, and loading phrases would triple the import time.
+    """
+    missing = [c for c in dict.fromkeys(chars) if c not in _known and not c.isascii()]
+    if missing:
+        import os
+
+        os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+        from pypinyin import Style, pinyin
+
+        for char in missing:
+            opts = pinyin(char, style=Style.NORMAL, heteronym=True, errors=lambda s: [s])[0]
+            reading = tuple(dict.fromkeys(o.lower() for o in opts if o)) or (char,)
+            _known[char] = _learned[char] = reading
+    return [(c.lower(),) if c.isascii() else _known[c] for c in chars]
+
+
 def pinyin_readings(name: str) -> list[tuple[str, str]]:
     """(full pinyin, initials) for each reading of ``name``, e.g. 张三 → [("zhangsan", "zs")].
 
     Polyphonic characters (曾, 单, 解 …) give several readings, capped at ``MAX_READINGS``.
     Characters that are not Chinese are kept as they are, lower-cased.
     """
-    from pypinyin import Style, pinyin
-
-    options = pinyin(name, style=Style.NORMAL, heteronym=True, errors=lambda s: list(s))
-    per_char = [[o.lower() for o in opts if o] or [""] for opts in options]
+    per_char = [opts for opts in _char_options(name.replace(" ", "")) if opts != ("",)]
     readings: list[tuple[str, str]] = []
     for combo in itertools.islice(itertools.product(*per_char), MAX_READINGS):
         full = "".join(combo).replace(" ", "")

@@ -77,7 +77,12 @@ def check(archive: Archive, records: Sequence[Record]) -> None:
 
     problems: list[Problem] = []
     batch = {r.id for r in records}
-    archive.index.refresh(["customer", "worker"])
+    refs_to_check = any(
+        isinstance(r, Customer) and (r.referrer or r.preferred_workers or r.blocked_workers)
+        for r in records
+    )
+    if refs_to_check:
+        archive.index.refresh(["customer", "worker"])
     for record in records:
         path = relpath_for(type(record), record.id)
         problems += settings_problems(record, archive.settings, path)
@@ -136,6 +141,7 @@ def save(
         action = "create" if loaded is None else "update " + ", ".join(fields)
         message = f"{model.kind} {label}: {action}" + _trailers(archive, record.id)
         commit = _commit(archive, git.Change((path,), message), [path] if loaded is None else [])
+        archive.index.load_pinyin()
         archive.index.note_written(model.kind, [index_row(record, path)], [Path(path).name])
         return SaveResult(commit=commit, paths=[path], changed_fields=fields, code=code)
 
@@ -168,6 +174,7 @@ def save_new_bulk(
         all_paths = [*extra_paths, *paths]
         message = summary + _trailers(archive, count=len(records))
         commit = _commit(archive, git.Change(tuple(all_paths), message), all_paths)
+        archive.index.load_pinyin()
         by_kind: dict[str, list[IndexedRecord]] = {}
         for record, path, data in zip(records, paths, datas, strict=True):
             by_kind.setdefault(record.kind, []).append(index_row(record, path, data))
