@@ -5,9 +5,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from hk.store.archive import Archive
 
 from hk.errors import UsageError
 
@@ -17,7 +20,7 @@ class Options:
     archive: Path | None = None
 
 
-def archive_of(ctx: typer.Context):  # type: ignore[no-untyped-def]
+def archive_of(ctx: typer.Context) -> Archive:
     """The archive named by --archive, HK_ARCHIVE, the current folder or the default."""
     from hk.store.archive import Archive
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from hk.store.archive import Archive
 
 from hk.commands.common import archive_of, print_json, say
 
@@ -13,8 +16,9 @@ Reveal = Annotated[bool, typer.Option("--reveal", help="Show sensitive values in
 Ref = Annotated[str, typer.Argument(help="Code or ID of any record (customer, worker, …).")]
 
 
-def show_record(archive, kind: str | None, ref: str, reveal: bool, json: bool,  # type: ignore[no-untyped-def]
-                at: str | None = None) -> None:
+def show_record(
+    archive: Archive, kind: str | None, ref: str, reveal: bool, json: bool, at: str | None = None
+) -> None:
     from hk.commands.render import render_record
     from hk.domain.records import KINDS
     from hk.services.records import display, load, resolve_id

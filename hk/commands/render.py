@@ -22,6 +22,17 @@ LABELS = {
     "required_skills": "所需技能", "checklist": "验收清单", "acceptance": "验收标准",
     "active": "在售", "description": "说明", "period": "周期", "items": "内容",
     "validity_days": "有效天数",
+    "label": "标记", "city": "城市", "district": "区", "detail": "详细地址", "community": "小区",
+    "lat": "纬度", "lon": "经度", "access_notes": "入户说明", "relation": "关系",
+    "care_notes": "照护信息", "worker_gender": "阿姨性别", "worker_age_min": "最小年龄",
+    "worker_age_max": "最大年龄", "native_places": "籍贯", "cleaning_agents": "清洁用品",
+    "cooking_taste": "口味", "purpose": "目的", "scope": "范围", "date": "日期",
+    "method": "方式", "withdrawn": "撤回", "level": "等级", "cuisines": "菜系", "kind": "类型",
+    "number": "编号", "issued": "发证", "expires": "到期", "employer": "雇主",
+    "contact": "联系方式", "comment": "评价", "result": "结果", "source": "来源",
+    "policy": "保单", "insurer": "保险公司", "start": "开始", "end": "结束", "reason": "原因",
+    "model": "模式", "item": "项目", "value_added": "增值项", "basic_percent": "基础项达标%",
+    "service": "服务", "visits": "次数",
 }
 
 

@@ -43,7 +43,8 @@ def _blobs(archive: Archive, specs: list[str]) -> list[bytes | None]:
         capture_output=True,
         check=True,
     )
-    out, pos, result = proc.stdout, 0, []
+    out, pos = proc.stdout, 0
+    result: list[bytes | None] = []
     for _ in specs:
         end = out.index(b"\n", pos)
         header = out[pos:end].split()

@@ -18,7 +18,9 @@ from hk.store.archive import Archive
 from hk.store.writer import SaveResult, save
 
 
-def _build(archive: Archive, model: type[Customer] | type[Worker], fields: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _build(
+    archive: Archive, model: type[Customer] | type[Worker], fields: dict[str, Any]
+) -> Customer | Worker:
     stamp = now(archive.settings.locale.timezone)
     data = {"id": new_id(), "created": stamp, "updated": stamp, **fields}
     try:

@@ -14,11 +14,16 @@ from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hk.errors import HkError, InvalidData, Problem
 from hk.store import paths
 from hk.store.discover import SETTINGS_FILE
 from hk.store.index import Index, default_specs
+
+if TYPE_CHECKING:
+    from hk.domain.settings import Settings
+    from hk.store.crypto import Keyring
 
 LOCAL_SETTINGS_FILE = "hk.local.toml"
 
@@ -76,7 +81,7 @@ class Archive:
         return self.root / ".git" / "hk"
 
     @cached_property
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self) -> Settings:
         from hk.domain.settings import Settings
         from hk.store.records import validate_data
 
@@ -102,7 +107,7 @@ class Archive:
             ) from None
 
     @cached_property
-    def keyring(self):  # type: ignore[no-untyped-def]
+    def keyring(self) -> Keyring:
         from hk.store.crypto import Keyring
 
         return Keyring(paths.key_dir(self.settings.archive_id))

@@ -248,7 +248,7 @@ class Index:
             suffix = spec.suffix
             names = [n for n in os.listdir(fd) if n.endswith(suffix) and n[0] != "."]
             stat = os.stat
-            stats = []
+            stats: list[Stat] = []
             append = stats.append
             for n in names:
                 s = stat(n, dir_fd=fd, follow_symlinks=False)

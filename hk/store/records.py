@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import marshal
@@ -87,7 +88,7 @@ def index_row(record: Record, path: str, data: dict[str, Any] | None = None) -> 
     )
 
 
-def row_loader(model: type[Record]):  # type: ignore[no-untyped-def]
+def row_loader(model: type[Record]) -> Callable[[str, bytes], IndexedRecord]:
     """The index's parse function for one kind."""
 
     def load(path: str, data: bytes) -> IndexedRecord:

@@ -46,7 +46,7 @@ def _char_options(chars: str) -> list[tuple[str, ...]]:
         from pypinyin import Style, pinyin
 
         for char in missing:
-            opts = pinyin(char, style=Style.NORMAL, heteronym=True, errors=lambda s: [s])[0]
+            opts = pinyin(char, style=Style.NORMAL, heteronym=True, errors="default")[0]
             reading = tuple(dict.fromkeys(o.lower() for o in opts if o)) or (char,)
             _known[char] = _learned[char] = reading
     return [(c.lower(),) if c.isascii() else _known[c] for c in chars]
