@@ -78,9 +78,9 @@ def display(archive: Archive, record: Record, reveal: bool = False) -> dict[str,
     ID numbers show masked (``5101**********1234``); other sensitive text shows as ``******``;
     with ``reveal`` both show in full. Without the key they show as ``[locked]``.
     """
-    from hk.store import codec
+    from hk.store.records import stored_data
 
-    data = codec.canonical_data(record)
+    data = stored_data(record)
     for path, value in record.sealed_values():
         _set_path(data, path, _shown(archive, record.id, path, value, reveal))
     code = code_of(archive, record.id) or record.own_code()

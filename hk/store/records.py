@@ -66,6 +66,29 @@ def serialise(
     return codec.dump_yaml(data)
 
 
+NOT_SEALED_YET = "[not sealed yet]"
+"""Stands for a sensitive value a user wrote into a file in plain text, until it is sealed."""
+
+
+def stored_data(record: Record) -> dict[str, Any]:
+    """The record's canonical data, even while a sensitive value is still in plain text.
+
+    A value written into a file by hand is sealed by the next save. Until then it stands as
+    :data:`NOT_SEALED_YET`, so that the record can be indexed, shown and edited, and its
+    plaintext never reaches the index. (Writing a file still refuses any unsealed value.)
+    """
+    from pydantic_core import PydanticSerializationError
+
+    try:
+        return codec.canonical_data(record)
+    except PydanticSerializationError:
+        copy = record.model_copy(deep=True)
+        for _, value in copy.sealed_values():
+            if value.token is None:
+                value.token = NOT_SEALED_YET
+        return codec.canonical_data(copy)
+
+
 def index_row(record: Record, path: str, data: dict[str, Any] | None = None) -> IndexedRecord:
     """The index's row for ``record``; ``data`` is its canonical data if already computed."""
     terms = record.index_terms()
@@ -82,7 +105,7 @@ def index_row(record: Record, path: str, data: dict[str, Any] | None = None) -> 
         tags=pack(terms["tags"]),
         communities=pack(terms["communities"]),
         category=(terms["category"] or [""])[0],
-        data=orjson.dumps(codec.canonical_data(record) if data is None else data),
+        data=orjson.dumps(stored_data(record) if data is None else data),
         summary=marshal.dumps(record.summary()),
         own_code=record.own_code(),
     )

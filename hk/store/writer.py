@@ -19,7 +19,7 @@ from hk.store.archive import Archive
 from hk.store.index import IndexedRecord
 from hk.store.atomic import write_atomic, write_atomic_many
 from hk.store.lock import archive_lock
-from hk.store.records import index_row, relpath_for
+from hk.store.records import index_row, relpath_for, stored_data
 
 
 @dataclass
@@ -43,7 +43,7 @@ def changed_fields(old: Record | None, new: Record) -> list[str]:
     """Top-level fields whose stored form differs (never their values: no personal data)."""
     if old is None:
         return []
-    a, b = codec.canonical_data(old), codec.canonical_data(new)
+    a, b = stored_data(old), codec.canonical_data(new)
     keys = [k for k in {**a, **b} if k not in ("updated",) and a.get(k) != b.get(k)]
     return keys
 
