@@ -15,7 +15,7 @@ import typer.core
 
 from hk import __version__
 from hk.commands import archive as archive_cmds
-from hk.commands import catalog, customer, record, worker
+from hk.commands import catalog, customer, demo, record, worker
 from hk.commands.common import Options
 from hk.errors import HkError
 
@@ -104,6 +104,7 @@ app.command("doctor")(archive_cmds.doctor)
 app.command("show")(record.show)
 app.command("log")(record.log)
 app.command("edit")(record.edit)
+app.command("demo")(demo.demo)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -74,6 +74,9 @@ def log(ctx: typer.Context, ref: Ref, reveal: Reveal = False, json: Json = False
         return
     for entry in entries:
         say(f"{entry.when}  {entry.operator}  {entry.subject}  [{entry.commit[:8]}]")
+        if entry.changes and all(c.old is None for c in entry.changes) and entry is entries[-1]:
+            say(f"    created with {len(entry.changes)} fields (hk show {ref} --at … shows them)")
+            continue
         for change in entry.changes:
             old = "—" if change.old is None else format_value(change.field, change.old)
             new = "—" if change.new is None else format_value(change.field, change.new)

@@ -59,10 +59,20 @@ def _blobs(archive: Archive, specs: list[str]) -> list[bytes | None]:
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"household": [{"relation": "母亲"}]}`` → ``{"household[0].relation": "母亲"}``.
+
+    Lists of plain values stay whole (``phones``, ``tags``): a changed list reads better as
+    old → new than item by item.
+    """
     if isinstance(data, dict):
         out: dict[str, Any] = {}
         for key, value in data.items():
             out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(data, list) and any(isinstance(item, dict | list) for item in data):
+        out = {}
+        for i, item in enumerate(data):
+            out.update(_flatten(item, f"{prefix}[{i}]"))
         return out
     return {prefix: data}
 
