@@ -38,10 +38,22 @@ def show_record(
     if json:
         print_json(shown)
         return
+    for key in ("referrer", "preferred_workers", "blocked_workers"):
+        if key in shown:
+            shown[key] = _names(archive, shown[key])
     title = f"{record.title()}  {shown.get('code', '')}  {model.label_zh}"
     if at is not None:
         title += f"  (as of {at})"
     say(render_record(title, {k: v for k, v in shown.items() if k not in ("code", "name")}))
+
+
+def _names(archive: Archive, ids: str | list[str]) -> str | list[str]:
+    """Record IDs as people read them: ``W3K9P 李桂芳``."""
+    def one(record_id: str) -> str:
+        row = archive.index.get(record_id)
+        return f"{row['code']} {row['name']}" if row is not None else record_id
+
+    return one(ids) if isinstance(ids, str) else [one(i) for i in ids]
 
 
 def show(
