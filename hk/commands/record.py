@@ -60,7 +60,8 @@ def show(
     ctx: typer.Context,
     ref: Ref,
     at: Annotated[
-        str | None, typer.Option("--at", help="Show the record as it was then (YYYY-MM-DD[ HH:MM]).")
+        str | None,
+        typer.Option("--at", help="Show the record as it was then (YYYY-MM-DD[ HH:MM])."),
     ] = None,
     reveal: Reveal = False,
     json: Json = False,

@@ -61,7 +61,9 @@ def parse_availability(values: list[str]) -> dict[str, list[str]]:
         try:
             days, hours = value.split()
         except ValueError:
-            raise UsageError(f"'{value}': write days and hours, e.g. 'mon-fri 08:00-18:00'") from None
+            raise UsageError(
+                f"'{value}': write days and hours, e.g. 'mon-fri 08:00-18:00'"
+            ) from None
         for chunk in days.lower().split(","):
             if "-" in chunk:
                 a, b = chunk.split("-")

@@ -7,11 +7,13 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from hk.domain.base import Record, Strict
-from hk.layout import LAYOUT
 from hk.domain.fields import Fen, NonEmpty
+from hk.layout import LAYOUT
 
 Unit = Literal["hour", "visit", "day", "month", "m2"]
-UNIT_ZH: dict[str, str] = {"hour": "小时", "visit": "次", "day": "天", "month": "月", "m2": "平方米"}
+UNIT_ZH: dict[str, str] = {
+    "hour": "小时", "visit": "次", "day": "天", "month": "月", "m2": "平方米",
+}
 
 CATALOG_CODE = r"^[A-Z][A-Z0-9-]{1,15}$"
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
-# --- phones -----------------------------------------------------------------------------------
+# --- phones ---------------------------------------------------------------------------------------
 
 _CN_MOBILE_E164 = re.compile(r"\+861[3-9][0-9]{9}")
 
@@ -39,7 +39,9 @@ def normalize_phone(value: Any) -> str:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException as exc:
         raise PydanticCustomError(
-            "phone", "'{value}' is not a phone number ({reason})", {"value": text, "reason": exc._msg}
+            "phone",
+            "'{value}' is not a phone number ({reason})",
+            {"value": text, "reason": exc._msg},
         ) from None
     if not phonenumbers.is_valid_number(number):
         raise PydanticCustomError(
@@ -77,7 +79,7 @@ def phone_digits(e164: str) -> str:
 
 Phone = Annotated[str, BeforeValidator(normalize_phone)]
 
-# --- Chinese resident ID numbers (GB 11643-1999) ------------------------------------------------
+# --- Chinese resident ID numbers (GB 11643-1999) --------------------------------------------------
 
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
@@ -91,7 +93,7 @@ def id_check_char(first17: str) -> str:
 
 
 def validate_id_number(value: str) -> str:
-    """Check an 18-character resident ID: shape, birth date and check digit. Returns it upper-case."""
+    """Check an 18-character resident ID (shape, birth date, check digit); return it upper-case."""
     # NFKC turns the full-width digits and Ｘ of a Chinese input method into ASCII
     text = unicodedata.normalize("NFKC", value).strip().upper().replace(" ", "")
     if len(text) != 18:
@@ -169,7 +171,7 @@ def format_money(fen: int) -> str:
     return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
 
 
-# --- sealed (encrypted) values ---------------------------------------------------------------------
+# --- sealed (encrypted) values --------------------------------------------------------------------
 
 SEAL_PREFIX = "enc:v1:"
 

@@ -8,9 +8,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from hk.domain.base import Record, Strict
-from hk.layout import LAYOUT
 from hk.domain.common import Address, DateSpan, Gender, TimeRange, Weekday
 from hk.domain.fields import NonEmpty, Phone, SealedIdNumber
+from hk.layout import LAYOUT
 
 
 class Skill(Strict):

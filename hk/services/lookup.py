@@ -34,7 +34,8 @@ def warn_broken(broken: dict[str, str]) -> None:
             f"{'are' if n != 1 else 'is'} left out; run `hk doctor`\n"
         )
         for path, problem in list(broken.items())[:3]:
-            sys.stderr.write(f"  {problem if problem.startswith(path) else path + ': ' + problem}\n")
+            line = problem if problem.startswith(path) else f"{path}: {problem}"
+            sys.stderr.write(f"  {line}\n")
 
 
 def summary(row: sqlite3.Row) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import yaml
@@ -62,7 +62,7 @@ def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 
 
-# --- reading ----------------------------------------------------------------------------------------
+# --- reading --------------------------------------------------------------------------------------
 
 
 def parse_yaml(text: str, path: str) -> Any:
@@ -121,7 +121,7 @@ def _line(text: str, line: int | None) -> str | None:
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 
-# --- validation errors mapped back to lines ---------------------------------------------------------
+# --- validation errors mapped back to lines -------------------------------------------------------
 
 
 def _yaml_node_for(text: str, loc: Sequence[int | str]) -> tuple[yaml.Node | None, bool]:
@@ -151,7 +151,7 @@ def _yaml_node_for(text: str, loc: Sequence[int | str]) -> tuple[yaml.Node | Non
 
 
 def _json_position(text: str, loc: Sequence[int | str]) -> tuple[int | None, int | None]:
-    """Line and column of the key at ``loc`` in canonical (indented) JSON; good enough for errors."""
+    """Line and column of the key at ``loc`` in canonical (indented) JSON, for error messages."""
     if not loc:
         return None, None
     key = next((s for s in reversed(loc) if isinstance(s, str)), None)
@@ -242,7 +242,7 @@ def problems_from_validation(
     return problems
 
 
-# --- writing ------------------------------------------------------------------------------------------
+# --- writing --------------------------------------------------------------------------------------
 
 
 def _is_empty(value: Any) -> bool:
@@ -257,7 +257,7 @@ def canonical_data(model: BaseModel) -> dict[str, Any]:
 _NO_DEFAULT = object()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _empty_defaults(cls: type[BaseModel]) -> dict[str, Any]:
     """Per model: the fields whose default is empty (None, "", [], {}), with that default.
 

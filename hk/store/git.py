@@ -80,8 +80,8 @@ def commit(root: Path, change: Change, new_paths: Sequence[str] = ()) -> str:
         _add(root, new_paths)
     run(
         root,
-        ["commit", "-q", "--no-verify", "-m", change.message, "--only"]
-        + ["--pathspec-from-file=-", "--pathspec-file-nul"],
+        ["commit", "-q", "--no-verify", "-m", change.message, "--only",
+         "--pathspec-from-file=-", "--pathspec-file-nul"],
         input="\0".join(change.paths),
     )
     return run(root, ["rev-parse", "HEAD"]).strip()

@@ -47,7 +47,8 @@ class IndexedRecord:
         summary: bytes = b"", own_code: str | None = None,
     ) -> None:
         self.id, self.kind, self.path, self.name = id, kind, path, name
-        self.sort_key, self.prefix_terms, self.substring_terms = sort_key, prefix_terms, substring_terms
+        self.sort_key = sort_key
+        self.prefix_terms, self.substring_terms = prefix_terms, substring_terms
         self.tags, self.communities, self.category = tags, communities, category
         self.data, self.summary, self.own_code = data, summary, own_code
 
@@ -258,7 +259,7 @@ class Index:
             os.close(fd)
 
     def refresh(self, kinds: Iterable[str] | None = None) -> RefreshReport:
-        """Bring the given kinds (default: all) up to date with the files; cheap when nothing moved."""
+        """Bring the given kinds (default: all) up to date with the files; cheap if unchanged."""
         report = RefreshReport()
         for kind in kinds or list(self.specs):
             spec = self.specs[kind]
@@ -529,7 +530,7 @@ class Index:
 
 
 def _unlink(path: str) -> None:
-    try:
+    try:  # noqa: SIM105 - contextlib would be one more import on the search path
         os.unlink(path)
     except FileNotFoundError:
         pass

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 import marshal
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError

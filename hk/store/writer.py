@@ -16,8 +16,8 @@ from hk.domain.base import Record, now
 from hk.errors import ConflictError, InvalidData, Problem
 from hk.store import codec, git
 from hk.store.archive import Archive
-from hk.store.index import IndexedRecord
 from hk.store.atomic import write_atomic, write_atomic_many
+from hk.store.index import IndexedRecord
 from hk.store.lock import archive_lock
 from hk.store.records import index_row, relpath_for, stored_data
 

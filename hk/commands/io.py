@@ -1,0 +1,144 @@
+"""``hk import`` and ``hk export``: customers and workers to and from spreadsheets.
+
+A thin layer over :mod:`hk.services.tabular_import` and :mod:`hk.services.tabular_export`.
+Exit codes: 0 done; 1 invalid rows (nothing imported) or a file that cannot be imported;
+2 a wrong command line.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hk.commands.common import archive_of, print_json, say
+
+import_app = typer.Typer(
+    help="Import customers or workers from a spreadsheet (.xlsx or .csv) in one commit.",
+    no_args_is_help=True,
+)
+export_app = typer.Typer(
+    help="Export all customers or workers as CSV, XLSX or JSON (sensitive values masked).",
+    no_args_is_help=True,
+)
+
+
+class Format(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+    json = "json"
+
+
+FileArg = Annotated[
+    Path,
+    typer.Argument(help="The .xlsx or .csv file (UTF-8 or GB18030); the first row holds titles "
+                        "such as 姓名, 电话, 小区, 备注.", show_default=False),
+]
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
+]
+SkipInvalid = Annotated[
+    bool,
+    typer.Option("--skip-invalid", help="Import the valid rows even if some are invalid "
+                                        "(the invalid ones are reported and left out)."),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
+FormatOpt = Annotated[
+    Format | None,
+    typer.Option("--format", "-f", help="csv, xlsx or json (default: from --out, else csv).",
+                 show_default=False),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Write to this file (needed for xlsx; default: stdout).",
+                 show_default=False),
+]
+RevealOpt = Annotated[
+    bool,
+    typer.Option("--reveal", help="Export ID numbers and health notes in full (needs the key)."),
+]
+
+
+def _import(ctx: typer.Context, kind: str, file: Path, dry_run: bool, skip_invalid: bool,
+            json: bool) -> None:
+    from hk.services.tabular_import import import_file
+
+    report = import_file(archive_of(ctx), kind, file, dry_run=dry_run, skip_invalid=skip_invalid)
+    if json:
+        print_json(report.to_json())
+    else:
+        for warning in report.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        for problem in report.problems:
+            say(problem.render(report.unit))
+        say(report.summary())
+    if report.problems and not report.imported:
+        raise typer.Exit(1)
+
+
+@import_app.command("customers")
+def import_customers(ctx: typer.Context, file: FileArg, dry_run: DryRun = False,
+                     skip_invalid: SkipInvalid = False, json: Json = False) -> None:
+    """Import customers. Recognises Chinese and English titles: 姓名, 电话/手机, 微信, 城市, 区,
+    小区, 地址, 服务类型, 来源, 标签, 会员等级, 生日, 身份证号, 健康状况, 服务禁忌, 备注.
+
+    Every bad row is reported by its row number; if any row is bad, nothing is imported
+    (unless --skip-invalid). A phone already in the archive or twice in the file is a bad row.
+    """
+    _import(ctx, "customer", file, dry_run, skip_invalid, json)
+
+
+@import_app.command("workers")
+def import_workers(ctx: typer.Context, file: FileArg, dry_run: DryRun = False,
+                   skip_invalid: SkipInvalid = False, json: Json = False) -> None:
+    """Import workers. Recognises: 姓名, 性别, 出生年份 (or 年龄), 籍贯, 方言, 电话, 微信,
+    身份证号, 技能 (保洁,烹饪:4:川菜), 证书, 工作年限, 状态 (可接单/长期在岗/停用), 城市, 区,
+    小区, 地址, 备注.
+
+    Every bad row is reported by its row number; if any row is bad, nothing is imported
+    (unless --skip-invalid).
+    """
+    _import(ctx, "worker", file, dry_run, skip_invalid, json)
+
+
+def _export(ctx: typer.Context, kind: str, fmt: Format | None, out: Path | None,
+            reveal: bool) -> None:
+    from hk.services.lookup import warn_broken
+    from hk.services.tabular import PLURALS
+    from hk.services.tabular_export import build_export, format_for, write_export
+
+    chosen = format_for(fmt.value if fmt else None, out)
+    if chosen == "xlsx" and out is None:
+        from hk.errors import UsageError
+
+        raise UsageError("an .xlsx export needs --out FILE",
+                         hint=f"hk export {PLURALS[kind]} --format xlsx --out {PLURALS[kind]}.xlsx")
+    export = build_export(archive_of(ctx), kind, reveal=reveal)
+    warn_broken(export.broken)
+    write_export(export, chosen, out, sys.stdout.buffer)
+    if out is not None:
+        say(f"exported {len(export.rows)} {PLURALS[kind]} to {out}")
+
+
+@export_app.command("customers")
+def export_customers(ctx: typer.Context, format: FormatOpt = None, out: OutOpt = None,
+                     reveal: RevealOpt = False) -> None:
+    """Export all customers with the import's column titles, so the file imports again.
+
+    CSV is UTF-8 with a BOM for Excel; text starting with = + - @ gets a leading ' so a
+    spreadsheet never runs it as a formula. ID numbers are masked unless --reveal.
+    """
+    _export(ctx, "customer", format, out, reveal)
+
+
+@export_app.command("workers")
+def export_workers(ctx: typer.Context, format: FormatOpt = None, out: OutOpt = None,
+                   reveal: RevealOpt = False) -> None:
+    """Export all workers with the import's column titles, so the file imports again.
+
+    ID numbers are masked unless --reveal; cells starting with = + - @ are escaped.
+    """
+    _export(ctx, "worker", format, out, reveal)
