@@ -73,8 +73,15 @@ def format_phone(e164: str) -> str:
 
 
 def phone_digits(e164: str) -> str:
-    """Digits a user may type to find this number: national form (``13800138000``)."""
-    return e164[3:] if e164.startswith("+86") else e164.lstrip("+")
+    """Digits a user may type to find this number: national form (``13800138000``).
+
+    Landlines are written with the trunk 0 before the area code (``028 8888 6666``), so
+    their national form keeps it; a search for the number without it still matches.
+    """
+    if not e164.startswith("+86"):
+        return e164.lstrip("+")
+    national = e164[3:]
+    return national if len(national) == 11 and national[0] == "1" else "0" + national
 
 
 Phone = Annotated[str, BeforeValidator(normalize_phone)]

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     Stat: TypeAlias = tuple[int, int, int, int]
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 RACY_NS = 2_000_000_000
 
 

@@ -8,6 +8,7 @@ polyphonic characters, the initials, the short code) matched from the start of a
 from __future__ import annotations
 
 import itertools
+import unicodedata
 from collections.abc import Iterable
 
 SEP = "\x1f"
@@ -89,7 +90,7 @@ def pack(values: Iterable[str]) -> str:
 
 def normalize_query(text: str) -> str:
     """Lower-case, without spaces or dashes; a phone typed as ``138-0013 8000`` still matches."""
-    q = text.strip().lower()
+    q = unicodedata.normalize("NFKC", text).strip().lower()  # full-width １３８ as 138
     stripped = q.replace(" ", "").replace("-", "")
     if stripped.lstrip("+").isdigit():
         stripped = stripped.lstrip("+")
