@@ -82,11 +82,12 @@ def _import(ctx: typer.Context, kind: str, file: Path, dry_run: bool, skip_inval
 @import_app.command("customers")
 def import_customers(ctx: typer.Context, file: FileArg, dry_run: DryRun = False,
                      skip_invalid: SkipInvalid = False, json: Json = False) -> None:
-    """Import customers. Recognises Chinese and English titles: 姓名, 电话/手机, 微信, 城市, 区,
-    小区, 地址, 服务类型, 来源, 标签, 会员等级, 生日, 身份证号, 健康状况, 服务禁忌, 备注.
+    """Import customers from an .xlsx or .csv file.
 
-    Every bad row is reported by its row number; if any row is bad, nothing is imported
-    (unless --skip-invalid). A phone already in the archive or twice in the file is a bad row.
+    Column titles are recognised in Chinese or English: 姓名, 电话/手机, 微信, 城市, 区, 小区,
+    地址, 服务类型, 来源, 标签, 会员等级, 生日, 身份证号, 健康状况, 服务禁忌, 备注. Every bad
+    row is reported by its row number; if any row is bad nothing is imported (unless
+    --skip-invalid). A phone already in the archive, or twice in the file, makes a row bad.
     """
     _import(ctx, "customer", file, dry_run, skip_invalid, json)
 
@@ -94,12 +95,12 @@ def import_customers(ctx: typer.Context, file: FileArg, dry_run: DryRun = False,
 @import_app.command("workers")
 def import_workers(ctx: typer.Context, file: FileArg, dry_run: DryRun = False,
                    skip_invalid: SkipInvalid = False, json: Json = False) -> None:
-    """Import workers. Recognises: 姓名, 性别, 出生年份 (or 年龄), 籍贯, 方言, 电话, 微信,
-    身份证号, 技能 (保洁,烹饪:4:川菜), 证书, 工作年限, 状态 (可接单/长期在岗/停用), 城市, 区,
-    小区, 地址, 备注.
+    """Import workers from an .xlsx or .csv file.
 
-    Every bad row is reported by its row number; if any row is bad, nothing is imported
-    (unless --skip-invalid).
+    Column titles: 姓名, 性别, 出生年份 (or 年龄), 籍贯, 方言, 电话, 微信, 身份证号, 技能
+    (保洁,烹饪:4:川菜), 证书 (健康证:编号:2027-05-01), 工作年限, 状态 (可接单/长期在岗/停用),
+    城市, 区, 小区, 地址, 备注. Every bad row is reported by its row number; if any row is bad
+    nothing is imported (unless --skip-invalid).
     """
     _import(ctx, "worker", file, dry_run, skip_invalid, json)
 
@@ -126,10 +127,11 @@ def _export(ctx: typer.Context, kind: str, fmt: Format | None, out: Path | None,
 @export_app.command("customers")
 def export_customers(ctx: typer.Context, format: FormatOpt = None, out: OutOpt = None,
                      reveal: RevealOpt = False) -> None:
-    """Export all customers with the import's column titles, so the file imports again.
+    """Export all customers as CSV, XLSX or JSON.
 
-    CSV is UTF-8 with a BOM for Excel; text starting with = + - @ gets a leading ' so a
-    spreadsheet never runs it as a formula. ID numbers are masked unless --reveal.
+    The column titles are the import's, so the file imports again. CSV is UTF-8 with a BOM
+    for Excel; text starting with = + - @ gets a leading ' so a spreadsheet never runs it as
+    a formula. ID numbers are masked unless --reveal.
     """
     _export(ctx, "customer", format, out, reveal)
 
@@ -137,8 +139,9 @@ def export_customers(ctx: typer.Context, format: FormatOpt = None, out: OutOpt =
 @export_app.command("workers")
 def export_workers(ctx: typer.Context, format: FormatOpt = None, out: OutOpt = None,
                    reveal: RevealOpt = False) -> None:
-    """Export all workers with the import's column titles, so the file imports again.
+    """Export all workers as CSV, XLSX or JSON.
 
-    ID numbers are masked unless --reveal; cells starting with = + - @ are escaped.
+    The column titles are the import's, so the file imports again. ID numbers are masked
+    unless --reveal; text starting with = + - @ is escaped against formula injection.
     """
     _export(ctx, "worker", format, out, reveal)
