@@ -124,6 +124,11 @@ def save(
                 f"{model.kind} {record.id} was changed by someone else since it was opened",
                 hint="open it again and redo the change; nothing was written",
             )
+        if loaded is not None and loaded.record.own_code() != record.own_code():
+            raise InvalidData([Problem(
+                message="a catalog code cannot change; orders and quotes refer to it",
+                path=path, field="code",
+                hint="add a new item with the new code and set this one to inactive")])
         _seal(archive, [record], loaded.record if loaded else None)
         fields = changed_fields(loaded.record if loaded else None, record)
         if loaded is not None and not fields:
@@ -186,6 +191,10 @@ def save_new_bulk(
 def _seal(archive: Archive, records: Sequence[Record], old: Record | None = None) -> None:
     """Seal new plaintexts; one equal to the old value keeps the old token (no byte changes)."""
     previous = dict(old.sealed_values()) if old is not None else {}
+    if len(records) > 1:
+        archive.keyring.create_keys(
+            [r.id for r in records if any(v.token is None for _, v in r.sealed_values())]
+        )
     for record in records:
         pending = [(p, v) for p, v in record.sealed_values() if v.token is None]
         for path, value in pending:
