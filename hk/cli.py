@@ -16,6 +16,7 @@ import typer.core
 from hk import __version__
 from hk.commands import archive as archive_cmds
 from hk.commands import catalog, customer, demo, record, worker
+from hk.commands import io as io_cmds
 from hk.commands.common import Options
 from hk.errors import HkError
 
@@ -105,6 +106,8 @@ app.command("show")(record.show)
 app.command("log")(record.log)
 app.command("edit")(record.edit)
 app.command("demo")(demo.demo)
+app.add_typer(io_cmds.import_app, name="import")
+app.add_typer(io_cmds.export_app, name="export")
 
 
 def run(argv: list[str] | None = None) -> None:

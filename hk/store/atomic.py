@@ -39,7 +39,7 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644, sync_dir: bool = Tr
         fsync_dir(path.parent)
 
 
-def write_atomic_many(items: list[tuple[Path, bytes]]) -> None:
+def write_atomic_many(items: list[tuple[Path, bytes]], mode: int = 0o644) -> None:
     """Write many files atomically with one sync instead of two fsyncs per file.
 
     All temp files are written first, then flushed to disk together (``os.sync``), then
@@ -53,7 +53,7 @@ def write_atomic_many(items: list[tuple[Path, bytes]]) -> None:
             fd, tmp = tempfile.mkstemp(prefix=".hk-", suffix=".tmp", dir=path.parent)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp, mode)
             temps.append((tmp, path))
         os.sync()
         for tmp, path in temps:

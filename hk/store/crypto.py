@@ -93,6 +93,24 @@ class Keyring:
         self._data_keys[record_id] = key
         return key
 
+    def create_keys(self, record_ids: list[str]) -> None:
+        """Create the data keys of many new people with one sync (a bulk import), not one each."""
+        from cryptography.hazmat.primitives.keywrap import aes_key_wrap
+
+        master = self._master_key()
+        items = []
+        for record_id in record_ids:
+            path = self._person_path(record_id)
+            if record_id in self._data_keys or path.exists():
+                continue
+            key = secrets.token_bytes(32)
+            items.append((path, base64.b64encode(aes_key_wrap(master, key)) + b"\n"))
+            self._data_keys[record_id] = key
+        if items:
+            from hk.store.atomic import write_atomic_many
+
+            write_atomic_many(items, mode=0o600)
+
     def seal(self, record_id: str, plain: str) -> str:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 

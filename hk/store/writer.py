@@ -48,12 +48,17 @@ def changed_fields(old: Record | None, new: Record) -> list[str]:
     return keys
 
 
-def _commit(archive: Archive, change: git.Change, new_paths: Sequence[str]) -> str:
+def _commit(
+    archive: Archive,
+    change: git.Change,
+    new_paths: Sequence[str],
+    contents: Sequence[bytes] | None = None,
+) -> str:
     """Commit, waiting briefly if a git process killed a moment ago still holds index.lock."""
     deadline = time.monotonic() + 10
     while True:
         try:
-            return git.commit(archive.root, change, new_paths)
+            return git.commit(archive.root, change, new_paths, contents)
         except git.GitError as exc:
             if "index.lock" not in exc.message or time.monotonic() > deadline:
                 raise
@@ -176,9 +181,13 @@ def save_new_bulk(
             items.append((full, serialise(record, data=data).encode("utf-8")))
             paths.append(path)
         write_atomic_many(items)
+        extra = [(archive.root / p).read_bytes() for p in extra_paths]
         all_paths = [*extra_paths, *paths]
         message = summary + _trailers(archive, count=len(records))
-        commit = _commit(archive, git.Change(tuple(all_paths), message), all_paths)
+        commit = _commit(
+            archive, git.Change(tuple(all_paths), message), all_paths,
+            [*extra, *(data for _, data in items)],
+        )
         archive.index.load_pinyin()
         by_kind: dict[str, list[IndexedRecord]] = {}
         for record, path, data in zip(records, paths, datas, strict=True):
