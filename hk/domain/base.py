@@ -15,7 +15,7 @@ class Strict(BaseModel):
     """A model that refuses unknown keys: a typo in a hand-edited file is an error, not lost."""
 
     model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True
+        extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True, defer_build=True
     )
 
 

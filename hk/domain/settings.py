@@ -12,7 +12,7 @@ from hk.domain.fields import Fen
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Company(Section):

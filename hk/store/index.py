@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     Stat: TypeAlias = tuple[int, int, int, int]
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 RACY_NS = 2_000_000_000
 
 
@@ -223,19 +223,35 @@ class Index:
     def _snapshot_path(self, spec: FolderSpec) -> str:
         return os.path.join(self.dir, f"snapshot-{spec.kind}.marshal")
 
-    def _read_snapshot(self, spec: FolderSpec) -> Snapshot:
+    # A snapshot file is: 8 bytes giving the length of the folder listing, the listing
+    # (marshalled names and stat tuples), then the marshalled racy and broken maps. A warm read
+    # compares the listing as bytes with the marshalled scan, never unmarshalling 10 000 tuples.
+
+    def _read_raw_snapshot(self, spec: FolderSpec) -> tuple[bytes, bytes]:
         try:
             with open(self._snapshot_path(spec), "rb") as handle:
-                names, stats, racy, broken = marshal.loads(handle.read())
+                raw = handle.read()
+        except FileNotFoundError:
+            return b"", b""
+        size = int.from_bytes(raw[:8], "little")
+        return raw[8 : 8 + size], raw[8 + size :]
+
+    def _read_snapshot(self, spec: FolderSpec) -> Snapshot:
+        listing, extra = self._read_raw_snapshot(spec)
+        try:
+            names, stats = marshal.loads(listing)
+            racy, broken = marshal.loads(extra)
             return Snapshot(names, stats, racy, broken)
-        except (FileNotFoundError, ValueError, EOFError, TypeError):
+        except (ValueError, EOFError, TypeError):
             return Snapshot()
 
     def _write_snapshot(self, spec: FolderSpec, snap: Snapshot) -> None:
         path = self._snapshot_path(spec)
         tmp = f"{path}.{os.getpid()}.tmp"
+        listing = marshal.dumps((snap.names, snap.stats))
         with open(tmp, "wb") as handle:
-            handle.write(marshal.dumps((snap.names, snap.stats, snap.racy, snap.broken)))
+            handle.write(len(listing).to_bytes(8, "little") + listing)
+            handle.write(marshal.dumps((snap.racy, snap.broken)))
         os.replace(tmp, path)
 
     # --- freshness -----------------------------------------------------------------------------
@@ -263,12 +279,17 @@ class Index:
         report = RefreshReport()
         for kind in kinds or list(self.specs):
             spec = self.specs[kind]
-            snap = self._read_snapshot(spec)
+            listing, extra = self._read_raw_snapshot(spec)
             names, stats = self._scan(spec)
-            if names == snap.names and stats == snap.stats and not snap.racy:
-                report.broken.update({f"{spec.folder}/{n}": p for n, p in snap.broken.items()})
-                continue
-            self._update_folder(spec, snap, names, stats, report)
+            if listing and marshal.dumps((names, stats)) == listing:
+                try:
+                    racy, broken = marshal.loads(extra)
+                except (ValueError, EOFError, TypeError):
+                    racy, broken = {"": ""}, {}
+                if not racy:
+                    report.broken.update({f"{spec.folder}/{n}": p for n, p in broken.items()})
+                    continue
+            self._update_folder(spec, self._read_snapshot(spec), names, stats, report)
         return report
 
     def _update_folder(
