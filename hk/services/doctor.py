@@ -117,7 +117,7 @@ def _duplicate_codes(records: dict[str, Record]) -> list[Problem]:
 
 def _git_warnings(archive: Archive) -> list[Problem]:
     try:
-        out = git.run(archive.root, ["status", "--porcelain", "-z"])
+        out = git.run(archive.root, ["status", "--porcelain", "-z", "--untracked-files=all"])
     except HkError as exc:
         return [Problem(message=f"git status failed: {exc.message}")]
     warnings = []
