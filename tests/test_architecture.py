@@ -1,0 +1,135 @@
+"""Architecture that is enforced, not hoped for (DESIGN §1 principle 3, §6; STYLE: harlequin).
+
+The core never imports Textual; the domain does no I/O and knows nothing of the store or the
+CLI; and a warm search starts without Pydantic, pypinyin, Typer or YAML.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import hk
+from hk.services.people import add_customer, add_worker
+from hk.store.archive import Archive
+from tests.conftest import HK_BIN, Hk
+
+PACKAGE = Path(hk.__file__).parent
+
+HEAVY_FOR_A_SEARCH = {"pydantic", "pydantic_core", "pypinyin", "typer", "click", "textual",
+                      "yaml", "ruamel", "rich", "cryptography", "phonenumbers"}
+
+
+def modules_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (lazy imports inside functions count)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def offending(folder: Path, forbidden: set[str], skip: Path | None = None) -> list[str]:
+    found = []
+    for path in modules_in(folder):
+        if skip is not None and skip in path.parents:
+            continue
+        for name in imported_names(path):
+            if any(name == f or name.startswith(f + ".") for f in forbidden):
+                found.append(f"{path.relative_to(PACKAGE.parent)} imports {name}")
+    return found
+
+
+def test_the_core_never_imports_textual() -> None:
+    assert offending(PACKAGE, {"textual"}, skip=PACKAGE / "tui") == []
+
+
+def test_the_core_never_imports_the_tui() -> None:
+    for part in ("domain", "store", "services"):
+        assert offending(PACKAGE / part, {"hk.tui"}) == []
+
+
+def test_the_domain_does_no_io_and_knows_nothing_of_store_services_or_cli() -> None:
+    forbidden = {"hk.store", "hk.services", "hk.commands", "hk.cli", "hk.tui", "typer",
+                 "textual", "rich", "sqlite3", "subprocess", "socket", "urllib", "shutil",
+                 "tempfile"}
+    assert offending(PACKAGE / "domain", forbidden) == []
+
+
+def test_the_store_and_services_never_import_the_cli() -> None:
+    forbidden = {"hk.commands", "hk.cli", "typer", "click"}
+    assert offending(PACKAGE / "store", forbidden) == []
+    assert offending(PACKAGE / "services", forbidden) == []
+
+
+def test_the_scan_sees_lazy_imports(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f():\n    from textual.app import App\n    import textual\n",
+                      encoding="utf-8")
+    assert imported_names(sample) == {"textual.app", "textual"}
+
+
+# --- a warm search stays light ----------------------------------------------------------------
+
+PROBE = """
+import json, sys
+from hk.fastpath import try_fast
+code = try_fast(sys.argv[1:])
+sys.stderr.write(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+@pytest.fixture
+def warm(archive: Archive, hk: Hk) -> Hk:
+    """An archive whose index is built (the first search of a fresh clone may parse files)."""
+    add_customer(archive, {"name": "张三", "phones": ["13800138000"], "tags": ["高端客户"]})
+    add_worker(archive, {"name": "王秀英", "gender": "女", "skills": [{"name": "育儿"}]})
+    for kind, query in (("customer", "zs"), ("worker", "wxy")):
+        assert hk.process(kind, "find", query).returncode == 0
+    return hk
+
+
+@pytest.mark.parametrize("args", [["customer", "find", "zs"], ["customer", "find", "13800"],
+                                  ["customer", "find", "zs", "--json"],
+                                  ["worker", "find", "wxy", "--limit", "5"]])
+def test_a_warm_search_imports_no_heavy_module(warm: Hk, args: list[str]) -> None:
+    proc = subprocess.run([sys.executable, "-c", PROBE, "--archive", str(warm.root), *args],
+                          capture_output=True, text=True, check=True)
+    report = json.loads(proc.stderr)
+    assert report["code"] == 0
+    assert proc.stdout.strip()
+    loaded = {m.split(".")[0] for m in report["modules"]}
+    assert loaded & HEAVY_FOR_A_SEARCH == set()
+
+
+def test_the_hk_binary_serves_a_warm_search_without_pydantic_or_pypinyin(warm: Hk) -> None:
+    proc = subprocess.run([sys.executable, "-X", "importtime", HK_BIN, "--archive",
+                           str(warm.root), "customer", "find", "zs"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert "张三" in proc.stdout
+    imported = {line.rsplit("|", 1)[1].strip().split(".")[0]
+                for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "hk" in imported
+    assert imported & HEAVY_FOR_A_SEARCH == set()
+
+
+def test_the_fast_path_still_answers_after_a_hand_edit(warm: Hk) -> None:
+    """A changed file must be parsed again, which may load the models: that is allowed."""
+    path = next((warm.root / "customers").glob("*.yaml"))
+    path.write_text(path.read_text(encoding="utf-8").replace("张三", "张叁"), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", PROBE, "--archive", str(warm.root),
+                           "customer", "find", "zs"], capture_output=True, text=True, check=True)
+    assert json.loads(proc.stderr)["code"] == 0
+    assert "张叁" in proc.stdout
