@@ -30,7 +30,7 @@ from hk.errors import InvalidData
 from hk.store.records import parse_record, relpath_for, serialise
 
 SETTINGS = settings(max_examples=50, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+                    suppress_health_check=[HealthCheck.too_slow])
 
 # --- text people type ------------------------------------------------------------------------
 

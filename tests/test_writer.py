@@ -24,6 +24,7 @@ from hk.store.archive import Archive
 from hk.store.lock import archive_lock
 from hk.store.records import relpath_for
 from hk.store.writer import save, save_new_bulk
+from tests.conftest import Hk
 
 ID_NUMBER = "510104199001011230"
 
@@ -124,6 +125,21 @@ def test_the_operator_comes_from_hk_local_toml_without_hk_operator(
     new_customer(archive)
     assert trailers(archive)["Operator"] == "王店长"
     assert "hk.local.toml" not in git(archive, "ls-files")
+
+
+def test_the_operator_comes_from_hk_toml_when_this_machine_names_none(
+    archive_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HK_OPERATOR")
+    settings = archive_path / "hk.toml"
+    settings.write_text('operator = "前台"\n' + settings.read_text(encoding="utf-8"),
+                        encoding="utf-8")
+    archive = Archive(archive_path)
+    new_customer(archive)
+    assert trailers(archive)["Operator"] == "前台"
+    (archive_path / "hk.local.toml").write_text('operator = "王店长"\n', encoding="utf-8")
+    new_customer(Archive(archive_path), name="李四")
+    assert trailers(archive)["Operator"] == "王店长"
 
 
 def test_the_operator_falls_back_to_the_git_user(
@@ -347,6 +363,22 @@ def test_a_lock_held_too_long_is_a_conflict(
         proc.wait()
     assert exc.value.exit_code == 3
     assert_nothing_written(archive, before)
+
+
+def test_reading_never_waits_for_the_write_lock(archive: Archive, hk: Hk) -> None:
+    record = new_customer(archive)
+    code = archive.index.get(record.id)["code"]
+    proc = hold_lock(archive, 5)
+    try:
+        started = time.monotonic()
+        for args in (["customer", "find", "zs"], ["customer", "list"], ["show", code],
+                     ["log", code], ["doctor"]):
+            assert hk(*args).exit_code == 0, args
+        assert hk.process("customer", "find", "zs").returncode == 0
+        assert time.monotonic() - started < 4
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_the_lock_is_released_after_a_failed_write(archive: Archive) -> None:
