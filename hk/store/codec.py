@@ -74,6 +74,11 @@ def parse_yaml(text: str, path: str) -> Any:
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
         problem = str(exc.problem or exc.context or "not valid YAML")
+        hint = (
+            "keep one of them: a field may appear only once"
+            if isinstance(exc, yaml.constructor.ConstructorError) and "appears twice" in problem
+            else "check the indentation and that text with ':' or '#' is quoted"
+        )
         raise InvalidData(
             [
                 Problem(
@@ -82,7 +87,7 @@ def parse_yaml(text: str, path: str) -> Any:
                     line=line,
                     column=col,
                     source_line=_line(text, line),
-                    hint="check the indentation and that text with ':' or '#' is quoted",
+                    hint=hint,
                 )
             ]
         ) from None
