@@ -178,6 +178,7 @@ def test_a_duplicate_key_is_refused_with_its_line() -> None:
     assert "the key 'name' appears twice" in problem.message
     assert problem.location() == "customers/X.yaml:4:1"
     assert problem.source_line == "name: 李四"
+    assert problem.hint == "keep one of them: a field may appear only once"
 
 
 def test_a_yaml_syntax_error_is_located_file_line_col() -> None:
