@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from hk.domain.base import Record, Strict
-from hk.domain.common import Address, DateSpan, Gender, TimeRange, Weekday
+from hk.domain.common import WEEKDAYS, Address, DateSpan, Gender, TimeRange, Weekday
 from hk.domain.fields import NonEmpty, Phone, SealedIdNumber
 from hk.layout import LAYOUT
 
@@ -121,6 +121,14 @@ class Worker(Record):
         if dupes:
             raise ValueError("skill listed twice: " + ", ".join(dupes))
         return skills
+
+    @field_validator("availability")
+    @classmethod
+    def _days_in_week_order(
+        cls, availability: dict[Weekday, list[str]]
+    ) -> dict[Weekday, list[str]]:
+        """Monday first, whatever order the days were typed in: one text per value on disk."""
+        return {day: availability[day] for day in WEEKDAYS if day in availability}
 
     def index_terms(self) -> dict[str, list[str]]:
         from hk.domain.fields import phone_digits
