@@ -223,35 +223,37 @@ class Index:
     def _snapshot_path(self, spec: FolderSpec) -> str:
         return os.path.join(self.dir, f"snapshot-{spec.kind}.marshal")
 
-    # A snapshot file is: 8 bytes giving the length of the folder listing, the listing
-    # (marshalled names and stat tuples), then the marshalled racy and broken maps. A warm read
-    # compares the listing as bytes with the marshalled scan, never unmarshalling 10 000 tuples.
+    # A snapshot file: 8 bytes giving the length of its head, the head (a fingerprint of the
+    # folder listing, and the small racy and broken maps), then the listing itself (names and
+    # stat tuples), each marshalled. The fingerprint is a CRC of the names and the hash of the
+    # stat tuples (ints hash alike in every process). A warm read compares fingerprints and
+    # never unmarshals the 10 000 tuples of the listing.
 
-    def _read_raw_snapshot(self, spec: FolderSpec) -> tuple[bytes, bytes]:
+    def _read_head(self, spec: FolderSpec) -> tuple[tuple[int, int] | None, Snapshot, bytes]:
         try:
             with open(self._snapshot_path(spec), "rb") as handle:
                 raw = handle.read()
-        except FileNotFoundError:
-            return b"", b""
-        size = int.from_bytes(raw[:8], "little")
-        return raw[8 : 8 + size], raw[8 + size :]
+            size = int.from_bytes(raw[:8], "little")
+            fingerprint, racy, broken = marshal.loads(raw[8 : 8 + size])
+            return fingerprint, Snapshot(racy=racy, broken=broken), raw[8 + size :]
+        except (FileNotFoundError, ValueError, EOFError, TypeError):
+            return None, Snapshot(), b""
 
     def _read_snapshot(self, spec: FolderSpec) -> Snapshot:
-        listing, extra = self._read_raw_snapshot(spec)
+        _, snap, body = self._read_head(spec)
         try:
-            names, stats = marshal.loads(listing)
-            racy, broken = marshal.loads(extra)
-            return Snapshot(names, stats, racy, broken)
+            snap.names, snap.stats = marshal.loads(body)
         except (ValueError, EOFError, TypeError):
             return Snapshot()
+        return snap
 
     def _write_snapshot(self, spec: FolderSpec, snap: Snapshot) -> None:
         path = self._snapshot_path(spec)
         tmp = f"{path}.{os.getpid()}.tmp"
-        listing = marshal.dumps((snap.names, snap.stats))
+        head = marshal.dumps((_fingerprint(snap.names, snap.stats), snap.racy, snap.broken))
         with open(tmp, "wb") as handle:
-            handle.write(len(listing).to_bytes(8, "little") + listing)
-            handle.write(marshal.dumps((snap.racy, snap.broken)))
+            handle.write(len(head).to_bytes(8, "little") + head)
+            handle.write(marshal.dumps((snap.names, snap.stats)))
         os.replace(tmp, path)
 
     # --- freshness -----------------------------------------------------------------------------
@@ -279,16 +281,11 @@ class Index:
         report = RefreshReport()
         for kind in kinds or list(self.specs):
             spec = self.specs[kind]
-            listing, extra = self._read_raw_snapshot(spec)
+            fingerprint, head, _ = self._read_head(spec)
             names, stats = self._scan(spec)
-            if listing and marshal.dumps((names, stats)) == listing:
-                try:
-                    racy, broken = marshal.loads(extra)
-                except (ValueError, EOFError, TypeError):
-                    racy, broken = {"": ""}, {}
-                if not racy:
-                    report.broken.update({f"{spec.folder}/{n}": p for n, p in broken.items()})
-                    continue
+            if not head.racy and fingerprint == _fingerprint(names, stats):
+                report.broken.update({f"{spec.folder}/{n}": p for n, p in head.broken.items()})
+                continue
             self._update_folder(spec, self._read_snapshot(spec), names, stats, report)
         return report
 
@@ -548,6 +545,13 @@ class Index:
     def iter_ids(self, kind: str) -> Iterator[str]:
         for (rid,) in self.db.execute("SELECT id FROM records WHERE kind = ?", (kind,)):
             yield rid
+
+
+def _fingerprint(names: list[str], stats: list[Stat]) -> tuple[int, int]:
+    """Equal for equal listings; any change of a name or a file's stat data changes it."""
+    import zlib
+
+    return zlib.crc32("\0".join(names).encode("utf-8", "surrogateescape")), hash(tuple(stats))
 
 
 def _unlink(path: str) -> None:
