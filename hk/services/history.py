@@ -109,7 +109,8 @@ def log(archive: Archive, kind: str, record_id: str, reveal: bool = False) -> li
         raise NotFound(f"{path} has no history in git (not committed yet?)")
     parsed = []
     for raw in commits:
-        sha, author, when, body = raw.split("\x1f", 3)
+        sha, author, stamp, body = raw.split("\x1f", 3)
+        when = _local(stamp, archive.settings.locale.timezone)
         op = re.search(r"^Operator: (.+)$", body, re.M)
         parsed.append((sha, op.group(1).strip() if op else author, when, body.split("\n")[0]))
     blobs = _blobs(archive, [f"{sha}:{path}" for sha, *_ in parsed])
@@ -130,6 +131,13 @@ def log(archive: Archive, kind: str, record_id: str, reveal: bool = False) -> li
         entries.append(Entry(sha, operator, when, subject, changes))
         previous = flat
     return list(reversed(entries))
+
+
+def _local(stamp: str, tz: str) -> str:
+    """A git ISO time in the archive's timezone, so ``hk log`` and ``--at`` agree."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.fromisoformat(stamp).astimezone(ZoneInfo(tz)).isoformat()
 
 
 def parse_when(text: str, tz: str) -> dt.datetime:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hk.errors import HkError
 
-FALLBACK_NAME = "hk"
+FALLBACK_NAME = os.environ.get("USER") or os.environ.get("LOGNAME") or "hk"
 FALLBACK_EMAIL = "hk@localhost"
 
 
