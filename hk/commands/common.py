@@ -63,3 +63,20 @@ def split_csv(values: list[str] | None) -> list[str]:
     for value in values or []:
         out += [v.strip() for v in value.replace("，", ",").split(",") if v.strip()]
     return out
+
+
+def run_find(ctx: typer.Context, kind: str, query: str, limit: int, as_json: bool) -> None:
+    """Search one kind and print the results; exit 1 when nothing matched (like grep)."""
+    from hk.services.lookup import find, print_results
+
+    items = find(archive_of(ctx).index, kind, query, limit)
+    print_results(kind, items, as_json)
+    if not items and not as_json:
+        raise typer.Exit(1)
+
+
+def run_list(ctx: typer.Context, kind: str, as_json: bool, **filters: Any) -> None:
+    """List one kind with the index's filters and print the results."""
+    from hk.services.lookup import list_rows, print_results
+
+    print_results(kind, list_rows(archive_of(ctx).index, kind, **filters), as_json)

@@ -6,7 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
-from hk.commands.common import archive_of, print_json, require, say, split_csv
+from hk.commands.common import (
+    archive_of,
+    print_json,
+    require,
+    run_find,
+    run_list,
+    say,
+    split_csv,
+)
 
 app = typer.Typer(help="Customers (客户档案): add, find, show, edit, tag.", no_args_is_help=True)
 
@@ -224,14 +232,7 @@ def find(
     json: Json = False,
 ) -> None:
     """Find customers by name, pinyin (zhangsan) or initials (zs), phone digits, tag, community."""
-    from hk.services.lookup import find as find_rows
-    from hk.services.lookup import print_results
-
-    archive = archive_of(ctx)
-    items = find_rows(archive.index, "customer", query, limit)
-    print_results("customer", items, json)
-    if not items and not json:
-        raise typer.Exit(1)
+    run_find(ctx, "customer", query, limit, json)
 
 
 @app.command("list")
@@ -244,12 +245,7 @@ def list_(
     json: Json = False,
 ) -> None:
     """List customers, sorted by name (pinyin)."""
-    from hk.services.lookup import list_rows, print_results
-
-    archive = archive_of(ctx)
-    items = list_rows(archive.index, "customer", tag=tag, community=community,
-                      category=category, limit=limit)
-    print_results("customer", items, json)
+    run_list(ctx, "customer", json, tag=tag, community=community, category=category, limit=limit)
 
 
 @app.command("show")

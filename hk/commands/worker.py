@@ -6,7 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
-from hk.commands.common import archive_of, print_json, require, say, split_csv
+from hk.commands.common import (
+    archive_of,
+    print_json,
+    require,
+    run_find,
+    run_list,
+    say,
+    split_csv,
+)
 from hk.commands.customer import (
     AccessOpt,
     AddressOpt,
@@ -26,32 +34,7 @@ from hk.errors import UsageError
 
 app = typer.Typer(help="Workers (家政员/阿姨): add, find, show, edit.", no_args_is_help=True)
 
-GENDERS = {"女": "女", "男": "男", "f": "女", "female": "女", "m": "男", "male": "男"}
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-def parse_skill(text: str) -> dict[str, Any]:
-    """``保洁`` / ``保洁:3`` / ``烹饪:4:川菜/粤菜`` → a skill with level and cuisines."""
-    parts = text.replace("：", ":").split(":")
-    skill: dict[str, Any] = {"name": parts[0].strip()}
-    if len(parts) > 1 and parts[1].strip():
-        if not parts[1].strip().isdigit():
-            raise UsageError(f"skill '{text}': the level is a number 1–5, e.g. 保洁:3")
-        skill["level"] = int(parts[1])
-    if len(parts) > 2:
-        skill["cuisines"] = [c for c in parts[2].replace("、", "/").split("/") if c]
-    return skill
-
-
-def parse_certificate(text: str) -> dict[str, Any]:
-    """``健康证:编号:2027-05-01`` (kind, number, expiry; the last two optional)."""
-    parts = [p.strip() for p in text.replace("：", ":").split(":")]
-    cert: dict[str, Any] = {"kind": parts[0]}
-    if len(parts) > 1 and parts[1]:
-        cert["number"] = parts[1]
-    if len(parts) > 2 and parts[2]:
-        cert["expires"] = parts[2]
-    return cert
 
 
 def parse_availability(values: list[str]) -> dict[str, list[str]]:
@@ -87,6 +70,9 @@ def parse_leave(text: str) -> dict[str, str]:
 
 
 def worker_fields(opts: dict[str, Any]) -> dict[str, Any]:
+    """Map CLI options to record fields; skills and certificates as the import reads them."""
+    from hk.services.tabular_fields import GENDERS, parse_certificate, parse_skill
+
     simple = {"name": "name", "phone": "phone", "wechat": "wechat", "birth_year": "birth_year",
               "native_place": "native_place", "id_number": "id_number",
               "experience": "experience_years", "status": "status", "notes": "notes"}
@@ -98,10 +84,13 @@ def worker_fields(opts: dict[str, Any]) -> dict[str, Any]:
         fields["gender"] = gender
     if opts.get("dialect"):
         fields["dialects"] = split_csv(opts["dialect"])
-    if opts.get("skill"):
-        fields["skills"] = [parse_skill(s) for s in opts["skill"]]
-    if opts.get("cert"):
-        fields["certificates"] = [parse_certificate(c) for c in opts["cert"]]
+    try:
+        if opts.get("skill"):
+            fields["skills"] = [parse_skill(s) for s in opts["skill"]]
+        if opts.get("cert"):
+            fields["certificates"] = [parse_certificate(c) for c in opts["cert"]]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if opts.get("available"):
         fields["availability"] = parse_availability(opts["available"])
     if opts.get("leave"):
@@ -242,14 +231,7 @@ def find(
     json: Json = False,
 ) -> None:
     """Find workers by name, pinyin or initials, phone digits, skill, native place."""
-    from hk.services.lookup import find as find_rows
-    from hk.services.lookup import print_results
-
-    archive = archive_of(ctx)
-    items = find_rows(archive.index, "worker", query, limit)
-    print_results("worker", items, json)
-    if not items and not json:
-        raise typer.Exit(1)
+    run_find(ctx, "worker", query, limit, json)
 
 
 @app.command("list")
@@ -261,11 +243,7 @@ def list_(
     json: Json = False,
 ) -> None:
     """List workers, sorted by name (pinyin)."""
-    from hk.services.lookup import list_rows, print_results
-
-    archive = archive_of(ctx)
-    items = list_rows(archive.index, "worker", tag=skill, category=status, limit=limit)
-    print_results("worker", items, json)
+    run_list(ctx, "worker", json, tag=skill, category=status, limit=limit)
 
 
 @app.command("show")
