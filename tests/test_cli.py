@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -205,6 +206,8 @@ def test_a_stale_edit_exits_3(hk: Hk, tmp_path: Path, monkeypatch: pytest.Monkey
     result = hk("edit", code)
     assert result.exit_code == 3
     assert "changed by someone else" in result.output
+    kept = Path(result.output.split("your text is kept in ")[1].split(";")[0])
+    shutil.rmtree(kept.parent)
 
 
 def test_a_held_lock_exits_3(hk: Hk, monkeypatch: pytest.MonkeyPatch) -> None:
