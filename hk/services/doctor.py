@@ -77,6 +77,7 @@ def check_archive(archive: Archive) -> Report:
     report.errors += _duplicate_codes(records)
     report.warnings += _git_warnings(archive)
     report.warnings += _key_warnings(archive, records)
+    report.warnings += _plaintext_warnings(records)
     return report
 
 
@@ -146,4 +147,34 @@ def _key_warnings(archive: Archive, records: dict[str, Record]) -> list[Problem]
         return [Problem(
             message=f"{len(missing)} records have no data key here; their sensitive values "
             "are locked", path=str(people), hint="restore people/ from your key backup")]
-    return []
+    from hk.store.crypto import HkError
+
+    problems = []
+    for record in sealed:
+        for fieldname, value in record.sealed_values():
+            if value.token is None:
+                continue
+            try:
+                archive.keyring.unseal(record.id, value.token)
+            except HkError:
+                problems.append(Problem(
+                    message="this sensitive value does not decrypt with the record's key "
+                    "(copied from another record, or damaged)",
+                    path=f"{record.folder}/{record.id}.yaml", field=fieldname,
+                    hint="enter the value again with the record's edit command"))
+    return problems
+
+
+def _plaintext_warnings(records: dict[str, Record]) -> list[Problem]:
+    """Sensitive values typed into a file as plain text: encrypted on the next save, but a
+    manual ``git commit`` before that would put them into the history."""
+    return [
+        Problem(
+            message="a sensitive value is in plain text in the file",
+            path=f"{record.folder}/{record.id}.yaml", field=fieldname,
+            hint="save the record through hk (e.g. `hk edit`) to encrypt it before committing",
+        )
+        for record in records.values()
+        for fieldname, value in record.sealed_values()
+        if value.token is None
+    ]

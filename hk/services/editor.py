@@ -18,8 +18,9 @@ from pathlib import Path
 from hk.domain.records import KINDS
 from hk.errors import ConflictError, HkError, InvalidData, Problem
 from hk.services.records import load, resolve_id
+from hk.store import codec
 from hk.store.archive import Archive
-from hk.store.records import parse_record
+from hk.store.records import validate_data
 from hk.store.writer import SaveResult, save
 
 HEADER = "# hk: "
@@ -91,10 +92,15 @@ def edit(
             if text == original:
                 return EditOutcome(None)
             try:
-                new = parse_record(model, text, loaded.path)
-                if new.id != record.id:
-                    raise InvalidData([Problem(message="the id cannot change", field="id",
-                                               path=loaded.path)])
+                data = codec.parse(text, loaded.path)
+                if isinstance(data, dict) and data.get("id") != record.id:
+                    line = next((n for n, t in enumerate(text.splitlines(), 1)
+                                 if t.startswith("id:")), None)
+                    raise InvalidData([Problem(
+                        message="the id cannot change", field="id", path=loaded.path,
+                        line=line, column=1 if line else None,
+                        hint=f"put back id: {record.id}")])
+                new = validate_data(model, data, text, loaded.path)
                 return EditOutcome(save(archive, new, loaded, text=text))
             except InvalidData as exc:
                 draft.write_text(header_for(exc.problems) + text, encoding="utf-8")

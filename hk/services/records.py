@@ -17,6 +17,7 @@ from hk.store.writer import Loaded
 R = TypeVar("R", bound=Record)
 
 LOCKED = "[locked]"
+UNDECRYPTABLE = "[does not decrypt: run hk doctor]"
 HIDDEN = "******"
 
 
@@ -88,7 +89,16 @@ def display(archive: Archive, record: Record, reveal: bool = False) -> dict[str,
 
 
 def _shown(archive: Archive, record_id: str, path: str, value: Sealed, reveal: bool) -> str:
-    plain = archive.keyring.try_unseal(record_id, value) if archive.keyring.available() else None
+    from hk.store.crypto import KeyMissing, Undecryptable
+
+    plain = value.plain
+    if plain is None and value.token is not None and archive.keyring.available():
+        try:
+            plain = value.plain = archive.keyring.unseal(record_id, value.token)
+        except KeyMissing:
+            return LOCKED
+        except Undecryptable:
+            return UNDECRYPTABLE
     if plain is None:
         return LOCKED
     if reveal:

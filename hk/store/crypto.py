@@ -27,6 +27,10 @@ class KeyMissing(HkError):
     """The master key (or a person's data key) is not on this machine."""
 
 
+class Undecryptable(HkError):
+    """A token that does not open with its record's key (copied from another record, damaged)."""
+
+
 class Keyring:
     """Seals and unseals values; loads the master key lazily, caches data keys."""
 
@@ -128,8 +132,8 @@ class Keyring:
         blob = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         try:
             return AESGCM(key).decrypt(blob[:12], blob[12:], record_id.encode()).decode()
-        except InvalidTag:
-            raise HkError(
+        except (InvalidTag, ValueError):
+            raise Undecryptable(
                 f"a sealed value of record {record_id} does not decrypt",
                 hint="it was sealed with another key or copied from another record",
             ) from None
@@ -141,12 +145,15 @@ class Keyring:
                 value.token = self.seal(record_id, value.plain)
 
     def try_unseal(self, record_id: str, value: Sealed) -> str | None:
-        """The plaintext, or None when the key is not here (the value shows as locked)."""
+        """The plaintext, or None when it cannot be had: no key here, or a damaged token.
+
+        One bad value shows as locked; it never hides the rest of the record.
+        """
         if value.plain is not None:
             return value.plain
         assert value.token is not None
         try:
             value.plain = self.unseal(record_id, value.token)
-        except KeyMissing:
+        except (KeyMissing, Undecryptable):
             return None
         return value.plain
