@@ -202,7 +202,8 @@ def test_the_id_cannot_change_in_the_editor(
     editor = Editor(tmp_path, monkeypatch, replace(record_id, "01HZZZZZZZZZZZZZZZZZZZZZZZ"),
                     EMPTY)
     assert "aborted" in ok(hk("edit", code)).stdout
-    assert f"{HEADER}line 3:1: id: the id cannot change (put back id: {record_id})" in editor.seen[1]
+    expected = f"{HEADER}line 3:1: id: the id cannot change (put back id: {record_id})"
+    assert expected in editor.seen[1]
     assert path.read_bytes() == before
 
 
