@@ -45,7 +45,8 @@ def assign_codes(prefix: str, record_ids: Iterable[str]) -> dict[str, str]:
 
     Oldest first (IDs sort by time): each record takes the shortest code, from ``CODE_DIGITS``
     characters up, that no older record holds. A record's code therefore changes only if an
-    older record with the same code turns up later, which only an offline merge can cause.
+    older record with the same code turns up later (an offline merge) or is deleted; codes
+    stay a function of the set of IDs, so every machine computes the same ones.
     """
     taken: set[str] = set()
     codes: dict[str, str] = {}
