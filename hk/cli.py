@@ -6,7 +6,9 @@ other exception is a bug: one line on screen, the traceback in a log file.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -62,15 +64,19 @@ def render_error(exc: HkError) -> str:
     return "\n".join(lines)
 
 
-app = typer.Typer(
-    cls=HkGroup,
-    name="hk",
-    help="hk — customers, workers, orders and dispatch for a housekeeping company (家政), "
-    "kept as plain files under git.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+def _root() -> typer.Typer:
+    return typer.Typer(
+        cls=HkGroup,
+        name="hk",
+        help="hk — customers, workers, orders and dispatch for a housekeeping company (家政), "
+        "kept as plain files under git.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+
+app = _root()
 
 
 def _version(value: bool) -> None:
@@ -79,7 +85,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main(
     ctx: typer.Context,
     archive: Annotated[
@@ -96,24 +101,51 @@ def main(
     ctx.obj = Options(archive=archive)
 
 
-app.add_typer(customer.app, name="customer")
-app.add_typer(worker.app, name="worker")
-app.add_typer(catalog.app, name="catalog")
-app.command("init")(archive_cmds.init)
-app.command("reindex")(archive_cmds.reindex)
-app.command("doctor")(archive_cmds.doctor)
-app.command("show")(record.show)
-app.command("log")(record.log)
-app.command("edit")(record.edit)
-app.command("demo")(demo.demo)
-app.add_typer(io_cmds.import_app, name="import")
-app.add_typer(io_cmds.export_app, name="export")
+SUBAPPS: dict[str, typer.Typer] = {
+    "customer": customer.app, "worker": worker.app, "catalog": catalog.app,
+    "import": io_cmds.import_app, "export": io_cmds.export_app,
+}
+COMMANDS: dict[str, Callable[..., None]] = {
+    "init": archive_cmds.init, "reindex": archive_cmds.reindex, "doctor": archive_cmds.doctor,
+    "show": record.show, "log": record.log, "edit": record.edit, "demo": demo.demo,
+}
+
+
+def _register(root: typer.Typer, names: list[str]) -> typer.Typer:
+    root.callback()(main)
+    for name in names:
+        if name in SUBAPPS:
+            root.add_typer(SUBAPPS[name], name=name)
+        else:
+            root.command(name)(COMMANDS[name])
+    return root
+
+
+_register(app, [*COMMANDS, *SUBAPPS])
+
+
+def _app_for(argv: list[str]) -> typer.Typer:
+    """The whole app, or one holding just the command asked for.
+
+    Typer builds every command's options before it runs one; building only the one in use
+    saves tens of milliseconds on each call. Help, completion and anything unusual get the
+    whole app.
+    """
+    args = list(argv)
+    while args[:1] and args[0] in ("--archive", "-C"):
+        args = args[2:]
+    if args[:1] and args[0].startswith("--archive="):
+        args = args[1:]
+    if os.environ.get("_HK_COMPLETE") or not args or args[0] not in {*SUBAPPS, *COMMANDS}:
+        return app
+    return _register(_root(), [args[0]])
 
 
 def run(argv: list[str] | None = None) -> None:
     """Run the CLI; map errors to messages and exit codes."""
+    args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=argv, prog_name="hk", standalone_mode=True)
+        _app_for(args)(args=args, prog_name="hk", standalone_mode=True)
     except HkError as exc:  # raised outside a command (e.g. while parsing options)
         typer.echo(render_error(exc), err=True)
         sys.exit(exc.exit_code)
