@@ -7,6 +7,7 @@ Typer application in :mod:`hk.cli`.
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -16,6 +17,8 @@ def main() -> None:
     code = try_fast(sys.argv[1:])
     if code is not None:
         sys.exit(code)
+    # hk uses no Pydantic plugins; looking for them scans every installed package's metadata.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from hk.cli import run
 
     run()
