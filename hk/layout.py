@@ -8,15 +8,44 @@ from __future__ import annotations
 
 
 class KindLayout:
-    """A record kind's folder, file suffix and short-code prefix."""
+    """A record kind's folder, file suffix and short-code prefix.
 
-    __slots__ = ("code_prefix", "folder", "name", "suffix")
+    A *partitioned* kind (orders: many, machine-written) keeps its files in month folders,
+    ``orders/<yyyy>/<mm>/<id>.json``, so that no folder grows past a few thousand files.
+    """
 
-    def __init__(self, name: str, folder: str, suffix: str, code_prefix: str) -> None:
+    __slots__ = ("code_prefix", "folder", "name", "partitioned", "suffix")
+
+    def __init__(
+        self, name: str, folder: str, suffix: str, code_prefix: str, partitioned: bool = False
+    ) -> None:
         self.name = name
         self.folder = folder
         self.suffix = suffix
         self.code_prefix = code_prefix
+        self.partitioned = partitioned
+
+    def relpath(self, record_id: str) -> str:
+        """The file of a record, relative to the archive root."""
+        if not self.partitioned:
+            return f"{self.folder}/{record_id}{self.suffix}"
+        return f"{self.folder}/{partition_of(record_id)}/{record_id}{self.suffix}"
+
+
+def partition_of(record_id: str) -> str:
+    """``yyyy/mm`` of the UTC month in which the record was created, read from its ID.
+
+    The ID carries its creation time (see :mod:`hk.domain.ids`), so a record's path follows
+    from its ID alone, on every machine, whatever the archive's timezone setting says.
+    """
+    import time
+
+    crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    ms = 0
+    for char in record_id[:10].upper():
+        ms = ms * 32 + crockford.index(char)
+    year, month = time.gmtime(ms / 1000)[:2]
+    return f"{year:04d}/{month:02d}"
 
 
 LAYOUT: dict[str, KindLayout] = {

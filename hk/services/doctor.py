@@ -11,6 +11,7 @@ from hk.domain.customer import Customer
 from hk.domain.records import KINDS
 from hk.domain.rules import settings_problems
 from hk.errors import HkError, InvalidData, Problem
+from hk.layout import LAYOUT, KindLayout
 from hk.store import git
 from hk.store.archive import SETTINGS_FILE, Archive
 from hk.store.records import parse_record
@@ -45,24 +46,28 @@ def check_archive(archive: Archive) -> Report:
         settings = None
     records: dict[str, Record] = {}
     for model in KINDS.values():
-        folder = archive.root / model.folder
-        if not folder.is_dir():
-            continue
-        for name in sorted(os.listdir(folder)):
-            rel = f"{model.folder}/{name}"
+        layout = LAYOUT[model.kind]
+        for rel in _files(archive, layout):
+            name = rel.rsplit("/", 1)[-1]
             if name.startswith(".hk-") and name.endswith(".tmp"):
                 report.warnings.append(Problem(
                     message="a temporary file left by an interrupted write (the record itself "
                     "is intact)", path=rel, hint="delete it"))
                 continue
-            if not name.endswith(".yaml"):
+            if not name.endswith(layout.suffix):
                 if not name.startswith("."):
                     report.warnings.append(Problem(message="not a record file; hk ignores it",
                                                    path=rel))
                 continue
             report.checked += 1
+            stem = name[: -len(layout.suffix)]
+            if layout.partitioned and rel != layout.relpath(stem):
+                report.errors.append(Problem(
+                    message="the file is not in its month folder; hk looks for it elsewhere",
+                    path=rel, hint=f"move it to {layout.relpath(stem)}"))
+                continue
             try:
-                text = (folder / name).read_bytes().decode("utf-8")
+                text = (archive.root / rel).read_bytes().decode("utf-8")
                 record = parse_record(model, text, rel)
             except UnicodeDecodeError:
                 report.errors.append(Problem(message="not UTF-8 text", path=rel))
@@ -79,6 +84,20 @@ def check_archive(archive: Archive) -> Report:
     report.warnings += _key_warnings(archive, records)
     report.warnings += _plaintext_warnings(records)
     return report
+
+
+def _files(archive: Archive, layout: KindLayout) -> list[str]:
+    """Every file in a kind's folder (and its month folders), relative to the archive."""
+    top = archive.root / layout.folder
+    if not top.is_dir():
+        return []
+    if not layout.partitioned:
+        return [f"{layout.folder}/{n}" for n in sorted(os.listdir(top))]
+    out = []
+    for path in sorted(top.rglob("*")):
+        if path.is_file():
+            out.append(path.relative_to(archive.root).as_posix())
+    return out
 
 
 def _reference_problems(records: dict[str, Record]) -> list[Problem]:

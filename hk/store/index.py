@@ -60,14 +60,14 @@ class FolderSpec:
     :class:`hk.errors.InvalidData` for a bad file.
     """
 
-    __slots__ = ("code_prefix", "folder", "kind", "load", "suffix")
+    __slots__ = ("code_prefix", "folder", "kind", "load", "partitioned", "suffix")
 
     def __init__(
         self, kind: str, folder: str, suffix: str, code_prefix: str,
-        load: Callable[[str, bytes], IndexedRecord],
+        load: Callable[[str, bytes], IndexedRecord], partitioned: bool = False,
     ) -> None:
         self.kind, self.folder, self.suffix = kind, folder, suffix
-        self.code_prefix, self.load = code_prefix, load
+        self.code_prefix, self.load, self.partitioned = code_prefix, load, partitioned
 
 
 class Snapshot:
@@ -155,7 +155,8 @@ def default_specs() -> list[FolderSpec]:
     """One folder spec per record kind; a kind's parser is imported only when a file changed."""
     from hk.layout import LAYOUT
 
-    return [FolderSpec(k.name, k.folder, k.suffix, k.code_prefix, _lazy_loader(k.name))
+    return [FolderSpec(k.name, k.folder, k.suffix, k.code_prefix, _lazy_loader(k.name),
+                       k.partitioned)
             for k in LAYOUT.values()]
 
 
@@ -259,22 +260,18 @@ class Index:
     # --- freshness -----------------------------------------------------------------------------
 
     def _scan(self, spec: FolderSpec) -> tuple[list[str], list[Stat]]:
-        try:
-            fd = os.open(os.path.join(self.root, spec.folder), os.O_RDONLY | os.O_DIRECTORY)
-        except FileNotFoundError:
-            return [], []
-        try:
-            suffix = spec.suffix
-            names = [n for n in os.listdir(fd) if n.endswith(suffix) and n[0] != "."]
-            stat = os.stat
-            stats: list[Stat] = []
-            append = stats.append
-            for n in names:
-                s = stat(n, dir_fd=fd, follow_symlinks=False)
-                append((s.st_mtime_ns, s.st_ctime_ns, s.st_size, s.st_ino))
-            return names, stats
-        finally:
-            os.close(fd)
+        """Names (relative to the kind's folder) and stat data of every record file."""
+        top = os.path.join(self.root, spec.folder)
+        if not spec.partitioned:
+            return _scan_dir(top, "", spec.suffix)
+        names: list[str] = []
+        stats: list[Stat] = []
+        for year in _subdirs(top):
+            for month in _subdirs(os.path.join(top, year)):
+                n, s = _scan_dir(os.path.join(top, year, month), f"{year}/{month}/", spec.suffix)
+                names += n
+                stats += s
+        return names, stats
 
     def refresh(self, kinds: Iterable[str] | None = None) -> RefreshReport:
         """Bring the given kinds (default: all) up to date with the files; cheap if unchanged."""
@@ -545,6 +542,32 @@ class Index:
     def iter_ids(self, kind: str) -> Iterator[str]:
         for (rid,) in self.db.execute("SELECT id FROM records WHERE kind = ?", (kind,)):
             yield rid
+
+
+def _scan_dir(folder: str, prefix: str, suffix: str) -> tuple[list[str], list[Stat]]:
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        return [], []
+    try:
+        names = [n for n in os.listdir(fd) if n.endswith(suffix) and n[0] != "."]
+        stat = os.stat
+        stats: list[Stat] = []
+        append = stats.append
+        for n in names:
+            s = stat(n, dir_fd=fd, follow_symlinks=False)
+            append((s.st_mtime_ns, s.st_ctime_ns, s.st_size, s.st_ino))
+        return [prefix + n for n in names] if prefix else names, stats
+    finally:
+        os.close(fd)
+
+
+def _subdirs(folder: str) -> list[str]:
+    """Partition folders (``2026``, ``11``), in order; anything else is not a partition."""
+    try:
+        return sorted(n for n in os.listdir(folder) if n.isdigit())
+    except FileNotFoundError:
+        return []
 
 
 def _fingerprint(names: list[str], stats: list[Stat]) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from hk.domain.base import Record
 from hk.errors import InvalidData, Problem
+from hk.layout import LAYOUT
 from hk.store import codec
 from hk.store.index import IndexedRecord
 from hk.store.search import pack, pinyin_readings, prefix_terms, substring_terms
@@ -21,12 +22,13 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def suffix_for(model: type[Record]) -> str:
-    """File format by kind: YAML for hand-edited records (all kinds so far)."""
-    return ".yaml"
+    """File format by kind: YAML for records people edit, JSON for high-volume ones."""
+    return LAYOUT[model.kind].suffix
 
 
 def relpath_for(model: type[Record], record_id: str) -> str:
-    return f"{model.folder}/{record_id}{suffix_for(model)}"
+    """The record's file, relative to the archive root (month folders for partitioned kinds)."""
+    return LAYOUT[model.kind].relpath(record_id)
 
 
 def validate_data(model: type[M], data: object, text: str | None, path: str) -> M:
@@ -60,6 +62,8 @@ def serialise(
 ) -> str:
     """The canonical text of ``record`` (keeping comments of ``old_text`` where possible)."""
     data = codec.canonical_data(record) if data is None else data
+    if suffix_for(type(record)) == ".json":
+        return codec.dump_json(data)
     if old_text is not None:
         return codec.dump_keeping_comments(old_text, data)
     return codec.dump_yaml(data)

@@ -152,7 +152,7 @@ def save(
         message = f"{model.kind} {label}: {action}" + _trailers(archive, record.id)
         commit = _commit(archive, git.Change((path,), message), [path] if loaded is None else [])
         archive.index.load_pinyin()
-        archive.index.note_written(model.kind, [index_row(record, path)], [Path(path).name])
+        archive.index.note_written(model.kind, [index_row(record, path)], [_in_folder(path)])
         return SaveResult(commit=commit, paths=[path], changed_fields=fields, code=code)
 
 
@@ -193,8 +193,16 @@ def save_new_bulk(
         for record, path, data in zip(records, paths, datas, strict=True):
             by_kind.setdefault(record.kind, []).append(index_row(record, path, data))
         for kind, rows in by_kind.items():
-            archive.index.note_written(kind, rows, [Path(row.path).name for row in rows])
+            archive.index.note_written(kind, rows, [_in_folder(row.path) for row in rows])
         return SaveResult(commit=commit, paths=all_paths)
+
+
+def _in_folder(path: str) -> str:
+    """A record's path relative to its kind's folder (``2026/11/<id>.json`` for orders)."""
+    from hk.layout import LAYOUT
+
+    folder = next(k.folder for k in LAYOUT.values() if path.startswith(k.folder + "/"))
+    return path[len(folder) + 1 :]
 
 
 def _seal(archive: Archive, records: Sequence[Record], old: Record | None = None) -> None:
