@@ -13,23 +13,31 @@ even ``dataclasses``, ``typing`` or ``pathlib`` (each costs milliseconds a searc
 
 from __future__ import annotations
 
-import marshal
 import os
 import sqlite3
 import time
 
 from hk.store.search import SEP, normalize_query
+from hk.store.snapshot import (
+    RACY_NS,
+    Snapshot,
+    content_hash,
+    fingerprint,
+    read_head,
+    read_snapshot,
+    scan,
+    write_snapshot,
+)
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs a search 3 ms
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
     from pathlib import Path
-    from typing import Any, TypeAlias
+    from typing import Any
 
-    Stat: TypeAlias = tuple[int, int, int, int]
+    from hk.store.snapshot import Stat
 
 SCHEMA_VERSION = 9
-RACY_NS = 2_000_000_000
 
 
 
@@ -68,25 +76,6 @@ class FolderSpec:
     ) -> None:
         self.kind, self.folder, self.suffix = kind, folder, suffix
         self.code_prefix, self.load, self.partitioned = code_prefix, load, partitioned
-
-
-class Snapshot:
-    """A folder's state at the last refresh.
-
-    ``racy`` maps names to content hashes for files written too recently for their stat data
-    to be trusted; ``broken`` maps names to the first problem of files that do not parse.
-    """
-
-    __slots__ = ("broken", "names", "racy", "stats")
-
-    def __init__(
-        self, names: list[str] | None = None, stats: list[Stat] | None = None,
-        racy: dict[str, str] | None = None, broken: dict[str, str] | None = None,
-    ) -> None:
-        self.names = names or []
-        self.stats = stats or []
-        self.racy = racy or {}
-        self.broken = broken or {}
 
 
 class RefreshReport:
@@ -143,12 +132,6 @@ CREATE TRIGGER IF NOT EXISTS terms_delete AFTER DELETE ON records BEGIN
 END;
 CREATE INDEX IF NOT EXISTS records_kind_sort ON records(kind, sort_key);
 """
-
-
-def _hash(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def default_specs() -> list[FolderSpec]:
@@ -224,66 +207,18 @@ class Index:
     def _snapshot_path(self, spec: FolderSpec) -> str:
         return os.path.join(self.dir, f"snapshot-{spec.kind}.marshal")
 
-    # A snapshot file: 8 bytes giving the length of its head, the head (a fingerprint of the
-    # folder listing, and the small racy and broken maps), then the listing itself (names and
-    # stat tuples), each marshalled. The fingerprint is a CRC of the names and the hash of the
-    # stat tuples (ints hash alike in every process). A warm read compares fingerprints and
-    # never unmarshals the 10 000 tuples of the listing.
-
-    def _read_head(self, spec: FolderSpec) -> tuple[tuple[int, int] | None, Snapshot, bytes]:
-        try:
-            with open(self._snapshot_path(spec), "rb") as handle:
-                raw = handle.read()
-            size = int.from_bytes(raw[:8], "little")
-            fingerprint, racy, broken = marshal.loads(raw[8 : 8 + size])
-            return fingerprint, Snapshot(racy=racy, broken=broken), raw[8 + size :]
-        except (FileNotFoundError, ValueError, EOFError, TypeError):
-            return None, Snapshot(), b""
-
-    def _read_snapshot(self, spec: FolderSpec) -> Snapshot:
-        _, snap, body = self._read_head(spec)
-        try:
-            snap.names, snap.stats = marshal.loads(body)
-        except (ValueError, EOFError, TypeError):
-            return Snapshot()
-        return snap
-
-    def _write_snapshot(self, spec: FolderSpec, snap: Snapshot) -> None:
-        path = self._snapshot_path(spec)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        head = marshal.dumps((_fingerprint(snap.names, snap.stats), snap.racy, snap.broken))
-        with open(tmp, "wb") as handle:
-            handle.write(len(head).to_bytes(8, "little") + head)
-            handle.write(marshal.dumps((snap.names, snap.stats)))
-        os.replace(tmp, path)
-
-    # --- freshness -----------------------------------------------------------------------------
-
-    def _scan(self, spec: FolderSpec) -> tuple[list[str], list[Stat]]:
-        """Names (relative to the kind's folder) and stat data of every record file."""
-        top = os.path.join(self.root, spec.folder)
-        if not spec.partitioned:
-            return _scan_dir(top, "", spec.suffix)
-        names: list[str] = []
-        stats: list[Stat] = []
-        for year in _subdirs(top):
-            for month in _subdirs(os.path.join(top, year)):
-                n, s = _scan_dir(os.path.join(top, year, month), f"{year}/{month}/", spec.suffix)
-                names += n
-                stats += s
-        return names, stats
-
     def refresh(self, kinds: Iterable[str] | None = None) -> RefreshReport:
         """Bring the given kinds (default: all) up to date with the files; cheap if unchanged."""
         report = RefreshReport()
         for kind in kinds or list(self.specs):
             spec = self.specs[kind]
-            fingerprint, head, _ = self._read_head(spec)
-            names, stats = self._scan(spec)
-            if not head.racy and fingerprint == _fingerprint(names, stats):
+            path = self._snapshot_path(spec)
+            seen, head, _ = read_head(path)
+            names, stats = scan(self.root, spec.folder, spec.suffix, spec.partitioned)
+            if not head.racy and seen == fingerprint(names, stats):
                 report.broken.update({f"{spec.folder}/{n}": p for n, p in head.broken.items()})
                 continue
-            self._update_folder(spec, self._read_snapshot(spec), names, stats, report)
+            self._update_folder(spec, read_snapshot(path), names, stats, report)
         return report
 
     def _update_folder(
@@ -302,7 +237,7 @@ class Index:
         for name, digest in snap.racy.items():
             if name in current and old.get(name) == current[name]:
                 data = self._read(spec, name)
-                if data is not None and _hash(data) != digest:
+                if data is not None and content_hash(data) != digest:
                     changed.append(name)
                     contents[name] = data
         removed = [n for n in old if n not in current]
@@ -338,8 +273,8 @@ class Index:
             if st[0] >= now_ns - RACY_NS:
                 data = contents.get(name) or self._read(spec, name)
                 if data is not None:
-                    racy[name] = _hash(data)
-        self._write_snapshot(spec, Snapshot(names, stats, racy, broken))
+                    racy[name] = content_hash(data)
+        write_snapshot(self._snapshot_path(spec), Snapshot(names, stats, racy, broken))
         report.parsed += len(rows)
         report.removed += len(removed)
         report.broken.update({f"{spec.folder}/{n}": p for n, p in broken.items()})
@@ -429,7 +364,7 @@ class Index:
         next refresh.
         """
         spec = self.specs[kind]
-        snap = self._read_snapshot(spec)
+        snap = read_snapshot(self._snapshot_path(spec))
         with _transaction(self.db):
             inserted = self._upsert(self.db, rows)
             self._assign_codes(self.db, spec, inserted, removed=False)
@@ -454,8 +389,8 @@ class Index:
             if st[0] >= now_ns - RACY_NS:
                 data = self._read(spec, name)
                 if data is not None:
-                    snap.racy[name] = _hash(data)
-        self._write_snapshot(spec, snap)
+                    snap.racy[name] = content_hash(data)
+        write_snapshot(self._snapshot_path(spec), snap)
 
     def rebuild(self) -> RefreshReport:
         """Forget everything and index every file again (``hk reindex``)."""
@@ -542,39 +477,6 @@ class Index:
     def iter_ids(self, kind: str) -> Iterator[str]:
         for (rid,) in self.db.execute("SELECT id FROM records WHERE kind = ?", (kind,)):
             yield rid
-
-
-def _scan_dir(folder: str, prefix: str, suffix: str) -> tuple[list[str], list[Stat]]:
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except FileNotFoundError:
-        return [], []
-    try:
-        names = [n for n in os.listdir(fd) if n.endswith(suffix) and n[0] != "."]
-        stat = os.stat
-        stats: list[Stat] = []
-        append = stats.append
-        for n in names:
-            s = stat(n, dir_fd=fd, follow_symlinks=False)
-            append((s.st_mtime_ns, s.st_ctime_ns, s.st_size, s.st_ino))
-        return [prefix + n for n in names] if prefix else names, stats
-    finally:
-        os.close(fd)
-
-
-def _subdirs(folder: str) -> list[str]:
-    """Partition folders (``2026``, ``11``), in order; anything else is not a partition."""
-    try:
-        return sorted(n for n in os.listdir(folder) if n.isdigit())
-    except FileNotFoundError:
-        return []
-
-
-def _fingerprint(names: list[str], stats: list[Stat]) -> tuple[int, int]:
-    """Equal for equal listings; any change of a name or a file's stat data changes it."""
-    import zlib
-
-    return zlib.crc32("\0".join(names).encode("utf-8", "surrogateescape")), hash(tuple(stats))
 
 
 def _unlink(path: str) -> None:
