@@ -6,8 +6,12 @@ ignored. Later parts of hk (notifications, dispatch, key bindings) add their own
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from decimal import Decimal
+from typing import Annotated, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hk.domain.catalog import Unit
 from hk.domain.fields import Fen
 
 
@@ -99,6 +103,69 @@ class Points(Section):
     yearly_cap: int = Field(5000, ge=0)
 
 
+class DepositRule(Section):
+    """Which lines take a deposit (定金) and how much; the first rule that matches a line decides.
+
+    A rule matches a line when every filter it names matches (``service`` code, ``category``,
+    ``unit``); a rule naming none matches every line. A matching rule whose amounts are all
+    zero says "no deposit", which lets a narrow exception come before a broad rule.
+    """
+
+    service: str = Field("", description="catalog code, e.g. BM-LIVEIN")
+    category: str = Field("", description="catalog category, e.g. 月嫂")
+    unit: Unit | None = Field(None, description="hour, visit, day, month or m2")
+    months: int = Field(0, ge=0, le=12, description="this many months of the (discounted) fee")
+    percent: int = Field(0, ge=0, le=100, description="this share of the line's amount")
+    fixed_fen: Fen = Field(0, description="a fixed amount per line")
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> DepositRule:
+        given = [k for k in ("months", "percent", "fixed_fen") if getattr(self, k)]
+        if len(given) > 1:
+            raise ValueError(f"a deposit rule takes one of months, percent or fixed_fen, "
+                             f"not {' and '.join(given)}")
+        if self.months and self.unit not in (None, "month"):
+            raise ValueError("a deposit in months needs items priced per month (unit = \"month\")")
+        return self
+
+    def matches(self, code: str, category: str, unit: str) -> bool:
+        return ((not self.service or self.service == code)
+                and (not self.category or self.category == category)
+                and (self.unit is None or self.unit == unit))
+
+
+def _default_deposits() -> list[DepositRule]:
+    return [
+        DepositRule(unit="month", months=1),
+        DepositRule(category="月嫂", percent=20),
+    ]
+
+
+class Pricing(Section):
+    """How orders and quotes are priced from the catalog (see ``hk.domain.pricing``)."""
+
+    rounding: Literal["fen", "jiao", "yuan"] = Field(
+        "fen", description="each line's amount is rounded half up to this"
+    )
+    min_hours: Decimal = Field(
+        Decimal(2), ge=0, description="least hours charged for an hourly service; 0: none"
+    )
+    minimum: dict[str, Annotated[Decimal, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="catalog code or category → least quantity charged, in the item's unit",
+    )
+    no_tier_discount: list[str] = Field(
+        default_factory=list, description="catalog codes or categories member discounts skip"
+    )
+    deposits: list[DepositRule] = Field(default_factory=_default_deposits)
+    deposit_cap_percent: int = Field(100, ge=0, le=100,
+                                     description="a deposit never exceeds this share of the total")
+    free_cancel_hours: int = Field(24, ge=0, description="cancel at least this early: no fee")
+    late_cancel_fee_fen: Fen = Field(5000, description="fee for a later cancellation")
+    late_cancel_percent: int = Field(0, ge=0, le=100,
+                                     description="or this share of the order, if more")
+
+
 class Settings(Section):
     """The whole of ``hk.toml``."""
 
@@ -118,6 +185,7 @@ class Settings(Section):
     reminders: Reminders = Field(default_factory=Reminders)
     visits: Visits = Field(default_factory=Visits)
     points: Points = Field(default_factory=Points)
+    pricing: Pricing = Field(default_factory=Pricing)
 
     def tier_names(self) -> list[str]:
         return [t.name for t in self.tiers]
