@@ -55,6 +55,7 @@ LAYOUT: dict[str, KindLayout] = {
         KindLayout("worker", "workers", ".yaml", "W"),
         KindLayout("service", "catalog/services", ".yaml", ""),
         KindLayout("package", "catalog/packages", ".yaml", ""),
+        KindLayout("order", "orders", ".json", "D", partitioned=True),
     )
 }
 """Every record kind by its singular name; the models take their folder and prefix from here."""

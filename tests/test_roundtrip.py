@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
+from decimal import Decimal
 from typing import Any
 
 import annotated_types as at
@@ -28,6 +29,7 @@ from hk.domain.records import KINDS
 from hk.domain.worker import Worker
 from hk.errors import InvalidData
 from hk.store.records import parse_record, relpath_for, serialise
+from tests.test_order_domain import orders
 
 SETTINGS = settings(max_examples=50, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -128,6 +130,9 @@ def for_annotation(annotation: Any, metadata: list[Any]) -> st.SearchStrategy[An
     if annotation is int:
         bounds = {"min_value": -(10**9), "max_value": 10**9, **_bounds(metadata)}
         return st.integers(**bounds)
+    if annotation is Decimal:
+        return st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10_000), places=2,
+                           allow_nan=False, allow_infinity=False)
     if annotation is float:
         return st.floats(allow_nan=False, allow_infinity=False, **_bounds(metadata))
     if annotation is str:
@@ -196,6 +201,14 @@ def test_any_valid_service_item_round_trips(record: Record) -> None:
 @SETTINGS
 @given(records(Package))
 def test_any_valid_package_round_trips(record: Record) -> None:
+    assert_round_trip(record)
+
+
+@SETTINGS
+@given(orders())
+def test_any_valid_order_round_trips(record: Record) -> None:
+    """Orders are drawn as commands build them (prices add up), and stored as JSON."""
+    assert relpath_for(type(record), record.id).endswith(".json")
     assert_round_trip(record)
 
 

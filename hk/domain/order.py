@@ -32,6 +32,7 @@ from hk.domain.catalog import CATALOG_CODE, Unit
 from hk.domain.common import Address, Gender
 from hk.domain.fields import Fen
 from hk.domain.lifecycle import TRANSITIONS, OrderStatus, label
+from hk.layout import LAYOUT
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 """The ID of another record (customer, worker, quote, contract, order)."""
@@ -229,8 +230,8 @@ class Order(Record):
     """An order: one booked service visit (or a few items in one visit) for one customer."""
 
     kind: ClassVar[str] = "order"
-    folder: ClassVar[str] = "orders"
-    code_prefix: ClassVar[str] = "D"
+    folder: ClassVar[str] = LAYOUT["order"].folder
+    code_prefix: ClassVar[str] = LAYOUT["order"].code_prefix
     label_zh: ClassVar[str] = "订单"
 
     status: OrderStatus = "pending"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from hk.domain.base import Record
 from hk.domain.catalog import Package, ServiceItem
 from hk.domain.customer import Customer
+from hk.domain.order import Order
 from hk.domain.worker import Worker
 
 KINDS: dict[str, type[Record]] = {
-    model.kind: model for model in (Customer, Worker, ServiceItem, Package)
+    model.kind: model for model in (Customer, Worker, ServiceItem, Package, Order)
 }
 """Every record kind, by its singular name."""
 
