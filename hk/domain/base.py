@@ -53,6 +53,14 @@ class Record(Strict):
         """The few fields a listing shows, computed when the record is indexed."""
         return {}
 
+    def index_day(self) -> str:
+        """The day a listing filters this record by (``YYYY-MM-DD``), or ""."""
+        return ""
+
+    def index_refs(self) -> list[str]:
+        """IDs of other records this one belongs to, for listings by customer or worker."""
+        return []
+
     def sealed_values(self) -> Iterator[tuple[str, Sealed]]:
         """Every sensitive value in the record, with a dotted path for messages."""
         yield from _walk_sealed(self, "")

@@ -433,6 +433,13 @@ class Order(Record):
             "category": [self.status],
         }
 
+    def index_day(self) -> str:
+        """The appointment's day, in the appointment's own timezone."""
+        return self.window.start.date().isoformat()
+
+    def index_refs(self) -> list[str]:
+        return [self.customer, *self.workers]
+
     def summary(self) -> dict[str, Any]:
         return {
             "status": self.status,

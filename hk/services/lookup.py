@@ -92,14 +92,8 @@ def print_results(kind: str, items: list[dict[str, Any]], as_json: bool) -> None
         sys.stdout.write(render_table(kind, items) + "\n")
 
 
-def list_rows(
-    index: Index,
-    kind: str,
-    tag: str | None = None,
-    community: str | None = None,
-    category: str | None = None,
-    limit: int = 0,
-) -> list[dict[str, Any]]:
+def list_rows(index: Index, kind: str, limit: int = 0, **filters: Any) -> list[dict[str, Any]]:
+    """Summaries of a kind's records; ``filters`` are :meth:`Index.list`'s (tag, community,
+    category, day_from, day_to, ref)."""
     warn_broken(index.refresh([kind]).broken)
-    rows = index.list(kind, tag=tag, community=community, category=category, limit=limit or None)
-    return [summary(r) for r in rows]
+    return [summary(r) for r in index.list(kind, limit=limit or None, **filters)]

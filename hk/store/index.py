@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from hk.store.snapshot import Stat
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 
@@ -45,20 +45,34 @@ class IndexedRecord:
     """What the index keeps of one record: enough to list and search it without its file."""
 
     __slots__ = (
-        "category", "communities", "data", "id", "kind", "name", "own_code", "path",
-        "prefix_terms", "sort_key", "substring_terms", "summary", "tags",
+        "category",
+        "communities",
+        "data",
+        "day",
+        "id",
+        "kind",
+        "name",
+        "own_code",
+        "path",
+        "prefix_terms",
+        "refs",
+        "sort_key",
+        "substring_terms",
+        "summary",
+        "tags",
     )
 
     def __init__(
         self, *, id: str, kind: str, path: str, name: str, sort_key: str, prefix_terms: str,
         substring_terms: str, tags: str, communities: str, category: str, data: bytes,
-        summary: bytes = b"", own_code: str | None = None,
+        summary: bytes = b"", own_code: str | None = None, day: str = "", refs: str = SEP,
     ) -> None:
         self.id, self.kind, self.path, self.name = id, kind, path, name
         self.sort_key = sort_key
         self.prefix_terms, self.substring_terms = prefix_terms, substring_terms
         self.tags, self.communities, self.category = tags, communities, category
         self.data, self.summary, self.own_code = data, summary, own_code
+        self.day, self.refs = day, refs
 
 
 class FolderSpec:
@@ -104,8 +118,11 @@ CREATE TABLE IF NOT EXISTS records (
     communities TEXT NOT NULL,
     category TEXT NOT NULL,
     data BLOB NOT NULL,
-    summary BLOB NOT NULL
+    summary BLOB NOT NULL,
+    day TEXT NOT NULL DEFAULT '',
+    refs TEXT NOT NULL DEFAULT ''
 );
+CREATE INDEX IF NOT EXISTS records_kind_day ON records(kind, day);
 CREATE INDEX IF NOT EXISTS records_kind_code ON records(kind, code);
 CREATE TABLE IF NOT EXISTS terms (
     id TEXT PRIMARY KEY,
@@ -300,18 +317,20 @@ class Index:
         )
         db.executemany(
             "INSERT INTO records (id, kind, path, code, name, sort_key, prefix_terms,"
-            " substring_terms, tags, communities, category, data, summary)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " substring_terms, tags, communities, category, data, summary, day, refs)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, path = excluded.path,"
             " code = coalesce(excluded.code, records.code), name = excluded.name,"
             " sort_key = excluded.sort_key, prefix_terms = excluded.prefix_terms,"
             " substring_terms = excluded.substring_terms, tags = excluded.tags,"
             " communities = excluded.communities, category = excluded.category,"
-            " data = excluded.data, summary = excluded.summary",
+            " data = excluded.data, summary = excluded.summary, day = excluded.day,"
+            " refs = excluded.refs",
             [
                 (
                     r.id, r.kind, r.path, r.own_code, r.name, r.sort_key, r.prefix_terms,
                     r.substring_terms, r.tags, r.communities, r.category, r.data, r.summary,
+                    r.day, r.refs,
                 )
                 for r in rows
             ],
@@ -449,7 +468,12 @@ class Index:
         category: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        day_from: str | None = None,
+        day_to: str | None = None,
+        ref: str | None = None,
     ) -> list[sqlite3.Row]:
+        """Records of a kind, filtered; ``category`` is an order's status, ``ref`` an ID it
+        belongs to (customer or worker), days are ``YYYY-MM-DD`` and both ends included."""
         db = self.db
         db.row_factory = sqlite3.Row
         sql = "SELECT * FROM records WHERE kind = ?"
@@ -463,6 +487,15 @@ class Index:
         if category:
             sql += " AND category = ?"
             args.append(category)
+        if day_from:
+            sql += " AND day >= ?"
+            args.append(day_from)
+        if day_to:
+            sql += " AND day <= ?"
+            args.append(day_to)
+        if ref:
+            sql += " AND refs LIKE ? ESCAPE '\\'"
+            args.append(f"%{SEP}{_escape(ref)}{SEP}%")
         sql += " ORDER BY sort_key, id"
         if limit:
             sql += " LIMIT ? OFFSET ?"

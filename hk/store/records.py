@@ -110,6 +110,8 @@ def index_row(record: Record, path: str, data: dict[str, Any] | None = None) -> 
         category=(terms["category"] or [""])[0],
         data=orjson.dumps(stored_data(record) if data is None else data),
         summary=marshal.dumps(record.summary()),
+        day=record.index_day(),
+        refs=pack(record.index_refs()),
         own_code=record.own_code(),
     )
 
