@@ -12,11 +12,3 @@ KINDS: dict[str, type[Record]] = {
     model.kind: model for model in (Customer, Worker, ServiceItem, Package, Order)
 }
 """Every record kind, by its singular name."""
-
-
-def kind_for_folder(folder: str) -> type[Record] | None:
-    """The model whose files live in ``folder`` (relative to the archive root)."""
-    for model in KINDS.values():
-        if model.folder == folder:
-            return model
-    return None

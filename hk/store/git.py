@@ -146,8 +146,3 @@ def _stage_packed(root: Path, paths: Sequence[str], contents: Sequence[bytes]) -
     )
     run(root, ["update-index", "--add", "--index-info"], input=info)
     run(root, ["update-index", "-q", "--refresh"], check=False)
-
-
-def head(root: Path) -> str | None:
-    out = run(root, ["rev-parse", "-q", "--verify", "HEAD"], check=False).strip()
-    return out or None

@@ -31,7 +31,7 @@ from hk.store.snapshot import (
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs a search 3 ms
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from pathlib import Path
     from typing import Any
 
@@ -506,10 +506,6 @@ class Index:
         return int(
             self.db.execute("SELECT count(*) FROM records WHERE kind = ?", (kind,)).fetchone()[0]
         )
-
-    def iter_ids(self, kind: str) -> Iterator[str]:
-        for (rid,) in self.db.execute("SELECT id FROM records WHERE kind = ?", (kind,)):
-            yield rid
 
 
 def _unlink(path: str) -> None:

@@ -23,10 +23,6 @@ def state_home() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state") / "hk"
 
 
-def default_archive() -> Path:
-    """The archive used when no other is named or found: ``$XDG_DATA_HOME/hk/archive``."""
-    return data_home() / "archive"
-
 
 def key_dir(archive_id: str) -> Path:
     """The folder that holds an archive's master key and per-person data keys.
