@@ -391,13 +391,23 @@ def assign(
     if forced:
         forcing = f"强制派工（越过 {', '.join(forced)}）：{reason.strip()}"
         text = f"{text}；{forcing}" if text else forcing
+    def no_double_booking() -> None:
+        """Bookings again, under the write lock: another operator may have just assigned."""
+        for worker in workers:
+            clash = [b for b in assignment_breaches(
+                order, worker, customer, items, bookings_of(archive, worker.id, order.window)
+            ) if b.rule == "double_booking"]
+            if clash:
+                _check_breaches(archive, [worker], {worker.id: clash}, force, reason)
+
     try:
         assigned = with_changes(order, workers=[*order.workers, *(w.id for w in workers)])
         updated = transition(assigned, "dispatched", archive.operator(), moment(archive, at),
                              text)
     except ValidationError as exc:
         raise refused(exc) from None
-    return Changed(updated, save(archive, updated, loaded), updated.events[len(order.events):])
+    return Changed(updated, save(archive, updated, loaded, recheck=no_double_booking),
+                   updated.events[len(order.events):])
 
 
 def _workers(archive: Archive, refs: Sequence[str]) -> list[Worker]:

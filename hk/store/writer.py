@@ -8,7 +8,7 @@ leaves every file old or new; a write is acknowledged only once its commit exist
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,12 +110,18 @@ def check(archive: Archive, records: Sequence[Record]) -> None:
 
 
 def save(
-    archive: Archive, record: Record, loaded: Loaded | None = None, text: str | None = None
+    archive: Archive,
+    record: Record,
+    loaded: Loaded | None = None,
+    text: str | None = None,
+    recheck: Callable[[], None] | None = None,
 ) -> SaveResult:
     """Create ``record`` (``loaded`` is None) or save it over ``loaded``; one commit.
 
     ``text`` is the user's own file text when they edited it by hand: its comments and layout
-    are kept where they mean the same as the canonical form.
+    are kept where they mean the same as the canonical form. ``recheck`` runs under the lock,
+    after the stale-edit check, for rules that depend on other records (a worker's bookings):
+    two operators cannot both pass it and both write.
     """
     model = type(record)
     path = relpath_for(model, record.id)
@@ -134,6 +140,8 @@ def save(
                 message="a catalog code cannot change; orders and quotes refer to it",
                 path=path, field="code",
                 hint="add a new item with the new code and set this one to inactive")])
+        if recheck is not None:
+            recheck()
         _seal(archive, [record], loaded.record if loaded else None)
         fields = changed_fields(loaded.record if loaded else None, record)
         if loaded is not None and not fields:
