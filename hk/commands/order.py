@@ -84,8 +84,8 @@ def new(
     address: Annotated[int, typer.Option(
         "--address", help="Which of the customer's addresses, from 1.")] = 1,
     channel: Annotated[str | None, typer.Option(
-        "--channel", help="How the order came in: phone wechat web walk_in platform "
-                          "(or 电话 微信 网站 到店 平台).")] = None,
+        "--channel", help="How the order came in (default phone): phone wechat web "
+                          "walk_in platform (or 电话 微信 网站 到店 平台).")] = None,
     require_skill: Annotated[list[str] | None, typer.Option(
         "--require-skill", help="A skill the worker must have; repeat for several.")] = None,
     require_gender: Annotated[str | None, typer.Option(
@@ -108,7 +108,7 @@ def new(
     services = split_csv(service) or [require(None, "--service", "服务 service (CODE[:QTY])")]
     begin = parse_moment(require(start, "--start", "开始 start (YYYY-MM-DD HH:MM)"), tz,
                          "--start")
-    channel = require(channel, "--channel", "来源 channel (phone/wechat/web/walk_in/platform)")
+    channel = channel or "phone"  # most orders come in by phone
     if end is not None and hours is not None:
         from hk.errors import UsageError
 
