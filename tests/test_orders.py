@@ -8,6 +8,7 @@ commands date "now" come before them, as they would in the office.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,7 @@ def test_a_service_priced_by_area_needs_its_area_and_an_end(shop: Shop) -> None:
 
 @pytest.mark.parametrize(("drop", "message"), [
     ("--customer", "missing --customer"), ("--start", "missing --start"),
-    ("--channel", "missing --channel"), ("--service", "missing --service"),
+    ("--service", "missing --service"),
 ])
 def test_missing_values_are_not_asked_for_without_a_terminal(
     shop: Shop, drop: str, message: str
@@ -123,6 +124,13 @@ def test_missing_values_are_not_asked_for_without_a_terminal(
     del args[drop]
     result = shop.cli("order", "new", *[x for pair in args.items() for x in pair])
     assert result.exit_code == 2 and message in result.output
+
+
+def test_an_order_without_a_channel_came_in_by_phone(shop: Shop) -> None:
+    result = shop.cli("order", "new", "--customer", shop.customer, "--service", "BJ-DAILY",
+                      "--start", when(), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["channel"] == "phone"
 
 
 @pytest.mark.parametrize(("args", "message"), [
