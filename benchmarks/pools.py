@@ -124,3 +124,65 @@ WORKER_NOTES = ["做事细致, 客户反馈好", "会说普通话和四川话", 
                 "擅长整理收纳", "带过双胞胎", "持证月嫂, 经验丰富", "需要周末休息"]
 TIME_SLOTS = [["08:00-12:00"], ["14:00-18:00"], ["08:00-12:00", "14:00-18:00"],
               ["09:00-17:00"], ["07:00-19:00"], ["18:00-21:00"]]
+
+# Orders. Which catalog services a customer of each category books, with weights (codes of
+# hk/data/catalog.yaml), and how often such a customer books at all, relative to 1.0 (a
+# household cleaned every week or two). A live-in placement is one long order; a 钟点工
+# customer books every few days.
+ORDER_SERVICES: dict[str, list[tuple[str, int]]] = {
+    "家庭保洁": [("BJ-DAILY", 50), ("BJ-HOURLY", 20), ("BJ-DEEP", 10), ("BJ-GLASS", 8),
+                ("BJ-NEW", 3), ("JD-HOOD", 5), ("JD-AC", 4)],
+    "钟点工": [("BJ-HOURLY", 80), ("BJ-DAILY", 15), ("BJ-GLASS", 5)],
+    "保姆": [("BM-LIVEIN", 50), ("BM-DAY", 40), ("BJ-DEEP", 10)],
+    "育儿嫂": [("YE-NANNY", 85), ("BJ-DAILY", 15)],
+    "月嫂": [("YS-26", 100)],
+    "老人陪护": [("LR-CARE", 45), ("LR-HOSP", 45), ("BJ-DAILY", 10)],
+    "家电清洗": [("JD-AC", 35), ("JD-HOOD", 30), ("JD-FRIDGE", 15), ("JD-WASHER", 15),
+               ("ZN-SETUP", 5)],
+    "企业客户": [("QY-RECEP", 50), ("BJ-DEEP", 30), ("BJ-GLASS", 20)],
+}
+ORDER_RATE: dict[str, float] = {
+    "家庭保洁": 1.0, "钟点工": 1.6, "保姆": 0.12, "育儿嫂": 0.12, "月嫂": 0.06, "老人陪护": 0.35,
+    "家电清洗": 0.3, "企业客户": 1.5,
+}
+ADD_ONS: list[tuple[str, int]] = [("JD-HOOD", 40), ("JD-FRIDGE", 25), ("BJ-GLASS", 20),
+                                  ("JD-WASHER", 15)]
+"""A second line some cleaning orders get: 顺便洗个油烟机."""
+PACKAGES_BY_SERVICE: dict[str, list[str]] = {"BJ-DAILY": ["PKG-MONTH", "PKG-QUARTER",
+                                                          "PKG-YEAR"]}
+"""Packages a regular customer of a service may hold (catalog package codes)."""
+
+# The catalog names what a job needs in its own words; workers list theirs in SKILLS' words.
+WORKER_SKILL: dict[str, str] = {
+    "保洁": "保洁", "深度保洁": "保洁", "烹饪": "做饭", "育儿": "育儿", "母婴护理": "月嫂",
+    "老人护理": "老人护理", "家电清洗": "家电清洗", "智能家居": "家电清洗", "接待": "保洁",
+}
+REQUIRED_CERTIFICATES: dict[str, list[str]] = {
+    "YS-26": ["健康证", "母婴护理师"], "YE-NANNY": ["健康证", "育婴师"],
+    "LR-CARE": ["养老护理员"], "BM-LIVEIN": ["健康证"],
+}
+
+ORDER_CHANNEL: dict[str, list[tuple[str, int]]] = {
+    "美团": [("platform", 80), ("wechat", 20)], "58同城": [("platform", 70), ("phone", 30)],
+    "抖音": [("platform", 60), ("wechat", 40)], "线上推广": [("web", 60), ("wechat", 40)],
+    "门店": [("walk_in", 50), ("phone", 30), ("wechat", 20)],
+}
+"""Customer channel → how their orders come in; any other channel books by phone or WeChat."""
+PAYMENT_METHODS: list[tuple[str, int]] = [("wechat", 50), ("alipay", 22), ("bank", 10),
+                                          ("cash", 12), ("card", 6)]
+OFFICE_STAFF = ["客服小李", "客服王芳", "客服赵婷", "前台陈静", "调度张敏", "调度刘洋",
+                "店长周丽"]
+DISPATCHERS = ["调度张敏", "调度刘洋", "店长周丽"]
+CANCEL_REASONS_CUSTOMER = ["客户临时有事，改期再约", "客户出差", "家里来客人，不方便",
+                           "客户联系不上", "客户觉得价格高", "已找到其他阿姨"]
+CANCEL_REASONS_COMPANY = ["阿姨临时生病，无法安排", "暴雨天气，停止上门服务",
+                          "该时段无合适阿姨"]
+ORDER_NOTES = ["请带鞋套", "家里有猫，进门注意关门", "重点打扫厨房和卫生间", "钥匙在门口地垫下",
+               "到了先打电话", "不要用客户家的毛巾", "需要带吸尘器", "老人在家，声音轻一点",
+               "开发票，抬头见客户资料", "上次的阿姨做得好，希望还是她"]
+DISCOUNT_NOTES = ["优惠券", "积分抵扣", "新客立减", "投诉补偿", "老客户回馈"]
+RATING_COMMENTS = ["阿姨很细心，满意", "准时到达，打扫干净", "态度好，下次还约",
+                   "厨房油污没处理干净", "迟到了半小时", "整体不错", "做饭好吃，孩子喜欢",
+                   "专业，效率高"]
+REWORK_NOTES = ["返工：客户反映卫生间没打扫干净", "返工：油烟机仍有油污",
+                "返工：窗户留有水痕"]

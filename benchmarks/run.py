@@ -4,8 +4,10 @@
 
 Every measure is a ratio: hk's time over an anchor's (``git status``, ``grep -r``, a bare
 parsing loop, a bare ``git add`` + ``git commit``) on the same archive, so a slow or busy
-machine slows both. Each value is the median of N runs after a warm-up, with hk and its anchors
-run in turn so that drift affects them alike. Whole processes are timed, as a user sees them.
+machine slows both. The warm reads are a customer search and the dispatcher's list of orders
+waiting for a worker on one day (``hk order list --status to_dispatch --date D``). Each value
+is the median of N runs after a warm-up, with hk and its anchors run in turn so that drift
+affects them alike. Whole processes are timed, as a user sees them.
 """
 
 from __future__ import annotations
@@ -40,7 +42,19 @@ for folder, dirs, files in os.walk(sys.argv[1]):
             with open(os.path.join(folder, name), "rb") as f:
                 orjson.loads(f.read())
 """
-"""The anchor of a cold index build: read and parse every record with the fastest parser."""
+"""The anchor of a cold index build: read and parse every record with the fastest parser for
+its format (orjson for the JSON orders, libyaml's CSafeLoader for the YAML people)."""
+
+ORDER_LIST = """
+import sys
+from hk.services.lookup import list_rows, open_index, print_results
+day = sys.argv[2]
+rows = list_rows(open_index(sys.argv[1]), "order", category="to_dispatch", day_from=day,
+                 day_to=day)
+print_results("order", rows, False)
+"""
+"""What ``hk order list --status to_dispatch --date D`` does, through the Python API, for a
+build in which the command is not there yet."""
 
 MAX_RSS = """
 import resource, subprocess, sys
@@ -178,6 +192,53 @@ def measure_find(bench: Bench, who: dict[str, str]) -> list[Result]:
     return results
 
 
+def dispatch_day(archive: Path) -> tuple[str, int] | None:
+    """The coming day with the most orders waiting for dispatch, and how many (None if none).
+
+    Orders are filed by the month they were taken in, so the last two month folders hold every
+    order still to be dispatched but those booked months ahead.
+    """
+    import orjson
+
+    top = archive / "orders"
+    months = sorted(p for year in top.glob("[0-9]*") for p in year.glob("[0-9]*"))[-2:]
+    days: dict[str, int] = {}
+    for folder in months:
+        for path in folder.glob("*.json"):
+            data = orjson.loads(path.read_bytes())
+            if data.get("status") == "to_dispatch":
+                day = data["window"]["start"][:10]
+                days[day] = days.get(day, 0) + 1
+    if not days:
+        return None
+    return max(sorted(days.items()), key=lambda item: item[1])
+
+
+def order_list_command(bench: Bench, day: str) -> tuple[list[str], str]:
+    """``hk order list`` if this build has it (with both options), else the same query through
+    :func:`hk.services.lookup.list_rows` in a small script; and a note saying which."""
+    proc = bench.run([HK, "order", "list", "--help"], check=False)
+    text = proc.stdout.decode(errors="replace")
+    if proc.returncode == 0 and "--status" in text and "--date" in text:
+        return [HK, "order", "list", "--status", "to_dispatch", "--date", day], ""
+    script = [sys.executable, "-c", ORDER_LIST, str(bench.archive), day]
+    return script, "via hk.services.lookup.list_rows: no `hk order list` in this build"
+
+
+def measure_orders(bench: Bench, day: str) -> list[Result]:
+    cmd, note = order_list_command(bench, day)
+    bench.run(cmd)  # the index is complete after reindex; this run only warms the cache
+    grep = ["grep", "-r", "--exclude-dir=.git", "to_dispatch", "."]
+    t = bench.compare({
+        "hk": _job(bench, cmd, (0,)),
+        "git": _job(bench, ["git", "status"], (0,)),
+        "grep": _job(bench, grep, (0, 1)),
+    })
+    label = f"warm order list to_dispatch {day}"
+    return [Result(label, t["hk"], "s", "git status", t["git"], "≤ 1.0×", 1.0, note=note),
+            Result(label, t["hk"], "s", "grep -r", t["grep"], "≤ 0.5×", 0.5, note=note)]
+
+
 def measure_cold(bench: Bench, repeat: int) -> list[Result]:
     hk_dir = bench.archive / ".git" / "hk"
 
@@ -218,17 +279,24 @@ def measure_edit(bench: Bench, who: dict[str, str]) -> list[Result]:
     return [Result("edit + commit", t["edit"], "s", "git add+commit", t["bare"], "≤ 1.5×", 1.5)]
 
 
-def measure_memory(bench: Bench, who: dict[str, str]) -> list[Result]:
+def measure_memory(bench: Bench, who: dict[str, str], day: str | None) -> list[Result]:
     def peak(cmd: list[str]) -> float:
         out = bench.run([sys.executable, "-c", MAX_RSS, *cmd]).stdout
         return int(out.strip()) / 1024
 
-    find = [HK, "customer", "find", who["name"]]
-    peak(find)
-    hk_mb = max(peak(find) for _ in range(3))
     git_mb = max(peak(["git", "status"]) for _ in range(3))
-    return [Result("peak RSS warm find", hk_mb, "MB", budget="≤ 100 MB", limit=100.0,
-                   note=f"git status: {git_mb:.1f} MB")]
+    commands = [("warm find", [HK, "customer", "find", who["name"]], "")]
+    if day is not None:
+        cmd, note = order_list_command(bench, day)
+        commands.append(("warm order list", cmd, note))
+    results = []
+    for label, cmd, note in commands:
+        peak(cmd)
+        hk_mb = max(peak(cmd) for _ in range(3))
+        results.append(Result(f"peak RSS {label}", hk_mb, "MB", budget="≤ 100 MB", limit=100.0,
+                              note="; ".join(n for n in (f"git status: {git_mb:.1f} MB", note)
+                                             if n)))
+    return results
 
 
 def import_available(bench: Bench) -> bool:
@@ -329,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-repeat", type=int, default=3, help="runs of the cold build")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["find", "cold", "edit", "import", "memory"],
+                        choices=["find", "orders", "cold", "edit", "import", "memory"],
                         help="leave out a measure (repeatable)")
     args = parser.parse_args(argv)
     archive = args.archive.resolve()
@@ -339,25 +407,33 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     bench = Bench(archive, args.repeat)
     who = sample_customer(archive)
-    records = sum(1 for n in os.listdir(customer_folder(archive)) if not n.startswith("."))
+    busiest = dispatch_day(archive)
+    day = busiest[0] if busiest else None
+    customers = sum(1 for n in os.listdir(customer_folder(archive)) if not n.startswith("."))
+    orders = sum(len(files) for _, _, files in os.walk(archive / "orders"))
     log = sys.stderr if args.json else sys.stdout
-    print(f"archive {archive}: {records} customer files; median of {args.repeat} runs "
-          f"(cold build: {args.cold_repeat})", file=log)
-    print(f"queries: name {who['name']}, initials {who['initials']}, phone {who['phone']}",
-          file=log)
+    print(f"archive {archive}: {customers} customer files, {orders} order files; median of "
+          f"{args.repeat} runs (cold build: {args.cold_repeat})", file=log)
+    print(f"queries: name {who['name']}, initials {who['initials']}, phone {who['phone']}"
+          + (f"; orders to dispatch on {day}: {busiest[1]}" if busiest else "; no order is "
+             "waiting for dispatch, so no order list"), file=log)
     results: list[Result] = []
     steps = [("find", lambda: measure_find(bench, who)),
+             ("orders", lambda: measure_orders(bench, day) if day else []),
              ("cold", lambda: measure_cold(bench, args.cold_repeat)),
              ("edit", lambda: measure_edit(bench, who)),
-             ("memory", lambda: measure_memory(bench, who)),
+             ("memory", lambda: measure_memory(bench, who, day)),
              ("import", lambda: measure_import(bench))]
+    if "find" in args.skip and "orders" not in args.skip:
+        bench.run([HK, "reindex"])  # warm reads start from a complete index
     for name, step in steps:
         if name in args.skip:
             continue
         print(f"measuring {name} …", file=log, flush=True)
         results += step()
     if args.json:
-        print(json.dumps({"archive": str(archive), "repeat": args.repeat, "queries": who,
+        queries = {**who, "dispatch_day": day}
+        print(json.dumps({"archive": str(archive), "repeat": args.repeat, "queries": queries,
                           "results": [r.to_json() for r in results]}, ensure_ascii=False,
                          indent=2))
     else:

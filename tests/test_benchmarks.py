@@ -1,0 +1,180 @@
+"""The benchmark archive: deterministic, valid, and shaped like three years of real business.
+
+A small scale (1 000 orders) keeps these quick; the rules checked hold at every scale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generate import END, PLANS, build, generate, pending_kinds
+from benchmarks.orders import Catalog
+from benchmarks.run import ORDER_LIST, Result, dispatch_day, table
+from hk.domain.customer import Customer
+from hk.domain.lifecycle import NEEDS_A_WORKER, cancel, transition
+from hk.domain.order import Order
+from hk.domain.worker import Worker
+from hk.layout import partition_of
+from hk.services.lookup import list_rows, open_index
+from hk.store import git
+from hk.store.records import parse_record, relpath_for, serialise
+
+SCALE = 0.01
+FUTURE = ("pending", "confirmed", "to_dispatch", "dispatched", "cancelled")
+
+
+@pytest.fixture(scope="module")
+def records() -> dict[str, list]:
+    return build(SCALE, seed=5)
+
+
+@pytest.fixture(scope="module")
+def orders(records: dict[str, list]) -> list[Order]:
+    return records["order"]
+
+
+def test_the_plan_counts_every_kind_of_design_6_and_builds_those_that_exist() -> None:
+    counts = {plan.kind: plan.per_scale for plan in PLANS}
+    assert counts["order"] == 100_000 and counts["customer"] == 10_000
+    assert counts["contract"] == 2_000 and counts["visit"] == 30_000
+    assert pending_kinds() == ["quote", "contract", "visit"]
+    kinds = [plan.kind for plan in PLANS]
+    assert kinds.index("contract") < kinds.index("order")  # orders will name contracts
+
+
+def test_same_seed_same_orders(orders: list[Order]) -> None:
+    again = build(SCALE, seed=5)["order"]
+    assert [serialise(o) for o in again] == [serialise(o) for o in orders]
+    other = build(SCALE, seed=6)["order"]
+    assert [o.id for o in other] != [o.id for o in orders]
+
+
+def test_orders_round_trip_through_their_files(orders: list[Order]) -> None:
+    for order in orders:
+        path = relpath_for(Order, order.id)
+        assert parse_record(Order, serialise(order), path) == order
+        assert not list(order.sealed_values())
+
+
+def test_ids_follow_creation_and_fill_the_three_years_of_month_folders(
+    orders: list[Order],
+) -> None:
+    ids = [o.id for o in orders]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    months = {partition_of(i) for i in ids}
+    assert len(months) >= 30
+    assert min(months) >= "2022/01" and max(months) <= "2024/12"
+    for order in orders:
+        assert partition_of(order.id) == f"{order.created.astimezone(dt.UTC):%Y/%m}"
+
+
+def test_nothing_happens_after_now(orders: list[Order]) -> None:
+    for order in orders:
+        times = [e.at for e in order.events] + [p.at for p in order.payments]
+        if order.rating and order.rating.at:
+            times.append(order.rating.at)
+        assert order.created <= order.updated == max(times) <= END
+
+
+def test_status_follows_the_appointment(orders: list[Order]) -> None:
+    """Past appointments are done (or cancelled); the coming days are still on their way."""
+    statuses = {o.status for o in orders}
+    assert {"settled", "cancelled", "to_dispatch"} <= statuses
+    for order in orders:
+        if order.window.start > END:
+            assert order.status in FUTURE
+        elif order.window.end < END - dt.timedelta(hours=1):
+            assert order.status in ("completed", "settled", "cancelled")
+    settled = sum(o.status == "settled" for o in orders)
+    assert settled > 0.8 * len(orders)
+
+
+def test_each_log_replays_through_the_lifecycle(orders: list[Order]) -> None:
+    """The generator writes logs directly; the lifecycle functions must agree with every one:
+    a worker before dispatch, nothing due when settled, a reason for each cancellation."""
+    for order in orders:
+        start = {name: getattr(order, name) for name in Order.model_fields}
+        start.update(status="pending", events=order.events[:1], rating=None, checklist=[],
+                     cancellation_fee_fen=0,
+                     payments=[p for p in order.payments if p.kind != "cancellation_fee"])
+        replay = Order.model_validate(start)
+        for event in order.events[1:]:
+            if event.to_status == "cancelled":
+                replay = cancel(replay, event.actor, event.at, event.note,
+                                order.cancellation_fee_fen)
+            else:
+                replay = transition(replay, event.to_status, event.actor, event.at,
+                                    event.note, event.location)
+        assert replay.events == order.events
+        assert replay.status == order.status
+        assert replay.cancellation_fee_fen == order.cancellation_fee_fen
+
+
+def test_orders_belong_to_people_who_existed(records: dict[str, list]) -> None:
+    customers: dict[str, Customer] = {c.id: c for c in records["customer"]}
+    workers: dict[str, Worker] = {w.id: w for w in records["worker"]}
+    for order in records["order"]:
+        customer = customers[order.customer]
+        assert customer.created <= order.created
+        assert order.address in customer.addresses
+        assert not set(order.workers) & set(customer.blocked_workers)
+        assert all(w in workers for w in order.workers)
+        reached = {e.to_status for e in order.events}
+        assert bool(order.workers) == ("dispatched" in reached)
+        if order.status in NEEDS_A_WORKER:
+            assert order.workers
+
+
+def test_money_is_priced_from_the_catalog_and_paid_as_the_status_says(
+    orders: list[Order],
+) -> None:
+    services = Catalog.default().services
+    for order in orders:
+        for line in order.lines:
+            item = services[line.service]
+            assert line.unit == item.unit and line.name == item.name
+            if order.rework_of is None and item.unit != "month":
+                assert line.unit_price_fen == item.price_fen
+        if order.status == "settled":
+            assert order.balance_due() == 0
+        if order.status == "cancelled":
+            assert order.amount_paid() <= order.cancellation_fee_fen
+    assert any(o.package for o in orders)
+    assert any(o.cancellation_fee_fen for o in orders)
+    assert any(o.rating for o in orders)
+    assert any(o.rework_of for o in orders)
+    assert any(any(ln.discount_fen for ln in o.lines) for o in orders)  # tier discounts
+
+
+def test_generate_writes_one_commit_that_hk_reads(tmp_path: Path) -> None:
+    root = tmp_path / "bench"
+    result = generate(root, scale=SCALE, seed=5)
+    assert result.counts == {"worker": 3, "customer": 100, "order": 1000}
+    assert git.run(root, ["status", "--porcelain"]) == ""
+    assert git.run(root, ["rev-list", "--count", "HEAD"]).strip() == "2"  # init, then all
+    tracked = git.run(root, ["ls-files", "orders"]).split()
+    assert len(tracked) == 1000
+    index = open_index(root)
+    assert not index.refresh().broken
+    assert index.count("order") == 1000
+    busiest = dispatch_day(root)
+    assert busiest is not None
+    day, count = busiest
+    rows = list_rows(index, "order", category="to_dispatch", day_from=day, day_to=day)
+    assert len(rows) == count
+    listed = subprocess.run([sys.executable, "-c", ORDER_LIST, str(root), day],
+                            capture_output=True, text=True, check=True)
+    assert len(listed.stdout.splitlines()) == count + 1  # a heading, then one line each
+
+
+def test_the_table_names_failures() -> None:
+    results = [Result("warm order list", 0.2, "s", "git status", 0.4, "≤ 1.0×", 1.0),
+               Result("cold index", 9.0, "s", "parse loop", 1.0, "≤ 3×", 3.0, note="slow")]
+    text = table(results)
+    assert "0.50×" in text and "pass" in text
+    assert "9.00×" in text and "FAIL  (slow)" in text
