@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
     from hk.store.snapshot import Stat
 
+CHUNK = 500
+"""IDs per ``IN (…)`` query; SQLite builds may cap a statement at 999 variables."""
 SCHEMA_VERSION = 10
 
 
@@ -305,13 +307,13 @@ class Index:
 
     def _upsert(self, db: sqlite3.Connection, rows: list[IndexedRecord]) -> list[str]:
         """Insert or update rows, keeping derived codes; return the IDs that are new."""
-        known = {
-            rid
-            for (rid,) in db.execute(
-                f"SELECT id FROM records WHERE id IN ({','.join('?' * len(rows))})",
-                [r.id for r in rows],
-            )
-        } if rows else set()
+        known: set[str] = set()
+        ids = [r.id for r in rows]
+        for start in range(0, len(ids), CHUNK):  # SQLite caps the variables of one statement
+            chunk = ids[start : start + CHUNK]
+            known.update(rid for (rid,) in db.execute(
+                f"SELECT id FROM records WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            ))
         db.executemany(
             "DELETE FROM records WHERE path = ? AND id != ?", [(r.path, r.id) for r in rows]
         )

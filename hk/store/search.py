@@ -59,6 +59,10 @@ def pinyin_readings(name: str) -> list[tuple[str, str]]:
     Polyphonic characters (曾, 单, 解 …) give several readings, capped at ``MAX_READINGS``.
     Characters that are not Chinese are kept as they are, lower-cased.
     """
+    if name.isascii():  # order titles, company names in Latin letters: nothing to read
+        text = "".join(c for c in name.lower() if not c.isspace())
+        initials = "".join(c for c in text if c.isalnum())
+        return [(text, initials)] if text else []
     per_char = [opts for opts in _char_options(name.replace(" ", "")) if opts != ("",)]
     readings: list[tuple[str, str]] = []
     for combo in itertools.islice(itertools.product(*per_char), MAX_READINGS):
