@@ -9,7 +9,9 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -20,21 +22,47 @@ from hk.store.archive import Archive, init
 HK_BIN = str(Path(sys.executable).with_name("hk"))
 
 
-@pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolate(env: pytest.MonkeyPatch, home: Path) -> None:
     """A fresh home: XDG folders, no global git config, a fixed operator and git identity."""
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
+    env.setenv("HOME", str(home))
     for var, sub in (("XDG_DATA_HOME", ".local/share"), ("XDG_STATE_HOME", ".local/state"),
                      ("XDG_CONFIG_HOME", ".config")):
-        monkeypatch.setenv(var, str(home / sub))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("HK_OPERATOR", "测试员")
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
+        env.setenv(var, str(home / sub))
+    env.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    env.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    env.setenv("HK_OPERATOR", "测试员")
+    env.setenv("TZ", "Asia/Shanghai")
     for var in ("HK_ARCHIVE", "HK_KEY_DIR", "EDITOR", "VISUAL", "HK_EDITOR", "HK_NO_FASTPATH"):
-        monkeypatch.delenv(var, raising=False)
+        env.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test runs in its own home (see :func:`isolate`)."""
+    home = tmp_path_factory.mktemp("home")
+    isolate(monkeypatch, home)
     return home
+
+
+@contextmanager
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """:func:`isolate` for a module-scoped fixture (an archive built once, read by many tests)."""
+    home = tmp_path_factory.mktemp(f"{name}-home")
+    with pytest.MonkeyPatch.context() as env:
+        isolate(env, home)
+        yield home
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in an archive; its output."""
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def ok(result: Any) -> Any:
+    """A CliRunner result that must have succeeded (its output shown if not)."""
+    assert result.exit_code == 0, result.output
+    return result
 
 
 @pytest.fixture

@@ -18,20 +18,12 @@ import typer.main
 
 from hk.cli import app
 from hk.store.archive import init
-from tests.conftest import HK_BIN, Hk
+from tests.conftest import HK_BIN, Hk, git, isolated_home, ok
 
 ID_NUMBER = "510104199001011230"
 WORKER_ID = "11010519491231002X"
 
 
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                          text=True).stdout
-
-
-def ok(result: Any) -> Any:
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def as_json(result: Any) -> Any:
@@ -240,15 +232,7 @@ def test_no_archive_is_a_user_error_with_a_hint(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hk, dict[str, str]]]:
     """An archive with one customer and one worker, built once: tests here only read."""
-    home = tmp_path_factory.mktemp("shop-home")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("HOME", str(home))
-        env.setenv("XDG_DATA_HOME", str(home / ".local/share"))
-        env.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-        env.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        env.setenv("HK_OPERATOR", "测试员")
-        for var in ("HK_ARCHIVE", "HK_KEY_DIR"):
-            env.delenv(var, raising=False)
+    with isolated_home(tmp_path_factory, "shop"):
         root = tmp_path_factory.mktemp("shop") / "archive"
         init(root)
         hk = Hk(root)

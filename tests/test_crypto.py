@@ -20,7 +20,7 @@ from hk.services.people import add_customer, add_worker, edit
 from hk.store.archive import Archive
 from hk.store.crypto import Keyring
 from hk.store.records import relpath_for
-from tests.conftest import Hk
+from tests.conftest import Hk, git
 
 ID_NUMBER = "510104199001011230"
 OTHER_ID = "11010519491231002X"
@@ -28,10 +28,6 @@ HEALTH = "青霉素过敏"
 CHILDREN = "女儿3岁，对花生过敏"
 CARE = "父亲有高血压，每天早上吃药"
 
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                          text=True).stdout
 
 
 def sensitive_customer(archive: Archive, name: str = "张三", id_number: str = ID_NUMBER

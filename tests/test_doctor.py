@@ -5,8 +5,6 @@ warn about what is not wrong but needs a look, and say it all as JSON too.
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,12 +15,7 @@ from hk.domain.ids import new_id
 from hk.services.people import add_customer, add_worker
 from hk.store.archive import Archive
 from hk.store.records import relpath_for, serialise
-from tests.conftest import Hk
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                          text=True).stdout
+from tests.conftest import Hk, git
 
 
 def doctor(hk: Hk) -> dict[str, Any]:

@@ -7,27 +7,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import Hk
+from tests.conftest import Hk, git, ok
 
 ID_NUMBER = "510104199001011230"
 HEADER = "# hk: "
 
 
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                          text=True).stdout
-
-
-def ok(result: Any) -> Any:
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def add(hk: Hk, *args: str) -> tuple[str, Path]:

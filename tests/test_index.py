@@ -23,14 +23,10 @@ from hk.domain.ids import assign_codes, new_id
 from hk.services.people import add_customer, add_worker, edit
 from hk.store.archive import Archive, init
 from hk.store.records import relpath_for, serialise
-from tests.conftest import Hk
+from tests.conftest import Hk, git, isolated_home
 
 NO_FASTPATH = {"HK_NO_FASTPATH": "1"}
 
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                          text=True).stdout
 
 
 def customer(archive: Archive, name: str, **fields: Any) -> Customer:
@@ -64,15 +60,7 @@ def write_by_hand(archive: Archive, name: str, record_id: str | None = None) -> 
 @pytest.fixture(scope="module")
 def people(tmp_path_factory: pytest.TempPathFactory) -> Hk:
     """A few customers and a worker to search among, built once: tests here only read."""
-    home = tmp_path_factory.mktemp("people-home")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("HOME", str(home))
-        env.setenv("XDG_DATA_HOME", str(home / ".local/share"))
-        env.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-        env.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        env.setenv("HK_OPERATOR", "测试员")
-        for var in ("HK_ARCHIVE", "HK_KEY_DIR"):
-            env.delenv(var, raising=False)
+    with isolated_home(tmp_path_factory, "people"):
         root = tmp_path_factory.mktemp("people") / "archive"
         init(root)
         archive = Archive(root)
