@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from hk.domain.base import Record, Strict
+from hk.domain.common import duplicates
 from hk.domain.fields import Fen, NonEmpty
 from hk.layout import LAYOUT
 
@@ -91,8 +92,7 @@ class Package(Record):
 
     @model_validator(mode="after")
     def _each_service_once(self) -> Package:
-        codes = [i.service for i in self.items]
-        if len(codes) != len(set(codes)):
+        if duplicates([i.service for i in self.items]):
             raise ValueError("a service appears twice in the package; add up its visits instead")
         return self
 

@@ -14,6 +14,15 @@ from hk.domain.fields import NonEmpty
 Gender = Literal["女", "男"]
 
 
+def duplicates(values: list[str]) -> list[str]:
+    """The values that occur more than once, sorted (for "listed twice" messages)."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for value in values:
+        (twice if value in seen else seen).add(value)
+    return sorted(twice)
+
+
 class Address(Strict):
     """A service address. Coordinates are optional; dispatch falls back to the community's."""
 

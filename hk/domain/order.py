@@ -29,7 +29,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_va
 
 from hk.domain.base import Record, Strict
 from hk.domain.catalog import CATALOG_CODE, Unit
-from hk.domain.common import Address, Gender
+from hk.domain.common import Address, Gender, duplicates
 from hk.domain.fields import Fen
 from hk.domain.lifecycle import TRANSITIONS, OrderStatus, label
 from hk.layout import LAYOUT
@@ -275,8 +275,7 @@ class Order(Record):
     @field_validator("checklist")
     @classmethod
     def _one_result_per_item(cls, results: list[ChecklistResult]) -> list[ChecklistResult]:
-        items = [r.item for r in results]
-        dupes = sorted({i for i in items if items.count(i) > 1})
+        dupes = duplicates([r.item for r in results])
         if dupes:
             raise ValueError("checklist item listed twice: " + ", ".join(dupes))
         return results

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from hk.domain.base import Record, Strict
-from hk.domain.common import WEEKDAYS, Address, DateSpan, Gender, TimeRange, Weekday
+from hk.domain.common import WEEKDAYS, Address, DateSpan, Gender, TimeRange, Weekday, duplicates
 from hk.domain.fields import NonEmpty, Phone, SealedIdNumber
 from hk.layout import LAYOUT
 
@@ -116,8 +116,7 @@ class Worker(Record):
     @field_validator("skills")
     @classmethod
     def _one_entry_per_skill(cls, skills: list[Skill]) -> list[Skill]:
-        names = [s.name for s in skills]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = duplicates([s.name for s in skills])
         if dupes:
             raise ValueError("skill listed twice: " + ", ".join(dupes))
         return skills

@@ -11,10 +11,15 @@ import os
 SETTINGS_FILE = "hk.toml"
 
 
-def default_archive() -> str:
-    """``$XDG_DATA_HOME/hk/archive`` (``~/.local/share/hk/archive`` without XDG)."""
+def data_home() -> str:
+    """``$XDG_DATA_HOME/hk`` (``~/.local/share/hk`` without XDG)."""
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local/share")
-    return os.path.join(base, "hk", "archive")
+    return os.path.join(base, "hk")
+
+
+def default_archive() -> str:
+    """``$XDG_DATA_HOME/hk/archive``: the archive used when none is named or found."""
+    return os.path.join(data_home(), "archive")
 
 
 def find_root(explicit: str | None = None, cwd: str | None = None) -> str:

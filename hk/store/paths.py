@@ -16,7 +16,9 @@ def _xdg(var: str, fallback: str) -> Path:
 
 
 def data_home() -> Path:
-    return _xdg("XDG_DATA_HOME", ".local/share") / "hk"
+    from hk.store.discover import data_home as data_home_path
+
+    return Path(data_home_path())
 
 
 def state_home() -> Path:
