@@ -437,7 +437,9 @@ class Order(Record):
         return self.window.start.date().isoformat()
 
     def index_refs(self) -> list[str]:
-        return [self.customer, *self.workers]
+        """Who and what the order links to: list filters (``ref``) find orders by any of them."""
+        links = (self.quote, self.contract, self.rework_of)
+        return [self.customer, *self.workers, *(link for link in links if link)]
 
     def summary(self) -> dict[str, Any]:
         return {

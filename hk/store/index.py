@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 CHUNK = 500
 """IDs per ``IN (…)`` query; SQLite builds may cap a statement at 999 variables."""
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 
