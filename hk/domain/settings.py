@@ -6,12 +6,22 @@ ignored. Later parts of hk (notifications, dispatch, key bindings) add their own
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from hk.domain.catalog import Unit
+from hk.domain.common import WEEKDAYS, Weekday, duplicates
 from hk.domain.fields import Fen
 
 
@@ -166,6 +176,96 @@ class Pricing(Section):
                                      description="or this share of the order, if more")
 
 
+_CLOSED = re.compile(r"^(\d{4}-\d\d-\d\d)(?:\s*\.\.\s*(\d{4}-\d\d-\d\d))?(?:\s+(.*))?$")
+
+
+def _closed_days(value: object) -> object:
+    """A closure as one text: ``2027-02-16``, ``2027-02-10..2027-02-17``, then an optional
+    reason (``2027-02-10..2027-02-17 春节``); a TOML date (unquoted) is read as that day."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        return value
+    match = _CLOSED.match(value.strip())
+    if not match:
+        raise ValueError(f"'{value}' is not a day or a range of days; write 2027-02-16 or "
+                         "2027-02-10..2027-02-17, then a reason if you like")
+    first, last, reason = match[1], match[2], (match[3] or "").strip()
+    try:
+        start = dt.date.fromisoformat(first)
+        end = dt.date.fromisoformat(last) if last else start
+    except ValueError:
+        raise ValueError(f"'{value}' holds a day that is not in the calendar") from None
+    if end < start:
+        raise ValueError(f"'{value}' ends before it starts")
+    days = first if end == start else f"{first}..{last}"
+    return f"{days} {reason}" if reason else days
+
+
+ClosedDays = Annotated[str, BeforeValidator(_closed_days)]
+
+
+class ClosedSpan(BaseModel):
+    """Days the company is closed, both ends included, and why (may be empty)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: dt.date
+    end: dt.date
+    reason: str = ""
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+class Calendar(Section):
+    """Days the company sends nobody: holidays (春节), closures, a weekly day off.
+
+    Recurring service (``hk order generate``) creates no order on such a day; an order taken
+    by hand is not refused, since an operator who books one knows what they are doing.
+    """
+
+    closed: list[ClosedDays] = Field(
+        default_factory=list,
+        description="days or ranges, e.g. 2027-02-16 or 2027-02-10..2027-02-17 春节",
+    )
+    closed_weekdays: list[Weekday] = Field(
+        default_factory=list, description="closed every week on these days, e.g. sun"
+    )
+
+    @field_validator("closed_weekdays")
+    @classmethod
+    def _each_day_once(cls, days: list[Weekday]) -> list[Weekday]:
+        twice = duplicates(list(days))
+        if twice:
+            raise ValueError("weekday listed twice: " + ", ".join(twice))
+        return days
+
+    def spans(self) -> list[ClosedSpan]:
+        """The closures of ``closed``, as typed, in the order given."""
+        out = []
+        for text in self.closed:
+            days, _, reason = text.partition(" ")
+            first, _, last = days.partition("..")
+            start = dt.date.fromisoformat(first)
+            out.append(ClosedSpan(start=start, end=dt.date.fromisoformat(last) if last else start,
+                                  reason=reason.strip()))
+        return out
+
+    def closed_on(self, day: dt.date) -> str | None:
+        """Why the company is closed on ``day`` (``春节``, ``每周日休息`` …), or None if open.
+
+        A closure without a reason still answers a text (``公司休息日``), so the result is
+        truthy exactly when the day is closed.
+        """
+        for span in self.spans():
+            if span.covers(day):
+                return span.reason or "公司休息日"
+        if WEEKDAYS[day.weekday()] in self.closed_weekdays:
+            return f"每周{'一二三四五六日'[day.weekday()]}休息"
+        return None
+
+
 class Settings(Section):
     """The whole of ``hk.toml``."""
 
@@ -186,6 +286,7 @@ class Settings(Section):
     visits: Visits = Field(default_factory=Visits)
     points: Points = Field(default_factory=Points)
     pricing: Pricing = Field(default_factory=Pricing)
+    calendar: Calendar = Field(default_factory=Calendar)
 
     def tier_names(self) -> list[str]:
         return [t.name for t in self.tiers]
