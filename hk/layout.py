@@ -56,6 +56,7 @@ LAYOUT: dict[str, KindLayout] = {
         KindLayout("service", "catalog/services", ".yaml", ""),
         KindLayout("package", "catalog/packages", ".yaml", ""),
         KindLayout("order", "orders", ".json", "D", partitioned=True),
+        KindLayout("quote", "quotes", ".yaml", "Q"),
     )
 }
 """Every record kind by its singular name; the models take their folder and prefix from here."""

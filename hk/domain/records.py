@@ -6,9 +6,10 @@ from hk.domain.base import Record
 from hk.domain.catalog import Package, ServiceItem
 from hk.domain.customer import Customer
 from hk.domain.order import Order
+from hk.domain.quote import Quote
 from hk.domain.worker import Worker
 
 KINDS: dict[str, type[Record]] = {
-    model.kind: model for model in (Customer, Worker, ServiceItem, Package, Order)
+    model.kind: model for model in (Customer, Worker, ServiceItem, Package, Order, Quote)
 }
 """Every record kind, by its singular name."""
