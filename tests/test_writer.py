@@ -416,3 +416,28 @@ def test_two_concurrent_writer_processes_are_serialised(archive: Archive) -> Non
     assert len(list((archive.root / "customers").glob("*.yaml"))) == 8
     archive.index.refresh()
     assert archive.index.count("customer") == 8
+
+
+def test_a_direct_commit_builds_the_same_trees_git_would(archive: Archive) -> None:
+    """The commit built from HEAD's trees: new nested folders, a change and a deletion; git
+    agrees with every object (fsck), the index matches HEAD, and nothing else moved."""
+    from hk.store import git as git_store
+
+    root = archive.root
+    (root / "notes" / "2027" / "01").mkdir(parents=True)
+    (root / "notes" / "2027" / "01" / "a.txt").write_text("一\n", encoding="utf-8")
+    (root / "notes" / "b.txt").write_text("二\n", encoding="utf-8")
+    first = git_store.commit_direct(
+        root, git_store.Change(("notes/2027/01/a.txt", "notes/b.txt"), "add notes"))
+    assert first == git(archive, "rev-parse", "HEAD").strip()
+    (root / "notes" / "b.txt").write_text("二改\n", encoding="utf-8")
+    (root / "notes" / "2027" / "01" / "a.txt").unlink()
+    second = git_store.commit_direct(
+        root, git_store.Change(("notes/2027/01/a.txt", "notes/b.txt"), "change notes"))
+    assert second is not None
+    git(archive, "fsck", "--strict", "--no-progress")
+    assert git(archive, "status", "--porcelain") == ""
+    assert git(archive, "ls-tree", "-r", "--name-only", "HEAD", "notes").split() == [
+        "notes/b.txt"]
+    assert git(archive, "show", "HEAD:notes/b.txt") == "二改\n"
+    assert git(archive, "log", "-1", "--format=%P").strip() == first

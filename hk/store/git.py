@@ -81,6 +81,10 @@ def commit(
     bytes, saving git a read). For tracked files a single ``git commit --only`` stages and
     commits in one process. Paths go through stdin, so 10 000 of them fit.
     """
+    if len(change.paths) <= DIRECT_MAX:
+        direct = commit_direct(root, change)
+        if direct is not None:
+            return direct
     if new_paths:
         if contents is not None and len(new_paths) > BULK:
             _stage_packed(root, new_paths, contents)
@@ -104,6 +108,137 @@ def commit(
 
 BULK = 100
 """Above this many new files, blobs go into one pack instead of one loose object each."""
+DIRECT_MAX = 20
+"""Up to this many paths, a commit is built from HEAD's trees (:func:`commit_direct`)."""
+
+
+def commit_direct(root: Path, change: Change) -> str | None:
+    """Commit ``change.paths`` by building the new trees from HEAD's; None if it cannot.
+
+    ``git commit --only`` builds a temporary index from HEAD, the size of the whole archive
+    (a hundred thousand orders), to commit one file. Only the trees on the changed paths
+    differ, so they are read (one ``cat-file`` process), changed and written here as loose
+    objects, then ``commit-tree`` and ``update-ref`` (which checks that HEAD did not move)
+    finish the commit. Staging the paths first keeps the index in step, and a process killed
+    half-way leaves at worst those paths staged, as a killed ``git commit`` would. Anything
+    unusual (no commit yet, a ``.git`` file, a SHA-256 repository) returns None: the caller
+    falls back to ``git commit --only``.
+    """
+    git_dir = root / ".git"
+    if not (git_dir / "objects").is_dir() or _object_format(git_dir) != "sha1":
+        return None
+    dirs = sorted({"/".join(p.split("/")[:n]) for p in change.paths
+                   for n in range(p.count("/") + 1)}, key=lambda d: (d.count("/"), d))
+    answers = _cat_batch(root, ["HEAD", *(f"HEAD:{d}" if d else "HEAD^{tree}" for d in dirs)])
+    head = answers[0]
+    if head is None or head[0] != "commit":
+        return None
+    trees: dict[str, dict[bytes, tuple[bytes, bytes]]] = {}
+    for folder, answer in zip(dirs, answers[1:], strict=True):
+        if answer is not None and answer[0] != "tree":
+            return None  # a file where a folder should be: let git explain
+        trees[folder] = _parse_tree(answer[2]) if answer is not None else {}
+    present = [p for p in change.paths if (root / p).is_file()]
+    run(root, ["update-index", "--add", "--remove", "-z", "--stdin"],
+        input="\0".join(change.paths) + "\0")
+    for path in change.paths:
+        folder, _, name = path.rpartition("/")
+        entries = trees[folder]
+        if path in present:
+            mode = entries.get(name.encode(), (b"100644", b""))[0]
+            sha = _write_object(git_dir, b"blob", (root / path).read_bytes())
+            entries[name.encode()] = (mode, sha)
+        else:
+            entries.pop(name.encode(), None)
+    for folder in sorted(dirs, key=lambda d: -d.count("/") if d else 1):
+        if not folder:
+            continue
+        parent, _, name = folder.rpartition("/")
+        if trees[folder]:
+            trees[parent][name.encode()] = (b"40000", _write_tree(git_dir, trees[folder]))
+        else:
+            trees[parent].pop(name.encode(), None)
+    tree = _write_tree(git_dir, trees[""]).hex()
+    parent_commit = head[1]
+    commit = run(root, ["commit-tree", tree, "-p", parent_commit, "-F", "-"],
+                 input=change.message if change.message.endswith("\n")
+                 else change.message + "\n").strip()
+    subject = change.message.splitlines()[0] if change.message else ""
+    run(root, ["update-ref", "-m", f"commit: {subject}", "HEAD", commit, parent_commit])
+    return commit
+
+
+def _object_format(git_dir: Path) -> str:
+    """``sha1`` unless the repository's config names another object format."""
+    try:
+        config = (git_dir / "config").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "unknown"
+    return "sha256" if "objectformat" in config.lower().replace(" ", "") else "sha1"
+
+
+def _cat_batch(root: Path, names: Sequence[str]) -> list[tuple[str, str, bytes] | None]:
+    """``git cat-file --batch`` for ``names``: (type, id, content), or None where missing."""
+    proc = subprocess.run(
+        ["git", "-C", str(root), "cat-file", "--batch"],
+        input="".join(f"{n}\n" for n in names).encode(), capture_output=True, env=_env(),
+    )
+    if proc.returncode != 0:
+        raise GitError(f"git cat-file failed: {proc.stderr.decode(errors='replace').strip()}")
+    out, pos, answers = proc.stdout, 0, []
+    for _ in names:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) != 3:  # "<name> missing" (or ambiguous)
+            answers.append(None)
+            continue
+        size = int(header[2])
+        answers.append((header[1].decode(), header[0].decode(), out[pos:pos + size]))
+        pos += size + 1
+    return answers
+
+
+def _parse_tree(data: bytes) -> dict[bytes, tuple[bytes, bytes]]:
+    """A raw tree object → {name: (mode, 20-byte id)}."""
+    entries: dict[bytes, tuple[bytes, bytes]] = {}
+    pos = 0
+    while pos < len(data):
+        space = data.index(b" ", pos)
+        nul = data.index(b"\0", space)
+        entries[data[space + 1:nul]] = (data[pos:space], data[nul + 1:nul + 21])
+        pos = nul + 21
+    return entries
+
+
+def _write_tree(git_dir: Path, entries: dict[bytes, tuple[bytes, bytes]]) -> bytes:
+    """Write a tree object in git's order (a folder sorts as if its name ended in ``/``)."""
+    def key(name: bytes) -> bytes:
+        return name + b"/" if entries[name][0] == b"40000" else name
+
+    body = b"".join(entries[n][0] + b" " + n + b"\0" + entries[n][1]
+                    for n in sorted(entries, key=key))
+    return _write_object(git_dir, b"tree", body)
+
+
+def _write_object(git_dir: Path, kind: bytes, body: bytes) -> bytes:
+    """Store a loose object (atomically: a temporary file renamed into place); its 20-byte id."""
+    import hashlib
+    import zlib
+
+    data = kind + b" %d\0" % len(body) + body
+    sha = hashlib.sha1(data).digest()  # git's object id, not a security hash
+    name = sha.hex()
+    folder = git_dir / "objects" / name[:2]
+    target = folder / name[2:]
+    if target.exists():
+        return sha
+    folder.mkdir(exist_ok=True)
+    tmp = folder / f"tmp_obj_{os.getpid()}_{name[2:8]}"
+    with open(tmp, "wb") as f:
+        f.write(zlib.compress(data, 1))
+    os.replace(tmp, target)
+    return sha
 
 
 def _staged_other(root: Path, paths: Sequence[str]) -> bool:
