@@ -17,7 +17,7 @@ import typer.core
 
 from hk import __version__
 from hk.commands import archive as archive_cmds
-from hk.commands import catalog, customer, demo, order, record, worker
+from hk.commands import catalog, customer, demo, order, quote, record, worker
 from hk.commands import io as io_cmds
 from hk.commands.common import Options
 from hk.errors import HkError
@@ -103,6 +103,7 @@ def main(
 
 SUBAPPS: dict[str, typer.Typer] = {
     "customer": customer.app, "worker": worker.app, "catalog": catalog.app, "order": order.app,
+    "quote": quote.app,
     "import": io_cmds.import_app, "export": io_cmds.export_app,
 }
 COMMANDS: dict[str, Callable[..., None]] = {

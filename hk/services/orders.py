@@ -214,6 +214,21 @@ def new_order(
     customer_ref: str,
     lines: Sequence[tuple[str, Decimal | int | str | None]],
     start: dt.datetime,
+    **options: Any,
+) -> Taken:
+    """Take an order: price it for the customer, copy their address, log it as 待确认; one commit.
+
+    ``options`` are :func:`build_order`'s (``channel`` is required).
+    """
+    order, breakdown = build_order(archive, customer_ref, lines, start, **options)
+    return Taken(order, save(archive, order), breakdown)
+
+
+def build_order(
+    archive: Archive,
+    customer_ref: str,
+    lines: Sequence[tuple[str, Decimal | int | str | None]],
+    start: dt.datetime,
     *,
     channel: str,
     end: dt.datetime | None = None,
@@ -223,13 +238,22 @@ def new_order(
     notes: str = "",
     package: str | None = None,
     at: dt.datetime | None = None,
-) -> Taken:
-    """Take an order: price it for the customer, copy their address, log it as 待确认; one commit.
+    quote: str | None = None,
+    unit_prices: Sequence[int | None] | None = None,
+    tier: str | None = None,
+    discount_fen: int = 0,
+    discount_note: str = "",
+) -> tuple[Order, PriceBreakdown]:
+    """A new order, priced and validated but not saved (:func:`new_order` saves one; a quote's
+    acceptance saves several in one commit).
 
     ``lines`` are (service code, quantity); a quantity of None is the booked hours for an
     hourly item and 1 otherwise. The window ends at ``end``, after ``hours``, or after the
     catalog's standard duration of the lines. ``address`` is the customer's address by number,
     from 1. With ``package`` the lines use its visits left (see :func:`package_balance`).
+    An order from a quote keeps the quoted prices: ``unit_prices`` (agreed, by line; None is
+    the catalog's), ``tier`` (as priced then; "" for none) and the quote's extra discount, and
+    links back by ``quote`` (its ID).
     """
     record, _ = load_ref(archive, "customer", customer_ref)
     assert isinstance(record, Customer)
@@ -270,8 +294,13 @@ def new_order(
         held = _package(archive, package, items)
         package_code = held.code
         balance = package_balance(archive, customer.id, held, start.date())
-    breakdown = price_lines([LineRequest(item, quantity) for item, quantity in booked],
-                            archive.settings, customer.tier or None, balance, on=start.date())
+    agreed = list(unit_prices or [None] * len(booked))
+    breakdown = price_lines(
+        [LineRequest(item, quantity, unit_price_fen=price)
+         for (item, quantity), price in zip(booked, agreed, strict=True)],
+        archive.settings, (customer.tier if tier is None else tier) or None, balance,
+        on=start.date())
+    total = breakdown.total_fen - discount_fen
     taken = moment(archive, at)
     window_minutes = int((end - start).total_seconds() // 60)
     expected = minutes if minutes is not None else window_minutes
@@ -281,12 +310,13 @@ def new_order(
         "window": {"start": start, "end": end},
         "expected_minutes": expected if 0 < expected <= MAX_EXPECTED_MINUTES else None,
         "lines": [_order_line(line) for line in breakdown.lines],
-        "total_fen": breakdown.total_fen, "deposit_fen": breakdown.deposit_fen,
+        "discount_fen": discount_fen, "discount_note": discount_note,
+        "total_fen": total, "deposit_fen": max(0, min(breakdown.deposit_fen, total)),
         "channel": channel_of(channel), "requirements": requirements or {},
-        "package": package_code, "notes": notes,
+        "package": package_code, "notes": notes, "quote": quote,
         "events": [taken_event(archive.operator(), taken)],
     })
-    return Taken(order, save(archive, order), breakdown)
+    return order, breakdown
 
 
 def _package(archive: Archive, code: str, items: dict[str, ServiceItem]) -> Package:
