@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from hk.domain.base import now
 from hk.domain.catalog import Package, ServiceItem
+from hk.domain.common import Address
 from hk.domain.customer import Customer
 from hk.domain.ids import new_id
 from hk.domain.lifecycle import (
@@ -49,6 +50,7 @@ from hk.domain.order import (
 )
 from hk.domain.pricing import (
     LineRequest,
+    PackageBalance,
     PriceBreakdown,
     PricedLine,
     parse_quantity,
@@ -233,7 +235,7 @@ def build_order(
     channel: str,
     end: dt.datetime | None = None,
     hours: Decimal | None = None,
-    address: int = 1,
+    address: int | Address = 1,
     requirements: dict[str, Any] | None = None,
     notes: str = "",
     package: str | None = None,
@@ -243,6 +245,9 @@ def build_order(
     tier: str | None = None,
     discount_fen: int = 0,
     discount_note: str = "",
+    contract: str | None = None,
+    package_left: PackageBalance | None = None,
+    taken_note: str = "",
 ) -> tuple[Order, PriceBreakdown]:
     """A new order, priced and validated but not saved (:func:`new_order` saves one; a quote's
     acceptance saves several in one commit).
@@ -254,6 +259,10 @@ def build_order(
     An order from a quote keeps the quoted prices: ``unit_prices`` (agreed, by line; None is
     the catalog's), ``tier`` (as priced then; "" for none) and the quote's extra discount, and
     links back by ``quote`` (its ID).
+    An order from a contract's schedule links back by ``contract`` (its ID), goes to the
+    contract's ``address`` (an :class:`Address`, not a number), notes ``taken_note`` on its
+    first event, and, when several are made in one commit, takes the package balance the
+    previous one left (``package_left``) instead of the archive's, which does not hold them yet.
     """
     record, _ = load_ref(archive, "customer", customer_ref)
     assert isinstance(record, Customer)
@@ -263,9 +272,13 @@ def build_order(
     if not customer.addresses:
         raise HkError("the customer has no address to send a worker to",
                       hint="add one with hk customer edit … --district … --address …")
-    if not 1 <= address <= len(customer.addresses):
+    if isinstance(address, Address):
+        where = address
+    elif not 1 <= address <= len(customer.addresses):
         raise UsageError(f"the customer has {len(customer.addresses)} address(es); "
                          f"there is no address {address}")
+    else:
+        where = customer.addresses[address - 1]
     start = moment(archive, start)
     if end is not None:
         end = moment(archive, end)
@@ -293,7 +306,8 @@ def build_order(
     if package:
         held = _package(archive, package, items)
         package_code = held.code
-        balance = package_balance(archive, customer.id, held, start.date())
+        balance = (package_left if package_left is not None
+                   else package_balance(archive, customer.id, held, start.date()))
     agreed = list(unit_prices or [None] * len(booked))
     breakdown = price_lines(
         [LineRequest(item, quantity, unit_price_fen=price)
@@ -306,15 +320,15 @@ def build_order(
     expected = minutes if minutes is not None else window_minutes
     order = _build({
         "id": new_id(), "created": taken, "updated": taken, "customer": customer.id,
-        "address": customer.addresses[address - 1],
+        "address": where,
         "window": {"start": start, "end": end},
         "expected_minutes": expected if 0 < expected <= MAX_EXPECTED_MINUTES else None,
         "lines": [_order_line(line) for line in breakdown.lines],
         "discount_fen": discount_fen, "discount_note": discount_note,
         "total_fen": total, "deposit_fen": max(0, min(breakdown.deposit_fen, total)),
         "channel": channel_of(channel), "requirements": requirements or {},
-        "package": package_code, "notes": notes, "quote": quote,
-        "events": [taken_event(archive.operator(), taken)],
+        "package": package_code, "notes": notes, "quote": quote, "contract": contract,
+        "events": [taken_event(archive.operator(), taken, taken_note)],
     })
     return order, breakdown
 
