@@ -443,3 +443,25 @@ def rework(
         _print_order(archive, changed.order)
     else:
         say(f"created order {changed.result.code}: rework of {ref}, {changed.order.title()}")
+
+
+@app.command("sheet")
+def sheet(
+    ctx: typer.Context,
+    ref: OrderRef,
+    fmt: Annotated[str, typer.Option("--format", help="Document format: md or html.")] = "md",
+    out: Annotated[str | None, typer.Option("--out", help="Write it to this file.")] = None,
+    reveal: Annotated[bool, typer.Option(
+        "--reveal", help="Add the customer's full phone and health notes.")] = False,
+) -> None:
+    """The worker's order sheet (派工单): time, address and access, services, checklist."""
+    from pathlib import Path
+
+    from hk.services.order_sheet import render_sheet
+
+    text, _ = render_sheet(archive_of(ctx), ref, fmt.strip().lower(), reveal)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    Path(out).write_text(text, encoding="utf-8")
+    say(f"wrote {out}")
