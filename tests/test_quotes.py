@@ -138,10 +138,11 @@ def test_a_weekly_service_becomes_a_month_of_orders_and_the_discount_is_shared(
     ok(hk("quote", "send", code, "--via", "sms", "--format", "md",
           "--out", str(tmp_path / "q.md")))
     done = as_json(hk, "quote", "accept", code, "--as", "orders", "--start", START)
-    starts = [o["start"][:10] for o in done["orders"]]
+    assert done["orders"] == [o["id"] for o in done["created_orders"]]
+    starts = [o["start"][:10] for o in done["created_orders"]]
     assert starts == [str(DAY + dt.timedelta(days=d)) for d in (0, 7, 14, 21)]
-    assert sum(o["total_fen"] for o in done["orders"]) == quote["total_fen"]
-    first = as_json(hk, "order", "show", done["orders"][0]["id"])
+    assert sum(o["total_fen"] for o in done["created_orders"]) == quote["total_fen"]
+    first = as_json(hk, "order", "show", done["orders"][0])
     assert [line["service"] for line in first["lines"]] == ["BJ-DAILY", "JD-AC"]
 
 

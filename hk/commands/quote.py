@@ -239,13 +239,32 @@ def accept(
     address: Annotated[int | None, typer.Option(
         "--address", help="Orders: the customer's address by number (default: the quote's).")]
     = None,
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help="Contract: placement, package or service (default: placement for "
+                       "monthly items, service for repeating ones).")] = None,
+    end: Annotated[str | None, typer.Option(
+        "--end", help="Contract: its last day, YYYY-MM-DD.")] = None,
+    months: Annotated[int | None, typer.Option(
+        "--months", help="Contract: how many months it runs (instead of --end).")] = None,
+    worker: Annotated[str | None, typer.Option(
+        "--worker", help="Contract: the worker placed (code or ID).")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="Contract: 中介制 or 员工制.")] = None,
+    schedule: Annotated[str | None, typer.Option(
+        "--schedule", help="Contract: the visits, e.g. 'weekly:tue,fri 09:00-12:00' "
+                           "(default: from the quote's frequency and --start).")] = None,
+    intro_fee: Annotated[str | None, typer.Option(
+        "--intro-fee", help="Contract: intro fee (介绍费) in yuan.")] = None,
+    payment_method: Annotated[str | None, typer.Option(
+        "--payment-method", help="Contract: cash wechat alipay bank card.")] = None,
+    clause: Annotated[list[str] | None, typer.Option(
+        "--clause", help="Contract: a further clause (补充条款); repeat for several.")] = None,
     note: Note = "",
     json: Json = False,
 ) -> None:
     """The customer said yes: make the orders (or the contract) and mark the quote accepted."""
     from hk.commands.order_view import parse_hours, parse_moment
     from hk.domain.fields import format_money
-    from hk.errors import UsageError
     from hk.services.orders import choice_of
     from hk.services.quote_accept import accept_as_orders
     from hk.services.records import code_of
@@ -253,16 +272,21 @@ def accept(
     archive = archive_of(ctx)
     target = choice_of(require(as_, "--as", "接受为 as (orders/contract)"),
                        {"orders": "订单", "contract": "合同"}, "what a quote turns into")
-    if target == "contract":
-        raise UsageError("accepting as a contract is not available in this archive yet",
-                         hint="accept it --as orders, or make the contract with hk contract")
     tz = archive.settings.locale.timezone
+    if target == "contract":
+        terms = {"end": _day(end, "--end", tz), "months": months, "worker": worker,
+                 "model": model, "payment_method": payment_method, "clauses": clause or [],
+                 "intro_fee_fen": _fen(intro_fee, "--intro-fee")}
+        _accept_contract(archive, ref, require(start, "--start", "开始 start (YYYY-MM-DD)"),
+                         kind, parse_hours(hours), schedule, address, note, json,
+                         {k: v for k, v in terms.items() if v is not None})
+        return
     begin = parse_moment(require(start, "--start", "开始 start (YYYY-MM-DD HH:MM)"), tz,
                          "--start")
     done = accept_as_orders(archive, ref, begin, channel=channel, hours=parse_hours(hours),
                             address=address, note=note)
     if json:
-        _print_quote(archive, done.quote, {"orders": [
+        _print_quote(archive, done.quote, {"created_orders": [
             {"id": o.id, "code": code_of(archive, o.id), "start": o.window.start.isoformat(),
              "total_fen": o.total_fen} for o in done.orders]})
         return
@@ -270,3 +294,48 @@ def accept(
     for order in done.orders:
         say(f"  order {code_of(archive, order.id) or order.id}: {order.title()}  "
             f"{format_money(order.total_fen)}")
+
+
+def _day(text: str | None, option: str, tz: str) -> Any:
+    import datetime as dt
+
+    from hk.commands.order_view import parse_day
+
+    return dt.date.fromisoformat(parse_day(text, option, tz)) if text else None
+
+
+def _fen(text: str | None, option: str) -> int | None:
+    from hk.domain.fields import parse_money
+    from hk.errors import UsageError
+
+    try:
+        return parse_money(text) if text else None
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def _accept_contract(archive: Archive, ref: str, start: str, kind: str | None, hours: Any,
+                     schedule: str | None, address: int | None, note: str, json: bool,
+                     terms: dict[str, Any]) -> None:
+    """``accept --as contract``: a day, or a day and time (the visits' time) as the start."""
+    from hk.commands.order_view import parse_moment
+    from hk.services.quote_contract import accept_as_contract
+    from hk.services.records import code_of
+
+    tz = archive.settings.locale.timezone
+    begin = (_day(start, "--start", tz) if len(start.strip()) <= 10
+             else parse_moment(start, tz, "--start"))
+    done = accept_as_contract(archive, ref, begin, kind=kind, hours=hours, schedule=schedule,
+                              address=address, note=note, **terms)
+    contract = done.contract
+    number = code_of(archive, contract.id) or contract.id
+    if json:
+        _print_quote(archive, done.quote, {"created_contract": {
+            "id": contract.id, "code": number, "kind": contract.contract_type,
+            "start": contract.start.isoformat(), "end": contract.end.isoformat(),
+            "schedule": contract.schedule.short() if contract.schedule else None}})
+        return
+    say(f"quote {done.result.code}: accepted; contract {number} drafted "
+        f"({contract.start.isoformat()} – {contract.end.isoformat()})")
+    if contract.schedule is not None:
+        say(f"  {contract.schedule.text_zh()}")
