@@ -11,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from hk.errors import UsageError
+from hk.labels import STATUS_ZH
+from hk.services import order_listing as listing
 
 if TYPE_CHECKING:
     from hk.domain.order import Order, OrderEvent
@@ -118,8 +120,6 @@ def parse_check(text: str) -> Check:
 
 
 def status_zh(status: str) -> str:
-    from hk.domain.lifecycle import STATUS_ZH
-
     return STATUS_ZH.get(status, status)
 
 
@@ -141,53 +141,20 @@ def paid(order: Order, count: int, code: str | None) -> str:
             f"due {format_money(order.balance_due())}")
 
 
-class Names:
-    """``K3F9Q 张三`` for a record ID, each looked up in the index once."""
+class Names(listing.Names):
+    """``K3F9Q 张三`` for a record ID, each looked up in the archive's index once."""
 
     def __init__(self, archive: Archive) -> None:
+        super().__init__(archive.index)
         self.archive = archive
-        self.seen: dict[str, tuple[str, str]] = {}
-
-    def parts(self, record_id: str) -> tuple[str, str]:
-        if record_id not in self.seen:
-            row = self.archive.index.get(record_id)
-            self.seen[record_id] = ((row["code"] or record_id, row["name"]) if row is not None
-                                    else (record_id, ""))
-        return self.seen[record_id]
-
-    def __call__(self, record_id: str) -> str:
-        code, name = self.parts(record_id)
-        return f"{code} {name}".strip()
 
 
 def list_items(archive: Archive, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Listing rows with the customer's and workers' codes and names (for the table and JSON)."""
-    names = Names(archive)
-    out = []
-    for row in rows:
-        customer = names.parts(row["customer"])
-        out.append({
-            **row,
-            "status_zh": status_zh(row["status"]),
-            "customer_code": customer[0], "customer_name": customer[1],
-            "worker_names": [names(w) for w in row.get("workers", [])],
-        })
-    return out
+    return listing.list_items(archive.index, rows)
 
 
-ORDER_COLUMNS = [("code", "编号"), ("when", "开始"), ("status_zh", "状态"),
-                 ("customer_label", "客户"), ("services", "服务"), ("worker_names", "阿姨"),
-                 ("total", "金额")]
-
-
-def order_table(items: list[dict[str, Any]]) -> str:
-    from hk.domain.fields import format_money
-    from hk.services.lookup import render_table
-
-    rows = [{**item, "when": item["start"][:16].replace("T", " "),
-             "customer_label": f"{item['customer_code']} {item['customer_name']}".strip(),
-             "total": format_money(item["total_fen"])} for item in items]
-    return render_table("order", rows, ORDER_COLUMNS)
+order_table = listing.order_table
 
 
 def event_line(event: OrderEvent, tz: str) -> str:

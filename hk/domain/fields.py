@@ -15,6 +15,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
+from hk.labels import format_money as format_money  # one definition, for the light paths
+
 # --- phones ---------------------------------------------------------------------------------------
 
 _CN_MOBILE_E164 = re.compile(r"\+861[3-9][0-9]{9}")
@@ -169,13 +171,6 @@ def parse_money(text: str) -> int:
     except InvalidOperation:
         raise ValueError(f"'{text}' is not an amount of money") from None
     return int((amount * 100).to_integral_value())
-
-
-def format_money(fen: int) -> str:
-    """``12050`` → ``¥120.50``."""
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
 
 
 # --- sealed (encrypted) values --------------------------------------------------------------------

@@ -1,0 +1,62 @@
+"""``hk order list`` as a table or JSON, from index rows alone: no model is loaded.
+
+The dispatcher's most frequent question (which orders wait for a worker tomorrow?) is answered
+from the index, so this module stays as light as :mod:`hk.services.lookup`: the full CLI and
+the Typer-free fast path (:mod:`hk.fastpath`) print through the same functions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hk.labels import STATUS_ZH, format_money
+from hk.services.lookup import render_table
+
+if TYPE_CHECKING:
+    from hk.store.index import Index
+
+
+class Names:
+    """``K3F9Q 张三`` for a record ID, each looked up in the index once."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.seen: dict[str, tuple[str, str]] = {}
+
+    def parts(self, record_id: str) -> tuple[str, str]:
+        if record_id not in self.seen:
+            row = self.index.get(record_id)
+            self.seen[record_id] = ((row["code"] or record_id, row["name"]) if row is not None
+                                    else (record_id, ""))
+        return self.seen[record_id]
+
+    def __call__(self, record_id: str) -> str:
+        code, name = self.parts(record_id)
+        return f"{code} {name}".strip()
+
+
+def list_items(index: Index, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Listing rows with the customer's and workers' codes and names (for the table and JSON)."""
+    names = Names(index)
+    out = []
+    for row in rows:
+        customer = names.parts(row["customer"])
+        out.append({
+            **row,
+            "status_zh": STATUS_ZH.get(row["status"], row["status"]),
+            "customer_code": customer[0], "customer_name": customer[1],
+            "worker_names": [names(w) for w in row.get("workers", [])],
+        })
+    return out
+
+
+ORDER_COLUMNS = [("code", "编号"), ("when", "开始"), ("status_zh", "状态"),
+                 ("customer_label", "客户"), ("services", "服务"), ("worker_names", "阿姨"),
+                 ("total", "金额")]
+
+
+def order_table(items: list[dict[str, Any]]) -> str:
+    rows = [{**item, "when": item["start"][:16].replace("T", " "),
+             "customer_label": f"{item['customer_code']} {item['customer_name']}".strip(),
+             "total": format_money(item["total_fen"])} for item in items]
+    return render_table("order", rows, ORDER_COLUMNS)
