@@ -57,6 +57,7 @@ LAYOUT: dict[str, KindLayout] = {
         KindLayout("package", "catalog/packages", ".yaml", ""),
         KindLayout("order", "orders", ".json", "D", partitioned=True),
         KindLayout("quote", "quotes", ".yaml", "Q"),
+        KindLayout("survey", "surveys", ".json", "S", partitioned=True),
     )
 }
 """Every record kind by its singular name; the models take their folder and prefix from here."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -137,7 +138,19 @@ def test_a_rating_comes_after_the_service_and_only_once(shop: Shop) -> None:
     missing = shop.cli("order", "rate", code, *scores[:-2])
     assert missing.exit_code == 2 and "missing --overall" in missing.output
     out = shop.cli.ok("order", "rate", code, *scores, "--comment", "准时").stdout
-    assert out == f"order {code}: rated, lowest score 3\n"
+    match = re.fullmatch(rf"order {code}: rated, lowest score 3; survey (S\w+)\n", out)
+    assert match is not None, out
+    order = shop.show(code)
+    survey = shop.cli.json("show", match.group(1))
+    assert order["rating"]["survey"] == survey["id"]
+    assert (survey["order"], survey["customer"], survey["channel"]) == (
+        order["id"], order["customer"], "order_rate")
+    assert [survey[k] for k in ("quality", "attitude", "hygiene", "punctuality", "overall")] == [
+        5, 4, 5, 3, 4]
+    assert survey["comment"] == "准时" and survey["services"] == ["BJ-HOURLY"]
+    log = subprocess.run(["git", "-C", str(shop.archive.root), "show", "--stat",
+                          "--format=%s", "HEAD"], capture_output=True, text=True).stdout
+    assert "orders/" in log and "surveys/" in log and "2 files changed" in log
     again = shop.cli("order", "rate", code, *scores)
     assert again.exit_code == 1 and "rated already" in again.output
     out_of_range = shop.cli("order", "rate", code, *scores[:-1], "6")

@@ -441,3 +441,32 @@ def test_a_direct_commit_builds_the_same_trees_git_would(archive: Archive) -> No
         "notes/b.txt"]
     assert git(archive, "show", "HEAD:notes/b.txt") == "二改\n"
     assert git(archive, "log", "-1", "--format=%P").strip() == first
+
+
+def test_records_saved_together_are_one_commit_or_nothing(archive: Archive) -> None:
+    from hk.store.writer import save_together
+
+    first, _ = add_customer(archive, {"name": "张三"})
+    second, _ = add_customer(archive, {"name": "李四"})
+    one, loaded_one = load(archive, Customer, first.id)
+    two, loaded_two = load(archive, Customer, second.id)
+    before = head(archive)
+    edit(archive, "customer", second.id, {"notes": "别人改过"})
+    after_other = head(archive)
+    one.notes, two.notes = "一", "二"
+    with pytest.raises(ConflictError):
+        save_together(archive, [(one, loaded_one), (two, loaded_two)])
+    assert head(archive) == after_other != before
+    assert load(archive, Customer, first.id)[0].notes == ""
+
+    one, loaded_one = load(archive, Customer, first.id)
+    one.notes = "一"
+    new = Customer.model_validate({"id": new_id(), "created": now(), "updated": now(),
+                                   "name": "王五"})
+    result = save_together(archive, [(one, loaded_one), (new, None)])
+    assert result.commit == head(archive)
+    changed = git(archive, "show", "--name-only", "--format=%s", "HEAD").split()
+    assert sorted(changed[-2:]) == sorted([relpath_for(Customer, first.id),
+                                           relpath_for(Customer, new.id)])
+    assert load(archive, Customer, new.id)[0].name == "王五"
+    assert archive.index.get(new.id) is not None

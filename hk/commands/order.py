@@ -400,8 +400,9 @@ def rate(
     if json:
         _print_order(archive, changed.order)
     else:
-        say(f"order {changed.result.code}: rated, lowest score {changed.order.rating.lowest()}"
-            if changed.order.rating else f"order {changed.result.code}: rated")
+        lowest = changed.order.rating.lowest() if changed.order.rating else None
+        say(f"order {changed.result.code}: rated, lowest score {lowest}; "
+            + "; ".join(changed.notes))
 
 
 def _ask_score(name: str) -> int:

@@ -15,12 +15,12 @@ from hk.domain import lifecycle
 from hk.domain.ids import new_id
 from hk.domain.lifecycle import LifecycleError, label
 from hk.domain.order import RATED_STATUSES, Order, Window
+from hk.domain.survey import DIMENSIONS as SCORES
+from hk.domain.survey import Survey
 from hk.errors import HkError, UsageError
-from hk.services.orders import Changed, change_order, load_order, moment, refused, with_changes
+from hk.services.orders import Changed, load_order, moment, refused, with_changes
 from hk.store.archive import Archive
-from hk.store.writer import save
-
-SCORES = ("quality", "attitude", "hygiene", "punctuality", "overall")
+from hk.store.writer import save, save_together
 
 
 def rate(
@@ -31,25 +31,41 @@ def rate(
     comment: str = "",
     at: dt.datetime | None = None,
 ) -> Changed:
-    """Keep the customer's scores (1–5 per SPEC §2 dimension, NPS 0–10) once the work is done."""
+    """Keep the customer's scores (1–5 per SPEC §2 dimension, NPS 0–10) once the work is done.
+
+    The scores are a survey response (满意度调查) of their own, which the satisfaction figures
+    count, and the order keeps a copy with the survey's ID: both files in one commit.
+    """
     missing = [s for s in SCORES if s not in scores]
     if missing:
         raise UsageError(f"missing scores: {', '.join(missing)}",
                          hint="give each of --" + " --".join(SCORES))
     when = moment(archive, at)
+    order, loaded = load_order(archive, ref)
+    if order.status not in RATED_STATUSES:
+        raise LifecycleError(f"an order is rated once the service is done; this one is "
+                             f"{label(order.status)}")
+    if order.rating is not None:
+        on = f"{order.rating.at:%Y-%m-%d %H:%M}" if order.rating.at else "an earlier day"
+        raise HkError(f"the order was rated already, on {on}",
+                      hint="hk edit changes a rating typed wrongly")
+    try:
+        survey = Survey.model_validate({
+            "id": new_id(), "created": when, "updated": when, "customer": order.customer,
+            "order": order.id, "contract": order.contract, "workers": list(order.workers),
+            "services": order.services(), "at": when, "channel": "order_rate",
+            "taken_by": archive.operator(), **{s: scores[s] for s in SCORES}, "nps": nps,
+            "comment": comment,
+        })
+    except ValidationError as exc:
+        raise refused(exc) from None
+    rating = {**{s: scores[s] for s in SCORES}, "nps": nps, "comment": comment, "at": when,
+              "survey": survey.id}
+    rated = with_changes(order, rating=rating)
+    result = save_together(archive, [(rated, loaded), (survey, None)])
+    from hk.services.records import code_of
 
-    def change(order: Order) -> Order:
-        if order.status not in RATED_STATUSES:
-            raise LifecycleError(f"an order is rated once the service is done; this one is "
-                                 f"{label(order.status)}")
-        if order.rating is not None:
-            on = f"{order.rating.at:%Y-%m-%d %H:%M}" if order.rating.at else "an earlier day"
-            raise HkError(f"the order was rated already, on {on}",
-                          hint="hk edit changes a rating typed wrongly")
-        rating = {**{s: scores[s] for s in SCORES}, "nps": nps, "comment": comment, "at": when}
-        return with_changes(order, rating=rating)
-
-    return change_order(archive, ref, change)
+    return Changed(rated, result, [], notes=[f"survey {code_of(archive, survey.id) or survey.id}"])
 
 
 def rework(

@@ -164,6 +164,66 @@ def save(
         return SaveResult(commit=commit, paths=[path], changed_fields=fields, code=code)
 
 
+def save_together(
+    archive: Archive,
+    changes: Sequence[tuple[Record, Loaded | None]],
+    summary: str | None = None,
+) -> SaveResult:
+    """Create or update several records of any kinds in one commit, or none of them.
+
+    One step of the business often touches more than one file: a rating is kept as a survey
+    response and linked from its order, a renewal writes the old contract and its successor, an
+    accepted quote links the orders it became. Each pair is a record and what it was loaded
+    from (None for a new record); every stale-edit check passes before anything is written.
+    Unchanged records are left out; the commit subject is ``summary`` or one ``kind code:
+    action`` per record.
+    """
+    from hk.store.records import serialise
+
+    with archive_lock(archive.hk_dir / "lock"):
+        pending: list[tuple[Record, Loaded | None, str, list[str]]] = []
+        for record, loaded in changes:
+            path = relpath_for(type(record), record.id)
+            current = (archive.root / path).read_bytes() if (archive.root / path).exists() \
+                else None
+            if loaded is None and current is not None:
+                raise ConflictError(f"{path} already exists")
+            if loaded is not None and current != loaded.base:
+                raise ConflictError(
+                    f"{record.kind} {record.id} was changed by someone else since it was opened",
+                    hint="open it again and redo the change; nothing was written",
+                )
+            _seal(archive, [record], loaded.record if loaded else None)
+            fields = changed_fields(loaded.record if loaded else None, record)
+            if loaded is None or fields:
+                pending.append((record, loaded, path, fields))
+        if not pending:
+            return SaveResult(commit=None, paths=[])
+        check(archive, [record for record, *_ in pending])
+        stamp = now(archive.settings.locale.timezone)
+        items: list[tuple[Path, bytes]] = []
+        actions: list[str] = []
+        for record, loaded, path, fields in pending:
+            if loaded is not None:
+                record.updated = stamp
+            old_text = loaded.base.decode("utf-8") if loaded else None
+            items.append((archive.root / path, serialise(record, old_text).encode("utf-8")))
+            label = _code(archive, record) or record.id
+            action = "create" if loaded is None else "update " + ", ".join(fields)
+            actions.append(f"{record.kind} {label}: {action}")
+        write_atomic_many(items)
+        paths = [path for _, _, path, _ in pending]
+        new_paths = [path for _, loaded, path, _ in pending if loaded is None]
+        message = (summary or "; ".join(actions)) + _trailers(archive, count=len(pending))
+        commit = _commit(archive, git.Change(tuple(paths), message), new_paths)
+        archive.index.load_pinyin()
+        for record, _, path, _ in pending:
+            archive.index.note_written(record.kind, [index_row(record, path)],
+                                       [_in_folder(path)])
+        return SaveResult(commit=commit, paths=paths,
+                          code=_code(archive, pending[0][0]))
+
+
 def save_new_bulk(
     archive: Archive,
     records: Sequence[Record],
