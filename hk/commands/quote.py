@@ -290,7 +290,7 @@ def accept(
             {"id": o.id, "code": code_of(archive, o.id), "start": o.window.start.isoformat(),
              "total_fen": o.total_fen} for o in done.orders]})
         return
-    say(f"quote {done.result.code}: accepted; {len(done.orders)} order(s) created")
+    say(f"quote {_code(archive, done.quote)}: accepted; {len(done.orders)} order(s) created")
     for order in done.orders:
         say(f"  order {code_of(archive, order.id) or order.id}: {order.title()}  "
             f"{format_money(order.total_fen)}")

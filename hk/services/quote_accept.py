@@ -5,10 +5,10 @@ the one the quote was priced with, and the quote's extra discount is shared amon
 order that would still come out at another price (the settings' minimums changed, an item left
 the catalog) is refused before anything is written.
 
-Two commits, because the store creates new records in one commit and changes an existing one in
-another: first the new orders (each linking back by ``quote``), then the quote, accepted, with
-their links. Should the second fail (someone changed the quote meanwhile), the orders exist and
-name the quote; accepting again is refused while orders name it, so nothing is made twice.
+The new orders (each linking back by ``quote``) and the quote, accepted and linking them, are
+written in one commit or not at all (:func:`hk.store.writer.save_together`): a quote changed
+by someone else meanwhile is refused with nothing written. Accepting is also refused while
+orders already name the quote (an archive edited by hand), so nothing is made twice.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from hk.services.orders import build_order, moment, refused, service_items
 from hk.services.quotes import check_acceptable, load_quote, today
 from hk.services.records import code_of, load
 from hk.store.archive import Archive
-from hk.store.writer import SaveResult, save, save_new_bulk
+from hk.store.writer import SaveResult, save_together
 
 
 @dataclass
@@ -98,7 +98,7 @@ def accept_as_orders(
     """Accept the quote and make its orders: the one-off lines in one order at ``start``, and
     each visit of the recurring lines' first month on its day (:func:`visit_days`), at the
     same time of day; lines due on the same day share an order. ``hours`` is the length of
-    an order the catalog gives no standard duration for (深度保洁 by m²). Two commits."""
+    an order the catalog gives no standard duration for (深度保洁 by m²). One commit."""
     quote, loaded = load_quote(archive, ref)
     when = moment(archive, at)
     check_acceptable(quote, today(archive))
@@ -135,15 +135,16 @@ def accept_as_orders(
     if sum(o.total_fen for o in orders) != quote.total_fen:
         raise HkError("the orders would not add up to the quoted total",
                       hint="make a new quote with hk quote new")
-    code = code_of(archive, quote.id) or quote.id
-    created = save_new_bulk(archive, orders, f"quote {code}: accepted as {len(orders)} "
-                                              f"order{'s' if len(orders) != 1 else ''}")
     try:
         accepted = step(quote, "accepted", archive.operator(), when, note, today(archive),
                         links={"orders": [o.id for o in orders]})
     except ValidationError as exc:
         raise refused(exc) from None
-    return Accepted(accepted, save(archive, accepted, loaded), orders, created)
+    code = code_of(archive, quote.id) or quote.id
+    result = save_together(archive, [*((o, None) for o in orders), (accepted, loaded)],
+                           f"quote {code}: accepted as {len(orders)} "
+                           f"order{'s' if len(orders) != 1 else ''}")
+    return Accepted(accepted, result, orders, result)
 
 
 def _as_quoted(order: Order, lines: list[QuoteLine]) -> None:
