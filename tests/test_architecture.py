@@ -133,3 +133,13 @@ def test_the_fast_path_still_answers_after_a_hand_edit(warm: Hk) -> None:
                            "customer", "find", "zs"], capture_output=True, text=True, check=True)
     assert json.loads(proc.stderr)["code"] == 0
     assert "张叁" in proc.stdout
+
+
+def test_every_kind_has_its_model_and_layout() -> None:
+    from hk.domain.records import KINDS
+    from hk.layout import LAYOUT
+
+    assert set(KINDS) == set(LAYOUT)
+    for kind, model in KINDS.items():
+        assert model.kind == kind
+        assert model.folder == LAYOUT[kind].folder
