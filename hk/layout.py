@@ -56,6 +56,7 @@ LAYOUT: dict[str, KindLayout] = {
         KindLayout("service", "catalog/services", ".yaml", ""),
         KindLayout("package", "catalog/packages", ".yaml", ""),
         KindLayout("order", "orders", ".json", "D", partitioned=True),
+        KindLayout("contract", "contracts", ".yaml", "C"),
         KindLayout("quote", "quotes", ".yaml", "Q"),
         KindLayout("survey", "surveys", ".json", "S", partitioned=True),
     )
