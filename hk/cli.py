@@ -17,7 +17,7 @@ import typer.core
 
 from hk import __version__
 from hk.commands import archive as archive_cmds
-from hk.commands import catalog, customer, demo, order, quote, record, worker
+from hk.commands import catalog, contract, customer, demo, order, quote, record, worker
 from hk.commands import io as io_cmds
 from hk.commands.common import Options
 from hk.errors import HkError
