@@ -105,6 +105,7 @@ SUBAPPS: dict[str, typer.Typer] = {
     "customer": customer.app, "worker": worker.app, "catalog": catalog.app, "order": order.app,
     "quote": quote.app,
     "import": io_cmds.import_app, "export": io_cmds.export_app,
+    "contract": contract.app,
 }
 COMMANDS: dict[str, Callable[..., None]] = {
     "init": archive_cmds.init, "reindex": archive_cmds.reindex, "doctor": archive_cmds.doctor,
