@@ -466,3 +466,29 @@ def sheet(
         return
     Path(out).write_text(text, encoding="utf-8")
     say(f"wrote {out}")
+
+
+# --- recurring service (周期服务) -----------------------------------------------------------
+
+
+@app.command("generate")
+def generate(
+    ctx: typer.Context,
+    until: Annotated[str | None, typer.Option(
+        "--until", help="The last day to make orders for, YYYY-MM-DD (or today, tomorrow).")
+    ] = None,
+    contract: Annotated[list[str] | None, typer.Option(
+        "--contract", help="Only this contract (code or ID); repeat for several.")] = None,
+    reschedule: Annotated[bool, typer.Option(
+        "--reschedule", help="The contract's schedule changed: cancel its future orders not "
+                             "yet dispatched that no longer match, and make the new ones.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show what would be made or cancelled; change nothing.")] = False,
+    json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Make the orders of contracts' schedules (周期服务) up to --until; running it again makes
+    nothing new. Closed days ([calendar] in hk.toml) and the worker's leave are skipped."""
+    from hk.commands.order_generate import run
+
+    run(ctx, until, contract or [], reschedule, dry_run, json)
