@@ -340,9 +340,6 @@ def _household(ctx: Context, data: dict[str, Any], category: str, female: bool) 
         data["children_details"] = rng.choice(pools.CHILDREN)
 
 
-# --- the plan -------------------------------------------------------------------------------------
-
-
 # --- orders ---------------------------------------------------------------------------------------
 
 
@@ -353,6 +350,17 @@ def build_orders(ctx: Context, n: int) -> list[Record]:
     first = min(c.created for c in ctx.records["customer"])
     builder = OrderBuilder(ctx, ctx.catalog or Catalog.default(), first, END, _ulid)
     return list(builder.build(n))
+
+
+# --- quotes and contracts -------------------------------------------------------------------------
+
+
+def build_quotes(ctx: Context, n: int) -> list[Record]:
+    """Quotes from the agency's first years to "now" (see :mod:`benchmarks.agreements`)."""
+    from benchmarks.agreements import build_quotes as build
+    from benchmarks.orders import Catalog
+
+    return build(ctx, n, ctx.catalog or Catalog.default(), END)
 
 
 # --- the plan -------------------------------------------------------------------------------------
@@ -377,7 +385,7 @@ PLANS: list[KindPlan] = [
     # Quotes (报价单) and contracts (合同) come before orders: an accepted quote becomes a
     # contract or orders, and a contract's schedule generates orders that name it. Their
     # builders will draw on customers and workers above, and set orders' quote and contract.
-    KindPlan("quote", 3_000, None),
+    KindPlan("quote", 3_000, build_quotes),
     KindPlan("contract", 2_000, None),
     KindPlan("order", 100_000, build_orders),
     # Return visits (回访) follow orders: after a first service, a low rating, a complaint.

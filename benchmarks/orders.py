@@ -117,6 +117,25 @@ class Plan:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+def quantity_for(ctx: Context, item: ServiceItem) -> Decimal:
+    """How much of ``item`` one booking takes: hours, visits, m², days or months."""
+    rng = ctx.rng
+    if item.unit == "hour":
+        if item.category == "企业客户":
+            return Decimal(rng.randrange(4, 11))
+        return Decimal(rng.choice(["1.5", "2", "2", "2.5", "3", "3", "3", "4", "4", "5"]))
+    if item.unit == "visit":
+        return Decimal(rng.choice([1, 1, 1, 2]) if item.code == "JD-AC" else 1)
+    if item.unit == "m2":
+        low, high = (15, 60) if item.code == "BJ-GLASS" else (50, 200)
+        area = Decimal(rng.randrange(low, high))
+        return area + Decimal("0.5") if ctx.chance(0.1) else area
+    if item.unit == "day":
+        return Decimal(rng.choice([26, 26, 26, 42]) if item.code == "YS-26"
+                       else rng.randrange(3, 21))
+    return Decimal(ctx.pick([("1", 70), ("3", 20), ("6", 7), ("12", 3)]))
+
+
 class OrderBuilder:
     """Builds the orders of one archive, in creation order, from one seeded RNG."""
 
@@ -180,21 +199,7 @@ class OrderBuilder:
         return state
 
     def quantity(self, item: ServiceItem) -> Decimal:
-        rng = self.rng
-        if item.unit == "hour":
-            if item.category == "企业客户":
-                return Decimal(rng.randrange(4, 11))
-            return Decimal(rng.choice(["1.5", "2", "2", "2.5", "3", "3", "3", "4", "4", "5"]))
-        if item.unit == "visit":
-            return Decimal(rng.choice([1, 1, 1, 2]) if item.code == "JD-AC" else 1)
-        if item.unit == "m2":
-            low, high = (15, 60) if item.code == "BJ-GLASS" else (50, 200)
-            area = Decimal(rng.randrange(low, high))
-            return area + Decimal("0.5") if self.ctx.chance(0.1) else area
-        if item.unit == "day":
-            return Decimal(rng.choice([26, 26, 26, 42]) if item.code == "YS-26"
-                           else rng.randrange(3, 21))
-        return Decimal(self.ctx.pick([("1", 70), ("3", 20), ("6", 7), ("12", 3)]))
+        return quantity_for(self.ctx, item)
 
     def workers_for(self, code: str, customer: Customer, state: Regular, created: dt.datetime,
                     count: int) -> list[Worker]:

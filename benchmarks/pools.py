@@ -186,3 +186,9 @@ RATING_COMMENTS = ["阿姨很细心，满意", "准时到达，打扫干净", "�
                    "专业，效率高"]
 REWORK_NOTES = ["返工：客户反映卫生间没打扫干净", "返工：油烟机仍有油污",
                 "返工：窗户留有水痕"]
+QUOTE_REASONS = {
+    "accepted": ["客户确认", "电话确认，按报价执行", "微信回复同意", "到店签字确认", ""],
+    "rejected": ["价格偏高", "客户改期，暂不需要", "已找到其他公司", "只想先了解价格",
+                 "家人不同意"],
+}
+"""What the office notes when a customer answers a quote."""

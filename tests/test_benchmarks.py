@@ -42,7 +42,7 @@ def test_the_plan_counts_every_kind_of_design_6_and_builds_those_that_exist() ->
     counts = {plan.kind: plan.per_scale for plan in PLANS}
     assert counts["order"] == 100_000 and counts["customer"] == 10_000
     assert counts["contract"] == 2_000 and counts["visit"] == 30_000
-    assert pending_kinds() == ["quote", "contract", "visit"]
+    assert pending_kinds() == ["contract", "visit"]
     kinds = [plan.kind for plan in PLANS]
     assert kinds.index("contract") < kinds.index("order")  # orders will name contracts
 
@@ -154,14 +154,14 @@ def test_money_is_priced_from_the_catalog_and_paid_as_the_status_says(
 def test_generate_writes_one_commit_that_hk_reads(tmp_path: Path) -> None:
     root = tmp_path / "bench"
     result = generate(root, scale=SCALE, seed=5)
-    assert result.counts == {"worker": 3, "customer": 100, "order": 1000}
+    assert result.counts == {"worker": 3, "customer": 100, "quote": 30, "order": 1000}
     assert git.run(root, ["status", "--porcelain"]) == ""
     assert git.run(root, ["rev-list", "--count", "HEAD"]).strip() == "2"  # init, then all
     tracked = git.run(root, ["ls-files", "orders"]).split()
     assert len(tracked) == 1000
     index = open_index(root)
     assert not index.refresh().broken
-    assert index.count("order") == 1000
+    assert index.count("order") == 1000 and index.count("quote") == 30
     busiest = dispatch_day(root)
     assert busiest is not None
     day, count = busiest
@@ -178,3 +178,21 @@ def test_the_table_names_failures() -> None:
     text = table(results)
     assert "0.50×" in text and "pass" in text
     assert "9.00×" in text and "FAIL  (slow)" in text
+
+
+def test_quotes_are_priced_dated_and_answered_as_an_office_would(
+    records: dict[str, list],
+) -> None:
+    from hk.domain.quote import Quote
+
+    quotes: list[Quote] = records["quote"]
+    customers = {c.id: c for c in records["customer"]}
+    assert quotes and {q.shown_status(END.date()) for q in quotes} >= {
+        "accepted", "rejected", "expired"}
+    assert any(q.recurring() for q in quotes)
+    for quote in quotes:
+        assert customers[quote.customer].created <= quote.created <= quote.updated <= END
+        assert parse_record(Quote, serialise(quote), relpath_for(Quote, quote.id)) == quote
+        if quote.status == "accepted":
+            answer = quote.events[-1].at.date()
+            assert answer <= quote.valid_until
