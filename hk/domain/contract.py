@@ -272,7 +272,7 @@ class Contract(Record):
         return None
 
     def _signature_problem(self) -> str | None:
-        parties = [s.party for s in self.signatures]
+        parties: list[str] = [s.party for s in self.signatures]
         twice = duplicates(parties)
         if twice:
             return "signed twice by: " + ", ".join(twice)

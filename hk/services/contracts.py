@@ -44,7 +44,7 @@ commits, the old contract first; activating the successor again completes an int
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -245,7 +245,8 @@ def new_contract(archive: Archive, customer_ref: str, **terms: Any) -> tuple[Con
         "payment_day": terms.get("payment_day"),
         "hours": terms.get("hours") or "", "rest_days": terms.get("rest_days") or "",
         "trial_days": terms.get("trial_days") or 0, "insurance": terms.get("insurance") or "",
-        "free_replacements": terms.get("free_replacements", 3),
+        "free_replacements": 3 if terms.get("free_replacements") is None
+        else terms["free_replacements"],
         "terms": list(terms.get("clauses") or []),
         "quote": _quote(archive, terms.get("quote")), "notes": terms.get("notes") or "",
         "events": [{"at": at, "actor": archive.operator(), "to_status": "draft",
@@ -372,16 +373,17 @@ def activate(archive: Archive, ref: str, note: str = "",
                 raise ContractError(
                     f"the contract this one renews ({old.number}) is {label(old.status)}; "
                     "only an active or expired contract is renewed")
-            renewed = _step(old, "renewed", actor, max(when, old.events[-1].at),
+            renewed = advance(old, "renewed", actor, max(when, old.events[-1].at),
                             f"续签为 {contract.number}", renewed_by=contract.id)
             done.append(Stepped(renewed, save(archive, renewed, loaded), renewed.events[-1:]))
     done.append(change_contract(archive, contract.id,
-                                lambda c: _step(c, "active", actor, when, note)))
+                                lambda c: advance(c, "active", actor, when, note)))
     return done
 
 
-def _step(contract: Contract, to: str, actor: str, at: dt.datetime, note: str = "",
-          **changes: Any) -> Contract:
+def advance(contract: Contract, to: str, actor: str, at: dt.datetime, note: str = "",
+            **changes: Any) -> Contract:
+    """:func:`hk.domain.contract.step`, with a broken rule as an :class:`HkError`."""
     try:
         return step(contract, to, actor, at, note, **changes)
     except ValidationError as exc:
@@ -400,7 +402,7 @@ def terminate(archive: Archive, ref: str, reason: str, date: dt.date | None = No
         if last > contract.end:
             raise ContractError(f"the contract ends on {contract.end} anyway; terminating it "
                                 f"on {last} is after that", hint="give --date on or before it")
-        return _step(contract, "terminated", actor, when, reason.strip(),
+        return advance(contract, "terminated", actor, when, reason.strip(),
                      termination=Termination(date=last, reason=reason.strip()))
 
     return change_contract(archive, ref, change)
@@ -437,7 +439,7 @@ def replace_worker(archive: Archive, ref: str, new_worker: str, reason: str,
     def change(c: Contract) -> Contract:
         replacement = Replacement(date=day, old=old, new=worker.id, reason=reason.strip(),
                                   operator=by, at=when)
-        return _step(c, c.status, archive.operator(), when,
+        return advance(c, c.status, archive.operator(), when,
                      f"更换阿姨，{day} 起由 {worker.name} 接替：{reason.strip()}",
                      replacements=[*c.replacements, replacement])
 
@@ -494,7 +496,3 @@ def renew(archive: Archive, ref: str, *, end: dt.date | None = None, months: int
     contract = build(data)
     return contract, save(archive, contract)
 
-
-def check_refs(refs: Sequence[str]) -> list[str]:
-    """Refs as given, without blanks (for list filters)."""
-    return [r.strip() for r in refs if r and r.strip()]

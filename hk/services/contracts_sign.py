@@ -40,7 +40,7 @@ from hk.domain.contract import (
 from hk.domain.pricing import format_quantity
 from hk.errors import HkError, UsageError
 from hk.services import documents
-from hk.services.contracts import Stepped, _step, change_contract, load_contract, today
+from hk.services.contracts import Stepped, advance, change_contract, load_contract, today
 from hk.services.orders import choice_of, moment
 from hk.store.archive import Archive
 
@@ -55,15 +55,15 @@ def terms_context(contract: Contract, ids: dict[str, str] | None = None) -> dict
     three = contract.contract_type == "placement"
     parties = contract.parties
     roles = dict(ROLE_ZH) if three else {"customer": "甲方", "company": "乙方", "worker": ""}
-    people = {
-        "customer": {**parties.customer.model_dump(), "role": roles["customer"]},
-        "company": {**parties.company.model_dump(), "role": roles["company"]},
-        "worker": ({**parties.worker.model_dump(), "role": roles["worker"]}
-                   if parties.worker else None),
+    people: dict[str, dict[str, Any] | None] = {
+        who: ({**info.model_dump(), "role": roles[who]} if info is not None else None)
+        for who, info in (("customer", parties.customer), ("company", parties.company),
+                          ("worker", parties.worker))
     }
     for who, number in (ids or {}).items():
-        if people.get(who):
-            people[who]["id_number"] = number
+        person = people.get(who)
+        if person is not None:
+            person["id_number"] = number
     schedule = contract.schedule
     return {
         "part": "terms",
@@ -221,12 +221,12 @@ def sign(archive: Archive, ref: str, party: str, name: str, method: str, *, note
     def change(c: Contract) -> Contract:
         if stale:
             dropped = "、".join(f"{PARTY_ZH[s.party]}{s.name}" for s in stale)
-            c = _step(c, "draft", actor, when, f"条款已变更，原签字作废：{dropped}",
+            c = advance(c, "draft", actor, when, f"条款已变更，原签字作废：{dropped}",
                       signatures=kept)
         after = [*c.signatures, signature]
         done = all(any(s.party == p for s in after) for p in c.required_parties())
         text = f"{PARTY_ZH[who]} {name.strip()} 签字（{SIGN_METHOD_ZH[how]}）"
-        return _step(c, "signed" if done else "draft", actor, when, text, signatures=after)
+        return advance(c, "signed" if done else "draft", actor, when, text, signatures=after)
 
     return change_contract(archive, contract.id, change)
 
