@@ -243,6 +243,7 @@ def test_renewal_drafts_a_linked_successor_and_the_old_one_is_renewed_on_activat
     office.ok("contract", "sign", successor, "--party", "company", "--name", "李经理")
     out = office.ok("contract", "activate", successor).stdout
     assert f"contract {code}: 生效 active → 已续签 renewed" in out
+    assert f"contract {successor}: 已签署 signed → 生效 active" in out
     renewed = office.show(code)
     assert renewed["status"] == "renewed" and renewed["renewed_by"] == made["id"]
     assert office.show(successor)["status"] == "active"

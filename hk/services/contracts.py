@@ -37,8 +37,7 @@ named (never a Pydantic message).
 
 **Renewal.** :func:`renew` drafts the successor (linked by ``previous``) for the next period;
 the old contract becomes 已续签 renewed, with ``renewed_by``, when the successor is *activated*
-— a renewal the customer never signs leaves the old contract as it was. The two saves are two
-commits, the old contract first; activating the successor again completes an interrupted one.
+(both in one commit) — a renewal the customer never signs leaves the old contract as it was.
 """
 
 from __future__ import annotations
@@ -75,7 +74,7 @@ from hk.errors import HkError, NotFound, UsageError
 from hk.services.orders import choice_of, moment, refused, service_items
 from hk.services.records import load, load_ref, resolve_id
 from hk.store.archive import Archive
-from hk.store.writer import Loaded, SaveResult, save
+from hk.store.writer import Loaded, SaveResult, save, save_together
 
 MODELS = ("中介制", "员工制")
 FEE_UNITS = {"placement": "month", "package": "total", "service": "visit"}
@@ -360,25 +359,23 @@ def _quantity(item: ServiceItem, given: Any, hours: Decimal | None) -> Decimal:
 
 def activate(archive: Archive, ref: str, note: str = "",
              at: dt.datetime | None = None) -> list[Stepped]:
-    """已签署 → 生效. A renewal's predecessor becomes 已续签 renewed first (its own commit)."""
-    contract, _ = load_contract(archive, ref)
-    if "active" not in TRANSITIONS[contract.status]:
-        raise IllegalStep(contract.status, "active")
+    """已签署 → 生效; a renewal's predecessor becomes 已续签 renewed in the same commit."""
+    contract, loaded = load_contract(archive, ref)
     actor, when = archive.operator(), moment(archive, at)
-    done: list[Stepped] = []
-    if contract.previous is not None:
-        old, loaded = load(archive, Contract, contract.previous)
-        if old.renewed_by != contract.id:
-            if "renewed" not in TRANSITIONS[old.status]:
-                raise ContractError(
-                    f"the contract this one renews ({old.number}) is {label(old.status)}; "
-                    "only an active or expired contract is renewed")
-            renewed = advance(old, "renewed", actor, max(when, old.events[-1].at),
-                            f"续签为 {contract.number}", renewed_by=contract.id)
-            done.append(Stepped(renewed, save(archive, renewed, loaded), renewed.events[-1:]))
-    done.append(change_contract(archive, contract.id,
-                                lambda c: advance(c, "active", actor, when, note)))
-    return done
+    active = advance(contract, "active", actor, when, note)
+    if contract.previous is None:
+        return [Stepped(active, save(archive, active, loaded), active.events[-1:])]
+    old, old_loaded = load(archive, Contract, contract.previous)
+    if "renewed" not in TRANSITIONS[old.status]:
+        raise ContractError(
+            f"the contract this one renews ({old.number}) is {label(old.status)}; "
+            "only an active or expired contract is renewed")
+    renewed = advance(old, "renewed", actor, max(when, old.events[-1].at),
+                      f"续签为 {contract.number}", renewed_by=contract.id)
+    result = save_together(archive, [(renewed, old_loaded), (active, loaded)],
+                           f"contract {contract.number}: renews {old.number}")
+    return [Stepped(renewed, result, renewed.events[-1:]),
+            Stepped(active, result, active.events[-1:])]
 
 
 def advance(contract: Contract, to: str, actor: str, at: dt.datetime, note: str = "",
