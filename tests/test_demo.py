@@ -189,3 +189,27 @@ def test_every_command_of_the_tour_works(tmp_path: Path) -> None:
     featured = read_info(root).tour_customer
     name = next(e["name"] for e in load_sample().customers.entries if e["key"] == "c01")
     assert featured and any(name in out for out in outputs[1:3])
+
+
+def test_the_demo_company_has_work_around_the_demo_day(tmp_path: Path) -> None:
+    """Orders replayed through the services: done and rated before, dispatched today,
+    waiting for the dispatcher tomorrow; every one follows its lifecycle."""
+    from hk.domain.order import Order
+
+    root = build_demo(tmp_path / "demo", today=DAY)
+    orders = [parse_record(Order, p.read_text(encoding="utf-8"), p.relative_to(root).as_posix())
+              for p in sorted((root / "orders").rglob("*.json"))]
+    by_day: dict[str, set[str]] = {}
+    for order in orders:
+        by_day.setdefault(order.index_day(), set()).add(order.status)
+    assert {"settled", "completed", "cancelled"} <= set().union(
+        *(s for d, s in by_day.items() if d < DAY.isoformat()))
+    assert by_day[DAY.isoformat()] == {"dispatched"}
+    tomorrow = (DAY + dt.timedelta(days=1)).isoformat()
+    assert by_day[tomorrow] == {"to_dispatch"}
+    rated = [o for o in orders if o.rating is not None]
+    assert rated and all(o.rating and o.rating.survey for o in rated)
+    assert len(list((root / "surveys").rglob("*.json"))) == len(rated)
+    index = Archive(root).index
+    assert not index.refresh().broken
+    assert index.count("order") == len(orders)

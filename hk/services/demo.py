@@ -49,6 +49,8 @@ class Sample:
     tour_customer: str
     workers: SampleFile
     customers: SampleFile
+    business: dict[str, Any] = field(default_factory=dict)
+    """Orders, quotes and contracts, replayed by :mod:`hk.services.demo_business`."""
 
 
 @dataclass
@@ -113,6 +115,8 @@ def load_sample(folder: Path | None = None) -> Sample:
         tour_customer=str(company.get("tour_customer", "")),
         workers=_sample_file(folder, "workers"),
         customers=_sample_file(folder, "customers"),
+        business=_read_yaml(folder / "business.yaml") if (folder / "business.yaml").is_file()
+        else {},
     )
 
 
@@ -215,6 +219,9 @@ def build_demo(out: Path, today: dt.date | None = None) -> Path:
         customers = _records(sample, "customers", today, tz, customer_ids, worker_ids)
         save_new_bulk(archive, workers, f"demo: {len(workers)} sample workers")
         save_new_bulk(archive, customers, f"demo: {len(customers)} sample customers")
+        from hk.services.demo_business import replay
+
+        replay(archive, sample.business, {**worker_ids, **customer_ids}, today)
     finally:
         archive.index.close()
     ids = {**worker_ids, **customer_ids}
