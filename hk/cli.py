@@ -19,6 +19,7 @@ from hk import __version__
 from hk.commands import archive as archive_cmds
 from hk.commands import catalog, contract, customer, demo, order, quote, record, worker
 from hk.commands import io as io_cmds
+from hk.commands import watch as watch_cmds
 from hk.commands.common import Options
 from hk.errors import HkError
 
@@ -105,7 +106,7 @@ SUBAPPS: dict[str, typer.Typer] = {
     "customer": customer.app, "worker": worker.app, "catalog": catalog.app, "order": order.app,
     "quote": quote.app,
     "import": io_cmds.import_app, "export": io_cmds.export_app,
-    "contract": contract.app,
+    "contract": contract.app, "watch": watch_cmds.app,
 }
 COMMANDS: dict[str, Callable[..., None]] = {
     "init": archive_cmds.init, "reindex": archive_cmds.reindex, "doctor": archive_cmds.doctor,

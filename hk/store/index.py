@@ -23,9 +23,10 @@ from hk.store.snapshot import (
     Snapshot,
     content_hash,
     fingerprint,
-    read_head,
     read_snapshot,
+    read_stamp,
     scan,
+    stamp,
     write_snapshot,
 )
 
@@ -227,17 +228,46 @@ class Index:
         return os.path.join(self.dir, f"snapshot-{spec.kind}.marshal")
 
     def refresh(self, kinds: Iterable[str] | None = None) -> RefreshReport:
-        """Bring the given kinds (default: all) up to date with the files; cheap if unchanged."""
+        """Bring the given kinds (default: all) up to date with the files; cheap if unchanged.
+
+        With a watcher running (``hk watch``, :mod:`hk.store.watch`) a folder it saw no change
+        in since its snapshot's token is not even listed, and only the paths it names are
+        stat'ed again. Without one, or when it cannot tell, every file is stat'ed. Either way
+        racy files are compared by content, and the watcher's new token is stamped on the
+        snapshot only once the listing is known to be current.
+        """
+        from hk.store.watch import RESTAMP_AFTER, ask, restat
+
         report = RefreshReport()
-        for kind in kinds or list(self.specs):
-            spec = self.specs[kind]
-            path = self._snapshot_path(spec)
-            seen, head, _ = read_head(path)
-            names, stats = scan(self.root, spec.folder, spec.suffix, spec.partitioned)
-            if not head.racy and seen == fingerprint(names, stats):
+        specs = [self.specs[kind] for kind in kinds or list(self.specs)]
+        paths = [self._snapshot_path(spec) for spec in specs]
+        heads = [read_stamp(path) for path in paths]
+        answer = ask(self.root, {s.folder: h.token for s, (_, h) in zip(specs, heads, strict=True)})
+        for spec, path, (seen, head) in zip(specs, paths, heads, strict=True):
+            changed = answer.changes(spec.folder) if answer else None
+            snap = None
+            if changed is not None and (changed or head.racy):
+                snap = read_snapshot(path)
+                if snap.token != head.token:  # replaced meanwhile: trust only a full listing
+                    changed, snap = None, None
+            if changed is None:
+                names, stats = scan(self.root, spec.folder, spec.suffix, spec.partitioned)
+                differs = seen != fingerprint(names, stats)
+            elif snap is None:
+                names, stats, differs = [], [], False
+            else:
+                names, stats, differs = restat(self.root, spec.folder, spec.suffix,
+                                               spec.partitioned, snap, changed)
+            if not differs and not head.racy:
                 report.broken.update({f"{spec.folder}/{n}": p for n, p in head.broken.items()})
+                if answer and answer.watches(spec.folder) and (
+                    changed is None or len(changed) > RESTAMP_AFTER
+                ):
+                    stamp(path, answer.token, seen)
                 continue
-            self._update_folder(spec, read_snapshot(path), names, stats, report)
+            self._update_folder(spec, snap or read_snapshot(path), names, stats, report)
+            if answer and answer.watches(spec.folder):
+                stamp(path, answer.token, fingerprint(names, stats))
         return report
 
     def _update_folder(

@@ -28,38 +28,80 @@ class Snapshot:
 
     ``racy`` maps names to content hashes for files written too recently for their stat data
     to be trusted; ``broken`` maps names to the first problem of files that do not parse.
+    ``token`` is the watcher's (:mod:`hk.store.watch`) from before the listing was taken: the
+    listing is right but for the paths the watcher says changed since. It travels with the
+    listing in one file, so a reader never pairs a listing with a newer token than its own.
     """
 
-    __slots__ = ("broken", "names", "racy", "stats")
+    __slots__ = ("broken", "names", "racy", "stats", "token")
 
     def __init__(
         self, names: list[str] | None = None, stats: list[Stat] | None = None,
         racy: dict[str, str] | None = None, broken: dict[str, str] | None = None,
+        token: str | None = None,
     ) -> None:
         self.names = names or []
         self.stats = stats or []
         self.racy = racy or {}
         self.broken = broken or {}
+        self.token = token
 
 
 
 # A snapshot file: 8 bytes giving the length of its head, the head (a fingerprint of the folder
-# listing, and the small racy and broken maps), then the listing itself (names and stat tuples),
-# each marshalled. The fingerprint is a CRC of the names and the hash of the stat tuples (ints
-# hash alike in every process). A warm read compares fingerprints and never unmarshals the
-# 10 000 tuples of the listing.
+# listing, the small racy and broken maps and the watcher's token), then the listing itself
+# (names and stat tuples), each marshalled. The fingerprint is a CRC of the names and the hash
+# of the stat tuples (ints hash alike in every process). A warm read compares fingerprints and
+# never unmarshals the 10 000 tuples of the listing.
 
 
 def read_head(path: str) -> tuple[tuple[int, int] | None, Snapshot, bytes]:
-    """(fingerprint, snapshot with only racy and broken, the undecoded listing)."""
+    """(fingerprint, snapshot with only racy, broken and token, the undecoded listing)."""
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
         size = int.from_bytes(raw[:8], "little")
-        seen, racy, broken = marshal.loads(raw[8 : 8 + size])
-        return seen, Snapshot(racy=racy, broken=broken), raw[8 + size :]
+        seen, snap = _head(raw[8 : 8 + size])
+        return seen, snap, raw[8 + size :]
     except (FileNotFoundError, ValueError, EOFError, TypeError):
         return None, Snapshot(), b""
+
+
+def read_stamp(path: str) -> tuple[tuple[int, int] | None, Snapshot]:
+    """Like :func:`read_head` without reading the listing (megabytes for 100 000 orders)."""
+    try:
+        with open(path, "rb") as handle:
+            size = int.from_bytes(handle.read(8), "little")
+            return _head(handle.read(size))
+    except (FileNotFoundError, ValueError, EOFError, TypeError):
+        return None, Snapshot()
+
+
+def _head(raw: bytes) -> tuple[tuple[int, int] | None, Snapshot]:
+    seen, racy, broken, *token = marshal.loads(raw)  # files written before tokens have three
+    return seen, Snapshot(racy=racy, broken=broken, token=token[0] if token else None)
+
+
+def stamp(path: str, token: str, seen: tuple[int, int] | None) -> bool:
+    """Give the snapshot at ``path`` a watcher token, if its listing is still the one whose
+    fingerprint is ``seen`` (another reader may have replaced it meanwhile); the listing is
+    copied as it is, not decoded."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        size = int.from_bytes(raw[:8], "little")
+        old_seen, racy, broken, *_ = marshal.loads(raw[8 : 8 + size])
+    except (FileNotFoundError, ValueError, EOFError, TypeError):
+        return False
+    if seen is None or old_seen != seen:
+        return False
+    head = marshal.dumps((seen, racy, broken, token))
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as handle:
+        handle.write(len(head).to_bytes(8, "little") + head)
+        handle.write(memoryview(raw)[8 + size :])
+    os.replace(tmp, path)
+    return True
 
 
 def read_snapshot(path: str) -> Snapshot:
@@ -73,7 +115,9 @@ def read_snapshot(path: str) -> Snapshot:
 
 def write_snapshot(path: str, snap: Snapshot) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
-    head = marshal.dumps((fingerprint(snap.names, snap.stats), snap.racy, snap.broken))
+    head = marshal.dumps(
+        (fingerprint(snap.names, snap.stats), snap.racy, snap.broken, snap.token)
+    )
     with open(tmp, "wb") as handle:
         handle.write(len(head).to_bytes(8, "little") + head)
         handle.write(marshal.dumps((snap.names, snap.stats)))
