@@ -14,6 +14,7 @@ print an empty blank in a contract. The company block comes from ``hk.toml`` (``
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
@@ -36,24 +37,37 @@ class TemplateProblem(HkError):
 
 
 def environment(archive: Archive | None) -> Any:
-    """The sandboxed Jinja2 environment: the archive's templates first, then hk's own."""
+    """The sandboxed Jinja2 environment: the archive's templates first, then hk's own.
+
+    One per archive folder for the life of the process: compiling a template costs
+    milliseconds, and Jinja2 reloads a template whose file changed on disk anyway.
+    """
+    folder = archive.root / ARCHIVE_TEMPLATES if archive is not None else None
+    return _environment(str(folder) if folder is not None and folder.is_dir() else None)
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(own: str | None) -> Any:
     from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    loaders = []
-    if archive is not None and (archive.root / ARCHIVE_TEMPLATES).is_dir():
-        loaders.append(FileSystemLoader(archive.root / ARCHIVE_TEMPLATES))
+    loaders = [FileSystemLoader(own)] if own is not None else []
     loaders.append(FileSystemLoader(TEMPLATES))
     env = SandboxedEnvironment(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
-        autoescape=False,
+        autoescape=_autoescape,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.filters.update(money=money, rmb_upper=rmb_upper, zh_date=zh_date, md=md_escape)
     return env
+
+
+def _autoescape(name: str | None) -> bool:
+    """HTML templates escape every value; Markdown templates escape with the ``md`` filter."""
+    return bool(name and name.endswith(".html.j2"))
 
 
 def render_markdown(archive: Archive | None, name: str, context: Mapping[str, Any]) -> str:
@@ -84,7 +98,6 @@ def to_html(archive: Archive | None, markdown: str, title: str) -> str:
     body = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(
         "table").render(markdown)
     env = environment(archive)
-    env.autoescape = True
     try:
         page: str = env.get_template("base.html.j2").render(
             title=title, body=_markup(body), company=_company(archive))
