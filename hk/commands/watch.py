@@ -36,7 +36,8 @@ def start(
     if before is None:
         say(f"watcher started (pid {info.get('pid')}); log: {watch.log_path(root)}")
     else:
-        say(f"watcher already running since {info.get('since')} (pid {info.get('pid')})")
+        say(f"watcher already running since {info.get('since', 'just now')} "
+            f"(pid {info.get('pid', '?')})")
 
 
 @app.command()
@@ -65,4 +66,5 @@ def status(
         say("watcher not running (reads check every file)")
     else:
         state = "" if answers else " but not answering (reads check every file)"
-        say(f"watcher running since {info.get('since')} (pid {info.get('pid')}){state}")
+        say(f"watcher running since {info.get('since', 'just now')} "
+            f"(pid {info.get('pid', '?')}){state}")

@@ -245,6 +245,8 @@ def start(root: str, idle_hours: float = DEFAULT_IDLE_HOURS, wait: float = 10.0)
         return running
     os.makedirs(state_dir(root), exist_ok=True)
     with open(log_path(root), "ab") as log:
+        if log.tell() > 1 << 20:  # keep the log small: each start begins a fresh one past 1 MB
+            log.truncate(0)
         proc = subprocess.Popen(
             [sys.executable, "-m", "hk.store.watch_daemon", os.path.realpath(root),
              str(idle_hours)],
