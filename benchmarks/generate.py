@@ -363,6 +363,14 @@ def build_quotes(ctx: Context, n: int) -> list[Record]:
     return build(ctx, n, ctx.catalog or Catalog.default(), END)
 
 
+def build_contracts(ctx: Context, n: int) -> list[Record]:
+    """Placements, packages and regular service (see :mod:`benchmarks.agreements`)."""
+    from benchmarks.agreements import build_contracts as build
+    from benchmarks.orders import Catalog
+
+    return build(ctx, n, ctx.catalog or Catalog.default(), END)
+
+
 # --- the plan -------------------------------------------------------------------------------------
 
 
@@ -386,7 +394,7 @@ PLANS: list[KindPlan] = [
     # contract or orders, and a contract's schedule generates orders that name it. Their
     # builders will draw on customers and workers above, and set orders' quote and contract.
     KindPlan("quote", 3_000, build_quotes),
-    KindPlan("contract", 2_000, None),
+    KindPlan("contract", 2_000, build_contracts),
     KindPlan("order", 100_000, build_orders),
     # Return visits (回访) follow orders: after a first service, a low rating, a complaint.
     KindPlan("visit", 30_000, None),

@@ -25,12 +25,14 @@ from hk.store import git
 from hk.store.records import parse_record, relpath_for, serialise
 
 SCALE = 0.01
+SEED = 6
+"""A seed whose small archive has orders waiting for dispatch in its last days."""
 FUTURE = ("pending", "confirmed", "to_dispatch", "dispatched", "cancelled")
 
 
 @pytest.fixture(scope="module")
 def records() -> dict[str, list]:
-    return build(SCALE, seed=5)
+    return build(SCALE, seed=SEED)
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +44,15 @@ def test_the_plan_counts_every_kind_of_design_6_and_builds_those_that_exist() ->
     counts = {plan.kind: plan.per_scale for plan in PLANS}
     assert counts["order"] == 100_000 and counts["customer"] == 10_000
     assert counts["contract"] == 2_000 and counts["visit"] == 30_000
-    assert pending_kinds() == ["contract", "visit"]
+    assert pending_kinds() == ["visit"]
     kinds = [plan.kind for plan in PLANS]
     assert kinds.index("contract") < kinds.index("order")  # orders will name contracts
 
 
 def test_same_seed_same_orders(orders: list[Order]) -> None:
-    again = build(SCALE, seed=5)["order"]
+    again = build(SCALE, seed=SEED)["order"]
     assert [serialise(o) for o in again] == [serialise(o) for o in orders]
-    other = build(SCALE, seed=6)["order"]
+    other = build(SCALE, seed=SEED + 1)["order"]
     assert [o.id for o in other] != [o.id for o in orders]
 
 
@@ -153,15 +155,19 @@ def test_money_is_priced_from_the_catalog_and_paid_as_the_status_says(
 
 def test_generate_writes_one_commit_that_hk_reads(tmp_path: Path) -> None:
     root = tmp_path / "bench"
-    result = generate(root, scale=SCALE, seed=5)
-    assert result.counts == {"worker": 3, "customer": 100, "quote": 30, "order": 1000}
+    result = generate(root, scale=SCALE, seed=SEED)
+    built = build(SCALE, seed=SEED)
+    assert result.counts == {"worker": 3, "customer": 100, "quote": len(built["quote"]),
+                             "contract": len(built["contract"]), "order": 1000}
+    assert result.counts["quote"] >= 25
     assert git.run(root, ["status", "--porcelain"]) == ""
     assert git.run(root, ["rev-list", "--count", "HEAD"]).strip() == "2"  # init, then all
     tracked = git.run(root, ["ls-files", "orders"]).split()
     assert len(tracked) == 1000
     index = open_index(root)
     assert not index.refresh().broken
-    assert index.count("order") == 1000 and index.count("quote") == 30
+    assert index.count("order") == 1000 and index.count("quote") == result.counts["quote"]
+    assert index.count("contract") == result.counts["contract"] >= 20
     busiest = dispatch_day(root)
     assert busiest is not None
     day, count = busiest
@@ -196,3 +202,27 @@ def test_quotes_are_priced_dated_and_answered_as_an_office_would(
         if quote.status == "accepted":
             answer = quote.events[-1].at.date()
             assert answer <= quote.valid_until
+
+
+def test_contracts_are_signed_on_their_terms_and_linked(records: dict[str, list]) -> None:
+    """Every signature covers the rendered terms (hk contract verify would pass), quotes and
+    renewals are linked both ways, and nothing happens after "now"."""
+    from hk.domain.contract import Contract
+    from hk.services import documents
+    from hk.services.contracts_sign import TEMPLATE, terms_context
+
+    contracts: list[Contract] = records["contract"]
+    by_id = {c.id: c for c in contracts}
+    quotes = {q.id: q for q in records["quote"]}
+    assert {c.contract_type for c in contracts} == {"placement", "package", "service"}
+    assert {"active", "renewed"} <= {c.status for c in contracts}
+    for contract in contracts:
+        assert parse_record(Contract, serialise(contract),
+                            relpath_for(Contract, contract.id)) == contract
+        text = documents.render_markdown(None, TEMPLATE, terms_context(contract))
+        assert {s.sha256 for s in contract.signatures} == {documents.digest(text)}
+        assert contract.events[-1].at <= END
+        if contract.quote:
+            assert quotes[contract.quote].contract == contract.id
+        if contract.renewed_by:
+            assert by_id[contract.renewed_by].previous == contract.id
