@@ -18,8 +18,9 @@ from hk.domain.order import Order
 from hk.domain.schedule import parse_schedule
 from hk.services.contracts import activate, new_contract
 from hk.services.contracts_sign import sign
+from hk.services.orders import assign, confirm
 from hk.services.people import edit
-from hk.services.records import load, load_ref
+from hk.services.records import code_of, load, load_ref
 from hk.services.recurring import generate, reschedule
 from hk.store.archive import Archive
 from hk.store.writer import save
@@ -44,8 +45,8 @@ def shop(archive: Archive, archive_path: Path) -> Shop:
 
 
 def contract(shop: Shop, schedule: str = "weekly:tue,fri 09:00-12:00",
-             services: tuple[str, ...] = ("BJ-HOURLY",), worker: str | None = "cleaner",
-             kind: str = "service", **terms: Any) -> Contract:
+             services: tuple[str | tuple[str, int, int], ...] = ("BJ-HOURLY",),
+             worker: str | None = "cleaner", kind: str = "service", **terms: Any) -> Contract:
     """A contract in force (drafted, signed by both parties, activated) with ``schedule``."""
     who = shop.cleaner if worker == "cleaner" else worker
     drafted, _ = new_contract(shop.archive, shop.customer, kind=kind, start=START, months=3,
@@ -114,15 +115,42 @@ def test_a_generated_order_is_priced_as_hk_order_new_prices_it(shop: Shop) -> No
     assert generated["lines"] == by_hand["lines"]
 
 
-def test_a_generated_order_is_confirmed_and_sent_to_the_contracts_worker(shop: Shop) -> None:
+def test_a_generated_order_takes_the_contracts_agreed_price(shop: Shop) -> None:
+    c = contract(shop, services=(("BJ-HOURLY", 3, 5000),))
+    assert [(line.service, line.unit_price_fen) for line in c.lines] == [("BJ-HOURLY", 5000)]
+    generate(shop.archive, day(4))
+    orders = orders_of(shop.archive, c.id)
+    assert len(orders) == 2
+    for order in orders:
+        (line,) = order.lines
+        assert (line.service, line.quantity, line.unit_price_fen) == ("BJ-HOURLY", 3, 5000)
+        # 3 h × ¥50 agreed (the catalog says ¥45), the customer's 黄金 −5%: the contract's amount
+        assert order.total_fen == c.lines[0].amount_fen == 14250
+    by_hand = shop.show(shop.new("--service", "BJ-HOURLY:3"))
+    assert by_hand["total_fen"] == 12825  # an order taken by hand keeps the catalog's price
+
+
+def test_a_generated_order_waits_for_the_operator_and_names_the_contracts_worker(
+    shop: Shop,
+) -> None:
     c = contract(shop)
-    generate(shop.archive, day(1))
+    run = generate(shop.archive, day(1))
+    (order,) = orders_of(shop.archive, c.id)
+    assert order.status == "pending" and order.workers == [] and c.schedule is not None
+    assert [e.to_status for e in order.events] == ["pending"]
+    assert order.events[0].note == (f"按合同 {c.number} 排班生成（{c.schedule.text_zh()}）"
+                                    f"；合同阿姨 王秀英")
+    assert {e.actor for e in order.events} == {"测试员"}
+    (made,) = run.created
+    assert made.worker == shop.cleaner_id and made.note == ""
+    # the operator confirms and dispatches it, as any order taken
+    code = shop.cli.json("order", "list", "--date", day(1).isoformat())[0]["code"]
+    shop.cli.ok("order", "confirm", code)
+    shop.cli.ok("order", "assign", code, shop.cleaner)
     (order,) = orders_of(shop.archive, c.id)
     assert order.status == "dispatched" and order.workers == [shop.cleaner_id]
     assert [e.to_status for e in order.events] == [
         "pending", "confirmed", "to_dispatch", "dispatched"]
-    assert f"按合同 {c.number} 排班生成" in order.events[0].note
-    assert {e.actor for e in order.events} == {"测试员"}
 
 
 def test_running_it_again_creates_nothing_and_says_so(shop: Shop) -> None:
@@ -152,8 +180,8 @@ def test_a_dry_run_changes_nothing(shop: Shop) -> None:
     out = shop.cli.ok("order", "generate", "--until", day(6).isoformat(), "--dry-run").stdout
     assert out.splitlines() == [
         f"合同 {c.number}",
-        f"  新建 —  {day(1)} 09:00-12:00  BJ-HOURLY  已派工 {shop.cleaner} 王秀英",
-        f"  新建 —  {day(4)} 09:00-12:00  BJ-HOURLY  已派工 {shop.cleaner} 王秀英",
+        f"  新建 —  {day(1)} 09:00-12:00  BJ-HOURLY  待确认  合同阿姨 {shop.cleaner} 王秀英",
+        f"  新建 —  {day(4)} 09:00-12:00  BJ-HOURLY  待确认  合同阿姨 {shop.cleaner} 王秀英",
         f"would create 2 orders up to {day(6)}",
     ]
     assert commits(shop.archive) == before and orders_of(shop.archive, c.id) == []
@@ -165,7 +193,9 @@ def test_the_command_prints_each_order_and_the_commit(shop: Shop) -> None:
     codes = [o["code"] for o in shop.cli.json("order", "list")]
     head = git(shop.archive.root, "rev-parse", "--short=7", "HEAD").strip()
     assert out[0] == f"合同 {c.number}"
-    assert out[1].startswith(f"  新建 {codes[0]}  {day(1)} 09:00-12:00  BJ-HOURLY  已派工")
+    assert out[1:3] == [
+        f"  新建 {code}  {day(n)} 09:00-12:00  BJ-HOURLY  待确认  合同阿姨 {shop.cleaner} 王秀英"
+        for code, n in zip(codes, (1, 4), strict=True)]
     assert out[-1] == f"created 2 orders up to {day(6)} (commit {head})"
 
 
@@ -175,7 +205,8 @@ def test_json_lists_what_was_created_and_skipped(shop: Shop) -> None:
     assert data["until"] == day(6).isoformat() and data["contracts"] == [c.number]
     assert [o["start"] for o in data["created"]] == [f"{day(1)}T09:00:00+08:00",
                                                     f"{day(4)}T09:00:00+08:00"]
-    assert all(o["code"] and o["status"] == "dispatched" for o in data["created"])
+    assert all(o["code"] and o["status"] == "pending" and o["workers"] == []
+               and o["worker"] == shop.cleaner_id and o["note"] == "" for o in data["created"])
     assert data["commit"] and data["skipped"] == [] and data["cancelled"] == []
 
 
@@ -222,42 +253,88 @@ def test_a_visit_cancelled_by_hand_is_not_made_again(shop: Shop) -> None:
     assert len(orders_of(shop.archive, c.id)) == 2
 
 
-def test_without_a_worker_the_orders_wait_for_dispatch(shop: Shop) -> None:
+def test_without_a_worker_the_orders_say_so(shop: Shop) -> None:
     c = contract(shop, worker=None)
+    out = shop.cli.ok("order", "generate", "--until", day(6).isoformat(), "--dry-run").stdout
+    assert out.splitlines()[1] == (
+        f"  新建 —  {day(1)} 09:00-12:00  BJ-HOURLY  待确认（合同未指定阿姨）")
     run = generate(shop.archive, day(6))
-    assert [m.note for m in run.created] == ["合同未指定阿姨"] * 2
-    assert {o.status for o in orders_of(shop.archive, c.id)} == {"to_dispatch"}
+    assert [(m.worker, m.note) for m in run.created] == [(None, "合同未指定阿姨")] * 2
+    orders = orders_of(shop.archive, c.id)
+    assert {o.status for o in orders} == {"pending"}
+    assert all("合同阿姨" not in o.events[0].note for o in orders)
 
 
-def test_a_worker_who_breaks_a_rule_is_not_sent_and_the_log_says_why(shop: Shop) -> None:
-    c = contract(shop, worker=shop.worker(availability={"mon": ["08:00-18:00"],
-                                                        "tue": ["08:00-18:00"]}))
-    generate(shop.archive, day(6))
-    tue, fri = orders_of(shop.archive, c.id)
-    assert tue.status == "dispatched"
-    assert fri.status == "to_dispatch" and fri.workers == []
-    assert "未自动派工：availability" in fri.events[-1].note
+def test_a_worker_who_breaks_a_rule_is_not_suggested_and_the_log_says_why(shop: Shop) -> None:
+    worker = shop.worker(availability={"mon": ["08:00-18:00"], "tue": ["08:00-18:00"]})
+    c = contract(shop, worker=worker)
+    dry = shop.cli.ok("order", "generate", "--until", day(6).isoformat(),
+                      "--dry-run").stdout.splitlines()
+    run = generate(shop.archive, day(6))
+    tue, fri = run.created
+    assert tue.worker == c.worker and tue.note == ""
+    assert fri.worker is None and fri.note.startswith("合同阿姨 李桂芳，但：availability")
+    orders = orders_of(shop.archive, c.id)
+    assert {o.status for o in orders} == {"pending"} and all(o.workers == [] for o in orders)
+    assert orders[0].events[0].note.endswith("；合同阿姨 李桂芳")
+    assert orders[1].events[0].note.endswith(f"；{fri.note}")
+    # the operator reads the same: whom the contract names, and what keeps her from Friday
+    assert dry[1].endswith(f"  待确认  合同阿姨 {worker} 李桂芳")
+    assert dry[2].endswith(f"  待确认（{fri.note}）")
 
 
 def test_two_contracts_never_double_book_their_worker_in_one_run(shop: Shop) -> None:
     first = contract(shop)
     second = contract(shop, schedule="weekly:tue 10:00-12:00")
+    run = generate(shop.archive, day(6))
+    assert [m.worker for m in run.created if m.contract == first.number] == [
+        shop.cleaner_id] * 2
+    (clash,) = [m for m in run.created if m.contract == second.number]
+    assert clash.worker is None and clash.note.startswith("合同阿姨 王秀英，但：double_booking")
+    (order,) = orders_of(shop.archive, second.id)
+    assert order.status == "pending" and "，但：double_booking" in order.events[0].note
+    # the operator dispatches the first contract's Tuesday; the clash stands for assign as well
+    mine, theirs = (code_of(shop.archive, orders_of(shop.archive, c.id)[0].id) or ""
+                    for c in (first, second))
+    for code in (mine, theirs):
+        shop.cli.ok("order", "confirm", code)
+    shop.cli.ok("order", "assign", mine, shop.cleaner)
+    refused = shop.cli("order", "assign", theirs, shop.cleaner)
+    assert refused.exit_code != 0 and "double_booking" in refused.output
+    assert days_of(orders_of(shop.archive, first.id), "dispatched") == [day(1)]
+
+
+def test_a_later_run_sees_the_dispatched_orders_of_another_contract(shop: Shop) -> None:
+    first = contract(shop)
     generate(shop.archive, day(6))
-    assert days_of(orders_of(shop.archive, first.id), "dispatched") == [day(1), day(4)]
-    (clash,) = orders_of(shop.archive, second.id)
-    assert clash.status == "to_dispatch" and "double_booking" in clash.events[-1].note
+    code = shop.cli.json("order", "list", "--date", day(1).isoformat())[0]["code"]
+    confirm(shop.archive, code)
+    assign(shop.archive, code, [shop.cleaner])
+    second = contract(shop, schedule="weekly:tue 10:00-12:00")
+    run = generate(shop.archive, day(6))
+    (made,) = run.created
+    assert made.order.contract == second.id and made.worker is None
+    assert "double_booking" in made.note
+    assert days_of(orders_of(shop.archive, first.id), "dispatched") == [day(1)]
 
 
-def test_after_a_replacement_the_new_worker_is_sent(shop: Shop) -> None:
+def test_after_a_replacement_the_new_worker_is_named(shop: Shop) -> None:
     from hk.services.contracts import replace_worker
 
     c = contract(shop)
     other = shop.worker()
     replace_worker(shop.archive, c.id, other, "原阿姨回老家", date=day(7))
-    generate(shop.archive, day(13))
+    run = generate(shop.archive, day(13))
     other_id = load_ref(shop.archive, "worker", other)[0].id
-    workers = [o.workers for o in orders_of(shop.archive, c.id)]
-    assert workers == [[shop.cleaner_id]] * 2 + [[other_id]] * 2
+    assert [m.worker for m in run.created] == [shop.cleaner_id] * 2 + [other_id] * 2
+    orders = orders_of(shop.archive, c.id)
+    assert [o.events[0].note.rsplit("；", 1)[1] for o in orders] == (
+        ["合同阿姨 王秀英"] * 2 + ["合同阿姨 李桂芳"] * 2)
+    # the operator sends whoever the order names
+    code = shop.cli.json("order", "list", "--date", day(8).isoformat())[0]["code"]
+    confirm(shop.archive, code)
+    assign(shop.archive, code, [other])
+    assert [o.workers for o in orders_of(shop.archive, c.id)] == [[]] * 2 + [[other_id], []]
 
 
 def test_a_package_contract_uses_its_visits_one_order_after_another(shop: Shop) -> None:
@@ -293,13 +370,18 @@ def test_until_is_required_without_reschedule(shop: Shop) -> None:
 
 
 def _generated(shop: Shop, **kw: Any) -> tuple[Contract, list[Order]]:
-    """A contract without a worker (its orders wait in 待派工) and four weeks of its orders,
-    the first Tuesday's dispatched by hand."""
-    c = contract(shop, worker=None, **kw)
+    """A contract and four weeks of its orders (待确认), the first Tuesday's confirmed and
+    dispatched by the operator, the first Friday's confirmed only (待派工)."""
+    c = contract(shop, **kw)
     generate(shop.archive, FOUR_WEEKS)
     orders = orders_of(shop.archive, c.id)
-    code = shop.cli.json("order", "list", "--date", day(1).isoformat())[0]["code"]
-    shop.cli.ok("order", "assign", code, shop.cleaner)
+    tue, fri = (shop.cli.json("order", "list", "--date", day(n).isoformat())[0]["code"]
+                for n in (1, 4))
+    shop.cli.ok("order", "confirm", tue)
+    shop.cli.ok("order", "assign", tue, shop.cleaner)
+    shop.cli.ok("order", "confirm", fri)
+    assert days_of(orders_of(shop.archive, c.id), "dispatched") == [day(1)]
+    assert days_of(orders_of(shop.archive, c.id), "to_dispatch") == [day(4)]
     return c, orders
 
 
@@ -315,14 +397,17 @@ def test_a_schedule_change_cancels_only_future_undispatched_orders(shop: Shop) -
     assert [m.order.window.start.date() for m in run.created] == [
         day(n) for n in (2, 9, 16, 23)]
     assert commits(shop.archive) == before + 7 + 1
+    assert [d.was for d in run.cancelled] == ["to_dispatch"] + ["pending"] * 6
     orders = orders_of(shop.archive, c.id)
     assert days_of(orders, "dispatched") == [day(1)]
-    assert days_of(orders, "to_dispatch") == [day(n) for n in (2, 9, 16, 23)]
+    assert days_of(orders, "pending") == [day(n) for n in (2, 9, 16, 23)]
+    assert all(m.worker == shop.cleaner_id for m in run.created)
     cancelled = [o for o in orders if o.status == "cancelled"]
     assert len(cancelled) == 7
     for order in cancelled:
         last = order.events[-1]
-        assert (last.from_status, last.to_status) == ("to_dispatch", "cancelled")
+        was = "to_dispatch" if order.window.start.date() == day(4) else "pending"
+        assert (last.from_status, last.to_status) == (was, "cancelled")
         assert last.note == f"排班变更：合同 {c.number} 现为 每周三 09:00-12:00"
         assert order.cancellation_fee_fen == 0
 
@@ -334,7 +419,9 @@ def test_past_orders_are_never_touched(shop: Shop) -> None:
     run = reschedule(shop.archive, c.id, at=later)
     assert [d.order.window.start.date() for d in run.cancelled] == [
         day(n) for n in (15, 18, 22, 25)]
-    assert days_of(orders_of(shop.archive, c.id), "to_dispatch")[:2] == [day(4), day(8)]
+    orders = orders_of(shop.archive, c.id)
+    assert days_of(orders, "to_dispatch") == [day(4)]
+    assert days_of(orders, "pending")[:1] == [day(8)]
 
 
 def test_a_new_time_on_the_same_days_keeps_the_dispatched_visit(shop: Shop) -> None:

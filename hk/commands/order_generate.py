@@ -79,8 +79,8 @@ def report(archive: Archive, done: Run) -> list[str]:
                            f"  取消 {code}  {_when(d.order)}  {_status(d.was)} → 已取消"))
         for m in made:
             code = "—" if done.dry_run else code_of(archive, m.order.id) or m.order.id
-            who = (f"已派工 {names(m.worker)}" if m.worker
-                   else _status(m.order.status) + (f"（{m.note}）" if m.note else ""))
+            who = _status(m.order.status) + (f"  合同阿姨 {names(m.worker)}" if m.worker
+                                              else f"（{m.note}）" if m.note else "")
             events.append((m.order.window.start.isoformat(),
                            f"  新建 {code}  {_when(m.order)}  {' '.join(m.order.services())}  "
                            f"{who}"))

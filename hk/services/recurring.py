@@ -2,19 +2,22 @@
 
 :func:`generate` turns the visits of every contract in force (签署 signed or 生效 active, with a
 schedule) into orders, from today up to ``until``: priced by :func:`hk.services.orders.build_order`
-exactly as ``hk order new`` prices one, at the contract's address, linked to the contract and its
-package, and saved together in one commit. It is idempotent: a visit whose start already has an
-order of the contract gets no second one, so cron may run it every night.
+as ``hk order new`` prices one but at the contract's agreed unit prices, at the contract's
+address, linked to the contract and its package, and saved together in one commit. It is
+idempotent: a visit whose start already has an order of the contract gets no second one, so
+cron may run it every night.
 
 What a generated order looks like:
 
 - its first event says it was generated from the contract's schedule (the mark
   :func:`reschedule` looks for, so it never cancels an order an operator booked by hand);
-- the contract is the customer's agreement, so it is confirmed at once, and goes on to 待派工
-  when pricing asks no deposit (a deposit still outstanding keeps it 已确认, as for any order);
-- the contract's worker on that day (after any replacement, 更换阿姨) is assigned when every
-  assignment rule of :mod:`hk.services.order_rules` allows it, bookings made in the same run
-  included; otherwise it waits in 待派工 and the event's note says which rule stood in the way.
+- it is 待确认 pending, like any order taken: the operator confirms it with the customer and
+  dispatches it, so a change of schedule can still remake it (a dispatched order is never
+  touched);
+- it is priced at the contract's agreed unit prices, with the customer's tier and package;
+- its first event names the contract's worker on that day (after any replacement, 更换阿姨),
+  checked against every assignment rule of :mod:`hk.services.order_rules`, bookings made in the
+  same run included, or says which rule would keep her from it.
 
 A visit gets no order when the company is closed or the worker is on leave (see
 :mod:`hk.domain.recurrence`), when its time has passed, when the order once made for it was
@@ -90,7 +93,8 @@ class Skip:
 
 @dataclass(frozen=True)
 class Made:
-    """An order generated for a visit: the contract's number, and who was sent (or why not)."""
+    """An order generated for a visit: the contract's number, the contract's worker suggested
+    for it (None when there is none, or a rule keeps her from it) and, without one, why not."""
 
     order: Order
     contract: str
@@ -131,7 +135,8 @@ class Run:
         return {
             "until": self.until.isoformat(), "dry_run": self.dry_run,
             "contracts": self.contracts,
-            "created": [{**order(m.order), "contract": m.contract, "note": m.note}
+            "created": [{**order(m.order), "contract": m.contract, "worker": m.worker,
+                         "note": m.note}
                         for m in self.created],
             "existing": self.existing,
             "skipped": [{"contract": s.contract, "day": s.day.isoformat() if s.day else None,
@@ -370,40 +375,41 @@ class _Generator:
 
     def make(self, contract: Contract, start: dt.datetime, end: dt.datetime,
              worker: Worker | None) -> Made:
-        """The order of one visit: priced, confirmed, and sent to the worker when allowed."""
+        """The order of one visit, 待确认 like any order taken, at the contract's prices.
+
+        The operator confirms it with the customer and dispatches it (``hk order confirm``,
+        ``hk order assign``, or the day's dispatch plan); until then a change of schedule may
+        still cancel and remake it. The first event names the contract's worker for that day,
+        or the assignment rule that would keep her from it.
+        """
         schedule = contract.schedule
         assert schedule is not None
         key = (contract.customer, contract.package or "")
         balance = self.packages.get(key)
         if balance is not None and start.date() > balance.valid_until:
             balance = None
+        agreed = {line.service: line.unit_price_fen for line in contract.lines}
+        note = f"按合同 {contract.number} {GENERATED}（{schedule.text_zh()}）"
         order, breakdown = build_order(
             self.archive, contract.customer,
             [(line.service, line.quantity) for line in schedule.services], start,
             channel=CHANNEL, end=end, address=contract.address, package=contract.package,
-            contract=contract.id, package_left=balance, at=self.now,
-            taken_note=f"按合同 {contract.number} {GENERATED}（{schedule.text_zh()}）",
+            contract=contract.id, package_left=balance, at=self.now, taken_note=note,
+            unit_prices=[agreed.get(line.service) for line in schedule.services],
         )
         if breakdown.package is not None:
             self.packages[key] = breakdown.package.balance()
-        order = lifecycle.transition(order, "confirmed", self.actor, self.now,
-                                     f"合同 {contract.number} 已签，按排班确认")
-        if order.deposit_outstanding():
-            return Made(order, contract.number, None, "定金未收，待确认收款后派工")
-        why_not = self.breaches(order, worker) if worker is not None else "合同未指定阿姨"
-        ready = "无需定金" if not order.deposit_fen else "定金已收"
-        if why_not:
-            order = lifecycle.transition(order, "to_dispatch", self.actor, self.now,
-                                         f"{ready}；未自动派工：{why_not}")
-            return Made(order, contract.number, None, why_not)
-        assert worker is not None
-        order = lifecycle.transition(order, "to_dispatch", self.actor, self.now, ready)
-        order = with_changes(order, workers=[worker.id])
-        order = lifecycle.transition(order, "dispatched", self.actor, self.now,
-                                     f"合同 {contract.number} 的阿姨")
-        self.booked.setdefault(worker.id, []).append(
-            Booking(order.id, "（本次生成）", order.window.start, order.window.end))
-        return Made(order, contract.number, worker.id)
+        if worker is None:
+            return Made(order, contract.number, None, "合同未指定阿姨")
+        why_not = self.breaches(order, worker)
+        suggestion = f"合同阿姨 {worker.name}" + (f"，但：{why_not}" if why_not else "")
+        order = with_changes(order, events=[
+            order.events[0].model_copy(update={"note": f"{note}；{suggestion}"})])
+        if not why_not:
+            self.booked.setdefault(worker.id, []).append(
+                Booking(order.id, "（本次生成）", order.window.start, order.window.end))
+        return Made(order, contract.number, None if why_not else worker.id,
+                    suggestion if why_not else "")
 
     def breaches(self, order: Order, worker: Worker) -> str:
         """The assignment rules the contract's worker breaks for ``order``, in words."""
