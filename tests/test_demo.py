@@ -6,6 +6,7 @@ import datetime as dt
 import shlex
 import subprocess
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import typer
@@ -21,7 +22,9 @@ from hk.store import paths
 from hk.store.archive import Archive, init
 from hk.store.records import parse_record
 
-DAY = dt.date(2026, 3, 1)
+DAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+"""The demo day: today in the archive's timezone, as quotes and contracts check validity by the
+real clock."""
 
 
 def records(root: Path) -> tuple[list[Customer], list[Worker]]:
@@ -172,10 +175,12 @@ def test_demo_command_builds_in_the_data_folder_and_says_where(tmp_path: Path) -
     assert is_demo(default_location())
 
 
-def test_every_command_of_the_tour_works(tmp_path: Path) -> None:
+def test_every_command_of_the_tour_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:
     from hk.cli import app
 
     root = build_demo(tmp_path / "演示 archive", today=DAY)
+    monkeypatch.chdir(tmp_path)  # the tour writes a contract file into the current folder
     lines = tour(root)
     commands = [shlex.split(line.split("  # ")[0]) for line in lines if line.startswith("  hk ")]
     assert len(commands) >= 8

@@ -334,6 +334,11 @@ def tour(root: Path) -> list[str]:
         data = json.loads(featured["data"])
         worker = _soonest_due(workers, info.today) or workers[0]
         company = archive.settings.company.name
+        settled = index.list("order", category="settled", ref=featured["id"])
+        waiting = index.list("order", category="to_dispatch")
+        quotes = index.list("quote", category="sent")
+        contracts = index.list("contract", category="active")
+        index_counts = {kind: index.count(kind) for kind in ("order", "contract")}
     finally:
         archive.index.close()
     code, name = featured["code"], featured["name"]
@@ -352,6 +357,19 @@ def tour(root: Path) -> list[str]:
         (f"{hk} worker list", "阿姨：状态、技能、籍贯"),
         (f"{hk} worker show {worker['code']}", f"{worker['name']}的证书快到期了"),
         (f"{hk} catalog list", "服务项目和参考价"),
+        (f"{hk} order list --from today", "今天起的订单：已派工、待派工、待确认"),
+        (f"{hk} order show {settled[-1]['code']} --history", "一张订单从接单到结算的经过")
+        if settled else None,
+        (f"{hk} order list --date tomorrow --status 待派工", "明天等着派工的单子")
+        if waiting else None,
+        (f"{hk} quote show {quotes[0]['code']}", "发出的报价单，等客户回复") if quotes else None,
+        (f"{hk} contract list", "合同：派驻（三方）、周期服务，快到期的排在前面"),
+        (f"{hk} contract render {contracts[0]['code']} --format html --out 合同.html",
+         "打印用的合同（A4，浏览器打开）") if contracts else None,
+        (f"{hk} contract verify {contracts[0]['code']}", "核对签字时的合同文本有没有被改过")
+        if contracts else None,
+        (f"{hk} order generate --until {info.today + dt.timedelta(days=21)}",
+         "按合同排班生成之后的订单（重复运行不会重复生成）"),
         (f"{hk} log {code}", "这份档案在 git 里的每一次改动"),
         (f"{hk} doctor", "检查档案里的每一个文件"),
     ]
@@ -359,7 +377,8 @@ def tour(root: Path) -> list[str]:
     width = max(cell_len(cmd) for cmd, _ in shown)
     lines = [
         f"演示档案已建好：{root}",
-        f"{company}：{len(customers)} 位客户，{len(workers)} 位阿姨，{len(services)} 个服务项目"
+        f"{company}：{len(customers)} 位客户，{len(workers)} 位阿姨，{len(services)} 个服务项目，"
+        f"{index_counts['order']} 张订单，{index_counts['contract']} 份合同"
         "（人和电话都是虚构的）。试试：",
         "",
     ]

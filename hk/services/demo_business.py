@@ -27,9 +27,11 @@ FORCE_REASON = "演示数据：阿姨当天调班"
 
 @dataclass
 class Replayed:
-    """What the replay made: order IDs by their position in the file."""
+    """What the replay made: IDs by their position in the file (quotes by their key)."""
 
     orders: list[str]
+    quotes: dict[str, str]
+    contracts: list[str]
 
 
 def replay(archive: Archive, business: dict[str, Any], ids: dict[str, str],
@@ -37,14 +39,109 @@ def replay(archive: Archive, business: dict[str, Any], ids: dict[str, str],
     """Take and move every order of ``business``; ``ids`` maps sample keys to record IDs."""
     tz = ZoneInfo(archive.settings.locale.timezone)
     now = dt.datetime.now(tz).replace(microsecond=0)
-    made = []
-    for n, entry in enumerate(business.get("orders") or []):
+    if today != now.date():  # a demo built for another day: that day's noon is "now"
+        now = dt.datetime.combine(today, dt.time(12), tz)
+    made = Replayed([], {}, [])
+    steps = [("order", entry) for entry in business.get("orders") or []]
+    steps += [("quote", entry) for entry in business.get("quotes") or []]
+    steps += [("contract", entry) for entry in business.get("contracts") or []]
+    for n, (what, entry) in enumerate(steps):
         try:
-            made.append(_order(archive, entry, ids, today, tz, now - dt.timedelta(minutes=90 - n)))
+            if what == "order":
+                made.orders.append(_order(archive, entry, ids, today, tz,
+                                          now - dt.timedelta(minutes=90 - n)))
+            elif what == "quote":
+                made.quotes[entry["key"]] = _quote(archive, entry, ids, today, tz, now)
+            else:
+                made.contracts.append(_contract(archive, entry, ids, made.quotes, today, tz,
+                                                now))
         except HkError as exc:
-            raise HkError(f"sample data business.yaml, order {n + 1} ({entry.get('customer')}): "
-                          f"{exc.message}", hint=exc.hint) from None
-    return Replayed(made)
+            who = entry.get("customer") or entry.get("quote")
+            raise HkError(f"sample data business.yaml, {what} ({who}): {exc.message}",
+                          hint=exc.hint) from None
+    if business.get("generate_days"):
+        from hk.services.recurring import generate
+
+        generate(archive, today + dt.timedelta(days=int(business["generate_days"])), at=now)
+    return made
+
+
+def _morning(day: dt.date, tz: ZoneInfo, now: dt.datetime, hour: int = 10) -> dt.datetime:
+    """``hour`` o'clock on ``day``, or a little before now if that is still to come."""
+    return min(dt.datetime.combine(day, dt.time(hour), tz), now - dt.timedelta(minutes=30))
+
+
+def _quote(archive: Archive, entry: dict[str, Any], ids: dict[str, str], today: dt.date,
+           tz: ZoneInfo, now: dt.datetime) -> str:
+    import tempfile
+    from pathlib import Path
+
+    from hk.domain.quote import parse_frequency
+    from hk.services import quotes
+
+    frequency = parse_frequency(entry["frequency"]) if entry.get("frequency") else None
+    lines = [quotes.LineIn(spec.split(":")[0], spec.split(":")[1] if ":" in spec else None,
+                           frequency) for spec in entry["service"]]
+    made_at = _morning(today + dt.timedelta(days=int(entry["day"])), tz, now)
+    made = quotes.new_quote(archive, _key(ids, entry["customer"]), lines,
+                            valid_days=int(entry.get("valid_days", 7)), at=made_at)
+    ref = made.quote.id
+    if entry.get("send"):
+        with tempfile.TemporaryDirectory(prefix="hk-demo-") as folder:
+            quotes.send(archive, ref, entry["send"], folder=Path(folder),
+                        at=made_at + dt.timedelta(minutes=20))
+    return ref
+
+
+def _contract(archive: Archive, entry: dict[str, Any], ids: dict[str, str],
+              quotes: dict[str, str], today: dt.date, tz: ZoneInfo, now: dt.datetime) -> str:
+    from hk.services import contracts
+    from hk.services.contracts_sign import sign
+
+    start = today + dt.timedelta(days=int(entry["start"]))
+    drafted_at = _morning(start - dt.timedelta(days=5), tz, now)
+    terms: dict[str, Any] = {}
+    if entry.get("end") is not None:
+        terms["end"] = today + dt.timedelta(days=int(entry["end"]))
+    if entry.get("months"):
+        terms["months"] = int(entry["months"])
+    if entry.get("worker"):
+        terms["worker"] = _key(ids, entry["worker"])
+    for key in ("model", "hours", "rest_days", "trial_days"):
+        if entry.get(key) is not None:
+            terms[key] = entry[key]
+    for key in ("service_fee", "intro_fee", "deposit"):
+        if entry.get(key) is not None:
+            terms[f"{key}_fen"] = int(entry[key]) * 100
+    if entry.get("quote"):
+        from hk.services.quote_contract import accept_as_contract
+        from hk.services.quotes import load_quote
+
+        quote, _ = load_quote(archive, quotes[entry["quote"]])
+        drafted_at = max(drafted_at, quote.events[-1].at + dt.timedelta(minutes=5))
+
+        schedule = entry.get("schedule")
+        first = dt.datetime.combine(start, dt.time.fromisoformat(
+            str(schedule).split()[-1].split("-")[0]), tz) if schedule else start
+        accepted = accept_as_contract(archive, quotes[entry["quote"]], first,
+                                      schedule=schedule, at=drafted_at, **terms)
+        contract_id = accepted.contract.id
+    else:
+        made, _ = contracts.new_contract(
+            archive, _key(ids, entry["customer"]), kind=entry["kind"], start=start,
+            services=list(entry.get("service") or []), at=drafted_at, **terms)
+        contract_id = made.id
+    names = {"customer": None, "company": archive.operator(), "worker": None}
+    contract, _ = contracts.load_contract(archive, contract_id)
+    names["customer"] = contract.parties.customer.name
+    if contract.parties.worker is not None:
+        names["worker"] = contract.parties.worker.name
+    signed_at = drafted_at + dt.timedelta(hours=2)
+    for party in entry.get("signed") or []:
+        sign(archive, contract_id, party, str(names[party]), "paper", at=signed_at)
+    if entry.get("active"):
+        contracts.activate(archive, contract_id, at=_morning(start, tz, now, hour=8))
+    return contract_id
 
 
 def _key(ids: dict[str, str], key: str) -> str:
