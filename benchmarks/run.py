@@ -1,13 +1,14 @@
 """Measure hk on a generated archive against anchors timed in the same run (DESIGN §6).
 
-``python -m benchmarks.run --archive DIR [--repeat N] [--json]``
+``python -m benchmarks.run --archive DIR [--repeat N] [--json] [--watch]``
 
 Every measure is a ratio: hk's time over an anchor's (``git status``, ``grep -r``, a bare
 parsing loop, a bare ``git add`` + ``git commit``) on the same archive, so a slow or busy
 machine slows both. The warm reads are a customer search and the dispatcher's list of orders
 waiting for a worker on one day (``hk order list --status to_dispatch --date D``). Each value
 is the median of N runs after a warm-up, with hk and its anchors run in turn so that drift
-affects them alike. Whole processes are timed, as a user sees them.
+affects them alike. Whole processes are timed, as a user sees them. With ``--watch`` the
+archive's file watcher (``hk watch``) runs for the whole run and is stopped afterwards.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ class Bench:
     def __init__(self, archive: Path, repeat: int) -> None:
         self.archive = archive
         self.repeat = repeat
-        self.env = {k: v for k, v in os.environ.items() if k not in ("HK_NO_FASTPATH",)}
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in ("HK_NO_FASTPATH", "HK_NO_WATCH")}
         self.env.pop("HK_ARCHIVE", None)
 
     def run(self, cmd: Sequence[str], check: bool = True, cwd: Path | None = None,
@@ -399,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", action="append", default=[],
                         choices=["find", "orders", "cold", "edit", "import", "memory"],
                         help="leave out a measure (repeatable)")
+    parser.add_argument("--watch", action="store_true",
+                        help="run the archive's file watcher (hk watch) during the run")
     args = parser.parse_args(argv)
     archive = args.archive.resolve()
     if not (archive / "hk.toml").is_file():
@@ -406,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     bench = Bench(archive, args.repeat)
+    if not args.watch:  # off means off, even if a watcher happens to run for this archive
+        bench.env["HK_NO_WATCH"] = "1"
     who = sample_customer(archive)
     busiest = dispatch_day(archive)
     day = busiest[0] if busiest else None
@@ -424,18 +430,31 @@ def main(argv: list[str] | None = None) -> int:
              ("edit", lambda: measure_edit(bench, who)),
              ("memory", lambda: measure_memory(bench, who, day)),
              ("import", lambda: measure_import(bench))]
-    if "find" in args.skip and "orders" not in args.skip:
-        bench.run([HK, "reindex"])  # warm reads start from a complete index
-    for name, step in steps:
-        if name in args.skip:
-            continue
-        print(f"measuring {name} …", file=log, flush=True)
-        results += step()
+    watcher = "on (hk watch)" if args.watch else "off"
+    print(f"file watcher: {watcher}", file=log)
+    try:
+        if args.watch:
+            bench.run([HK, "watch", "start"])
+        if "find" in args.skip and "orders" not in args.skip:
+            bench.run([HK, "reindex"])  # warm reads start from a complete index
+        for name, step in steps:
+            if name in args.skip:
+                continue
+            if args.watch:  # the cold build removes .git/hk, and the watcher with it
+                bench.run([HK, "watch", "start"])
+            print(f"measuring {name} …", file=log, flush=True)
+            results += step()
+    finally:
+        if args.watch:
+            bench.run([HK, "watch", "stop"], check=False)
+    for r in results:
+        if r.measure.startswith(("warm", "peak RSS")):
+            r.note = "; ".join(n for n in (f"watcher {watcher}", r.note) if n)
     if args.json:
         queries = {**who, "dispatch_day": day}
         print(json.dumps({"archive": str(archive), "repeat": args.repeat, "queries": queries,
-                          "results": [r.to_json() for r in results]}, ensure_ascii=False,
-                         indent=2))
+                          "watcher": args.watch, "results": [r.to_json() for r in results]},
+                         ensure_ascii=False, indent=2))
     else:
         print()
         print(table(results))
