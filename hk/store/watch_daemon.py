@@ -146,6 +146,8 @@ class Watcher:
         except NotADirectoryError:
             return
         self.dirs[wd] = rel
+        if role[0] == "records" and not report:
+            return
         try:
             entries = os.listdir(path)
         except (FileNotFoundError, NotADirectoryError):
