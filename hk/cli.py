@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import typer.core
 
 from hk import __version__
-from hk.commands import archive as archive_cmds
-from hk.commands import catalog, contract, customer, demo, order, quote, record, worker
-from hk.commands import io as io_cmds
-from hk.commands import watch as watch_cmds
 from hk.commands.common import Options
 from hk.errors import HkError
 
@@ -77,9 +72,6 @@ def _root() -> typer.Typer:
     )
 
 
-app = _root()
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"hk {__version__}")
@@ -102,29 +94,51 @@ def main(
     ctx.obj = Options(archive=archive)
 
 
-SUBAPPS: dict[str, typer.Typer] = {
-    "customer": customer.app, "worker": worker.app, "catalog": catalog.app, "order": order.app,
-    "quote": quote.app,
-    "import": io_cmds.import_app, "export": io_cmds.export_app,
-    "contract": contract.app, "watch": watch_cmds.app,
+SUBAPPS: dict[str, str] = {
+    "customer": "customer:app", "worker": "worker:app", "catalog": "catalog:app",
+    "order": "order:app", "quote": "quote:app", "contract": "contract:app",
+    "import": "io:import_app", "export": "io:export_app", "watch": "watch:app",
 }
-COMMANDS: dict[str, Callable[..., None]] = {
-    "init": archive_cmds.init, "reindex": archive_cmds.reindex, "doctor": archive_cmds.doctor,
-    "show": record.show, "log": record.log, "edit": record.edit, "demo": demo.demo,
+"""Each command group, as the module of :mod:`hk.commands` that holds it and its name there."""
+COMMANDS: dict[str, str] = {
+    "init": "archive:init", "reindex": "archive:reindex", "doctor": "archive:doctor",
+    "show": "record:show", "log": "record:log", "edit": "record:edit", "demo": "demo:demo",
 }
+"""Each single command, the same way. Only the module of the command in use is imported."""
+
+
+def _load(where: str) -> Any:
+    import importlib
+
+    module, name = where.split(":")
+    return getattr(importlib.import_module(f"hk.commands.{module}"), name)
 
 
 def _register(root: typer.Typer, names: list[str]) -> typer.Typer:
     root.callback()(main)
     for name in names:
         if name in SUBAPPS:
-            root.add_typer(SUBAPPS[name], name=name)
+            root.add_typer(_load(SUBAPPS[name]), name=name)
         else:
-            root.command(name)(COMMANDS[name])
+            root.command(name)(_load(COMMANDS[name]))
     return root
 
 
-_register(app, [*COMMANDS, *SUBAPPS])
+_WHOLE: list[typer.Typer] = []
+
+
+def whole_app() -> typer.Typer:
+    """The application with every command, built once (help, completion, tests)."""
+    if not _WHOLE:
+        _WHOLE.append(_register(_root(), [*COMMANDS, *SUBAPPS]))
+    return _WHOLE[0]
+
+
+def __getattr__(name: str) -> Any:
+    """``hk.cli.app`` is :func:`whole_app`, built only when someone asks for it."""
+    if name == "app":
+        return whole_app()
+    raise AttributeError(name)
 
 
 def _app_for(argv: list[str]) -> typer.Typer:
@@ -140,7 +154,7 @@ def _app_for(argv: list[str]) -> typer.Typer:
     if args[:1] and args[0].startswith("--archive="):
         args = args[1:]
     if os.environ.get("_HK_COMPLETE") or not args or args[0] not in {*SUBAPPS, *COMMANDS}:
-        return app
+        return whole_app()
     return _register(_root(), [args[0]])
 
 

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import typer
 
 from hk import cli as hk_cli
-from hk.commands import order as order_cmds
 from hk.services.people import add_customer, add_worker
 from hk.store.archive import Archive
 from tests.conftest import Hk
@@ -36,12 +35,8 @@ def when(days: int = 0, time: str = "09:00") -> str:
 
 
 def _app() -> typer.Typer:
-    """The real ``hk`` app, with the order commands mounted if it does not register them yet."""
-    if "order" in hk_cli.SUBAPPS:
-        return hk_cli.app
-    app = hk_cli._register(hk_cli._root(), [*hk_cli.COMMANDS, *hk_cli.SUBAPPS])
-    app.add_typer(order_cmds.app, name="order")
-    return app
+    """The real ``hk`` app."""
+    return hk_cli.whole_app()
 
 
 class Cli(Hk):

@@ -275,7 +275,8 @@ def test_every_order_command_and_option_has_help_text(shop: Shop) -> None:
     group = typer.main.get_command(order_cmds.app)
     commands = getattr(group, "commands", {})
     assert set(commands) == {"new", "list", "show", "confirm", "ready", "assign", "start",
-                             "finish", "pay", "settle", "cancel", "rate", "rework"}
+                             "finish", "pay", "settle", "cancel", "rate", "rework", "sheet",
+                             "generate"}
     for name, command in commands.items():
         assert (command.help or "").strip(), name
         for param in command.params:
