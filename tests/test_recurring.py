@@ -493,3 +493,15 @@ def test_reschedule_from_the_command_line(shop: Shop) -> None:
     result = shop.cli("order", "generate", "--reschedule")
     assert result.exit_code == 2 and "--contract" in result.output
 
+
+
+def test_terminating_from_the_command_line_cancels_the_generated_orders_after_it(
+    shop: Shop,
+) -> None:
+    c, _ = _generated(shop)
+    out = shop.cli.ok("contract", "terminate", c.number, "--reason", "客户搬家", "--date",
+                      day(10).isoformat()).stdout
+    assert "已终止 terminated" in out
+    assert sum(line.startswith("  取消 ") for line in out.splitlines()) == 5
+    left = [o for o in orders_of(shop.archive, c.id) if o.status != "cancelled"]
+    assert max(o.window.start.date() for o in left) <= day(10)

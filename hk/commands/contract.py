@@ -343,13 +343,21 @@ def terminate(
     at: At = None,
     json: Json = False,
 ) -> None:
-    """→ 已终止, with the last day and the reason."""
+    """→ 已终止, with the last day and the reason; its generated orders after that day that
+    are not dispatched yet are cancelled (a dispatched one is listed for the office)."""
+    from hk.commands.order_generate import report
     from hk.services.contracts import terminate as terminate_contract
+    from hk.services.recurring import reschedule
 
     archive = archive_of(ctx)
     stepped = terminate_contract(archive, ref, require(reason, "--reason", "终止原因 reason"),
                                  _day(date, "--date", archive), _at(archive, at))
     _report(archive, stepped, json)
+    if stepped.contract.schedule is not None:
+        run = reschedule(archive, stepped.contract.id)
+        if not json and (run.cancelled or run.skipped):
+            for line in report(archive, run):
+                say(line)
 
 
 @app.command("replace-worker")
