@@ -288,3 +288,16 @@ def test_json_shows_the_quote_with_its_derived_values(hk: Hk, customer: str) -> 
 def test_frequencies_read_as_people_write_them(text: str, expected: Any) -> None:
     frequency = parse_frequency(text)
     assert (None if frequency is None else (frequency.times, frequency.per)) == expected
+
+
+def test_a_quote_holds_for_the_days_hk_toml_says(
+    hk: Hk, customer: str, archive: Archive
+) -> None:
+    today = dt.datetime.now(TZ).date()
+    first = as_json(hk, "quote", "new", "--customer", customer, "--service", "BJ-DAILY")
+    assert first["valid_until"] == str(today + dt.timedelta(days=15))
+    toml = archive.root / "hk.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "valid_days = 15", "valid_days = 30"), encoding="utf-8")
+    second = as_json(hk, "quote", "new", "--customer", customer, "--service", "BJ-DAILY")
+    assert second["valid_until"] == str(today + dt.timedelta(days=30))

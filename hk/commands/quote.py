@@ -74,7 +74,7 @@ def new(
                                 "--discount.")] = "",
     valid_days: Annotated[int | None, typer.Option(
         "--valid-days", help="Valid for this many days from today (default: "
-                             "[reminders] quote_expiry_days).")] = None,
+                             "[quotes] valid_days of hk.toml, 15).")] = None,
     address: Annotated[int, typer.Option(
         "--address", help="Which of the customer's addresses, from 1.")] = 1,
     note: Annotated[str, typer.Option("--note", help="Notes printed on the quote.")] = "",

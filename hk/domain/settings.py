@@ -96,6 +96,13 @@ class Reminders(Section):
     birthday_days: int = 1
 
 
+class Quotes(Section):
+    """How long a quote (报价单) holds; ``[reminders] quote_expiry_days`` is how early the
+    reminder before its last day comes."""
+
+    valid_days: int = Field(15, ge=0, le=365, description="a new quote is valid this many days")
+
+
 class Visits(Section):
     """SPEC §4: the return-visit (回访) schedule."""
 
@@ -287,6 +294,7 @@ class Settings(Section):
     points: Points = Field(default_factory=Points)
     pricing: Pricing = Field(default_factory=Pricing)
     calendar: Calendar = Field(default_factory=Calendar)
+    quotes: Quotes = Field(default_factory=Quotes)
 
     def tier_names(self) -> list[str]:
         return [t.name for t in self.tiers]

@@ -103,7 +103,7 @@ def new_quote(
     """Price a quote for the customer and keep it as a draft; one commit.
 
     A line priced per m² without a quantity takes ``area``. The quote is valid for
-    ``valid_days`` days from today (default: ``[reminders] quote_expiry_days`` of hk.toml),
+    ``valid_days`` days from today (default: ``[quotes] valid_days`` of hk.toml),
     the last day included.
     """
     record, _ = load_ref(archive, "customer", customer_ref)
@@ -119,7 +119,7 @@ def new_quote(
     if discount_fen and not discount_note.strip():
         raise UsageError("an extra discount needs a note saying why",
                          hint="add --discount-note, e.g. --discount-note 新客优惠")
-    days = archive.settings.reminders.quote_expiry_days if valid_days is None else valid_days
+    days = archive.settings.quotes.valid_days if valid_days is None else valid_days
     if days < 0:
         raise UsageError(f"--valid-days must be 0 or more, not {days}")
     items = service_items(archive, [line.code for line in lines])
