@@ -326,9 +326,11 @@ class OrderBuilder:
             else:
                 months += int(quantity)
         if months or days:
-            month = start.month - 1 + months
-            day = min(start.day, 28)
-            end = start.replace(year=start.year + month // 12, month=month % 12 + 1, day=day)
+            end = start
+            if months:  # the same day of the month, months later (the 28th at most)
+                month = start.month - 1 + months
+                end = start.replace(year=start.year + month // 12, month=month % 12 + 1,
+                                    day=min(start.day, 28))
             return end + dt.timedelta(days=days), None
         whole = int(math.ceil(minutes / 30) * 30)
         return start + dt.timedelta(minutes=whole), whole

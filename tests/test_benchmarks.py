@@ -6,8 +6,10 @@ A small scale (1 000 orders) keeps these quick; the rules checked hold at every 
 from __future__ import annotations
 
 import datetime as dt
+import random
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -226,3 +228,17 @@ def test_contracts_are_signed_on_their_terms_and_linked(records: dict[str, list]
             assert quotes[contract.quote].contract == contract.id
         if contract.renewed_by:
             assert by_id[contract.renewed_by].previous == contract.id
+
+
+def test_a_booking_by_the_day_from_a_months_last_days_ends_after_it_starts() -> None:
+    from benchmarks.generate import Context
+    from benchmarks.orders import OrderBuilder
+
+    catalog = Catalog.default()
+    ctx = Context(rng=random.Random(1), records={"customer": [], "worker": []})
+    builder = OrderBuilder(ctx, catalog, END, END, lambda ms, bits: "0" * 26)
+    start = dt.datetime(2022, 12, 31, 8, 0, tzinfo=END.tzinfo)
+    end, _ = builder.end_of(start, [(catalog.services["LR-HOSP"], Decimal(3))])
+    assert end == start + dt.timedelta(days=3)
+    end, _ = builder.end_of(start, [(catalog.services["BM-LIVEIN"], Decimal(1))])
+    assert end == dt.datetime(2023, 1, 28, 8, 0, tzinfo=END.tzinfo)
