@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 CHUNK = 500
 """IDs per ``IN (…)`` query; SQLite builds may cap a statement at 999 variables."""
+BULK_MIN = 2000
+"""Changed files in a folder from which they are parsed in worker processes (``build``)."""
 SCHEMA_VERSION = 11
 
 
@@ -208,11 +210,12 @@ class Index:
             {c: tuple(r.split(",")) for c, r in self.db.execute("SELECT * FROM pinyin_chars")}
         )
 
-    def save_pinyin(self) -> None:
-        """Keep readings computed while indexing, so the next write needs no pypinyin."""
+    def save_pinyin(self, more: dict[str, tuple[str, ...]] | None = None) -> None:
+        """Keep readings computed while indexing (here, or ``more`` by worker processes), so
+        the next write needs no pypinyin."""
         from hk.store import search
 
-        new = search.learned()
+        new = {**(more or {}), **search.learned()}
         if new:
             self.db.executemany(
                 "INSERT OR REPLACE INTO pinyin_chars VALUES (?, ?)",
@@ -294,29 +297,38 @@ class Index:
         rows: list[IndexedRecord] = []
         if changed:
             self.load_pinyin()
-        for name in changed:
+        bulk = None
+        if len(changed) >= BULK_MIN:  # workers start parsing before the transaction opens
+            from hk.store import build
+
+            bulk = build.Batches(self.root, spec, sorted(changed), build.workers())
+        for name in changed if bulk is None else ():
             data = contents.get(name) if name in contents else self._read(spec, name)
             if data is None:
                 continue
             contents[name] = data
-            try:
-                rows.append(spec.load(f"{spec.folder}/{name}", data))
-            except Exception as exc:  # every failure is recorded and reported, never skipped
-                from hk.errors import InvalidData
-
-                if isinstance(exc, InvalidData) and exc.problems:
-                    broken[name] = exc.problems[0].render().splitlines()[0]
-                else:
-                    broken[name] = f"{spec.folder}/{name}: {exc}"
+            loaded = load_file(spec, name, data)
+            if isinstance(loaded, str):
+                broken[name] = loaded
+            else:
+                rows.append(loaded)
         db = self.db
-        with _transaction(db):
-            gone = [f"{spec.folder}/{n}" for n in removed] + [
-                f"{spec.folder}/{n}" for n in broken
-            ]
-            db.executemany("DELETE FROM records WHERE path = ?", [(p,) for p in gone])
-            inserted = self._upsert(db, rows)
-            self._assign_codes(db, spec, inserted, removed=bool(gone))
-            self.save_pinyin()
+        try:
+            with _transaction(db):
+                gone = [f"{spec.folder}/{n}" for n in removed] + [
+                    f"{spec.folder}/{n}" for n in broken
+                ]
+                db.executemany("DELETE FROM records WHERE path = ?", [(p,) for p in gone])
+                if bulk is None:
+                    inserted = self._upsert(db, rows)
+                    self._assign_codes(db, spec, inserted, removed=bool(gone))
+                    self.save_pinyin()
+                    parsed = len(rows)
+                else:
+                    parsed = build.write(self, db, spec, bulk, broken, removed=bool(gone))
+        finally:
+            if bulk is not None:
+                bulk.close()
         racy: dict[str, str] = {}
         for name, st in current.items():
             if st[0] >= now_ns - RACY_NS:
@@ -324,7 +336,7 @@ class Index:
                 if data is not None:
                     racy[name] = content_hash(data)
         write_snapshot(self._snapshot_path(spec), Snapshot(names, stats, racy, broken))
-        report.parsed += len(rows)
+        report.parsed += parsed
         report.removed += len(removed)
         report.broken.update({f"{spec.folder}/{n}": p for n, p in broken.items()})
 
@@ -337,37 +349,9 @@ class Index:
 
     def _upsert(self, db: sqlite3.Connection, rows: list[IndexedRecord]) -> list[str]:
         """Insert or update rows, keeping derived codes; return the IDs that are new."""
-        known: set[str] = set()
-        ids = [r.id for r in rows]
-        for start in range(0, len(ids), CHUNK):  # SQLite caps the variables of one statement
-            chunk = ids[start : start + CHUNK]
-            known.update(rid for (rid,) in db.execute(
-                f"SELECT id FROM records WHERE id IN ({','.join('?' * len(chunk))})", chunk
-            ))
-        db.executemany(
-            "DELETE FROM records WHERE path = ? AND id != ?", [(r.path, r.id) for r in rows]
-        )
-        db.executemany(
-            "INSERT INTO records (id, kind, path, code, name, sort_key, prefix_terms,"
-            " substring_terms, tags, communities, category, data, summary, day, refs)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, path = excluded.path,"
-            " code = coalesce(excluded.code, records.code), name = excluded.name,"
-            " sort_key = excluded.sort_key, prefix_terms = excluded.prefix_terms,"
-            " substring_terms = excluded.substring_terms, tags = excluded.tags,"
-            " communities = excluded.communities, category = excluded.category,"
-            " data = excluded.data, summary = excluded.summary, day = excluded.day,"
-            " refs = excluded.refs",
-            [
-                (
-                    r.id, r.kind, r.path, r.own_code, r.name, r.sort_key, r.prefix_terms,
-                    r.substring_terms, r.tags, r.communities, r.category, r.data, r.summary,
-                    r.day, r.refs,
-                )
-                for r in rows
-            ],
-        )
-        return [r.id for r in rows if r.id not in known]
+        from hk.store.build import row_params, upsert_params
+
+        return upsert_params(db, [row_params(r) for r in rows])
 
     def _assign_codes(
         self, db: sqlite3.Connection, spec: FolderSpec, inserted: list[str], removed: bool
@@ -445,12 +429,9 @@ class Index:
 
     def rebuild(self) -> RefreshReport:
         """Forget everything and index every file again (``hk reindex``)."""
-        self.close()
-        for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
-            _unlink(os.path.join(self.dir, name))
-        for spec in self.specs.values():
-            _unlink(self._snapshot_path(spec))
-        return self.refresh()
+        from hk.store.build import rebuild
+
+        return rebuild(self)
 
     # --- queries -------------------------------------------------------------------------------
 
@@ -538,6 +519,18 @@ class Index:
         return int(
             self.db.execute("SELECT count(*) FROM records WHERE kind = ?", (kind,)).fetchone()[0]
         )
+
+
+def load_file(spec: FolderSpec, name: str, data: bytes) -> IndexedRecord | str:
+    """The row of one file of the folder, or the first problem of a file that is broken."""
+    try:
+        return spec.load(f"{spec.folder}/{name}", data)
+    except Exception as exc:  # every failure is recorded and reported, never skipped
+        from hk.errors import InvalidData
+
+        if isinstance(exc, InvalidData) and exc.problems:
+            return exc.problems[0].render().splitlines()[0]
+        return f"{spec.folder}/{name}: {exc}"
 
 
 def _unlink(path: str) -> None:
