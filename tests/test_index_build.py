@@ -17,10 +17,11 @@ from hk.domain.customer import Customer
 from hk.domain.ids import assign_codes, new_id
 from hk.domain.order import Order
 from hk.domain.records import KINDS
+from hk.errors import InvalidData
 from hk.store import build, codec, search
 from hk.store import index as index_module
 from hk.store.index import Index, default_specs
-from hk.store.records import relpath_for, serialise, validate_data
+from hk.store.records import parse_record, relpath_for, serialise, validate_data
 
 TZ = ZoneInfo("Asia/Shanghai")
 NAMES = ["张三", "曾单解", "李秀英", "王乐乐", "单长重", "Anna Li", "欧阳朝", "查行长", "盛红",
@@ -230,3 +231,36 @@ def test_canonical_data_by_the_plan_equals_the_general_walk(many: Path) -> None:
         assert orjson.dumps(codec.canonical_data(record)) == orjson.dumps(general)
         checked += 1
     assert checked == 70
+
+
+@pytest.mark.parametrize(
+    ("label", "damage"),
+    [
+        ("not JSON", lambda raw: raw.replace(b'"total_fen"', b"total_fen", 1)),
+        ("not UTF-8", lambda raw: raw.replace("店长".encode(), b"\xff\xfe", 1)),
+        ("a broken rule", lambda raw: raw.replace(b'"total_fen": ', b'"total_fen": 1', 1)),
+        ("an unknown field", lambda raw: raw.replace(b'"channel"', b'"chanel"', 1)),
+        ("not a mapping", lambda raw: b"[1, 2]"),
+    ],
+)
+def test_a_broken_order_is_told_with_its_line_as_when_read_as_text(
+    tmp_path: Path, label: str, damage: Any
+) -> None:
+    """Orders are parsed from their bytes; a problem is still located in the decoded text."""
+    root = tmp_path / "one"
+    (root / ".git").mkdir(parents=True)
+    path = _write(root, Order, _order(1, new_id()))
+    path.write_bytes(damage(path.read_bytes()))
+    rel = path.relative_to(root).as_posix()
+    try:
+        parse_record(Order, path.read_bytes().decode("utf-8"), rel)
+    except UnicodeDecodeError as exc:
+        expected = f"{rel}: the file is not UTF-8 text (byte {exc.start})"
+    except InvalidData as exc:
+        expected = exc.problems[0].render().splitlines()[0]
+    index = Index(root, default_specs())
+    try:
+        broken = index.refresh().broken
+    finally:
+        index.close()
+    assert broken == {rel: expected}, label

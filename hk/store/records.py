@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import marshal
 from collections.abc import Callable
-from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
 import orjson
@@ -42,15 +41,23 @@ def validate_data(model: type[M], data: object, text: str | None, path: str) -> 
         record = model.model_validate(data)
     except ValidationError as exc:
         raise InvalidData(codec.problems_from_validation(exc, text, path, model)) from None
-    stem = PurePosixPath(path).stem
     folder = getattr(model, "folder", None)
-    if folder and path.startswith(folder + "/") and stem != getattr(record, "id", stem):
+    if folder and path.startswith(folder + "/") and (stem := _stem(path)) != getattr(
+        record, "id", stem
+    ):
         rid = getattr(record, "id", "")
         raise InvalidData(
             [Problem(message=f"the id {rid} does not match the file name", path=path,
                      field="id", hint=f"the file of record {rid} is {rid}.yaml")]
         )
     return record
+
+
+def _stem(path: str) -> str:
+    """``PurePosixPath(path).stem`` without building a path object (once per indexed file)."""
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
 def parse_record(model: type[R], text: str, path: str) -> R:
@@ -119,7 +126,19 @@ def index_row(record: Record, path: str, data: dict[str, Any] | None = None) -> 
 def row_loader(model: type[Record]) -> Callable[[str, bytes], IndexedRecord]:
     """The index's parse function for one kind."""
 
+    is_json = suffix_for(model) == ".json"
+
     def load(path: str, data: bytes) -> IndexedRecord:
+        if is_json:  # orders: parse the bytes as they are; decode only to explain a problem
+            try:
+                parsed = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                pass  # not UTF-8, or not JSON: told below, located in the text
+            else:
+                try:
+                    return index_row(validate_data(model, parsed, None, path), path)
+                except InvalidData:
+                    pass  # told below, each problem located in the text
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
