@@ -76,10 +76,12 @@ def _write(root: Path, model: type[Any], data: dict[str, Any]) -> Path:
 
 @pytest.fixture
 def many(tmp_path: Path) -> Path:
-    """An archive folder with 40 customers and 30 orders over several months."""
+    """An archive folder with 41 customers and 30 orders over several months."""
     root = tmp_path / "many"
     (root / ".git").mkdir(parents=True)
     customers = [_write(root, Customer, _customer(n)).stem for n in range(40)]
+    long = {**_customer(40), "notes": "长" * 100_000}  # a file larger than one read
+    customers.append(_write(root, Customer, long).stem)
     for n in range(30):
         _write(root, Order, _order(n, customers[n % len(customers)]))
     return root
@@ -121,12 +123,12 @@ def test_a_parallel_rebuild_indexes_exactly_what_a_serial_one_does(
     many: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _serial(monkeypatch)
-    assert _rebuild(many) == ({}, 70)
+    assert _rebuild(many) == ({}, 71)
     serial = _tables(many)
     _parallel(monkeypatch)
-    assert _rebuild(many) == ({}, 70)
+    assert _rebuild(many) == ({}, 71)
     assert _tables(many) == serial
-    assert len(serial["records"]) == 70
+    assert len(serial["records"]) == 71
     assert {"zeng", "ceng"} <= set(dict(serial["pinyin_chars"])["曾"].split(","))
 
 
@@ -143,7 +145,7 @@ def test_a_first_read_without_an_index_builds_the_same_rows_in_parallel(
     index = Index(many, default_specs())
     try:
         report = index.refresh()
-        assert (report.parsed, report.broken) == (70, {})
+        assert (report.parsed, report.broken) == (71, {})
         assert index.refresh().parsed == 0
     finally:
         index.close()
@@ -163,7 +165,7 @@ def test_a_broken_file_among_many_is_reported_by_a_parallel_rebuild(
     serial = _tables(many)
     _parallel(monkeypatch)
     broken, parsed = _rebuild(many)
-    assert (broken, parsed) == (serial_broken, serial_parsed) == (broken, 69)
+    assert (broken, parsed) == (serial_broken, serial_parsed) == (broken, 70)
     assert len(broken) == 2
     assert any("not valid YAML" in message for message in broken.values())
     assert any("total_fen is" in message for message in broken.values())
@@ -190,7 +192,7 @@ def test_codes_are_assigned_oldest_first_even_with_an_order_in_another_months_fo
     moved.parent.mkdir(parents=True)
     newest.rename(moved)
     _parallel(monkeypatch)
-    assert _rebuild(many) == ({}, 70)
+    assert _rebuild(many) == ({}, 71)
     rows = _tables(many)["records"]
     for kind, prefix in (("customer", "K"), ("order", "D")):
         codes = {r[0]: r[3] for r in rows if r[1] == kind}
@@ -230,7 +232,7 @@ def test_canonical_data_by_the_plan_equals_the_general_walk(many: Path) -> None:
         general = codec._canonical(record, record.model_dump(mode="json"))
         assert orjson.dumps(codec.canonical_data(record)) == orjson.dumps(general)
         checked += 1
-    assert checked == 70
+    assert checked == 71
 
 
 @pytest.mark.parametrize(
