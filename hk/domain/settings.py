@@ -215,7 +215,7 @@ ClosedDays = Annotated[str, BeforeValidator(_closed_days)]
 class ClosedSpan(BaseModel):
     """Days the company is closed, both ends included, and why (may be empty)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     start: dt.date
     end: dt.date
