@@ -194,6 +194,8 @@ class Index:
             db = sqlite3.connect(path, timeout=30, isolation_level=None)
             db.execute("PRAGMA synchronous=NORMAL")
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                # Order rows are ~2 KiB: 8 KiB pages hold three, 4 KiB pages one (new files only).
+                db.execute("PRAGMA page_size = 8192")
                 db.execute("PRAGMA journal_mode=WAL")
                 db.executescript("DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS terms;")
                 for spec in self.specs.values():
