@@ -7,30 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hk.services.order_listing import Names
+
 if TYPE_CHECKING:
     from hk.domain.contract import Contract, ContractEvent
     from hk.services.contracts import Stepped
     from hk.services.contracts_sign import Verification
     from hk.store.archive import Archive
-
-
-class Names:
-    """``K3F9Q 张三`` for a record ID, each looked up in the index once."""
-
-    def __init__(self, archive: Archive) -> None:
-        self.archive = archive
-        self.seen: dict[str, tuple[str, str]] = {}
-
-    def parts(self, record_id: str) -> tuple[str, str]:
-        if record_id not in self.seen:
-            row = self.archive.index.get(record_id)
-            self.seen[record_id] = ((row["code"] or record_id, row["name"]) if row is not None
-                                    else (record_id, ""))
-        return self.seen[record_id]
-
-    def __call__(self, record_id: str) -> str:
-        code, name = self.parts(record_id)
-        return f"{code} {name}".strip()
 
 
 def _today(archive: Archive) -> Any:
@@ -62,7 +45,7 @@ def list_items(archive: Archive, rows: list[dict[str, Any]]) -> list[dict[str, A
     """Listing rows with names and the status as of today (expired derived)."""
     from hk.domain.contract import STATUS_ZH
 
-    names = Names(archive)
+    names = Names(archive.index)
     today = _today(archive).isoformat()
     out = []
     for row in rows:
@@ -117,7 +100,7 @@ def contract_text(archive: Archive, contract: Contract, history: bool,
     from hk.domain.fields import format_money
 
     tz = archive.settings.locale.timezone
-    names = Names(archive)
+    names = Names(archive.index)
     now = contract.status_on(_today(archive))
     kind = TYPE_ZH[contract.contract_type] + (f"（{contract.model}）" if contract.model else "")
     lines = [f"合同 {contract.number}  {STATUS_ZH[now]} {now}",

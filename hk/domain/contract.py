@@ -40,6 +40,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_va
 from hk.domain.base import Record, Strict
 from hk.domain.catalog import CATALOG_CODE, Unit
 from hk.domain.common import Address, duplicates
+from hk.domain.events import log_problem
 from hk.domain.fields import Fen, NonEmpty
 from hk.domain.order import PAYMENT_METHOD_ZH, PaymentMethod, Quantity, RecordRef
 from hk.domain.schedule import Schedule
@@ -311,24 +312,10 @@ class Contract(Record):
         return None
 
     def _history_problem(self) -> str | None:
-        state: str = "draft"
-        previous: dt.datetime | None = None
-        for n, event in enumerate(self.events, 1):
-            if event.from_status is None:
-                if n > 1 or event.to_status != "draft":
-                    return "only the first event lacks from_status, and it goes to draft"
-            elif event.from_status != state:
-                return (f"event {n} starts from {label(event.from_status)} but the contract "
-                        f"was {label(state)}")
-            elif event.to_status != state and event.to_status not in TRANSITIONS[state]:
-                return (f"event {n} goes from {label(state)} to {label(event.to_status)}, "
-                        "which the lifecycle does not allow")
-            if previous is not None and event.at < previous:
-                return f"event {n} is earlier than the event before it; the log only grows"
-            state, previous = event.to_status, event.at
-        if self.events and state != self.status:
-            return f"the status is {label(self.status)} but the event log ends at {label(state)}"
-        return None
+        return log_problem(self.events, self.status, first="draft", transitions=TRANSITIONS,
+                           label=label, noun="contract", keeps_status=True, may_be_empty=True,
+                           first_rule="only the first event lacks from_status, and it goes to "
+                                      "draft")
 
     # --- derived ---------------------------------------------------------------------------
 

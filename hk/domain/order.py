@@ -30,6 +30,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_va
 from hk.domain.base import Record, Strict
 from hk.domain.catalog import CATALOG_CODE, Unit
 from hk.domain.common import Address, Gender, duplicates
+from hk.domain.events import log_problem
 from hk.domain.fields import Fen
 from hk.domain.lifecycle import TRANSITIONS, OrderStatus, label
 from hk.layout import LAYOUT
@@ -316,27 +317,10 @@ class Order(Record):
 
     def _history_problem(self) -> str | None:
         """The log must tell how the order got to its status: a chain from pending."""
-        state: str = "pending"
-        previous: dt.datetime | None = None
-        for n, event in enumerate(self.events):
-            if event.from_status is None:
-                if n > 0:
-                    return f"event {n + 1} has no from_status; only the first event may lack one"
-                if event.to_status != "pending":
-                    return "an order is taken as pending; the first event goes to pending"
-            elif event.from_status != state:
-                return (f"event {n + 1} starts from {label(event.from_status)} but the order was "
-                        f"{label(state)}")
-            elif event.to_status not in TRANSITIONS[event.from_status]:
-                return (f"event {n + 1} goes from {label(event.from_status)} to "
-                        f"{label(event.to_status)}, which the lifecycle does not allow")
-            if previous is not None and event.at < previous:
-                return f"event {n + 1} is earlier than the event before it; the log only grows"
-            state, previous = event.to_status, event.at
-        if state != self.status:
-            return (f"the status is {label(self.status)} but the event log ends at "
-                    f"{label(state)}")
-        return None
+        return log_problem(self.events, self.status, first="pending", transitions=TRANSITIONS,
+                           label=label, noun="order", first_rule=(
+                               "an order is taken as pending: only the first event lacks "
+                               "from_status, and it goes to pending"))
 
     def _status_problem(self) -> str | None:
         if self.status != "cancelled" and (

@@ -28,6 +28,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_va
 from hk.domain.base import Record, Strict
 from hk.domain.catalog import CATALOG_CODE, UNIT_ZH, Unit
 from hk.domain.common import Address
+from hk.domain.events import log_problem
 from hk.domain.fields import Fen
 from hk.errors import HkError
 from hk.layout import LAYOUT
@@ -251,26 +252,10 @@ class Quote(Record):
         return None
 
     def _history_problem(self) -> str | None:
-        state: str = "draft"
-        previous: dt.datetime | None = None
-        for n, event in enumerate(self.events):
-            if event.from_status is None:
-                if n > 0:
-                    return f"event {n + 1} has no from_status; only the first event may lack one"
-                if event.to_status != "draft":
-                    return "a quote is made as a draft; the first event goes to draft"
-            elif event.from_status != state:
-                return (f"event {n + 1} starts from {label(event.from_status)} but the quote was "
-                        f"{label(state)}")
-            elif event.to_status not in TRANSITIONS[event.from_status]:
-                return (f"event {n + 1} goes from {label(event.from_status)} to "
-                        f"{label(event.to_status)}, which the lifecycle does not allow")
-            if previous is not None and event.at < previous:
-                return f"event {n + 1} is earlier than the event before it; the log only grows"
-            state, previous = event.to_status, event.at
-        if state != self.status:
-            return f"the status is {label(self.status)} but the event log ends at {label(state)}"
-        return None
+        return log_problem(self.events, self.status, first="draft", transitions=TRANSITIONS,
+                           label=label, noun="quote", first_rule=(
+                               "a quote is made as a draft: only the first event lacks "
+                               "from_status, and it goes to draft"))
 
     def _link_problem(self) -> str | None:
         if (self.orders or self.contract) and self.status != "accepted":
