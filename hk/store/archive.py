@@ -60,6 +60,7 @@ class Archive:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._operator: str | None = None
         if not (root / SETTINGS_FILE).is_file():
             raise NoArchive(
                 f"no hk archive at {root}",
@@ -117,16 +118,25 @@ class Archive:
         return Index(self.root, default_specs())
 
     def operator(self) -> str:
-        """Who is making changes: HK_OPERATOR, hk.local.toml, hk.toml, git's user, the login."""
+        """Who is making changes: HK_OPERATOR, hk.local.toml, hk.toml, git's user, the login.
+
+        Looked up once per archive object (asking git costs a process); ``HK_OPERATOR`` is read
+        every time, so a long-running program follows a change of it.
+        """
         from hk.store import git
 
-        name = os.environ.get("HK_OPERATOR") or str(self.local_settings.get("operator") or "")
-        name = name or self.settings.operator or git.user_name(self.root)
-        if not name:
-            import getpass
+        name = os.environ.get("HK_OPERATOR")
+        if name:
+            return " ".join(name.split())
+        if self._operator is None:
+            found = str(self.local_settings.get("operator") or "")
+            found = found or self.settings.operator or git.user_name(self.root)
+            if not found:
+                import getpass
 
-            name = getpass.getuser()
-        return " ".join(name.split())
+                found = getpass.getuser()
+            self._operator = " ".join(found.split())
+        return self._operator
 
 
 def init(root: Path, company: str | None = None, city: str = "成都市") -> InitReport:
