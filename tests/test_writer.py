@@ -470,3 +470,29 @@ def test_records_saved_together_are_one_commit_or_nothing(archive: Archive) -> N
                                            relpath_for(Customer, new.id)])
     assert load(archive, Customer, new.id)[0].name == "王五"
     assert archive.index.get(new.id) is not None
+
+
+def test_a_direct_commit_changes_one_entry_of_a_large_folder_as_git_would(
+    archive: Archive,
+) -> None:
+    from hk.store import git as git_store
+
+    folder = archive.root / "many"
+    folder.mkdir()
+    names = [f"{n:04d}.txt" for n in range(300)] + ["sub.txt"]
+    for name in names:
+        (folder / name).write_text(name, encoding="utf-8")
+    (folder / "run.sh").write_text("echo\n", encoding="utf-8")
+    (folder / "run.sh").chmod(0o755)
+    git(archive, "add", "many")
+    git(archive, "commit", "-q", "-m", "many")
+    (folder / "0150.txt").write_text("changed", encoding="utf-8")
+    (folder / "run.sh").write_text("echo 2\n", encoding="utf-8")
+    git_store.commit_direct(archive.root, git_store.Change(
+        ("many/0150.txt", "many/run.sh"), "change two"))
+    git(archive, "fsck", "--strict", "--no-progress")
+    assert git(archive, "status", "--porcelain") == ""
+    assert git(archive, "show", "HEAD:many/0150.txt") == "changed"
+    assert "100755" in git(archive, "ls-tree", "HEAD", "many/run.sh")
+    assert git(archive, "diff", "--name-only", "HEAD~1", "HEAD").split() == [
+        "many/0150.txt", "many/run.sh"]

@@ -133,32 +133,30 @@ def commit_direct(root: Path, change: Change) -> str | None:
     head = answers[0]
     if head is None or head[0] != "commit":
         return None
-    trees: dict[str, dict[bytes, tuple[bytes, bytes]]] = {}
+    trees: dict[str, _Tree] = {}
     for folder, answer in zip(dirs, answers[1:], strict=True):
         if answer is not None and answer[0] != "tree":
             return None  # a file where a folder should be: let git explain
-        trees[folder] = _parse_tree(answer[2]) if answer is not None else {}
+        trees[folder] = _Tree(answer[2] if answer is not None else b"")
     present = [p for p in change.paths if (root / p).is_file()]
     run(root, ["update-index", "--add", "--remove", "-z", "--stdin"],
         input="\0".join(change.paths) + "\0")
     for path in change.paths:
         folder, _, name = path.rpartition("/")
-        entries = trees[folder]
         if path in present:
-            mode = entries.get(name.encode(), (b"100644", b""))[0]
             sha = _write_object(git_dir, b"blob", (root / path).read_bytes())
-            entries[name.encode()] = (mode, sha)
+            trees[folder].put(name.encode(), b"100644", sha)
         else:
-            entries.pop(name.encode(), None)
+            trees[folder].remove(name.encode())
     for folder in sorted(dirs, key=lambda d: -d.count("/") if d else 1):
         if not folder:
             continue
         parent, _, name = folder.rpartition("/")
-        if trees[folder]:
-            trees[parent][name.encode()] = (b"40000", _write_tree(git_dir, trees[folder]))
+        if trees[folder].empty():
+            trees[parent].remove(name.encode())
         else:
-            trees[parent].pop(name.encode(), None)
-    tree = _write_tree(git_dir, trees[""]).hex()
+            trees[parent].put(name.encode(), b"40000", trees[folder].write(git_dir))
+    tree = trees[""].write(git_dir).hex()
     parent_commit = head[1]
     commit = run(root, ["commit-tree", tree, "-p", parent_commit, "-F", "-"],
                  input=change.message if change.message.endswith("\n")
@@ -197,6 +195,48 @@ def _cat_batch(root: Path, names: Sequence[str]) -> list[tuple[str, str, bytes] 
         answers.append((header[1].decode(), header[0].decode(), out[pos:pos + size]))
         pos += size + 1
     return answers
+
+
+class _Tree:
+    """A tree object being changed: its raw bytes, parsed only when an entry comes or goes.
+
+    Changing a file of a folder of 10 000 records replaces 20 bytes of the folder's tree;
+    splicing them in place spares parsing and re-joining ten thousand entries.
+    """
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw: bytes | None = raw
+        self.entries: dict[bytes, tuple[bytes, bytes]] | None = None
+
+    def _parsed(self) -> dict[bytes, tuple[bytes, bytes]]:
+        if self.entries is None:
+            self.entries = _parse_tree(self.raw or b"")
+            self.raw = None
+        return self.entries
+
+    def put(self, name: bytes, mode: bytes, sha: bytes) -> None:
+        """Set ``name`` to the object ``sha``; a file keeps its mode (an executable bit)."""
+        if self.raw is not None:
+            # "<mode> <name>\0<20-byte id>": a name is unique in its tree, and ends in NUL
+            at = self.raw.find(b" " + name + b"\0")
+            if at > 0 and any(self.raw[at - len(m):at] == m for m in (mode, b"100755")):
+                end = at + len(name) + 2
+                self.raw = self.raw[:end] + sha + self.raw[end + 20:]
+                return
+        entries = self._parsed()
+        kept = entries.get(name, (mode, b""))[0] if mode != b"40000" else mode
+        entries[name] = (kept, sha)
+
+    def remove(self, name: bytes) -> None:
+        self._parsed().pop(name, None)
+
+    def empty(self) -> bool:
+        return not self.raw if self.entries is None else not self.entries
+
+    def write(self, git_dir: Path) -> bytes:
+        if self.entries is None:
+            return _write_object(git_dir, b"tree", self.raw or b"")
+        return _write_tree(git_dir, self.entries)
 
 
 def _parse_tree(data: bytes) -> dict[bytes, tuple[bytes, bytes]]:

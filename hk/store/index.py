@@ -446,14 +446,19 @@ class Index:
         """Records named by ``ref``: an ID, an ID prefix (8+ chars), a short code or own code."""
         db = self.db
         db.row_factory = sqlite3.Row
-        where, args = ("kind = ? AND ", [kind]) if kind else ("", [])
+        kinds = [kind] if kind else list(self.specs)
+        where, args = f"kind IN ({','.join('?' * len(kinds))}) AND ", kinds
         ref_up = ref.strip().upper()
-        rows = db.execute(
-            f"SELECT * FROM records WHERE {where}(id = ? OR code = ?)", [*args, ref_up, ref_up]
+        # Two lookups, one per index (the primary key, then kind and code): with an OR, SQLite
+        # walks every record of the kind instead.
+        rows = db.execute(f"SELECT * FROM records WHERE {where}id = ?", [*args, ref_up]).fetchall()
+        rows += db.execute(
+            f"SELECT * FROM records WHERE {where}code = ? AND id != ?", [*args, ref_up, ref_up]
         ).fetchall()
         if not rows and len(ref_up) >= 8:
-            rows = db.execute(
-                f"SELECT * FROM records WHERE {where}id LIKE ?", [*args, ref_up + "%"]
+            rows = db.execute(  # a range on the primary key: IDs are upper-case letters
+                f"SELECT * FROM records WHERE {where}id >= ? AND id < ?",
+                [*args, ref_up, ref_up + "~"],
             ).fetchall()
         return rows
 
