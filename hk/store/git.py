@@ -129,6 +129,30 @@ def commit_direct(root: Path, change: Change) -> str | None:
         return None
     dirs = sorted({"/".join(p.split("/")[:n]) for p in change.paths
                    for n in range(p.count("/") + 1)}, key=lambda d: (d.count("/"), d))
+    # Staging rewrites the whole index file (megabytes for a large archive): it runs while
+    # the trees are read and built, and HEAD moves only once it has succeeded.
+    staging = subprocess.Popen(
+        ["git", "-C", str(root), "update-index", "--add", "--remove", "-z", "--stdin"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
+    try:
+        assert staging.stdin is not None
+        staging.stdin.write(("\0".join(change.paths) + "\0").encode())
+        staging.stdin.close()
+        commit = _commit_trees(root, git_dir, change, dirs)
+    finally:
+        err = staging.stderr.read().decode(errors="replace") if staging.stderr else ""
+        if staging.wait() != 0:
+            raise GitError(f"git update-index failed: {err.strip()}")
+    if commit is None:
+        return None
+    subject = change.message.splitlines()[0] if change.message else ""
+    run(root, ["update-ref", "-m", f"commit: {subject}", "HEAD", commit[0], commit[1]])
+    return commit[0]
+
+
+def _commit_trees(root: Path, git_dir: Path, change: Change, dirs: list[str]
+                  ) -> tuple[str, str] | None:
+    """The new commit (not yet on any branch) and its parent, or None to fall back."""
     answers = _cat_batch(root, ["HEAD", *(f"HEAD:{d}" if d else "HEAD^{tree}" for d in dirs)])
     head = answers[0]
     if head is None or head[0] != "commit":
@@ -139,8 +163,6 @@ def commit_direct(root: Path, change: Change) -> str | None:
             return None  # a file where a folder should be: let git explain
         trees[folder] = _Tree(answer[2] if answer is not None else b"")
     present = [p for p in change.paths if (root / p).is_file()]
-    run(root, ["update-index", "--add", "--remove", "-z", "--stdin"],
-        input="\0".join(change.paths) + "\0")
     for path in change.paths:
         folder, _, name = path.rpartition("/")
         if path in present:
@@ -161,9 +183,7 @@ def commit_direct(root: Path, change: Change) -> str | None:
     commit = run(root, ["commit-tree", tree, "-p", parent_commit, "-F", "-"],
                  input=change.message if change.message.endswith("\n")
                  else change.message + "\n").strip()
-    subject = change.message.splitlines()[0] if change.message else ""
-    run(root, ["update-ref", "-m", f"commit: {subject}", "HEAD", commit, parent_commit])
-    return commit
+    return commit, parent_commit
 
 
 def _object_format(git_dir: Path) -> str:
