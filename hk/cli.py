@@ -158,9 +158,38 @@ def _app_for(argv: list[str]) -> typer.Typer:
     return _register(_root(), [args[0]])
 
 
+def share_plain_adapters() -> None:
+    """Let options of a plain type (str, bool) share one converter.
+
+    Typer builds a Pydantic TypeAdapter for every option of the command being run, even the
+    ones not given: about a millisecond each, and ``hk customer edit`` has thirty. Such a
+    converter depends only on the type when the option has no parser of its own, so one per
+    type does. Only touched if this Typer has the function, with the same meaning.
+    """
+    try:
+        from typer import _adapters
+    except ImportError:
+        return
+    build = getattr(_adapters, "build_leaf_adapter", None)
+    if build is None or getattr(build, "shared_by_hk", False):
+        return
+    shared: dict[type, Any] = {}
+
+    def leaf(annotation: Any, parameter_info: Any) -> Any:
+        if annotation not in (str, bool) or getattr(parameter_info, "parser", None) is not None:
+            return build(annotation, parameter_info)
+        if annotation not in shared:
+            shared[annotation] = build(annotation, parameter_info)
+        return shared[annotation]
+
+    leaf.shared_by_hk = True  # type: ignore[attr-defined]
+    _adapters.build_leaf_adapter = leaf
+
+
 def run(argv: list[str] | None = None) -> None:
     """Run the CLI; map errors to messages and exit codes."""
     args = sys.argv[1:] if argv is None else argv
+    share_plain_adapters()
     try:
         _app_for(args)(args=args, prog_name="hk", standalone_mode=True)
     except HkError as exc:  # raised outside a command (e.g. while parsing options)
