@@ -496,3 +496,20 @@ def test_a_direct_commit_changes_one_entry_of_a_large_folder_as_git_would(
     assert "100755" in git(archive, "ls-tree", "HEAD", "many/run.sh")
     assert git(archive, "diff", "--name-only", "HEAD~1", "HEAD").split() == [
         "many/0150.txt", "many/run.sh"]
+
+
+def test_a_direct_commit_carries_the_identity_git_would_give_it(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hk.store import git as git_store
+
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "前台 小李")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "front@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-11-22T10:00:00+08:00")
+    (archive.root / "note.txt").write_text("一\n", encoding="utf-8")
+    change = git_store.Change(("note.txt",), "说明：一\n\n正文")
+    made = git_store.commit_direct(archive.root, change)
+    assert made == git(archive, "rev-parse", "HEAD").strip()
+    shown = git(archive, "log", "-1", "--format=%an|%ae|%cI|%s|%b")
+    assert shown.strip() == "前台 小李|front@example.com|2026-11-22T10:00:00+08:00|说明：一|正文"
+    git(archive, "fsck", "--strict", "--no-progress")

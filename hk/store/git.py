@@ -134,12 +134,17 @@ def commit_direct(root: Path, change: Change) -> str | None:
     staging = subprocess.Popen(
         ["git", "-C", str(root), "update-index", "--add", "--remove", "-z", "--stdin"],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
+    idents = subprocess.Popen(["git", "-C", str(root), "var", "-l"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, env=_env())
     try:
         assert staging.stdin is not None
         staging.stdin.write(("\0".join(change.paths) + "\0").encode())
         staging.stdin.close()
-        commit = _commit_trees(root, git_dir, change, dirs)
+        commit = _commit_trees(root, git_dir, change, dirs, idents)
     finally:
+        if idents.returncode is None:  # not asked for: the commit went another way
+            idents.kill()
+            idents.communicate()
         err = staging.stderr.read().decode(errors="replace") if staging.stderr else ""
         if staging.wait() != 0:
             raise GitError(f"git update-index failed: {err.strip()}")
@@ -150,8 +155,8 @@ def commit_direct(root: Path, change: Change) -> str | None:
     return commit[0]
 
 
-def _commit_trees(root: Path, git_dir: Path, change: Change, dirs: list[str]
-                  ) -> tuple[str, str] | None:
+def _commit_trees(root: Path, git_dir: Path, change: Change, dirs: list[str],
+                  idents: subprocess.Popen[bytes]) -> tuple[str, str] | None:
     """The new commit (not yet on any branch) and its parent, or None to fall back."""
     answers = _cat_batch(root, ["HEAD", *(f"HEAD:{d}" if d else "HEAD^{tree}" for d in dirs)])
     head = answers[0]
@@ -180,10 +185,36 @@ def _commit_trees(root: Path, git_dir: Path, change: Change, dirs: list[str]
             trees[parent].put(name.encode(), b"40000", trees[folder].write(git_dir))
     tree = trees[""].write(git_dir).hex()
     parent_commit = head[1]
-    commit = run(root, ["commit-tree", tree, "-p", parent_commit, "-F", "-"],
-                 input=change.message if change.message.endswith("\n")
-                 else change.message + "\n").strip()
+    message = change.message if change.message.endswith("\n") else change.message + "\n"
+    found = _idents(idents)
+    if found is None:
+        commit = run(root, ["commit-tree", tree, "-p", parent_commit, "-F", "-"],
+                     input=message).strip()
+    else:
+        author, committer = found
+        body = (f"tree {tree}\nparent {parent_commit}\nauthor {author}\n"
+                f"committer {committer}\n\n{message}")
+        commit = _write_object(git_dir, b"commit", body.encode("utf-8")).hex()
     return commit, parent_commit
+
+
+def _idents(idents: subprocess.Popen[bytes]) -> tuple[str, str] | None:
+    """Author and committer as ``git var`` resolved them (name, email, time, zone), or None.
+
+    Writing the commit object here, as ``git commit-tree`` would without ``-S``, spares a
+    process after the trees are built; a repository that asks for another message encoding,
+    or an identity git cannot tell, goes through ``commit-tree`` instead.
+    """
+    out, _ = idents.communicate()
+    if idents.returncode != 0:
+        return None
+    found = dict(line.split("=", 1) for line in out.decode("utf-8", "replace").splitlines()
+                 if "=" in line)
+    encoding = found.get("i18n.commitencoding", "utf-8").lower().replace("-", "")
+    author, committer = found.get("GIT_AUTHOR_IDENT"), found.get("GIT_COMMITTER_IDENT")
+    if encoding != "utf8" or not author or not committer:
+        return None
+    return author, committer
 
 
 def _object_format(git_dir: Path) -> str:
