@@ -7,10 +7,11 @@ translation to or from the solver, or at the checker, not at the solver's search
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
-from benchmarks.solomon import DEFAULT_DATA, parse, problem_of
+from benchmarks.solomon import parse, problem_of
 from hk.dispatch.check import check
 from hk.dispatch.model import Break, Job, Problem, Route, Solution, Vehicle, Window, euclidean
 from hk.dispatch.vroom import NO_SKILLS, OUT_OF_REACH, solve
@@ -125,8 +126,13 @@ def test_checker_catches_a_shift_overrun() -> None:
     assert any("after the shift ends at 50" in v for v in check(problem, solution))
 
 
+SOLOMON_C101 = Path(__file__).parent / "data" / "solomon_C101.txt"
+"""Solomon's public VRPTW instance C101, kept with the tests so they need nothing outside the
+repository (the benchmark reads all 56 from the shared data folder)."""
+
+
 def test_a_cut_solomon_instance_solves_without_violations() -> None:
-    instance = parse(DEFAULT_DATA / "C101.txt", customers=25)
+    instance = parse(SOLOMON_C101, customers=25)
     assert len(instance.rows) == 26 and instance.capacity == 200
     problem = problem_of(instance)
     solution = solve(problem, time_limit_s=2)
