@@ -33,12 +33,12 @@ from hk.domain.common import Address, Gender, duplicates
 from hk.domain.events import log_problem
 from hk.domain.fields import Fen
 from hk.domain.lifecycle import TRANSITIONS, OrderStatus, label
+from hk.domain.survey import Scores
 from hk.layout import LAYOUT
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 """The ID of another record (customer, worker, quote, contract, order)."""
 PositiveFen = Annotated[int, Field(gt=0, description="money in fen (分), more than zero")]
-Score = Annotated[int, Field(ge=1, le=5)]
 Text = Annotated[str, Field(min_length=1)]
 """Non-empty text, checked in pydantic-core (the models strip whitespace first): orders are
 many, and a Python validator per event shows in the time to index them all."""
@@ -209,22 +209,11 @@ class ChecklistResult(Strict):
     note: str = ""
 
 
-class Rating(Strict):
-    """The customer's scores for this order (SPEC §2 survey dimensions)."""
+class Rating(Scores):
+    """The customer's scores for this order, copied from its survey response."""
 
-    quality: Score
-    attitude: Score
-    hygiene: Score
-    punctuality: Score
-    overall: Score
-    nps: int | None = Field(None, ge=0, le=10, description="how likely to recommend us, 0–10")
-    comment: str = ""
     at: AwareDatetime | None = None
     survey: RecordRef | None = Field(None, description="ID of the survey response, once kept")
-
-    def lowest(self) -> int:
-        """The lowest score: a score of 2 or less asks for a return visit (SPEC §4)."""
-        return min(self.quality, self.attitude, self.hygiene, self.punctuality, self.overall)
 
 
 class Order(Record):

@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
-from hk.domain.base import Record
+from hk.domain.base import Record, Strict
 from hk.layout import LAYOUT
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
@@ -30,7 +30,27 @@ CHANNEL_ZH: dict[str, str] = {
 }
 
 
-class Survey(Record):
+class Scores(Strict):
+    """The five scores (1–5) of SPEC §2, NPS (0–10) and a comment: what a survey asks and what
+    an order's rating copies."""
+
+    quality: Score
+    attitude: Score
+    hygiene: Score
+    punctuality: Score
+    overall: Score
+    nps: int | None = Field(None, ge=0, le=10, description="how likely to recommend us, 0–10")
+    comment: str = ""
+
+    def scores(self) -> dict[str, int]:
+        return {d: getattr(self, d) for d in DIMENSIONS}
+
+    def lowest(self) -> int:
+        """A score of 2 or less (settings: visits.low_score) asks for a return visit."""
+        return min(self.scores().values())
+
+
+class Survey(Scores, Record):
     """One customer's answer: five scores (1–5), how likely they are to recommend us (0–10)."""
 
     kind: ClassVar[str] = "survey"
@@ -46,20 +66,6 @@ class Survey(Record):
     at: AwareDatetime = Field(description="when the customer answered")
     channel: SurveyChannel
     taken_by: str = Field("", description="the operator who recorded it")
-    quality: Score
-    attitude: Score
-    hygiene: Score
-    punctuality: Score
-    overall: Score
-    nps: int | None = Field(None, ge=0, le=10, description="how likely to recommend us, 0–10")
-    comment: str = ""
-
-    def scores(self) -> dict[str, int]:
-        return {d: getattr(self, d) for d in DIMENSIONS}
-
-    def lowest(self) -> int:
-        """A score of 2 or less (settings: visits.low_score) asks for a return visit."""
-        return min(self.scores().values())
 
     def nps_group(self) -> str | None:
         """``promoter`` (9–10), ``passive`` (7–8) or ``detractor`` (0–6), as NPS counts them."""

@@ -41,6 +41,7 @@ from hk.domain.pricing import format_quantity
 from hk.errors import HkError, UsageError
 from hk.services import documents
 from hk.services.contracts import Stepped, advance, change_contract, load_contract, today
+from hk.services.history import flatten
 from hk.services.orders import choice_of, moment
 from hk.store.archive import Archive
 
@@ -298,7 +299,7 @@ def changes_since(archive: Archive, contract: Contract, signature: Signature) ->
     signed = _signed_version(archive, contract, signature)
     if signed is None:
         return []
-    now = _flat(contract.terms_data())
+    now = flatten(contract.terms_data())
     return [Change(key, signed.get(key), now.get(key))
             for key in dict.fromkeys([*signed, *now]) if signed.get(key) != now.get(key)]
 
@@ -322,7 +323,7 @@ def _signed_version(archive: Archive, contract: Contract,
         found = data
         if any(s.get("sha256") == signature.sha256 for s in data.get("signatures") or []):
             break
-    return None if found is None else _flat(_terms_of(found))
+    return None if found is None else flatten(_terms_of(found))
 
 
 def _terms_of(data: dict[str, Any]) -> dict[str, Any]:
@@ -334,20 +335,6 @@ def _terms_of(data: dict[str, Any]) -> dict[str, Any]:
         from hk.domain.contract import TERMS_FIELDS
 
         return {k: v for k, v in data.items() if k in TERMS_FIELDS}
-
-
-def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(data, list) and any(isinstance(item, dict | list) for item in data):
-        out = {}
-        for i, item in enumerate(data):
-            out.update(_flat(item, f"{prefix}[{i}]"))
-        return out
-    return {prefix: data}
 
 
 class VerifyFailed(HkError):

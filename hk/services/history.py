@@ -58,7 +58,7 @@ def _blobs(archive: Archive, specs: list[str]) -> list[bytes | None]:
     return result
 
 
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     """``{"household": [{"relation": "母亲"}]}`` → ``{"household[0].relation": "母亲"}``.
 
     Lists of plain values stay whole (``phones``, ``tags``): a changed list reads better as
@@ -67,12 +67,12 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(data, dict):
         out: dict[str, Any] = {}
         for key, value in data.items():
-            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
         return out
     if isinstance(data, list) and any(isinstance(item, dict | list) for item in data):
         out = {}
         for i, item in enumerate(data):
-            out.update(_flatten(item, f"{prefix}[{i}]"))
+            out.update(flatten(item, f"{prefix}[{i}]"))
         return out
     return {prefix: data}
 
@@ -118,7 +118,7 @@ def log(archive: Archive, kind: str, record_id: str, reveal: bool = False) -> li
     previous: dict[str, Any] = {}
     for (sha, operator, when, subject), blob in reversed(list(zip(parsed, blobs, strict=True))):
         data = _parse(blob, path)
-        flat = _flatten(data) if data is not None else {}
+        flat = flatten(data) if data is not None else {}
         changes = []
         for key in dict.fromkeys([*previous, *flat]):
             old, new = previous.get(key, _MISSING), flat.get(key, _MISSING)
