@@ -239,6 +239,9 @@ class Order(Record):
     channel: Channel
     requirements: WorkerRequirements = Field(default_factory=WorkerRequirements)
     workers: list[RecordRef] = Field(default_factory=list, description="assigned worker IDs")
+    pinned_worker: RecordRef | None = Field(
+        None, description="the worker an operator chose by hand; every dispatch plan keeps it"
+    )
     quote: RecordRef | None = None
     contract: RecordRef | None = None
     package: str | None = Field(None, pattern=CATALOG_CODE, description="package code")

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from hk.domain.catalog import Unit
-from hk.domain.common import WEEKDAYS, Weekday, duplicates
+from hk.domain.common import WEEKDAYS, TimeRange, Weekday, duplicates
 from hk.domain.fields import Fen
 
 
@@ -273,6 +273,73 @@ class Calendar(Section):
         return None
 
 
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+Coordinates = tuple[Latitude, Longitude]
+"""(latitude, longitude) in degrees, WGS-84 as a phone's map shows them."""
+
+
+class MatchWeights(Section):
+    """How much each factor counts when ranking candidates for a long-term placement.
+
+    Each factor scores 0–1 and is multiplied by its weight; the weights need not add up to
+    100, but then the total is still shown out of their sum.
+    """
+
+    skills: int = Field(25, ge=0, le=100, description="the role's skills, and their levels")
+    certificates: int = Field(15, ge=0, le=100, description="certificates valid over the term")
+    experience: int = Field(15, ge=0, le=100, description="years of experience")
+    rating: int = Field(15, ge=0, le=100, description="customers' scores of her past work")
+    fit: int = Field(10, ge=0, le=100,
+                     description="native place, dialect and cooking the customer prefers")
+    age: int = Field(5, ge=0, le=100, description="inside the customer's age range")
+    available: int = Field(10, ge=0, le=100, description="free from the day the role starts")
+    distance: int = Field(5, ge=0, le=100, description="lives near the customer")
+
+
+class Dispatch(Section):
+    """Daily routing (派工) and placement matching, SPEC §5.
+
+    Travel time is the straight-line distance × ``detour`` ÷ ``speed_kmh``: close enough for
+    a city's housekeeping rounds by e-bike, bus or metro, and needs no map service. An
+    address without coordinates takes those of its community (小区), else its district,
+    from ``places``.
+    """
+
+    speed_kmh: float = Field(15, gt=0, le=120, description="average door-to-door speed")
+    detour: float = Field(1.4, ge=1, le=5, description="road distance ÷ straight line")
+    places: dict[str, Coordinates] = Field(
+        default_factory=dict,
+        description="community or district → [lat, lon], for addresses without coordinates",
+    )
+    day: TimeRange = Field("08:00-20:00",
+                           description="working hours of a worker with no weekly hours")
+    max_jobs: int = Field(5, ge=1, le=50, description="jobs per worker per day, at most")
+    max_hours: float = Field(8, gt=0, le=24, description="hours of service per worker per day")
+    lunch: TimeRange = Field("11:30-13:30", description="when a lunch break may start")
+    lunch_minutes: int = Field(0, ge=0, le=180,
+                               description="lunch break for a day spanning it; 0: none")
+    preferred_minutes: int = Field(
+        30, ge=0, le=240,
+        description="extra travel worth accepting to send the customer's preferred worker",
+    )
+    continuity_minutes: int = Field(
+        15, ge=0, le=240,
+        description="extra travel worth accepting to send a worker who served them before",
+    )
+    continuity_days: int = Field(180, ge=1, description="how far back 'served before' looks")
+    time_limit_s: float = Field(8, gt=0, le=600, description="the planner stops by then")
+    match: MatchWeights = Field(default_factory=MatchWeights)
+
+    @field_validator("places")
+    @classmethod
+    def _named(cls, places: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        blank = [name for name in places if not name.strip()]
+        if blank:
+            raise ValueError("a place needs a name (a community or a district)")
+        return places
+
+
 class Settings(Section):
     """The whole of ``hk.toml``."""
 
@@ -295,6 +362,7 @@ class Settings(Section):
     pricing: Pricing = Field(default_factory=Pricing)
     calendar: Calendar = Field(default_factory=Calendar)
     quotes: Quotes = Field(default_factory=Quotes)
+    dispatch: Dispatch = Field(default_factory=Dispatch)
 
     def tier_names(self) -> list[str]:
         return [t.name for t in self.tiers]
