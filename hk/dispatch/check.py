@@ -125,6 +125,9 @@ def _route(problem: Problem, vehicle: Vehicle, route: Route) -> list[str]:
             if not job.skills <= vehicle.skills:
                 missing = ", ".join(sorted(job.skills - vehicle.skills))
                 out.append(f"{who}: job {job.id} needs skills it lacks: {missing}")
+            if job.vehicles is not None and vehicle.id not in job.vehicles:
+                out.append(f"{who}: job {job.id} may only go to "
+                           f"{', '.join(sorted(job.vehicles)) or 'no vehicle'}")
         place = stop.location
         left = departed = stop.end
     out.extend(_after(problem, vehicle, route, taken))

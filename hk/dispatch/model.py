@@ -11,6 +11,7 @@ integers and the checker works on the original values.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -36,7 +37,9 @@ class Job:
     ``windows`` empty means any time within the vehicle's shift; several windows are
     alternatives (the service starts inside one of them). ``demand`` is one amount per
     capacity dimension and only matters when vehicles have a capacity. ``priority`` (0–100)
-    tells the solver which jobs to keep when not all fit.
+    tells the solver which jobs to keep when not all fit. ``vehicles``, when set, are the only
+    vehicles that may serve the job: the rules that are not skills (a customer who refused a
+    worker, a gender asked for, a job pinned by hand) come to the solver this way.
     """
 
     id: str
@@ -46,6 +49,12 @@ class Job:
     demand: tuple[int, ...] = ()
     skills: frozenset[str] = frozenset()
     priority: int = 0
+    vehicles: frozenset[str] | None = None
+
+    def allows(self, vehicle: Vehicle) -> bool:
+        """Whether ``vehicle`` may serve this job at all (skills and the list of vehicles)."""
+        return self.skills <= vehicle.skills and (
+            self.vehicles is None or vehicle.id in self.vehicles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +91,9 @@ class Problem:
 
     ``durations`` are travel times in the problem's time unit, ``distances`` what the totals
     report (metres, or Euclidean units); ``costs`` is what the solver minimises and defaults
-    to the durations.
+    to the durations. ``affinity`` maps (job id, vehicle id) to a saving in cost units when
+    that vehicle serves that job: the soft wishes (a preferred worker, one who knows the
+    customer) weighed against travel. A job with an affinity needs a location of its own.
     """
 
     jobs: list[Job]
@@ -90,6 +101,7 @@ class Problem:
     durations: Matrix
     distances: Matrix
     costs: Matrix | None = None
+    affinity: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         size = len(self.durations)
@@ -110,6 +122,16 @@ class Problem:
             for place in (vehicle.start, vehicle.end):
                 if place is not None and not 0 <= place < size:
                     raise ValueError(f"vehicle {vehicle.id}: location {place} is not in the matrix")
+        for (job_id, vehicle_id), saving in self.affinity.items():
+            if job_id not in ids or vehicle_id not in vids or saving < 0:
+                raise ValueError(f"affinity ({job_id}, {vehicle_id}) names an unknown job or "
+                                 "vehicle, or is negative")
+        wished = {job_id for job_id, _ in self.affinity}
+        places = Counter(job.location for job in self.jobs)
+        for job in self.jobs:
+            if job.id in wished and places[job.location] > 1:
+                raise ValueError(f"job {job.id} has an affinity and shares its location; "
+                                 "give it a location of its own")
 
     def job(self, job_id: str) -> Job:
         """The job with this id (a linear scan is fine: callers index once, not per step)."""

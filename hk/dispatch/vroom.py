@@ -17,9 +17,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import vroom as _vroom
 
-from hk.dispatch.model import Job, Matrix, Problem, Route, Solution, Stop, Vehicle, Window
+from hk.dispatch.model import Job, Problem, Route, Solution, Stop, Vehicle, Window
 
 PROFILE = "car"
 
@@ -47,11 +48,15 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, exploration_le
     skill_ids = _skill_ids(problem)
     dims = max([len(j.demand) for j in problem.jobs] + [len(v.capacity) for v in problem.vehicles])
     data = _vroom.Input()
-    data.set_durations_matrix(PROFILE, _scaled(problem.durations, scale, math.ceil))
-    if problem.costs is not None:
-        data.set_costs_matrix(PROFILE, _scaled(problem.costs, scale, round))
+    profiles = _set_matrices(data, problem, scale)
+    allowed: dict[str, set[int]] = {vehicle.id: set() for vehicle in problem.vehicles}
+    for job in problem.jobs:
+        for vehicle_id in job.vehicles or ():
+            if vehicle_id in allowed:
+                allowed[vehicle_id].add(skill_ids[f"@{job.id}"])
     for number, vehicle in enumerate(problem.vehicles):
-        data.add_vehicle(_vehicle(number, vehicle, skill_ids, dims, scale))
+        data.add_vehicle(_vehicle(number, vehicle, skill_ids, dims, scale,
+                                  profiles.get(vehicle.id, PROFILE), allowed[vehicle.id]))
     data.add_job([_job(number, job, skill_ids, dims, scale)
                   for number, job in enumerate(problem.jobs)])
     timeout = None if time_limit_s is None else dt.timedelta(seconds=time_limit_s)
@@ -68,7 +73,7 @@ def reason(problem: Problem, job: Job) -> str:
     Skills, then capacity, then whether any qualified vehicle could get there in time from its
     start and still return by the end of its shift; otherwise the routes were simply full.
     """
-    able = [v for v in problem.vehicles if job.skills <= v.skills]
+    able = [v for v in problem.vehicles if job.allows(v)]
     if not able:
         return NO_SKILLS
     able = [v for v in able if _fits(job.demand, v.capacity)]
@@ -98,14 +103,52 @@ def _reachable(problem: Problem, job: Job, vehicle: Vehicle) -> bool:
     return False
 
 
+def _set_matrices(data: _vroom.Input, problem: Problem, scale: int) -> dict[str, str]:
+    """Durations and costs, one profile per vehicle with affinities; their profile names.
+
+    VROOM has no notion of a job preferring a vehicle, but it takes a cost matrix per profile.
+    Every vehicle pays, on arriving at a job's location, the job's largest saving; a vehicle
+    with an affinity for the job pays that much less. Every served job is arrived at exactly
+    once, so the added amounts are the same for any plan except for who serves whom.
+    """
+    durations = np.ceil(np.asarray(problem.durations, dtype=np.float64) * scale)
+    base = (np.asarray(problem.costs, dtype=np.float64) if problem.costs is not None
+            else np.asarray(problem.durations, dtype=np.float64))
+    costs = np.rint(base * scale)
+    durations_int = durations.astype(np.uint32)
+    if not problem.affinity:
+        data.set_durations_matrix(PROFILE, durations_int)
+        if problem.costs is not None:
+            data.set_costs_matrix(PROFILE, costs.astype(np.uint32))
+        return {}
+    jobs = {job.id: job for job in problem.jobs}
+    best: dict[str, float] = {}
+    by_vehicle: dict[str, dict[str, float]] = {}
+    for (job_id, vehicle_id), saving in problem.affinity.items():
+        best[job_id] = max(best.get(job_id, 0.0), saving)
+        by_vehicle.setdefault(vehicle_id, {})[job_id] = saving
+    for job_id, most in best.items():
+        costs[:, jobs[job_id].location] += round(most * scale)
+    data.set_durations_matrix(PROFILE, durations_int)
+    data.set_costs_matrix(PROFILE, costs.astype(np.uint32))
+    profiles = {}
+    for number, (vehicle_id, savings) in enumerate(sorted(by_vehicle.items())):
+        name = f"{PROFILE}-{number}"
+        own = costs.copy()
+        for job_id, saving in savings.items():
+            own[:, jobs[job_id].location] -= round(saving * scale)
+        data.set_durations_matrix(name, durations_int)
+        data.set_costs_matrix(name, own.astype(np.uint32))
+        profiles[vehicle_id] = name
+    return profiles
+
+
 def _skill_ids(problem: Problem) -> dict[str, int]:
+    """Skills by number, and one skill per job restricted to some vehicles (``@job id``)."""
     names = sorted({s for j in problem.jobs for s in j.skills}
                    | {s for v in problem.vehicles for s in v.skills})
+    names += [f"@{job.id}" for job in problem.jobs if job.vehicles is not None]
     return {name: number for number, name in enumerate(names, start=1)}
-
-
-def _scaled(matrix: Matrix, scale: int, rounding: Any) -> list[list[int]]:
-    return [[int(rounding(value * scale)) for value in row] for row in matrix]
 
 
 def _padded(amount: tuple[int, ...], dims: int) -> list[int]:
@@ -118,7 +161,7 @@ def _windows(windows: Iterable[Window], scale: int) -> list[_vroom.TimeWindow]:
 
 
 def _vehicle(number: int, vehicle: Vehicle, skill_ids: dict[str, int], dims: int,
-             scale: int) -> _vroom.Vehicle:
+             scale: int, profile: str, allowed: set[int]) -> _vroom.Vehicle:
     options: dict[str, Any] = {}
     if vehicle.shift is not None:
         options["time_window"] = _windows([vehicle.shift], scale)[0]
@@ -134,9 +177,9 @@ def _vehicle(number: int, vehicle: Vehicle, skill_ids: dict[str, int], dims: int
     breaks = [_vroom.Break(number * 1000 + k, time_windows=_windows(b.windows, scale),
                            service=math.ceil(b.service * scale))
               for k, b in enumerate(vehicle.breaks)]
-    return _vroom.Vehicle(number, start=vehicle.start, end=vehicle.end, profile=PROFILE,
-                          skills={skill_ids[s] for s in vehicle.skills}, breaks=breaks,
-                          **options)
+    skills = {skill_ids[s] for s in vehicle.skills} | allowed
+    return _vroom.Vehicle(number, start=vehicle.start, end=vehicle.end, profile=profile,
+                          skills=skills, breaks=breaks, **options)
 
 
 def _job(number: int, job: Job, skill_ids: dict[str, int], dims: int,
@@ -144,9 +187,12 @@ def _job(number: int, job: Job, skill_ids: dict[str, int], dims: int,
     options: dict[str, Any] = {}
     if dims:
         options["delivery"] = _vroom.Amount(_padded(job.demand, dims))
+    skills = {skill_ids[s] for s in job.skills}
+    if job.vehicles is not None:
+        skills.add(skill_ids[f"@{job.id}"])
     return _vroom.Job(number, location=job.location,
                       default_service=math.ceil(job.service * scale),
-                      skills={skill_ids[s] for s in job.skills}, priority=job.priority,
+                      skills=skills, priority=job.priority,
                       time_windows=_windows(job.windows, scale), **options)
 
 

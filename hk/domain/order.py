@@ -242,6 +242,9 @@ class Order(Record):
     pinned_worker: RecordRef | None = Field(
         None, description="the worker an operator chose by hand; every dispatch plan keeps it"
     )
+    planned_start: AwareDatetime | None = Field(
+        None, description="when the applied dispatch plan has the service start (in the window)"
+    )
     quote: RecordRef | None = None
     contract: RecordRef | None = None
     package: str | None = Field(None, pattern=CATALOG_CODE, description="package code")
@@ -325,6 +328,9 @@ class Order(Record):
             return "a line is covered by a package, but the order names no package"
         if self.rework_of is not None and self.rework_of == self.id:
             return "an order cannot be a rework of itself"
+        if self.planned_start is not None and not (
+                self.window.start <= self.planned_start <= self.window.end):
+            return "the planned start is outside the appointment window"
         return None
 
     # --- derived values --------------------------------------------------------------------

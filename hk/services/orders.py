@@ -421,9 +421,9 @@ def assign(
         raise error
     if not worker_refs:
         raise UsageError("name the worker to assign")
-    workers = _workers(archive, worker_refs)
+    workers = workers_of(archive, worker_refs)
     customer, _ = load(archive, Customer, order.customer)
-    items = _known_items(archive, order.services())
+    items = known_items(archive, order.services())
     found = {}
     for worker in workers:
         breaches = assignment_breaches(order, worker, customer, items,
@@ -454,7 +454,7 @@ def assign(
                    updated.events[len(order.events):])
 
 
-def _workers(archive: Archive, refs: Sequence[str]) -> list[Worker]:
+def workers_of(archive: Archive, refs: Sequence[str]) -> list[Worker]:
     out: dict[str, Worker] = {}
     for ref in refs:
         _, worker_id = resolve_id(archive, "worker", ref)
@@ -463,7 +463,7 @@ def _workers(archive: Archive, refs: Sequence[str]) -> list[Worker]:
     return list(out.values())
 
 
-def _known_items(archive: Archive, codes: Sequence[str]) -> dict[str, ServiceItem]:
+def known_items(archive: Archive, codes: Sequence[str]) -> dict[str, ServiceItem]:
     """The order's catalog items that still exist (a removed item requires no skill)."""
     out = {}
     for code in codes:
@@ -523,7 +523,7 @@ def start(
 
 def acceptance_items(archive: Archive, order: Order) -> list[str]:
     """The acceptance checklist (验收清单) of the order's services, each item once."""
-    items = _known_items(archive, order.services())
+    items = known_items(archive, order.services())
     return list(dict.fromkeys(c.item for item in items.values() for c in item.checklist))
 
 

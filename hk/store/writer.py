@@ -168,6 +168,7 @@ def save_together(
     archive: Archive,
     changes: Sequence[tuple[Record, Loaded | None]],
     summary: str | None = None,
+    recheck: Callable[[], None] | None = None,
 ) -> SaveResult:
     """Create or update several records of any kinds in one commit, or none of them.
 
@@ -176,7 +177,8 @@ def save_together(
     accepted quote links the orders it became. Each pair is a record and what it was loaded
     from (None for a new record); every stale-edit check passes before anything is written.
     Unchanged records are left out; the commit subject is ``summary`` or one ``kind code:
-    action`` per record.
+    action`` per record. ``recheck`` runs under the lock after the stale-edit checks, as in
+    :func:`save`.
     """
     from hk.store.records import serialise
 
@@ -193,6 +195,10 @@ def save_together(
                     f"{record.kind} {record.id} was changed by someone else since it was opened",
                     hint="open it again and redo the change; nothing was written",
                 )
+        if recheck is not None:
+            recheck()
+        for record, loaded in changes:
+            path = relpath_for(type(record), record.id)
             _seal(archive, [record], loaded.record if loaded else None)
             fields = changed_fields(loaded.record if loaded else None, record)
             if loaded is None or fields:
