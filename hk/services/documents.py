@@ -72,20 +72,26 @@ def _autoescape(name: str | None) -> bool:
 
 def render_markdown(archive: Archive | None, name: str, context: Mapping[str, Any]) -> str:
     """The document ``name`` (``quote``, ``contract``, ``order_sheet`` …) as Markdown."""
+    return render_text(archive, f"{name}.md.j2", context)
+
+
+def render_text(archive: Archive | None, template: str, context: Mapping[str, Any]) -> str:
+    """Any text template by its file name: a Markdown document, or a plain message
+    (``*.txt.j2``, e.g. a worker's day to send by SMS) made the same way."""
     from jinja2 import TemplateError, TemplateNotFound
 
     env = environment(archive)
     full = {"company": _company(archive), **context}
     try:
-        text: str = env.get_template(f"{name}.md.j2").render(full)
+        text: str = env.get_template(template).render(full)
     except TemplateNotFound:
-        raise TemplateProblem(f"no template '{name}.md.j2'",
+        raise TemplateProblem(f"no template '{template}'",
                               hint=f"hk ships them in {TEMPLATES.name}/; an archive may add its "
                                    f"own in {ARCHIVE_TEMPLATES}/") from None
     except TemplateError as exc:
         where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
-        raise TemplateProblem(f"template '{name}.md.j2'{where}: {exc}",
-                              hint=f"check {ARCHIVE_TEMPLATES}/{name}.md.j2 if the archive "
+        raise TemplateProblem(f"template '{template}'{where}: {exc}",
+                              hint=f"check {ARCHIVE_TEMPLATES}/{template} if the archive "
                                    "overrides it") from None
     return text.rstrip("\n") + "\n"
 
