@@ -163,7 +163,8 @@ def _order(archive: Archive, entry: dict[str, Any], ids: dict[str, str], today: 
     taken_at = min(start - dt.timedelta(days=2, hours=-1), recent)
     hours = Decimal(str(entry["hours"])) if entry.get("hours") else None
     taken = orders.new_order(archive, _key(ids, entry["customer"]), lines, start, hours=hours,
-                             channel=entry.get("channel", "phone"), at=taken_at)
+                             channel=entry.get("channel", "phone"), at=taken_at,
+                             requirements=entry.get("requirements"))
     ref = taken.order.id
     until = entry["until"]
     if until == "cancelled":
@@ -173,6 +174,9 @@ def _order(archive: Archive, entry: dict[str, Any], ids: dict[str, str], today: 
     reached = STEPS.index(until)
     if reached >= STEPS.index("confirmed"):
         orders.confirm(archive, ref, at=taken_at + dt.timedelta(minutes=5))
+    if entry.get("deposit"):
+        order_money.pay(archive, ref, [PaymentIn("deposit", entry["deposit"])],
+                        at=taken_at + dt.timedelta(minutes=15))
     if reached >= STEPS.index("dispatched"):
         _assign(archive, ref, _key(ids, entry["worker"]), taken_at + dt.timedelta(minutes=30))
     end = taken.order.window.end
