@@ -98,6 +98,7 @@ SUBAPPS: dict[str, str] = {
     "customer": "customer:app", "worker": "worker:app", "catalog": "catalog:app",
     "order": "order:app", "quote": "quote:app", "contract": "contract:app",
     "import": "io:import_app", "export": "io:export_app", "watch": "watch:app",
+    "dispatch": "dispatch:app",
 }
 """Each command group, as the module of :mod:`hk.commands` that holds it and its name there."""
 COMMANDS: dict[str, str] = {

@@ -38,7 +38,8 @@ DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 def parse_availability(values: list[str]) -> dict[str, list[str]]:
-    """``mon-fri 08:00-18:00`` or ``sat 09:00-12:00`` → weekly hours by day."""
+    """``mon-fri 08:00-18:00``, ``sat 09:00-12:00`` or ``mon-fri 08:00-12:00,14:00-18:00``
+    (hours with a break) → weekly hours by day."""
     out: dict[str, list[str]] = {}
     for value in values:
         try:
@@ -58,7 +59,7 @@ def parse_availability(values: list[str]) -> dict[str, list[str]]:
             else:
                 raise UsageError(f"'{chunk}': days are mon tue wed thu fri sat sun")
             for day in span:
-                out.setdefault(day, []).append(hours)
+                out.setdefault(day, []).extend(part for part in hours.split(",") if part)
     return out
 
 
@@ -115,7 +116,9 @@ CertOpt = Annotated[
 ExperienceOpt = Annotated[int | None, typer.Option(help="Years of experience.")]
 StatusOpt = Annotated[str | None, typer.Option(help="available, placed or inactive.")]
 AvailableOpt = Annotated[
-    list[str] | None, typer.Option("--available", help="Weekly hours, e.g. 'mon-fri 08:00-18:00'.")
+    list[str] | None,
+    typer.Option("--available", help="Weekly hours, e.g. 'mon-fri 08:00-18:00' or "
+                                     "'sat 08:00-12:00,14:00-18:00'."),
 ]
 LeaveOpt = Annotated[
     list[str] | None, typer.Option("--leave", help="Leave, e.g. 2026-12-01..2026-12-05:探亲.")

@@ -371,6 +371,14 @@ class Order(Record):
         """The length of the appointment window."""
         return self.window.duration()
 
+    def service_span(self) -> tuple[dt.datetime, dt.datetime]:
+        """When the service is planned to run: from the dispatch plan's start (else the
+        window's) for the expected minutes (else to the window's end)."""
+        start = self.planned_start or self.window.start
+        if self.expected_minutes:
+            return start, start + dt.timedelta(minutes=self.expected_minutes)
+        return start, max(self.window.end, start)
+
     def actual_duration(self) -> dt.timedelta | None:
         """From the start of service to its completion, as the event log records them."""
         began = next((e.at for e in self.events if e.to_status == "in_service"), None)

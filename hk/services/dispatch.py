@@ -101,6 +101,12 @@ def read_day(archive: Archive, day: dt.date) -> Day:
     codes = {row["id"]: row["code"] or row["id"] for row in archive.index.list("worker")}
     items = _items(archive)
     busy = _long_bookings(archive, day, start, set(orders))
+    for order in [o for o in orders.values() if _long(o, start)]:
+        if order.status in KEPT:  # a live-in role begun today: she is busy, not routed
+            del orders[order.id]
+            for worker_id in order.workers:
+                begin = (order.window.start - start).total_seconds()
+                busy.setdefault(worker_id, []).append((begin, 86400.0))
     places = archive.settings.dispatch.places
     day_workers = [_day_worker(archive, w, day, start, busy.get(w.id, []), codes[w.id])
                    for w in workers]
@@ -112,6 +118,11 @@ def read_day(archive: Archive, day: dt.date) -> Day:
                              served.get(order.customer, {})))
     return Day(day=day, jobs=jobs, workers=day_workers, limits=limits_of(archive),
                orders=orders, waiting=waiting, fingerprint=_fingerprint(rows))
+
+
+def _long(order: Order, start: dt.datetime) -> bool:
+    """A booking past the day's end (a 月嫂's 26 days): placement, not a route."""
+    return order.window.end > start + dt.timedelta(days=1)
 
 
 def _fingerprint(rows: Iterable[object]) -> tuple[tuple[str, str, str], ...]:
@@ -237,7 +248,8 @@ def _day_job(archive: Archive, order: Order, customer: Customer, workers: Sequen
         services="、".join(dict.fromkeys(names)), earliest=earliest, latest=latest,
         seconds=seconds, located=locate(order.address, places), excluded=excluded,
         preferred=frozenset(customer.preferred_workers), served_before=served,
-        pinned=order.pinned_worker, fixed=fixed, status=order.status)
+        pinned=order.pinned_worker, fixed=fixed, status=order.status,
+        days=(window.end - window.start).days + 1 if _long(order, start) else 0)
 
 
 def _detail(rule: str, message: str) -> str:
@@ -275,6 +287,15 @@ def apply(archive: Archive, inputs: Day, result: Plan, at: dt.datetime | None = 
 
     when = moment(archive, at)
     actor = archive.operator()
+
+    def unchanged() -> None:
+        rows = archive.index.list("order", day_from=inputs.day.isoformat(),
+                                  day_to=inputs.day.isoformat())
+        if _fingerprint(rows) != inputs.fingerprint:
+            raise ConflictError("the day's orders changed since the plan was made",
+                                hint="run hk dispatch plan again; nothing was written")
+
+    unchanged()
     changes = []
     for itinerary in result.itineraries:
         for visit in itinerary.visits:
@@ -290,13 +311,6 @@ def apply(archive: Archive, inputs: Day, result: Plan, at: dt.datetime | None = 
     if not changes:
         raise HkError("the plan assigns no order that is still waiting for dispatch",
                       hint="nothing to apply; hk dispatch plan shows the day")
-
-    def unchanged() -> None:
-        rows = archive.index.list("order", day_from=inputs.day.isoformat(),
-                                  day_to=inputs.day.isoformat())
-        if _fingerprint(rows) != inputs.fingerprint:
-            raise ConflictError("the day's orders changed since the plan was made",
-                                hint="run hk dispatch plan again; nothing was written")
 
     summary = f"dispatch {inputs.day.isoformat()}: assign {len(changes)} orders"
     return save_together(archive, changes, summary=summary, recheck=unchanged)

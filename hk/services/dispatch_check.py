@@ -100,10 +100,8 @@ def check_day(archive: Archive, day: dt.date) -> Report:
         customer = _record(archive, Customer, order.customer)
         items = known_items(archive, order.services())
         place = locate(order.address, cfg.places)
-        seconds = (order.expected_minutes * 60 if order.expected_minutes
-                   else order.window.duration().total_seconds())
-        begin = order.planned_start or order.window.start
-        stint = _Stint(order, code, begin, begin + dt.timedelta(seconds=seconds), place)
+        begin, end = order.service_span()
+        stint = _Stint(order, code, begin, end, place)
         for worker_id in order.workers:
             worker = _record(archive, Worker, worker_id)
             who = code_of(archive, worker_id) or worker_id

@@ -197,7 +197,7 @@ def _orders_of(archive: Archive, day: dt.date, worker_id: str | None) -> list[Or
         order, _ = load(archive, Order, row["id"])
         if order.window.start.astimezone(tz).date() == day:
             orders.append(order)
-    orders.sort(key=lambda o: (o.window.start, o.id))
+    orders.sort(key=lambda o: (o.service_span()[0], o.id))
     return orders
 
 
@@ -233,7 +233,7 @@ def _worker_day(archive: Archive, worker_id: str, day: dt.date, orders: list[Ord
             leg = None
         else:
             gap = None if previous is None else int(
-                (order.window.start - previous.window.end).total_seconds() // 60)
+                (order.service_span()[0] - previous.service_span()[1]).total_seconds() // 60)
             leg = _leg("home" if previous is None else "previous", here, there, gap, travel)
         out.jobs.append(_job(archive, order, worker_id, leg, reveal, tz))
         here, previous = there, order
@@ -269,12 +269,13 @@ def _job(archive: Archive, order: Order, worker_id: str, leg: dict[str, Any] | N
     address = order.address
     place = (f"{address.community} {address.detail}" if address.community
              else f"{address.district}{address.detail}").strip() or address.one_line()
-    start, end = order.window.start.astimezone(tz), order.window.end.astimezone(tz)
+    begin, finish = order.service_span()
+    start, end = begin.astimezone(tz), finish.astimezone(tz)
     return {
         **context,
         "order_id": order.id,
         "start_iso": start.isoformat(), "end_iso": end.isoformat(),
-        "minutes_booked": int(order.window.duration().total_seconds() // 60),
+        "minutes_booked": int((finish - begin).total_seconds() // 60),
         "leg": leg,
         "partners": partners,
         "place": place,
