@@ -68,6 +68,7 @@ def _root() -> typer.Typer:
         "kept as plain files under git.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
+        rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
 

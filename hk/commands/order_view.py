@@ -217,6 +217,10 @@ def order_text(archive: Archive, order: Order, code: str, history: bool,
     lines += _requirements(order)
     if order.workers:
         lines.append(f"  阿姨    {', '.join(names(w) for w in order.workers)}")
+    if order.planned_start:
+        lines.append(f"  计划    {order.planned_start.astimezone(tz):%H:%M} 开始（派工计划）")
+    if order.pinned_worker:
+        lines.append(f"  指定    {names(order.pinned_worker)}（手动指定，派工计划保留）")
     if order.package:
         lines.append(f"  套餐    {order.package}")
     if order.rework_of:

@@ -449,6 +449,13 @@ def _when(job: DayJob) -> str:
 def _unplaced(job: DayJob, code: str, workers: Sequence[DayWorker], limits: Limits) -> str:
     """The solver's reason for a job it left out, told with the day's numbers."""
     able = [w for w in eligible(job, workers) if w.shifts]
+    if job.pinned is not None and job.fixed is None and able:
+        worker = able[0]
+        hours = "、".join(f"{clock(a)}-{clock(b)}" for a, b in worker.shifts)
+        why = (f"无法在{_when(job)}开始服务、并在下班前回到住处（当天工作时间 {hours}）"
+               if code == vroom.OUT_OF_REACH else "当天已排满或与其他单时间冲突")
+        return (f"手动指定的阿姨 {worker.code} {worker.name} {why}；"
+                "可改派他人（hk dispatch unpin）")
     if code == vroom.TOO_BIG:
         return f"服务时长 {minutes(job.seconds)} 分钟超过每人每天上限 {limits.max_hours:g} 小时"
     if code == vroom.OUT_OF_REACH:

@@ -193,21 +193,3 @@ def euclidean(points: Sequence[tuple[float, float]]) -> list[list[float]]:
     """Plain Euclidean distances at full precision, as the Solomon best-known values use."""
     return [[math.hypot(ax - bx, ay - by) for bx, by in points] for ax, ay in points]
 
-
-def haversine(points: Sequence[tuple[float, float]]) -> list[list[float]]:
-    """Great-circle distances in metres between (latitude, longitude) points.
-
-    The daily plan multiplies these by a detour factor and divides by a speed from the
-    settings; a road router is not needed for a city's housekeeping rounds.
-    """
-    radius = 6_371_000.0
-    rad = [(math.radians(lat), math.radians(lon)) for lat, lon in points]
-    out: list[list[float]] = []
-    for alat, alon in rad:
-        row = []
-        for blat, blon in rad:
-            h = (math.sin((blat - alat) / 2) ** 2
-                 + math.cos(alat) * math.cos(blat) * math.sin((blon - alon) / 2) ** 2)
-            row.append(2 * radius * math.asin(min(1.0, math.sqrt(h))))
-        out.append(row)
-    return out

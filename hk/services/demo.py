@@ -362,6 +362,12 @@ def tour(root: Path) -> list[str]:
         if settled else None,
         (f"{hk} order list --date tomorrow --status 待派工", "明天等着派工的单子")
         if waiting else None,
+        (f"{hk} dispatch plan", "明天的派工计划：每位阿姨的路线、为什么派她、排不进的单和原因")
+        if waiting else None,
+        (f"{hk} dispatch plan --apply", "按计划派工（一次提交）；之后 hk dispatch check 核对规则")
+        if waiting else None,
+        (f"{hk} dispatch sheet", "发给每位阿姨的明天行程（短信/微信）；--format html 打印"),
+        (f"{hk} dispatch match --all", "住家保姆、月嫂、陪护：为每个空缺推荐最合适的阿姨"),
         (f"{hk} quote show {quotes[0]['code']}", "发出的报价单，等客户回复") if quotes else None,
         (f"{hk} contract list", "合同：派驻（三方）、周期服务，快到期的排在前面"),
         (f"{hk} contract render {contracts[0]['code']} --format html --out 合同.html",
