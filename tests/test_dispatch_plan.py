@@ -271,3 +271,17 @@ def test_plan_text_lines_up_and_tells_how_to_apply(town: Town) -> None:
     assert f"hk dispatch plan --date {DAY} --apply" in out
     bad = town.cli("dispatch", "plan", "--date", "someday")
     assert bad.exit_code == 2 and "is not a day" in bad.output
+
+
+def test_a_worker_on_a_signed_placement_gets_no_hourly_job(town: Town) -> None:
+    town.customer("甲", EAST)
+    town.customer("雇", WEST)
+    contract = str(town.cli.json(
+        "contract", "new", "--customer", town.customers["雇"], "--kind", "placement",
+        "--worker", town.workers["东"], "--start", str(DAY - dt.timedelta(days=3)),
+        "--months", "6", "--service", "BM-LIVEIN", "--service-fee", "6800")["code"])
+    code = town.order("甲", "09:00")
+    assert town.routes(town.plan()) == {town.workers["东"]: [code]}  # a draft holds nobody
+    for party, name in (("customer", "雇先生"), ("worker", "东阿姨"), ("company", "李经理")):
+        town.cli.ok("contract", "sign", contract, "--party", party, "--name", name)
+    assert town.routes(town.plan()) == {town.workers["西"]: [code]}

@@ -101,6 +101,7 @@ def read_day(archive: Archive, day: dt.date) -> Day:
     codes = {row["id"]: row["code"] or row["id"] for row in archive.index.list("worker")}
     items = _items(archive)
     busy = _long_bookings(archive, day, start, set(orders))
+    placed = _placed_on(archive, day)
     for order in [o for o in orders.values() if _long(o, start)]:
         if order.status in KEPT:  # a live-in role begun today: she is busy, not routed
             del orders[order.id]
@@ -108,7 +109,8 @@ def read_day(archive: Archive, day: dt.date) -> Day:
                 begin = (order.window.start - start).total_seconds()
                 busy.setdefault(worker_id, []).append((begin, 86400.0))
     places = archive.settings.dispatch.places
-    day_workers = [_day_worker(archive, w, day, start, busy.get(w.id, []), codes[w.id])
+    day_workers = [_day_worker(archive, w, day, start, busy.get(w.id, []), codes[w.id],
+                               placed.get(w.id, ""))
                    for w in workers]
     served = _served_before(archive, day, set(customers), {w.id for w in workers})
     jobs = []
@@ -171,16 +173,33 @@ def _long_bookings(archive: Archive, day: dt.date, start: dt.datetime,
     return out
 
 
+def _placed_on(archive: Archive, day: dt.date) -> dict[str, str]:
+    """Workers a signed or running placement contract holds on ``day``, with its code: a
+    live-in nanny is not free for hourly jobs, whatever her record's status says."""
+    from hk.services.dispatch_match import placement_spans
+
+    out: dict[str, str] = {}
+    for row in archive.index.list("contract"):
+        data = orjson.loads(row["data"])
+        if data.get("status") not in ("signed", "active"):
+            continue
+        for worker_id, busy in placement_spans(data, row["code"] or row["id"]):
+            if busy.start <= day <= busy.end:
+                out[worker_id] = busy.label
+    return out
+
+
 def _day_worker(archive: Archive, worker: Worker, day: dt.date, start: dt.datetime,
-                busy: list[Span], code: str) -> DayWorker:
-    """Her working stretches of the day: weekly hours (or the default day), less leave and
-    long bookings."""
+                busy: list[Span], code: str, placement: str = "") -> DayWorker:
+    """Her working stretches of the day: weekly hours (or the default day), less leave,
+    placements and long bookings."""
     home = locate(worker.home, archive.settings.dispatch.places) if worker.home else None
-    off = ""
-    if worker.status != "available":
+    if placement:
+        off = f"长期在岗（{placement}）"
+    elif worker.status != "available":
         off = "长期在岗" if worker.status == "placed" else "已停用"
-    elif worker.on_leave(day):
-        off = "请假"
+    else:
+        off = "请假" if worker.on_leave(day) else ""
     if off:
         return DayWorker(worker.id, code, worker.name, home, (), off)
     if worker.availability:

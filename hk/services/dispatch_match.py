@@ -306,7 +306,7 @@ def _bookings(archive: Archive, since: dt.date, until: dt.date) -> dict[str, lis
     out: dict[str, list[Busy]] = {}
     for row in archive.index.list("contract"):
         data = orjson.loads(row["data"])
-        for worker, busy in _contract_spans(data, row["code"] or row["id"]):
+        for worker, busy in placement_spans(data, row["code"] or row["id"]):
             if busy.end >= since and busy.start <= until:
                 out.setdefault(worker, []).append(busy)
     rows = archive.index.list("order", day_from=since.isoformat(), day_to=until.isoformat())
@@ -326,7 +326,7 @@ def _bookings(archive: Archive, since: dt.date, until: dt.date) -> dict[str, lis
     return out
 
 
-def _contract_spans(data: dict[str, Any], code: str) -> list[tuple[str, Busy]]:
+def placement_spans(data: dict[str, Any], code: str) -> list[tuple[str, Busy]]:
     """Who a placement contract holds, and when: each worker from her first day until the
     day before the next one took over; nobody once it was renewed (its successor holds
     them) or while it is a draft without a worker."""
