@@ -176,7 +176,7 @@ def test_gaps_in_the_weekly_hours_and_the_cap_on_jobs_are_kept(town: Town) -> No
     codes = [town.order("甲", f"{hour:02d}:00") for hour in (8, 15)]
     plan = town.checked()
     assert len(plan.itineraries) == 2 and all(len(it.visits) == 1 for it in plan.itineraries)
-    assert any("已排满" in why for why in plan.unplaced.values())
+    assert any("已到每日上限" in why for why in plan.unplaced.values())
     assert len(plan.unplaced) == len(codes) + 1 - 2
 
 

@@ -395,7 +395,7 @@ def explain(day: dt.date, jobs: Sequence[DayJob], workers: Sequence[DayWorker], 
     itineraries.sort(key=lambda it: (it.worker.code, it.worker.id))
     left = dict(unplaced)
     for job_id, why in solution.unassigned.items():
-        left[job_id] = _unplaced(by_id[job_id], why, workers, limits)
+        left[job_id] = _unplaced(by_id[job_id], why, workers, limits, itineraries)
     return Plan(day=day, itineraries=itineraries, unplaced=left, jobs=by_id, problem=problem,
                 solution=solution, seconds=solution.seconds)
 
@@ -446,10 +446,16 @@ def _when(job: DayJob) -> str:
     return f" {clock(job.earliest)}–{clock(job.latest)} 之间"
 
 
-def _unplaced(job: DayJob, code: str, workers: Sequence[DayWorker], limits: Limits) -> str:
+def _unplaced(job: DayJob, code: str, workers: Sequence[DayWorker], limits: Limits,
+              itineraries: Sequence[Itinerary] = ()) -> str:
     """The solver's reason for a job it left out, told with the day's numbers."""
+    if job.fixed is not None:
+        held = next((w for w in workers if w.id == job.fixed), None)
+        who = f"{held.code} {held.name}" if held else job.fixed
+        return (f"已派给 {who}，但排不进她当天的路线（与别的单时间重叠、路程来不及或超出"
+                "工作时间）：hk dispatch check 会列出冲突")
     able = [w for w in eligible(job, workers) if w.shifts]
-    if job.pinned is not None and job.fixed is None and able:
+    if job.pinned is not None and able:
         worker = able[0]
         hours = "、".join(f"{clock(a)}-{clock(b)}" for a, b in worker.shifts)
         why = (f"无法在{_when(job)}开始服务、并在下班前回到住处（当天工作时间 {hours}）"
@@ -463,5 +469,28 @@ def _unplaced(job: DayJob, code: str, workers: Sequence[DayWorker], limits: Limi
                 "并在下班前回到住处")
     if code == vroom.NO_SKILLS:
         return "没有符合条件的阿姨：" + _tally(job, workers)
-    return (f"符合条件的 {len(able)} 位阿姨当天已排满或时间冲突（每人最多 {limits.max_jobs} 单、"
-            f"{limits.max_hours:g} 小时）")
+    return f"符合条件的 {len(able)} 位阿姨都排不进：" + _full(job, able, limits, itineraries)
+
+
+def _full(job: DayJob, able: Sequence[DayWorker], limits: Limits,
+          itineraries: Sequence[Itinerary]) -> str:
+    """Why each worker who could take ``job`` did not, counted: at her daily cap, busy with
+    another job at that time, or too far to fit between her other jobs and the day's end."""
+    days = {it.worker.id: it for it in itineraries}
+    capped = busy = far = 0
+    last = job.latest + job.seconds
+    for worker in able:
+        day = days.get(worker.id)
+        visits = day.visits if day else []
+        service = sum(v.job.seconds for v in visits)
+        if len(visits) >= limits.max_jobs or service + job.seconds > limits.max_hours * 3600:
+            capped += 1
+        elif any(v.start < last and job.earliest < v.end for v in visits):
+            busy += 1
+        else:
+            far += 1
+    parts = [f"{capped} 位已到每日上限（{limits.max_jobs} 单、{limits.max_hours:g} 小时）"
+             if capped else "",
+             f"{busy} 位那时已有别的单" if busy else "",
+             f"{far} 位赶过去会误了前后的单或下班" if far else ""]
+    return "，".join(p for p in parts if p)
