@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/hk demo
 
 test: $(STAMP)
+	scripts/system-packages.sh
 	$(BIN)/python -m ruff check hk tests benchmarks
 	$(BIN)/python -m pytest
 
