@@ -68,7 +68,13 @@ class Town:
         return code
 
     def plan(self, *args: str) -> dict[str, Any]:
+        """The day's plan through the CLI; every plan is also checked, by the model checker
+        before it is applied and by ``hk dispatch check`` after."""
+        if "--apply" not in args:
+            self.checked()
         data: dict[str, Any] = self.cli.json("dispatch", "plan", "--date", str(DAY), *args)
+        if data.get("applied"):
+            self.cli.ok("dispatch", "check", "--date", str(DAY))
         return data
 
     def routes(self, data: dict[str, Any]) -> dict[str, list[str]]:
