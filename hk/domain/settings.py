@@ -23,6 +23,7 @@ from pydantic import (
 from hk.domain.catalog import Unit
 from hk.domain.common import WEEKDAYS, TimeRange, Weekday, duplicates
 from hk.domain.fields import Fen
+from hk.domain.reminders import DEFAULT_CONSENT_WORDS
 
 
 class Section(BaseModel):
@@ -340,6 +341,127 @@ class Dispatch(Section):
         return places
 
 
+Audience = Literal["office", "customers", "workers"]
+ChannelKind = Literal["stdout", "email", "wecom", "dingtalk", "webhook"]
+CHANNEL_FIELDS: dict[str, frozenset[str]] = {
+    "stdout": frozenset(),
+    "email": frozenset({"host", "port", "security", "user", "password_env", "password_file",
+                        "sender", "to", "ca_file", "timeout_s"}),
+    "wecom": frozenset({"url", "url_env", "url_file", "format", "per_minute", "timeout_s"}),
+    "dingtalk": frozenset({"url", "url_env", "url_file", "secret_env", "secret_file", "format",
+                           "per_minute", "timeout_s"}),
+    "webhook": frozenset({"url", "url_env", "url_file", "secret_env", "secret_file",
+                          "timeout_s"}),
+}
+"""The keys each kind of channel takes, besides name, kind and audiences."""
+CHANNEL_AUDIENCES: dict[str, frozenset[str]] = {
+    "stdout": frozenset({"office", "customers", "workers"}),
+    "email": frozenset({"office"}),
+    "wecom": frozenset({"office", "workers"}),
+    "dingtalk": frozenset({"office", "workers"}),
+    "webhook": frozenset({"office", "customers", "workers"}),
+}
+"""Who each kind can reach: hk keeps no e-mail address of customers or workers, and a group
+chat is no place for a customer's messages (a workers' group is: each message @-mentions one
+worker by phone)."""
+
+
+class NotifyChannel(Section):
+    """One way reminders go out (``[[notify.channels]]``), SPEC §1: the digest the operator
+    reads in the morning, and messages to customers and workers.
+
+    Secrets never go into ``hk.toml`` (it is committed and pushed): a password, a DingTalk
+    signing secret or a webhook token is read from an environment variable (``*_env``) or a
+    file outside the archive (``*_file``). A group bot's URL holds its key too, so it may be
+    given the same way (``url_env``, ``url_file``) instead of ``url``.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$",
+                      description="names the channel in the sent log; a new name sends again")
+    kind: ChannelKind = Field(description="stdout, email, wecom, dingtalk or webhook")
+    audiences: list[Audience] = Field(default_factory=lambda: ["office"],
+                                      description="office (the digest), customers, workers")
+    host: str = Field("", description="email: the SMTP server")
+    port: int = Field(0, ge=0, le=65535, description="email: 0 means 465 (ssl), 587, or 25")
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    user: str = Field("", description="email: login name, if the server asks for one")
+    password_env: str = Field("", description="email: variable holding the password")
+    password_file: str = Field("", description="email: file (outside the archive) holding it")
+    sender: str = Field("", description="email: From address")
+    to: list[str] = Field(default_factory=list, description="email: the office's addresses")
+    ca_file: str = Field("", description="email: CA certificates for a private server")
+    url: str = Field("", description="webhook URL (a group bot's includes its key)")
+    url_env: str = Field("", description="variable holding the URL")
+    url_file: str = Field("", description="file (outside the archive) holding the URL")
+    secret_env: str = Field("", description="DingTalk signing secret, or a webhook's token")
+    secret_file: str = Field("", description="the same, from a file outside the archive")
+    format: Literal["markdown", "text"] = Field("markdown", description="group bots' digest")
+    per_minute: int = Field(20, ge=1, le=600, description="group bots allow 20 a minute")
+    timeout_s: float = Field(20, gt=0, le=300)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secret_inline(cls, data: object) -> object:
+        if isinstance(data, dict):
+            for key in ("password", "secret", "token"):
+                if key in data:
+                    stem = "password" if key == "password" else "secret"
+                    raise ValueError(
+                        f"{key} never goes into hk.toml (it is committed and pushed): name an "
+                        f"environment variable ({stem}_env) or a file outside the archive "
+                        f"({stem}_file)")
+        return data
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> NotifyChannel:
+        stray = sorted(self.model_fields_set - CHANNEL_FIELDS[self.kind]
+                       - {"name", "kind", "audiences"})
+        if stray:
+            raise ValueError(f"a {self.kind} channel takes no {', '.join(stray)}")
+        reach = [a for a in self.audiences if a not in CHANNEL_AUDIENCES[self.kind]]
+        if reach:
+            raise ValueError(f"a {self.kind} channel cannot reach {', '.join(reach)}; it "
+                             f"reaches {', '.join(sorted(CHANNEL_AUDIENCES[self.kind]))}")
+        if not self.audiences or len(set(self.audiences)) != len(self.audiences):
+            raise ValueError("audiences lists office, customers or workers, each once")
+        if self.kind == "email":
+            missing = [k for k in ("host", "sender", "to") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f"an email channel needs {', '.join(missing)}")
+            if self.password_env and self.password_file:
+                raise ValueError("give password_env or password_file, not both")
+            if self.user and not (self.password_env or self.password_file):
+                raise ValueError("a user needs a password: password_env or password_file")
+        if self.kind in ("wecom", "dingtalk", "webhook"):
+            given = [k for k in ("url", "url_env", "url_file") if getattr(self, k)]
+            if len(given) != 1:
+                raise ValueError("give the URL one way: url, url_env or url_file")
+            if self.url and not self.url.startswith(("https://", "http://")):
+                raise ValueError(f"'{self.url}' is not an http(s) URL")
+            if self.secret_env and self.secret_file:
+                raise ValueError("give secret_env or secret_file, not both")
+        return self
+
+
+class Notify(Section):
+    """Where reminders go (``hk remind --send``). No channel: the digest goes to standard
+    output, which cron mails to the user running it."""
+
+    channels: list[NotifyChannel] = Field(default_factory=list)
+    marketing_consent: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_CONSENT_WORDS),
+        description="a customer gets greetings and offers only with a consent naming one",
+    )
+
+    @field_validator("channels")
+    @classmethod
+    def _names_once(cls, channels: list[NotifyChannel]) -> list[NotifyChannel]:
+        twice = duplicates([c.name for c in channels])
+        if twice:
+            raise ValueError("channel name used twice: " + ", ".join(twice))
+        return channels
+
+
 class Settings(Section):
     """The whole of ``hk.toml``."""
 
@@ -363,6 +485,7 @@ class Settings(Section):
     calendar: Calendar = Field(default_factory=Calendar)
     quotes: Quotes = Field(default_factory=Quotes)
     dispatch: Dispatch = Field(default_factory=Dispatch)
+    notify: Notify = Field(default_factory=Notify)
 
     def tier_names(self) -> list[str]:
         return [t.name for t in self.tiers]
