@@ -99,7 +99,8 @@ SUBAPPS: dict[str, str] = {
     "customer": "customer:app", "worker": "worker:app", "catalog": "catalog:app",
     "order": "order:app", "quote": "quote:app", "contract": "contract:app",
     "import": "io:import_app", "export": "io:export_app", "watch": "watch:app",
-    "dispatch": "dispatch:app",
+    "dispatch": "dispatch:app", "visit": "visit:app", "complaint": "complaint:app",
+    "survey": "survey:app",
 }
 """Each command group, as the module of :mod:`hk.commands` that holds it and its name there."""
 COMMANDS: dict[str, str] = {

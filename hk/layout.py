@@ -59,6 +59,8 @@ LAYOUT: dict[str, KindLayout] = {
         KindLayout("contract", "contracts", ".yaml", "C"),
         KindLayout("quote", "quotes", ".yaml", "Q"),
         KindLayout("survey", "surveys", ".json", "S", partitioned=True),
+        KindLayout("visit", "visits", ".yaml", "V", partitioned=True),
+        KindLayout("complaint", "complaints", ".yaml", "T"),
     )
 }
 """Every record kind by its singular name; the models take their folder and prefix from here."""

@@ -23,6 +23,8 @@ MODELS: dict[str, tuple[str, str]] = {
     "quote": ("hk.domain.quote", "Quote"),
     "contract": ("hk.domain.contract", "Contract"),
     "survey": ("hk.domain.survey", "Survey"),
+    "visit": ("hk.domain.visit", "Visit"),
+    "complaint": ("hk.domain.complaint", "Complaint"),
 }
 """Each kind's model, as module and class name."""
 

@@ -43,13 +43,14 @@ the old contract becomes 已续签 renewed, with ``renewed_by``, when the succes
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
+from hk.domain.base import Record
 from hk.domain.catalog import Package, ServiceItem
 from hk.domain.contract import (
     TRANSITIONS,
@@ -114,14 +115,17 @@ def load_contract(archive: Archive, ref: str) -> tuple[Contract, Loaded]:
 
 
 def change_contract(archive: Archive, ref: str,
-                    change: Callable[[Contract], Contract]) -> Stepped:
-    """Apply ``change`` to the contract ``ref`` names and save it over what was read."""
+                    change: Callable[[Contract], Contract], also: Sequence[Record] = ()) -> Stepped:
+    """Apply ``change`` to the contract ``ref`` names and save it over what was read; ``also``
+    are new records the step makes (a replacement's return visit), in the same commit."""
     contract, loaded = load_contract(archive, ref)
     try:
         updated = change(contract)
     except ValidationError as exc:
         raise refused(exc) from None
-    return Stepped(updated, save(archive, updated, loaded), updated.events[len(contract.events):])
+    result = (save_together(archive, [(updated, loaded), *((r, None) for r in also)]) if also
+              else save(archive, updated, loaded))
+    return Stepped(updated, result, updated.events[len(contract.events):])
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -440,7 +444,10 @@ def replace_worker(archive: Archive, ref: str, new_worker: str, reason: str,
                      f"更换阿姨，{day} 起由 {worker.name} 接替：{reason.strip()}",
                      replacements=[*c.replacements, replacement])
 
-    return change_contract(archive, contract.id, change)
+    from hk.services.visits import new_worker_visit
+
+    visit = new_worker_visit(archive, contract, worker.id, day, when)
+    return change_contract(archive, contract.id, change, [visit] if visit else [])
 
 
 def successors(archive: Archive, contract: Contract) -> list[dict[str, Any]]:

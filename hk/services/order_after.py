@@ -34,7 +34,8 @@ def rate(
     """Keep the customer's scores (1–5 per SPEC §2 dimension, NPS 0–10) once the work is done.
 
     The scores are a survey response (满意度调查) of their own, which the satisfaction figures
-    count, and the order keeps a copy with the survey's ID: both files in one commit.
+    count, and the order keeps a copy with the survey's ID: both files in one commit, with the
+    follow-up return visit a score at or below ``[visits] low_score`` asks for.
     """
     missing = [s for s in SCORES if s not in scores]
     if missing:
@@ -62,10 +63,18 @@ def rate(
     rating = {**{s: scores[s] for s in SCORES}, "nps": nps, "comment": comment, "at": when,
               "survey": survey.id}
     rated = with_changes(order, rating=rating)
-    result = save_together(archive, [(rated, loaded), (survey, None)])
     from hk.services.records import code_of
+    from hk.services.visits import low_score_visit
 
-    return Changed(rated, result, [], notes=[f"survey {code_of(archive, survey.id) or survey.id}"])
+    follow = low_score_visit(archive, survey, when)
+    result = save_together(archive, [(rated, loaded), (survey, None),
+                                     *([(follow, None)] if follow else [])])
+    notes = [f"survey {code_of(archive, survey.id) or survey.id}"]
+    if follow is not None:
+        notes.append(f"low score: return visit {code_of(archive, follow.id)} due "
+                     f"{follow.due.isoformat()} ({follow.reason}); to open a complaint: "
+                     f"hk complaint open --order {code_of(archive, order.id) or order.id}")
+    return Changed(rated, result, [], notes=notes)
 
 
 def rework(
@@ -83,6 +92,22 @@ def rework(
     The window is as long as the original's unless ``end`` or ``hours`` says otherwise.
     """
     original, _ = load_order(archive, ref)
+    order = build_rework(archive, original, start, end=end, hours=hours, note=note, at=at)
+    return Changed(order, save(archive, order), list(order.events))
+
+
+def build_rework(
+    archive: Archive,
+    original: Order,
+    start: dt.datetime,
+    *,
+    end: dt.datetime | None = None,
+    hours: Decimal | None = None,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> Order:
+    """The rework order :func:`rework` saves, not saved: a resolved complaint saves it with
+    the complaint, in one commit."""
     begin = moment(archive, start)
     if end is not None:
         finish_at = moment(archive, end)
@@ -92,11 +117,10 @@ def rework(
         finish_at = begin + original.duration()
     try:
         window = Window(start=begin, end=finish_at)
-        order = lifecycle.rework(original, order_id=new_id(), actor=archive.operator(),
-                             at=moment(archive, at), window=window, note=note)
+        return lifecycle.rework(original, order_id=new_id(), actor=archive.operator(),
+                                at=moment(archive, at), window=window, note=note)
     except ValidationError as exc:
         raise refused(exc) from None
-    return Changed(order, save(archive, order), list(order.events))
 
 
 def reworks_of(archive: Archive, order: Order) -> list[str]:

@@ -1,0 +1,427 @@
+"""Return visits (回访): what is owed, logging one, cancelling one (SPEC §2, §4).
+
+Which visits are owed is decided by :mod:`hk.domain.visits` (written at events vs computed:
+see there). This module gathers each customer's history from the index, so listing what is
+due reads no record file: visits and orders by their index rows, and — only for customers
+still waiting for their first visit — the day their first service was completed, from the
+indexed data of that one order.
+
+For other parts of hk:
+
+- :func:`visits_due` (``archive, day``) — every visit due on or before ``day``, with days
+  overdue and a stable ``key`` per occasion (what the reminders send once);
+- :func:`low_score_visit`, :func:`after_complaint_visit`, :func:`new_worker_visit` — the visit
+  an event asks for, built but not saved, so the event's service saves it in its own commit.
+
+Logging a visit (:func:`log`) writes, in one commit: the visit (done), the survey response
+its scores are kept as, the follow-up visit a low score asks for, and the complaint the
+customer made at the visit, when the operator records one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from hk.domain.ids import new_id
+from hk.domain.visit import (
+    METHOD_ZH,
+    STATUS_ZH,
+    SURVEY_CHANNEL,
+    TYPE_ZH,
+    Visit,
+    made_event,
+    step,
+)
+from hk.domain.visits import History, Owed, Rules, Seen, due_by, is_low, owed, written_due
+from hk.errors import NotFound, UsageError
+from hk.services.orders import choice_of, moment, refused
+from hk.services.records import code_of, load, resolve_id
+from hk.store.archive import Archive
+from hk.store.writer import Loaded, SaveResult, save, save_together
+
+if TYPE_CHECKING:
+    from hk.domain.complaint import Complaint
+    from hk.domain.contract import Contract
+    from hk.domain.survey import Survey
+    from hk.services.complaints import ComplaintIn
+
+SERVED = ("completed", "settled")
+"""Order statuses that count as a completed service."""
+UNDER_CONTRACT = ("signed", "active")
+
+
+def rules_of(archive: Archive) -> Rules:
+    return Rules.of(archive.settings.visits)
+
+
+def today(archive: Archive) -> dt.date:
+    return moment(archive, None).date()
+
+
+# --- what is owed ------------------------------------------------------------------------------
+
+
+@dataclass
+class DueVisit:
+    """A visit owed, as listings and reminders show it: who, why, by when, how late."""
+
+    owed: Owed
+    days_overdue: int
+    customer_code: str
+    customer_name: str
+    visit_code: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.owed.key
+
+    def ref(self) -> str:
+        """What ``hk visit log`` takes: the visit's code, or the customer's for a computed one."""
+        return self.visit_code or self.customer_code
+
+    def to_dict(self) -> dict[str, Any]:
+        o = self.owed
+        return {"key": o.key, "visit": o.visit, "code": self.visit_code, "type": o.type,
+                "type_zh": TYPE_ZH[o.type], "due": o.due.isoformat(),
+                "days_overdue": self.days_overdue, "customer": o.customer,
+                "customer_code": self.customer_code, "customer_name": self.customer_name,
+                "order": o.order, "contract": o.contract, "complaint": o.complaint,
+                "worker": o.worker, "reason": o.reason, "computed": o.visit is None}
+
+
+def visits_due(archive: Archive, day: dt.date, *, within_days: int = 0,
+               customer: str | None = None) -> list[DueVisit]:
+    """Every visit due on or before ``day`` (+ ``within_days`` to look ahead), overdue first.
+
+    ``customer`` (an ID) limits it to one customer. Written visits and computed ones alike;
+    each with days overdue on ``day`` and a ``key`` naming the occasion.
+    """
+    from hk.services.order_listing import Names
+
+    rules, names = rules_of(archive), Names(archive.index)
+    found: list[DueVisit] = []
+    horizon = day + dt.timedelta(days=within_days)
+    for history in histories(archive, customer).values():
+        for item in due_by(owed(history, rules), horizon):
+            code, name = names.parts(item.customer)
+            visit_code = code_of(archive, item.visit) if item.visit else None
+            found.append(DueVisit(item, item.days_overdue(day), code, name, visit_code))
+    found.sort(key=lambda d: (d.owed.due, d.customer_code, d.owed.type))
+    return found
+
+
+def owed_by(archive: Archive, customer_id: str) -> list[Owed]:
+    """Every visit one customer is owed, due or not yet."""
+    return owed(histories(archive, customer_id).get(customer_id, History(customer_id)),
+                rules_of(archive))
+
+
+def histories(archive: Archive, customer: str | None = None) -> dict[str, History]:
+    """Each customer's history, as the rules read it, from the index (one customer, or all
+    who have a visit record or a completed service)."""
+    import orjson
+
+    from hk.services.lookup import list_rows
+
+    seen: dict[str, list[Seen]] = {}
+    for row in list_rows(archive.index, "visit", ref=customer):
+        done = row["done_at"][:10] if row.get("done_at") else None
+        seen.setdefault(row["customer"], []).append(Seen(
+            row["id"], row["type"], row["status"], dt.date.fromisoformat(row["due"]),
+            dt.date.fromisoformat(done) if done else None, row.get("order"),
+            row.get("contract"), row.get("complaint"), row.get("worker"),
+            row.get("reason", "")))
+    served: dict[str, list[dict[str, Any]]] = {}
+    for status in SERVED:
+        for row in list_rows(archive.index, "order", category=status, ref=customer):
+            served.setdefault(row["customer"], []).append(row)
+    contracted = {row["customer"] for row in list_rows(archive.index, "contract", ref=customer)
+                  if row["status"] in UNDER_CONTRACT}
+    out: dict[str, History] = {}
+    for who in sorted({*seen, *served}):
+        orders = sorted(served.get(who, []), key=lambda r: (r["start"], r["id"]))
+        visits = tuple(seen.get(who, []))
+        first_day = None
+        if orders:
+            first_day = dt.date.fromisoformat(orders[0]["start"][:10])
+            if not any(v.status == "done" for v in visits):
+                row = archive.index.get(orders[0]["id"])
+                if row is not None:
+                    first_day = completed_day(orjson.loads(row["data"])) or first_day
+        out[who] = History(who, first_day, orders[0]["id"] if orders else None, len(orders),
+                           who in contracted, visits)
+    return out
+
+
+def completed_day(order: dict[str, Any]) -> dt.date | None:
+    """The day an order's log says its service was completed (stored data of an order)."""
+    for event in order.get("events") or []:
+        if event.get("to_status") == "completed":
+            return dt.date.fromisoformat(str(event["at"])[:10])
+    return None
+
+
+# --- visits written at an event ----------------------------------------------------------------
+
+
+def new_visit(archive: Archive, customer: str, visit_type: str, due: dt.date,
+              at: dt.datetime, reason: str = "", note: str = "", **links: Any) -> Visit:
+    """A visit record, due, not saved: ``links`` are order, contract, complaint, worker,
+    trigger_survey (IDs)."""
+    try:
+        return Visit.model_validate({
+            "id": new_id(), "created": at, "updated": at, "customer": customer,
+            "type": visit_type, "due": due, "reason": reason,
+            **{k: v for k, v in links.items() if v},
+            "events": [made_event(archive.operator(), at, note or reason)],
+        })
+    except ValidationError as exc:
+        raise refused(exc) from None
+
+
+def low_score_visit(archive: Archive, survey: Survey, at: dt.datetime) -> Visit | None:
+    """The follow-up a survey response asks for when a score is at or below ``[visits]
+    low_score`` (None otherwise): due two days after it came in."""
+    rules = rules_of(archive)
+    lowest = survey.lowest()
+    if not is_low(lowest, rules):
+        return None
+    worst = [d for d, s in survey.scores().items() if s == lowest]
+    from hk.domain.survey import DIMENSION_ZH
+
+    reason = f"评分偏低：{'、'.join(DIMENSION_ZH[d] for d in worst)} {lowest} 分"
+    return new_visit(archive, survey.customer, "low_score",
+                     written_due("low_score", at.date(), rules), at, reason,
+                     order=survey.order, contract=survey.contract,
+                     worker=survey.workers[0] if len(survey.workers) == 1 else None,
+                     trigger_survey=survey.id)
+
+
+def after_complaint_visit(archive: Archive, complaint: Complaint,
+                          at: dt.datetime) -> Visit | None:
+    """The visit after a complaint is resolved (``[visits] after_complaint``), or None."""
+    rules = rules_of(archive)
+    if not rules.after_complaint:
+        return None
+    return new_visit(archive, complaint.customer, "after_complaint",
+                     written_due("after_complaint", at.date(), rules), at, "投诉处理后回访",
+                     order=complaint.order, complaint=complaint.id, worker=complaint.worker)
+
+
+def new_worker_visit(archive: Archive, contract: Contract, worker: str, day: dt.date,
+                     at: dt.datetime) -> Visit | None:
+    """The visit after a worker replacement (``[visits] after_replacement``): how the new
+    worker is doing, ``first_within_days`` after her first day; or None."""
+    rules = rules_of(archive)
+    if not rules.after_replacement:
+        return None
+    return new_visit(archive, contract.customer, "new_worker",
+                     written_due("new_worker", day, rules), at, "更换阿姨后回访",
+                     contract=contract.id, worker=worker)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def load_visit(archive: Archive, ref: str) -> tuple[Visit, Loaded]:
+    try:
+        _, visit_id = resolve_id(archive, "visit", ref)
+    except NotFound as exc:
+        exc.hint = "see what is owed with hk visit due, or hk visit list"
+        raise
+    return load(archive, Visit, visit_id)
+
+
+def list_visits(archive: Archive, status: str | None = None, visit_type: str | None = None,
+                customer: str | None = None, day_from: str | None = None,
+                day_to: str | None = None) -> list[dict[str, Any]]:
+    """Visit records by due day (both ends included), with the customer's code and name."""
+    from hk.services.lookup import list_rows
+    from hk.services.order_listing import Names
+
+    wanted = choice_of(status, STATUS_ZH, "a visit status") if status else None
+    kind = choice_of(visit_type, TYPE_ZH, "a visit type") if visit_type else None
+    ref = resolve_id(archive, "customer", customer)[1] if customer else None
+    rows = list_rows(archive.index, "visit", category=wanted, tag=kind, ref=ref,
+                     day_from=day_from, day_to=day_to)
+    rows.sort(key=lambda r: (r["due"], r["id"]))
+    names = Names(archive.index)
+    out = []
+    for row in rows:
+        code, name = names.parts(row["customer"])
+        out.append({**row, "type_zh": TYPE_ZH[row["type"]], "status_zh": STATUS_ZH[row["status"]],
+                    "customer_code": code, "customer_name": name})
+    return out
+
+
+def target(archive: Archive, ref: str, visit_type: str | None = None,
+           at: dt.datetime | None = None) -> tuple[Visit, Loaded | None]:
+    """The visit ``ref`` names: a visit (code or ID), or a customer — their one open visit,
+    else the first or periodic visit the rules owe them (a new record, not yet saved), else a
+    new periodic one. ``visit_type`` gives the type of a new record."""
+    kind, record_id = resolve_id(archive, None, ref)
+    if kind == "visit":
+        return load(archive, Visit, record_id)
+    if kind != "customer":
+        raise UsageError(f"'{ref}' is a {kind}; give a visit or a customer",
+                         hint="see what is owed with hk visit due")
+    when = moment(archive, at)
+    found = owed_by(archive, record_id)
+    open_ = [o for o in found if o.visit is not None]
+    if visit_type is None and len(open_) == 1:
+        return load(archive, Visit, open_[0].visit or "")
+    if visit_type is None and len(open_) > 1:
+        codes = ", ".join(f"{code_of(archive, o.visit) or o.visit} {TYPE_ZH[o.type]}"
+                          for o in open_ if o.visit)
+        raise UsageError(f"the customer has {len(open_)} open visits: {codes}",
+                         hint="give the visit's code")
+    kind_of = choice_of(visit_type, TYPE_ZH, "a visit type") if visit_type else None
+    computed = next((o for o in found if o.visit is None
+                     and (kind_of is None or o.type == kind_of)), None)
+    if computed is not None:
+        return new_visit(archive, record_id, computed.type, computed.due, when,
+                         computed.reason, order=computed.order), None
+    return new_visit(archive, record_id, kind_of or "periodic", when.date(), when,
+                     "客服主动回访"), None
+
+
+# --- logging and cancelling --------------------------------------------------------------------
+
+
+@dataclass
+class Logged:
+    """A visit after one step, with the records the step made and its commit."""
+
+    visit: Visit
+    result: SaveResult
+    survey: Survey | None = None
+    follow_up: Visit | None = None
+    complaint: Complaint | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def method_of(text: str) -> str:
+    """``phone`` or ``电话`` → ``phone``; anything else is refused with the choices."""
+    return choice_of(text, METHOD_ZH, "a way to make a return visit")
+
+
+def log(
+    archive: Archive,
+    ref: str,
+    method: str,
+    *,
+    scores: dict[str, int] | None = None,
+    nps: int | None = None,
+    comment: str = "",
+    outcome: str = "",
+    actions: Sequence[str] = (),
+    visit_type: str | None = None,
+    complaint: ComplaintIn | None = None,
+    at: dt.datetime | None = None,
+) -> Logged:
+    """The visit was made: how, what came of it, the scores given; one commit.
+
+    ``ref`` is a visit, or a customer (see :func:`target`). Scores (all five, 1–5, and NPS)
+    are kept as a survey response; one at or below ``[visits] low_score`` schedules a
+    follow-up visit. ``complaint`` opens a complaint made at the visit, in the same commit.
+    """
+    how = method_of(method)
+    if nps is not None and scores is None:
+        raise UsageError("--nps is asked with the scores", hint="give --scores too")
+    when = moment(archive, at)
+    visit, loaded = target(archive, ref, visit_type, when)
+    survey = _survey(archive, visit, how, scores, nps, comment, when) if scores else None
+    follow = low_score_visit(archive, survey, when) if survey is not None else None
+    made = None
+    if complaint is not None:
+        from hk.services.complaints import build_complaint
+
+        made = build_complaint(archive, complaint, customer=visit.customer, order=visit.order,
+                               worker=visit.worker, visit=visit.id, at=when)
+    try:
+        done = step(visit, "done", archive.operator(), when, outcome.strip(), method=how,
+                    done_at=when, done_by=archive.operator(), outcome=outcome.strip(),
+                    actions=[a.strip() for a in actions if a.strip()],
+                    survey=survey.id if survey else None,
+                    follow_up=follow.id if follow else None)
+    except ValidationError as exc:
+        raise refused(exc) from None
+    records: list[tuple[Any, Loaded | None]] = [(done, loaded)]
+    records += [(r, None) for r in (survey, follow, made) if r is not None]
+    result = save_together(archive, records)
+    logged = Logged(done, result, survey, follow, made)
+    if follow is not None:
+        logged.notes.append(f"low score: follow-up visit {code_of(archive, follow.id)} due "
+                            f"{follow.due.isoformat()} ({follow.reason})")
+    if made is not None:
+        logged.notes.append(f"complaint {code_of(archive, made.id)} opened; answer it by "
+                            f"{made.response_due:%Y-%m-%d %H:%M}")
+    return logged
+
+
+def _survey(archive: Archive, visit: Visit, method: str, scores: dict[str, int],
+            nps: int | None, comment: str, at: dt.datetime) -> Survey:
+    """The scores given at the visit, kept as a survey response about what it follows up."""
+    from hk.domain.survey import DIMENSIONS, Survey
+    from hk.services.lookup import summary
+
+    workers: list[str] = [visit.worker] if visit.worker else []
+    services: list[str] = []
+    if visit.order:
+        row = archive.index.get(visit.order)
+        if row is not None:
+            data = summary(row)
+            workers = workers or list(data.get("workers") or [])
+            services = list(data.get("services") or [])
+    missing = [d for d in DIMENSIONS if d not in scores]
+    if missing:
+        raise UsageError(f"missing scores: {', '.join(missing)}")
+    try:
+        return Survey.model_validate({
+            "id": new_id(), "created": at, "updated": at, "customer": visit.customer,
+            "order": visit.order, "contract": visit.contract, "workers": workers,
+            "services": services, "at": at, "channel": SURVEY_CHANNEL[method],
+            "taken_by": archive.operator(), **{d: scores[d] for d in DIMENSIONS}, "nps": nps,
+            "comment": comment.strip(),
+        })
+    except ValidationError as exc:
+        raise refused(exc) from None
+
+
+def cancel(archive: Archive, ref: str, reason: str, at: dt.datetime | None = None) -> Logged:
+    """Not needed after all (the customer asked not to be called, the contract ended): → 已取消,
+    with the reason in the log. Cancelling a computed first or periodic visit skips it: the
+    next one counts from its due day."""
+    if not reason.strip():
+        raise UsageError("say why the visit is cancelled", hint="--reason …")
+    when = moment(archive, at)
+    visit, loaded = target(archive, ref, None, when)
+    try:
+        cancelled = step(visit, "cancelled", archive.operator(), when, reason.strip())
+    except ValidationError as exc:
+        raise refused(exc) from None
+    return Logged(cancelled, save(archive, cancelled, loaded))
+
+
+def schedule(archive: Archive, customer_ref: str, visit_type: str, due: dt.date,
+             reason: str = "", *, order: str | None = None, contract: str | None = None,
+             worker: str | None = None, at: dt.datetime | None = None) -> Logged:
+    """A visit scheduled by hand (a renewal talk, a visit moved to another day); one commit.
+
+    A first or periodic visit scheduled by hand takes the place of the computed one.
+    """
+    kind = choice_of(visit_type, TYPE_ZH, "a visit type")
+    _, customer = resolve_id(archive, "customer", customer_ref)
+    links = {name: resolve_id(archive, name, ref)[1] for name, ref in
+             (("order", order), ("contract", contract), ("worker", worker)) if ref}
+    when = moment(archive, at)
+    if due < when.date() - dt.timedelta(days=366):
+        raise UsageError(f"the due day {due.isoformat()} is more than a year ago")
+    visit = new_visit(archive, customer, kind, due, when, reason.strip() or "手动安排", **links)
+    return Logged(visit, save(archive, visit))
+
