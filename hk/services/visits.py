@@ -285,9 +285,19 @@ def target(archive: Archive, ref: str, visit_type: str | None = None,
                      and (kind_of is None or o.type == kind_of)), None)
     if computed is not None:
         return new_visit(archive, record_id, computed.type, computed.due, when,
-                         computed.reason, order=computed.order), None
+                         computed.reason, order=computed.order,
+                         worker=_one_worker(archive, computed.order)), None
     return new_visit(archive, record_id, kind_of or "periodic", when.date(), when,
                      "客服主动回访"), None
+
+
+def _one_worker(archive: Archive, order: str | None) -> str | None:
+    """The worker who did the order, when one did (from the index)."""
+    from hk.services.lookup import summary
+
+    row = archive.index.get(order) if order else None
+    workers = list(summary(row).get("workers") or []) if row is not None else []
+    return workers[0] if len(workers) == 1 else None
 
 
 # --- logging and cancelling --------------------------------------------------------------------
@@ -342,7 +352,8 @@ def log(
         from hk.services.complaints import build_complaint
 
         made = build_complaint(archive, complaint, customer=visit.customer, order=visit.order,
-                               worker=visit.worker, visit=visit.id, at=when)
+                               worker=visit.worker or _one_worker(archive, visit.order),
+                               visit=visit.id, at=when)
     try:
         done = step(visit, "done", archive.operator(), when, outcome.strip(), method=how,
                     done_at=when, done_by=archive.operator(), outcome=outcome.strip(),
