@@ -200,7 +200,7 @@ def complaint_text(archive: Archive, complaint: Complaint, history: bool = False
              f"{CATEGORY_ZH[complaint.category]}  {SEVERITY_ZH[complaint.severity]}",
              f"  客户    {names(complaint.customer)}"]
     for label, link in (("订单", complaint.order), ("阿姨", complaint.worker),
-                        ("回访", complaint.visit)):
+                        ("来源", complaint.visit)):
         if link:
             lines.append(f"  {label}    {names(link)}")
     lines.append(f"  收到    {complaint.received_at.astimezone(tz):%Y-%m-%d %H:%M}  "

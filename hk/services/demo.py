@@ -376,6 +376,8 @@ def tour(root: Path) -> list[str]:
         if contracts else None,
         (f"{hk} order generate --until {info.today + dt.timedelta(days=21)}",
          "按合同排班生成之后的订单（重复运行不会重复生成）"),
+        (f"{hk} visit due", "今天该做和已逾期的回访：首次、定期、低分、投诉后"),
+        (f"{hk} complaint list --open", "未结的投诉和响应时限；hk complaint show 看处理经过"),
         (f"{hk} log {code}", "这份档案在 git 里的每一次改动"),
         (f"{hk} doctor", "检查档案里的每一个文件"),
     ]

@@ -59,6 +59,12 @@ def replay(archive: Archive, business: dict[str, Any], ids: dict[str, str],
             who = entry.get("customer") or entry.get("quote")
             raise HkError(f"sample data business.yaml, {what} ({who}): {exc.message}",
                           hint=exc.hint) from None
+    if business.get("visits") or business.get("complaints"):
+        try:
+            _aftercare(archive, business, ids, made, today, tz, now)
+        except HkError as exc:
+            raise HkError(f"sample data business.yaml, visits and complaints: {exc.message}",
+                          hint=exc.hint) from None
     if business.get("generate_days"):
         from hk.services.recurring import generate
 
@@ -204,3 +210,46 @@ def _assign(archive: Archive, ref: str, worker: str, at: dt.datetime) -> None:
         if any(b.hard for found in exc.breaches.values() for b in found):
             raise
         orders.assign(archive, ref, [worker], force=True, reason=FORCE_REASON, at=at)
+
+
+def _aftercare(archive: Archive, business: dict[str, Any], ids: dict[str, str], made: Replayed,
+               today: dt.date, tz: ZoneInfo, now: dt.datetime) -> None:
+    """Return visits made and complaints taken (回访, 投诉), after the orders they are about."""
+    from hk.services import complaints, visits
+    from hk.services.complaints import ComplaintIn
+
+    def on(entry: dict[str, Any], past: bool = True) -> dt.datetime:
+        """The entry's day and time; what happened already happened before now."""
+        day = today + dt.timedelta(days=int(entry["day"]))
+        moment = dt.datetime.combine(day, dt.time.fromisoformat(str(entry["time"])), tz)
+        return min(moment, now) if past else moment
+
+    orders = {(entry["customer"], int(entry["day"])): ref
+              for entry, ref in zip(business.get("orders") or [], made.orders, strict=True)}
+    taken: dict[str, str] = {}
+    for entry in business.get("visits") or []:
+        said = entry.get("complaint")
+        logged = visits.log(
+            archive, _key(ids, entry["customer"]), entry.get("method", "phone"),
+            outcome=entry.get("note", ""), at=on(entry),
+            complaint=ComplaintIn(said.get("category", "quality"), said["text"],
+                                  said.get("severity", "normal"), "visit") if said else None)
+        if logged.complaint is not None:
+            taken[entry["customer"]] = logged.complaint.id
+    for entry in business.get("complaints") or []:
+        if "order_day" in entry:
+            given = ComplaintIn(entry.get("category", "quality"), entry["text"],
+                                entry.get("severity", "normal"), entry.get("via", "phone"),
+                                now - dt.timedelta(hours=float(entry.get("hours", 1))))
+            ref = complaints.open_complaint(
+                archive, given, order=orders[(entry["customer"], int(entry["order_day"]))],
+                at=now).complaint.id
+        else:
+            ref = taken[entry["customer"]]
+        if entry.get("assign"):
+            complaints.assign(archive, ref, entry["assign"].get("to"), at=on(entry["assign"]))
+        if entry.get("resolve"):
+            done, rework = entry["resolve"], entry["resolve"].get("rework")
+            complaints.resolve(archive, ref, done["text"],
+                               compensation_fen=int(done.get("compensation", 0)) * 100,
+                               rework_start=on(rework, past=False) if rework else None, at=on(done))
