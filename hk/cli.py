@@ -106,6 +106,7 @@ SUBAPPS: dict[str, str] = {
 COMMANDS: dict[str, str] = {
     "init": "archive:init", "reindex": "archive:reindex", "doctor": "archive:doctor",
     "show": "record:show", "log": "record:log", "edit": "record:edit", "demo": "demo:demo",
+    "tui": "tui:tui",
 }
 """Each single command, the same way. Only the module of the command in use is imported."""
 
@@ -189,9 +190,22 @@ def share_plain_adapters() -> None:
     _adapters.build_leaf_adapter = leaf
 
 
+def opens_tui(args: list[str]) -> bool:
+    """``hk`` alone (or with only ``--archive``) on a terminal opens the TUI; elsewhere (a
+    pipe, cron) it prints the help as before."""
+    rest = list(args)
+    while rest[:1] and rest[0] in ("--archive", "-C") and len(rest) >= 2:
+        rest = rest[2:]
+    if rest[:1] and rest[0].startswith("--archive="):
+        rest = rest[1:]
+    return not rest and sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def run(argv: list[str] | None = None) -> None:
     """Run the CLI; map errors to messages and exit codes."""
     args = sys.argv[1:] if argv is None else argv
+    if opens_tui(args):
+        args = [*args, "tui"]
     share_plain_adapters()
     try:
         _app_for(args)(args=args, prog_name="hk", standalone_mode=True)

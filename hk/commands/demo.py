@@ -22,14 +22,21 @@ def demo(
         ),
     ] = None,
     no_tui: Annotated[
-        bool, typer.Option("--no-tui", help="Only build it and print where it is.")
+        bool, typer.Option("--no-tui", help="Only build it, and print a tour of commands to "
+                           "try on it (on a terminal) or where it is.")
     ] = False,
 ) -> None:
-    """Build a fresh demo archive (a small company in Chengdu, invented people) to try hk on."""
+    """Build a fresh demo archive (a small company in Chengdu, invented people) and open the
+    TUI on it."""
     from hk.services.demo import build_demo, default_location, tour
 
     root = build_demo(out or default_location())
-    if sys.stdout.isatty() and not no_tui:
+    if sys.stdout.isatty() and sys.stdin.isatty() and not no_tui:
+        from hk.tui.app import make_app
+
+        make_app(root).run()
+        say(f"demo archive: {root}  (hk -C {root} opens it again)")
+    elif sys.stdout.isatty():
         for line in tour(root):
             say(line)
     else:

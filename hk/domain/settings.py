@@ -462,6 +462,40 @@ class Notify(Section):
         return channels
 
 
+KEY_LIST = re.compile(r"^[a-z0-9_+\-]+(,[a-z0-9_+\-]+)*$")
+"""Keys as Textual names them (``f3``, ``ctrl+k``, ``escape``), several separated by commas."""
+
+
+class Tui(Section):
+    """The office TUI (``hk`` on a terminal, ``hk tui``): language, theme, key bindings.
+
+    An operator may override any of these for themselves in ``hk.local.toml`` (never
+    committed) under the same ``[tui]`` heading; ``hk.toml`` holds the office's defaults.
+    """
+
+    language: Literal["", "zh_CN", "en"] = Field(
+        "", description="zh_CN or en; empty: the [locale] language"
+    )
+    theme: Literal["dark", "light"] = Field("dark", description="dark or light")
+    keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="binding id → keys, e.g. customers = \"f3,ctrl+k\" (F1 lists the ids)",
+    )
+    refresh_seconds: float = Field(
+        2, ge=0.5, le=600,
+        description="how often changes made outside the TUI (CLI, cron, git pull) are looked for",
+    )
+
+    @field_validator("keys")
+    @classmethod
+    def _key_names(cls, keys: dict[str, str]) -> dict[str, str]:
+        for binding, value in keys.items():
+            if not KEY_LIST.match(value.replace(" ", "").lower()):
+                raise ValueError(f"keys for '{binding}': '{value}' is not a list of key names "
+                                 "such as \"f3\" or \"ctrl+k,f3\"")
+        return {binding: value.replace(" ", "").lower() for binding, value in keys.items()}
+
+
 class Settings(Section):
     """The whole of ``hk.toml``."""
 
@@ -485,6 +519,7 @@ class Settings(Section):
     calendar: Calendar = Field(default_factory=Calendar)
     quotes: Quotes = Field(default_factory=Quotes)
     dispatch: Dispatch = Field(default_factory=Dispatch)
+    tui: Tui = Field(default_factory=Tui)
     notify: Notify = Field(default_factory=Notify)
 
     def tier_names(self) -> list[str]:

@@ -1,0 +1,260 @@
+"""The office TUI: one Textual app over one archive, built by :func:`make_app`.
+
+The CLI (``hk``, ``hk tui``, ``hk demo``), the tests and the benchmark all build the app the
+same way. Three modes, each with its own stack of screens: the dashboard, the customers and the
+workers; a record's page is pushed on top of the list it was opened from.
+
+Every read of the archive (index, files, git) runs in a named worker thread through
+:meth:`HkApp.work`; errors come back to :meth:`HkApp.report_error`, the one place that turns
+an :class:`~hk.errors.HkError` into a notification (and anything else into a crash-log entry
+and a notification). A timer asks every few seconds whether the archive changed outside the
+TUI and, if so, tells the screens to read again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from textual.app import App
+from textual.message import Message
+from textual.worker import Worker, get_current_worker
+
+from hk.errors import HkError
+from hk.tui.commands import ActionCommands, RecordCommands
+from hk.tui.data.session import Session, Watch
+from hk.tui.i18n import Texts
+from hk.tui.keys import bind, keymap, localize
+from hk.tui.screens.customers import CustomersScreen
+from hk.tui.screens.dashboard import DashboardScreen
+from hk.tui.screens.workers import WorkersScreen
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+    from hk.domain.settings import Tui
+    from hk.store.archive import Archive
+
+T = TypeVar("T")
+
+THEMES = {"dark": "textual-dark", "light": "textual-light"}
+
+
+class ArchiveChanged(Message):
+    """Someone changed the archive outside this screen: read again."""
+
+
+class HkApp(App[None]):
+    """The office TUI over one archive (see :func:`make_app`)."""
+
+    CSS_PATH = "app.tcss"
+    MODES: ClassVar[dict[str, Any]] = {
+        "dashboard": DashboardScreen, "customers": CustomersScreen, "workers": WorkersScreen,
+    }
+    COMMANDS: ClassVar[set[Any]] = {ActionCommands, RecordCommands}
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"), (110, "-wide"),
+    ]
+    BINDINGS: ClassVar[list[Any]] = [
+        bind("f1", "help", "help"),
+        bind("f2", "go('dashboard')", "dashboard"),
+        bind("f3", "go('customers')", "customers"),
+        bind("f4", "go('workers')", "workers"),
+        bind("f5", "refresh_archive", "refresh", show=False),
+        bind("f9", "toggle_theme", "theme", show=False),
+        bind("ctrl+p", "command_palette", "palette", priority=True),
+        bind("ctrl+q", "quit", "quit", priority=True),
+    ]
+    """Keys that work everywhere (each rebindable by its id in ``[tui.keys]``)."""
+
+    def __init__(self, session: Session, texts: Texts, today: dt.date | None,
+                 settings: Tui) -> None:
+        self.session = session
+        self.texts = texts
+        self.fixed_today = today
+        self.settings = settings
+        self.watch = Watch(session.root)
+        self.generation = 0
+        """Bumped whenever the archive changed; screens compare it with what they read."""
+        super().__init__()
+        localize(self, texts)
+        self.title = texts("app.title")
+        company = session.main.settings.company.name
+        self.sub_title = company
+        self.theme = THEMES[settings.theme]
+        self._keymap_problem: list[str] = []
+        mapped, unknown = keymap(settings.keys)
+        self.set_keymap(mapped)
+        self._keymap_problem = unknown
+
+    # --- the day ------------------------------------------------------------------------------
+
+    def today(self) -> dt.date:
+        """Today in the archive's timezone (fixed by the tests and snapshots)."""
+        if self.fixed_today is not None:
+            return self.fixed_today
+        from hk.domain.base import now
+
+        return now(self.session.main.settings.locale.timezone).date()
+
+    # --- start and refresh --------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.switch_mode("dashboard")
+        if self._keymap_problem:
+            self.notify(self.texts("msg.unknown_keys", ids=", ".join(self._keymap_problem)),
+                        severity="warning")
+        self.set_interval(self.settings.refresh_seconds, self.check_archive)
+
+    def check_archive(self, force: bool = False) -> None:
+        """Look for changes made outside (a named worker); reload the screens if any."""
+        watch = self.watch
+
+        def job(archive: Archive) -> Any:
+            return watch.check(archive, force)
+
+        self.work(self, "watch", job, self._checked)
+
+    def _checked(self, outcome: Any) -> None:
+        if outcome.settings:
+            self.session.settings_changed()
+        if outcome.broken:
+            self.notify(self.texts("msg.broken", n=len(outcome.broken)), severity="warning")
+        if outcome.changed:
+            self.generation += 1
+            self.screen.post_message(ArchiveChanged())
+
+    def action_refresh_archive(self) -> None:
+        self.check_archive(force=True)
+
+    # --- workers and errors -------------------------------------------------------------------
+
+    def work(self, node: DOMNode, name: str, job: Callable[[Archive], T],
+             done: Callable[[T], None]) -> Worker[None]:
+        """Run ``job`` on this thread's archive in a worker named ``name`` (one at a time per
+        node and name: a newer one replaces an older one); hand its result to ``done`` on the
+        app's thread, unless the worker was replaced or its screen closed meanwhile."""
+        session = self.session
+
+        def run() -> None:
+            worker = get_current_worker()
+            try:
+                result = job(session.archive())
+            except Exception as exc:
+                if not worker.is_cancelled:
+                    self._deliver(self.report_error, exc)
+                return
+            if not worker.is_cancelled:
+                self._deliver(done, result)
+
+        return node.run_worker(run, name=name, group=name, thread=True, exclusive=True,
+                               exit_on_error=False)
+
+    def _deliver(self, callback: Callable[[Any], None], value: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the app stopped meanwhile: nobody to tell
+            self.call_from_thread(callback, value)
+
+    def report_error(self, exc: BaseException) -> None:
+        """The one handler of errors in workers: a notification, never a traceback."""
+        if isinstance(exc, HkError):
+            self.notify(_message_of(exc), title=self.texts("msg.error"), severity="error",
+                        timeout=12)
+            return
+        log = _log_crash(exc)
+        what = f"{type(exc).__name__}: {exc}"
+        self.notify(self.texts("msg.bug", what=what, log=log), title=self.texts("msg.error"),
+                    severity="error", timeout=20)
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def action_go(self, mode: str) -> None:
+        """Show a mode's list (closing the record pages opened on top of it)."""
+        self.switch_mode(mode)
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        from hk.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        light = self.theme == THEMES["light"]
+        self.theme = THEMES["dark" if light else "light"]
+        name = self.texts("theme.dark" if light else "theme.light")
+        self.notify(self.texts("msg.theme", theme=name), timeout=3)
+
+    def open_record(self, kind: str, record_id: str) -> None:
+        """Push a customer's or worker's page on the current mode's stack."""
+        from hk.tui.screens.customer import CustomerScreen
+        from hk.tui.screens.worker import WorkerScreen
+
+        screen = CustomerScreen(record_id) if kind == "customer" else WorkerScreen(record_id)
+        self.push_screen(screen)
+
+
+def _message_of(exc: HkError) -> str:
+    from hk.errors import InvalidData
+
+    if isinstance(exc, InvalidData) and exc.problems:
+        return "\n".join(p.render() for p in exc.problems[:3])
+    return exc.message + (f"\n{exc.hint}" if exc.hint else "")
+
+
+def _log_crash(exc: BaseException) -> str:
+    """Write the traceback to the crash log (as the CLI does); where it went."""
+    import traceback
+
+    from hk import __version__
+    from hk.store.paths import crash_log
+
+    path = crash_log()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(f"--- {dt.datetime.now().isoformat()} hk {__version__} tui\n")
+            handle.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        return "(the log could not be written)"
+    return str(path)
+
+
+def tui_settings(session: Session) -> Tui:
+    """``[tui]`` of ``hk.toml``, with the operator's own ``[tui]`` of ``hk.local.toml`` over it."""
+    from hk.domain.settings import Tui
+    from hk.store.records import validate_data
+
+    shared = session.main.settings.tui
+    local = session.main.local_settings.get("tui")
+    if not isinstance(local, dict):
+        return shared
+    merged = shared.model_dump()
+    keys = {**merged.get("keys", {}), **dict(local.get("keys", {}))}
+    merged.update({k: v for k, v in local.items() if k != "keys"})
+    merged["keys"] = keys
+    return validate_data(Tui, merged, None, "hk.local.toml [tui]")
+
+
+def make_app(archive_root: Path | str, *, today: dt.date | None = None,
+             language: str | None = None, theme: str | None = None,
+             refresh_seconds: float | None = None) -> HkApp:
+    """The TUI on the archive at ``archive_root``.
+
+    ``language`` (zh_CN, en), ``theme`` (dark, light) and ``refresh_seconds`` override the
+    settings; ``today`` fixes the day the dashboard counts from (tests, snapshots).
+    """
+    session = Session(Path(archive_root))
+    settings = tui_settings(session)
+    changes: dict[str, Any] = {}
+    if theme is not None:
+        changes["theme"] = theme
+    if refresh_seconds is not None:
+        changes["refresh_seconds"] = refresh_seconds
+    if changes:
+        settings = settings.model_copy(update=changes)
+    chosen = language or settings.language or session.main.settings.locale.language
+    return HkApp(session, Texts(chosen), today, settings)

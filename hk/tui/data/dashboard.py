@@ -1,0 +1,133 @@
+"""The dashboard's figures (SPEC §1: the operator's morning), from the index alone.
+
+- today's and tomorrow's orders, counted by status, and listed;
+- this month's key figures: orders booked for the month (cancelled ones apart), revenue
+  (the total of the month's orders that were served: completed or settled), satisfaction
+  (the mean overall score of the month's survey responses, and NPS when asked), and new
+  customers (records created this month);
+- workers whose certificates or insurance run out within ``[reminders] certificate_days``.
+
+Reminders, return visits and complaints join this page when their record kinds exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from hk.services.lookup import summary
+from hk.services.order_listing import list_items
+from hk.tui.data.lists import expiring
+
+if TYPE_CHECKING:
+    from hk.store.archive import Archive
+
+SERVED = ("completed", "settled")
+
+
+@dataclass
+class DayOrders:
+    day: dt.date
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+@dataclass
+class MonthFigures:
+    first: dt.date
+    orders: int = 0
+    cancelled: int = 0
+    revenue_fen: int = 0
+    surveys: int = 0
+    satisfaction: float | None = None
+    nps: int | None = None
+    new_customers: int = 0
+
+
+@dataclass
+class Dashboard:
+    today: DayOrders
+    tomorrow: DayOrders
+    month: MonthFigures
+    orders: list[dict[str, Any]]
+    """Today's and tomorrow's orders, in time order, with customer and worker names."""
+    expiring: list[tuple[str, str, str, dt.date]]
+    """(worker ID, worker label, what, day) for certificates running out soon."""
+    certificate_days: int
+
+
+STATUS_ORDER = ("pending", "confirmed", "to_dispatch", "dispatched", "in_service", "completed",
+                "settled", "cancelled")
+
+
+def dashboard(archive: Archive, today: dt.date) -> Dashboard:
+    index = archive.index
+    tomorrow = today + dt.timedelta(days=1)
+    rows = [summary(r) for r in index.list("order", day_from=today.isoformat(),
+                                           day_to=tomorrow.isoformat())]
+    days = {today: DayOrders(today), tomorrow: DayOrders(tomorrow)}
+    for row in rows:
+        day = dt.date.fromisoformat(row["start"][:10])
+        if day in days:
+            counts = days[day].by_status
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+    items = sorted(list_items(index, rows), key=lambda item: item["start"])
+    settings = archive.settings
+    within = settings.reminders.certificate_days
+    return Dashboard(
+        today=days[today], tomorrow=days[tomorrow], month=month_figures(archive, today),
+        orders=items, expiring=_expiring(archive, today, within), certificate_days=within,
+    )
+
+
+def month_figures(archive: Archive, today: dt.date) -> MonthFigures:
+    index = archive.index
+    first = today.replace(day=1)
+    last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    span = {"day_from": first.isoformat(), "day_to": last.isoformat()}
+    figures = MonthFigures(first)
+    for row in index.list("order", **span):
+        status = row["category"]
+        if status == "cancelled":
+            figures.cancelled += 1
+            continue
+        figures.orders += 1
+        if status in SERVED:
+            figures.revenue_fen += int(summary(row)["total_fen"])
+    overall: list[int] = []
+    nps: list[int] = []
+    for row in index.list("survey", **span):
+        scores = summary(row)
+        overall.append(int(scores["overall"]))
+        if scores.get("nps") is not None:
+            nps.append(int(scores["nps"]))
+    figures.surveys = len(overall)
+    if overall:
+        figures.satisfaction = sum(overall) / len(overall)
+    if nps:
+        promoters = sum(1 for n in nps if n >= 9)
+        detractors = sum(1 for n in nps if n <= 6)
+        figures.nps = round(100 * (promoters - detractors) / len(nps))
+    zone = ZoneInfo(archive.settings.locale.timezone)
+    for row in index.list("customer"):
+        created = orjson.loads(row["data"]).get("created")
+        if created and first <= dt.datetime.fromisoformat(created).astimezone(zone).date() <= last:
+            figures.new_customers += 1
+    return figures
+
+
+def _expiring(archive: Archive, today: dt.date, within: int) -> list[tuple[str, str, str, dt.date]]:
+    """Certificates and insurance of working workers (not inactive ones) running out soon."""
+    out = []
+    for status in ("available", "placed"):
+        for row in archive.index.list("worker", category=status):
+            for what, day in expiring(orjson.loads(row["data"]), today, within):
+                out.append((row["id"], f"{row['code']} {row['name']}", what, day))
+    return sorted(out, key=lambda item: item[3])

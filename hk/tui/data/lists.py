@@ -1,0 +1,130 @@
+"""Customer and worker lists for the TUI: the CLI's search over the index, plus filters.
+
+Searching goes through :meth:`hk.store.index.Index.find`, as ``hk customer find`` does (name,
+pinyin, initials, code, phone digits, WeChat, tag, community), and listing through
+:meth:`~hk.store.index.Index.list`; nothing here parses a record file. A result holds at most
+:data:`CAP` rows: a list the eye can scan is short, and past that the operator types more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from hk.services.lookup import summary
+from hk.store.search import SEP
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from hk.store.archive import Archive
+
+CAP = 1000
+"""Rows a list holds at most; beyond it the list says "N of more than N"."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a list is narrowed to; None means any. ``category`` is a customer's category or a
+    worker's status, ``tag`` a customer's tag or a worker's skill, ``tier`` customers only."""
+
+    category: str | None = None
+    tag: str | None = None
+    tier: str | None = None
+
+    def any(self) -> bool:
+        return bool(self.category or self.tag or self.tier)
+
+
+@dataclass
+class Found:
+    """Rows of one search (summaries with a few extra fields), and whether there were more."""
+
+    query: str
+    filters: Filters
+    rows: list[dict[str, Any]]
+    more: bool
+
+
+@dataclass
+class Choices:
+    """The values each filter offers, taken from the settings and the records."""
+
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    tiers: list[str] = field(default_factory=list)
+
+
+def _matches(row: sqlite3.Row, filters: Filters) -> bool:
+    if filters.category and row["category"] != filters.category:
+        return False
+    if filters.tag and f"{SEP}{filters.tag}{SEP}" not in row["tags"]:
+        return False
+    return not (filters.tier and orjson.loads(row["data"]).get("tier", "") != filters.tier)
+
+
+def search(archive: Archive, kind: str, query: str, filters: Filters, cap: int = CAP) -> Found:
+    """Customers or workers matching ``query`` (all of them if it is blank) and ``filters``,
+    best matches first (search) or in pinyin order (listing)."""
+    index = archive.index
+    text = query.strip()
+    if text:
+        rows = index.find(kind, text, limit=0 if filters.any() else cap + 1)
+        rows = [r for r in rows if _matches(r, filters)] if filters.any() else rows
+    elif filters.tier:
+        rows = [r for r in index.list(kind, tag=filters.tag, category=filters.category)
+                if _matches(r, filters)]
+    else:
+        rows = index.list(kind, tag=filters.tag, category=filters.category, limit=cap + 1)
+    more = len(rows) > cap
+    return Found(text, filters, [_row(kind, r) for r in rows[:cap]], more)
+
+
+def _row(kind: str, row: sqlite3.Row) -> dict[str, Any]:
+    out = summary(row)
+    data = orjson.loads(row["data"])
+    if kind == "customer":
+        out["tier"] = data.get("tier", "")
+    else:
+        out["certificates"] = data.get("certificates", [])
+        out["availability"] = data.get("availability", {})
+        out["leave"] = data.get("leave", [])
+        out["insurance"] = data.get("insurance")
+    return out
+
+
+def choices(archive: Archive, kind: str) -> Choices:
+    """Filter values: categories and tiers from ``hk.toml``, tags (or skills) in use."""
+    tags: set[str] = set()
+    for row in archive.index.list(kind):
+        tags.update(t for t in row["tags"].split(SEP) if t)
+    settings = archive.settings
+    if kind == "customer":
+        return Choices(list(settings.customers.categories), sorted(tags), settings.tier_names())
+    return Choices(["available", "placed", "inactive"], sorted(tags), [])
+
+
+def expiring(row: dict[str, Any], today: dt.date, within_days: int) -> list[tuple[str, dt.date]]:
+    """A worker's certificates (and insurance) that expire within ``within_days`` of ``today``
+    or already have: (what, day), soonest first."""
+    horizon = today + dt.timedelta(days=within_days)
+    due: list[tuple[str, dt.date]] = []
+    for cert in row.get("certificates", []):
+        if cert.get("expires"):
+            day = dt.date.fromisoformat(cert["expires"])
+            if day <= horizon:
+                due.append((str(cert.get("kind", "")), day))
+    insurance = row.get("insurance")
+    if insurance and insurance.get("expires"):
+        day = dt.date.fromisoformat(insurance["expires"])
+        if day <= horizon:
+            due.append(("insurance", day))
+    return sorted(due, key=lambda item: item[1])
+
+
+def on_leave(row: dict[str, Any], today: dt.date) -> bool:
+    return any(span.get("start", "") <= today.isoformat() <= span.get("end", "")
+               for span in row.get("leave", []))

@@ -1,0 +1,82 @@
+"""What a customer's or a worker's page shows, read in a worker thread.
+
+The record comes from its file (validated, as ``hk show`` reads it), with sensitive values
+masked unless revealed (:func:`hk.services.records.display`); what belongs to it (orders,
+contracts, survey responses) comes from the index, and its history from git
+(:func:`hk.services.history.log`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hk.errors import HkError
+from hk.services.lookup import summary
+from hk.services.order_listing import Names, list_items
+
+if TYPE_CHECKING:
+    from hk.services.history import Entry
+    from hk.store.archive import Archive
+
+
+class KeyNotHere(HkError):
+    """Revealing needs the archive's key, and this machine has none."""
+
+
+@dataclass
+class Page:
+    """One record as shown: its masked (or revealed) data and what belongs to it."""
+
+    kind: str
+    id: str
+    code: str
+    data: dict[str, Any]
+    revealed: bool
+    key_available: bool
+    names: dict[str, str] = field(default_factory=dict)
+    """Labels (``W3K9P 刘桂芳``) of the records the data names by ID."""
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    contracts: list[dict[str, Any]] = field(default_factory=list)
+    surveys: list[dict[str, Any]] = field(default_factory=list)
+
+
+def page(archive: Archive, kind: str, record_id: str, reveal: bool = False) -> Page:
+    """The page of a customer or worker; ``reveal`` needs the key (:class:`KeyNotHere`)."""
+    from hk.domain.records import KINDS
+    from hk.services.records import code_of, display, load
+
+    key_available = archive.keyring.available()
+    if reveal and not key_available:
+        raise KeyNotHere(
+            "the archive's key is not on this machine: sensitive values stay hidden",
+            hint=f"copy master.key and people/ from your key backup into "
+            f"{archive.keyring.folder}, or set HK_KEY_DIR",
+        )
+    archive.index.refresh([kind])
+    record, _ = load(archive, KINDS[kind], record_id)
+    data = display(archive, record, reveal)
+    names = Names(archive.index)
+    refs = [data.get("referrer")] if data.get("referrer") else []
+    refs += data.get("preferred_workers", []) + data.get("blocked_workers", [])
+    out = Page(kind, record_id, code_of(archive, record_id) or "", data, reveal, key_available,
+               names={ref: names(ref) for ref in refs})
+    index = archive.index
+    orders = [summary(r) for r in index.list("order", ref=record_id)]
+    out.orders = sorted(list_items(index, orders), key=lambda o: o["start"], reverse=True)
+    if kind == "customer":
+        out.contracts = sorted((summary(r) for r in index.list("contract", ref=record_id)),
+                               key=lambda c: c["start"], reverse=True)
+        out.surveys = sorted((summary(r) for r in index.list("survey", ref=record_id)),
+                             key=lambda s: s["at"], reverse=True)
+        for contract in out.contracts:
+            if contract.get("worker"):
+                out.names[contract["worker"]] = names(contract["worker"])
+    return out
+
+
+def history(archive: Archive, kind: str, record_id: str, reveal: bool = False) -> list[Entry]:
+    """Every commit that touched the record, newest first, field by field."""
+    from hk.services.history import log
+
+    return log(archive, kind, record_id, reveal and archive.keyring.available())

@@ -1,0 +1,1 @@
+"""The TUI's pages: dashboard, lists (customers, workers), record pages, help."""

@@ -1,0 +1,173 @@
+"""A customer's page (客户 360): who they are, their home, what they want and must not have,
+what they agreed to, and everything they ordered, signed and said about us.
+
+Enter on a contract opens the worker placed there.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+
+from hk.labels import format_money
+from hk.tui.format import address_line, joined
+from hk.tui.screens.record import RecordScreen, tab_keys
+from hk.tui.widgets.fields import FieldsPanel, Pair, TextPanel
+from hk.tui.widgets.results import ResultTable
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
+    from hk.tui.data.pages import Page
+
+PANELS = ("basics", "addresses", "household", "preferences", "taboos", "workers", "consents",
+          "sensitive", "notes")
+SENSITIVE = ("id_number", "health_notes", "children_details")
+
+
+class CustomerScreen(RecordScreen):
+    """One customer's page, by ID."""
+
+    TITLE_KEY: ClassVar[str] = "screen.customer"
+    KIND: ClassVar[str] = "customer"
+    TABS: ClassVar[list[str]] = ["profile", "orders", "contracts", "surveys", "history"]
+    BINDINGS: ClassVar[list[Any]] = tab_keys(TABS)
+    PROFILE_HELP: ClassVar[str] = "help.profile"
+
+    def panels(self) -> ComposeResult:
+        t = self.texts
+        for name in PANELS:
+            if name == "notes":
+                yield TextPanel(t("page.notes"), id="panel-notes")
+            else:
+                yield FieldsPanel(t(f"page.{name}"), id=f"panel-{name}", empty=t("page.none"))
+
+    def show(self, found: Page) -> None:
+        t = self.texts
+        data = found.data
+        self.panel("panel-basics").show(self._basics(found))
+        self.panel("panel-addresses").show(self._addresses(data))
+        self.panel("panel-household").show(self._household(data))
+        self.panel("panel-preferences").show(self._preferences(data.get("preferences", {})))
+        self.panel("panel-taboos").show([("•", taboo) for taboo in data.get("taboos", [])])
+        names = found.names
+        workers: list[Pair] = []
+        if data.get("preferred_workers"):
+            workers.append((t("page.preferred"),
+                            joined([names.get(w, w) for w in data["preferred_workers"]])))
+        if data.get("blocked_workers"):
+            workers.append((t("page.blocked"),
+                            Text(joined([names.get(w, w) for w in data["blocked_workers"]]),
+                                 style="red")))
+        self.panel("panel-workers").show(workers)
+        self.panel("panel-consents").show(self._consents(data))
+        sensitive = self.panel("panel-sensitive")
+        sensitive.border_subtitle = t("page.revealed" if found.revealed else "page.masked")
+        sensitive.show([(t(f"f.{key}"), Text(str(data[key]), style="red" if found.revealed
+                                              else "dim"))
+                        for key in SENSITIVE if data.get(key)])
+        self.query_one("#panel-notes", TextPanel).update(Text(data.get("notes", "")))
+        self.query_one("#contracts-table", ResultTable).show_rows(
+            [(f"{i}:{c.get('worker') or ''}", self._contract(c, names))
+             for i, c in enumerate(found.contracts)])
+        self.query_one("#surveys-table", ResultTable).show_rows(
+            [(f"s{i}", self._survey(s)) for i, s in enumerate(found.surveys)])
+
+    def _basics(self, found: Page) -> list[Pair]:
+        t = self.texts
+        data = found.data
+        referrer = data.get("referrer")
+        pairs: list[tuple[str, Any]] = [
+            (t("f.phones"), joined(data.get("phones", []), "  ")),
+            (t("f.wechat"), data.get("wechat", "")),
+            (t("f.category"), data.get("category", "")),
+            (t("f.tier"), data.get("tier", "")),
+            (t("f.channel"), data.get("channel", "")),
+            (t("f.referrer"), found.names.get(referrer, referrer) if referrer else ""),
+            (t("f.birthday"), str(data.get("birthday") or "")),
+            (t("f.tags"), joined(data.get("tags", []))),
+            (t("f.created"), str(data.get("created", ""))[:10]),
+        ]
+        return [(label, value) for label, value in pairs if value]
+
+    def _addresses(self, data: dict[str, Any]) -> list[Pair]:
+        t = self.texts
+        pairs: list[Pair] = []
+        for i, address in enumerate(data.get("addresses", []), 1):
+            pairs.append((address.get("label") or str(i), address_line(address)))
+            if address.get("access_notes"):
+                pairs.append(("", Text(t.labelled(t("f.access_notes"), address["access_notes"]),
+                                       style="italic")))
+        return pairs
+
+    def _household(self, data: dict[str, Any]) -> list[Pair]:
+        t = self.texts
+        today = self.hk.today()
+        pairs: list[Pair] = []
+        for member in data.get("household", []):
+            parts = []
+            if member.get("birth_year"):
+                year = int(member["birth_year"])
+                parts.append(f"{year} {t.paren(t('page.age', age=today.year - year))}")
+            if member.get("notes"):
+                parts.append(member["notes"])
+            if member.get("care_notes"):
+                parts.append(t.labelled(t("f.care_notes"), member["care_notes"]))
+            pairs.append((member.get("relation", ""), t.join_clauses(parts)))
+        return pairs
+
+    def _preferences(self, prefs: dict[str, Any]) -> list[Pair]:
+        t = self.texts
+        low, high = prefs.get("worker_age_min"), prefs.get("worker_age_max")
+        age = f"{low or ''}–{high or ''}" if low or high else ""
+        pairs = [
+            (t("f.worker_gender"), prefs.get("worker_gender") or ""),
+            (t("f.worker_age"), age),
+            (t("f.native_places"), joined(prefs.get("native_places", []))),
+            (t("f.dialects"), joined(prefs.get("dialects", []))),
+            (t("f.skills"), joined(prefs.get("skills", []))),
+            (t("f.cleaning_agents"), prefs.get("cleaning_agents", "")),
+            (t("f.cooking_taste"), prefs.get("cooking_taste", "")),
+        ]
+        return [(label, value) for label, value in pairs if value]
+
+    def _consents(self, data: dict[str, Any]) -> list[Pair]:
+        t = self.texts
+        pairs: list[Pair] = []
+        for consent in data.get("consents", []):
+            words = [consent.get("scope", ""), str(consent.get("date", "")),
+                     consent.get("method", "")]
+            line = Text(" · ".join(w for w in words if w))
+            if consent.get("withdrawn"):
+                line = Text(f"{line.plain} · {t('page.withdrawn', day=consent['withdrawn'])}",
+                            style="strike dim")
+            pairs.append((consent.get("purpose", ""), line))
+        return pairs
+
+    def _contract(self, contract: dict[str, Any], names: dict[str, str]) -> list[Text | str]:
+        from hk.domain.contract import TYPE_ZH
+
+        t = self.texts
+        kind = contract.get("contract_type", "")
+        worker = contract.get("worker")
+        fee = format_money(int(contract.get("service_fee_fen") or 0))
+        return [contract.get("number") or "", TYPE_ZH.get(kind, kind) if t.zh else kind,
+                t.contract_status(contract.get("status", "")), contract.get("start", ""),
+                contract.get("end", ""), names.get(worker, worker or ""), fee]
+
+    def _survey(self, survey: dict[str, Any]) -> list[Text | str]:
+        from hk.domain.survey import CHANNEL_ZH, DIMENSIONS
+
+        t = self.texts
+        channel = survey.get("channel", "")
+        scores = "/".join(str(survey.get(d, "")) for d in DIMENSIONS)
+        nps = survey.get("nps")
+        return [str(survey.get("at", ""))[:10], CHANNEL_ZH.get(channel, channel) if t.zh
+                else channel, scores, "" if nps is None else str(nps)]
+
+    def on_result_table_chosen(self, event: ResultTable.Chosen) -> None:
+        event.stop()
+        worker = event.record_id.partition(":")[2]
+        if event.table.id == "contracts-table" and worker:
+            self.hk.open_record("worker", worker)

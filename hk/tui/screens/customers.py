@@ -1,0 +1,30 @@
+"""The customers page (客户): search as you type, filters by category, tag and tier."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from hk.tui.format import joined
+from hk.tui.screens.lists import ListScreen
+from hk.tui.widgets.results import Cells
+
+
+class CustomersScreen(ListScreen):
+    """Every customer, in pinyin order, or those the search and filters find."""
+
+    TITLE_KEY: ClassVar[str] = "screen.customers"
+    KIND: ClassVar[str] = "customer"
+    SEARCH_KEY: ClassVar[str] = "search.customers"
+    FILTER_KEYS: ClassVar[dict[str, str]] = {
+        "category": "filter.category", "tag": "filter.tag", "tier": "filter.tier",
+    }
+
+    def columns(self) -> list[str]:
+        t = self.texts
+        return [t("col.code"), t("col.name"), t("col.phones"), t("col.community"),
+                t("col.category"), t("col.tier"), t("col.tags")]
+
+    def cells(self, row: dict[str, Any]) -> Cells:
+        return [row["code"] or "", row["name"], joined(row.get("phones", []), " "),
+                row.get("community", ""), row.get("category", ""), row.get("tier", ""),
+                joined(row.get("tags", []))]

@@ -1,0 +1,1 @@
+"""Widgets the pages share: the lazily filled result table, field panels, search inputs."""

@@ -1,0 +1,97 @@
+"""A list of records that stays quick however long the result: rows are added a page at a time.
+
+A search holds up to :data:`hk.tui.data.lists.CAP` rows, but only the first
+:data:`ResultTable.PAGE` become table rows at once; the next page is added when the cursor or
+the view comes near the end (toolong's lesson: render what is visible). Choosing a row posts
+:class:`ResultTable.Chosen` with the record's ID; the page decides what to open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+Cells = Sequence[Text | str]
+
+
+class ResultTable(DataTable[Any]):
+    """Rows keyed by record ID, added lazily; Enter chooses one."""
+
+    PAGE: ClassVar[int] = 100
+    """Rows added at a time."""
+
+    class Chosen(Message):
+        """The operator chose the record with this ID (Enter or a click)."""
+
+        def __init__(self, table: ResultTable, record_id: str) -> None:
+            super().__init__()
+            self.table = table
+            self.record_id = record_id
+
+        @property
+        def control(self) -> ResultTable:
+            return self.table
+
+    def __init__(self, help_key: str, *, id: str | None = None) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, id=id)
+        self.help_key = help_key
+        self._pending: list[tuple[str, Cells]] = []
+        self._shown = 0
+
+    def set_columns(self, labels: Sequence[str]) -> None:
+        self.clear(columns=True)
+        for label in labels:
+            self.add_column(Text(label))
+
+    def show_rows(self, rows: list[tuple[str, Cells]]) -> None:
+        """Replace the rows, keeping the cursor on the same record if it is still there."""
+        keep = self.current_id()
+        self.clear()
+        self._pending = rows
+        self._shown = 0
+        where = next((i for i, (key, _) in enumerate(rows) if key == keep), 0)
+        self._fill(max(self.PAGE, where + 1))
+        if rows:
+            self.move_cursor(row=where, scroll=True)
+
+    @property
+    def total(self) -> int:
+        """Rows of the result, shown or still to come."""
+        return len(self._pending)
+
+    def current_id(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:  # no cursor row (an empty table)
+            return None
+        return str(key.value) if key.value is not None else None
+
+    def _fill(self, upto: int) -> None:
+        batch = self._pending[self._shown:upto]
+        for key, cells in batch:
+            self.add_row(*[c if isinstance(c, Text) else Text(c) for c in cells], key=key)
+        self._shown += len(batch)
+
+    def _near_end(self) -> None:
+        if self._shown < len(self._pending):
+            visible_end = int(self.scroll_y) + self.size.height
+            if max(self.cursor_row, visible_end) >= self._shown - self.PAGE // 4:
+                self._fill(self._shown + self.PAGE)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._near_end()
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._near_end()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.Chosen(self, str(event.row_key.value)))
