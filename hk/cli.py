@@ -100,13 +100,13 @@ SUBAPPS: dict[str, str] = {
     "order": "order:app", "quote": "quote:app", "contract": "contract:app",
     "import": "io:import_app", "export": "io:export_app", "watch": "watch:app",
     "dispatch": "dispatch:app", "visit": "visit:app", "complaint": "complaint:app",
-    "survey": "survey:app",
+    "survey": "survey:app", "cron": "cron:app", "calendar": "calendar:app",
 }
 """Each command group, as the module of :mod:`hk.commands` that holds it and its name there."""
 COMMANDS: dict[str, str] = {
     "init": "archive:init", "reindex": "archive:reindex", "doctor": "archive:doctor",
     "show": "record:show", "log": "record:log", "edit": "record:edit", "demo": "demo:demo",
-    "tui": "tui:tui",
+    "tui": "tui:tui", "remind": "remind:remind",
 }
 """Each single command, the same way. Only the module of the command in use is imported."""
 

@@ -284,7 +284,7 @@ def test_lapsed_customer_after_lapsed_days() -> None:
 
 def test_lapsed_looks_back_a_bounded_window_and_skips_contract_holders() -> None:
     today = dt.date(2026, 11, 30)
-    old = {C1: today - dt.timedelta(days=90 + rules.LAPSED_WINDOW_DAYS)}
+    old = {C1: today - dt.timedelta(days=90 + rules.CATCH_UP_DAYS)}
     assert rules.lapsed(old, today, 90) == []
     assert rules.lapsed({C1: today - dt.timedelta(days=100)}, today, 90, exempt=[C1]) == []
 

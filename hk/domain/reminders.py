@@ -16,7 +16,8 @@ day), a new package period (its first day); the same occasion is never reminded 
 **Catching up.** Cron may miss days (a machine switched off over 春节), so a rule asks
 "is the occasion due by today and not over yet?" rather than "is it exactly today?": a
 contract ending in 5 days gets its 7-day reminder even if the run on day 7 did not happen.
-Only lapsed customers look back a bounded time (:data:`LAPSED_WINDOW_DAYS`).
+Two rules look back a bounded time (:data:`CATCH_UP_DAYS`): lapsed customers and overdue
+return visits, whose backlog on an archive with years of history would flood a first run.
 
 **Birthdays.** Only customers have a birthday field; household members have birth years only,
 which say nothing about a day, so no reminder is made for them. 29 February is kept on
@@ -45,9 +46,17 @@ OPEN_QUOTES = ("draft", "sent")
 LIVE_CONTRACTS = ("signed", "active")
 MARKETING = ("birthday", "package_low")
 """Rules whose message to a customer is marketing: sent only with the customer's consent."""
-LAPSED_WINDOW_DAYS = 30
-"""A customer is a win-back reminder while lapsed for less than this many days more: a first
-run on an archive with years of history must not flood the digest with old customers."""
+CATCH_UP_DAYS = 30
+"""A customer lapsed, or a return visit overdue, for this many days or more is not reminded
+any more (it was, when it happened, if cron ran): a first run on an archive with years of
+history must not flood the digest. ``hk visit list`` still shows every overdue visit."""
+VISIT_ZH = {"first": "首次回访", "periodic": "定期回访", "after_complaint": "投诉后回访",
+            "new_worker": "换人回访", "renewal": "续约回访", "low_score": "低分回访"}
+"""Return-visit types as :data:`hk.domain.visit.TYPE_ZH` names them (a test keeps them equal;
+that module loads Pydantic, which the fast read path does not)."""
+NEAR_FRACTION = 4
+"""An unanswered complaint is near its deadline in the last quarter of its response time (as
+:func:`hk.domain.complaint.sla_state` has it; a test keeps the two equal)."""
 DEFAULT_CONSENT_WORDS = ("优惠", "营销", "推广", "促销", "生日", "marketing", "offers")
 
 
@@ -370,11 +379,69 @@ def lapsed(last_order: Mapping[str, dt.date], today: dt.date, lapsed_days: int,
     out: list[Due] = []
     for customer, last in sorted(last_order.items()):
         since = (today - last).days
-        if customer in skip or not lapsed_days <= since < lapsed_days + LAPSED_WINDOW_DAYS:
+        if customer in skip or not lapsed_days <= since < lapsed_days + CATCH_UP_DAYS:
             continue
         out.append(Due(f"lapsed:{customer}:{last.isoformat()}", "lapsed", "office", last,
                        refs={"customer": customer},
                        facts={"last_order": last.isoformat(), "days_since": since}))
+    return out
+
+
+# --- return visits and complaints -----------------------------------------------------------------
+
+
+def return_visits(owed: Iterable[Any], today: dt.date) -> list[Due]:
+    """Return visits (回访) due today or overdue, to the office: one reminder when a visit falls
+    due, one more once it is overdue. ``owed`` are :class:`hk.domain.visits.Owed` (the visit
+    rules decide what is owed; their ``key`` names the visit)."""
+    out: list[Due] = []
+    for o in owed:
+        late = (today - o.due).days
+        if late < 0 or late >= CATCH_UP_DAYS:
+            continue
+        stage = "overdue" if late else "due"
+        refs = {role: getattr(o, role) for role in
+                ("customer", "visit", "order", "contract", "complaint", "worker")
+                if getattr(o, role)}
+        out.append(Due(f"return-visit:{o.key}:{stage}", "visit", "office", o.due, refs=refs,
+                       facts={"type": o.type, "type_zh": VISIT_ZH.get(o.type, o.type),
+                              "due": o.due.isoformat(), "overdue_days": late,
+                              "reason": o.reason}))
+    return out
+
+
+def complaint_state(received: dt.datetime, due: dt.datetime, now: dt.datetime) -> str:
+    """``overdue``, ``near`` (the last quarter of the response time) or ``running``, for a
+    complaint nobody has answered yet."""
+    if now > due:
+        return "overdue"
+    return "near" if due - now <= (due - received) / NEAR_FRACTION else "running"
+
+
+def complaints(rows: Iterable[Data], now: dt.datetime) -> list[Due]:
+    """Open complaints near or past their response deadline, to the office: one reminder as
+    the deadline nears, one once it has passed. ``rows`` are complaints' index summaries, with
+    their title (``name``: the day received and the category in words)."""
+    out: list[Due] = []
+    for row in rows:
+        if row.get("status") != "open" or row.get("responded_at"):
+            continue
+        due = dt.datetime.fromisoformat(row["response_due"])
+        state = complaint_state(dt.datetime.fromisoformat(row["received_at"]), due, now)
+        if state == "running":
+            continue
+        refs = {role: row[role] for role in ("customer", "order", "worker") if row.get(role)}
+        refs["complaint"] = row["id"]
+        local = due.astimezone(now.tzinfo)
+        out.append(Due(f"complaint:{row['id']}:{state}", "complaint", "office", local.date(),
+                       refs=refs, facts={"category": row.get("category", ""),
+                                         "category_zh": str(row.get("name", "")).partition(
+                                             " ")[2] or row.get("category", ""),
+                                         "severity": row.get("severity", ""),
+                                         "sla_due": local.strftime("%Y-%m-%d %H:%M"),
+                                         "overdue": state == "overdue",
+                                         "hours_left": round((due - now).total_seconds() / 3600,
+                                                             1)}))
     return out
 
 

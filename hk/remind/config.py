@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from hk.domain.settings import Settings
+    from hk.domain.visits import Rules
 
 AUDIENCE_OF = {"office": "office", "customers": "customer", "workers": "worker"}
 """Audiences as ``hk.toml`` and ``--audience`` name them → as reminder items name them."""
@@ -41,17 +42,21 @@ DEFAULT_CHANNEL = ChannelInfo("stdout", "stdout", ("office",))
 class RemindConfig:
     """Timezone, language, lead times, channels and consent words of one archive."""
 
-    __slots__ = ("channels", "consent_words", "daily_at", "language", "leads", "timezone")
+    __slots__ = ("channels", "consent_words", "daily_at", "language", "leads", "timezone",
+                 "visits")
 
     def __init__(self, timezone: str = "Asia/Shanghai", language: str = "zh_CN",
                  leads: Leads | None = None, channels: list[ChannelInfo] | None = None,
                  consent_words: tuple[str, ...] = DEFAULT_CONSENT_WORDS,
-                 daily_at: str = "08:00") -> None:
+                 daily_at: str = "08:00", visits: Rules | None = None) -> None:
+        from hk.domain.visits import Rules
+
         self.timezone, self.language = timezone, language
         self.leads = leads or Leads()
         self.channels = channels or [DEFAULT_CHANNEL]
         self.consent_words = consent_words
         self.daily_at = daily_at
+        self.visits = visits or Rules()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RemindConfig:
@@ -61,8 +66,11 @@ class RemindConfig:
                       settings.customers.lapsed_days)
         channels = [ChannelInfo(c.name, c.kind, tuple(AUDIENCE_OF[a] for a in c.audiences))
                     for c in settings.notify.channels]
+        from hk.domain.visits import Rules
+
         return cls(settings.locale.timezone, settings.locale.language, leads, channels,
-                   tuple(settings.notify.marketing_consent), r.daily_at)
+                   tuple(settings.notify.marketing_consent), r.daily_at,
+                   Rules.of(settings.visits))
 
     @classmethod
     def from_toml(cls, data: dict[str, Any]) -> RemindConfig:
@@ -97,7 +105,7 @@ class RemindConfig:
         if not isinstance(timezone, str) or language not in ("zh_CN", "en"):
             raise ValueError("[locale]")
         return cls(timezone, language, leads, channels, tuple(words),
-                   reminders.get("daily_at", "08:00"))
+                   reminders.get("daily_at", "08:00"), _visit_rules(_table(data, "visits")))
 
     def channels_for(self, audience: str) -> list[ChannelInfo]:
         return [c for c in self.channels if audience in c.audiences]
@@ -108,6 +116,19 @@ def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise ValueError(f"[{name}]")
     return table
+
+
+def _visit_rules(table: dict[str, Any]) -> Rules:
+    """``[visits]`` as the visit rules take it; ValueError for an unknown key or a wrong type."""
+    from dataclasses import fields
+
+    from hk.domain.visits import Rules
+
+    types = {f.name: type(getattr(Rules(), f.name)) for f in fields(Rules)}
+    for key, value in table.items():
+        if key not in types or type(value) is not types[key]:
+            raise ValueError(f"[visits] {key}")
+    return Rules(**table)
 
 
 def _channel(table: object) -> ChannelInfo:

@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     from hk.remind.config import RemindConfig
     from hk.store.index import Index
 
-KINDS = ("order", "customer", "worker", "contract", "quote", "package")
+KINDS = ("order", "customer", "worker", "contract", "quote", "package", "visit", "complaint")
 """The kinds the rules read; the index refreshes these before a run."""
+SERVED = ("completed", "settled")
+"""Order statuses that count as a completed service (for return visits)."""
 CHUNK = 500
 
 
@@ -59,7 +61,7 @@ def gather(index: Index, today: dt.date, config: RemindConfig) -> Found:
 
     tz = ZoneInfo(config.timezone)
     leads = config.leads
-    broken = index.refresh(KINDS).broken
+    broken = index.refresh([k for k in KINDS if k in index.specs]).broken
     db = index.db
     day = today.isoformat
     booked, booked_args = _in(BOOKED)
@@ -106,7 +108,24 @@ def gather(index: Index, today: dt.date, config: RemindConfig) -> Found:
 
     items += rules.lapsed(*_lapsed(db, today, leads.lapsed_days))
 
-    records = _records(db, items, today, config.consent_words)
+    if "visit" in index.specs:
+        from hk.domain.visits import due_by, owed
+
+        owing = [o for h in histories(db) for o in due_by(owed(h, config.visits), today)]
+        items += rules.return_visits(owing, today)
+    if "complaint" in index.specs:
+        now = dt.datetime.now(tz).replace(microsecond=0)
+        if now.date() != today:
+            now = dt.datetime.combine(today, now.timetz())
+        import marshal
+
+        rows = [{"id": rid, "name": name, **marshal.loads(summary)}
+                for rid, name, summary in db.execute(
+                    "SELECT id, name, summary FROM records WHERE kind = 'complaint'"
+                    " AND category = 'open'")]
+        items += rules.complaints(rows, now)
+
+    records = records_of(db, named(items), today, config.consent_words)
     allowed = [rid for rid, r in records.items() if r.get("marketing")]
     items = rules.without_unconsented(items, allowed)
     return Found(today, rules.ordered(items), records, broken)
@@ -120,7 +139,7 @@ def _lapsed(db: sqlite3.Connection, today: dt.date, lapsed_days: int
     customer of every order in a span of days comes out of the index without parsing it.
     """
     since = today - dt.timedelta(days=lapsed_days)
-    first = since - dt.timedelta(days=rules.LAPSED_WINDOW_DAYS - 1)
+    first = since - dt.timedelta(days=rules.CATCH_UP_DAYS - 1)
     last: dict[str, dt.date] = {
         customer: dt.date.fromisoformat(latest) for customer, latest in db.execute(
             "SELECT substr(refs, 2, 26), max(day) FROM records WHERE kind = 'order'"
@@ -140,10 +159,57 @@ def _lapsed(db: sqlite3.Connection, today: dt.date, lapsed_days: int
     return last, today, lapsed_days, exempt
 
 
-def _records(db: sqlite3.Connection, items: list[Due], today: dt.date,
-             consent_words: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """Code, name and contacts of every record the items name, by ID; for a customer also
-    whether they agreed to greetings and offers (``marketing``)."""
+def histories(db: sqlite3.Connection) -> list[Any]:
+    """Each customer's history as the visit rules read it (:class:`hk.domain.visits.History`),
+    from the index alone, as :func:`hk.services.visits.histories` gathers it (a test keeps
+    the two equal): their visit records, their completed services (how many, and the first:
+    earliest start, then ID), whether a signed or active contract names them.
+    """
+    import marshal
+
+    from hk.domain.visits import History, Seen
+
+    def day(text: str | None) -> dt.date | None:
+        return dt.date.fromisoformat(text[:10]) if text else None
+
+    seen: dict[str, list[Seen]] = {}
+    for rid, summary in db.execute("SELECT id, summary FROM records WHERE kind = 'visit'"):
+        row = marshal.loads(summary)
+        seen.setdefault(row["customer"], []).append(Seen(
+            rid, row["type"], row["status"], dt.date.fromisoformat(row["due"]),
+            day(row.get("done_at")), row.get("order"), row.get("contract"),
+            row.get("complaint"), row.get("worker"), row.get("reason", "")))
+    served, marks = {}, ",".join("?" * len(SERVED))
+    for customer, count, first in db.execute(
+            "SELECT substr(refs, 2, 26), count(*), min(substr(name, 1, 16) || char(31) || id)"
+            f" FROM records WHERE kind = 'order' AND category IN ({marks}) GROUP BY 1", SERVED):
+        served[customer] = (count, first.rpartition("\x1f")[2], first[:10])
+    contracted = {c for (c,) in db.execute(
+        "SELECT DISTINCT substr(refs, 2, 26) FROM records WHERE kind = 'contract'"
+        " AND category IN ('signed', 'active')")}
+    out = []
+    for who in sorted({*seen, *served}):
+        visits = tuple(seen.get(who, []))
+        count, first_order, first_day = served.get(who, (0, None, None))
+        first_service = day(first_day)
+        if first_order and not any(v.status == "done" for v in visits):
+            row = db.execute("SELECT data FROM records WHERE id = ?", (first_order,)).fetchone()
+            if row is not None:
+                first_service = _completed(orjson.loads(row[0])) or first_service
+        out.append(History(who, first_service, first_order, count, who in contracted, visits))
+    return out
+
+
+def _completed(order: dict[str, Any]) -> dt.date | None:
+    """The day an order's log says its service was completed."""
+    for event in order.get("events") or []:
+        if event.get("to_status") == "completed":
+            return dt.date.fromisoformat(str(event["at"])[:10])
+    return None
+
+
+def named(items: Iterable[Due]) -> set[str]:
+    """Every record ID the items name."""
     ids: set[str] = set()
     for item in items:
         for value in item.refs.values():
@@ -151,8 +217,16 @@ def _records(db: sqlite3.Connection, items: list[Due], today: dt.date,
                 ids.update(value)
             elif value:
                 ids.add(value)
+    return ids
+
+
+def records_of(db: sqlite3.Connection, ids: Iterable[str], today: dt.date,
+               consent_words: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+    """Code, name and contacts of each record, by ID; for a customer also whether they agreed
+    to greetings and offers on ``today`` (``marketing``)."""
+    words = tuple(consent_words)
     out: dict[str, dict[str, Any]] = {}
-    wanted = sorted(ids)
+    wanted = sorted(set(ids))
     for i in range(0, len(wanted), CHUNK):
         marks, args = _in(wanted[i:i + CHUNK])
         for rid, kind, code, name, data in db.execute(
@@ -164,8 +238,8 @@ def _records(db: sqlite3.Connection, items: list[Due], today: dt.date,
                 record.update(phones=phones, phone=format_phone(phones[0]) if phones else "",
                               wechat=parsed.get("wechat", ""))
                 if kind == "customer":
-                    record["marketing"] = rules.consents_to_marketing(parsed, today,
-                                                                      consent_words)
+                    record["marketing"] = bool(words) and rules.consents_to_marketing(
+                        parsed, today, words)
             out[rid] = record
     return out
 

@@ -1,0 +1,51 @@
+"""``hk calendar export FILE.ics``: appointments, contract ends and return visits due, for a
+calendar application (see :mod:`hk.remind.ics`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hk.commands.common import archive_of, print_json, say
+from hk.errors import UsageError
+
+app = typer.Typer(help="Calendar files (.ics) of appointments, contract ends and visits due.",
+                  no_args_is_help=True)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The .ics file to write.")],
+    from_: Annotated[str | None, typer.Option(
+        "--from", help="First day (YYYY-MM-DD, today); default today.")] = None,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="Last day; default 60 days after the first.")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Write the events from --from to --to as an RFC 5545 calendar file; importing a newer
+    file updates the events (each keeps its UID)."""
+    from hk.remind.fast import parse_day
+    from hk.remind.ics import export as write_ics
+
+    archive = archive_of(ctx)
+    tz = archive.settings.locale.timezone
+    first = parse_day(from_, tz)
+    if first is None:
+        raise UsageError(f"--from: '{from_}' is not a day", hint="write it like 2026-12-01")
+    last = parse_day(to, tz) if to else first + dt.timedelta(days=60)
+    if last is None:
+        raise UsageError(f"--to: '{to}' is not a day", hint="write it like 2026-12-31")
+    if last < first:
+        raise UsageError("--to is before --from")
+    done = write_ics(archive, first, last, file)
+    if json:
+        print_json({"file": str(file), "from": first.isoformat(), "to": last.isoformat(),
+                    "appointments": done.appointments, "contract_ends": done.contract_ends,
+                    "visits": done.visits})
+    else:
+        say(f"wrote {file}: {done.appointments} appointments, {done.contract_ends} contract "
+            f"ends, {done.visits} visits due ({first} – {last})")
