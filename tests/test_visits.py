@@ -462,3 +462,17 @@ def test_visits_due_for_the_reminders(shop: Shop) -> None:
     assert found[0].key == f"visit:{found[0].owed.visit}"
     assert found[0].to_dict()["customer_name"] == "张三"
     assert visit_service.visits_due(shop.archive, today()) == []
+
+
+def test_a_computed_visit_logged_meanwhile_is_not_logged_twice(shop: Shop) -> None:
+    from hk.errors import ConflictError
+
+    done_order(shop)
+    found = visit_service.target(shop.archive, shop.customer)
+    assert found.computed and found.loaded is None and found.visit.type == "first"
+    check = visit_service._still_owed(shop.archive, found)
+    assert check is not None
+    check()
+    shop.cli.ok("visit", "log", shop.customer, "--method", "phone")
+    with pytest.raises(ConflictError, match="by someone else meanwhile"):
+        check()

@@ -228,7 +228,7 @@ def step(complaint: Complaint, to: str, actor: str, at: dt.datetime, note: str =
         raise ComplaintError("the event is dated before the complaint's last event",
                              hint="give a later --at")
     event = ComplaintEvent(at=at, actor=actor, from_status=complaint.status,
-                           to_status=to,  # type: ignore[arg-type]
+                           to_status=to,
                            note=note)
     data = {name: getattr(complaint, name) for name in Complaint.model_fields}
     data.update(changes)

@@ -196,7 +196,7 @@ def step(visit: Visit, to: str, actor: str, at: dt.datetime, note: str = "",
         raise VisitError("the event is dated before the visit's last event",
                          hint="give a later --at")
     event = VisitEvent(at=at, actor=actor, from_status=visit.status,
-                       to_status=to,  # type: ignore[arg-type]
+                       to_status=to,
                        note=note)
     data = {name: getattr(visit, name) for name in Visit.model_fields}
     data.update(changes)

@@ -21,7 +21,7 @@ customer made at the visit, when the operator records one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,7 @@ from hk.domain.visit import (
     step,
 )
 from hk.domain.visits import History, Owed, Rules, Seen, due_by, is_low, owed, written_due
-from hk.errors import NotFound, UsageError
+from hk.errors import ConflictError, NotFound, UsageError
 from hk.services.orders import choice_of, moment, refused
 from hk.services.records import code_of, load, resolve_id
 from hk.store.archive import Archive
@@ -150,9 +150,9 @@ def histories(archive: Archive, customer: str | None = None) -> dict[str, Histor
         if orders:
             first_day = dt.date.fromisoformat(orders[0]["start"][:10])
             if not any(v.status == "done" for v in visits):
-                row = archive.index.get(orders[0]["id"])
-                if row is not None:
-                    first_day = completed_day(orjson.loads(row["data"])) or first_day
+                stored = archive.index.get(orders[0]["id"])
+                if stored is not None:
+                    first_day = completed_day(orjson.loads(stored["data"])) or first_day
         out[who] = History(who, first_day, orders[0]["id"] if orders else None, len(orders),
                            who in contracted, visits)
     return out
@@ -259,14 +259,24 @@ def list_visits(archive: Archive, status: str | None = None, visit_type: str | N
     return out
 
 
+@dataclass
+class Target:
+    """The visit a step applies to, what it was loaded from (None: a new record), and whether
+    the rules computed it (first or periodic: logged only once, see :func:`_still_owed`)."""
+
+    visit: Visit
+    loaded: Loaded | None = None
+    computed: bool = False
+
+
 def target(archive: Archive, ref: str, visit_type: str | None = None,
-           at: dt.datetime | None = None) -> tuple[Visit, Loaded | None]:
+           at: dt.datetime | None = None) -> Target:
     """The visit ``ref`` names: a visit (code or ID), or a customer — their one open visit,
     else the first or periodic visit the rules owe them (a new record, not yet saved), else a
     new periodic one. ``visit_type`` gives the type of a new record."""
     kind, record_id = resolve_id(archive, None, ref)
     if kind == "visit":
-        return load(archive, Visit, record_id)
+        return Target(*load(archive, Visit, record_id))
     if kind != "customer":
         raise UsageError(f"'{ref}' is a {kind}; give a visit or a customer",
                          hint="see what is owed with hk visit due")
@@ -274,7 +284,7 @@ def target(archive: Archive, ref: str, visit_type: str | None = None,
     found = owed_by(archive, record_id)
     open_ = [o for o in found if o.visit is not None]
     if visit_type is None and len(open_) == 1:
-        return load(archive, Visit, open_[0].visit or "")
+        return Target(*load(archive, Visit, open_[0].visit or ""))
     if visit_type is None and len(open_) > 1:
         codes = ", ".join(f"{code_of(archive, o.visit) or o.visit} {TYPE_ZH[o.type]}"
                           for o in open_ if o.visit)
@@ -284,11 +294,28 @@ def target(archive: Archive, ref: str, visit_type: str | None = None,
     computed = next((o for o in found if o.visit is None
                      and (kind_of is None or o.type == kind_of)), None)
     if computed is not None:
-        return new_visit(archive, record_id, computed.type, computed.due, when,
-                         computed.reason, order=computed.order,
-                         worker=_one_worker(archive, computed.order)), None
-    return new_visit(archive, record_id, kind_of or "periodic", when.date(), when,
-                     "客服主动回访"), None
+        return Target(new_visit(archive, record_id, computed.type, computed.due, when,
+                                computed.reason, order=computed.order,
+                                worker=_one_worker(archive, computed.order)), None, True)
+    return Target(new_visit(archive, record_id, kind_of or "periodic", when.date(), when,
+                            "客服主动回访"))
+
+
+def _still_owed(archive: Archive, found: Target) -> Callable[[], None] | None:
+    """For a computed visit, a check made under the write lock: another operator who logged or
+    cancelled it meanwhile would otherwise have it logged twice."""
+    if not found.computed:
+        return None
+    visit = found.visit
+
+    def check() -> None:
+        if not any(o.visit is None and o.type == visit.type and o.due == visit.due
+                   for o in owed_by(archive, visit.customer)):
+            raise ConflictError(f"the customer's {TYPE_ZH[visit.type]} was logged or cancelled "
+                                "by someone else meanwhile; nothing was written",
+                                hint="see hk visit list --customer …")
+
+    return check
 
 
 def _one_worker(archive: Archive, order: str | None) -> str | None:
@@ -344,7 +371,8 @@ def log(
     if nps is not None and scores is None:
         raise UsageError("--nps is asked with the scores", hint="give --scores too")
     when = moment(archive, at)
-    visit, loaded = target(archive, ref, visit_type, when)
+    found = target(archive, ref, visit_type, when)
+    visit, loaded = found.visit, found.loaded
     survey = _survey(archive, visit, how, scores, nps, comment, when) if scores else None
     follow = low_score_visit(archive, survey, when) if survey is not None else None
     made = None
@@ -364,7 +392,7 @@ def log(
         raise refused(exc) from None
     records: list[tuple[Any, Loaded | None]] = [(done, loaded)]
     records += [(r, None) for r in (survey, follow, made) if r is not None]
-    result = save_together(archive, records)
+    result = save_together(archive, records, recheck=_still_owed(archive, found))
     logged = Logged(done, result, survey, follow, made)
     if follow is not None:
         logged.notes.append(f"low score: follow-up visit {code_of(archive, follow.id)} due "
@@ -411,12 +439,13 @@ def cancel(archive: Archive, ref: str, reason: str, at: dt.datetime | None = Non
     if not reason.strip():
         raise UsageError("say why the visit is cancelled", hint="--reason …")
     when = moment(archive, at)
-    visit, loaded = target(archive, ref, None, when)
+    found = target(archive, ref, None, when)
     try:
-        cancelled = step(visit, "cancelled", archive.operator(), when, reason.strip())
+        cancelled = step(found.visit, "cancelled", archive.operator(), when, reason.strip())
     except ValidationError as exc:
         raise refused(exc) from None
-    return Logged(cancelled, save(archive, cancelled, loaded))
+    return Logged(cancelled, save(archive, cancelled, found.loaded,
+                                  recheck=_still_owed(archive, found)))
 
 
 def schedule(archive: Archive, customer_ref: str, visit_type: str, due: dt.date,
