@@ -7,6 +7,7 @@
 - :mod:`hk.remind.messages` — the office digest and per-person messages, from templates;
 - :mod:`hk.remind.channels` — stdout, e-mail (SMTP), WeCom and DingTalk group bots, webhooks;
 - :mod:`hk.remind.send` — ``hk remind --send``: each occasion once per channel;
-- :mod:`hk.remind.fast` — ``hk remind`` and ``--dry-run`` without Typer or Pydantic;
+- :mod:`hk.remind.listing` — the table and JSON of ``hk remind`` and ``--dry-run``;
+- :mod:`hk.remind.fast` — the same without Typer or Pydantic (a warm read command);
 - :mod:`hk.remind.ics` — ``hk calendar export``; :mod:`hk.remind.cron` — the crontab line.
 """
