@@ -261,6 +261,16 @@ def test_logging_the_first_visit_by_the_customer_code(shop: Shop) -> None:
     assert periodic["due"] == add_months(today(), 6).isoformat()
 
 
+def test_a_low_rating_can_open_its_complaint_at_once(shop: Shop) -> None:
+    order = done_order(shop)
+    out = shop.cli.ok("order", "rate", order, "--quality", "2", "--attitude", "5",
+                      "--hygiene", "3", "--punctuality", "5", "--overall", "3",
+                      "--complaint", "油烟机没洗干净").stdout
+    assert "complaint T" in out and "opened" in out
+    [opened] = shop.cli.json("complaint", "list")
+    assert opened["order"] == shop.show(order)["id"] and opened["status"] == "open"
+
+
 def test_a_second_completed_service_makes_the_visits_three_monthly(shop: Shop) -> None:
     done_order(shop)
     shop.cli.ok("visit", "log", shop.customer, "--method", "wechat")

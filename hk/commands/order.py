@@ -385,10 +385,19 @@ def rate(
     nps: Annotated[int | None, typer.Option(
         "--nps", min=0, max=10, help="How likely to recommend us, 0–10.")] = None,
     comment: Annotated[str, typer.Option("--comment", help="The customer's words.")] = "",
+    complaint: Annotated[str | None, typer.Option(
+        "--complaint", help="After a low score, also open a complaint with this text.")]
+    = None,
+    no_complaint: Annotated[bool, typer.Option(
+        "--no-complaint", help="Do not ask about a complaint after a low score.")] = False,
     at: At = None,
     json: Json = False,
 ) -> None:
-    """Keep the customer's scores (服务质量, 态度, 卫生, 准时, 总体) for a finished order."""
+    """Keep the customer's scores (服务质量, 态度, 卫生, 准时, 总体) for a finished order.
+
+    A low score schedules a return visit; in a terminal it also offers to open a complaint
+    (``--complaint TEXT`` opens one without asking).
+    """
     from hk.services import order_after
 
     archive = archive_of(ctx)
@@ -397,12 +406,32 @@ def rate(
     scores = {name: value if value is not None else _ask_score(name)
               for name, value in given.items()}
     changed = order_after.rate(archive, ref, scores, nps, comment, _at(archive, at))
+    low = any(note.startswith("low score") for note in changed.notes)
+    opened = None
+    if complaint or (low and not no_complaint and not json and interactive()):
+        opened = _complaint_after_rating(archive, ref, complaint, comment)
     if json:
         _print_order(archive, changed.order)
     else:
         lowest = changed.order.rating.lowest() if changed.order.rating else None
         say(f"order {changed.result.code}: rated, lowest score {lowest}; "
             + "; ".join(changed.notes))
+        if opened:
+            say(f"complaint {opened}: opened")
+
+
+def _complaint_after_rating(archive: Archive, ref: str, text: str | None,
+                            comment: str) -> str | None:
+    """Open the complaint given by ``--complaint``, or asked for in a terminal; its code."""
+    from hk.commands.visit import ask_complaint
+    from hk.services.complaints import ComplaintIn, open_complaint
+    from hk.services.records import code_of
+
+    given = ComplaintIn("quality", text, "normal", "phone") if text else ask_complaint(comment)
+    if given is None:
+        return None
+    stepped = open_complaint(archive, given, order=ref)
+    return code_of(archive, stepped.complaint.id) or stepped.complaint.id
 
 
 def _ask_score(name: str) -> int:

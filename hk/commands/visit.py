@@ -264,7 +264,7 @@ def log(
     if complaint:
         opened = ComplaintIn(category, complaint, severity, "visit")
     elif low and not no_complaint and interactive() and not json:
-        opened = _ask_complaint(note or comment)
+        opened = ask_complaint(note or comment)
     logged = log_visit(archive, ref, how, scores=given, nps=nps, comment=comment, outcome=note,
                        actions=action or [], visit_type=type_, complaint=opened,
                        at=_at(archive, at))
@@ -294,7 +294,7 @@ def _brief(archive: Archive, record: Any) -> dict[str, Any] | None:
     return {"id": record.id, "code": code_of(archive, record.id), "kind": record.kind}
 
 
-def _ask_complaint(default_text: str) -> ComplaintIn | None:
+def ask_complaint(default_text: str) -> ComplaintIn | None:
     """In a terminal, after a low score: open a complaint too? (and what about)."""
     from hk.domain.complaint import CATEGORY_ZH
     from hk.services.complaints import ComplaintIn
