@@ -418,8 +418,9 @@ def test_a_worker_replacement_schedules_the_new_worker_visit(
         shop.cli.ok("contract", "sign", code, "--party", party, "--name", name)
     shop.cli.ok("contract", "activate", code)
     day = today() + dt.timedelta(days=1)
-    shop.cli.ok("contract", "replace-worker", code, other, "--reason", "阿姨家中有事",
-                "--date", day.isoformat())
+    out = shop.cli.ok("contract", "replace-worker", code, other, "--reason", "阿姨家中有事",
+                      "--date", day.isoformat()).stdout
+    assert f"due {day + dt.timedelta(days=7)} (new worker" in out
     assert sorted(head_files(shop)) == ["contracts", "visits"]
     [item] = due_json(shop, "--days", "8")
     assert item["type"] == "new_worker" and item["due"] == (day + dt.timedelta(days=7)).isoformat()

@@ -380,3 +380,10 @@ def replace_worker(
     stepped = replace(archive, ref, worker, require(reason, "--reason", "更换原因 reason"),
                       _day(date, "--date", archive), operator, _at(archive, at))
     _report(archive, stepped, json)
+    if not json:
+        from hk.services.records import code_of
+
+        for visit in stepped.also:
+            due = getattr(visit, "due", None)
+            say(f"  return visit {code_of(archive, visit.id) or visit.id} due {due} "
+                "(new worker, 更换阿姨后回访)")

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -89,6 +89,8 @@ class Stepped:
     contract: Contract
     result: SaveResult
     events: list[ContractEvent]
+    also: list[Record] = field(default_factory=list)
+    """New records the step made with it (a replacement's return visit)."""
 
     def path(self) -> list[str]:
         """The statuses the step went through (one, for a step that keeps the status)."""
@@ -125,7 +127,7 @@ def change_contract(archive: Archive, ref: str,
         raise refused(exc) from None
     result = (save_together(archive, [(updated, loaded), *((r, None) for r in also)]) if also
               else save(archive, updated, loaded))
-    return Stepped(updated, result, updated.events[len(contract.events):])
+    return Stepped(updated, result, updated.events[len(contract.events):], list(also))
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
