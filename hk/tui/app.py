@@ -58,6 +58,7 @@ class HkApp(App[None]):
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
         (0, "-narrow"), (110, "-wide"),
     ]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
     BINDINGS: ClassVar[list[Any]] = [
         bind("f1", "help", "help"),
         bind("f2", "go('dashboard')", "dashboard"),

@@ -12,6 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 from textual.worker import WorkerCancelled
 
 if TYPE_CHECKING:
@@ -37,8 +38,8 @@ class ActionCommands(Provider):
                 continue
             seen.add(binding.id)
             display = app.get_key_display(binding) or key
-            out.append((binding.description, f"{binding.tooltip}  [{display}]", active.node,
-                        binding))
+            out.append((binding.description, escape(f"{binding.tooltip} · {display}"),
+                        active.node, binding))
         return out
 
     async def discover(self) -> Hits:
@@ -86,5 +87,5 @@ class RecordCommands(Provider):
         for rank, (kind, row) in enumerate(results[0] if results else []):
             phones = " ".join(row.get("phones", []))
             title = f"{label[kind]}  {row['code']} {row['name']}  {phones}".rstrip()
-            yield Hit(1.0 - rank / 100, title, partial(app.open_record, kind, row["id"]),
+            yield Hit(1.0 - rank / 100, escape(title), partial(app.open_record, kind, row["id"]),
                       text=title)

@@ -5,9 +5,9 @@
   (the total of the month's orders that were served: completed or settled), satisfaction
   (the mean overall score of the month's survey responses, and NPS when asked), and new
   customers (records created this month);
+- what is waiting for the office: today's reminders by rule (what ``hk remind`` lists for
+  the office), return visits due or overdue, and complaints still open;
 - workers whose certificates or insurance run out within ``[reminders] certificate_days``.
-
-Reminders, return visits and complaints join this page when their record kinds exist.
 """
 
 from __future__ import annotations
@@ -59,8 +59,20 @@ class Dashboard:
     orders: list[dict[str, Any]]
     """Today's and tomorrow's orders, in time order, with customer and worker names."""
     expiring: list[tuple[str, str, str, dt.date]]
-    """(worker ID, worker label, what, day) for certificates running out soon."""
+    """(worker ID, worker name, what, day) for certificates running out soon."""
     certificate_days: int
+
+
+@dataclass
+class Queues:
+    """What waits for the office; read after the figures (it takes seconds at scale)."""
+
+    reminders: dict[str, int] = field(default_factory=dict)
+    """Today's reminders for the office, counted by rule (in the digest's order)."""
+    visits: list[dict[str, Any]] = field(default_factory=list)
+    """Return visits due today or overdue, most overdue first (``hk visit due``'s rows)."""
+    complaints: list[dict[str, Any]] = field(default_factory=list)
+    """Complaints not yet resolved or rejected, oldest first (``hk complaint list``'s rows)."""
 
 
 STATUS_ORDER = ("pending", "confirmed", "to_dispatch", "dispatched", "in_service", "completed",
@@ -85,6 +97,38 @@ def dashboard(archive: Archive, today: dt.date) -> Dashboard:
         today=days[today], tomorrow=days[tomorrow], month=month_figures(archive, today),
         orders=items, expiring=_expiring(archive, today, within), certificate_days=within,
     )
+
+
+def queues(archive: Archive, today: dt.date) -> Queues:
+    return Queues(reminders_due(archive, today), visits_due(archive, today),
+                  open_complaints(archive))
+
+
+def reminders_due(archive: Archive, today: dt.date) -> dict[str, int]:
+    """Today's office reminders by rule, as ``hk remind`` gathers them."""
+    from hk.domain.reminders import RULES
+    from hk.remind.config import RemindConfig
+    from hk.remind.gather import gather
+
+    found = gather(archive.index, today, RemindConfig.from_settings(archive.settings))
+    counts: dict[str, int] = {}
+    for item in found.items:
+        if item.audience == "office":
+            counts[item.rule] = counts.get(item.rule, 0) + 1
+    return {rule: counts[rule] for rule in RULES if rule in counts}
+
+
+def visits_due(archive: Archive, today: dt.date) -> list[dict[str, Any]]:
+    from hk.services import visits
+
+    due = visits.visits_due(archive, today)
+    return sorted((d.to_dict() for d in due), key=lambda d: -int(d["days_overdue"]))
+
+
+def open_complaints(archive: Archive) -> list[dict[str, Any]]:
+    from hk.services.complaints import list_complaints
+
+    return list_complaints(archive, open_only=True)
 
 
 def month_figures(archive: Archive, today: dt.date) -> MonthFigures:
@@ -129,5 +173,5 @@ def _expiring(archive: Archive, today: dt.date, within: int) -> list[tuple[str, 
     for status in ("available", "placed"):
         for row in archive.index.list("worker", category=status):
             for what, day in expiring(orjson.loads(row["data"]), today, within):
-                out.append((row["id"], f"{row['code']} {row['name']}", what, day))
+                out.append((row["id"], row["name"], what, day))
     return sorted(out, key=lambda item: item[3])

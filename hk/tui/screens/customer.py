@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 
+from hk.domain.fields import format_phone
 from hk.labels import format_money
 from hk.tui.format import address_line, joined
 from hk.tui.screens.record import RecordScreen, tab_keys
@@ -79,7 +80,7 @@ class CustomerScreen(RecordScreen):
         data = found.data
         referrer = data.get("referrer")
         pairs: list[tuple[str, Any]] = [
-            (t("f.phones"), joined(data.get("phones", []), "  ")),
+            (t("f.phones"), joined([format_phone(p) for p in data.get("phones", [])], "  ")),
             (t("f.wechat"), data.get("wechat", "")),
             (t("f.category"), data.get("category", "")),
             (t("f.tier"), data.get("tier", "")),
@@ -109,7 +110,7 @@ class CustomerScreen(RecordScreen):
             parts = []
             if member.get("birth_year"):
                 year = int(member["birth_year"])
-                parts.append(f"{year} {t.paren(t('page.age', age=today.year - year))}")
+                parts.append(f"{year}{t.paren(t('page.age', age=today.year - year))}")
             if member.get("notes"):
                 parts.append(member["notes"])
             if member.get("care_notes"):

@@ -1,8 +1,10 @@
 """The dashboard (概览): the operator's morning at a glance (SPEC §1).
 
-Today's and tomorrow's orders by status, this month's figures, the orders of both days in time
-order (Enter opens the customer), and the workers whose certificates run out soon (Enter opens
-the worker). Everything comes from the index in one worker (:mod:`hk.tui.data.dashboard`).
+Today's and tomorrow's orders by status, this month's figures, what waits for the office
+(today's reminders, return visits due, open complaints), the orders of both days in time order
+(Enter opens the customer), and the workers whose certificates run out soon (Enter opens the
+worker). The figures come from the index in one worker, the queues in a second one: they take
+seconds at benchmark scale and must not hold up the rest (:mod:`hk.tui.data.dashboard`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,18 @@ import datetime as dt
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 
 from hk.labels import format_money
-from hk.tui.data.dashboard import STATUS_ORDER, Dashboard, DayOrders, dashboard
+from hk.tui.data.dashboard import (
+    STATUS_ORDER,
+    Dashboard,
+    DayOrders,
+    Queues,
+    dashboard,
+    queues,
+)
+from hk.tui.format import SOON_DAYS
 from hk.tui.screens.base import HkScreen
 from hk.tui.widgets.fields import FieldsPanel, Pair
 from hk.tui.widgets.results import ResultTable
@@ -25,6 +35,8 @@ if TYPE_CHECKING:
     from hk.store.archive import Archive
 
 KINDS_READ = ["order", "survey", "customer", "worker"]
+QUEUE_LINES = 6
+"""Lines a queue panel shows; the rest are counted."""
 
 
 class DashboardScreen(HkScreen):
@@ -37,16 +49,24 @@ class DashboardScreen(HkScreen):
         self._customer_of: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        t = self.texts
         yield from self.header()
+        with Vertical(id="dashboard-body"):
+            yield from self.body()
+        yield from self.footer()
+
+    def body(self) -> ComposeResult:
+        t = self.texts
         with Horizontal(id="figures"):
             yield FieldsPanel(t("dash.today"), id="today", empty=t("list.loading"))
             yield FieldsPanel(t("dash.tomorrow"), id="tomorrow", empty=t("list.loading"))
             yield FieldsPanel(t("dash.month"), id="month", empty=t("list.loading"))
+        with Horizontal(id="queues"):
+            yield FieldsPanel(t("dash.reminders"), id="reminders", empty=t("list.loading"))
+            yield FieldsPanel(t("dash.visits"), id="visits", empty=t("list.loading"))
+            yield FieldsPanel(t("dash.complaints"), id="complaints", empty=t("list.loading"))
         with Horizontal(id="lists"):
             yield ResultTable("help.orders", id="upcoming")
             yield ResultTable("help.results", id="expiring")
-        yield from self.footer()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -65,7 +85,11 @@ class DashboardScreen(HkScreen):
             archive.index.refresh(KINDS_READ)
             return dashboard(archive, today)
 
+        def waiting(archive: Archive) -> Queues:
+            return queues(archive, today)
+
         self.work("dashboard", job, self.show)
+        self.work("queues", waiting, self.show_queues)
 
     def show(self, board: Dashboard) -> None:
         t = self.texts
@@ -92,6 +116,38 @@ class DashboardScreen(HkScreen):
                                   self._due(day, today)])
             for i, (worker_id, label, what, day) in enumerate(board.expiring)])
         self.ready = True
+
+    def show_queues(self, found: Queues) -> None:
+        t = self.texts
+        reminders = self.query_one("#reminders", FieldsPanel)
+        reminders.border_title = t("dash.reminders_n", n=sum(found.reminders.values()))
+        reminders.empty = t("dash.nothing")
+        reminders.show([(t(f"rule.{rule}"), str(n)) for rule, n in found.reminders.items()])
+        visits = self.query_one("#visits", FieldsPanel)
+        visits.border_title = t("dash.visits_n", n=len(found.visits))
+        visits.empty = t("dash.nothing")
+        visits.show(self._shortened([
+            (f"{v['customer_code']} {v['customer_name']}",
+             Text(f"{v['type_zh'] if t.zh else v['type'].replace('_', ' ')} · "
+                  + (t("dash.overdue", n=v["days_overdue"]) if v["days_overdue"] > 0
+                     else t("dash.due_today")),
+                  style="red" if v["days_overdue"] > 0 else ""))
+            for v in found.visits]))
+        complaints = self.query_one("#complaints", FieldsPanel)
+        complaints.border_title = t("dash.complaints_n", n=len(found.complaints))
+        complaints.empty = t("dash.nothing")
+        complaints.show(self._shortened([
+            (f"{c['code']} {c['customer_name']}",
+             Text(f"{c['category_zh'] if t.zh else c['category']} · "
+                  f"{c['sla_zh'] if t.zh else c['sla']}",
+                  style="bold red" if c["sla"] in ("near", "overdue") else ""))
+            for c in found.complaints]))
+
+    def _shortened(self, pairs: list[Pair]) -> list[Pair]:
+        if len(pairs) <= QUEUE_LINES:
+            return pairs
+        rest = len(pairs) - QUEUE_LINES + 1
+        return [*pairs[:QUEUE_LINES - 1], ("", Text(self.texts("dash.more", n=rest), "dim"))]
 
     def _day(self, day: dt.date) -> str:
         return f"{day:%m-%d} {self.texts.weekday(day.weekday())}"
@@ -122,10 +178,11 @@ class DashboardScreen(HkScreen):
         ]
 
     def _due(self, day: dt.date, today: dt.date) -> Text:
+        """``11-16 已过期`` or ``12-06 13天后``: short, the panel is narrow."""
         t = self.texts
         days = (day - today).days
-        words = t("page.expired") if days < 0 else t("page.expires_in", days=days)
-        return Text(f"{day.isoformat()} {words}", style="bold red" if days < 14 else "yellow")
+        words = t("page.expired") if days < 0 else t("dash.in_days", n=days)
+        return Text(f"{day:%m-%d} {words}", style="bold red" if days < SOON_DAYS else "yellow")
 
     def on_result_table_chosen(self, event: ResultTable.Chosen) -> None:
         if event.table.id == "upcoming" and event.record_id in self._customer_of:

@@ -108,9 +108,10 @@ class ListScreen(HkScreen):
 
     def search(self) -> None:
         kind, query, filters = self.KIND, self.query_one("#search", Input).value, self.filters()
+        cap = CAP
 
         def job(archive: Archive) -> Found:
-            return search(archive, kind, query, filters)
+            return search(archive, kind, query, filters, cap)
 
         self.work("search", job, self.show)
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 
+from hk.domain.fields import format_phone
 from hk.tui.format import address_line, availability_lines, due, joined
 from hk.tui.screens.record import RecordScreen, tab_keys
 from hk.tui.widgets.fields import FieldsPanel, Pair, TextPanel
@@ -86,11 +87,11 @@ class WorkerScreen(RecordScreen):
         pairs: list[tuple[str, Any]] = [
             (t("f.status"), t.worker_status(data.get("status", ""))),
             (t("f.gender"), data.get("gender", "")),
-            (t("f.birth_year"), f"{born} {t.paren(t('page.age', age=today.year - int(born)))}"
+            (t("f.birth_year"), f"{born}{t.paren(t('page.age', age=today.year - int(born)))}"
              if born else ""),
             (t("f.native_place"), data.get("native_place", "")),
             (t("f.dialects"), joined(data.get("dialects", []))),
-            (t("f.phone"), data.get("phone") or ""),
+            (t("f.phone"), format_phone(data["phone"]) if data.get("phone") else ""),
             (t("f.wechat"), data.get("wechat", "")),
             (t("f.id_number"), Text(str(data.get("id_number") or ""),
                                     style="red" if self.revealed else "dim")),

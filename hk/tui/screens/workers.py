@@ -38,7 +38,7 @@ class WorkersScreen(ListScreen):
         within = self.hk.session.main.settings.reminders.certificate_days
         status = t.worker_status(row.get("status", ""))
         if on_leave(row, today):
-            status += f"（{t('page.on_leave')}）" if t.zh else f" ({t('page.on_leave')})"
+            status += t.paren(t("page.on_leave"))
         soon = expiring(row, today, within)
         if soon:
             what, day = soon[0]
