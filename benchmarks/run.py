@@ -4,8 +4,9 @@
 
 Every measure is a ratio: hk's time over an anchor's (``git status``, ``grep -r``, a bare
 parsing loop, a bare ``git add`` + ``git commit``) on the same archive, so a slow or busy
-machine slows both. The warm reads are a customer search and the dispatcher's list of orders
-waiting for a worker on one day (``hk order list --status to_dispatch --date D``). Each value
+machine slows both. The warm reads are a customer search, the dispatcher's list of orders
+waiting for a worker on one day (``hk order list --status to_dispatch --date D``) and the
+day's reminders (``hk remind --dry-run``). Each value
 is the median of N runs after a warm-up, with hk and its anchors run in turn so that drift
 affects them alike. Whole processes are timed, as a user sees them. With ``--watch`` the
 archive's file watcher (``hk watch``) runs for the whole run and is stopped afterwards.
@@ -241,6 +242,22 @@ def measure_orders(bench: Bench, day: str) -> list[Result]:
             Result(label, t["hk"], "s", "grep -r", t["grep"], "≤ 0.5×", 0.5, note=note)]
 
 
+def measure_remind(bench: Bench, day: str | None) -> list[Result]:
+    """``hk remind --dry-run`` for the day before the busiest dispatch day (its appointments
+    are "tomorrow"), or today: every rule of SPEC §4 over the whole archive, warm."""
+    import datetime as dt
+
+    when = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat() if day else "today"
+    cmd = [HK, "remind", "--dry-run", "--date", when]
+    bench.run(cmd)  # fills the reminders' cache for this day, as a first run of the day does
+    t = bench.compare({
+        "hk": _job(bench, cmd, (0,)),
+        "git": _job(bench, ["git", "status"], (0,)),
+    })
+    return [Result(f"warm remind --dry-run {when}", t["hk"], "s", "git status", t["git"],
+                   "≤ 1.0×", 1.0)]
+
+
 def measure_cold(bench: Bench, repeat: int) -> list[Result]:
     hk_dir = bench.archive / ".git" / "hk"
 
@@ -399,7 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-repeat", type=int, default=3, help="runs of the cold build")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["find", "orders", "cold", "edit", "import", "memory"],
+                        choices=["find", "orders", "remind", "cold", "edit", "import",
+                                 "memory"],
                         help="leave out a measure (repeatable)")
     parser.add_argument("--watch", action="store_true",
                         help="run the archive's file watcher (hk watch) during the run")
@@ -426,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     steps = [("find", lambda: measure_find(bench, who)),
              ("orders", lambda: measure_orders(bench, day) if day else []),
+             ("remind", lambda: measure_remind(bench, day)),
              ("cold", lambda: measure_cold(bench, args.cold_repeat)),
              ("edit", lambda: measure_edit(bench, who)),
              ("memory", lambda: measure_memory(bench, who, day)),

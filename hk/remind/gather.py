@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 KINDS = ("order", "customer", "worker", "contract", "quote", "package", "visit", "complaint")
 """The kinds the rules read; the index refreshes these before a run."""
+FIRST_SERVICE_DAYS = 366
+"""How long after its start a first service may be recorded as completed and still matter: a
+live-in placement runs for months (see :func:`histories`)."""
 SERVED = ("completed", "settled")
 """Order statuses that count as a completed service (for return visits)."""
 CHUNK = 500
@@ -56,13 +59,49 @@ def _datas(db: sqlite3.Connection, where: str, args: Iterable[Any]) -> list[dict
 
 
 def gather(index: Index, today: dt.date, config: RemindConfig) -> Found:
-    """Every item due on ``today`` (a date in the archive's timezone) for every audience."""
+    """Every item due on ``today`` (a date in the archive's timezone) for every audience.
+
+    Everything but complaints depends only on the day, the settings and the records, so it
+    is kept in a local cache (``.git/hk/remind-cache.marshal``, derived, never committed)
+    under the index's own version of each kind it reads: a second run on an unchanged archive
+    (a dry run before sending, the TUI's reminder pane) reads no rows. Complaints depend on
+    the hour, and are worked out every time.
+    """
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(config.timezone)
-    leads = config.leads
     broken = index.refresh([k for k in KINDS if k in index.specs]).broken
     db = index.db
+    key = _cache_key(index, today, config)
+    cached = _cache_read(index, key)
+    if cached is None:
+        items = _day_items(index, today, config, tz)
+        records = records_of(db, named(items), today, config.consent_words)
+        allowed = [rid for rid, r in records.items() if r.get("marketing")]
+        items = rules.without_unconsented(items, allowed)
+        _cache_write(index, key, items, records)
+    else:
+        items, records = cached
+    if "complaint" in index.specs:
+        now = dt.datetime.now(tz).replace(microsecond=0)
+        if now.date() != today:
+            now = dt.datetime.combine(today, now.timetz())
+        import marshal
+
+        rows = [{"id": rid, "name": name, **marshal.loads(summary)}
+                for rid, name, summary in db.execute(
+                    "SELECT id, name, summary FROM records WHERE kind = 'complaint'"
+                    " AND category = 'open'")]
+        late = rules.complaints(rows, now)
+        records = {**records, **records_of(db, named(late) - set(records), today)}
+        items = [*items, *late]
+    return Found(today, rules.ordered(items), records, broken)
+
+
+def _day_items(index: Index, today: dt.date, config: RemindConfig, tz: dt.tzinfo) -> list[Due]:
+    """The items of every rule but complaints."""
+    db = index.db
+    leads = config.leads
     day = today.isoformat
     booked, booked_args = _in(BOOKED)
     tomorrow = today + dt.timedelta(days=1)
@@ -111,24 +150,74 @@ def gather(index: Index, today: dt.date, config: RemindConfig) -> Found:
     if "visit" in index.specs:
         from hk.domain.visits import due_by, owed
 
-        owing = [o for h in histories(db) for o in due_by(owed(h, config.visits), today)]
+        since = today - dt.timedelta(days=rules.CATCH_UP_DAYS + config.visits.first_within_days
+                                     + FIRST_SERVICE_DAYS)
+        owing = [o for h in histories(db, since) for o in due_by(owed(h, config.visits), today)]
         items += rules.return_visits(owing, today)
-    if "complaint" in index.specs:
-        now = dt.datetime.now(tz).replace(microsecond=0)
-        if now.date() != today:
-            now = dt.datetime.combine(today, now.timetz())
-        import marshal
+    return items
 
-        rows = [{"id": rid, "name": name, **marshal.loads(summary)}
-                for rid, name, summary in db.execute(
-                    "SELECT id, name, summary FROM records WHERE kind = 'complaint'"
-                    " AND category = 'open'")]
-        items += rules.complaints(rows, now)
 
-    records = records_of(db, named(items), today, config.consent_words)
-    allowed = [rid for rid, r in records.items() if r.get("marketing")]
-    items = rules.without_unconsented(items, allowed)
-    return Found(today, rules.ordered(items), records, broken)
+# --- the cache ------------------------------------------------------------------------------
+
+CACHE_FILE = "remind-cache.marshal"
+CACHE_VERSION = 1
+
+
+def _cache_key(index: Index, today: dt.date, config: RemindConfig) -> tuple[Any, ...]:
+    """What the day's items depend on: the day, the settings the rules read, and each kind's
+    index snapshot (:mod:`hk.store.snapshot`: replaced, with a new inode, whenever the index
+    changes the rows of its folder)."""
+    import os
+
+    stamps = []
+    for kind in sorted(k for k in KINDS if k in index.specs):
+        path = os.path.join(index.dir, f"snapshot-{kind}.marshal")
+        try:
+            s = os.stat(path)
+            stamps.append((kind, s.st_mtime_ns, s.st_size, s.st_ino))
+        except FileNotFoundError:
+            stamps.append((kind, 0, 0, 0))
+    leads = config.leads
+    settings = (config.timezone, config.consent_words, repr(config.visits),
+                tuple(getattr(leads, name) for name in leads.__slots__))
+    return (CACHE_VERSION, today.isoformat(), repr(settings), tuple(stamps))
+
+
+def _cache_read(index: Index, key: tuple[Any, ...]
+                ) -> tuple[list[Due], dict[str, dict[str, Any]]] | None:
+    import marshal
+    import os
+
+    try:
+        with open(os.path.join(index.dir, CACHE_FILE), "rb") as handle:
+            stored_key, rows, records = marshal.loads(handle.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if stored_key != key:
+        return None
+    items = [Due(k, rule, audience, dt.date.fromisoformat(day), person, refs, facts)
+             for k, rule, audience, day, person, refs, facts in rows]
+    return items, records
+
+
+def _cache_write(index: Index, key: tuple[Any, ...], items: list[Due],
+                 records: dict[str, dict[str, Any]]) -> None:
+    import marshal
+    import os
+
+    rows = [(i.key, i.rule, i.audience, i.day.isoformat(), i.person, i.refs, i.facts)
+            for i in items]
+    path = os.path.join(index.dir, CACHE_FILE)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(marshal.dumps((key, rows, records)))
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        try:  # noqa: SIM105 - contextlib would be one more import on this path
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def _lapsed(db: sqlite3.Connection, today: dt.date, lapsed_days: int
@@ -159,11 +248,16 @@ def _lapsed(db: sqlite3.Connection, today: dt.date, lapsed_days: int
     return last, today, lapsed_days, exempt
 
 
-def histories(db: sqlite3.Connection) -> list[Any]:
+def histories(db: sqlite3.Connection, since: dt.date | None = None) -> list[Any]:
     """Each customer's history as the visit rules read it (:class:`hk.domain.visits.History`),
     from the index alone, as :func:`hk.services.visits.histories` gathers it (a test keeps
     the two equal): their visit records, their completed services (how many, and the first:
     earliest start, then ID), whether a signed or active contract names them.
+
+    The first service counts from the day its order's log says it was completed; that takes
+    reading the order, so with ``since`` only first orders starting on or after it are read,
+    and an older one counts from its start (a first visit due that long ago is past the
+    reminders' catch-up anyway).
     """
     import marshal
 
@@ -187,15 +281,21 @@ def histories(db: sqlite3.Connection) -> list[Any]:
     contracted = {c for (c,) in db.execute(
         "SELECT DISTINCT substr(refs, 2, 26) FROM records WHERE kind = 'contract'"
         " AND category IN ('signed', 'active')")}
+    firsts = {first for who, (_, first, _) in served.items()
+              if not any(v.status == "done" for v in seen.get(who, ()))
+              and (since is None or served[who][2] >= since.isoformat())}
+    completed: dict[str, dt.date | None] = {}
+    wanted = sorted(firsts)
+    for i in range(0, len(wanted), CHUNK):
+        marks, args = _in(wanted[i:i + CHUNK])
+        for rid, data in db.execute(
+                f"SELECT id, data FROM records WHERE id IN ({marks})", args):
+            completed[rid] = _completed(orjson.loads(data))
     out = []
     for who in sorted({*seen, *served}):
         visits = tuple(seen.get(who, []))
         count, first_order, first_day = served.get(who, (0, None, None))
-        first_service = day(first_day)
-        if first_order and not any(v.status == "done" for v in visits):
-            row = db.execute("SELECT data FROM records WHERE id = ?", (first_order,)).fetchone()
-            if row is not None:
-                first_service = _completed(orjson.loads(row[0])) or first_service
+        first_service = completed.get(first_order or "") or day(first_day)
         out.append(History(who, first_service, first_order, count, who in contracted, visits))
     return out
 

@@ -88,17 +88,16 @@ def rows(found: Found, config: RemindConfig, sent: dict[str, set[str]],
         if pending_only and not pending:
             continue
         row = item.to_json()
+        named = [v for value in item.refs.values()
+                 for v in (value if isinstance(value, list) else [value]) if v]
         row.update(text=describe(item, found), sent=done, pending=pending,
-                   names={rid: {"code": rec["code"], "name": rec["name"]}
-                          for rid, rec in found.records.items() if _named(item, rid)})
+                   names={rid: {"code": found.records[rid]["code"],
+                                "name": found.records[rid]["name"]}
+                          for rid in named if rid in found.records})
         if item.person:
             row["person_name"] = _name(found, item.person)
         out.append(row)
     return out
-
-
-def _named(item: Due, rid: str) -> bool:
-    return any(rid == v or (isinstance(v, list) and rid in v) for v in item.refs.values())
 
 
 def table(items: list[dict[str, Any]]) -> str:
