@@ -434,3 +434,21 @@ url = "{url}/hk"
     assert {e["channel"] for e in data["sent"]} == {"gateway"}
     assert {e["audience"] for e in data["sent"]} == {"office", "customer", "worker"}
     assert data["date"] == DAY
+
+
+def test_messages_in_english_when_the_archive_says_so(shop: Shop) -> None:
+    path = shop.archive.root / "hk.toml"
+    path.write_text(path.read_text().replace('language = "zh_CN"', 'language = "en"'))
+    add_channels(shop.archive.root, """[[notify.channels]]
+name = "stdout"
+kind = "stdout"
+audiences = ["office", "customers", "workers"]
+""")
+    result = send(shop)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert f"reminders for {DAY} (2)" in out and "### Tomorrow's appointments (1)" in out
+    assert "-- to customer 张三 (138 0013 8000) --" in out and "Dear 张三," in out
+    assert "-- to worker 王秀英 (139 0013 9000) --" in out
+    assert "tomorrow 09:00-12:00" in out and "your 健康证 expires on" in out
+    assert send(shop).stdout == ""

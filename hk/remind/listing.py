@@ -111,7 +111,7 @@ def table(items: list[dict[str, Any]]) -> str:
             to += " " + row["person_name"]
         channels = [f"✓{c}" for c in row["sent"]] + [f"待发 {c}" for c in row["pending"]]
         shown.append([row["day"], RULE_ZH.get(row["rule"], row["rule"]), to,
-                      " ".join(channels) or "—", row["text"]])
+                      " ".join(channels) or "无渠道", row["text"]])
     heads = [title for _, title in COLUMNS]
     widths = [min(30, max(cell_len(r[n]) for r in [heads, *shown]))
               for n in range(len(heads) - 1)]

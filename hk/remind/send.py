@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
-from hk.errors import HkError
+from hk.errors import ConflictError, HkError
 from hk.remind.config import AUDIENCE_OF
 from hk.remind.sentlog import SENT_DIR, SentLog, encode, run_path
 from hk.store.atomic import write_atomic
@@ -82,8 +82,15 @@ class RunFile:
         self.entries += [{"occasion": key, "channel": channel, "audience": message.audience,
                           "at": at.isoformat()} for key in message.keys]
         self.data["sent"] = self.entries
-        with archive_lock(self.archive.hk_dir / "lock"):
-            write_atomic(self.archive.root / self.path, encode(self.data))
+        data = encode(self.data)
+        try:
+            with archive_lock(self.archive.hk_dir / "lock"):
+                write_atomic(self.archive.root / self.path, data)
+        except ConflictError:
+            # Another writer holds the archive for long (a big import): the message is out
+            # already, and this file is this run's alone, so it is written all the same
+            # rather than forgotten (which would send the message again).
+            write_atomic(self.archive.root / self.path, data)
 
 
 def _now(tz: str) -> dt.datetime:
