@@ -152,8 +152,8 @@ def _day_items(index: Index, today: dt.date, config: RemindConfig, tz: dt.tzinfo
 
         since = today - dt.timedelta(days=rules.CATCH_UP_DAYS + config.visits.first_within_days
                                      + FIRST_SERVICE_DAYS)
-        owing = [o for h in histories(db, since) for o in due_by(owed(h, config.visits), today)]
-        items += rules.return_visits(owing, today)
+        visits = [o for h in histories(db, since) for o in due_by(owed(h, config.visits), today)]
+        items += rules.return_visits(visits, today)
     return items
 
 

@@ -143,8 +143,9 @@ def _deliver(archive: Archive, found: Found, channel: NotifyChannel, items: list
              out: IO[str] | None) -> None:
     """Render and deliver one channel's messages, recording each as it goes out."""
     from hk.remind import messages as build
-    from hk.remind.channels import ChannelError, Stdout, sender_for
+    from hk.remind.channels import ChannelError, Sender, Stdout, sender_for
 
+    sender: Sender
     if channel.kind == "stdout":
         sender = Stdout(channel, archive.root, settings_company(archive), out)
     else:
