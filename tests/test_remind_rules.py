@@ -327,3 +327,51 @@ def test_leads_defaults_are_the_settings_defaults() -> None:
         got = getattr(leads, name)
         assert (list(got) if isinstance(got, tuple) else got) == (
             sorted(expected) if isinstance(expected, list) else expected), name
+
+
+def test_light_copies_agree_with_the_models() -> None:
+    """What the fast read path keeps without Pydantic is what the models say."""
+    from hk.domain.complaint import NEAR_FRACTION, sla_state
+    from hk.domain.settings import Reminders
+    from hk.domain.visit import TYPE_ZH
+    from hk.remind.config import REMINDER_KEYS
+
+    assert rules.VISIT_ZH == TYPE_ZH
+    assert rules.NEAR_FRACTION == NEAR_FRACTION
+    assert set(REMINDER_KEYS) == set(Reminders.model_fields)
+    received = dt.datetime(2026, 11, 1, 9, tzinfo=TZ)
+    due = received + dt.timedelta(hours=24)
+    for hours in (0, 17, 18, 19, 24, 25):
+        now = received + dt.timedelta(hours=hours)
+        assert rules.complaint_state(received, due, now) == sla_state(received, due, None, now)
+
+
+def test_complaints_near_and_past_their_deadline() -> None:
+    received = dt.datetime(2026, 11, 1, 9, tzinfo=TZ)
+    row = {"id": "T1", "status": "open", "customer": C1, "name": "2026-11-01 服务质量",
+           "category": "quality", "received_at": received.isoformat(),
+           "response_due": (received + dt.timedelta(hours=24)).isoformat()}
+
+    def at(hours: int) -> dt.datetime:
+        return received + dt.timedelta(hours=hours)
+
+    assert rules.complaints([row], at(17)) == []
+    [near] = rules.complaints([row], at(18))
+    assert near.key == "complaint:T1:near" and near.facts["category_zh"] == "服务质量"
+    [late] = rules.complaints([row], at(25))
+    assert late.key == "complaint:T1:overdue" and late.facts["overdue"] is True
+    answered = {**row, "responded_at": at(2).isoformat()}
+    assert rules.complaints([answered, {**row, "status": "in_progress"}], at(25)) == []
+
+
+def test_return_visit_due_then_overdue_within_the_catch_up_window() -> None:
+    from hk.domain.visits import Owed
+
+    first = Owed(C1, "first", dt.date(2026, 11, 10), order="O1", reason="首次服务后回访")
+    assert rules.return_visits([first], dt.date(2026, 11, 9)) == []
+    [due] = rules.return_visits([first], dt.date(2026, 11, 10))
+    assert due.key == f"return-visit:first:{C1}:due" and due.facts["type_zh"] == "首次回访"
+    [late] = rules.return_visits([first], dt.date(2026, 11, 12))
+    assert late.key.endswith(":overdue") and late.facts["overdue_days"] == 2
+    assert rules.return_visits([first], dt.date(2026, 11, 10) + dt.timedelta(
+        days=rules.CATCH_UP_DAYS)) == []
