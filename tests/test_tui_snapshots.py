@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from hk.domain.customer import Customer
 from hk.domain.ids import CROCKFORD
@@ -151,10 +152,16 @@ def app_on(root: Path, language: str = "zh_CN") -> HkApp:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Wait until every read has come back and been shown."""
-    for _ in range(3):
+    """Wait until every read has come back and been shown: the page says it is ready and no
+    worker has been running for two rounds (a page starts its reads once it is mounted)."""
+    quiet = 0
+    for _ in range(200):
         await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await pilot.pause(0.02)
+        busy = any(w.is_running for w in pilot.app.workers)
+        quiet = 0 if busy or not getattr(pilot.app.screen, "ready", True) else quiet + 1
+        if quiet >= 2:
+            return
 
 
 def then(*keys: str, open_customer: str | None = None) -> Callable[[Pilot[Any]], Any]:
@@ -166,6 +173,9 @@ def then(*keys: str, open_customer: str | None = None) -> Callable[[Pilot[Any]],
             app.open_record("customer", open_customer)
         await pilot.press(*keys)
         await settle(pilot)
+        for box in pilot.app.screen.query(Input):  # a blinking cursor would differ by timing
+            box.cursor_blink = False
+        await pilot.pause()
 
     return run_before
 

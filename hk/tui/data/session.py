@@ -2,7 +2,7 @@
 
 Workers run in a thread pool, and a SQLite connection belongs to the thread that opened it, so
 each thread gets its own :class:`~hk.store.archive.Archive` (settings, keys, index connection),
-made on its first job and kept for the next ones.
+made on its first job and kept for the next ones. Their refreshes of the index take turns.
 
 Whether someone else changed the archive (the CLI, cron, ``git pull``, an editor) is first
 asked cheaply: the stat data of the record folders (a file created, replaced or removed
@@ -17,14 +17,36 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hk.layout import LAYOUT
 from hk.store.archive import Archive
+from hk.store.index import Index, RefreshReport, default_specs
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 FULL_EVERY = 15
 """Checks between two full refreshes of the index (about half a minute at the default rate)."""
 
 Signature = tuple[tuple[str, int, int, int], ...]
+
+
+class SharedIndex(Index):
+    """This thread's connection to the index; refreshes wait for each other.
+
+    Every thread refreshing at once would rewrite the same snapshot files, whose temporary
+    names differ by process only, and they would gain nothing by it: the second finds the work
+    done.
+    """
+
+    def __init__(self, root: Path, lock: threading.Lock) -> None:
+        super().__init__(root, default_specs())
+        self._refreshing = lock
+
+    def refresh(self, kinds: Iterable[str] | None = None) -> RefreshReport:
+        with self._refreshing:
+            return super().refresh(kinds)
 
 
 class Session:
@@ -35,6 +57,7 @@ class Session:
         self.main = Archive(self.root)
         """The main thread's archive: settings and keys only, never the index."""
         self._local = threading.local()
+        self._refreshing = threading.Lock()
         self.generation = 0
         """Bumped when ``hk.toml`` changed: threads then open the archive again."""
 
@@ -45,7 +68,9 @@ class Session:
             old = getattr(local, "archive", None)
             if old is not None:
                 old.index.close()
-            local.archive = Archive(self.root)
+            archive = Archive(self.root)
+            archive.__dict__["index"] = SharedIndex(self.root, self._refreshing)
+            local.archive = archive
             local.generation = self.generation
         archive: Archive = local.archive
         return archive
