@@ -1,5 +1,5 @@
 """Warm reads without Typer or Pydantic: ``hk [--archive P] customer|worker find TEXT`` and
-``hk order list`` by status, day and service.
+``hk order list`` by status, day and service; ``hk remind`` listings and dry runs.
 
 Search is what operators run most, cron scripts call it in loops, and the dispatcher lists the
 day's orders all day long, so their start-up time is the product's. This path handles the
@@ -53,6 +53,12 @@ def try_fast(argv: list[str]) -> int | None:
     """Run a search if ``argv`` is one; return its exit code, or None to use the full CLI."""
     if os.environ.get("HK_NO_FASTPATH"):
         return None
+    if "remind" in argv[:3]:
+        from hk.remind.fast import try_remind
+
+        code = try_remind(argv)
+        if code is not None:
+            return code
     if _is_order_list(argv):
         return _order_list(argv)
     parsed = _parse(argv)
