@@ -133,7 +133,7 @@ def test_enter_opens_the_customer_page_with_profile_household_and_taboos(office:
         await pilot.press("f3")
         await settle(pilot)
         await type_text(pilot, "zhangsan")
-        await pilot.press("enter", "enter")
+        await pilot.press("enter")
         await settle(pilot)
         page = app.screen
         assert isinstance(page, CustomerScreen)

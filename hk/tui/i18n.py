@@ -60,7 +60,7 @@ ZH: dict[str, str] = {
     "help.screen": "用 F2 概览、F3 客户、F4 阿姨切换页面；Ctrl+P 打开命令面板，里面有全部操作，"
     "也能直接输入客户姓名或电话打开档案。",
     "help.search": "输入姓名、拼音（zhangsan）、拼音首字母（zs）、电话号码中的几位、标签或小区，"
-    "列表随输入更新。按 ↓ 或 Enter 进入列表，Esc 清空。",
+    "列表随输入更新。Enter 打开第一条，↓ 进入列表，Esc 清空。",
     "help.results": "↑↓ 移动，Enter 打开档案，PgUp/PgDn 翻页；往下翻时自动加载更多。"
     "按 / 回到搜索框。",
     "help.filter": "选择一项只显示符合的记录；选「全部」取消这一筛选。Enter 或空格展开选项。",
@@ -297,8 +297,8 @@ EN: dict[str, str] = {
     "help.screen": "F2 dashboard, F3 customers, F4 workers; Ctrl+P opens the command palette "
     "with every action, where typing a customer's name or phone opens their page.",
     "help.search": "Type a name, its pinyin (zhangsan) or initials (zs), digits of a phone "
-    "number, a tag or a community; the list follows as you type. Down or Enter moves to the "
-    "list, Escape clears.",
+    "number, a tag or a community; the list follows as you type. Enter opens the first match, "
+    "Down moves to the list, Escape clears.",
     "help.results": "Up/Down move, Enter opens the page, PgUp/PgDn page; more rows load as you "
     "scroll. / goes back to the search box.",
     "help.filter": "Pick a value to list only matching records; pick 'All' to drop this filter. "

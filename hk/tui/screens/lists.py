@@ -3,7 +3,8 @@
 Each keystroke in the search box starts a search in a worker named ``search``; a newer one
 replaces an older one still running, so typing never waits for a result it has already made
 stale. The list shows at most :data:`~hk.tui.data.lists.CAP` rows and says so when there were
-more. Filters narrow the same search. Enter opens the record's page.
+more. Filters narrow the same search. Enter opens the record's page: from the search box, the
+best match's (or the one the list's cursor is on).
 """
 
 from __future__ import annotations
@@ -136,8 +137,11 @@ class ListScreen(HkScreen):
         if event.input.id == "search":
             self.search()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.action_focus_results()
+    def on_input_submitted(self, _event: Input.Submitted) -> None:
+        """Enter in the search box opens the record the list's cursor is on (the best match)."""
+        record_id = self.query_one("#results", ResultTable).current_id()
+        if record_id is not None:
+            self.hk.open_record(self.KIND, record_id)
 
     def on_select_changed(self, _event: Select.Changed) -> None:
         self.search()

@@ -39,18 +39,23 @@ class ResultTable(DataTable[Any]):
     def __init__(self, help_key: str, *, id: str | None = None) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, id=id)
         self.help_key = help_key
+        self._labels: list[str] = []
         self._pending: list[tuple[str, Cells]] = []
         self._shown = 0
 
     def set_columns(self, labels: Sequence[str]) -> None:
+        self._labels = list(labels)
         self.clear(columns=True)
         for label in labels:
             self.add_column(Text(label))
 
     def show_rows(self, rows: list[tuple[str, Cells]]) -> None:
-        """Replace the rows, keeping the cursor on the same record if it is still there."""
+        """Replace the rows, keeping the cursor on the same record if it is still there.
+
+        The columns are made anew too, so that they fit these rows, not the widest ever shown.
+        """
         keep = self.current_id()
-        self.clear()
+        self.set_columns(self._labels)
         self._pending = rows
         self._shown = 0
         where = next((i for i, (key, _) in enumerate(rows) if key == keep), 0)
