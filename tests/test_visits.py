@@ -174,7 +174,8 @@ def test_a_cadence_visit_scheduled_by_hand_replaces_the_computed_one() -> None:
 
 def test_visits_written_at_an_event_fall_due_after_it() -> None:
     day = dt.date(2026, 2, 27)
-    assert written_due("low_score", day, RULES) == dt.date(2026, 3, 1)
+    assert written_due("low_score", day, RULES) == dt.date(2026, 2, 28)
+    assert written_due("low_score", day, Rules(low_score_within_days=2)) == dt.date(2026, 3, 1)
     assert written_due("after_complaint", day, RULES) == dt.date(2026, 3, 6)
     assert written_due("new_worker", day, Rules(first_within_days=3)) == dt.date(2026, 3, 2)
 
@@ -288,7 +289,7 @@ def test_a_low_rating_schedules_a_follow_up_in_the_same_commit(shop: Shop) -> No
     assert sorted(head_files(shop)) == ["orders", "surveys", "visits"]
     [item] = due_json(shop, "--days", "2")
     assert item["type"] == "low_score" and item["computed"] is False
-    assert item["due"] == (today() + dt.timedelta(days=2)).isoformat()
+    assert item["due"] == (today() + dt.timedelta(days=1)).isoformat()
     assert item["reason"] == "评分偏低：卫生 2 分"
     assert item["worker"] == shop.cleaner_id and item["key"] == f"visit:{item['visit']}"
     visit = shop.cli.json("visit", "show", item["code"])
@@ -324,7 +325,7 @@ def test_a_low_score_at_a_visit_schedules_another_and_offers_a_complaint(shop: S
     follow = shop.cli.json("visit", "show", visit["follow_up"])
     assert (follow["type"], follow["status"], follow["trigger_survey"]) == (
         "low_score", "due", visit["survey"])
-    assert follow["due"] == (today() + dt.timedelta(days=2)).isoformat()
+    assert follow["due"] == (today() + dt.timedelta(days=1)).isoformat()
     assert shop.cli.json("complaint", "list") == []
 
 
@@ -469,7 +470,7 @@ def test_visits_due_for_the_reminders(shop: Shop) -> None:
     order = done_order(shop)
     shop.cli.ok("order", "rate", order, *SCORES[:-1], "2")
     found = visit_service.visits_due(shop.archive, today() + dt.timedelta(days=3))
-    assert [(d.owed.type, d.days_overdue) for d in found] == [("low_score", 1)]
+    assert [(d.owed.type, d.days_overdue) for d in found] == [("low_score", 2)]
     assert found[0].key == f"visit:{found[0].owed.visit}"
     assert found[0].to_dict()["customer_name"] == "张三"
     assert visit_service.visits_due(shop.archive, today()) == []

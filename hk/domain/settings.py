@@ -113,6 +113,8 @@ class Visits(Section):
     after_complaint: bool = True
     after_replacement: bool = True
     low_score: int = Field(2, ge=1, le=5)
+    low_score_within_days: int = Field(
+        1, ge=0, le=30, description="a low score is followed up this many days later")
 
 
 class Points(Section):

@@ -11,8 +11,8 @@ Two kinds of visit, kept two ways:
   visit scheduled by hand, such as before a contract renewal) write a
   :class:`~hk.domain.visit.Visit` record in the same commit as the event that asked for it.
   The record carries the link (order, complaint, contract, worker) and the reason, and it is
-  owed until someone logs or cancels it, whatever else happens. Due: two days after a low
-  score (:data:`LOW_SCORE_WITHIN_DAYS`), ``first_within_days`` after the other events.
+  owed until someone logs or cancels it, whatever else happens. Due: ``low_score_within_days``
+  after a low score (the next day by default), ``first_within_days`` after the other events.
 - **Computed from the history.** The regular cadence — first, then periodic — follows from the
   customer's completed services and the visits already done, so it is worked out each time
   (:func:`owed`) and written only when the operator logs or cancels it. A stored date would go
@@ -43,8 +43,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from hk.domain.settings import Visits
 
-LOW_SCORE_WITHIN_DAYS = 2
-"""A low score is followed up within two days: the customer is unhappy now."""
 CADENCE = ("first", "periodic")
 
 
@@ -58,12 +56,15 @@ class Rules:
     after_complaint: bool = True
     after_replacement: bool = True
     low_score: int = 2
+    low_score_within_days: int = 1
+    """A low score is followed up the next day: the customer is unhappy now."""
 
     @classmethod
     def of(cls, settings: Visits) -> Rules:
         return cls(settings.first_within_days, settings.active_every_months,
                    settings.one_off_every_months, settings.after_complaint,
-                   settings.after_replacement, settings.low_score)
+                   settings.after_replacement, settings.low_score,
+                   settings.low_score_within_days)
 
 
 @dataclass(frozen=True)
@@ -185,10 +186,11 @@ def due_by(found: list[Owed], day: dt.date) -> list[Owed]:
 
 
 def written_due(visit_type: str, day: dt.date, rules: Rules) -> dt.date:
-    """The due day of a visit written at its event on ``day``: two days after a low score,
-    ``first_within_days`` after anything else (a resolved complaint, a new worker's first
-    day, a renewal)."""
-    days = LOW_SCORE_WITHIN_DAYS if visit_type == "low_score" else rules.first_within_days
+    """The due day of a visit written at its event on ``day``: ``low_score_within_days``
+    after a low score, ``first_within_days`` after anything else (a resolved complaint, a new
+    worker's first day, a renewal)."""
+    days = (rules.low_score_within_days if visit_type == "low_score"
+            else rules.first_within_days)
     return day + dt.timedelta(days=days)
 
 

@@ -186,7 +186,7 @@ def new_visit(archive: Archive, customer: str, visit_type: str, due: dt.date,
 
 def low_score_visit(archive: Archive, survey: Survey, at: dt.datetime) -> Visit | None:
     """The follow-up a survey response asks for when a score is at or below ``[visits]
-    low_score`` (None otherwise): due two days after it came in."""
+    low_score`` (None otherwise): due ``low_score_within_days`` after it came in."""
     rules = rules_of(archive)
     lowest = survey.lowest()
     if not is_low(lowest, rules):
