@@ -45,7 +45,7 @@ class Found:
 
     query: str
     filters: Filters
-    rows: list[dict[str, Any]]
+    rows: list[Listed]
     more: bool
 
 
@@ -83,17 +83,24 @@ def search(archive: Archive, kind: str, query: str, filters: Filters, cap: int =
     return Found(text, filters, [_row(kind, r) for r in rows[:cap]], more)
 
 
-def _row(kind: str, row: sqlite3.Row) -> dict[str, Any]:
-    out = summary(row)
-    data = orjson.loads(row["data"])
-    if kind == "customer":
-        out["tier"] = data.get("tier", "")
-    else:
-        out["certificates"] = data.get("certificates", [])
-        out["availability"] = data.get("availability", {})
-        out["leave"] = data.get("leave", [])
-        out["insurance"] = data.get("insurance")
-    return out
+class Listed(dict[str, Any]):
+    """A listed record: its summary, and its stored data read only if a column asks for it
+    (most rows of a long result are never shown)."""
+
+    def __init__(self, summary: dict[str, Any], data: bytes) -> None:
+        super().__init__(summary)
+        self._data = data
+        self._parsed: dict[str, Any] | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._parsed is None:
+            self._parsed = orjson.loads(self._data)
+        return self._parsed
+
+
+def _row(kind: str, row: sqlite3.Row) -> Listed:
+    return Listed(summary(row), row["data"])
 
 
 def choices(archive: Archive, kind: str) -> Choices:
@@ -107,17 +114,17 @@ def choices(archive: Archive, kind: str) -> Choices:
     return Choices(["available", "placed", "inactive"], sorted(tags), [])
 
 
-def expiring(row: dict[str, Any], today: dt.date, within_days: int) -> list[tuple[str, dt.date]]:
+def expiring(data: dict[str, Any], today: dt.date, within_days: int) -> list[tuple[str, dt.date]]:
     """A worker's certificates (and insurance) that expire within ``within_days`` of ``today``
     or already have: (what, day), soonest first."""
     horizon = today + dt.timedelta(days=within_days)
     due: list[tuple[str, dt.date]] = []
-    for cert in row.get("certificates", []):
+    for cert in data.get("certificates", []):
         if cert.get("expires"):
             day = dt.date.fromisoformat(cert["expires"])
             if day <= horizon:
                 due.append((str(cert.get("kind", "")), day))
-    insurance = row.get("insurance")
+    insurance = data.get("insurance")
     if insurance and insurance.get("expires"):
         day = dt.date.fromisoformat(insurance["expires"])
         if day <= horizon:
@@ -125,6 +132,6 @@ def expiring(row: dict[str, Any], today: dt.date, within_days: int) -> list[tupl
     return sorted(due, key=lambda item: item[1])
 
 
-def on_leave(row: dict[str, Any], today: dt.date) -> bool:
+def on_leave(data: dict[str, Any], today: dt.date) -> bool:
     return any(span.get("start", "") <= today.isoformat() <= span.get("end", "")
-               for span in row.get("leave", []))
+               for span in data.get("leave", []))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from hk.tui.data.lists import Listed
 from hk.tui.format import joined
 from hk.tui.screens.lists import ListScreen
 from hk.tui.widgets.results import Cells
@@ -24,7 +25,7 @@ class CustomersScreen(ListScreen):
         return [t("col.code"), t("col.name"), t("col.phones"), t("col.community"),
                 t("col.category"), t("col.tier"), t("col.tags")]
 
-    def cells(self, row: dict[str, Any]) -> Cells:
+    def cells(self, row: Listed) -> Cells:
         return [row["code"] or "", row["name"], joined(row.get("phones", []), " "),
-                row.get("community", ""), row.get("category", ""), row.get("tier", ""),
+                row.get("community", ""), row.get("category", ""), row.data.get("tier", ""),
                 joined(row.get("tags", []))]

@@ -3,8 +3,8 @@
 Today's and tomorrow's orders by status, this month's figures, what waits for the office
 (today's reminders, return visits due, open complaints), the orders of both days in time order
 (Enter opens the customer), and the workers whose certificates run out soon (Enter opens the
-worker). The figures come from the index in one worker, the queues in a second one: they take
-seconds at benchmark scale and must not hold up the rest (:mod:`hk.tui.data.dashboard`).
+worker). The figures come from the index in one worker, the queues in a second one once the
+figures show: they take seconds at benchmark scale (:mod:`hk.tui.data.dashboard`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
     from hk.store.archive import Archive
 
-KINDS_READ = ["order", "survey", "customer", "worker"]
 QUEUE_LINES = 6
 """Lines a queue panel shows; the rest are counted."""
 
@@ -82,14 +81,17 @@ class DashboardScreen(HkScreen):
         today = self.hk.today()
 
         def job(archive: Archive) -> Dashboard:
-            archive.index.refresh(KINDS_READ)
             return dashboard(archive, today)
 
         def waiting(archive: Archive) -> Queues:
             return queues(archive, today)
 
-        self.work("dashboard", job, self.show)
-        self.work("queues", waiting, self.show_queues)
+        def shown(board: Dashboard) -> None:
+            self.show(board)
+            self.hk.first_screen_shown()
+            self.work("queues", waiting, self.show_queues)  # after: not to slow the figures
+
+        self.work("dashboard", job, shown)
 
     def show(self, board: Dashboard) -> None:
         t = self.texts

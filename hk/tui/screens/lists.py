@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static
 
-from hk.tui.data.lists import CAP, Choices, Filters, Found, choices, search
+from hk.tui.data.lists import CAP, Choices, Filters, Found, Listed, choices, search
 from hk.tui.keys import bind
 from hk.tui.screens.base import HkScreen
 from hk.tui.widgets.inputs import FilterSelect, SearchBox
@@ -53,7 +53,7 @@ class ListScreen(HkScreen):
     def columns(self) -> list[str]:
         raise NotImplementedError
 
-    def cells(self, row: dict[str, Any]) -> Cells:
+    def cells(self, row: Listed) -> Cells:
         raise NotImplementedError
 
     def choice_label(self, name: str, value: str) -> str:
@@ -120,7 +120,8 @@ class ListScreen(HkScreen):
         t = self.texts
         self.found = found
         table = self.query_one("#results", ResultTable)
-        table.show_rows([(row["id"], self.cells(row)) for row in found.rows])
+        table.cells = self.cells
+        table.show_rows([(row["id"], row) for row in found.rows])
         if found.more:
             status = t("list.capped", n=CAP)
         elif found.rows:

@@ -6,11 +6,11 @@ yellow, within two weeks (or past) in red, so the office renews it before a job 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 
-from hk.tui.data.lists import expiring, on_leave
+from hk.tui.data.lists import Listed, expiring, on_leave
 from hk.tui.format import availability_days, due, joined
 from hk.tui.screens.lists import ListScreen
 from hk.tui.widgets.results import Cells
@@ -32,14 +32,15 @@ class WorkersScreen(ListScreen):
     def choice_label(self, name: str, value: str) -> str:
         return self.texts.worker_status(value) if name == "category" else value
 
-    def cells(self, row: dict[str, Any]) -> Cells:
+    def cells(self, row: Listed) -> Cells:
         t = self.texts
         today = self.hk.today()
         within = self.hk.session.main.settings.reminders.certificate_days
         status = t.worker_status(row.get("status", ""))
-        if on_leave(row, today):
+        data = row.data
+        if on_leave(data, today):
             status += t.paren(t("page.on_leave"))
-        soon = expiring(row, today, within)
+        soon = expiring(data, today, within)
         if soon:
             what, day = soon[0]
             name = t("f.insurance") if what == "insurance" else what
@@ -47,5 +48,5 @@ class WorkersScreen(ListScreen):
         else:
             due_cell = Text("")
         return [row["code"] or "", row["name"], status, joined(row.get("skills", [])),
-                availability_days(row.get("availability", {}), t), due_cell,
+                availability_days(data.get("availability", {}), t), due_cell,
                 joined(row.get("phones", []), " "), row.get("native_place", "")]

@@ -8,7 +8,7 @@ the view comes near the end (toolong's lesson: render what is visible). Choosing
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -16,12 +16,14 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 Cells = Sequence[Text | str]
+Row = tuple[str, Any]
+"""A row's key (the record's ID) and what :attr:`ResultTable.cells` turns into its cells."""
 
 
 class ResultTable(DataTable[Any]):
     """Rows keyed by record ID, added lazily; Enter chooses one."""
 
-    PAGE: ClassVar[int] = 100
+    PAGE: ClassVar[int] = 60
     """Rows added at a time."""
 
     class Chosen(Message):
@@ -40,8 +42,10 @@ class ResultTable(DataTable[Any]):
         super().__init__(cursor_type="row", zebra_stripes=True, id=id)
         self.help_key = help_key
         self._labels: list[str] = []
-        self._pending: list[tuple[str, Cells]] = []
+        self._pending: list[Row] = []
         self._shown = 0
+        self.cells: Callable[[Any], Cells] = _as_cells
+        """Turns a row's item into its cells, when the row is added (not before)."""
 
     def set_columns(self, labels: Sequence[str]) -> None:
         self._labels = list(labels)
@@ -49,14 +53,14 @@ class ResultTable(DataTable[Any]):
         for label in labels:
             self.add_column(Text(label))
 
-    def show_rows(self, rows: list[tuple[str, Cells]]) -> None:
+    def show_rows(self, rows: Sequence[Row]) -> None:
         """Replace the rows, keeping the cursor on the same record if it is still there.
 
         The columns are made anew too, so that they fit these rows, not the widest ever shown.
         """
         keep = self.current_id()
         self.set_columns(self._labels)
-        self._pending = rows
+        self._pending = list(rows)
         self._shown = 0
         where = next((i for i, (key, _) in enumerate(rows) if key == keep), 0)
         self._fill(max(self.PAGE, where + 1))
@@ -79,7 +83,8 @@ class ResultTable(DataTable[Any]):
 
     def _fill(self, upto: int) -> None:
         batch = self._pending[self._shown:upto]
-        for key, cells in batch:
+        for key, item in batch:
+            cells = self.cells(item)
             self.add_row(*[c if isinstance(c, Text) else Text(c) for c in cells], key=key)
         self._shown += len(batch)
 
@@ -100,3 +105,8 @@ class ResultTable(DataTable[Any]):
         event.stop()
         if event.row_key.value is not None:
             self.post_message(self.Chosen(self, str(event.row_key.value)))
+
+
+def _as_cells(item: Any) -> Cells:
+    """Rows given with their cells already made."""
+    return item  # type: ignore[no-any-return]
