@@ -75,7 +75,7 @@ def test_hk_opens_the_tui_in_a_terminal_and_answers_keys(tmp_path: Path, tmux: T
     for text in ("今天和明天的订单", "本月", "证书将到期"):
         tmux.wait_for(text)
     tmux.keys("F3")
-    tmux.wait_for("搜索：姓名、拼音、首字母")
+    tmux.wait_for("姓名/拼音/首字母")
     tmux.keys("c", "s", "f")
     tmux.wait_for("共 1 条")
     tmux.wait_for("陈淑芬")

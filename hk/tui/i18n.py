@@ -64,7 +64,8 @@ ZH: dict[str, str] = {
     "help.results": "↑↓ 移动，Enter 打开档案，PgUp/PgDn 翻页；往下翻时自动加载更多。"
     "按 / 回到搜索框。",
     "help.filter": "选择一项只显示符合的记录；选「全部」取消这一筛选。Enter 或空格展开选项。",
-    "help.orders": "今天和明天的订单。Enter 打开该订单客户的档案。",
+    "help.orders": "今天和明天的订单。Enter 打开该订单客户的档案。"
+    "本月营业额只算已完成和已结算的订单，满意度是本月满意度调查的总体分（1–5 分）平均。",
     "help.profile": "客户档案。敏感信息（身份证号、健康、儿童信息）默认遮住，"
     "按 v 显示（需要本机有密钥），再按一次隐藏。数字键 1–5 切换标签页，Esc 返回。",
     "help.worker_profile": "阿姨档案。身份证号默认遮住，按 v 显示（需要本机有密钥）。"
@@ -80,9 +81,9 @@ ZH: dict[str, str] = {
     "dash.no_orders": "没有订单",
     "dash.month_orders": "订单",
     "dash.month_cancelled": "取消",
-    "dash.month_revenue": "营业额（已完成）",
+    "dash.month_revenue": "营业额",
     "dash.month_satisfaction": "满意度",
-    "dash.satisfaction_value": "{score:.1f} / 5（{n} 份）",
+    "dash.satisfaction_value": "{score:.1f}（{n} 份）",
     "dash.nps_value": "{nps:+d}",
     "dash.month_nps": "NPS",
     "dash.month_new": "新客户",
@@ -94,7 +95,7 @@ ZH: dict[str, str] = {
     "dash.visits_n": "回访到期（{n}）",
     "dash.complaints": "未处理投诉",
     "dash.complaints_n": "未处理投诉（{n}）",
-    "dash.overdue": "逾期 {n} 天",
+    "dash.overdue": "逾期{n}天",
     "dash.due_today": "今天到期",
     "dash.more": "还有 {n} 条",
     "dash.nothing": "没有",
@@ -114,8 +115,8 @@ ZH: dict[str, str] = {
     "dash.certs": "证书将到期（{days} 天内）",
     "dash.no_certs": "没有将到期的证书",
     # lists
-    "search.customers": "搜索：姓名、拼音、首字母、电话、标签、小区",
-    "search.workers": "搜索：姓名、拼音、首字母、电话、技能、籍贯",
+    "search.customers": "姓名/拼音/首字母/电话/标签/小区",
+    "search.workers": "姓名/拼音/首字母/电话/技能/籍贯",
     "filter.category": "类别",
     "filter.tag": "标签",
     "filter.tier": "等级",
@@ -303,7 +304,9 @@ EN: dict[str, str] = {
     "scroll. / goes back to the search box.",
     "help.filter": "Pick a value to list only matching records; pick 'All' to drop this filter. "
     "Enter or Space opens the choices.",
-    "help.orders": "Today's and tomorrow's orders. Enter opens the customer of the order.",
+    "help.orders": "Today's and tomorrow's orders. Enter opens the customer of the order. This "
+    "month's revenue counts completed and settled orders; satisfaction is the mean overall "
+    "score (1–5) of this month's survey responses.",
     "help.profile": "The customer's page. Sensitive values (ID number, health, children) are "
     "masked; v reveals them (needs the key on this machine) and hides them again. Digits 1–5 "
     "switch tabs, Escape goes back.",
@@ -321,9 +324,9 @@ EN: dict[str, str] = {
     "dash.no_orders": "No orders",
     "dash.month_orders": "Orders",
     "dash.month_cancelled": "Cancelled",
-    "dash.month_revenue": "Revenue (done)",
+    "dash.month_revenue": "Revenue",
     "dash.month_satisfaction": "Satisfaction",
-    "dash.satisfaction_value": "{score:.1f} / 5 ({n} responses)",
+    "dash.satisfaction_value": "{score:.1f} ({n})",
     "dash.nps_value": "{nps:+d}",
     "dash.month_nps": "NPS",
     "dash.month_new": "New customers",
@@ -354,8 +357,8 @@ EN: dict[str, str] = {
     "rule.complaint": "Complaint deadlines",
     "dash.certs": "Certificates expiring (within {days} days)",
     "dash.no_certs": "No certificate expiring soon",
-    "search.customers": "Search: name, pinyin, initials, phone, tag, community",
-    "search.workers": "Search: name, pinyin, initials, phone, skill, native place",
+    "search.customers": "name/pinyin/initials/phone/tag/community",
+    "search.workers": "name/pinyin/initials/phone/skill/from",
     "filter.category": "Category",
     "filter.tag": "Tag",
     "filter.tier": "Tier",

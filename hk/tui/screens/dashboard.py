@@ -13,7 +13,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 
 from hk.labels import format_money
 from hk.tui.data.dashboard import (
@@ -42,6 +42,7 @@ class DashboardScreen(HkScreen):
     """Counts and lists for today, tomorrow and this month."""
 
     TITLE_KEY: ClassVar[str] = "screen.dashboard"
+    AUTO_FOCUS: ClassVar[str | None] = "#upcoming"
 
     def __init__(self) -> None:
         super().__init__()
@@ -49,7 +50,7 @@ class DashboardScreen(HkScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.header()
-        with Vertical(id="dashboard-body"):
+        with VerticalScroll(id="dashboard-body"):
             yield from self.body()
         yield from self.footer()
 
@@ -129,8 +130,8 @@ class DashboardScreen(HkScreen):
         visits.border_title = t("dash.visits_n", n=len(found.visits))
         visits.empty = t("dash.nothing")
         visits.show(self._shortened([
-            (f"{v['customer_code']} {v['customer_name']}",
-             Text(f"{v['type_zh'] if t.zh else v['type'].replace('_', ' ')} · "
+            (str(v["customer_name"]),
+             Text(f"{v['type_zh'] if t.zh else v['type'].replace('_', ' ')} "
                   + (t("dash.overdue", n=v["days_overdue"]) if v["days_overdue"] > 0
                      else t("dash.due_today")),
                   style="red" if v["days_overdue"] > 0 else ""))
@@ -139,8 +140,8 @@ class DashboardScreen(HkScreen):
         complaints.border_title = t("dash.complaints_n", n=len(found.complaints))
         complaints.empty = t("dash.nothing")
         complaints.show(self._shortened([
-            (f"{c['code']} {c['customer_name']}",
-             Text(f"{c['category_zh'] if t.zh else c['category']} · "
+            (str(c["customer_name"]),
+             Text(f"{c['category_zh'] if t.zh else c['category']} "
                   f"{c['sla_zh'] if t.zh else c['sla']}",
                   style="bold red" if c["sla"] in ("near", "overdue") else ""))
             for c in found.complaints]))
