@@ -58,10 +58,8 @@ class HkApp(App[None]):
         "dashboard": DashboardScreen, "customers": CustomersScreen, "workers": WorkersScreen,
     }
     COMMANDS: ClassVar[set[Any]] = {ActionCommands, RecordCommands}
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
-        (0, "-narrow"), (110, "-wide"),
-    ]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual's)
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
     BINDINGS: ClassVar[list[Any]] = [
         bind("f1", "help", "help"),
         bind("f2", "go('dashboard')", "dashboard"),
@@ -80,7 +78,7 @@ class HkApp(App[None]):
         self.texts = texts
         self.fixed_today = today
         self.settings = settings
-        self.watch = Watch(session.root)
+        self.archive_watch = Watch(session.root)
         self.generation = 0
         """Bumped whenever the archive changed; screens compare it with what they read."""
         self._started = False
@@ -123,7 +121,7 @@ class HkApp(App[None]):
 
     def check_archive(self, force: bool = False) -> None:
         """Look for changes made outside (a named worker); reload the screens if any."""
-        watch = self.watch
+        watch = self.archive_watch
 
         def job(archive: Archive) -> Any:
             return watch.check(archive, force)

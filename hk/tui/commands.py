@@ -71,7 +71,7 @@ class RecordCommands(Provider):
             return
 
         def find(archive: Any) -> list[tuple[str, dict[str, Any]]]:
-            found = []
+            found: list[tuple[str, dict[str, Any]]] = []
             for kind in ("customer", "worker"):
                 rows = search(archive, kind, text, Filters(), cap=RECORD_HITS).rows
                 found += [(kind, row) for row in rows]

@@ -150,9 +150,9 @@ def month_figures(archive: Archive, today: dt.date) -> MonthFigures:
     index = archive.index
     first = today.replace(day=1)
     last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-    span = {"day_from": first.isoformat(), "day_to": last.isoformat()}
+    day_from, day_to = first.isoformat(), last.isoformat()
     figures = MonthFigures(first)
-    for row in index.list("order", **span):
+    for row in index.list("order", day_from=day_from, day_to=day_to):
         status = row["category"]
         if status == "cancelled":
             figures.cancelled += 1
@@ -162,7 +162,7 @@ def month_figures(archive: Archive, today: dt.date) -> MonthFigures:
             figures.revenue_fen += int(summary(row)["total_fen"])
     overall: list[int] = []
     nps: list[int] = []
-    for row in index.list("survey", **span):
+    for row in index.list("survey", day_from=day_from, day_to=day_to):
         scores = summary(row)
         overall.append(int(scores["overall"]))
         if scores.get("nps") is not None:

@@ -68,9 +68,9 @@ class Session:
             old = getattr(local, "archive", None)
             if old is not None:
                 old.index.close()
-            archive = Archive(self.root)
-            archive.__dict__["index"] = SharedIndex(self.root, self._refreshing)
-            local.archive = archive
+            fresh = Archive(self.root)
+            fresh.__dict__["index"] = SharedIndex(self.root, self._refreshing)
+            local.archive = fresh
             local.generation = self.generation
         archive: Archive = local.archive
         return archive

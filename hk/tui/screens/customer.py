@@ -151,11 +151,11 @@ class CustomerScreen(RecordScreen):
 
         t = self.texts
         kind = contract.get("contract_type", "")
-        worker = contract.get("worker")
+        worker = str(contract.get("worker") or "")
         fee = format_money(int(contract.get("service_fee_fen") or 0))
         return [contract.get("number") or "", TYPE_ZH.get(kind, kind) if t.zh else kind,
                 t.contract_status(contract.get("status", "")), contract.get("start", ""),
-                contract.get("end", ""), names.get(worker, worker or ""), fee]
+                contract.get("end", ""), names.get(worker, worker), fee]
 
     def _survey(self, survey: dict[str, Any]) -> list[Text | str]:
         from hk.domain.survey import CHANNEL_ZH, DIMENSIONS

@@ -109,4 +109,5 @@ class ResultTable(DataTable[Any]):
 
 def _as_cells(item: Any) -> Cells:
     """Rows given with their cells already made."""
-    return item  # type: ignore[no-any-return]
+    cells: Cells = item
+    return cells
