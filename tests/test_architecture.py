@@ -55,6 +55,13 @@ def test_the_core_never_imports_textual() -> None:
     assert offending(PACKAGE, {"textual"}, skip=PACKAGE / "tui") == []
 
 
+def test_what_the_tui_reads_is_plain_python() -> None:
+    """hk/tui/data computes what the pages show; it stays testable (and movable into
+    hk.services) without a terminal."""
+    assert offending(PACKAGE / "tui" / "data", {"textual", "hk.tui.app", "hk.tui.screens",
+                                                "hk.tui.widgets"}) == []
+
+
 def test_the_core_never_imports_the_tui() -> None:
     for part in ("domain", "store", "services"):
         assert offending(PACKAGE / part, {"hk.tui"}) == []
