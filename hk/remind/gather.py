@@ -250,9 +250,10 @@ def _lapsed(db: sqlite3.Connection, today: dt.date, lapsed_days: int
 
 def histories(db: sqlite3.Connection, since: dt.date | None = None) -> list[Any]:
     """Each customer's history as the visit rules read it (:class:`hk.domain.visits.History`),
-    from the index alone, as :func:`hk.services.visits.histories` gathers it (a test keeps
-    the two equal): their visit records, their completed services (how many, and the first:
-    earliest start, then ID), whether a signed or active contract names them.
+    from the index alone (``hk visit due`` reads them through
+    :func:`hk.services.visits.histories`): their visit records, their completed services
+    (how many, and the first: earliest start, then ID), whether a signed or active contract
+    names them.
 
     The first service counts from the day its order's log says it was completed; that takes
     reading the order, so with ``since`` only first orders starting on or after it are read,

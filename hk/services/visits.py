@@ -37,7 +37,7 @@ from hk.domain.visit import (
     made_event,
     step,
 )
-from hk.domain.visits import History, Owed, Rules, Seen, due_by, is_low, owed, written_due
+from hk.domain.visits import History, Owed, Rules, due_by, is_low, owed, written_due
 from hk.errors import ConflictError, NotFound, UsageError
 from hk.services.orders import choice_of, moment, refused
 from hk.services.records import code_of, load, resolve_id
@@ -49,10 +49,6 @@ if TYPE_CHECKING:
     from hk.domain.contract import Contract
     from hk.domain.survey import Survey
     from hk.services.complaints import ComplaintIn
-
-SERVED = ("completed", "settled")
-"""Order statuses that count as a completed service."""
-UNDER_CONTRACT = ("signed", "active")
 
 
 def rules_of(archive: Archive) -> Rules:
@@ -123,47 +119,18 @@ def owed_by(archive: Archive, customer_id: str) -> list[Owed]:
 
 def histories(archive: Archive, customer: str | None = None) -> dict[str, History]:
     """Each customer's history, as the rules read it, from the index (one customer, or all
-    who have a visit record or a completed service)."""
-    import orjson
+    who have a visit record or a completed service).
 
-    from hk.services.lookup import list_rows
+    The reminders read the same histories (:func:`hk.remind.gather.histories`), straight from
+    the index's columns in a few SQL queries; a day's reminders and ``hk visit due`` can
+    never disagree, and neither reads every order.
+    """
+    from hk.remind.gather import histories as gathered
+    from hk.services.lookup import warn_broken
 
-    seen: dict[str, list[Seen]] = {}
-    for row in list_rows(archive.index, "visit", ref=customer):
-        done = row["done_at"][:10] if row.get("done_at") else None
-        seen.setdefault(row["customer"], []).append(Seen(
-            row["id"], row["type"], row["status"], dt.date.fromisoformat(row["due"]),
-            dt.date.fromisoformat(done) if done else None, row.get("order"),
-            row.get("contract"), row.get("complaint"), row.get("worker"),
-            row.get("reason", "")))
-    served: dict[str, list[dict[str, Any]]] = {}
-    for status in SERVED:
-        for row in list_rows(archive.index, "order", category=status, ref=customer):
-            served.setdefault(row["customer"], []).append(row)
-    contracted = {row["customer"] for row in list_rows(archive.index, "contract", ref=customer)
-                  if row["status"] in UNDER_CONTRACT}
-    out: dict[str, History] = {}
-    for who in sorted({*seen, *served}):
-        orders = sorted(served.get(who, []), key=lambda r: (r["start"], r["id"]))
-        visits = tuple(seen.get(who, []))
-        first_day = None
-        if orders:
-            first_day = dt.date.fromisoformat(orders[0]["start"][:10])
-            if not any(v.status == "done" for v in visits):
-                stored = archive.index.get(orders[0]["id"])
-                if stored is not None:
-                    first_day = completed_day(orjson.loads(stored["data"])) or first_day
-        out[who] = History(who, first_day, orders[0]["id"] if orders else None, len(orders),
-                           who in contracted, visits)
-    return out
-
-
-def completed_day(order: dict[str, Any]) -> dt.date | None:
-    """The day an order's log says its service was completed (stored data of an order)."""
-    for event in order.get("events") or []:
-        if event.get("to_status") == "completed":
-            return dt.date.fromisoformat(str(event["at"])[:10])
-    return None
+    warn_broken(archive.index.refresh(["visit", "order", "contract"]).broken)
+    found = gathered(archive.index.db)
+    return {h.customer: h for h in found if customer is None or h.customer == customer}
 
 
 # --- visits written at an event ----------------------------------------------------------------
