@@ -154,9 +154,15 @@ def app_on(root: Path, language: str = "zh_CN") -> HkApp:
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait until every read has come back and been shown: the page says it is ready and no
     worker has been running for two rounds (a page starts its reads once it is mounted)."""
+    from textual.worker import WorkerCancelled
+
     quiet = 0
     for _ in range(200):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:  # a newer refresh replaced it: wait for that one instead
+            quiet = 0
+            continue
         await pilot.pause(0.02)
         busy = any(w.is_running for w in pilot.app.workers)
         quiet = 0 if busy or not getattr(pilot.app.screen, "ready", True) else quiet + 1
