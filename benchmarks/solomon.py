@@ -93,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--instances", default="", help="comma-separated names (default: all)")
-    parser.add_argument("--time-limit", type=float, default=None, help="seconds per instance")
+    parser.add_argument("--time-limit", type=float, default=4.5,
+                        help="seconds the solver may search per instance (default 4.5: the "
+                             "budget is 5 s an instance, translating and checking included; "
+                             "0 for no limit)")
     parser.add_argument("--exploration", type=int, default=5, help="VROOM level 1–5")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         instance = parse(args.data / f"{name}.txt")
         problem = problem_of(instance)
         began = time.perf_counter()
-        solution = solve(problem, time_limit_s=args.time_limit,
+        solution = solve(problem, time_limit_s=args.time_limit or None,
                          exploration_level=args.exploration, threads=args.threads)
         elapsed = time.perf_counter() - began
         violations = check(problem, solution)
