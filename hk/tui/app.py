@@ -33,6 +33,7 @@ from hk.tui.i18n import Texts
 from hk.tui.keys import bind, keymap, localize
 from hk.tui.screens.customers import CustomersScreen
 from hk.tui.screens.dashboard import DashboardScreen
+from hk.tui.screens.orders import OrdersScreen
 from hk.tui.screens.workers import WorkersScreen
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class HkApp(App[None]):
     CSS_PATH = "app.tcss"
     MODES: ClassVar[dict[str, Any]] = {
         "dashboard": DashboardScreen, "customers": CustomersScreen, "workers": WorkersScreen,
+        "orders": OrdersScreen,
     }
     COMMANDS: ClassVar[set[Any]] = {ActionCommands, RecordCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual's)
@@ -66,6 +68,7 @@ class HkApp(App[None]):
         bind("f3", "go('customers')", "customers"),
         bind("f4", "go('workers')", "workers"),
         bind("f5", "refresh_archive", "refresh", show=False),
+        bind("f7", "go('orders')", "orders"),
         bind("f9", "toggle_theme", "theme", show=False),
         bind("ctrl+p", "command_palette", "palette", priority=True),
         bind("ctrl+q", "quit", "quit", priority=True),
