@@ -291,3 +291,16 @@ def test_a_worker_on_a_signed_placement_gets_no_hourly_job(town: Town) -> None:
     for party, name in (("customer", "雇先生"), ("worker", "东阿姨"), ("company", "李经理")):
         town.cli.ok("contract", "sign", contract, "--party", party, "--name", name)
     assert town.routes(town.plan()) == {town.workers["西"]: [code]}
+
+
+def test_apply_only_some_orders_leaves_the_others_waiting(town: Town) -> None:
+    town.customer("甲", EAST)
+    town.customer("乙", WEST)
+    east = town.order("甲", "09:00")
+    west = town.order("乙", "13:00")
+    inputs, plan = dispatch.make_plan(town.archive, DAY, time_limit_s=5)
+    saved = dispatch.apply(Archive(town.archive.root), inputs, plan, only={_id(town, west)})
+    assert len(saved.paths) == 1
+    assert town.cli.json("order", "show", west)["status"] == "dispatched"
+    assert town.cli.json("order", "show", east)["status"] == "to_dispatch"
+    assert town.routes(town.plan())[town.workers["东"]] == [east]

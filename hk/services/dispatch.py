@@ -292,9 +292,10 @@ def make_plan(archive: Archive, day: dt.date,
     return inputs, result
 
 
-def apply(archive: Archive, inputs: Day, result: Plan, at: dt.datetime | None = None
-          ) -> SaveResult:
-    """Dispatch every planned order to its worker in one commit.
+def apply(archive: Archive, inputs: Day, result: Plan, at: dt.datetime | None = None,
+          only: set[str] | None = None) -> SaveResult:
+    """Dispatch every planned order to its worker in one commit (or, given ``only``, just
+    the orders with those IDs: the operator accepts part of a plan, the rest stay 待派工).
 
     Only orders still 待派工 change; the event note says when the plan has her start and
     why she was chosen. The day's orders are read again under the lock: if any changed since
@@ -318,7 +319,8 @@ def apply(archive: Archive, inputs: Day, result: Plan, at: dt.datetime | None = 
     changes = []
     for itinerary in result.itineraries:
         for visit in itinerary.visits:
-            if visit.job.status not in PLANNED:
+            if visit.job.status not in PLANNED or (only is not None
+                                                    and visit.job.id not in only):
                 continue
             order, loaded = load(archive, Order, visit.job.id)
             note = f"派工计划：{clock(visit.start)} 开始；" + "；".join(visit.reasons)

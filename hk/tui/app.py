@@ -33,6 +33,7 @@ from hk.tui.i18n import Texts
 from hk.tui.keys import bind, keymap, localize
 from hk.tui.screens.customers import CustomersScreen
 from hk.tui.screens.dashboard import DashboardScreen
+from hk.tui.screens.dispatch import DispatchScreen
 from hk.tui.screens.orders import OrdersScreen
 from hk.tui.screens.workers import WorkersScreen
 
@@ -57,6 +58,7 @@ class HkApp(App[None]):
     CSS_PATH = "app.tcss"
     MODES: ClassVar[dict[str, Any]] = {
         "dashboard": DashboardScreen, "customers": CustomersScreen, "workers": WorkersScreen,
+        "dispatch": DispatchScreen,
         "orders": OrdersScreen,
     }
     COMMANDS: ClassVar[set[Any]] = {ActionCommands, RecordCommands}
@@ -67,6 +69,7 @@ class HkApp(App[None]):
         bind("f2", "go('dashboard')", "dashboard"),
         bind("f3", "go('customers')", "customers"),
         bind("f4", "go('workers')", "workers"),
+        bind("f6", "go('dispatch')", "dispatch"),
         bind("f5", "refresh_archive", "refresh", show=False),
         bind("f7", "go('orders')", "orders"),
         bind("f9", "toggle_theme", "theme", show=False),
