@@ -35,6 +35,7 @@ from hk.tui.screens.customers import CustomersScreen
 from hk.tui.screens.dashboard import DashboardScreen
 from hk.tui.screens.dispatch import DispatchScreen
 from hk.tui.screens.orders import OrdersScreen
+from hk.tui.screens.queue import QueueScreen
 from hk.tui.screens.workers import WorkersScreen
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class HkApp(App[None]):
     MODES: ClassVar[dict[str, Any]] = {
         "dashboard": DashboardScreen, "customers": CustomersScreen, "workers": WorkersScreen,
         "dispatch": DispatchScreen,
-        "orders": OrdersScreen,
+        "orders": OrdersScreen, "queue": QueueScreen,
     }
     COMMANDS: ClassVar[set[Any]] = {ActionCommands, RecordCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual's)
@@ -72,6 +73,7 @@ class HkApp(App[None]):
         bind("f6", "go('dispatch')", "dispatch"),
         bind("f5", "refresh_archive", "refresh", show=False),
         bind("f7", "go('orders')", "orders"),
+        bind("f8", "go('queue')", "queue"),
         bind("f9", "toggle_theme", "theme", show=False),
         bind("ctrl+p", "command_palette", "palette", priority=True),
         bind("ctrl+q", "quit", "quit", priority=True),

@@ -60,6 +60,8 @@ class Field:
 class FormDialog(ModalScreen[dict[str, str] | None]):
     """A few labelled fields; Enter in any box gives back every value by field name."""
 
+    AUTO_FOCUS: ClassVar[str | None] = "Input"
+    """Typing starts in the first text box (a choice above it has its value already)."""
     BINDINGS: ClassVar[list[Any]] = [bind("escape", "dismiss", "close")]
 
     def __init__(self, title: str, fields: Sequence[Field], hint: str = "") -> None:
