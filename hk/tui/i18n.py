@@ -116,7 +116,8 @@ ZH: dict[str, str] = {
     "disp.pinned_msg": "{code} 已指定，重新规划",
     "disp.unpinned_msg": "{code} 已取消指定，重新规划",
     # help texts of widgets (F1)
-    "help.screen": "用 F2 概览、F3 客户、F4 阿姨切换页面；Ctrl+P 打开命令面板，里面有全部操作，"
+    "help.screen": "用 F2 概览、F3 客户、F4 阿姨、F6 派工、F7 订单、F8 待办（回访与提醒）切换页面；"
+    "Ctrl+P 打开命令面板，里面有全部操作，"
     "也能直接输入客户姓名或电话打开档案。",
     "help.search": "输入姓名、拼音（zhangsan）、拼音首字母（zs）、电话号码中的几位、标签或小区，"
     "列表随输入更新。Enter 打开第一条，↓ 进入列表，Esc 清空。",
@@ -480,7 +481,8 @@ EN: dict[str, str] = {
     "disp.planned_here": "planned ",
     "disp.pinned_msg": "{code} pinned; planning again",
     "disp.unpinned_msg": "{code} unpinned; planning again",
-    "help.screen": "F2 dashboard, F3 customers, F4 workers; Ctrl+P opens the command palette "
+    "help.screen": "F2 dashboard, F3 customers, F4 workers, F6 dispatch, F7 orders, F8 visits "
+    "and reminders; Ctrl+P opens the command palette "
     "with every action, where typing a customer's name or phone opens their page.",
     "help.search": "Type a name, its pinyin (zhangsan) or initials (zs), digits of a phone "
     "number, a tag or a community; the list follows as you type. Enter opens the first match, "
