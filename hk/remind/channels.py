@@ -22,6 +22,7 @@ An error message never contains a URL (a bot's URL holds its key) or a secret.
 
 from __future__ import annotations
 
+import abc
 import base64
 import hashlib
 import hmac
@@ -71,7 +72,7 @@ def read_secret(channel: NotifyChannel, stem: str, root: Path) -> str:
     return ""
 
 
-class Sender:
+class Sender(abc.ABC):
     """Delivers messages on one channel; :meth:`open` before, :meth:`close` after."""
 
     limit: int | None = None
@@ -80,13 +81,14 @@ class Sender:
     def __init__(self, channel: NotifyChannel, root: Path, company: str) -> None:
         self.channel, self.root, self.company = channel, root, company
 
-    def open(self) -> None:
+    def open(self) -> None:  # noqa: B027 (a hook: most channels have nothing to open)
         """Connect or read secrets; raises :class:`ChannelError`."""
 
+    @abc.abstractmethod
     def send(self, message: Message) -> None:
-        raise NotImplementedError
+        """Deliver one message; raises :class:`ChannelError`."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (a hook: most channels have nothing to close)
         """Disconnect (never raises)."""
 
 
@@ -195,8 +197,9 @@ class Http(Sender):
     def headers(self) -> dict[str, str]:
         return {}
 
+    @abc.abstractmethod
     def payload(self, message: Message) -> dict[str, Any]:
-        raise NotImplementedError
+        """The JSON body the service expects for ``message``."""
 
     def check(self, answer: bytes) -> None:
         """Refuse an answer that says the message was not taken (HTTP 2xx is not enough)."""
