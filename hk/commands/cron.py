@@ -15,7 +15,11 @@ app = typer.Typer(help="The daily reminder run in your crontab: install, show, r
 @app.command()
 def install(ctx: typer.Context) -> None:
     """Add (or update) the crontab line that runs `hk remind --send` every day at
-    [reminders] daily_at."""
+    [reminders] daily_at.
+
+    Install it on one machine of the archive only: two machines that send before pulling
+    each other's record of what was sent would both send.
+    """
     from hk.remind import cron
 
     line, replaced, warnings = cron.install(archive_of(ctx))
