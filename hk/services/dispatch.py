@@ -94,11 +94,11 @@ def read_day(archive: Archive, day: dt.date) -> Day:
               if row["category"] in (*PLANNED, *KEPT)}
     waiting = [row["id"] for row in rows if row["category"] in WAITING]
     customers = _customers(archive, {o.customer for o in orders.values()})
-    workers = [Worker.model_validate(orjson.loads(row["data"]))
-               for row in archive.index.list("worker")]
+    worker_rows = archive.index.list("worker")
+    workers = [Worker.model_validate(orjson.loads(row["data"])) for row in worker_rows]
     kept = {w for o in orders.values() if o.status in KEPT for w in o.workers}
     workers = [w for w in workers if w.status == "available" or w.id in kept]
-    codes = {row["id"]: row["code"] or row["id"] for row in archive.index.list("worker")}
+    codes = {row["id"]: row["code"] or row["id"] for row in worker_rows}
     items = _items(archive)
     busy = _long_bookings(archive, day, start, set(orders))
     placed = _placed_on(archive, day)
@@ -253,7 +253,7 @@ def _day_job(archive: Archive, order: Order, customer: Customer, workers: Sequen
         rules: dict[str, str] = {}
         for breach in assignment_breaches(order, worker, customer, items):
             if breach.rule not in IGNORED_RULES:
-                rules.setdefault(breach.rule, _detail(breach.rule, breach.message))
+                rules.setdefault(breach.rule, breach.subject)
         if rules:
             excluded[worker.id] = rules
     names = [line.name or line.service for line in order.lines]
@@ -269,15 +269,6 @@ def _day_job(archive: Archive, order: Order, customer: Customer, workers: Sequen
         preferred=frozenset(customer.preferred_workers), served_before=served,
         pinned=order.pinned_worker, fixed=fixed, status=order.status,
         days=(window.end - window.start).days + 1 if _long(order, start) else 0)
-
-
-def _detail(rule: str, message: str) -> str:
-    """The part of a rule's message worth repeating in a tally: which skill or certificate."""
-    if rule == "skill":
-        return message.removeprefix("lacks the skill ").split(",")[0]
-    if rule == "certificate":
-        return message.split(" certificate")[0].removeprefix("has no ").removeprefix("the ")
-    return ""
 
 
 # --- commands ------------------------------------------------------------------------------

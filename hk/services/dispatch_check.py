@@ -21,11 +21,10 @@ from typing import Any
 import orjson
 
 from hk.dispatch.travel import Located, Travel, locate
-from hk.domain.common import WEEKDAYS
 from hk.domain.customer import Customer
 from hk.domain.order import Order
 from hk.domain.worker import Worker
-from hk.services.order_rules import RULE_ZH, assignment_breaches
+from hk.services.order_rules import RULE_ZH, assignment_breaches, hours_breach
 from hk.services.orders import known_items
 from hk.store.archive import Archive
 
@@ -139,19 +138,9 @@ def _forced(order: Order) -> str:
 
 
 def _hours(stint: _Stint, worker: Worker, who: str, forced: str) -> list[Violation]:
-    """The service must fall inside the worker's weekly hours of that day, if she has any."""
-    if not worker.availability:
-        return []
-    day = stint.begin.date()
-    ranges = worker.availability.get(WEEKDAYS[day.weekday()], [])
-    begin, end = f"{stint.begin:%H:%M}", f"{stint.end:%H:%M}"
-    if stint.end.date() != day:
-        end = "24:00"
-    if any(r[:5] <= begin and end <= r[6:] for r in ranges):
-        return []
-    hours = ", ".join(ranges) or "not at all"
-    return [Violation(stint.code, who, "availability",
-                      f"works {hours} on {WEEKDAYS[day.weekday()]}, not {begin}–{end}", forced)]
+    """The service (as planned, not the whole window) inside the worker's weekly hours."""
+    breach = hours_breach(worker, stint.begin, stint.end)
+    return [Violation(stint.code, who, breach.rule, breach.message, forced)] if breach else []
 
 
 def _sequence(stints: Iterable[_Stint], who: str, travel: Travel,

@@ -50,6 +50,8 @@ class Breach:
 
     rule: str
     message: str
+    subject: str = ""
+    """What the rule is about, for a tally of many workers: the skill or certificate missing."""
 
     @property
     def hard(self) -> bool:
@@ -126,7 +128,7 @@ def _skill_breaches(order: Order, worker: Worker, items: dict[str, ServiceItem])
             needed.setdefault(skill, []).append(f"{code} {item.name}" if item else code)
     for skill in order.requirements.skills:
         needed.setdefault(skill, []).append("the order's requirements")
-    return [Breach("skill", f"lacks the skill {skill}, which {' and '.join(why)} needs")
+    return [Breach("skill", f"lacks the skill {skill}, which {' and '.join(why)} needs", skill)
             for skill, why in needed.items() if worker.skill_level(skill) == 0]
 
 
@@ -136,7 +138,7 @@ def _certificate_breaches(order: Order, worker: Worker) -> list[Breach]:
     for kind in order.requirements.certificates:
         held = [c for c in worker.certificates if c.kind == kind]
         if not held:
-            out.append(Breach("certificate", f"has no {kind} certificate"))
+            out.append(Breach("certificate", f"has no {kind} certificate", kind))
             continue
         invalid = [d for d in days if not any(c.valid_on(d) for c in held)]
         if invalid:
@@ -144,7 +146,7 @@ def _certificate_breaches(order: Order, worker: Worker) -> list[Breach]:
             why = f" (it expires {expires.isoformat()})" if expires else ""
             out.append(Breach("certificate",
                               f"the {kind} certificate is not valid on "
-                              f"{invalid[0].isoformat()}{why}"))
+                              f"{invalid[0].isoformat()}{why}", kind))
     return out
 
 
@@ -153,16 +155,27 @@ def _leave_and_time_breaches(order: Order, worker: Worker) -> list[Breach]:
     leave_days = [d for d in service_days(order.window) if worker.on_leave(d)]
     if leave_days:
         out.append(Breach("leave", f"is on leave on {leave_days[0].isoformat()}"))
-    window = order.window
-    if worker.availability and window.start.date() == window.end.date():
-        day = WEEKDAYS[window.start.weekday()]
-        begin, end = f"{window.start:%H:%M}", f"{window.end:%H:%M}"
-        ranges = worker.availability.get(day, [])
-        if not any(r[:5] <= begin and end <= r[6:] for r in ranges):
-            hours = ", ".join(ranges) or "not at all"
-            out.append(Breach("availability",
-                              f"works {hours} on {day}, not {begin}–{end}"))
-    return out
+    hours = hours_breach(worker, order.window.start, order.window.end)
+    return [*out, hours] if hours else out
+
+
+def hours_breach(worker: Worker, start: dt.datetime, end: dt.datetime) -> Breach | None:
+    """The worker's weekly hours do not hold ``start``–``end`` (a service within one day;
+    ending at midnight counts as 24:00). Workers without weekly hours, and bookings over
+    several days (live-in roles), are not checked here."""
+    if not worker.availability:
+        return None
+    midnight = dt.datetime.combine(start.date() + dt.timedelta(days=1), dt.time(),
+                                   start.tzinfo)
+    if end.date() != start.date() and end != midnight:
+        return None
+    day = WEEKDAYS[start.weekday()]
+    begin, until = f"{start:%H:%M}", "24:00" if end == midnight else f"{end:%H:%M}"
+    ranges = worker.availability.get(day, [])
+    if any(r[:5] <= begin and until <= r[6:] for r in ranges):
+        return None
+    hours = ", ".join(ranges) or "not at all"
+    return Breach("availability", f"works {hours} on {day}, not {begin}–{until}")
 
 
 def _person_breaches(order: Order, worker: Worker) -> list[Breach]:
