@@ -14,16 +14,13 @@ from hk.domain.fields import format_phone
 from hk.labels import format_money
 from hk.tui.format import address_line, joined
 from hk.tui.screens.record import RecordScreen, tab_keys
-from hk.tui.widgets.fields import FieldsPanel, Pair, TextPanel
+from hk.tui.widgets.fields import Pair, TextPanel
 from hk.tui.widgets.results import ResultTable
 
 if TYPE_CHECKING:
-    from textual.app import ComposeResult
 
     from hk.tui.data.pages import Page
 
-PANELS = ("basics", "addresses", "household", "preferences", "taboos", "workers", "consents",
-          "sensitive", "notes")
 SENSITIVE = ("id_number", "health_notes", "children_details")
 
 
@@ -34,15 +31,10 @@ class CustomerScreen(RecordScreen):
     KIND: ClassVar[str] = "customer"
     TABS: ClassVar[list[str]] = ["profile", "orders", "contracts", "surveys", "history"]
     BINDINGS: ClassVar[list[Any]] = tab_keys(TABS)
+    PANELS: ClassVar[tuple[str, ...]] = (
+        "basics", "addresses", "household", "preferences", "taboos", "workers", "consents",
+        "sensitive", "notes")
     PROFILE_HELP: ClassVar[str] = "help.profile"
-
-    def panels(self) -> ComposeResult:
-        t = self.texts
-        for name in PANELS:
-            if name == "notes":
-                yield TextPanel(t("page.notes"), id="panel-notes")
-            else:
-                yield FieldsPanel(t(f"page.{name}"), id=f"panel-{name}", empty=t("page.none"))
 
     def show(self, found: Page) -> None:
         t = self.texts

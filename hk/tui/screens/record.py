@@ -37,9 +37,11 @@ class Profile(VerticalScroll):
 
 
 class RecordScreen(HkScreen):
-    """The page of one record of :attr:`KIND`; subclasses fill :meth:`panels`."""
+    """The page of one record of :attr:`KIND`: a panel per name of :attr:`PANELS` (``notes``
+    free text, the others fields), filled by the subclass's ``show``."""
 
     KIND: ClassVar[str] = ""
+    PANELS: ClassVar[tuple[str, ...]] = ()
     TABS: ClassVar[list[str]] = ["profile", "orders", "history"]
     PROFILE_HELP: ClassVar[str] = "help.profile"
 
@@ -78,7 +80,14 @@ class RecordScreen(HkScreen):
 
     def panels(self) -> ComposeResult:
         """The profile's panels (empty until the record is read)."""
-        yield from ()
+        from hk.tui.widgets.fields import FieldsPanel, TextPanel
+
+        t = self.texts
+        for name in self.PANELS:
+            if name == "notes":
+                yield TextPanel(t("page.notes"), id="panel-notes")
+            else:
+                yield FieldsPanel(t(f"page.{name}"), id=f"panel-{name}", empty=t("page.none"))
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -14,16 +14,13 @@ from rich.text import Text
 from hk.domain.fields import format_phone
 from hk.tui.format import address_line, availability_lines, due, joined
 from hk.tui.screens.record import RecordScreen, tab_keys
-from hk.tui.widgets.fields import FieldsPanel, Pair, TextPanel
+from hk.tui.widgets.fields import Pair, TextPanel
 from hk.tui.widgets.results import ResultTable
 
 if TYPE_CHECKING:
-    from textual.app import ComposeResult
 
     from hk.tui.data.pages import Page
 
-PANELS = ("basics", "skills", "certificates", "availability", "leave", "employment",
-          "references", "notes")
 
 
 class WorkerScreen(RecordScreen):
@@ -33,19 +30,14 @@ class WorkerScreen(RecordScreen):
     KIND: ClassVar[str] = "worker"
     TABS: ClassVar[list[str]] = ["profile", "orders", "history"]
     BINDINGS: ClassVar[list[Any]] = tab_keys(TABS)
+    PANELS: ClassVar[tuple[str, ...]] = (
+        "basics", "skills", "certificates", "availability", "leave", "employment", "references",
+        "notes")
     PROFILE_HELP: ClassVar[str] = "help.worker_profile"
 
     def __init__(self, record_id: str) -> None:
         super().__init__(record_id)
         self._customer_of: dict[str, str] = {}
-
-    def panels(self) -> ComposeResult:
-        t = self.texts
-        for name in PANELS:
-            if name == "notes":
-                yield TextPanel(t("page.notes"), id="panel-notes")
-            else:
-                yield FieldsPanel(t(f"page.{name}"), id=f"panel-{name}", empty=t("page.none"))
 
     def show(self, found: Page) -> None:
         t = self.texts
