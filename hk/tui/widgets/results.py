@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
@@ -48,10 +49,16 @@ class ResultTable(DataTable[Any]):
         """Turns a row's item into its cells, when the row is added (not before)."""
 
     def set_columns(self, labels: Sequence[str]) -> None:
+        """Columns as wide as their labels; :meth:`_fill` widens them for the rows it adds.
+
+        The widths are set here rather than measured by the table when it is idle: a search
+        typed quickly replaces the rows several times, and a table left to measure could show
+        the last rows in columns still as narrow as their headers.
+        """
         self._labels = list(labels)
         self.clear(columns=True)
         for label in labels:
-            self.add_column(Text(label))
+            self.add_column(Text(label), width=cell_len(label))
 
     def show_rows(self, rows: Sequence[Row]) -> None:
         """Replace the rows, keeping the cursor on the same record if it is still there.
@@ -83,9 +90,14 @@ class ResultTable(DataTable[Any]):
 
     def _fill(self, upto: int) -> None:
         batch = self._pending[self._shown:upto]
-        for key, item in batch:
-            cells = self.cells(item)
-            self.add_row(*[c if isinstance(c, Text) else Text(c) for c in cells], key=key)
+        made = [(key, [c if isinstance(c, Text) else Text(c) for c in self.cells(item)])
+                for key, item in batch]
+        for n, column in enumerate(self.ordered_columns):
+            widest = max((cell_len(cells[n].plain) for _, cells in made if n < len(cells)),
+                         default=0)
+            column.width = max(column.width, widest)
+        for key, cells in made:
+            self.add_row(*cells, key=key)
         self._shown += len(batch)
 
     def _near_end(self) -> None:
