@@ -119,25 +119,16 @@ def reminders_due(archive: Archive, today: dt.date) -> dict[str, int]:
 
 
 def visits_due(archive: Archive, today: dt.date) -> list[dict[str, Any]]:
-    """``hk visit due`` on ``today``, most overdue first.
+    """``hk visit due`` on ``today`` (the same service, in this process), most overdue first.
 
-    Asked of the command in a process of its own: at benchmark scale it reads every order's
-    history (seconds, and some 350 MB while it runs), which must not weigh on the TUI's
-    process nor hold its threads.
+    The histories come from the index's columns in a few SQL queries (reading only the first
+    order of customers still waiting for their first visit), so this runs in the TUI's worker
+    thread without reading every order.
     """
-    import subprocess
-    import sys
+    from hk.services.visits import visits_due as due
 
-    from hk.errors import HkError
-
-    proc = subprocess.run(
-        [sys.executable, "-m", "hk", "-C", str(archive.root), "visit", "due", "--date",
-         today.isoformat(), "--json"], capture_output=True, check=False)
-    if proc.returncode != 0:
-        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise HkError(f"hk visit due: {lines[0] if lines else proc.returncode}")
-    due: list[dict[str, Any]] = orjson.loads(proc.stdout)
-    return sorted(due, key=lambda d: -int(d["days_overdue"]))
+    found = [d.to_dict() for d in due(archive, today)]
+    return sorted(found, key=lambda d: -int(d["days_overdue"]))
 
 
 def open_complaints(archive: Archive) -> list[dict[str, Any]]:
