@@ -1,0 +1,596 @@
+"""The forms of the TUI (new and edited customers and workers, new orders), without Textual.
+
+A form is a list of :class:`FormField` and the text typed into each. :func:`draft` turns that
+text into the fields the services take (:func:`hk.services.people.add_customer`,
+:func:`~hk.services.people.add_worker`, :func:`hk.services.orders.new_order`), so the TUI
+saves exactly what ``hk customer add`` or ``hk order new`` would. :func:`check` runs the same
+Pydantic models and settings rules without writing, and :func:`messages_of` puts each problem
+under the input it is about (``phones[1]`` under the phones, ``addresses[0].district`` under
+the district); a problem no input owns goes to the top of the form.
+
+Editing keeps the record's file as it was read when the form opened (:class:`Opened`), and
+the save goes over those bytes: if anyone changed the record meanwhile, the writer refuses
+(:class:`~hk.errors.ConflictError`) and nothing is lost. :func:`reload` then reads the record
+again and merges: what the other writer changed comes in where the operator had typed
+nothing new; what the operator typed stays, and a clash is named field by field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hk.errors import HkError, InvalidData, NotFound, Problem
+
+if TYPE_CHECKING:
+    from hk.domain.base import Record
+    from hk.store.archive import Archive
+    from hk.store.writer import Loaded
+
+TOP = ""
+"""Where messages about no one input go: the top of the form."""
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form.
+
+    ``widget`` is ``text`` (one line), ``choice`` (one of :attr:`Form.choices`) or ``notes``
+    (free text, several lines, also editable in $EDITOR). ``paths`` are the record fields whose
+    problems show under this input besides its own name's.
+    """
+
+    name: str
+    label: str
+    widget: str = "text"
+    placeholder: str = ""
+    paths: tuple[str, ...] = ()
+    required: bool = False
+
+    def owns(self, problem_field: str) -> int:
+        """How closely this input owns a problem's field: the length of the path it matched
+        (0 when it does not)."""
+        best = 0
+        for path in (self.name, *self.paths):
+            if problem_field == path or problem_field.startswith((path + "[", path + ".")):
+                best = max(best, len(path))
+        return best
+
+
+def _address(part: str) -> FormField:
+    return FormField(part, f"form.f.{part}", paths=(f"addresses[0].{part}",))
+
+
+CUSTOMER: tuple[FormField, ...] = (
+    FormField("name", "f.name", required=True),
+    FormField("phones", "f.phones", placeholder="form.ph.phones"),
+    FormField("wechat", "f.wechat"),
+    FormField("category", "f.category", "choice"),
+    FormField("channel", "f.channel", "choice"),
+    FormField("tier", "f.tier", "choice"),
+    FormField("tags", "f.tags", placeholder="form.ph.list"),
+    _address("city"),
+    _address("district"),
+    _address("community"),
+    _address("detail"),
+    _address("access_notes"),
+    FormField("birthday", "f.birthday", placeholder="form.ph.date"),
+    FormField("taboos", "form.f.taboos", placeholder="form.ph.list"),
+    FormField("notes", "f.notes", "notes"),
+)
+WORKER: tuple[FormField, ...] = (
+    FormField("name", "f.name", required=True),
+    FormField("gender", "f.gender", "choice", required=True),
+    FormField("birth_year", "f.birth_year", placeholder="form.ph.year"),
+    FormField("phone", "f.phone", placeholder="form.ph.phone"),
+    FormField("wechat", "f.wechat"),
+    FormField("native_place", "f.native_place", placeholder="form.ph.native_place"),
+    FormField("dialects", "f.dialects", placeholder="form.ph.list"),
+    FormField("skills", "f.skills", placeholder="form.ph.skills"),
+    FormField("experience_years", "f.experience_years"),
+    FormField("status", "f.status", "choice"),
+    FormField("notes", "f.notes", "notes"),
+)
+ORDER: tuple[FormField, ...] = (
+    FormField("customer", "form.f.customer", placeholder="form.ph.customer", required=True),
+    FormField("service", "form.f.service", "choice", paths=("lines",), required=True),
+    FormField("quantity", "form.f.quantity", placeholder="form.ph.quantity"),
+    FormField("more", "form.f.more", placeholder="form.ph.more"),
+    FormField("start", "form.f.start", placeholder="form.ph.start", paths=("window",),
+              required=True),
+    FormField("hours", "form.f.hours", placeholder="form.ph.hours"),
+    FormField("channel", "form.f.order_channel", "choice"),
+    FormField("notes", "f.notes", "notes"),
+)
+FIELDS: dict[str, tuple[FormField, ...]] = {"customer": CUSTOMER, "worker": WORKER,
+                                            "order": ORDER}
+ADDRESS_PARTS = ("city", "district", "community", "detail", "access_notes")
+
+
+@dataclass
+class Opened:
+    """A record as the form read it: the model to change and the bytes the save goes over."""
+
+    record: Record
+    loaded: Loaded
+
+
+@dataclass
+class Form:
+    """What a form screen shows: its inputs, the choices of its selects, the values it starts
+    with, and the record it edits (None for a new one)."""
+
+    kind: str
+    fields: tuple[FormField, ...]
+    choices: dict[str, list[tuple[str, str]]]
+    values: dict[str, str]
+    opened: Opened | None = None
+    title: str = ""
+    """The record's code and name when editing (for the form's title)."""
+
+    @property
+    def record_id(self) -> str | None:
+        return self.opened.record.id if self.opened is not None else None
+
+
+@dataclass
+class Saved:
+    """A save that went through: which record, its code, and its commit."""
+
+    kind: str
+    record_id: str
+    code: str | None
+    commit: str | None
+
+
+@dataclass
+class Checked:
+    """Messages by input (``TOP`` for the form's own), and for an order what it would cost."""
+
+    messages: dict[str, list[str]] = field(default_factory=dict)
+    preview: str = ""
+    """An order's title (date, time, services) …"""
+    total_fen: int | None = None
+    """… its total and deposit as priced for the customer's tier."""
+    deposit_fen: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.messages
+
+
+@dataclass
+class Reloaded:
+    """The form over the record as it is now, and the values to show in it.
+
+    ``changed`` are the inputs someone else changed; ``clashes`` those of them the operator had
+    also changed (input → the other writer's value), which keep the operator's text.
+    """
+
+    form: Form
+    values: dict[str, str]
+    changed: list[str]
+    clashes: dict[str, str]
+
+
+# --- opening ------------------------------------------------------------------------------------
+
+
+def open_form(archive: Archive, kind: str, record_id: str | None = None, *,
+              customer: str | None = None, today: dt.date | None = None) -> Form:
+    """The form for a new record of ``kind`` or for editing ``record_id``; a new order starts
+    with ``customer`` (an ID) and at 09:00 the day after ``today``."""
+    from hk.domain.order import CHANNEL_ZH
+
+    settings = archive.settings
+    choices: dict[str, list[tuple[str, str]]] = {}
+    if kind == "customer":
+        lists = {"category": settings.customers.categories,
+                 "channel": settings.customers.channels, "tier": settings.tier_names()}
+        choices = {name: [(v, v) for v in values] for name, values in lists.items()}
+    elif kind == "worker":
+        from hk.domain.worker import STATUS_ZH
+
+        choices = {"gender": [("女", "女"), ("男", "男")],
+                   "status": [(key, zh) for key, zh in STATUS_ZH.items()]}
+    else:
+        choices = {"service": _services(archive), "channel": list(CHANNEL_ZH.items())}
+    form = Form(kind, FIELDS[kind], choices, {f.name: "" for f in FIELDS[kind]})
+    if record_id is not None:
+        from hk.domain.records import KINDS
+        from hk.services.records import load
+
+        record, loaded = load(archive, KINDS[kind], record_id)
+        form.opened = Opened(record, loaded)
+        form.values = values_of(kind, record)
+        from hk.services.records import code_of
+
+        form.title = f"{code_of(archive, record_id) or ''} {values_of(kind, record)['name']}"
+    elif kind == "worker":
+        form.values.update(gender="女", status="available")
+    elif kind == "customer":
+        form.values["city"] = settings.locale.city
+    elif kind == "order":
+        day = (today or dt.date.today()) + dt.timedelta(days=1)
+        form.values.update(start=f"{day.isoformat()} 09:00", channel="phone")
+        if customer:
+            from hk.services.records import code_of
+
+            archive.index.refresh(["customer"])
+            form.values["customer"] = code_of(archive, customer) or customer
+        if form.choices["service"]:
+            form.values["service"] = form.choices["service"][0][0]
+    return form
+
+
+def _services(archive: Archive) -> list[tuple[str, str]]:
+    """Active service items of the catalog, by code (a select's choices)."""
+    from hk.services.lookup import list_rows
+
+    rows = sorted(list_rows(archive.index, "service"), key=lambda r: str(r["code"]))
+    return [(str(r["code"]), f"{r['code']} {r['name']}") for r in rows if r.get("active", True)]
+
+
+def values_of(kind: str, record: Any) -> dict[str, str]:
+    """The text each input of the form shows for ``record``."""
+    from hk.domain.fields import format_phone
+
+    if kind == "customer":
+        first = record.addresses[0] if record.addresses else None
+        values = {
+            "name": record.name, "phones": ", ".join(format_phone(p) for p in record.phones),
+            "wechat": record.wechat, "category": record.category, "channel": record.channel,
+            "tier": record.tier, "tags": ", ".join(record.tags),
+            "birthday": record.birthday.isoformat() if record.birthday else "",
+            "taboos": ", ".join(record.taboos), "notes": record.notes,
+        }
+        for part in ADDRESS_PARTS:
+            values[part] = str(getattr(first, part)) if first is not None else ""
+        return values
+    skills = []
+    for skill in record.skills:
+        text = f"{skill.name}:{skill.level}"
+        if skill.cuisines:
+            text += ":" + "/".join(skill.cuisines)
+        skills.append(text)
+    return {
+        "name": record.name, "gender": record.gender,
+        "birth_year": str(record.birth_year or ""),
+        "phone": format_phone(record.phone) if record.phone else "", "wechat": record.wechat,
+        "native_place": record.native_place, "dialects": ", ".join(record.dialects),
+        "skills": ", ".join(skills), "experience_years": str(record.experience_years or ""),
+        "status": record.status, "notes": record.notes,
+    }
+
+
+# --- typed text to fields -----------------------------------------------------------------------
+
+
+def draft(archive: Archive, form: Form, values: dict[str, str]) -> dict[str, Any]:
+    """The fields the service takes, from the text of each input; every input that cannot be
+    read at all is one problem (:class:`InvalidData`), named by the input."""
+    problems: list[Problem] = []
+    text = {f.name: values.get(f.name, "").strip() for f in form.fields}
+    text["notes"] = values.get("notes", "").rstrip()
+    for item in form.fields:
+        if item.required and not text[item.name]:
+            problems.append(Problem("this field is required", field=item.name))
+    if form.kind == "customer":
+        fields = _customer(archive, form, text, problems)
+    elif form.kind == "worker":
+        fields = _worker(form, text, problems)
+    else:
+        fields = _order(text, problems)
+    if problems:
+        raise InvalidData(problems)
+    return fields
+
+
+def _parse(problems: list[Problem], name: str, parse: Callable[[str], Any], value: str) -> Any:
+    try:
+        return parse(value)
+    except (ValueError, HkError) as exc:
+        problems.append(Problem(getattr(exc, "message", None) or str(exc), field=name))
+        return None
+
+
+def _customer(archive: Archive, form: Form, text: dict[str, str],
+              problems: list[Problem]) -> dict[str, Any]:
+    from hk.services.tabular_fields import parse_date, split_list, split_phones
+
+    fields: dict[str, Any] = {
+        "name": text["name"], "phones": split_phones([text["phones"]]) if text["phones"] else [],
+        "wechat": text["wechat"], "category": text["category"], "channel": text["channel"],
+        "tier": text["tier"], "tags": split_list([text["tags"]]) if text["tags"] else [],
+        "taboos": split_list([text["taboos"]]) if text["taboos"] else [],
+        "notes": text["notes"],
+        "birthday": _parse(problems, "birthday", parse_date, text["birthday"])
+        if text["birthday"] else None,
+    }
+    parts = {part: text[part] for part in ADDRESS_PARTS}
+    opened = form.opened
+    current = [a.model_dump() for a in getattr(opened.record, "addresses", [])] if opened else []
+    if any(parts[p] for p in ADDRESS_PARTS if p != "city"):
+        parts["city"] = parts["city"] or archive.settings.locale.city
+        if current:
+            current[0].update(parts)
+        else:
+            current = [parts]
+    elif current:
+        current[0].update(parts)
+    fields["addresses"] = current
+    if opened is None:
+        fields = {k: v for k, v in fields.items() if v not in ("", [], None)}
+    return fields
+
+
+def _worker(form: Form, text: dict[str, str], problems: list[Problem]) -> dict[str, Any]:
+    from hk.services.tabular_fields import parse_skill, parse_year, parse_years, split_list
+
+    fields: dict[str, Any] = {
+        "name": text["name"], "gender": text["gender"], "wechat": text["wechat"],
+        "native_place": text["native_place"], "status": text["status"] or "available",
+        "dialects": split_list([text["dialects"]]) if text["dialects"] else [],
+        "phone": text["phone"] or None, "notes": text["notes"],
+        "birth_year": _parse(problems, "birth_year", parse_year, text["birth_year"])
+        if text["birth_year"] else None,
+        "experience_years": _parse(problems, "experience_years",
+                                   lambda v: parse_years(v, "8"), text["experience_years"])
+        if text["experience_years"] else 0,
+    }
+    skills = []
+    for part in split_list([text["skills"]], spaces=True) if text["skills"] else []:
+        skill = _parse(problems, "skills", parse_skill, part)
+        if skill is not None:
+            skills.append(skill)
+    fields["skills"] = skills
+    if form.opened is None:
+        fields = {k: v for k, v in fields.items() if v not in ("", [], None, 0)}
+    return fields
+
+
+@dataclass
+class OrderDraft:
+    """A new order as typed: who, what, when, and the options of ``new_order``."""
+
+    customer: str
+    lines: list[tuple[str, str | None]]
+    start: dt.datetime | None
+    hours: Decimal | None
+    channel: str
+    notes: str
+
+
+_MORE = re.compile(r"[,，、;；\s]+")
+
+
+def _positive(text: dict[str, str], name: str, problems: list[Problem]) -> Decimal | None:
+    """A number above 0 typed into ``name`` (None when it is empty or not one)."""
+    if not text[name]:
+        return None
+    try:
+        number = Decimal(text[name])
+    except InvalidOperation:
+        number = Decimal(0)
+    if number.is_finite() and number > 0:
+        return number
+    problems.append(Problem(f"'{text[name]}' is not a number above 0", field=name,
+                            hint="e.g. 2 or 1.5"))
+    return None
+
+
+def _order(text: dict[str, str], problems: list[Problem]) -> dict[str, Any]:
+    lines: list[tuple[str, str | None]] = []
+    if text["service"]:
+        lines.append((text["service"], text["quantity"] or None))
+    for chunk in _MORE.split(text["more"]):
+        code, _, quantity = chunk.replace("：", ":").partition(":")
+        if code.strip():
+            lines.append((code.strip().upper(), quantity.strip() or None))
+        elif chunk:
+            problems.append(Problem(f"'{chunk}' names no service", field="more",
+                                    hint="write CODE or CODE:QUANTITY, e.g. BJ-HOURLY:3"))
+    start = None
+    if text["start"]:
+        try:
+            value = text["start"].replace("T", " ")
+            if len(value) <= 10:
+                raise ValueError
+            start = dt.datetime.fromisoformat(value)
+        except ValueError:
+            problems.append(Problem(f"'{text['start']}' is not a date and time",
+                                    field="start", hint="write it like 2026-12-01 09:00"))
+    _positive(text, "quantity", problems)
+    hours = _positive(text, "hours", problems)
+    return {"draft": OrderDraft(text["customer"], lines, start, hours,
+                                text["channel"] or "phone", text["notes"])}
+
+
+# --- checking and saving ------------------------------------------------------------------------
+
+
+def check(archive: Archive, form: Form, values: dict[str, str]) -> Checked:
+    """What a save would refuse, by input, without writing anything (the same models and
+    settings rules as the save); for an order, what it would cost."""
+    try:
+        fields = draft(archive, form, values)
+        if form.kind == "order":
+            return _preview(archive, fields["draft"])
+        record = _record(archive, form, fields)
+        _settings_check(archive, record)
+    except HkError as exc:
+        return Checked(messages_of(form, exc))
+    return Checked()
+
+
+def _record(archive: Archive, form: Form, fields: dict[str, Any]) -> Record:
+    """The record a save would write (validated by its model), not saved."""
+    from pydantic import ValidationError
+
+    from hk.domain.base import now
+    from hk.domain.ids import new_id
+    from hk.domain.records import KINDS
+    from hk.services.records import update_fields
+    from hk.store import codec
+
+    if form.opened is not None:
+        return update_fields(form.opened.record, fields)
+    model = KINDS[form.kind]
+    stamp = now(archive.settings.locale.timezone)
+    try:
+        return model.model_validate({"id": new_id(), "created": stamp, "updated": stamp,
+                                     **fields})
+    except ValidationError as exc:
+        raise InvalidData(codec.problems_from_validation(exc, None, "<input>", model)) from None
+
+
+def _settings_check(archive: Archive, record: Record) -> None:
+    from hk.domain.rules import settings_problems
+
+    problems = settings_problems(record, archive.settings, "<input>")
+    if problems:
+        raise InvalidData(problems)
+
+
+def _customer_id(archive: Archive, ref: str) -> str:
+    """The customer a typed code, ID or (unique) name or phone names."""
+    from hk.services.records import resolve_id
+    from hk.tui.data.lists import Filters, search
+
+    try:
+        return resolve_id(archive, "customer", ref)[1]
+    except NotFound:
+        rows = search(archive, "customer", ref, Filters(), cap=2).rows
+        if len(rows) == 1:
+            return str(rows[0]["id"])
+        if rows:
+            raise InvalidData([Problem(f"'{ref}' names several customers", field="customer",
+                                       hint="give the code, e.g. C-0001")]) from None
+        raise InvalidData([Problem(f"no customer is named '{ref}'", field="customer",
+                                   hint="give the code, a name or a phone number")]) from None
+
+
+def _order_args(archive: Archive, typed: OrderDraft) -> tuple[str, dict[str, Any]]:
+    from hk.services.catalog import by_code
+
+    customer = _customer_id(archive, typed.customer)
+    problems = []
+    for code, _ in typed.lines:
+        try:
+            by_code(archive, code)
+        except HkError as exc:
+            problems.append(Problem(exc.message, field="more" if code != typed.lines[0][0]
+                                    else "service", hint=exc.hint))
+    if problems:
+        raise InvalidData(problems)
+    return customer, {"channel": typed.channel, "hours": typed.hours, "notes": typed.notes}
+
+
+def _preview(archive: Archive, typed: OrderDraft) -> Checked:
+    """The order as it would be taken (priced, not saved)."""
+    from hk.services.orders import build_order
+
+    customer, options = _order_args(archive, typed)
+    assert typed.start is not None
+    order, _ = build_order(archive, customer, typed.lines, typed.start, **options)
+    return Checked(preview=order.title(), total_fen=order.total_fen,
+                   deposit_fen=order.deposit_fen)
+
+
+def save(archive: Archive, form: Form, values: dict[str, str]) -> Saved:
+    """Save the form through the services: a new record or order, or the edited record over
+    the bytes the form was opened from (one commit; refused if they changed meanwhile)."""
+    fields = draft(archive, form, values)
+    if form.kind == "order":
+        from hk.services.orders import new_order
+
+        typed: OrderDraft = fields["draft"]
+        customer, options = _order_args(archive, typed)
+        assert typed.start is not None
+        taken = new_order(archive, customer, typed.lines, typed.start, **options)
+        return Saved("order", taken.order.id, taken.result.code, taken.result.commit)
+    if form.opened is None:
+        from hk.services.people import add_customer, add_worker
+
+        add = add_customer if form.kind == "customer" else add_worker
+        record, result = add(archive, fields)
+        return Saved(form.kind, record.id, result.code, result.commit)
+    from hk.store.writer import save as write
+
+    updated = _record(archive, form, fields)
+    result = write(archive, updated, form.opened.loaded)
+    return Saved(form.kind, updated.id, result.code, result.commit)
+
+
+def messages_of(form: Form, exc: BaseException) -> dict[str, list[str]]:
+    """Each problem of ``exc`` under the input that owns its field (the most specific), the
+    rest at the top; an error with no problems is one message at the top."""
+    out: dict[str, list[str]] = {}
+    if isinstance(exc, InvalidData) and exc.problems:
+        for problem in exc.problems:
+            owner = _owner(form, problem.field or "")
+            text = problem.message + (f"（{problem.hint}）" if problem.hint else "")
+            if owner == TOP and problem.field:
+                text = f"{problem.field}: {text}"
+            out.setdefault(owner, []).append(text)
+        return out
+    if isinstance(exc, HkError):
+        return {TOP: [exc.message + (f"（{exc.hint}）" if exc.hint else "")]}
+    return {TOP: [f"{type(exc).__name__}: {exc}"]}
+
+
+def _owner(form: Form, problem_field: str) -> str:
+    best, owner = 0, TOP
+    for item in form.fields:
+        score = item.owns(problem_field)
+        if score > best:
+            best, owner = score, item.name
+    return owner
+
+
+# --- a record changed meanwhile -----------------------------------------------------------------
+
+
+def reload(archive: Archive, form: Form, typed: dict[str, str]) -> Reloaded:
+    """The record as it is now, merged with what the operator typed (see the module)."""
+    assert form.record_id is not None
+    fresh = open_form(archive, form.kind, form.record_id)
+    merged: dict[str, str] = {}
+    changed: list[str] = []
+    clashes: dict[str, str] = {}
+    for item in form.fields:
+        base, theirs = form.values.get(item.name, ""), fresh.values.get(item.name, "")
+        mine = typed.get(item.name, base)
+        if theirs == base:
+            merged[item.name] = mine
+            continue
+        changed.append(item.name)
+        if mine == base:
+            merged[item.name] = theirs
+        else:
+            merged[item.name] = mine
+            if mine != theirs:
+                clashes[item.name] = theirs
+    return Reloaded(fresh, merged, changed, clashes)
+
+
+# --- notes in $EDITOR ---------------------------------------------------------------------------
+
+
+def edit_text(text: str, run: Callable[[Path], None] | None = None) -> str:
+    """``text`` after the operator edited it in their editor (``HK_EDITOR``, ``VISUAL``,
+    ``EDITOR``, as ``hk edit``), through a private temporary file."""
+    from hk.services.editor import run_editor
+
+    with tempfile.TemporaryDirectory(prefix="hk-notes-") as folder:
+        path = Path(folder) / "notes.txt"
+        path.write_text(text + ("\n" if text and not text.endswith("\n") else ""),
+                        encoding="utf-8")
+        (run or run_editor)(path)
+        return path.read_text(encoding="utf-8").rstrip("\n")
