@@ -18,6 +18,16 @@ STATUS_ZH: dict[str, str] = {
 }
 """Order statuses (SPEC §3) and their Chinese names."""
 
+STAGE_ZH: dict[str, str] = {
+    "lead": "潜在客户",
+    "new": "新客户",
+    "active": "活跃",
+    "at_risk": "有流失风险",
+    "lapsed": "已流失",
+    "won_back": "已挽回",
+}
+"""Customer lifecycle stages (SPEC §3, :mod:`hk.domain.stage`) and their Chinese names."""
+
 
 def format_money(fen: int) -> str:
     """``12050`` → ``¥120.50``."""

@@ -241,11 +241,41 @@ def list_(
     tag: Annotated[str | None, typer.Option(help="Only customers with this tag.")] = None,
     community: Annotated[str | None, typer.Option(help="Only this community (小区).")] = None,
     category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+    stage: Annotated[str | None, typer.Option(
+        help="Only this lifecycle stage: lead, new, active, at_risk, lapsed, won_back "
+        "(or 潜在客户, 新客户, 活跃, 有流失风险, 已流失, 已挽回).")] = None,
     limit: Annotated[int, typer.Option(help="At most this many (0: all).")] = 0,
     json: Json = False,
 ) -> None:
-    """List customers, sorted by name (pinyin)."""
-    run_list(ctx, "customer", json, tag=tag, community=community, category=category, limit=limit)
+    """List customers, sorted by name (pinyin); with --json each has its stage."""
+    if stage is None and not json:
+        run_list(ctx, "customer", json, tag=tag, community=community, category=category,
+                 limit=limit)
+        return
+    from hk.services.lookup import list_rows, print_results
+    from hk.services.stages import stages
+
+    archive = archive_of(ctx)
+    wanted = stage_named(stage) if stage is not None else None
+    found = stages(archive)
+    items = list_rows(archive.index, "customer", tag=tag, community=community,
+                      category=category)
+    items = [{**item, "stage": found.get(item["id"], "lead")} for item in items
+             if wanted is None or found.get(item["id"], "lead") == wanted]
+    print_results("customer", items[:limit] if limit else items, json)
+
+
+def stage_named(text: str) -> str:
+    """A stage from its name (``at_risk``) or its Chinese label (``有流失风险``)."""
+    from hk.errors import UsageError
+    from hk.labels import STAGE_ZH
+
+    value = text.strip()
+    for name, zh in STAGE_ZH.items():
+        if value in (name, zh):
+            return name
+    choices = ", ".join(f"{name} ({zh})" for name, zh in STAGE_ZH.items())
+    raise UsageError(f"unknown stage '{text}'", hint=f"one of {choices}")
 
 
 @app.command("show")
@@ -255,7 +285,14 @@ def show(
     reveal: Reveal = False,
     json: Json = False,
 ) -> None:
-    """Show one customer; ID numbers masked and health notes hidden unless --reveal."""
+    """Show one customer, with their lifecycle stage; ID numbers masked and health notes
+    hidden unless --reveal."""
     from hk.commands.record import show_record
+    from hk.labels import STAGE_ZH
+    from hk.services.records import resolve_id
+    from hk.services.stages import stage_of
 
-    show_record(archive_of(ctx), "customer", ref, reveal, json)
+    archive = archive_of(ctx)
+    found = stage_of(archive, resolve_id(archive, "customer", ref)[1])
+    show_record(archive, "customer", ref, reveal, json,
+                extra={"stage": found if json else STAGE_ZH[found]})

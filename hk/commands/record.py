@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,8 +17,10 @@ Ref = Annotated[str, typer.Argument(help="Code or ID of any record (customer, wo
 
 
 def show_record(
-    archive: Archive, kind: str | None, ref: str, reveal: bool, json: bool, at: str | None = None
+    archive: Archive, kind: str | None, ref: str, reveal: bool, json: bool, at: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
+    """Print one record (as of ``at``); ``extra`` adds derived fields (a customer's stage)."""
     from hk.commands.render import render_record
     from hk.domain.records import KINDS
     from hk.services.records import display, load, resolve_id
@@ -35,6 +37,7 @@ def show_record(
     else:
         record, _ = load(archive, model, record_id)
     shown = display(archive, record, reveal)
+    shown.update(extra or {})
     if json:
         print_json(shown)
         return

@@ -8,7 +8,7 @@ from rich.cells import cell_len
 
 LABELS = {
     "code": "编号", "id": "ID", "name": "姓名", "phones": "电话", "phone": "电话",
-    "wechat": "微信", "addresses": "地址", "category": "类别", "tags": "标签",
+    "wechat": "微信", "addresses": "地址", "category": "类别", "tags": "标签", "stage": "阶段",
     "channel": "来源", "referrer": "介绍人", "tier": "会员等级", "birthday": "生日",
     "household": "家庭成员", "preferences": "偏好", "taboos": "服务禁忌",
     "preferred_workers": "偏好阿姨", "blocked_workers": "拒绝阿姨", "consents": "授权同意",

@@ -82,6 +82,8 @@ class Customers(Section):
     )
     lapsed_days: int = Field(90, gt=0, description="no order for this long: lapsed")
     at_risk_factor: float = Field(1.5, gt=1, description="overdue by this × usual interval")
+    at_risk_score: int = Field(2, ge=1, le=5, description="a latest survey score this low: at risk")
+    at_risk_score_days: int = Field(90, ge=0, description="… for this many days after it")
 
 
 class Reminders(Section):
