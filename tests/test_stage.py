@@ -207,3 +207,66 @@ def test_customer_show_names_the_stage(shop: Shop) -> None:
     shown = cli.ok("customer", "show", shop.customer).stdout
     assert any(line.split() == ["阶段", "新客户"] for line in shown.splitlines())
     assert json.loads(cli.ok("show", shop.customer, "--json").stdout).get("stage") is None
+
+
+# --- in the TUI ----------------------------------------------------------------------------------
+
+
+def test_the_customers_list_filters_by_stage(tmp_path: Any) -> None:
+    import asyncio
+
+    from textual.widgets import Select
+
+    from hk.tui.screens.customers import CustomersScreen
+    from hk.tui.widgets.results import ResultTable
+    from tests.test_tui import rows
+    from tests.test_tui_snapshots import app_on, build_office, settle
+
+    root = build_office(tmp_path / "office")
+    add_customer(Archive(root), {**CUSTOMER, "name": "赵六", "phones": ["13700137000"]})
+    app = app_on(root)
+
+    async def main() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("f3")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, CustomersScreen)
+            stage = screen.query_one("#filter-stage", Select)
+            labels = [str(prompt) for prompt, _ in stage._options[1:]]
+            assert labels == ["潜在客户", "新客户", "活跃", "有流失风险", "已流失", "已挽回"]
+            table = screen.query_one("#results", ResultTable)
+            stage.value = "lead"
+            await settle(pilot)
+            assert [r.split()[1] for r in rows(table)] == ["赵六"]
+            stage.value = "new"
+            await settle(pilot)
+            assert sorted(r.split()[1] for r in rows(table)) == ["周敏", "张三", "李四"]
+            await pilot.press("z")
+            await settle(pilot)
+            assert [r.split()[1] for r in rows(table)] == ["张三", "周敏"]
+            stage.value = "lapsed"
+            await settle(pilot)
+            assert rows(table) == []
+
+    asyncio.run(main())
+
+
+def test_the_customer_page_shows_the_stage(tmp_path: Any) -> None:
+    import asyncio
+
+    from hk.tui.widgets.fields import FieldsPanel
+    from tests.test_tui import shown
+    from tests.test_tui_snapshots import ZHANG, app_on, build_office, settle
+
+    app = app_on(build_office(tmp_path / "office"))
+
+    async def main() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            app.open_record("customer", ZHANG)
+            await settle(pilot)
+            assert "客户阶段  新客户" in shown(app.screen.query_one("#panel-basics", FieldsPanel))
+
+    asyncio.run(main())

@@ -49,14 +49,16 @@ def today_of(archive: Archive) -> dt.date:
     return dt.datetime.now(ZoneInfo(archive.settings.locale.timezone)).date()
 
 
-def stages(archive: Archive, today: dt.date | None = None) -> dict[str, Stage]:
+def stages(archive: Archive, today: dt.date | None = None, *,
+           refresh: bool = True) -> dict[str, Stage]:
     """Customer ID → stage on ``today`` (default: today in the archive's timezone), for
-    every customer."""
+    every customer; ``refresh=False`` reads the index as it is (the TUI keeps it current)."""
     from hk.services.lookup import warn_broken
 
     index = archive.index
     kinds = [k for k in KINDS if k in index.specs]
-    warn_broken(index.refresh(kinds).broken)
+    if refresh:
+        warn_broken(index.refresh(kinds).broken)
     day = today or today_of(archive)
     rules = rules_of(archive)
     key = (day, rules, _stamps(index, kinds))

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
+SWITCHING = "switching-language"
+"""A blank mode shown for the moment every page is made again in another language."""
 
 
 class ArchiveChanged(Message):
@@ -75,6 +77,7 @@ class HkApp(App[None]):
         bind("f7", "go('orders')", "orders"),
         bind("f8", "go('queue')", "queue"),
         bind("f9", "toggle_theme", "theme", show=False),
+        bind("f10", "switch_language", "language", show=False),
         bind("ctrl+p", "command_palette", "palette", priority=True),
         bind("ctrl+q", "quit", "quit", priority=True),
     ]
@@ -205,6 +208,38 @@ class HkApp(App[None]):
         self.theme = THEMES["dark" if light else "light"]
         name = self.texts("theme.dark" if light else "theme.light")
         self.notify(self.texts("msg.theme", theme=name), timeout=3)
+
+    async def action_switch_language(self) -> None:
+        """Chinese ⇄ English without a restart.
+
+        A page's words (titles, columns, placeholders, footer keys) are set when it is made, so
+        every page is made again in the other language: the lists anew, and the record pages
+        that were open over the current list reopened on top of it. A form or dialog in front
+        holds what the operator typed: the switch waits until it is closed.
+        """
+        from textual.screen import Screen
+
+        from hk.tui.screens.record import RecordScreen
+
+        stack = self.screen_stack
+        if any(not isinstance(s, RecordScreen) for s in stack[1:]):
+            self.notify(self.texts("msg.language_later"), severity="warning", timeout=5)
+            return
+        pages = [(s.KIND, s.record_id) for s in stack[1:] if isinstance(s, RecordScreen)]
+        self.texts = Texts("en" if self.texts.zh else "zh_CN")
+        localize(self, self.texts)
+        self.title = self.texts("app.title")
+        current = self.current_mode
+        self.add_mode(SWITCHING, Screen)
+        await self.switch_mode(SWITCHING)
+        for mode, screen in self.MODES.items():
+            await self.remove_mode(mode)
+            self.add_mode(mode, screen)
+        await self.switch_mode(current)
+        await self.remove_mode(SWITCHING)
+        for kind, record_id in pages:
+            self.open_record(kind, record_id)
+        self.notify(self.texts("msg.language"), timeout=3)
 
     def open_record(self, kind: str, record_id: str) -> None:
         """Push a customer's or worker's page on the current mode's stack."""

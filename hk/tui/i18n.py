@@ -372,6 +372,19 @@ ZH: dict[str, str] = {
     "weekdays": "一二三四五六日",
     "weekday.prefix": "周",
     "availability.none": "未填",
+    # stage and language (the customer's lifecycle stage; switching the language live)
+    "filter.stage": "阶段",
+    "f.stage": "客户阶段",
+    "stage.lead": "潜在客户",
+    "stage.new": "新客户",
+    "stage.active": "活跃",
+    "stage.at_risk": "有流失风险",
+    "stage.lapsed": "已流失",
+    "stage.won_back": "已挽回",
+    "bind.language": "English",
+    "bind.language.tip": "界面切换为英文（不用重启）",
+    "msg.language": "界面语言：中文",
+    "msg.language_later": "请先关闭表单或对话框，再切换语言",
 }
 
 EN: dict[str, str] = {
@@ -739,6 +752,19 @@ EN: dict[str, str] = {
     "weekdays": "MTWTFSS",
     "weekday.prefix": "",
     "availability.none": "not given",
+    # stage and language (the customer's lifecycle stage; switching the language live)
+    "filter.stage": "Stage",
+    "f.stage": "Stage",
+    "stage.lead": "Lead",
+    "stage.new": "New",
+    "stage.active": "Active",
+    "stage.at_risk": "At risk",
+    "stage.lapsed": "Lapsed",
+    "stage.won_back": "Won back",
+    "bind.language": "中文",
+    "bind.language.tip": "Switch the screens to Chinese (no restart)",
+    "msg.language": "Language: English",
+    "msg.language_later": "Close the form or dialog first, then switch the language",
 }
 
 TABLES: dict[str, dict[str, str]] = {"zh_CN": ZH, "en": EN}

@@ -2,8 +2,10 @@
 
 Searching goes through :meth:`hk.store.index.Index.find`, as ``hk customer find`` does (name,
 pinyin, initials, code, phone digits, WeChat, tag, community), and listing through
-:meth:`~hk.store.index.Index.list`; nothing here parses a record file. A result holds at most
-:data:`CAP` rows: a list the eye can scan is short, and past that the operator types more.
+:meth:`~hk.store.index.Index.list`; nothing here parses a record file. A customer's stage comes
+from :func:`hk.services.stages.stages` (worked out once per state of the index). A result holds
+at most :data:`CAP` rows: a list the eye can scan is short, and past that the operator types
+more.
 """
 
 from __future__ import annotations
@@ -29,14 +31,16 @@ CAP = 1000
 @dataclass(frozen=True)
 class Filters:
     """What a list is narrowed to; None means any. ``category`` is a customer's category or a
-    worker's status, ``tag`` a customer's tag or a worker's skill, ``tier`` customers only."""
+    worker's status, ``tag`` a customer's tag or a worker's skill, ``tier`` and ``stage``
+    (lifecycle, :mod:`hk.domain.stage`) customers only."""
 
     category: str | None = None
     tag: str | None = None
     tier: str | None = None
+    stage: str | None = None
 
     def any(self) -> bool:
-        return bool(self.category or self.tag or self.tier)
+        return bool(self.category or self.tag or self.tier or self.stage)
 
 
 @dataclass
@@ -56,9 +60,12 @@ class Choices:
     categories: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     tiers: list[str] = field(default_factory=list)
+    stages: list[str] = field(default_factory=list)
 
 
-def _matches(row: sqlite3.Row, filters: Filters) -> bool:
+def _matches(row: sqlite3.Row, filters: Filters, staged: set[str] | None = None) -> bool:
+    if staged is not None and row["id"] not in staged:
+        return False
     if filters.category and row["category"] != filters.category:
         return False
     if filters.tag and f"{SEP}{filters.tag}{SEP}" not in row["tags"]:
@@ -66,21 +73,31 @@ def _matches(row: sqlite3.Row, filters: Filters) -> bool:
     return not (filters.tier and orjson.loads(row["data"]).get("tier", "") != filters.tier)
 
 
-def search(archive: Archive, kind: str, query: str, filters: Filters, cap: int = CAP) -> Found:
+def search(archive: Archive, kind: str, query: str, filters: Filters, cap: int = CAP,
+           today: dt.date | None = None) -> Found:
     """Customers or workers matching ``query`` (all of them if it is blank) and ``filters``,
-    best matches first (search) or in pinyin order (listing)."""
+    best matches first (search) or in pinyin order (listing); stages on ``today``."""
     index = archive.index
     text = query.strip()
+    staged = _staged(archive, filters.stage, today) if filters.stage else None
     if text:
         rows = index.find(kind, text, limit=0 if filters.any() else cap + 1)
-        rows = [r for r in rows if _matches(r, filters)] if filters.any() else rows
-    elif filters.tier:
+        rows = [r for r in rows if _matches(r, filters, staged)] if filters.any() else rows
+    elif filters.tier or staged is not None:
         rows = [r for r in index.list(kind, tag=filters.tag, category=filters.category)
-                if _matches(r, filters)]
+                if _matches(r, filters, staged)]
     else:
         rows = index.list(kind, tag=filters.tag, category=filters.category, limit=cap + 1)
     more = len(rows) > cap
     return Found(text, filters, [_row(kind, r) for r in rows[:cap]], more)
+
+
+def _staged(archive: Archive, stage: str, today: dt.date | None) -> set[str]:
+    """IDs of the customers in ``stage``, from the index as it is: the TUI's watch keeps it
+    up to date, and a keystroke must not wait for a scan of every folder."""
+    from hk.services.stages import stages
+
+    return {who for who, found in stages(archive, today, refresh=False).items() if found == stage}
 
 
 class Listed(dict[str, Any]):
@@ -110,7 +127,10 @@ def choices(archive: Archive, kind: str) -> Choices:
         tags.update(t for t in row["tags"].split(SEP) if t)
     settings = archive.settings
     if kind == "customer":
-        return Choices(list(settings.customers.categories), sorted(tags), settings.tier_names())
+        from hk.domain.stage import STAGES
+
+        return Choices(list(settings.customers.categories), sorted(tags), settings.tier_names(),
+                       list(STAGES))
     return Choices(["available", "placed", "inactive"], sorted(tags), [])
 
 

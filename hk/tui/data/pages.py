@@ -8,6 +8,7 @@ contracts, survey responses) comes from the index, and its history from git
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,10 +40,14 @@ class Page:
     orders: list[dict[str, Any]] = field(default_factory=list)
     contracts: list[dict[str, Any]] = field(default_factory=list)
     surveys: list[dict[str, Any]] = field(default_factory=list)
+    stage: str = ""
+    """A customer's lifecycle stage (:mod:`hk.domain.stage`)."""
 
 
-def page(archive: Archive, kind: str, record_id: str, reveal: bool = False) -> Page:
-    """The page of a customer or worker; ``reveal`` needs the key (:class:`KeyNotHere`)."""
+def page(archive: Archive, kind: str, record_id: str, reveal: bool = False,
+         today: dt.date | None = None) -> Page:
+    """The page of a customer or worker; ``reveal`` needs the key (:class:`KeyNotHere`); a
+    customer's stage is the one on ``today``."""
     from hk.domain.records import KINDS
     from hk.services.records import code_of, display, load
 
@@ -72,6 +77,9 @@ def page(archive: Archive, kind: str, record_id: str, reveal: bool = False) -> P
         for contract in out.contracts:
             if contract.get("worker"):
                 out.names[contract["worker"]] = names(contract["worker"])
+        from hk.services.stages import stage_of
+
+        out.stage = stage_of(archive, record_id, today)
     return out
 
 

@@ -76,6 +76,7 @@ class CustomerScreen(RecordScreen):
             (t("f.wechat"), data.get("wechat", "")),
             (t("f.category"), data.get("category", "")),
             (t("f.tier"), data.get("tier", "")),
+            (t("f.stage"), t(f"stage.{found.stage}") if found.stage else ""),
             (t("f.channel"), data.get("channel", "")),
             (t("f.referrer"), found.names.get(referrer, referrer) if referrer else ""),
             (t("f.birthday"), str(data.get("birthday") or "")),

@@ -1,4 +1,4 @@
-"""The customers page (客户): search as you type, filters by category, tag and tier."""
+"""The customers page (客户): search as you type, filters by category, tag, tier and stage."""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ class CustomersScreen(ListScreen):
     SEARCH_KEY: ClassVar[str] = "search.customers"
     FILTER_KEYS: ClassVar[dict[str, str]] = {
         "category": "filter.category", "tag": "filter.tag", "tier": "filter.tier",
+        "stage": "filter.stage",
     }
+
+    def choice_label(self, name: str, value: str) -> str:
+        return self.texts(f"stage.{value}") if name == "stage" else value
 
     def columns(self) -> list[str]:
         t = self.texts

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from hk.store.archive import Archive
 
-FILTERS = ("category", "tag", "tier")
+FILTERS = ("category", "tag", "tier", "stage")
 
 
 class ListScreen(HkScreen):
@@ -90,7 +90,8 @@ class ListScreen(HkScreen):
         self.search()
 
     def _set_choices(self, found: Choices) -> None:
-        values = {"category": found.categories, "tag": found.tags, "tier": found.tiers}
+        values = {"category": found.categories, "tag": found.tags, "tier": found.tiers,
+                  "stage": found.stages}
         for name in self.FILTER_KEYS:
             select = self.query_one(f"#filter-{name}", Select)
             current = select.value
@@ -109,10 +110,10 @@ class ListScreen(HkScreen):
 
     def search(self) -> None:
         kind, query, filters = self.KIND, self.query_one("#search", Input).value, self.filters()
-        cap = CAP
+        cap, today = CAP, self.hk.today()
 
         def job(archive: Archive) -> Found:
-            return search(archive, kind, query, filters, cap)
+            return search(archive, kind, query, filters, cap, today)
 
         self.work("search", job, self.show)
 

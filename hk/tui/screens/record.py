@@ -109,10 +109,10 @@ class RecordScreen(HkScreen):
     # --- reading ----------------------------------------------------------------------------
 
     def load(self) -> None:
-        kind, record_id, reveal = self.KIND, self.record_id, self.revealed
+        kind, record_id, reveal, today = self.KIND, self.record_id, self.revealed, self.hk.today()
 
         def read(archive: Archive) -> Page:
-            return page(archive, kind, record_id, reveal)
+            return page(archive, kind, record_id, reveal, today)
 
         def log(archive: Archive) -> list[Entry]:
             return history(archive, kind, record_id, reveal)
