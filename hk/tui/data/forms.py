@@ -147,6 +147,8 @@ class Saved:
     record_id: str
     code: str | None
     commit: str | None
+    day: dt.date | None = None
+    """An order's day (the board shows the span that holds it)."""
 
 
 @dataclass
@@ -514,7 +516,8 @@ def save(archive: Archive, form: Form, values: dict[str, str]) -> Saved:
         customer, options = _order_args(archive, typed)
         assert typed.start is not None
         taken = new_order(archive, customer, typed.lines, typed.start, **options)
-        return Saved("order", taken.order.id, taken.result.code, taken.result.commit)
+        return Saved("order", taken.order.id, taken.result.code, taken.result.commit,
+                     taken.order.window.start.date())
     if form.opened is None:
         from hk.services.people import add_customer, add_worker
 

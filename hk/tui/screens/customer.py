@@ -13,6 +13,7 @@ from rich.text import Text
 from hk.domain.fields import format_phone
 from hk.labels import format_money
 from hk.tui.format import address_line, joined
+from hk.tui.keys import bind
 from hk.tui.screens.record import RecordScreen, tab_keys
 from hk.tui.widgets.fields import Pair, TextPanel
 from hk.tui.widgets.results import ResultTable
@@ -30,7 +31,7 @@ class CustomerScreen(RecordScreen):
     TITLE_KEY: ClassVar[str] = "screen.customer"
     KIND: ClassVar[str] = "customer"
     TABS: ClassVar[list[str]] = ["profile", "orders", "contracts", "surveys", "history"]
-    BINDINGS: ClassVar[list[Any]] = tab_keys(TABS)
+    BINDINGS: ClassVar[list[Any]] = [*tab_keys(TABS), bind("n", "new_order", "new_order")]
     PANELS: ClassVar[tuple[str, ...]] = (
         "basics", "addresses", "household", "preferences", "taboos", "workers", "consents",
         "sensitive", "notes")
@@ -159,6 +160,12 @@ class CustomerScreen(RecordScreen):
         nps = survey.get("nps")
         return [str(survey.get("at", ""))[:10], CHANNEL_ZH.get(channel, channel) if t.zh
                 else channel, scores, "" if nps is None else str(nps)]
+
+    def action_new_order(self) -> None:
+        """An order for this customer in a form; the orders tab shows it once it is taken."""
+        from hk.tui.screens.forms import open_form_screen
+
+        open_form_screen(self, "order", customer=self.record_id)
 
     def on_result_table_chosen(self, event: ResultTable.Chosen) -> None:
         event.stop()

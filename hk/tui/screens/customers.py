@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from hk.tui.data.lists import Listed
 from hk.tui.format import joined
+from hk.tui.keys import bind
 from hk.tui.screens.lists import ListScreen
 from hk.tui.widgets.results import Cells
 
@@ -20,6 +21,7 @@ class CustomersScreen(ListScreen):
         "category": "filter.category", "tag": "filter.tag", "tier": "filter.tier",
         "stage": "filter.stage",
     }
+    BINDINGS: ClassVar[list[Any]] = [bind("ctrl+n", "new_record", "new_customer")]
 
     def choice_label(self, name: str, value: str) -> str:
         return self.texts(f"stage.{value}") if name == "stage" else value

@@ -151,6 +151,13 @@ class ListScreen(HkScreen):
     def on_result_table_chosen(self, event: ResultTable.Chosen) -> None:
         self.hk.open_record(self.KIND, event.record_id)
 
+    def action_new_record(self) -> None:
+        """A new record of this list's kind in a form; its page opens once it is saved."""
+        from hk.tui.screens.forms import open_form_screen
+
+        open_form_screen(self, self.KIND,
+                         done=lambda saved: self.hk.open_record(saved.kind, saved.record_id))
+
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
 

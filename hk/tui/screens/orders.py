@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from hk.services.orders import Changed
     from hk.store.archive import Archive
+    from hk.tui.data.forms import Saved
 
 
 class OrderColumn(ListView):
@@ -64,6 +65,7 @@ class OrdersScreen(HkScreen):
         bind("c", "cancel_order", "order_cancel"),
         bind("r", "rate", "order_rate"),
         bind("d", "span", "order_span"),
+        bind("n", "new_order", "new_order"),
         bind("enter", "open_customer", "order_open", show=False),
     ]
 
@@ -248,6 +250,22 @@ class OrdersScreen(HkScreen):
         self.notify(t("board.moved", path=path) + (f"\n{notes}" if notes else ""), timeout=5)
         self.follow = changed.order.id
         self.hk.generation += 1
+        self.reload()
+
+    # --- taking an order -------------------------------------------------------------------
+
+    def action_new_order(self) -> None:
+        """A new order in a form; the board then shows the span of days that holds it."""
+        from hk.tui.screens.forms import open_form_screen
+
+        open_form_screen(self, "order", done=self.taken)
+
+    def taken(self, saved: Saved) -> None:
+        if saved.day is not None:
+            today = self.hk.today()
+            self.span = next((s for s in SPANS if span_days(s, today)[0] <= saved.day
+                              <= span_days(s, today)[1]), self.span)
+        self.follow = saved.record_id
         self.reload()
 
     # --- rating -----------------------------------------------------------------------------

@@ -48,6 +48,7 @@ class RecordScreen(HkScreen):
     BINDINGS: ClassVar[list[Any]] = [
         bind("escape", "back", "back"),
         bind("v", "reveal", "reveal"),
+        bind("e", "edit_record", "edit"),
     ]
 
     def __init__(self, record_id: str) -> None:
@@ -177,6 +178,12 @@ class RecordScreen(HkScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_edit_record(self) -> None:
+        """This record in a form; the page reads it again once it is saved."""
+        from hk.tui.screens.forms import open_form_screen
+
+        open_form_screen(self, self.KIND, self.record_id)
 
     def action_reveal(self) -> None:
         """Show or hide sensitive values; showing them needs the key on this machine."""

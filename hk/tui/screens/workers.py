@@ -6,12 +6,13 @@ yellow, within two weeks (or past) in red, so the office renews it before a job 
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 
 from hk.tui.data.lists import Listed, expiring, on_leave
 from hk.tui.format import availability_days, due, joined
+from hk.tui.keys import bind
 from hk.tui.screens.lists import ListScreen
 from hk.tui.widgets.results import Cells
 
@@ -23,6 +24,7 @@ class WorkersScreen(ListScreen):
     KIND: ClassVar[str] = "worker"
     SEARCH_KEY: ClassVar[str] = "search.workers"
     FILTER_KEYS: ClassVar[dict[str, str]] = {"category": "filter.status", "tag": "filter.skill"}
+    BINDINGS: ClassVar[list[Any]] = [bind("ctrl+n", "new_record", "new_worker")]
 
     def columns(self) -> list[str]:
         t = self.texts
