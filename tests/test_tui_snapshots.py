@@ -201,3 +201,57 @@ def test_a_customer_page(office: Path, snap_compare: Any) -> None:
 
 def test_the_workers_list(office: Path, snap_compare: Any) -> None:
     assert snap_compare(app_on(office), terminal_size=SIZE, run_before=then("f4"))
+
+
+# --- the boards and the queue --------------------------------------------------------------------
+
+PLACES = {"万科城": (30.6050, 104.0480), "望江苑": (30.6330, 104.0880),
+          "天府软件园": (30.6120, 104.0720)}
+
+
+def build_busy_office(root: Path) -> Path:
+    """The office a day into its work: tomorrow's orders confirmed and waiting for dispatch,
+    its communities on the map, 王秀英's home too (she also cleans appliances now), and return
+    visits owed (one overdue, one due today)."""
+    from hk.services.orders import confirm
+    from hk.services.people import edit
+    from hk.services.visits import schedule
+
+    build_office(root)
+    settings = root / "hk.toml"
+    text = settings.read_text(encoding="utf-8")
+    places = "".join(f'"{name}" = [{lat}, {lon}]\n' for name, (lat, lon) in PLACES.items())
+    settings.write_text(text.replace("\n[dispatch.places]", f"\n[dispatch.places]\n{places}", 1),
+                        encoding="utf-8")
+    archive = Archive(root)
+    edit(archive, "worker", WANG, {"home": {"city": "成都市", "district": "武侯区",
+                                            "community": "桐梓林", "detail": "5栋",
+                                            "lat": 30.6180, "lon": 104.0700},
+                                   "skills": [*WORKERS[0]["skills"], {"name": "家电清洗"}]})
+    at = stamp(TODAY - dt.timedelta(days=1))
+    for n in (102, 103):  # tomorrow's orders (ORDERS)
+        confirm(archive, fixed_id(n, TODAY - dt.timedelta(days=3)), at=at)
+    schedule(archive, ZHANG, "renewal", TODAY - dt.timedelta(days=2), "续约前沟通", at=at)
+    schedule(archive, LI, "periodic", TODAY, "季度回访", at=at)
+    archive.index.close()
+    return root
+
+
+@pytest.fixture(scope="module")
+def busy_office(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.conftest import isolated_home
+
+    with isolated_home(tmp_path_factory, "tui-busy-office"):
+        return build_busy_office(tmp_path_factory.mktemp("busy") / "archive")
+
+
+def test_the_dispatch_board_with_a_plan(busy_office: Path, snap_compare: Any) -> None:
+    assert snap_compare(app_on(busy_office), terminal_size=SIZE, run_before=then("f6"))
+
+
+def test_the_order_board_over_the_week(busy_office: Path, snap_compare: Any) -> None:
+    assert snap_compare(app_on(busy_office), terminal_size=SIZE, run_before=then("f7", "d", "d"))
+
+
+def test_the_queue_of_visits_and_reminders(busy_office: Path, snap_compare: Any) -> None:
+    assert snap_compare(app_on(busy_office), terminal_size=SIZE, run_before=then("f8"))
