@@ -262,6 +262,13 @@ def canonical_data(model: BaseModel) -> dict[str, Any]:
     return _canonical(model, dumped) if plan is None else _trim(plan, dumped)
 
 
+def canonical_plan(cls: type[BaseModel]) -> None:
+    """Work out now how records of ``cls`` are written (a long-lived process does this once
+    for every kind, before it forks)."""
+    _empty_defaults(cls)
+    _plan(cls)
+
+
 _NO_DEFAULT = object()
 
 
@@ -395,10 +402,12 @@ def dump_keeping_comments(old_text: str, data: dict[str, Any]) -> str:
 
     ruamel.yaml's round-trip mode carries comments along; its output is then re-read with the
     canonical parser and used only if it means exactly ``data``. Otherwise (or if the old file
-    had no comments) the canonical text is returned.
+    had no comments) the canonical text is returned. A file in canonical form has no comments
+    (the canonical writer never writes one), so a ``#`` inside a value, as in a door code, costs
+    no round trip.
     """
     canonical = dump_yaml(data)
-    if "#" not in old_text:
+    if "#" not in old_text or _is_canonical(old_text):
         return canonical
     from io import StringIO
 
@@ -422,6 +431,14 @@ def dump_keeping_comments(old_text: str, data: dict[str, Any]) -> str:
     except Exception:  # any ruamel trouble: the canonical text is always a correct answer
         return canonical
     return canonical
+
+
+def _is_canonical(text: str) -> bool:
+    """Whether ``text`` is exactly what hk itself writes for what it means."""
+    try:
+        return dump_yaml(yaml.load(text, Loader=_Loader)) == text
+    except yaml.YAMLError:
+        return False
 
 
 def _round_trip_resolver() -> type:

@@ -183,6 +183,7 @@ class Index:
         self.dir = os.path.join(self.root, ".git", "hk")
         self.specs = {s.kind: s for s in specs}
         self._db: sqlite3.Connection | None = None
+        self._written: dict[str, tuple[tuple[int, int, int], Snapshot]] = {}
 
     # --- storage -------------------------------------------------------------------------------
 
@@ -232,6 +233,27 @@ class Index:
     def _snapshot_path(self, spec: FolderSpec) -> str:
         return os.path.join(self.dir, f"snapshot-{spec.kind}.marshal")
 
+    def _snapshot(self, spec: FolderSpec) -> Snapshot:
+        """The folder's snapshot: the one this object last wrote if the file is still that one
+        (an edit refreshes, then notes its own write: one decoding instead of two), else read.
+        """
+        path = self._snapshot_path(spec)
+        kept = self._written.pop(spec.kind, None)
+        if kept is not None:
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                return Snapshot()
+            if kept[0] == (st.st_mtime_ns, st.st_size, st.st_ino):
+                return kept[1]
+        return read_snapshot(path)
+
+    def _write_snapshot(self, spec: FolderSpec, snap: Snapshot) -> None:
+        path = self._snapshot_path(spec)
+        write_snapshot(path, snap)
+        st = os.stat(path)
+        self._written[spec.kind] = ((st.st_mtime_ns, st.st_size, st.st_ino), snap)
+
     def refresh(self, kinds: Iterable[str] | None = None) -> RefreshReport:
         """Bring the given kinds (default: all) up to date with the files; cheap if unchanged.
 
@@ -252,7 +274,7 @@ class Index:
             changed = answer.changes(spec.folder) if answer else None
             snap = None
             if changed is not None and (changed or head.racy):
-                snap = read_snapshot(path)
+                snap = self._snapshot(spec)
                 if snap.token != head.token:  # replaced meanwhile: trust only a full listing
                     changed, snap = None, None
             if changed is None:
@@ -270,9 +292,8 @@ class Index:
                 ):
                     stamp(path, answer.token, seen)
                 continue
-            self._update_folder(spec, snap or read_snapshot(path), names, stats, report)
-            if answer and answer.watches(spec.folder):
-                stamp(path, answer.token, fingerprint(names, stats))
+            token = answer.token if answer and answer.watches(spec.folder) else None
+            self._update_folder(spec, snap or self._snapshot(spec), names, stats, report, token)
         return report
 
     def _update_folder(
@@ -282,7 +303,10 @@ class Index:
         names: list[str],
         stats: list[Stat],
         report: RefreshReport,
+        token: str | None = None,
     ) -> None:
+        """Index what changed between ``snap`` and the listing; write the listing, with the
+        watcher's ``token`` (from before the listing was taken) if there is one."""
         old = dict(zip(snap.names, snap.stats, strict=True))
         now_ns = time.time_ns()
         current = dict(zip(names, stats, strict=True))
@@ -337,7 +361,7 @@ class Index:
                 data = contents.get(name) or self._read(spec, name)
                 if data is not None:
                     racy[name] = content_hash(data)
-        write_snapshot(self._snapshot_path(spec), Snapshot(names, stats, racy, broken))
+        self._write_snapshot(spec, Snapshot(names, stats, racy, broken, token))
         report.parsed += parsed
         report.removed += len(removed)
         report.broken.update({f"{spec.folder}/{n}": p for n, p in broken.items()})
@@ -401,7 +425,7 @@ class Index:
         next refresh.
         """
         spec = self.specs[kind]
-        snap = read_snapshot(self._snapshot_path(spec))
+        snap = self._snapshot(spec)
         with _transaction(self.db):
             inserted = self._upsert(self.db, rows)
             self._assign_codes(self.db, spec, inserted, removed=False)
@@ -427,7 +451,7 @@ class Index:
                 data = self._read(spec, name)
                 if data is not None:
                     snap.racy[name] = content_hash(data)
-        write_snapshot(self._snapshot_path(spec), snap)
+        self._write_snapshot(spec, snap)
 
     def rebuild(self) -> RefreshReport:
         """Forget everything and index every file again (``hk reindex``)."""
