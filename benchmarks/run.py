@@ -9,7 +9,8 @@ waiting for a worker on one day (``hk order list --status to_dispatch --date D``
 day's reminders (``hk remind --dry-run``). Each value
 is the median of N runs after a warm-up, with hk and its anchors run in turn so that drift
 affects them alike. Whole processes are timed, as a user sees them. With ``--watch`` the
-archive's file watcher (``hk watch``) runs for the whole run and is stopped afterwards.
+archive's file watcher and warm command server (``hk watch``) run for the whole run and are
+stopped afterwards.
 """
 
 from __future__ import annotations
@@ -420,7 +421,8 @@ def main(argv: list[str] | None = None) -> int:
                                  "memory"],
                         help="leave out a measure (repeatable)")
     parser.add_argument("--watch", action="store_true",
-                        help="run the archive's file watcher (hk watch) during the run")
+                        help="run the archive's file watcher and command server (hk watch) "
+                        "during the run")
     args = parser.parse_args(argv)
     archive = args.archive.resolve()
     if not (archive / "hk.toml").is_file():
@@ -430,6 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(archive, args.repeat)
     if not args.watch:  # off means off, even if a watcher happens to run for this archive
         bench.env["HK_NO_WATCH"] = "1"
+        bench.env["HK_NO_SERVER"] = "1"
     who = sample_customer(archive)
     busiest = dispatch_day(archive)
     day = busiest[0] if busiest else None
@@ -449,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
              ("edit", lambda: measure_edit(bench, who)),
              ("memory", lambda: measure_memory(bench, who, day)),
              ("import", lambda: measure_import(bench))]
-    watcher = "on (hk watch)" if args.watch else "off"
+    watcher = "on (hk watch: watcher and command server)" if args.watch else "off"
     print(f"file watcher: {watcher}", file=log)
     try:
         if args.watch:

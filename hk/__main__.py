@@ -1,8 +1,9 @@
 """Entry point of the ``hk`` command.
 
-A warm search (``hk customer find TEXT``, ``hk worker find TEXT``) is served by
-:mod:`hk.fastpath` without importing Typer or Pydantic; everything else goes through the
-Typer application in :mod:`hk.cli`.
+With ``hk watch`` running, a command goes to the archive's warm command server
+(:mod:`hk.warm`). Otherwise a warm search (``hk customer find TEXT``, ``hk worker find TEXT``)
+is served by :mod:`hk.fastpath` without importing Typer or Pydantic, and everything else goes
+through the Typer application in :mod:`hk.cli`.
 """
 
 from __future__ import annotations
@@ -12,16 +13,26 @@ import sys
 
 
 def main() -> None:
+    from hk.warm.client import try_serve
+
+    code = try_serve(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
+    run_here(sys.argv[1:])
+
+
+def run_here(argv: list[str]) -> None:
+    """Run the command in this process: the fast path if it serves it, else the full CLI."""
     from hk.fastpath import try_fast
 
-    code = try_fast(sys.argv[1:])
+    code = try_fast(argv)
     if code is not None:
         sys.exit(code)
     # hk uses no Pydantic plugins; looking for them scans every installed package's metadata.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from hk.cli import run
 
-    run()
+    run(argv)
 
 
 if __name__ == "__main__":

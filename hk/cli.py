@@ -201,6 +201,27 @@ def opens_tui(args: list[str]) -> bool:
     return not rest and sys.stdin.isatty() and sys.stdout.isatty()
 
 
+_BUILT: list[Any] = []
+
+
+def build_whole() -> None:
+    """Build every command's options once, for a process that runs many commands (the command
+    server of :mod:`hk.warm` builds them before it forks, so no command pays for it)."""
+    import typer.main
+
+    share_plain_adapters()
+    if _BUILT:
+        return
+    command = typer.main.get_command(whole_app())
+    groups = [command]
+    while groups:  # Typer builds each option's converter on first use: do it now, for all
+        group = groups.pop()
+        for param in group.params:
+            getattr(param, "get_runtime_param", lambda: None)()
+        groups += list(getattr(group, "commands", {}).values())
+    _BUILT.append(command)
+
+
 def run(argv: list[str] | None = None) -> None:
     """Run the CLI; map errors to messages and exit codes."""
     args = sys.argv[1:] if argv is None else argv
@@ -208,7 +229,8 @@ def run(argv: list[str] | None = None) -> None:
         args = [*args, "tui"]
     share_plain_adapters()
     try:
-        _app_for(args)(args=args, prog_name="hk", standalone_mode=True)
+        command = _BUILT[0] if _BUILT and not os.environ.get("_HK_COMPLETE") else _app_for(args)
+        command(args=args, prog_name="hk", standalone_mode=True)
     except HkError as exc:  # raised outside a command (e.g. while parsing options)
         typer.echo(render_error(exc), err=True)
         sys.exit(exc.exit_code)

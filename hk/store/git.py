@@ -10,12 +10,16 @@ from pathlib import Path
 
 from hk.errors import HkError
 
-FALLBACK_NAME = os.environ.get("USER") or os.environ.get("LOGNAME") or "hk"
 FALLBACK_EMAIL = "hk@localhost"
 
 
 class GitError(HkError):
     """A git command failed; the message carries git's own words."""
+
+
+def fallback_name() -> str:
+    """The login name, read when needed (a command server serves callers of any environment)."""
+    return os.environ.get("USER") or os.environ.get("LOGNAME") or "hk"
 
 
 def _env() -> dict[str, str]:
@@ -53,7 +57,7 @@ def init(root: Path) -> None:
     if not run(root, ["config", "user.email"], check=False).strip():
         # A machine without a git identity still gets working commits; the operator's name
         # goes into every commit's trailer anyway.
-        run(root, ["config", "user.name", FALLBACK_NAME])
+        run(root, ["config", "user.name", fallback_name()])
         run(root, ["config", "user.email", FALLBACK_EMAIL])
 
 

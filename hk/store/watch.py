@@ -46,27 +46,31 @@ def state_dir(root: str) -> str:
     return os.path.join(root, ".git", "hk")
 
 
-def pid_path(root: str) -> str:
-    """The daemon's pid file, locked (``flock``) for as long as the daemon lives."""
-    return os.path.join(state_dir(root), "watch.pid")
+def pid_path(root: str, daemon: str = "watch") -> str:
+    """The daemon's pid file, locked (``flock``) for as long as the daemon lives.
+
+    ``daemon`` is ``watch`` (this watcher) or ``serve`` (the command server of
+    :mod:`hk.warm`), which keeps its files beside the watcher's.
+    """
+    return os.path.join(state_dir(root), f"{daemon}.pid")
 
 
-def log_path(root: str) -> str:
-    return os.path.join(state_dir(root), "watch.log")
+def log_path(root: str, daemon: str = "watch") -> str:
+    return os.path.join(state_dir(root), f"{daemon}.log")
 
 
-def socket_path(root: str) -> str | None:
+def socket_path(root: str, daemon: str = "watch") -> str | None:
     """``.git/hk/watch.sock``, or for a deep archive (a socket path holds at most 107 bytes)
     a short one in a private folder named by a hash of the archive's path; None if neither fits.
     """
     root = os.path.realpath(root)
-    path = os.path.join(state_dir(root), "watch.sock")
+    path = os.path.join(state_dir(root), f"{daemon}.sock")
     if len(os.fsencode(path)) <= MAX_SOCKET_PATH:
         return path
     import hashlib
 
     key = hashlib.blake2b(os.fsencode(root), digest_size=8).hexdigest()
-    path = os.path.join(private_dir(), f"hk-watch-{key}.sock")
+    path = os.path.join(private_dir(), f"hk-{daemon}-{key}.sock")
     return path if len(os.fsencode(path)) <= MAX_SOCKET_PATH else None
 
 
@@ -209,12 +213,12 @@ def restat(
     return list(current), list(current.values()), differs
 
 
-def status(root: str) -> dict[str, str] | None:
+def status(root: str, daemon: str = "watch") -> dict[str, str] | None:
     """The running daemon's pid, start time and socket (from its pid file), or None."""
     import fcntl
 
     try:
-        fd = os.open(pid_path(root), os.O_RDONLY)
+        fd = os.open(pid_path(root, daemon), os.O_RDONLY)
     except FileNotFoundError:
         return None
     try:
