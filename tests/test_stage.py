@@ -270,3 +270,21 @@ def test_the_customer_page_shows_the_stage(tmp_path: Any) -> None:
             assert "客户阶段  新客户" in shown(app.screen.query_one("#panel-basics", FieldsPanel))
 
     asyncio.run(main())
+
+
+def test_an_open_complaint_lists_the_customer_at_risk(shop: Shop) -> None:
+    order = shop.new()
+    shop.cli.ok("complaint", "open", "--order", order, "--category", "服务质量",
+                "--text", "厨房油污没处理")
+    assert [c["name"] for c in shop.cli.json("customer", "list", "--stage", "at_risk")] == [
+        "张三"]
+    assert "有流失风险" in shop.cli.ok("customer", "show", shop.customer).stdout
+
+
+def test_a_customer_back_after_the_lapse_is_won_back(shop: Shop) -> None:
+    today = dt.date.today()
+    for days in (200, 100):
+        shop.new("--start", f"{today - dt.timedelta(days=days)} 09:00")
+    assert shop.cli.json("customer", "show", shop.customer)["stage"] == "lapsed"
+    shop.new()
+    assert shop.cli.json("customer", "show", shop.customer)["stage"] == "won_back"

@@ -73,9 +73,10 @@ def stages(archive: Archive, today: dt.date | None = None, *,
     return found
 
 
-def stage_of(archive: Archive, customer: str, today: dt.date | None = None) -> Stage:
+def stage_of(archive: Archive, customer: str, today: dt.date | None = None, *,
+             refresh: bool = True) -> Stage:
     """One customer's stage (by ID); all of them are worked out, and kept, at once."""
-    return stages(archive, today).get(customer, "lead")
+    return stages(archive, today, refresh=refresh).get(customer, "lead")
 
 
 def with_stage(archive: Archive, wanted: str, today: dt.date | None = None) -> set[str]:

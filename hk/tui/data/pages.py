@@ -79,7 +79,7 @@ def page(archive: Archive, kind: str, record_id: str, reveal: bool = False,
                 out.names[contract["worker"]] = names(contract["worker"])
         from hk.services.stages import stage_of
 
-        out.stage = stage_of(archive, record_id, today)
+        out.stage = stage_of(archive, record_id, today, refresh=False)  # the TUI's watch refreshes
     return out
 
 
