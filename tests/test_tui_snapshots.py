@@ -203,6 +203,12 @@ def test_the_workers_list(office: Path, snap_compare: Any) -> None:
     assert snap_compare(app_on(office), terminal_size=SIZE, run_before=then("f4"))
 
 
+def test_the_customer_form(office: Path, snap_compare: Any) -> None:
+    """张三 in the edit form: labels in a column, each input holding the record's value."""
+    assert snap_compare(app_on(office), terminal_size=SIZE,
+                        run_before=then("e", open_customer=ZHANG))
+
+
 # --- the boards and the queue --------------------------------------------------------------------
 
 PLACES = {"万科城": (30.6050, 104.0480), "望江苑": (30.6330, 104.0880),
