@@ -316,7 +316,22 @@ def measure_memory(bench: Bench, who: dict[str, str], day: str | None) -> list[R
         results.append(Result(f"peak RSS {label}", hk_mb, "MB", budget="≤ 100 MB", limit=100.0,
                               note="; ".join(n for n in (f"git status: {git_mb:.1f} MB", note)
                                              if n)))
+    server_mb = command_server_rss(bench.archive)
+    if server_mb is not None:  # a served command's memory is mostly the server's, shared
+        results.append(Result("RSS of the command server", server_mb, "MB", budget="≤ 100 MB",
+                              limit=100.0, note="resident; each command forks from it"))
     return results
+
+
+def command_server_rss(archive: Path) -> float | None:
+    """The resident size of the archive's warm command server (``hk watch``), if one runs."""
+    try:
+        pid = (archive / ".git" / "hk" / "serve.pid").read_text().split()[0]
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (OSError, IndexError):
+        return None
+    kb = next((line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")), None)
+    return int(kb) / 1024 if kb else None
 
 
 def import_available(bench: Bench) -> bool:
