@@ -198,7 +198,8 @@ def test_an_edit_opens_with_the_record_and_saves_only_what_changed(office: Path)
 
 def test_a_save_over_a_record_changed_meanwhile_is_refused_and_the_input_kept(
         office: Path) -> None:
-    customer_file = office / load(Archive(office), Customer, ZHANG)[1].path
+    before, loaded = load(Archive(office), Customer, ZHANG)
+    customer_file = office / loaded.path
 
     async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
         await open_customer_page(app, pilot, ZHANG)
@@ -229,6 +230,8 @@ def test_a_save_over_a_record_changed_meanwhile_is_refused_and_the_input_kept(
     assert customer.wechat == "zhang_new" and customer.notes == "别人改的备注"
     kept = (customer.category, customer.channel, customer.tier)
     assert kept == ("家庭保洁", "老客户介绍", "黄金")
+    assert customer.id_number is not None and before.id_number is not None
+    assert customer.id_number.token == before.id_number.token  # still sealed, unchanged
     assert "update wechat" in git(office, "log", "-1", "--format=%s")
 
 
@@ -367,6 +370,21 @@ def test_every_form_is_in_the_command_palette_of_its_page(office: Path) -> None:
         await open_customer_page(app, pilot, ZHANG)
         ids = {b.binding.id for b in app.screen.active_bindings.values()}
         assert {"edit", "new_order"} <= ids
+
+    drive(office, scenario)
+
+
+def test_the_palette_opens_a_new_customer_form(office: Path) -> None:
+    async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await type_text(pilot, "新客户")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert form_of(app).form.kind == "customer" and form_of(app).form.opened is None
 
     drive(office, scenario)
 
