@@ -1,12 +1,15 @@
 """The TUI's forms driven by Pilot on real archives: what a form saves is in a commit, a
 problem shows under its own input and nothing is written, a record changed meanwhile is not
-overwritten and the operator's input survives, and an order is taken from the board."""
+overwritten and the operator's input survives, and an order is taken from the board. The
+notes' editor runs in a real terminal (tmux), since headless Textual cannot suspend."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shlex
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +30,11 @@ from hk.tui.screens.dialogs import ChoiceDialog
 from hk.tui.screens.forms import FormScreen
 from hk.tui.screens.orders import OrdersScreen
 from hk.tui.screens.worker import WorkerScreen
+from tests.conftest import HK_BIN
 from tests.test_tui import drive, type_text
 from tests.test_tui_snapshots import TODAY, WANG, ZHANG, build_office, settle
+from tests.test_tui_terminal import Tmux
+from tests.test_tui_terminal import tmux as tmux  # the fixture
 
 
 @pytest.fixture
@@ -335,6 +341,38 @@ def test_the_notes_come_back_from_the_editor(office: Path,
     assert edit_text("旧备注") == "新备注"
     form = open_form(Archive(office), "customer", ZHANG)
     assert form.values["notes"] == "每周二上午保洁；钥匙在物业。"
+
+
+def test_in_a_real_terminal_ctrl_e_writes_the_notes_in_the_editor(
+        office: Path, tmux: Tmux, monkeypatch: pytest.MonkeyPatch) -> None:
+    """hk in tmux: the TUI suspends, the editor (a script here) writes the notes, the TUI
+    comes back with them in the form, and Ctrl+S saves them."""
+    monkeypatch.setenv("EDITOR", "sh -c 'printf 新备注 > \"$1\"' _")
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("HK_EDITOR", raising=False)
+    before = commits(office)
+    command = f"{shlex.quote(HK_BIN)} -C {shlex.quote(str(office))}"
+    tmux.run("new-session", "-d", "-s", "hk", "-x", "120", "-y", "40", command)
+    tmux.wait_for("今天和明天的订单")
+    tmux.keys("F3")
+    tmux.wait_for("共 3 条")
+    tmux.keys("z", "s")
+    tmux.wait_for("共 1 条")
+    tmux.keys("Enter")
+    tmux.wait_for("服务禁忌")
+    tmux.keys("e")
+    tmux.wait_for("编辑客户")
+    tmux.keys("C-e")
+    tmux.wait_for("新备注")
+    tmux.keys("C-s")
+    tmux.wait_for("已保存客户")
+    tmux.keys("C-q")
+    deadline = time.monotonic() + 10
+    while tmux.alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    customer, _ = load(Archive(office), Customer, ZHANG)
+    assert customer.notes == "新备注"
+    assert commits(office) == before + 1
 
 
 def test_without_a_terminal_to_suspend_the_notes_stay_as_typed(office: Path,
