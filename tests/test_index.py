@@ -337,6 +337,19 @@ def test_deleting_the_index_loses_nothing(people: Hk) -> None:
     assert found(people, "zs") == ["张三"]
 
 
+def test_an_index_of_an_older_schema_is_rebuilt_on_the_first_read(people: Hk) -> None:
+    """A new hk over an index an older one built: nothing changed in the files, yet the first
+    read finds everything (the old tables and their snapshots go before any is trusted)."""
+    import sqlite3
+
+    names = found(people, "城")
+    db = sqlite3.connect(people.root / ".git" / "hk" / "index.sqlite")
+    db.execute("PRAGMA user_version = 1")
+    db.close()
+    assert found(people, "城") == names
+    assert found(people, "zs") == ["张三"]
+
+
 def test_reindex_rebuilds_from_the_files(people: Hk) -> None:
     before = codes(people)
     result = people("reindex")

@@ -42,7 +42,7 @@ CHUNK = 500
 """IDs per ``IN (…)`` query; SQLite builds may cap a statement at 999 variables."""
 BULK_MIN = 2000
 """Changed files in a folder from which they are parsed in worker processes (``build``)."""
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 
@@ -130,27 +130,28 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_kind_day ON records(kind, day);
 CREATE INDEX IF NOT EXISTS records_kind_code ON records(kind, code);
 CREATE TABLE IF NOT EXISTS terms (
-    id TEXT PRIMARY KEY,
+    id TEXT NOT NULL,
     kind TEXT NOT NULL,
     prefix_terms TEXT NOT NULL,
-    substring_terms TEXT NOT NULL
+    substring_terms TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pinyin_chars (
     char TEXT PRIMARY KEY,
     readings TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS terms_insert AFTER INSERT ON records BEGIN
-    DELETE FROM terms WHERE id = new.id;
+    DELETE FROM terms WHERE kind = new.kind AND id = new.id;
     INSERT INTO terms VALUES (new.id, new.kind,
         new.prefix_terms || coalesce(lower(new.code) || char(31), ''), new.substring_terms);
 END;
 CREATE TRIGGER IF NOT EXISTS terms_update AFTER UPDATE ON records BEGIN
-    DELETE FROM terms WHERE id = old.id OR id = new.id;
+    DELETE FROM terms WHERE (kind = old.kind AND id = old.id) OR (kind = new.kind AND id = new.id);
     INSERT INTO terms VALUES (new.id, new.kind,
         new.prefix_terms || coalesce(lower(new.code) || char(31), ''), new.substring_terms);
 END;
 CREATE TRIGGER IF NOT EXISTS terms_delete AFTER DELETE ON records BEGIN
-    DELETE FROM terms WHERE id = old.id;
+    DELETE FROM terms WHERE kind = old.kind AND id = old.id;
 END;
 CREATE INDEX IF NOT EXISTS records_kind_sort ON records(kind, sort_key);
 """
@@ -194,6 +195,8 @@ class Index:
             path = os.path.join(self.dir, "index.sqlite")
             db = sqlite3.connect(path, timeout=30, isolation_level=None)
             db.execute("PRAGMA synchronous=NORMAL")
+            # Python's lower-casing (SQLite's lower() knows only ASCII), for search ranking.
+            db.create_function("hk_lower", 1, str.lower, deterministic=True)
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 # Order rows are ~2 KiB: 8 KiB pages hold three, 4 KiB pages one (new files only).
                 db.execute("PRAGMA page_size = 8192")
@@ -266,6 +269,7 @@ class Index:
         from hk.store.watch import RESTAMP_AFTER, ask, restat
 
         report = RefreshReport()
+        _ = self.db  # opening it drops an index of another schema, and the snapshots with it
         specs = [self.specs[kind] for kind in kinds or list(self.specs)]
         paths = [self._snapshot_path(spec) for spec in specs]
         heads = [read_stamp(path) for path in paths]
@@ -493,16 +497,27 @@ class Index:
             return []
         db = self.db
         db.row_factory = sqlite3.Row
-        like_prefix = f"%{SEP}{_escape(q)}%"
-        like_sub = f"%{_escape(q)}%"
-        rows = db.execute(
+        args = {"kind": kind, "q": q, "whole": f"{SEP}{q}{SEP}", "start": f"{SEP}{q}",
+                "like_prefix": f"%{SEP}{_escape(q)}%", "like_sub": f"%{_escape(q)}%",
+                "limit": limit or -1}
+        # Matching and ranking in SQL: the terms of one kind are one range of the table, and
+        # only the rows shown are fetched whole, however many match. The rank: exact name or
+        # code first, then whole pinyin or initials (or a name that starts so), then
+        # prefixes, then the rest; pinyin order within each.
+        return db.execute(
             "SELECT records.* FROM terms JOIN records ON records.id = terms.id"
-            " WHERE terms.kind = ? AND (terms.prefix_terms LIKE ? ESCAPE '\\'"
-            " OR terms.substring_terms LIKE ? ESCAPE '\\')",
-            (kind, like_prefix, like_sub),
+            " WHERE terms.kind = :kind AND (terms.prefix_terms LIKE :like_prefix ESCAPE '\\'"
+            " OR terms.substring_terms LIKE :like_sub ESCAPE '\\')"
+            " ORDER BY CASE"
+            "  WHEN hk_lower(records.name) = :q OR hk_lower(coalesce(records.code, '')) = :q"
+            "   THEN 0"
+            "  WHEN substr(hk_lower(records.name), 1, length(:q)) = :q"
+            "   OR instr(terms.prefix_terms, :whole) THEN 1"
+            "  WHEN instr(terms.prefix_terms, :start)"
+            "   OR substr(hk_lower(coalesce(records.code, '')), 1, length(:q)) = :q THEN 2"
+            "  ELSE 3 END, records.sort_key, records.id LIMIT :limit",
+            args,
         ).fetchall()
-        rows.sort(key=lambda r: (_rank(r, q), r["sort_key"]))
-        return rows[:limit] if limit else rows
 
     def list(
         self,
@@ -573,19 +588,6 @@ def _unlink(path: str) -> None:
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _rank(row: sqlite3.Row, q: str) -> int:
-    """Exact name or code first, then whole pinyin or initials, then prefixes, then the rest."""
-    name = row["name"].lower()
-    code = (row["code"] or "").lower()
-    if name == q or code == q:
-        return 0
-    if name.startswith(q) or f"{SEP}{q}{SEP}" in row["prefix_terms"]:
-        return 1
-    if f"{SEP}{q}" in row["prefix_terms"] or code.startswith(q):
-        return 2
-    return 3
 
 
 class _transaction:
