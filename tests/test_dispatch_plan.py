@@ -39,7 +39,7 @@ class Town:
         self.customers: dict[str, str] = {}
         self.ids: dict[str, str] = {}
 
-    def worker(self, key: str, home: tuple[float, float], **fields: Any) -> str:
+    def worker(self, key: str, home: tuple[float, float] | None, **fields: Any) -> str:
         data = {"name": f"{key}阿姨", "gender": "女", "birth_year": 1980,
                 "home": _address(f"{key}苑", home),
                 "skills": [{"name": "保洁", "level": 3}],
@@ -153,6 +153,24 @@ def test_an_address_without_coordinates_falls_back_to_its_community(town: Town) 
     data = town.plan()
     assert data["unplaced"] == []
     assert town.routes(data) == {town.workers["西"]: [code]}
+
+
+def test_a_worker_whose_home_has_no_coordinates_starts_at_her_first_job(
+    archive: Archive, archive_path: Path
+) -> None:
+    town = Town(archive, archive_path)
+    town.worker("远", None)
+    town.customer("甲", EAST)
+    town.customer("乙", WEST)
+    first, second = town.order("甲", "09:00"), town.order("乙", "13:00")
+    data = town.plan()
+    assert data["unplaced"] == []
+    assert town.routes(data) == {town.workers["远"]: [first, second]}
+    [route] = data["routes"]
+    assert route["leave_home"] is None and route["back_home"] is None
+    assert any("当天第一单" in reason for reason in route["jobs"][0]["reasons"])
+    applied = town.plan("--apply")
+    assert applied["applied"]
 
 
 def test_the_preferred_worker_is_worth_a_little_travel(town: Town) -> None:

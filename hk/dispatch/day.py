@@ -220,6 +220,16 @@ def build(jobs: Sequence[DayJob], workers: Sequence[DayWorker], limits: Limits,
             if saving > 0 and job.fixed is None and job.pinned is None:
                 affinity[(job.id, worker_id)] = saving
     durations, distances = limits.travel.matrices(points)
+    homeless = [w.id for w in workers if w.id not in starts and _working(w, jobs)]
+    if homeless:
+        # The solver needs somewhere to start a route: "anywhere", no way from it to any job,
+        # so her day begins at her first job, and no way home at the end.
+        anywhere = len(points)
+        for matrix in (durations, distances):
+            for row in matrix:
+                row.append(0.0)
+            matrix.append([0.0] * (anywhere + 1))
+        starts.update(dict.fromkeys(homeless, anywhere))
     vehicles = [_vehicle(worker, starts.get(worker.id), jobs, limits)
                 for worker in workers if _working(worker, jobs)]
     problem = Problem(jobs=model_jobs, vehicles=vehicles, durations=durations,
@@ -270,7 +280,8 @@ def _vehicle(worker: DayWorker, start: int | None, jobs: Sequence[DayJob],
     fixed_minutes = sum(minutes(j.seconds) for j in jobs if j.fixed == worker.id)
     fixed_count = sum(1 for j in jobs if j.fixed == worker.id)
     return Vehicle(
-        id=worker.id, start=start, end=start, shift=shift, breaks=tuple(breaks),
+        id=worker.id, start=start, end=start if worker.home is not None else None,
+        shift=shift, breaks=tuple(breaks),
         capacity=(max(int(limits.max_hours * 60), fixed_minutes),),
         max_jobs=max(limits.max_jobs, fixed_count))
 
