@@ -19,12 +19,13 @@ from textual.widgets import Input, Select, Static, TextArea
 
 from hk.domain.customer import Customer
 from hk.domain.worker import Worker
+from hk.errors import InvalidData, Problem
 from hk.services.orders import load_order
 from hk.services.people import edit
 from hk.services.records import load
 from hk.store.archive import Archive
 from hk.tui.app import HkApp
-from hk.tui.data.forms import edit_text, open_form
+from hk.tui.data.forms import TOP, check, edit_text, messages_of, open_form
 from hk.tui.screens.customer import CustomerScreen
 from hk.tui.screens.dialogs import ChoiceDialog
 from hk.tui.screens.forms import FormScreen
@@ -100,6 +101,7 @@ def test_a_customer_made_in_the_form_is_one_commit_and_its_page_opens(office: Pa
         await fill(pilot, form, "district", "青羊区")
         await fill(pilot, form, "community", "清水河小区")
         await fill(pilot, form, "tags", "母婴护理需求 高端客户")
+        await fill(pilot, form, "id_number", "510107196809120427")
         await pilot.press("ctrl+s")
         await settle(pilot)
         page = app.screen
@@ -110,6 +112,9 @@ def test_a_customer_made_in_the_form_is_one_commit_and_its_page_opens(office: Pa
         assert customer.tags == ["母婴护理需求", "高端客户"]
         assert customer.addresses[0].district == "青羊区"
         assert customer.addresses[0].city == "成都市"
+        assert customer.id_number is not None and customer.id_number.token
+        assert "510107196809120427" not in (office / load(Archive(office), Customer,
+                                                          page.record_id)[1].path).read_text()
 
     drive(office, scenario)
     assert commits(office) == before + 1
@@ -141,6 +146,25 @@ def test_an_invalid_phone_shows_under_the_phones_and_nothing_is_written(office: 
 
     drive(office, scenario)
     assert commits(office) == before
+
+
+def test_each_problem_shows_under_its_own_input_and_the_rest_at_the_top(office: Path) -> None:
+    archive = Archive(office)
+    form = open_form(archive, "customer")
+    values = {**form.values, "name": "赵六", "id_number": "510107196809120428",
+              "tier": "钻石", "birthday": "1980-13-40"}
+    assert set(check(archive, form, values).messages) == {"birthday"}
+    del values["birthday"]
+    messages = check(archive, form, values).messages
+    assert "check digit" in messages["id_number"][0]
+    assert "钻石" in messages["tier"][0] and TOP not in messages
+    edited = open_form(archive, "customer", ZHANG)
+    assert "id_number" not in {f.name for f in edited.fields}  # sealed: never shown to edit
+    refused = InvalidData([Problem("the window is wrong", field="window.end"),
+                           Problem("something else", field="elsewhere")])
+    order = open_form(archive, "order", customer=ZHANG, today=TODAY)
+    assert messages_of(order, refused) == {"start": ["the window is wrong"],
+                                           TOP: ["elsewhere: something else"]}
 
 
 def test_a_missing_name_is_named_under_the_name(office: Path) -> None:

@@ -8,11 +8,10 @@ Pydantic models and settings rules without writing, and :func:`messages_of` puts
 under the input it is about (``phones[1]`` under the phones, ``addresses[0].district`` under
 the district); a problem no input owns goes to the top of the form.
 
-Editing keeps the record's file as it was read when the form opened (:class:`Opened`), and
-the save goes over those bytes: if anyone changed the record meanwhile, the writer refuses
-(:class:`~hk.errors.ConflictError`) and nothing is lost. :func:`reload` then reads the record
-again and merges: what the other writer changed comes in where the operator had typed
-nothing new; what the operator typed stays, and a clash is named field by field.
+Editing keeps the record's file as read when the form opened (:class:`Opened`); the save goes
+over those bytes, so the writer refuses (:class:`~hk.errors.ConflictError`) if anyone changed
+it meanwhile. :func:`reload` reads it again and merges: the other writer's changes come in
+where the operator typed nothing new; the operator's text stays, clashes named by input.
 """
 
 from __future__ import annotations
@@ -52,6 +51,8 @@ class FormField:
     placeholder: str = ""
     paths: tuple[str, ...] = ()
     required: bool = False
+    new_only: bool = False
+    """Sensitive values (sealed on save): typed for a new record, never shown to edit."""
 
     def owns(self, problem_field: str) -> int:
         """How closely this input owns a problem's field: the length of the path it matched
@@ -82,6 +83,8 @@ CUSTOMER: tuple[FormField, ...] = (
     _address("access_notes"),
     FormField("birthday", "f.birthday", placeholder="form.ph.date"),
     FormField("taboos", "form.f.taboos", placeholder="form.ph.list"),
+    FormField("id_number", "f.id_number", new_only=True),
+    FormField("health_notes", "f.health_notes", new_only=True),
     FormField("notes", "f.notes", "notes"),
 )
 WORKER: tuple[FormField, ...] = (
@@ -95,6 +98,7 @@ WORKER: tuple[FormField, ...] = (
     FormField("skills", "f.skills", placeholder="form.ph.skills"),
     FormField("experience_years", "f.experience_years"),
     FormField("status", "f.status", "choice"),
+    FormField("id_number", "f.id_number", new_only=True),
     FormField("notes", "f.notes", "notes"),
 )
 ORDER: tuple[FormField, ...] = (
@@ -147,8 +151,7 @@ class Saved:
     record_id: str
     code: str | None
     commit: str | None
-    day: dt.date | None = None
-    """An order's day (the board shows the span that holds it)."""
+    day: dt.date | None = None  # an order's day: the board shows the span that holds it
 
 
 @dataclass
@@ -156,10 +159,8 @@ class Checked:
     """Messages by input (``TOP`` for the form's own), and for an order what it would cost."""
 
     messages: dict[str, list[str]] = field(default_factory=dict)
-    preview: str = ""
-    """An order's title (date, time, services) …"""
+    preview: str = ""  # an order's title (day, time, services), priced as below
     total_fen: int | None = None
-    """… its total and deposit as priced for the customer's tier."""
     deposit_fen: int = 0
 
     @property
@@ -169,11 +170,8 @@ class Checked:
 
 @dataclass
 class Reloaded:
-    """The form over the record as it is now, and the values to show in it.
-
-    ``changed`` are the inputs someone else changed; ``clashes`` those of them the operator had
-    also changed (input → the other writer's value), which keep the operator's text.
-    """
+    """The form over the record as it is now and the values to show: ``changed`` inputs were
+    changed by someone else, ``clashes`` by the operator too (input → the other's value)."""
 
     form: Form
     values: dict[str, str]
@@ -191,7 +189,6 @@ def open_form(archive: Archive, kind: str, record_id: str | None = None, *,
     from hk.domain.order import CHANNEL_ZH
 
     settings = archive.settings
-    choices: dict[str, list[tuple[str, str]]] = {}
     if kind == "customer":
         lists = {"category": settings.customers.categories,
                  "channel": settings.customers.channels, "tier": settings.tier_names()}
@@ -199,11 +196,11 @@ def open_form(archive: Archive, kind: str, record_id: str | None = None, *,
     elif kind == "worker":
         from hk.domain.worker import STATUS_ZH
 
-        choices = {"gender": [("女", "女"), ("男", "男")],
-                   "status": [(key, zh) for key, zh in STATUS_ZH.items()]}
+        choices = {"gender": [("女", "女"), ("男", "男")], "status": list(STATUS_ZH.items())}
     else:
         choices = {"service": _services(archive), "channel": list(CHANNEL_ZH.items())}
-    form = Form(kind, FIELDS[kind], choices, {f.name: "" for f in FIELDS[kind]})
+    shown = tuple(f for f in FIELDS[kind] if record_id is None or not f.new_only)
+    form = Form(kind, shown, choices, {f.name: "" for f in shown})
     if record_id is not None:
         from hk.domain.records import KINDS
         from hk.services.records import load
@@ -328,6 +325,7 @@ def _customer(archive: Archive, form: Form, text: dict[str, str],
         current[0].update(parts)
     fields["addresses"] = current
     if opened is None:
+        fields.update(id_number=text["id_number"], health_notes=text["health_notes"])
         fields = {k: v for k, v in fields.items() if v not in ("", [], None)}
     return fields
 
@@ -353,13 +351,14 @@ def _worker(form: Form, text: dict[str, str], problems: list[Problem]) -> dict[s
             skills.append(skill)
     fields["skills"] = skills
     if form.opened is None:
+        fields["id_number"] = text["id_number"]
         fields = {k: v for k, v in fields.items() if v not in ("", [], None, 0)}
     return fields
 
 
 @dataclass
 class OrderDraft:
-    """A new order as typed: who, what, when, and the options of ``new_order``."""
+    """A new order as typed: who, what, when, and ``new_order``'s options."""
 
     customer: str
     lines: list[tuple[str, str | None]]
@@ -424,8 +423,7 @@ def check(archive: Archive, form: Form, values: dict[str, str]) -> Checked:
         fields = draft(archive, form, values)
         if form.kind == "order":
             return _preview(archive, fields["draft"])
-        record = _record(archive, form, fields)
-        _settings_check(archive, record)
+        _listed(archive, form, fields)
     except HkError as exc:
         return Checked(messages_of(form, exc))
     return Checked()
@@ -452,10 +450,16 @@ def _record(archive: Archive, form: Form, fields: dict[str, Any]) -> Record:
         raise InvalidData(codec.problems_from_validation(exc, None, "<input>", model)) from None
 
 
-def _settings_check(archive: Archive, record: Record) -> None:
+def _listed(archive: Archive, form: Form, fields: dict[str, Any]) -> None:
+    """The model's problems and the settings lists' (category, channel, tier) all at once."""
+    from hk.domain.records import KINDS
     from hk.domain.rules import settings_problems
 
-    problems = settings_problems(record, archive.settings, "<input>")
+    try:
+        record, problems = _record(archive, form, fields), []
+    except InvalidData as exc:  # the lists are still checked, on the values as typed
+        record, problems = KINDS[form.kind].model_construct(**fields), exc.problems
+    problems += settings_problems(record, archive.settings, "<input>")
     if problems:
         raise InvalidData(problems)
 
@@ -469,13 +473,10 @@ def _customer_id(archive: Archive, ref: str) -> str:
         return resolve_id(archive, "customer", ref)[1]
     except NotFound:
         rows = search(archive, "customer", ref, Filters(), cap=2).rows
-        if len(rows) == 1:
-            return str(rows[0]["id"])
-        if rows:
-            raise InvalidData([Problem(f"'{ref}' names several customers", field="customer",
-                                       hint="give the code, e.g. C-0001")]) from None
-        raise InvalidData([Problem(f"no customer is named '{ref}'", field="customer",
-                                   hint="give the code, a name or a phone number")]) from None
+    if len(rows) == 1:
+        return str(rows[0]["id"])
+    what = f"'{ref}' names several customers" if rows else f"no customer is named '{ref}'"
+    raise InvalidData([Problem(what, field="customer", hint="give the code, a name or a phone")])
 
 
 def _order_args(archive: Archive, typed: OrderDraft) -> tuple[str, dict[str, Any]]:
@@ -501,8 +502,7 @@ def _preview(archive: Archive, typed: OrderDraft) -> Checked:
     customer, options = _order_args(archive, typed)
     assert typed.start is not None
     order, _ = build_order(archive, customer, typed.lines, typed.start, **options)
-    return Checked(preview=order.title(), total_fen=order.total_fen,
-                   deposit_fen=order.deposit_fen)
+    return Checked(preview=order.title(), total_fen=order.total_fen, deposit_fen=order.deposit_fen)
 
 
 def save(archive: Archive, form: Form, values: dict[str, str]) -> Saved:
