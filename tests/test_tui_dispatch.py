@@ -89,6 +89,8 @@ def test_plan_pin_replan_and_accept_all_write_one_commit(town: Town) -> None:
         unplaced = screen.query_one("#unplaced", ResultTable)
         [left] = rows(unplaced)
         assert codes["smart"] in left and "没有符合条件的阿姨" in left
+        assert unplaced.virtual_size.width <= unplaced.size.width  # the reason is cut, not
+        # scrolled sideways: the panel beside it shows it whole
         timeline = screen.query_one("#timeline", Timeline)
         await cursor_to(pilot, timeline, ids["east"])
         why = shown(screen.query_one("#why", FieldsPanel))

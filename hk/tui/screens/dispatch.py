@@ -264,7 +264,7 @@ class DispatchScreen(HkScreen):
             yield Timeline(t, id="timeline")
             with Horizontal(id="dispatch-lower"):
                 yield FieldsPanel(t("disp.why"), id="why", empty=t("disp.no_job"))
-                yield ResultTable("help.unplaced", id="unplaced")
+                yield ResultTable("help.unplaced", id="unplaced", fit_last=True)
         yield from self.footer()
 
     def on_mount(self) -> None:

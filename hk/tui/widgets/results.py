@@ -39,9 +39,14 @@ class ResultTable(DataTable[Any]):
         def control(self) -> ResultTable:
             return self.table
 
-    def __init__(self, help_key: str, *, id: str | None = None) -> None:
+    def __init__(self, help_key: str, *, id: str | None = None, fit_last: bool = False) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, id=id)
         self.help_key = help_key
+        self.fit_last = fit_last
+        """The last column (a long reason, say) takes what the others leave of the table's
+        width and is cut there, rather than scroll the table sideways; the full text is
+        shown elsewhere on the page."""
+        self._widest_last = 0
         self._labels: list[str] = []
         self._pending: list[Row] = []
         self._shown = 0
@@ -56,6 +61,7 @@ class ResultTable(DataTable[Any]):
         the last rows in columns still as narrow as their headers.
         """
         self._labels = list(labels)
+        self._widest_last = 0
         self.clear(columns=True)
         for label in labels:
             self.add_column(Text(label), width=cell_len(label))
@@ -92,13 +98,32 @@ class ResultTable(DataTable[Any]):
         batch = self._pending[self._shown:upto]
         made = [(key, [c if isinstance(c, Text) else Text(c) for c in self.cells(item)])
                 for key, item in batch]
-        for n, column in enumerate(self.ordered_columns):
+        columns = self.ordered_columns
+        for n, column in enumerate(columns):
             widest = max((cell_len(cells[n].plain) for _, cells in made if n < len(cells)),
                          default=0)
             column.width = max(column.width, widest)
+        if self.fit_last and columns:
+            self._widest_last = max(self._widest_last, columns[-1].width)
+            self._fit_last()
         for key, cells in made:
             self.add_row(*cells, key=key)
         self._shown += len(batch)
+
+    def _fit_last(self) -> None:
+        columns = self.ordered_columns
+        if not columns or not self.size.width:
+            return
+        padding = 2 * self.cell_padding
+        others = sum(c.width + padding for c in columns[:-1])
+        room = self.size.width - others - padding - 2  # and the vertical scrollbar
+        label = cell_len(str(columns[-1].label))
+        columns[-1].width = max(label, min(self._widest_last, room))
+
+    def on_resize(self) -> None:
+        if self.fit_last:
+            self._fit_last()
+            self.refresh()
 
     def _near_end(self) -> None:
         if self._shown < len(self._pending):
