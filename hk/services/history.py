@@ -103,6 +103,7 @@ def _parse(data: bytes | None, path: str) -> dict[str, Any] | None:
 def log(archive: Archive, kind: str, record_id: str, reveal: bool = False) -> list[Entry]:
     """Every commit that touched the record, newest first, with its field-level changes."""
     path = relpath_for(KINDS[kind], record_id)
+    git.ensure_commit_graph(archive.root)
     out = git.run(archive.root, ["log", "--format=%H%x1f%an%x1f%aI%x1f%B%x1e", "--", path])
     commits = [c.strip("\n") for c in out.split("\x1e") if c.strip()]
     if not commits:
@@ -159,6 +160,7 @@ def parse_when(text: str, tz: str) -> dt.datetime:
 def data_at(archive: Archive, kind: str, record_id: str, when: dt.datetime) -> dict[str, Any]:
     """The record's stored data as it was at ``when`` (from the last commit before it)."""
     path = relpath_for(KINDS[kind], record_id)
+    git.ensure_commit_graph(archive.root)
     sha = git.run(
         archive.root, ["rev-list", "-1", f"--before={when.isoformat()}", "HEAD", "--", path]
     ).strip()
