@@ -124,3 +124,22 @@ def test_the_language_is_a_command_of_the_palette(office: Path) -> None:
         assert app.screen.query_one("#today", FieldsPanel).border_title.startswith("Today ")
 
     run(office, scenario)
+
+
+def test_an_open_form_holds_the_switch_and_keeps_what_was_typed(office: Path) -> None:
+    """The typed input of a form is never dropped by a rebuild of the pages."""
+    from hk.tui.screens.forms import FormScreen
+
+    async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and form in app.forms_open
+        await pilot.press(*"王五")
+        await switch(pilot)
+        assert app.texts.language == "zh_CN"
+        assert app.screen is form and "王五" in form.values().values()
+
+    run(office, scenario)

@@ -92,6 +92,9 @@ class HkApp(App[None]):
         self.archive_watch = Watch(session.root)
         self.generation = 0
         """Bumped whenever the archive changed; screens compare it with what they read."""
+        self.forms_open: set[object] = set()
+        """Forms on screen in any mode (they add and remove themselves): typed input that a
+        rebuild of the pages (a language switch) would lose."""
         self._started = False
         super().__init__()
         localize(self, texts)
@@ -215,14 +218,15 @@ class HkApp(App[None]):
         A page's words (titles, columns, placeholders, footer keys) are set when it is made, so
         every page is made again in the other language: the lists anew, and the record pages
         that were open over the current list reopened on top of it. A form or dialog in front
-        holds what the operator typed: the switch waits until it is closed.
+        holds what the operator typed, and so does a form left open in another mode: the
+        switch waits until they are closed.
         """
         from textual.screen import Screen
 
         from hk.tui.screens.record import RecordScreen
 
         stack = self.screen_stack
-        if any(not isinstance(s, RecordScreen) for s in stack[1:]):
+        if self.forms_open or any(not isinstance(s, RecordScreen) for s in stack[1:]):
             self.notify(self.texts("msg.language_later"), severity="warning", timeout=5)
             return
         pages = [(s.KIND, s.record_id) for s in stack[1:] if isinstance(s, RecordScreen)]

@@ -122,10 +122,14 @@ class FormScreen(ModalScreen[Saved | None]):
         return label
 
     def on_mount(self) -> None:
+        self.hk.forms_open.add(self)
         first = self.form.fields[0].name
         self.query_one(f"#input-{first}").focus()
         if self.form.kind == "order":
             self.validate()
+
+    def on_unmount(self) -> None:
+        self.hk.forms_open.discard(self)
 
     # --- values -----------------------------------------------------------------------------
 
