@@ -15,7 +15,7 @@ from hk.errors import InvalidData
 from hk.services.records import load_ref, resolve_id, update_fields
 from hk.store import codec
 from hk.store.archive import Archive
-from hk.store.writer import SaveResult, save
+from hk.store.writer import Loaded, SaveResult, save
 
 
 def _build(
@@ -49,13 +49,16 @@ def edit(
     ref: str,
     changes: dict[str, Any],
     derive: Callable[[Any], dict[str, Any]] | None = None,
+    opened: tuple[Any, Loaded] | None = None,
 ) -> tuple[Any, SaveResult]:
     """Apply field changes to the record ``ref`` names; refuses a stale edit; one commit.
 
     ``derive`` computes further changes from the current record (adding a phone to the list,
-    changing one part of the address) without reading it twice.
+    changing one part of the address) without reading it twice. ``opened`` is the record as
+    read earlier (a form opened minutes ago): the changes apply to it, and the save is
+    refused if the file changed since then, not only since now.
     """
-    record, loaded = load_ref(archive, kind, ref)
+    record, loaded = opened if opened is not None else load_ref(archive, kind, ref)
     if derive is not None:
         changes = {**changes, **derive(record)}
     if kind == "customer":

@@ -524,10 +524,10 @@ def save(archive: Archive, form: Form, values: dict[str, str]) -> Saved:
         add = add_customer if form.kind == "customer" else add_worker
         record, result = add(archive, fields)
         return Saved(form.kind, record.id, result.code, result.commit)
-    from hk.store.writer import save as write
+    from hk.services.people import edit
 
-    updated = _record(archive, form, fields)
-    result = write(archive, updated, form.opened.loaded)
+    opened = (form.opened.record, form.opened.loaded)
+    updated, result = edit(archive, form.kind, form.opened.record.id, fields, opened=opened)
     return Saved(form.kind, updated.id, result.code, result.commit)
 
 
