@@ -101,6 +101,7 @@ SUBAPPS: dict[str, str] = {
     "import": "io:import_app", "export": "io:export_app", "watch": "watch:app",
     "dispatch": "dispatch:app", "visit": "visit:app", "complaint": "complaint:app",
     "survey": "survey:app", "cron": "cron:app", "calendar": "calendar:app",
+    "points": "points:app",
 }
 """Each command group, as the module of :mod:`hk.commands` that holds it and its name there."""
 COMMANDS: dict[str, str] = {

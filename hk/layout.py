@@ -61,6 +61,7 @@ LAYOUT: dict[str, KindLayout] = {
         KindLayout("survey", "surveys", ".json", "S", partitioned=True),
         KindLayout("visit", "visits", ".yaml", "V", partitioned=True),
         KindLayout("complaint", "complaints", ".yaml", "T"),
+        KindLayout("points", "points", ".json", "J", partitioned=True),
     )
 }
 """Every record kind by its singular name; the models take their folder and prefix from here."""

@@ -150,7 +150,8 @@ def test_a_rating_comes_after_the_service_and_only_once(shop: Shop) -> None:
     assert survey["comment"] == "准时" and survey["services"] == ["BJ-HOURLY"]
     log = subprocess.run(["git", "-C", str(shop.archive.root), "show", "--stat",
                           "--format=%s", "HEAD"], capture_output=True, text=True).stdout
-    assert "orders/" in log and "surveys/" in log and "2 files changed" in log
+    assert "orders/" in log and "surveys/" in log and "points/" in log  # the points it earned
+    assert "3 files changed" in log
     again = shop.cli("order", "rate", code, *scores)
     assert again.exit_code == 1 and "rated already" in again.output
     out_of_range = shop.cli("order", "rate", code, *scores[:-1], "6")

@@ -25,6 +25,7 @@ MODELS: dict[str, tuple[str, str]] = {
     "survey": ("hk.domain.survey", "Survey"),
     "visit": ("hk.domain.visit", "Visit"),
     "complaint": ("hk.domain.complaint", "Complaint"),
+    "points": ("hk.domain.points", "PointsEntry"),
 }
 """Each kind's model, as module and class name."""
 

@@ -35,7 +35,8 @@ def rate(
 
     The scores are a survey response (满意度调查) of their own, which the satisfaction figures
     count, and the order keeps a copy with the survey's ID: both files in one commit, with the
-    follow-up return visit a score at or below ``[visits] low_score`` asks for.
+    follow-up return visit a score at or below ``[visits] low_score`` asks for, and the points
+    the order earns (:mod:`hk.services.points`).
     """
     missing = [s for s in SCORES if s not in scores]
     if missing:
@@ -63,12 +64,16 @@ def rate(
     rating = {**{s: scores[s] for s in SCORES}, "nps": nps, "comment": comment, "at": when,
               "survey": survey.id}
     rated = with_changes(order, rating=rating)
+    from hk.services.points import earn_entry, no_second_earn
     from hk.services.records import code_of
     from hk.services.visits import low_score_visit
 
     follow = low_score_visit(archive, survey, when)
+    earned = earn_entry(archive, rated, when)
     result = save_together(archive, [(rated, loaded), (survey, None),
-                                     *([(follow, None)] if follow else [])])
+                                     *([(follow, None)] if follow else []),
+                                     *([(earned, None)] if earned else [])],
+                           recheck=(lambda: no_second_earn(archive, order.id)) if earned else None)
     notes = [f"survey {code_of(archive, survey.id) or survey.id}"]
     if follow is not None:
         notes.append(f"low score: return visit {code_of(archive, follow.id)} due "

@@ -456,6 +456,16 @@ ZH: dict[str, str] = {
     "form.discard": "放弃并关闭",
     "form.keep": "继续填写",
     "form.no_editor": "这里不能打开外部编辑器（终端不能暂停），请直接在备注框里输入。",
+    # points (积分: the customer page's panel)
+    "page.points": "积分",
+    "points.balance": "余额",
+    "points.value": "{n} 分",
+    "points.expiring": "30 天内到期",
+    "points.expiring_on": "{n} 分 {day} 到期",
+    "points.earn": "获得",
+    "points.redeem": "兑换",
+    "points.adjust": "调整",
+    "points.expire": "过期",
 }
 
 EN: dict[str, str] = {
@@ -910,6 +920,16 @@ EN: dict[str, str] = {
     "form.keep": "Keep editing",
     "form.no_editor": "No external editor here (the terminal cannot be suspended); type the "
     "notes in the box.",
+    # points (积分: the customer page's panel)
+    "page.points": "Points",
+    "points.balance": "Balance",
+    "points.value": "{n} points",
+    "points.expiring": "Expiring in 30 days",
+    "points.expiring_on": "{n} on {day}",
+    "points.earn": "earned",
+    "points.redeem": "redeemed",
+    "points.adjust": "adjusted",
+    "points.expire": "expired",
 }
 
 TABLES: dict[str, dict[str, str]] = {"zh_CN": ZH, "en": EN}

@@ -2,7 +2,7 @@
 
 The record comes from its file (validated, as ``hk show`` reads it), with sensitive values
 masked unless revealed (:func:`hk.services.records.display`); what belongs to it (orders,
-contracts, survey responses) comes from the index, and its history from git
+contracts, survey responses, points) comes from the index, and its history from git
 (:func:`hk.services.history.log`).
 """
 
@@ -19,6 +19,10 @@ from hk.services.order_listing import Names, list_items
 if TYPE_CHECKING:
     from hk.services.history import Entry
     from hk.store.archive import Archive
+
+
+POINTS_SHOWN = 5
+"""The latest points entries a customer's page shows (``hk points show`` lists them all)."""
 
 
 class KeyNotHere(HkError):
@@ -42,6 +46,8 @@ class Page:
     surveys: list[dict[str, Any]] = field(default_factory=list)
     stage: str = ""
     """A customer's lifecycle stage (:mod:`hk.domain.stage`)."""
+    points: dict[str, Any] = field(default_factory=dict)
+    """A customer's points (:meth:`hk.services.points.Ledger.to_dict`), the last entries only."""
 
 
 def page(archive: Archive, kind: str, record_id: str, reveal: bool = False,
@@ -80,6 +86,10 @@ def page(archive: Archive, kind: str, record_id: str, reveal: bool = False,
         from hk.services.stages import stage_of
 
         out.stage = stage_of(archive, record_id, today, refresh=False)  # the TUI's watch refreshes
+        from hk.services.points import ledger
+
+        out.points = ledger(archive, record_id, today).to_dict()
+        out.points["entries"] = out.points["entries"][:POINTS_SHOWN]
     return out
 
 

@@ -33,14 +33,15 @@ class CustomerScreen(RecordScreen):
     TABS: ClassVar[list[str]] = ["profile", "orders", "contracts", "surveys", "history"]
     BINDINGS: ClassVar[list[Any]] = [*tab_keys(TABS), bind("n", "new_order", "new_order")]
     PANELS: ClassVar[tuple[str, ...]] = (
-        "basics", "addresses", "household", "preferences", "taboos", "workers", "consents",
-        "sensitive", "notes")
+        "basics", "points", "addresses", "household", "preferences", "taboos", "workers",
+        "consents", "sensitive", "notes")
     PROFILE_HELP: ClassVar[str] = "help.profile"
 
     def show(self, found: Page) -> None:
         t = self.texts
         data = found.data
         self.panel("panel-basics").show(self._basics(found))
+        self.panel("panel-points").show(self._points(found.points))
         self.panel("panel-addresses").show(self._addresses(data))
         self.panel("panel-household").show(self._household(data))
         self.panel("panel-preferences").show(self._preferences(data.get("preferences", {})))
@@ -85,6 +86,21 @@ class CustomerScreen(RecordScreen):
             (t("f.created"), str(data.get("created", ""))[:10]),
         ]
         return [(label, value) for label, value in pairs if value]
+
+    def _points(self, points: dict[str, Any]) -> list[Pair]:
+        """Balance, what expires within 30 days, the latest entries (积分)."""
+        t = self.texts
+        pairs: list[Pair] = [(t("points.balance"), Text(t("points.value", n=points.get(
+            "balance", 0)), style="bold"))]
+        soon = points.get("expiring", [])
+        if soon:
+            pairs.append((t("points.expiring"), Text(t.join_clauses(
+                [t("points.expiring_on", n=lot["points"], day=lot["expires"]) for lot in soon]),
+                style="yellow")))
+        for entry in points.get("entries", []):
+            pairs.append((entry["at"][:10], f"{t('points.' + entry['type'])} "
+                                            f"{int(entry['points']):+d}  {entry['reason']}"))
+        return pairs
 
     def _addresses(self, data: dict[str, Any]) -> list[Pair]:
         t = self.texts
