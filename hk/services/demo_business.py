@@ -65,6 +65,8 @@ def replay(archive: Archive, business: dict[str, Any], ids: dict[str, str],
         except HkError as exc:
             raise HkError(f"sample data business.yaml, visits and complaints: {exc.message}",
                           hint=exc.hint) from None
+    for entry in business.get("points") or []:
+        _points(archive, entry, ids, today, tz, now)
     if business.get("generate_days"):
         from hk.services.recurring import generate
 
@@ -198,6 +200,21 @@ def _order(archive: Archive, entry: dict[str, Any], ids: dict[str, str], today: 
         order_money.settle(archive, ref, [PaymentIn("final", entry.get("pay", "wechat"))],
                            at=end + dt.timedelta(hours=2))
     return ref
+
+
+def _points(archive: Archive, entry: dict[str, Any], ids: dict[str, str], today: dt.date,
+            tz: ZoneInfo, now: dt.datetime) -> None:
+    """Points spent (积分兑换); the customers earned them by rating their orders."""
+    from hk.services.points import redeem
+
+    when = dt.datetime.combine(today + dt.timedelta(days=int(entry["day"])),
+                               dt.time.fromisoformat(str(entry["time"])), tz)
+    try:
+        redeem(archive, _key(ids, entry["customer"]), int(entry["redeem"]), entry["for"],
+               at=min(when, now))
+    except HkError as exc:
+        raise HkError(f"sample data business.yaml, points ({entry['customer']}): {exc.message}",
+                      hint=exc.hint) from None
 
 
 def _assign(archive: Archive, ref: str, worker: str, at: dt.datetime) -> None:
