@@ -64,7 +64,8 @@ class ListScreen(HkScreen):
     def compose(self) -> ComposeResult:
         t = self.texts
         yield from self.header()
-        with Horizontal(id="bar"):
+        many = "many-filters" if len(self.FILTER_KEYS) > 2 else ""
+        with Horizontal(id="bar", classes=many):
             yield SearchBox(placeholder=t(self.SEARCH_KEY), id="search")
             for name, key in self.FILTER_KEYS.items():
                 yield FilterSelect([], prompt=t(key), id=f"filter-{name}", classes="filter")
