@@ -87,16 +87,12 @@ def standing_of(archive: Archive, customer_id: str, on: dt.date | None = None,
     return standing(moves, _today(archive, on), archive.settings.points.expire_months)
 
 
-def ledger(archive: Archive, customer_ref: str, on: dt.date | None = None,
-           refresh: bool = True) -> Ledger:
+def ledger(archive: Archive, customer_ref: str, on: dt.date | None = None) -> Ledger:
     """Balance, what expires soon, and every entry newest first, for a customer (code or ID)."""
     from hk.services.records import resolve_id
 
-    if refresh:
-        _, customer_id = resolve_id(archive, "customer", customer_ref)
-    else:
-        customer_id = customer_ref
-    rows = entries_of(archive, customer_id, refresh)
+    _, customer_id = resolve_id(archive, "customer", customer_ref)
+    rows = entries_of(archive, customer_id)
     moves = [Move.of(r) for r in rows]
     row = archive.index.get(customer_id)
     return Ledger(customer_id, str(row["code"] or "") if row else "",
@@ -233,13 +229,16 @@ def expire(archive: Archive, on: dt.date | None = None) -> tuple[list[PointsEntr
     day = _today(archive, on)
     tz = ZoneInfo(archive.settings.locale.timezone)
     when = dt.datetime.combine(day, dt.time(0), tz)
-    rows = list_rows(archive.index, "points", day_to=day.isoformat())
-    customers = sorted({r["customer"] for r in rows})
+    months = archive.settings.points.expire_months
 
     def due() -> dict[str, int]:
+        """Expired and not written down, by customer: the whole ledger read once."""
+        moves: dict[str, list[Move]] = {}
+        for row in list_rows(archive.index, "points", day_to=day.isoformat()):
+            moves.setdefault(row["customer"], []).append(Move.of(row))
         out = {}
-        for customer in customers:
-            left = standing_of(archive, customer, day).unwritten
+        for customer in sorted(moves):
+            left = standing(moves[customer], day, months).unwritten
             if left:
                 out[customer] = left
         return out
@@ -252,7 +251,7 @@ def expire(archive: Archive, on: dt.date | None = None) -> tuple[list[PointsEntr
                                 hint="run hk points expire again; nothing was written")
 
     entries = [_entry(archive, customer, "expire", -points,
-                      f"{archive.settings.points.expire_months} 个月未使用，过期", when, None)
+                      f"{months} 个月未使用，过期", when, None)
                for customer, points in found.items()]
     if not entries:
         return [], SaveResult(commit=None)
