@@ -72,9 +72,8 @@ def preload() -> None:
 def warm_up() -> None:
     """Read and write a small YAML record once (the codec imports its YAML library on first
     use, and the library builds its tables then), and work out how each kind is written."""
-    from hk.store import codec
-
     from hk.domain.records import KINDS
+    from hk.store import codec
 
     text = "# example\nname: 示例\nphones:\n- '+8613800138000'\n"
     data = codec.parse(text, "example.yaml")
@@ -160,6 +159,8 @@ class Server:
         self.spare = 0
         self.restart = False
         self.notes, self.notify = os.pipe()
+        self.alive_r, self.alive_w = os.pipe()
+        """Never written: a waiting child sees end-of-file on it when the parent has died."""
         self.quick_deaths = 0
 
     def run(self, sock_path: str) -> None:
@@ -190,7 +191,8 @@ class Server:
             try:
                 os.close(self.lock)  # the server's pid-file lock is the server's alone
                 os.close(self.notes)
-                spare(self.listener, self.notify, self.code)
+                os.close(self.alive_w)
+                spare(self.listener, self.notify, self.alive_r, self.code)
             finally:
                 os._exit(1)
         self.spare = pid
@@ -240,15 +242,23 @@ class Server:
         self.listener.close()
 
 
-def spare(listener: socket.socket, notify: int, code: Code) -> None:
-    """A waiting child: take one caller, tell the parent, serve it, end."""
+def spare(listener: socket.socket, notify: int, parent: int, code: Code) -> None:
+    """A waiting child: take one caller, tell the parent, serve it, end.
+
+    It ends without serving if the parent dies first (``parent`` reads end-of-file): a server
+    killed outright leaves no child behind to serve with what may be old code.
+    """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
     try:
+        ready, _, _ = select.select([listener, parent], [], [])
+        if parent in ready:
+            os._exit(0)
         conn, _ = listener.accept()
     except OSError:  # the server is stopping
         os._exit(0)
     listener.close()
+    os.close(parent)
     fds: list[int] = []
     try:
         uid = struct.unpack("3i", conn.getsockopt(
