@@ -286,7 +286,7 @@ def test_a_low_rating_schedules_a_follow_up_in_the_same_commit(shop: Shop) -> No
     out = shop.cli.ok("order", "rate", order, "--quality", "4", "--attitude", "5",
                       "--hygiene", "2", "--punctuality", "5", "--overall", "3").stdout
     assert "low score: return visit V" in out and f"hk complaint open --order {order}" in out
-    assert sorted(head_files(shop)) == ["orders", "surveys", "visits"]
+    assert sorted(head_files(shop)) == ["orders", "points", "surveys", "visits"]
     [item] = due_json(shop, "--days", "2")
     assert item["type"] == "low_score" and item["computed"] is False
     assert item["due"] == (today() + dt.timedelta(days=1)).isoformat()
@@ -299,7 +299,7 @@ def test_a_low_rating_schedules_a_follow_up_in_the_same_commit(shop: Shop) -> No
 def test_a_good_rating_schedules_nothing(shop: Shop) -> None:
     order = done_order(shop)
     shop.cli.ok("order", "rate", order, *SCORES)
-    assert sorted(head_files(shop)) == ["orders", "surveys"]
+    assert sorted(head_files(shop)) == ["orders", "points", "surveys"]  # with the points earned
     assert [i["type"] for i in due_json(shop, "--days", "7")] == ["first"]
 
 
