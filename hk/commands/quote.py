@@ -91,7 +91,7 @@ def new(
     who = require(customer, "--customer", "客户 customer (code)")
     services = split_csv(service) or [require(None, "--service", "服务 service (CODE[:QTY])")]
     often = parse_frequencies(frequency or [], len(services))
-    lines = [LineIn(*parse_service(s), frequency=f)  # type: ignore[misc]
+    lines = [LineIn(*parse_service(s), frequency=f)
              for s, f in zip(services, often, strict=True)]
     try:
         off = parse_money(discount) if discount else 0

@@ -79,7 +79,7 @@ def quote_text(archive: Archive, quote: Quote, code: str, today: dt.date, histor
                  f"{quote.valid_until.isoformat()}")
     if quote.tier:
         lines.append(f"  会员    {quote.tier}")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for line in quote.lines:
         row = line_context(len(rows) + 1, line)
         rows.append({**row, "price": f"{format_money(line.unit_price_fen)}/{row['unit']}",

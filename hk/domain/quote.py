@@ -354,7 +354,7 @@ def step(quote: Quote, to: str, actor: str, at: dt.datetime, note: str = "",
     if quote.events and at < quote.events[-1].at:
         raise QuoteError("the event is dated before the quote's last event")
     new_event = QuoteEvent(at=at, actor=actor, from_status=quote.status,
-                           to_status=to,  # type: ignore[arg-type]
+                           to_status=to,
                            note=note, **event)
     data = {name: getattr(quote, name) for name in Quote.model_fields}
     data.update(links or {})

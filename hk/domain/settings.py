@@ -383,7 +383,7 @@ class NotifyChannel(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$",
                       description="names the channel in the sent log; a new name sends again")
     kind: ChannelKind = Field(description="stdout, email, wecom, dingtalk or webhook")
-    audiences: list[Audience] = Field(default_factory=lambda: ["office"],
+    audiences: list[Audience] = Field(default_factory=lambda: list[Audience](["office"]),
                                       description="office (the digest), customers, workers")
     host: str = Field("", description="email: the SMTP server")
     port: int = Field(0, ge=0, le=65535, description="email: 0 means 465 (ssl), 587, or 25")

@@ -89,7 +89,8 @@ def render_text(archive: Archive | None, template: str, context: Mapping[str, An
                               hint=f"hk ships them in {TEMPLATES.name}/; an archive may add its "
                                    f"own in {ARCHIVE_TEMPLATES}/") from None
     except TemplateError as exc:
-        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        lineno = getattr(exc, "lineno", None)
+        where = f" (line {lineno})" if lineno else ""
         raise TemplateProblem(f"template '{template}'{where}: {exc}",
                               hint=f"check {ARCHIVE_TEMPLATES}/{template} if the archive "
                                    "overrides it") from None

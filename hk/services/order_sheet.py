@@ -64,7 +64,8 @@ def sheet_context(archive: Archive, order: Order, reveal: bool = False) -> dict[
     shown = _revealed(archive, customer) if reveal else {}
     start, end = order.window.start.astimezone(tz), order.window.end.astimezone(tz)
     items = _items(archive, order)
-    services, listed = [], set()
+    services: list[dict[str, object]] = []
+    listed: set[str] = set()
     for line in order.lines:
         item = items.get(line.service)
         checklist = [c for c in (item.checklist if item else []) if c.item not in listed]
@@ -135,6 +136,6 @@ def render_sheet(archive: Archive, ref: str, fmt: str = "md",
                          hint="one of: " + ", ".join(FORMATS))
     order, _ = load_order(archive, ref)
     context = sheet_context(archive, order, reveal)
-    text = render(archive, "order_sheet", context, fmt,  # type: ignore[arg-type]
+    text = render(archive, "order_sheet", context, fmt,
                   title=f"派工单 {context['order']['code']}")
     return text, order

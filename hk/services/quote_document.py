@@ -96,5 +96,5 @@ def render_quote(archive: Archive, quote: Quote, fmt: str = "md") -> tuple[str, 
                          hint="one of: " + ", ".join(FORMATS))
     code = code_of(archive, quote.id) or quote.id
     context = quote_context(archive, quote, code)
-    return render(archive, "quote", context, fmt,  # type: ignore[arg-type]
+    return render(archive, "quote", context, fmt,
                   title=f"报价单 {code}"), code

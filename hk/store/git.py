@@ -265,7 +265,8 @@ def _cat_batch(root: Path, names: Sequence[str]) -> list[tuple[str, str, bytes] 
     )
     if proc.returncode != 0:
         raise GitError(f"git cat-file failed: {proc.stderr.decode(errors='replace').strip()}")
-    out, pos, answers = proc.stdout, 0, []
+    out, pos = proc.stdout, 0
+    answers: list[tuple[str, str, bytes] | None] = []
     for _ in names:
         end = out.index(b"\n", pos)
         header = out[pos:end].split()

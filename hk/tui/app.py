@@ -157,7 +157,7 @@ class HkApp(App[None]):
     # --- workers and errors -------------------------------------------------------------------
 
     def work(self, node: DOMNode, name: str, job: Callable[[Archive], T],
-             done: Callable[[T], None]) -> Worker[None]:
+             done: Callable[[T], object]) -> Worker[None]:
         """Run ``job`` on this thread's archive in a worker named ``name`` (one at a time per
         node and name: a newer one replaces an older one); hand its result to ``done`` on the
         app's thread, unless the worker was replaced or its screen closed meanwhile."""
@@ -177,7 +177,7 @@ class HkApp(App[None]):
         return node.run_worker(run, name=name, group=name, thread=True, exclusive=True,
                                exit_on_error=False)
 
-    def _deliver(self, callback: Callable[[Any], None], value: Any) -> None:
+    def _deliver(self, callback: Callable[[Any], object], value: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the app stopped meanwhile: nobody to tell
             self.call_from_thread(callback, value)
 

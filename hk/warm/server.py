@@ -251,7 +251,7 @@ def spare(listener: socket.socket, notify: int, parent: int, code: Code) -> None
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
     try:
-        ready, _, _ = select.select([listener, parent], [], [])
+        ready, _, _ = select.select([listener.fileno(), parent], [], [])
         if parent in ready:
             os._exit(0)
         conn, _ = listener.accept()
@@ -359,10 +359,13 @@ def run(request: dict[str, object]) -> int:
     os.umask(int(request["umask"]))  # type: ignore[call-overload]
     streams = request["streams"]
     assert isinstance(streams, list)
+    (in_enc, in_err), (out_enc, out_err), (err_enc, err_err) = streams
     sys.stdin, sys.stdout, sys.stderr = (
-        _stream(0, "r", *streams[0]), _stream(1, "w", *streams[1]),
-        _stream(2, "w", *streams[2], line=True))
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+        _stream(0, "r", in_enc, in_err), _stream(1, "w", out_enc, out_err),
+        _stream(2, "w", err_enc, err_err, line=True))
+    # what Python's start made of the caller's streams, for code that asks for the originals
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = (  # type: ignore[misc]
+        sys.stdin, sys.stdout, sys.stderr)
     argv = request["argv"]
     assert isinstance(argv, list)
     sys.argv = [str(a) for a in argv]
@@ -400,7 +403,7 @@ def _stream(fd: int, mode: str, encoding: str, errors: str, line: bool = False) 
     """A text stream on ``fd`` as Python would have made it for the caller."""
     binary = open(fd, mode + "b", closefd=False)  # noqa: SIM115 (lives as long as the child)
     tty = os.isatty(fd)
-    return io.TextIOWrapper(binary, encoding=encoding, errors=errors,  # type: ignore[arg-type]
+    return io.TextIOWrapper(binary, encoding=encoding, errors=errors,
                             line_buffering=line or (tty and mode == "w"))
 
 

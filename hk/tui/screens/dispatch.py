@@ -64,7 +64,7 @@ class Timeline(Widget, can_focus=True):
         bind("right", "move(0, 1)", "job_right", show=False),
         bind("up", "move(-1, 0)", "job_up", show=False),
         bind("down", "move(1, 0)", "job_down", show=False),
-        bind("space", "toggle", "toggle"),
+        bind("space", "pick", "toggle"),
     ]
 
     class Moved(Message):
@@ -120,7 +120,7 @@ class Timeline(Widget, can_focus=True):
                 self.cursor = (step, min(index, len(self.rows[step][1]) - 1))
         self.post_message(self.Moved(self.job_id()))
 
-    def action_toggle(self) -> None:
+    def action_pick(self) -> None:
         """Select the job under the cursor for accepting (only jobs waiting for dispatch)."""
         job_id = self.job_id()
         if self.board is None or job_id is None or job_id not in self.board.to_accept():
