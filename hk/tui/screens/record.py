@@ -55,6 +55,8 @@ class RecordScreen(HkScreen):
         super().__init__()
         self.record_id = record_id
         self.revealed = False
+        self.to_sensitive = False
+        """Bring the sensitive values into view once the page is read again (after reveal)."""
         self.page: Page | None = None
         self.entries: list[Entry] | None = None
 
@@ -127,6 +129,10 @@ class RecordScreen(HkScreen):
         self.show(found)
         self.query_one("#orders-table", ResultTable).show_rows(
             [(o["id"], self.order_cells(o)) for o in found.orders])
+        if self.to_sensitive:
+            self.to_sensitive = False
+            for panel in self.query("#panel-sensitive"):
+                self.call_after_refresh(panel.scroll_visible, animate=False)
         self.ready = True
 
     def _show_history(self, entries: list[Entry]) -> None:
@@ -194,6 +200,7 @@ class RecordScreen(HkScreen):
                         title=t("msg.error"), severity="error", timeout=10)
             return
         self.revealed = not self.revealed
+        self.to_sensitive = self.revealed
         self.load()
 
     def action_tab(self, tab: str) -> None:
