@@ -200,13 +200,37 @@ def test_the_history_shows_each_change_field_by_field(office: Path) -> None:
     async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
         app.open_record("customer", ZHANG)
         await settle(pilot)
-        await pilot.press("5")
+        await pilot.press("7")
         assert app.screen.query_one(TabbedContent).active == "history"
         history = rows(app.screen.query_one("#history-table", ResultTable))
         assert any("tier: 黄金 → 铂金" in line for line in history)
         assert any("测试员" in line for line in history)
 
     drive(office, scenario)
+
+
+def test_a_customers_visits_and_complaints_have_tabs_of_their_own(tmp_path: Path) -> None:
+    from hk.services.complaints import ComplaintIn, open_complaint
+    from hk.services.visits import schedule
+
+    root = build_office(tmp_path / "archive")
+    archive = Archive(root)
+    open_complaint(archive, ComplaintIn("quality", "厨房油烟机没擦干净"), customer=ZHANG)
+    schedule(archive, ZHANG, "periodic", TODAY + dt.timedelta(days=3), "季度回访")
+
+    async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
+        app.open_record("customer", ZHANG)
+        await settle(pilot)
+        await pilot.press("4")
+        assert app.screen.query_one(TabbedContent).active == "visits"
+        visits = rows(app.screen.query_one("#visits-table", ResultTable))
+        assert any("季度回访" in line and "待回访" in line for line in visits)
+        await pilot.press("5")
+        assert app.screen.query_one(TabbedContent).active == "complaints"
+        complaints = rows(app.screen.query_one("#complaints-table", ResultTable))
+        assert any("服务质量" in line and "待处理" in line for line in complaints)
+
+    drive(root, scenario)
 
 
 # --- the keyboard reaches everything --------------------------------------------------------

@@ -52,6 +52,10 @@ ZH: dict[str, str] = {
     "bind.tab_contracts.tip": "合同：派驻、周期服务",
     "bind.tab_surveys": "满意度",
     "bind.tab_surveys.tip": "满意度调查和订单评价",
+    "bind.tab_visits": "回访",
+    "bind.tab_visits.tip": "回访：到期、已做、结果",
+    "bind.tab_complaints": "投诉",
+    "bind.tab_complaints.tip": "投诉和处理结果",
     "bind.tab_history": "修改记录",
     "bind.tab_history.tip": "git 里的每一次改动，到字段",
     "bind.close": "关闭",
@@ -212,6 +216,8 @@ ZH: dict[str, str] = {
     "col.channel": "渠道",
     "col.scores": "质量/态度/卫生/准时/总体",
     "col.nps": "NPS",
+    "col.done": "完成",
+    "col.severity": "严重程度",
     "col.comment": "评语",
     "col.when": "时间",
     "col.operator": "操作员",
@@ -510,6 +516,10 @@ EN: dict[str, str] = {
     "bind.tab_contracts.tip": "Contracts: placements, recurring service",
     "bind.tab_surveys": "Satisfaction",
     "bind.tab_surveys.tip": "Survey responses and order ratings",
+    "bind.tab_visits": "Visits",
+    "bind.tab_visits.tip": "Return visits: due, done, outcome",
+    "bind.tab_complaints": "Complaints",
+    "bind.tab_complaints.tip": "Complaints and how they were handled",
     "bind.tab_history": "History",
     "bind.tab_history.tip": "Every change in git, field by field",
     "bind.close": "Close",
@@ -674,6 +684,8 @@ EN: dict[str, str] = {
     "col.channel": "Channel",
     "col.scores": "Quality/attitude/hygiene/punctuality/overall",
     "col.nps": "NPS",
+    "col.done": "Done",
+    "col.severity": "Severity",
     "col.comment": "Comment",
     "col.when": "When",
     "col.operator": "Operator",
@@ -981,6 +993,11 @@ class Texts:
 
         table = STATUS_ZH if self.zh else CONTRACT_STATUS_EN
         return table.get(status, status)
+
+    def label(self, zh: dict[str, str], key: str) -> str:
+        """A stored key (``first_service``) in words: the domain's Chinese label, or the key
+        itself spelt out in English."""
+        return zh.get(key, key) if self.zh else key.replace("_", " ")
 
     def paren(self, text: str) -> str:
         """``（text）`` in Chinese, `` (text)`` in English."""

@@ -44,6 +44,10 @@ class Page:
     orders: list[dict[str, Any]] = field(default_factory=list)
     contracts: list[dict[str, Any]] = field(default_factory=list)
     surveys: list[dict[str, Any]] = field(default_factory=list)
+    visits: list[dict[str, Any]] = field(default_factory=list)
+    """A customer's return visits (回访), the latest due first."""
+    complaints: list[dict[str, Any]] = field(default_factory=list)
+    """A customer's complaints (投诉), the latest first."""
     stage: str = ""
     """A customer's lifecycle stage (:mod:`hk.domain.stage`)."""
     points: dict[str, Any] = field(default_factory=dict)
@@ -80,9 +84,15 @@ def page(archive: Archive, kind: str, record_id: str, reveal: bool = False,
                                key=lambda c: c["start"], reverse=True)
         out.surveys = sorted((summary(r) for r in index.list("survey", ref=record_id)),
                              key=lambda s: s["at"], reverse=True)
-        for contract in out.contracts:
-            if contract.get("worker"):
-                out.names[contract["worker"]] = names(contract["worker"])
+        out.visits = sorted((v for v in map(summary, index.list("visit", ref=record_id))
+                             if v["customer"] == record_id),
+                            key=lambda v: v["due"], reverse=True)
+        out.complaints = sorted((c for c in map(summary, index.list("complaint", ref=record_id))
+                                 if c["customer"] == record_id),
+                                key=lambda c: c["received_at"], reverse=True)
+        for item in [*out.contracts, *out.complaints]:
+            if item.get("worker"):
+                out.names[item["worker"]] = names(item["worker"])
         from hk.services.stages import stage_of
 
         out.stage = stage_of(archive, record_id, today, refresh=False)  # the TUI's watch refreshes

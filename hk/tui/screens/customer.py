@@ -30,7 +30,8 @@ class CustomerScreen(RecordScreen):
 
     TITLE_KEY: ClassVar[str] = "screen.customer"
     KIND: ClassVar[str] = "customer"
-    TABS: ClassVar[list[str]] = ["profile", "orders", "contracts", "surveys", "history"]
+    TABS: ClassVar[list[str]] = ["profile", "orders", "contracts", "visits", "complaints",
+                                 "surveys", "history"]
     BINDINGS: ClassVar[list[Any]] = [*tab_keys(TABS), bind("n", "new_order", "new_order")]
     PANELS: ClassVar[tuple[str, ...]] = (
         "basics", "points", "addresses", "household", "preferences", "taboos", "workers",
@@ -68,6 +69,30 @@ class CustomerScreen(RecordScreen):
              for i, c in enumerate(found.contracts)])
         self.query_one("#surveys-table", ResultTable).show_rows(
             [(f"s{i}", self._survey(s)) for i, s in enumerate(found.surveys)])
+        self.query_one("#visits-table", ResultTable).show_rows(
+            [(f"v{i}", self._visit(v)) for i, v in enumerate(found.visits)])
+        self.query_one("#complaints-table", ResultTable).show_rows(
+            [(f"c{i}", self._complaint(c, names)) for i, c in enumerate(found.complaints)])
+
+    def _visit(self, visit: dict[str, Any]) -> list[Text | str]:
+        from hk.domain.visit import STATUS_ZH, TYPE_ZH
+
+        t = self.texts
+        late = visit["status"] == "due" and visit["due"] < self.hk.today().isoformat()
+        status = Text(t.label(STATUS_ZH, visit["status"]), style="red" if late else "")
+        return [visit["due"], t.label(TYPE_ZH, visit["type"]), status, visit.get("reason") or "",
+                (visit.get("done_at") or "")[:10]]
+
+    def _complaint(self, complaint: dict[str, Any], names: dict[str, str]) -> list[Text | str]:
+        from hk.domain.complaint import CATEGORY_ZH, SEVERITY_ZH, STATUS_ZH
+
+        t = self.texts
+        open_ = complaint["status"] in ("open", "in_progress")
+        worker = complaint.get("worker") or ""
+        return [complaint["received_at"][:10], t.label(CATEGORY_ZH, complaint["category"]),
+                t.label(SEVERITY_ZH, complaint["severity"]),
+                Text(t.label(STATUS_ZH, complaint["status"]), style="yellow" if open_ else ""),
+                names.get(worker, worker), (complaint.get("closed_at") or "")[:10]]
 
     def _basics(self, found: Page) -> list[Pair]:
         t = self.texts

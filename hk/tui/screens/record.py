@@ -101,6 +101,9 @@ class RecordScreen(HkScreen):
             "contracts": ["col.code", "col.type", "col.status", "col.start", "col.end",
                           "col.workers", "col.fee"],
             "surveys": ["col.day", "col.channel", "col.scores", "col.nps"],
+            "visits": ["col.due", "col.type", "col.status", "col.reason", "col.done"],
+            "complaints": ["col.day", "col.category", "col.severity", "col.status",
+                           "col.workers", "col.done"],
             "history": ["col.when", "col.operator", "col.change"],
         }
         for tab in self.TABS:
