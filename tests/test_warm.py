@@ -22,25 +22,13 @@ from hk.store import watch
 from hk.store.archive import Archive
 from hk.warm import DAEMON, client, server
 from tests.conftest import HK_BIN, git
+from tests.test_watch import gone, wait_until
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork and inotify")
 
 
-def wait_until(condition: object, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    return not gone(pid)
 
 
 def run(root: Path, *args: str, served: bool = True, cwd: Path | None = None,
@@ -68,7 +56,7 @@ def served(archive: Archive, archive_path: Path) -> Iterator[Path]:
         pid = int(info["pid"])
         if alive(pid):
             os.kill(pid, signal.SIGTERM)
-        assert wait_until(lambda: not alive(pid))
+        assert wait_until(lambda: not alive(pid), seconds=10)
 
 
 def hand_over(root: Path, *args: str) -> int | None:
@@ -170,7 +158,7 @@ def test_a_caller_that_gives_up_before_go_runs_nothing(served: Path) -> None:
     assert reply is not None and reply.startswith(b"A")
     sock.close()  # no G
     pid = int(reply[1:])
-    assert wait_until(lambda: not alive(pid))
+    assert wait_until(lambda: not alive(pid), seconds=10)
     assert git(served, "rev-parse", "HEAD") == before
     assert "孙八" not in run(served, "customer", "find", "孙八").stdout
 

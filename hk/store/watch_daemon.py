@@ -318,20 +318,7 @@ class Watcher:
     # --- life -----------------------------------------------------------------------------------
 
     def alive(self, sock_path: str, sock_ino: int) -> bool:
-        """Still wanted: the archive exists, our socket is still in place, not idle too long."""
-        if time.monotonic() - self.last_request > self.idle:
-            log(f"idle for {self.idle / 3600:g} h")
-            return False
-        if not os.path.isdir(os.path.join(self.root, ".git")):
-            log("the archive is gone")
-            return False
-        try:
-            if os.stat(sock_path).st_ino != sock_ino:
-                raise FileNotFoundError(sock_path)
-        except FileNotFoundError:
-            log("the socket was removed")
-            return False
-        return True
+        return still_wanted(self.root, sock_path, sock_ino, self.last_request, self.idle)
 
     def run(self, server: socket.socket, sock_path: str) -> None:
         sock_ino = os.stat(sock_path).st_ino
@@ -353,6 +340,25 @@ class Watcher:
                 next_check = time.monotonic() + HOUSEKEEPING
                 if not self.alive(sock_path, sock_ino):
                     return
+
+
+def still_wanted(root: str, sock_path: str, sock_ino: int, last_request: float,
+                 idle: float) -> bool:
+    """A daemon of the archive is still wanted: the archive exists, its socket is still in
+    place, and it was asked something within ``idle`` seconds (logs why not)."""
+    if time.monotonic() - last_request > idle:
+        log(f"idle for {idle / 3600:g} h")
+        return False
+    if not os.path.isdir(os.path.join(root, ".git")):
+        log("the archive is gone")
+        return False
+    try:
+        if os.stat(sock_path).st_ino != sock_ino:
+            raise FileNotFoundError(sock_path)
+    except FileNotFoundError:
+        log("the socket was removed")
+        return False
+    return True
 
 
 def listen(root: str, path: str) -> socket.socket:

@@ -32,7 +32,7 @@ import sys
 import time
 
 from hk.store.watch import pid_path, socket_path, state_dir
-from hk.store.watch_daemon import listen, log
+from hk.store.watch_daemon import listen, log, still_wanted
 
 DAEMON = "serve"
 HOUSEKEEPING = 30.0
@@ -217,17 +217,7 @@ class Server:
                 self.fork_spare()
 
     def alive(self, sock_path: str, sock_ino: int) -> bool:
-        if time.monotonic() - self.last_request > self.idle:
-            log(f"idle for {self.idle / 3600:g} h")
-            return False
-        if not os.path.isdir(os.path.join(self.root, ".git")):
-            log("the archive is gone")
-            return False
-        try:
-            if os.stat(sock_path).st_ino != sock_ino:
-                raise FileNotFoundError(sock_path)
-        except FileNotFoundError:
-            log("the socket was removed")
+        if not still_wanted(self.root, sock_path, sock_ino, self.last_request, self.idle):
             return False
         if self.code.changed():
             log("hk or its libraries changed: starting afresh")
