@@ -190,6 +190,30 @@ def test_the_yearly_cap_holds_back_what_is_over_it(shop: Shop) -> None:
     assert len(shop.cli.json("points", "show", shop.customer)["entries"]) == 1
 
 
+def test_an_earning_that_another_took_the_cap_from_meanwhile_is_refused(shop: Shop) -> None:
+    """Two orders of a customer earning at once: the second to reach the lock sees the cap."""
+    from hk.errors import ConflictError
+    from hk.services.orders import load_order
+
+    settings = shop.archive.root / "hk.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "yearly_cap = 5000", "yearly_cap = 5"), encoding="utf-8")
+    first, second = completed(shop), completed(shop, "--start", when(1))
+    for code in (first, second):
+        shop.cli.ok("order", "rate", code, *SCORES)
+    root = shop.archive.root
+    subprocess.run(["git", "-C", str(root), "rm", "-q", "-r", "points"], check=True)
+    subprocess.run(["git", "-C", str(root), "commit", "-q", "-m", "drop points"], check=True)
+    archive = Archive(root)
+    order, _ = load_order(archive, first)
+    now = dt.datetime.now(dt.UTC)
+    entry = points.earn_entry(archive, order, now)
+    assert entry is not None and entry.points == 5
+    points.earn(archive, second)  # the other order reaches the lock first
+    with pytest.raises(ConflictError):
+        points.still_earns(archive, order, now, entry.points)
+
+
 def test_redeeming_more_than_the_balance_is_refused(shop: Shop) -> None:
     shop.cli.ok("points", "adjust", shop.customer, "100", "--reason", "开业赠送")
     too_much = shop.cli("points", "redeem", shop.customer, "101", "--for", "优惠券")

@@ -64,7 +64,7 @@ def rate(
     rating = {**{s: scores[s] for s in SCORES}, "nps": nps, "comment": comment, "at": when,
               "survey": survey.id}
     rated = with_changes(order, rating=rating)
-    from hk.services.points import earn_entry, no_second_earn
+    from hk.services.points import earn_entry, still_earns
     from hk.services.records import code_of
     from hk.services.visits import low_score_visit
 
@@ -73,7 +73,8 @@ def rate(
     result = save_together(archive, [(rated, loaded), (survey, None),
                                      *([(follow, None)] if follow else []),
                                      *([(earned, None)] if earned else [])],
-                           recheck=(lambda: no_second_earn(archive, order.id)) if earned else None)
+                           recheck=(lambda: still_earns(archive, rated, when, earned.points))
+                           if earned else None)
     notes = [f"survey {code_of(archive, survey.id) or survey.id}"]
     if follow is not None:
         notes.append(f"low score: return visit {code_of(archive, follow.id)} due "

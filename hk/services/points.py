@@ -133,10 +133,13 @@ def earn_entry(archive: Archive, order: Order, at: dt.datetime) -> PointsEntry |
     return _entry(archive, order.customer, "earn", points, reason, at, order.id)
 
 
-def no_second_earn(archive: Archive, order_id: str) -> None:
-    """Under the write lock: refuse if the order has earned points meanwhile."""
-    if earned_on(archive, order_id) is not None:
-        raise ConflictError("the order has earned its points already", hint="nothing was written")
+def still_earns(archive: Archive, order: Order, at: dt.datetime, points: int) -> None:
+    """Under the write lock: refuse if the order would now earn otherwise than ``points`` (it
+    earned them meanwhile, or another order of the customer took part of the yearly cap)."""
+    again = earn_entry(archive, order, at)
+    if again is None or again.points != points:
+        raise ConflictError("the customer's points changed while this was being saved",
+                            hint="nothing was written; try again")
 
 
 def earn(archive: Archive, order_ref: str, at: dt.datetime | None = None) -> Written:
@@ -165,7 +168,7 @@ def earn(archive: Archive, order_ref: str, at: dt.datetime | None = None) -> Wri
         raise PointsRefused(
             f"order {code} earns no points: its total is under {settings.yuan_per_point} yuan, "
             f"or the customer reached the yearly cap of {settings.yearly_cap}")
-    return _save(archive, entry, lambda: no_second_earn(archive, order.id))
+    return _save(archive, entry, lambda: still_earns(archive, order, when, entry.points))
 
 
 # --- redeeming, adjusting -----------------------------------------------------------------------
