@@ -465,3 +465,32 @@ def test_the_form_fits_a_small_terminal_by_scrolling(office: Path) -> None:
         assert notes.region.bottom <= 24 and notes.region.y >= 1
 
     drive(office, scenario, size=(80, 24))
+
+
+def test_in_a_real_terminal_shift_e_opens_the_whole_file_in_the_editor(
+        office: Path, tmux: Tmux, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every field, not only those of the form: the record's file in $EDITOR (a script that
+    changes the tier here), saved through the write path, the page read again."""
+    monkeypatch.setenv("EDITOR", "sh -c 'sed -i \"s/^tier: .*/tier: 白银/\" \"$1\"' _")
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("HK_EDITOR", raising=False)
+    before = commits(office)
+    command = f"{shlex.quote(HK_BIN)} -C {shlex.quote(str(office))}"
+    tmux.run("new-session", "-d", "-s", "hk", "-x", "120", "-y", "40", command)
+    tmux.wait_for("今天和明天的订单")
+    tmux.keys("F3")
+    tmux.wait_for("共 3 条")
+    tmux.keys("z", "s")
+    tmux.wait_for("共 1 条")
+    tmux.keys("Enter")
+    tmux.wait_for("服务禁忌")
+    tmux.keys("E")
+    tmux.wait_for("已保存：tier")
+    tmux.wait_for("白银")
+    tmux.keys("C-q")
+    deadline = time.monotonic() + 10
+    while tmux.alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    customer, _ = load(Archive(office), Customer, ZHANG)
+    assert customer.tier == "白银"
+    assert commits(office) == before + 1

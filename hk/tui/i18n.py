@@ -406,6 +406,11 @@ ZH: dict[str, str] = {
     "bind.new_worker.tip": "在表单里新建阿姨档案",
     "bind.edit": "编辑",
     "bind.edit.tip": "在表单里修改这份档案",
+    "bind.edit_file": "编辑文件",
+    "bind.edit_file.tip": "在 $EDITOR 里编辑整个档案文件：所有字段，保存时检查",
+    "msg.file_saved": "已保存：{fields}",
+    "msg.file_unchanged": "文件没有改动",
+    "msg.file_aborted": "文件被清空，没有保存任何改动",
     "bind.new_order": "新订单",
     "bind.new_order.tip": "新建订单（在客户档案页为该客户）",
     "help.form": "每个输入框下方显示它的问题，离开输入框时检查。Enter 跳到下一项，"
@@ -873,6 +878,11 @@ EN: dict[str, str] = {
     "bind.new_worker.tip": "Add a worker in a form",
     "bind.edit": "Edit",
     "bind.edit.tip": "Change this record in a form",
+    "bind.edit_file": "Edit file",
+    "bind.edit_file.tip": "The whole record file in $EDITOR: every field, checked on save",
+    "msg.file_saved": "Saved: {fields}",
+    "msg.file_unchanged": "The file was not changed",
+    "msg.file_aborted": "The file was emptied; nothing was saved",
     "bind.new_order": "New order",
     "bind.new_order.tip": "Take an order (on a customer's page: for that customer)",
     "help.form": "Each input's problems show under it, checked when you leave it. Enter goes "

@@ -49,6 +49,7 @@ class RecordScreen(HkScreen):
         bind("escape", "back", "back"),
         bind("v", "reveal", "reveal"),
         bind("e", "edit_record", "edit"),
+        bind("E", "edit_file", "edit_file", show=False),
     ]
 
     def __init__(self, record_id: str) -> None:
@@ -193,6 +194,33 @@ class RecordScreen(HkScreen):
         from hk.tui.screens.forms import open_form_screen
 
         open_form_screen(self, self.KIND, self.record_id)
+
+    def action_edit_file(self) -> None:
+        """The record's whole file in $EDITOR, as ``hk edit`` opens it: every field, checked on
+        save and reopened with the problems on top; the TUI waits, suspended, meanwhile."""
+        from textual.app import SuspendNotSupported
+
+        from hk.errors import HkError
+        from hk.services.editor import edit
+
+        t = self.texts
+        try:
+            with self.app.suspend():
+                outcome = edit(self.hk.session.main, self.record_id)
+        except SuspendNotSupported:
+            self.notify(t("form.no_editor"), severity="warning", timeout=8)
+            return
+        except HkError as exc:
+            self.hk.report_error(exc)
+            return
+        if outcome.aborted:
+            self.notify(t("msg.file_aborted"), timeout=5)
+        elif outcome.result is None or outcome.result.commit is None:
+            self.notify(t("msg.file_unchanged"), timeout=5)
+        else:
+            fields = ", ".join(outcome.result.changed_fields)
+            self.notify(t("msg.file_saved", fields=fields), timeout=5)
+        self.load()
 
     def action_reveal(self) -> None:
         """Show or hide sensitive values; showing them needs the key on this machine."""
