@@ -43,6 +43,10 @@ CHUNK = 500
 BULK_MIN = 2000
 """Changed files in a folder from which they are parsed in worker processes (``build``)."""
 SCHEMA_VERSION = 12
+FOUND_COLUMNS = ", ".join(f"records.{c}" for c in (
+    "id", "kind", "code", "name", "sort_key", "category", "tags", "summary", "data"))
+"""What a search returns of each record: what listings show and filter on, not the search
+terms or the paths (a one-letter search matches thousands, and each column costs)."""
 
 
 
@@ -195,8 +199,6 @@ class Index:
             path = os.path.join(self.dir, "index.sqlite")
             db = sqlite3.connect(path, timeout=30, isolation_level=None)
             db.execute("PRAGMA synchronous=NORMAL")
-            # Python's lower-casing (SQLite's lower() knows only ASCII), for search ranking.
-            db.create_function("hk_lower", 1, str.lower, deterministic=True)
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 # Order rows are ~2 KiB: 8 KiB pages hold three, 4 KiB pages one (new files only).
                 db.execute("PRAGMA page_size = 8192")
@@ -503,18 +505,19 @@ class Index:
         # Matching and ranking in SQL: the terms of one kind are one range of the table, and
         # only the rows shown are fetched whole, however many match. The rank: exact name or
         # code first, then whole pinyin or initials (or a name that starts so), then
-        # prefixes, then the rest; pinyin order within each.
+        # prefixes, then the rest; pinyin order within each (lower() folds ASCII letters only:
+        # Chinese has no case, and q is folded already).
         return db.execute(
-            "SELECT records.* FROM terms JOIN records ON records.id = terms.id"
+            f"SELECT {FOUND_COLUMNS} FROM terms JOIN records ON records.id = terms.id"
             " WHERE terms.kind = :kind AND (terms.prefix_terms LIKE :like_prefix ESCAPE '\\'"
             " OR terms.substring_terms LIKE :like_sub ESCAPE '\\')"
             " ORDER BY CASE"
-            "  WHEN hk_lower(records.name) = :q OR hk_lower(coalesce(records.code, '')) = :q"
+            "  WHEN lower(records.name) = :q OR lower(coalesce(records.code, '')) = :q"
             "   THEN 0"
-            "  WHEN substr(hk_lower(records.name), 1, length(:q)) = :q"
+            "  WHEN substr(lower(records.name), 1, length(:q)) = :q"
             "   OR instr(terms.prefix_terms, :whole) THEN 1"
             "  WHEN instr(terms.prefix_terms, :start)"
-            "   OR substr(hk_lower(coalesce(records.code, '')), 1, length(:q)) = :q THEN 2"
+            "   OR substr(lower(coalesce(records.code, '')), 1, length(:q)) = :q THEN 2"
             "  ELSE 3 END, records.sort_key, records.id LIMIT :limit",
             args,
         ).fetchall()

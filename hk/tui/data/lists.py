@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 
     from hk.store.archive import Archive
 
-CAP = 1000
-"""Rows a list holds at most; beyond it the list says "N of more than N"."""
+CAP = 500
+"""Rows a list holds at most; beyond it the list says "N of more than N". A search of one
+letter or digit matches thousands; fetching them all would slow every keystroke, and nobody
+scrolls through more than a few hundred: typing one more letter narrows the list."""
 
 
 @dataclass(frozen=True)
