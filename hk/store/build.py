@@ -254,7 +254,8 @@ def rebuild(index: Index) -> RefreshReport:
     """
     import shutil
 
-    from hk.store.index import _DDL, Index
+    from hk.store.index import Index
+    from hk.store.schema import DDL
 
     index.close()
     _remove_abandoned(index.dir)
@@ -270,7 +271,7 @@ def rebuild(index: Index) -> RefreshReport:
         db.execute("PRAGMA page_size = 8192")
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
-        db.executescript(_DDL)
+        db.executescript(DDL)
         report = aside.refresh()
         db.execute("PRAGMA journal_mode = WAL")
         aside.close()

@@ -17,6 +17,7 @@ import os
 import sqlite3
 import time
 
+from hk.store.schema import DDL, FOUND_COLUMNS, SCHEMA_VERSION
 from hk.store.search import SEP, normalize_query
 from hk.store.snapshot import (
     RACY_NS,
@@ -42,11 +43,6 @@ CHUNK = 500
 """IDs per ``IN (…)`` query; SQLite builds may cap a statement at 999 variables."""
 BULK_MIN = 2000
 """Changed files in a folder from which they are parsed in worker processes (``build``)."""
-SCHEMA_VERSION = 12
-FOUND_COLUMNS = ", ".join(f"records.{c}" for c in (
-    "id", "kind", "code", "name", "sort_key", "category", "tags", "summary", "data"))
-"""What a search returns of each record: what listings show and filter on, not the search
-terms or the paths (a one-letter search matches thousands, and each column costs)."""
 
 
 
@@ -110,57 +106,6 @@ class RefreshReport:
         self.broken: dict[str, str] = {}
 
 
-# The triggers delete before inserting: an INSERT OR REPLACE inside a trigger would take the
-# conflict rule of the outer statement (an upsert), and fail.
-_DDL = f"""
-PRAGMA user_version = {SCHEMA_VERSION};
-CREATE TABLE IF NOT EXISTS records (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    path TEXT NOT NULL UNIQUE,
-    code TEXT,
-    name TEXT NOT NULL,
-    sort_key TEXT NOT NULL,
-    prefix_terms TEXT NOT NULL,
-    substring_terms TEXT NOT NULL,
-    tags TEXT NOT NULL,
-    communities TEXT NOT NULL,
-    category TEXT NOT NULL,
-    data BLOB NOT NULL,
-    summary BLOB NOT NULL,
-    day TEXT NOT NULL DEFAULT '',
-    refs TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS records_kind_day ON records(kind, day);
-CREATE INDEX IF NOT EXISTS records_kind_code ON records(kind, code);
-CREATE TABLE IF NOT EXISTS terms (
-    id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    prefix_terms TEXT NOT NULL,
-    substring_terms TEXT NOT NULL,
-    PRIMARY KEY (kind, id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pinyin_chars (
-    char TEXT PRIMARY KEY,
-    readings TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS terms_insert AFTER INSERT ON records BEGIN
-    DELETE FROM terms WHERE kind = new.kind AND id = new.id;
-    INSERT INTO terms VALUES (new.id, new.kind,
-        new.prefix_terms || coalesce(lower(new.code) || char(31), ''), new.substring_terms);
-END;
-CREATE TRIGGER IF NOT EXISTS terms_update AFTER UPDATE ON records BEGIN
-    DELETE FROM terms WHERE (kind = old.kind AND id = old.id) OR (kind = new.kind AND id = new.id);
-    INSERT INTO terms VALUES (new.id, new.kind,
-        new.prefix_terms || coalesce(lower(new.code) || char(31), ''), new.substring_terms);
-END;
-CREATE TRIGGER IF NOT EXISTS terms_delete AFTER DELETE ON records BEGIN
-    DELETE FROM terms WHERE kind = old.kind AND id = old.id;
-END;
-CREATE INDEX IF NOT EXISTS records_kind_sort ON records(kind, sort_key);
-"""
-
-
 def default_specs() -> list[FolderSpec]:
     """One folder spec per record kind; a kind's parser is imported only when a file changed."""
     from hk.layout import LAYOUT
@@ -206,7 +151,7 @@ class Index:
                 db.executescript("DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS terms;")
                 for spec in self.specs.values():
                     _unlink(self._snapshot_path(spec))
-                db.executescript(_DDL)
+                db.executescript(DDL)
             self._db = db
         return self._db
 

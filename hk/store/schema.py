@@ -1,0 +1,64 @@
+"""The index's tables (see :mod:`hk.store.index`): one row per record, its search terms kept
+in step by triggers, and the pinyin readings seen so far.
+
+Another ``SCHEMA_VERSION`` in an index file makes :class:`~hk.store.index.Index` drop its
+tables and build them again from the files.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 12
+FOUND_COLUMNS = ", ".join(f"records.{c}" for c in (
+    "id", "kind", "code", "name", "sort_key", "category", "tags", "summary", "data"))
+"""What a search returns of each record: what listings show and filter on, not the search
+terms or the paths (a one-letter search matches thousands, and each column costs)."""
+
+# The triggers delete before inserting: an INSERT OR REPLACE inside a trigger would take the
+# conflict rule of the outer statement (an upsert), and fail.
+DDL = f"""
+PRAGMA user_version = {SCHEMA_VERSION};
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    code TEXT,
+    name TEXT NOT NULL,
+    sort_key TEXT NOT NULL,
+    prefix_terms TEXT NOT NULL,
+    substring_terms TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    communities TEXT NOT NULL,
+    category TEXT NOT NULL,
+    data BLOB NOT NULL,
+    summary BLOB NOT NULL,
+    day TEXT NOT NULL DEFAULT '',
+    refs TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS records_kind_day ON records(kind, day);
+CREATE INDEX IF NOT EXISTS records_kind_code ON records(kind, code);
+CREATE TABLE IF NOT EXISTS terms (
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    prefix_terms TEXT NOT NULL,
+    substring_terms TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pinyin_chars (
+    char TEXT PRIMARY KEY,
+    readings TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS terms_insert AFTER INSERT ON records BEGIN
+    DELETE FROM terms WHERE kind = new.kind AND id = new.id;
+    INSERT INTO terms VALUES (new.id, new.kind,
+        new.prefix_terms || coalesce(lower(new.code) || char(31), ''), new.substring_terms);
+END;
+CREATE TRIGGER IF NOT EXISTS terms_update AFTER UPDATE ON records BEGIN
+    DELETE FROM terms WHERE (kind = old.kind AND id = old.id) OR (kind = new.kind AND id = new.id);
+    INSERT INTO terms VALUES (new.id, new.kind,
+        new.prefix_terms || coalesce(lower(new.code) || char(31), ''), new.substring_terms);
+END;
+CREATE TRIGGER IF NOT EXISTS terms_delete AFTER DELETE ON records BEGIN
+    DELETE FROM terms WHERE kind = old.kind AND id = old.id;
+END;
+CREATE INDEX IF NOT EXISTS records_kind_sort ON records(kind, sort_key);
+"""
