@@ -224,6 +224,23 @@ def test_prompts_and_answers_go_through_the_callers_terminal(served: Path) -> No
     assert "王五" in run(served, "customer", "find", "王五").stdout
 
 
+def test_garbage_from_a_caller_leaves_the_server_serving(
+    served: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A request that cannot be read is dropped; the next caller is served at once."""
+    import _socket
+
+    path = watch.socket_path(str(served), DAEMON)
+    assert path is not None
+    for junk in (b"", b"\x00\x00", b"\x00\x00\x00\x05hello"):
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        sock.connect(path)
+        sock.sendall(junk)
+        sock.close()
+    assert wait_until(lambda: hand_over(served, "customer", "find", "zs") == 0, seconds=3)
+    assert "张三" in capfd.readouterr().out
+
+
 def test_ctrl_c_reaches_the_served_command(served: Path) -> None:
     info = watch.status(str(served), DAEMON)
     assert info is not None

@@ -249,18 +249,19 @@ def spare(listener: socket.socket, notify: int, parent: int, code: Code) -> None
         os._exit(0)
     listener.close()
     os.close(parent)
+    os.write(notify, b".")  # taken: the parent forks the next waiting child at once
     fds: list[int] = []
     try:
         uid = struct.unpack("3i", conn.getsockopt(
             socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[1]
         conn.settimeout(REQUEST_TIMEOUT)
         if uid != os.getuid():
-            os.write(notify, b".")
             log(f"refused a caller of uid {uid}")
             return
         request, fds = receive(conn)
         why = refusal(request, fds, code)
-        os.write(notify, b"R" if why == STALE else b".")
+        if why == STALE:
+            os.write(notify, b"R")
         os.close(notify)
         if why:
             conn.sendall(f"R{why}\n".encode())
