@@ -6,13 +6,13 @@ Every measure is a ratio: hk's time over an anchor's (``git status``, ``grep -r`
 parsing loop, a bare ``git add`` + ``git commit``) on the same archive, so a slow or busy
 machine slows both. An edit is set against the same change made by hand: a line added to
 another customer's file, committed with ``git add`` + ``git commit``; the commit of a file at
-the archive's top, which leaves the big folder trees alone, is printed beside it. The warm reads are a customer search, the dispatcher's list of orders
-waiting for a worker on one day (``hk order list --status to_dispatch --date D``) and the
-day's reminders (``hk remind --dry-run``). Each value
-is the median of N runs after a warm-up, with hk and its anchors run in turn so that drift
-affects them alike. Whole processes are timed, as a user sees them. With ``--watch`` the
-archive's file watcher and warm command server (``hk watch``) run for the whole run and are
-stopped afterwards.
+the archive's top, which leaves the big folder trees alone, is printed beside it. The warm
+reads are a customer search, the dispatcher's list of orders waiting for a worker on one day
+(``hk order list --status to_dispatch --date D``) and the day's reminders
+(``hk remind --dry-run``). Each value is the median of N runs after a warm-up, with hk and its
+anchors run in turn so that drift affects them alike. Whole processes are timed, as a user
+sees them. With ``--watch`` the archive's file watcher and warm command server (``hk watch``)
+run for the whole run and are stopped afterwards.
 """
 
 from __future__ import annotations
