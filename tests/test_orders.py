@@ -282,3 +282,28 @@ def test_every_order_command_and_option_has_help_text(shop: Shop) -> None:
         for param in command.params:
             assert (getattr(param, "help", None) or "").strip(), f"{name} {param.name}"
         assert "Usage:" in shop.cli.ok("order", name, "--help").stdout
+
+
+def test_a_customers_and_a_workers_orders_are_found_by_reference_before_and_after_reindex(
+        shop: Shop) -> None:
+    """The index keeps who each order belongs to in a table of its own (kept by triggers, and
+    filled in one pass by a rebuild); both ways find the same orders."""
+    from hk.store.archive import Archive
+
+    first = shop.dispatched()
+    second = shop.dispatched("--start", when(1))
+    shop.cli.ok("order", "new", "--customer", shop.customer, "--service", "BJ-HOURLY",
+                "--start", when(2))
+
+    def refs() -> tuple[set[str], set[str]]:
+        index = Archive(shop.archive.root).index
+        index.refresh()
+        mine = {r["code"] for r in index.list("order", ref=shop.customer_id)}
+        hers = {r["code"] for r in index.list("order", ref=shop.cleaner_id)}
+        return mine, hers
+
+    mine, hers = refs()
+    assert {first, second} <= mine and len(mine) == 3
+    assert hers == {first, second}
+    shop.cli.ok("reindex")
+    assert refs() == (mine, hers)

@@ -87,12 +87,18 @@ def standing_of(archive: Archive, customer_id: str, on: dt.date | None = None,
     return standing(moves, _today(archive, on), archive.settings.points.expire_months)
 
 
-def ledger(archive: Archive, customer_ref: str, on: dt.date | None = None) -> Ledger:
-    """Balance, what expires soon, and every entry newest first, for a customer (code or ID)."""
+def ledger(archive: Archive, customer_ref: str, on: dt.date | None = None,
+           refresh: bool = True) -> Ledger:
+    """Balance, what expires soon, and every entry newest first, for a customer (code or ID).
+
+    ``refresh=False`` (a TUI page, whose watch keeps the index current) takes ``customer_ref``
+    as the customer's ID and reads the index as it is.
+    """
     from hk.services.records import resolve_id
 
-    _, customer_id = resolve_id(archive, "customer", customer_ref)
-    rows = entries_of(archive, customer_id)
+    customer_id = (resolve_id(archive, "customer", customer_ref)[1] if refresh
+                   else customer_ref)
+    rows = entries_of(archive, customer_id, refresh)
     moves = [Move.of(r) for r in rows]
     row = archive.index.get(customer_id)
     return Ledger(customer_id, str(row["code"] or "") if row else "",

@@ -255,7 +255,7 @@ def rebuild(index: Index) -> RefreshReport:
     import shutil
 
     from hk.store.index import Index
-    from hk.store.schema import DDL
+    from hk.store.schema import DDL, FILL_REFS, WITHOUT_REFS_TRIGGERS
 
     index.close()
     _remove_abandoned(index.dir)
@@ -271,8 +271,9 @@ def rebuild(index: Index) -> RefreshReport:
         db.execute("PRAGMA page_size = 8192")
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
-        db.executescript(DDL)
+        db.executescript(DDL + WITHOUT_REFS_TRIGGERS)
         report = aside.refresh()
+        db.executescript(FILL_REFS + DDL)
         db.execute("PRAGMA journal_mode = WAL")
         aside.close()
         _fsync(os.path.join(work, "index.sqlite"))

@@ -148,7 +148,8 @@ class Index:
                 # Order rows are ~2 KiB: 8 KiB pages hold three, 4 KiB pages one (new files only).
                 db.execute("PRAGMA page_size = 8192")
                 db.execute("PRAGMA journal_mode=WAL")
-                db.executescript("DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS terms;")
+                db.executescript("DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS terms;"
+                                 " DROP TABLE IF EXISTS refs;")
                 for spec in self.specs.values():
                     _unlink(self._snapshot_path(spec))
                 db.executescript(DDL)
@@ -501,8 +502,8 @@ class Index:
             sql += " AND day <= ?"
             args.append(day_to)
         if ref:
-            sql += " AND refs LIKE ? ESCAPE '\\'"
-            args.append(f"%{SEP}{_escape(ref)}{SEP}%")
+            sql += " AND id IN (SELECT id FROM refs WHERE ref = ? AND kind = ?)"
+            args += [ref, kind]
         sql += " ORDER BY sort_key, id"
         if limit:
             sql += " LIMIT ? OFFSET ?"

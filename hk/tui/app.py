@@ -96,6 +96,7 @@ class HkApp(App[None]):
         """Forms on screen in any mode (they add and remove themselves): typed input that a
         rebuild of the pages (a language switch) would lose."""
         self._started = False
+        self._warmed = False
         super().__init__()
         localize(self, texts)
         self.title = texts("app.title")
@@ -143,6 +144,9 @@ class HkApp(App[None]):
         self.work(self, "watch", job, self._checked)
 
     def _checked(self, outcome: Any) -> None:
+        if not self._warmed:
+            self._warmed = True
+            self.warm_up()
         if outcome.settings:
             self.session.settings_changed()
         if outcome.broken:
@@ -150,6 +154,20 @@ class HkApp(App[None]):
         if outcome.changed:
             self.generation += 1
             self.screen.post_message(ArchiveChanged())
+
+    def warm_up(self) -> None:
+        """Once the index is current: load what a record's page needs (its modules, and the
+        customers' lifecycle stages, kept per day), so the first page opened shows as fast as
+        the next ones."""
+        today = self.today()
+
+        def job(archive: Archive) -> None:
+            from hk.services import history, points  # noqa: F401 (imported to be ready)
+            from hk.services.stages import stages
+
+            stages(archive, today, refresh=False)
+
+        self.work(self, "warm", job, lambda _none: None)
 
     def action_refresh_archive(self) -> None:
         self.check_archive(force=True)

@@ -98,7 +98,7 @@ def page(archive: Archive, kind: str, record_id: str, reveal: bool = False,
         out.stage = stage_of(archive, record_id, today, refresh=False)  # the TUI's watch refreshes
         from hk.services.points import ledger
 
-        out.points = ledger(archive, record_id, today).to_dict()
+        out.points = ledger(archive, record_id, today, refresh=False).to_dict()
         out.points["entries"] = out.points["entries"][:POINTS_SHOWN]
     return out
 
