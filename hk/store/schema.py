@@ -18,6 +18,13 @@ REFS = """('["' || replace(trim({side}.refs, char(31)), char(31), '","') || '"]'
 letters and digits, nothing to escape. The ``refs`` table, kept by triggers from it, finds a
 customer's orders by an index instead of a scan of every order."""
 
+_DROP_REFS = f"""    DELETE FROM refs WHERE kind = {{side}}.kind AND id = {{side}}.id
+        AND ref IN (SELECT value FROM json_each({REFS}));
+"""
+_ADD_REFS = f"""    INSERT INTO refs SELECT DISTINCT value, new.kind, new.id
+        FROM json_each({REFS.format(side="new")}) WHERE value != '';
+"""
+
 # The triggers delete before inserting: an INSERT OR REPLACE inside a trigger would take the
 # conflict rule of the outer statement (an upsert), and fail.
 DDL = f"""
@@ -72,23 +79,11 @@ CREATE TABLE IF NOT EXISTS refs (
     PRIMARY KEY (ref, kind, id)
 ) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS refs_insert AFTER INSERT ON records BEGIN
-    DELETE FROM refs WHERE kind = new.kind AND id = new.id
-        AND ref IN (SELECT value FROM json_each({REFS.format(side="new")}));
-    INSERT INTO refs SELECT DISTINCT value, new.kind, new.id
-        FROM json_each({REFS.format(side="new")}) WHERE value != '';
-END;
+{_DROP_REFS.format(side="new")}{_ADD_REFS}END;
 CREATE TRIGGER IF NOT EXISTS refs_update AFTER UPDATE ON records BEGIN
-    DELETE FROM refs WHERE kind = old.kind AND id = old.id
-        AND ref IN (SELECT value FROM json_each({REFS.format(side="old")}));
-    DELETE FROM refs WHERE kind = new.kind AND id = new.id
-        AND ref IN (SELECT value FROM json_each({REFS.format(side="new")}));
-    INSERT INTO refs SELECT DISTINCT value, new.kind, new.id
-        FROM json_each({REFS.format(side="new")}) WHERE value != '';
-END;
+{_DROP_REFS.format(side="old")}{_DROP_REFS.format(side="new")}{_ADD_REFS}END;
 CREATE TRIGGER IF NOT EXISTS refs_delete AFTER DELETE ON records BEGIN
-    DELETE FROM refs WHERE kind = old.kind AND id = old.id
-        AND ref IN (SELECT value FROM json_each({REFS.format(side="old")}));
-END;
+{_DROP_REFS.format(side="old")}END;
 CREATE INDEX IF NOT EXISTS records_kind_sort ON records(kind, sort_key);
 """
 

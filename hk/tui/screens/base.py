@@ -27,7 +27,22 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class HkScreen(Screen[None]):
+class OfHkApp:
+    """For a screen of hk's app (a page, a form): the app as :class:`HkApp`, and its words."""
+
+    if TYPE_CHECKING:
+        app: Any  # Textual's, on the screen this is mixed into
+
+    @property
+    def hk(self) -> HkApp:
+        return cast("HkApp", self.app)
+
+    @property
+    def texts(self) -> Texts:
+        return self.hk.texts
+
+
+class HkScreen(OfHkApp, Screen[None]):
     """A page of the TUI (see the module's docstring)."""
 
     TITLE_KEY: ClassVar[str] = ""
@@ -42,14 +57,6 @@ class HkScreen(Screen[None]):
         """The app's generation of the archive this page last read."""
         self.ready = False
         """True once the page shows what it read (the benchmark waits for it)."""
-
-    @property
-    def hk(self) -> HkApp:
-        return cast("HkApp", self.app)
-
-    @property
-    def texts(self) -> Texts:
-        return cast("HkApp", self.app).texts
 
     def header(self) -> ComposeResult:
         yield Header(icon="")

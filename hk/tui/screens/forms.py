@@ -14,7 +14,7 @@ the operator's editor ($EDITOR), the TUI suspended meanwhile.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import SuspendNotSupported
@@ -25,6 +25,7 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 from hk.errors import ConflictError, HkError
 from hk.tui.data.forms import TOP, Checked, Form, Reloaded, Saved, check, open_form, reload, save
 from hk.tui.keys import bind, localize
+from hk.tui.screens.base import OfHkApp
 from hk.tui.screens.dialogs import ChoiceDialog
 
 if TYPE_CHECKING:
@@ -32,12 +33,10 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
     from hk.store.archive import Archive
-    from hk.tui.app import HkApp
-    from hk.tui.i18n import Texts
     from hk.tui.screens.base import HkScreen
 
 
-class FormScreen(ModalScreen[Saved | None]):
+class FormScreen(OfHkApp, ModalScreen[Saved | None]):
     """One form over the page that opened it; gives back what was saved (None if nothing)."""
 
     HELP_KEY: ClassVar[str] = "help.form"
@@ -57,14 +56,6 @@ class FormScreen(ModalScreen[Saved | None]):
         """A save was refused because the record changed meanwhile: Ctrl+R reads it again."""
         self.saving = False
         localize(self, self.texts)
-
-    @property
-    def hk(self) -> HkApp:
-        return cast("HkApp", self.app)
-
-    @property
-    def texts(self) -> Texts:
-        return cast("HkApp", self.app).texts
 
     # --- layout -----------------------------------------------------------------------------
 
