@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CLIENT := $(VENV)/.client
 
 .PHONY: demo test lint bench venv clean
 
@@ -15,13 +16,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m compileall -q hk
 	touch $(STAMP)
 
-venv: $(STAMP)
+# hk's native client (native/hk.c) replaces the `hk` script pip wrote, when a C compiler is
+# there: the same commands, without Python's start while `hk watch` runs a command server.
+$(CLIENT): $(STAMP) native/hk.c scripts/build-client
+	scripts/build-client $(BIN)/python
+	touch $(CLIENT)
 
-demo: $(STAMP)
+venv: $(CLIENT)
+
+demo: $(CLIENT)
 	$(BIN)/hk demo
 
 test: $(STAMP)
 	scripts/system-packages.sh
+	$(MAKE) --no-print-directory $(CLIENT)
 	$(BIN)/python -m ruff check hk tests benchmarks
 	$(BIN)/python -m pytest
 
@@ -30,7 +38,7 @@ lint: $(STAMP)
 	$(BIN)/python -m ruff format --check hk tests benchmarks
 	$(BIN)/python -m mypy
 
-bench: $(STAMP)
+bench: $(CLIENT)
 	$(BIN)/python -m benchmarks.generate --out bench-archive --scale 1
 	$(BIN)/python -m benchmarks.run --archive bench-archive
 

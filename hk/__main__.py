@@ -3,7 +3,8 @@
 With ``hk watch`` running, a command goes to the archive's warm command server
 (:mod:`hk.warm`). Otherwise a warm search (``hk customer find TEXT``, ``hk worker find TEXT``)
 is served by :mod:`hk.fastpath` without importing Typer or Pydantic, and everything else goes
-through the Typer application in :mod:`hk.cli`.
+through the Typer application in :mod:`hk.cli`. ``native/hk.c``, when built, is ``hk``'s
+first step in C, and comes to :func:`from_native` for whatever it does not hand to a server.
 """
 
 from __future__ import annotations
@@ -22,6 +23,18 @@ def main() -> None:
         sys.stderr.flush()
         os._exit(code & 0xFF)
     run_here(sys.argv[1:])
+
+
+def from_native() -> None:
+    """Where the native client (``native/hk.c``) goes when it did not hand the command over:
+    ``python -P -c … TRIED ARGV0 ARGS…``. ``TRIED`` is 1 when it already asked the server, or
+    there is none, so this process does not ask again."""
+    tried = sys.argv[1] == "1"
+    sys.argv = sys.argv[2:]
+    if tried:
+        run_here(sys.argv[1:])
+    else:
+        main()
 
 
 def run_here(argv: list[str]) -> None:

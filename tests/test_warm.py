@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -121,13 +122,53 @@ def test_without_a_server_nothing_waits_and_hk_runs_it_itself(archive_path: Path
 def test_a_refused_request_is_run_by_the_caller(served: Path) -> None:
     """Another Python (or another hk) is refused before anything runs."""
     code = server.Code()
-    assert server.refusal({"version": 1, "python": "/elsewhere/python", "hk": server.HK},
+    assert server.refusal({"version": 2, "python": "/elsewhere/python", "hk": server.HK},
                           [0, 1, 2], code)
-    assert server.refusal({"version": 2}, [0, 1, 2], code)
-    assert server.refusal({"version": 1, "python": sys.executable, "hk": server.HK},
+    assert server.refusal({"version": 0}, [0, 1, 2], code)
+    assert server.refusal({"version": 2, "python": sys.executable, "hk": server.HK},
                           [0, 1], code)
-    assert not server.refusal({"version": 1, "python": sys.executable, "hk": server.HK},
+    assert not server.refusal({"version": 2, "python": sys.executable, "hk": server.HK},
                               [0, 1, 2], code)
+
+
+def test_a_request_reads_back_as_the_caller_sent_it(tmp_path: Path) -> None:
+    request = client._request(["customer", "find", "张三", "--json"])
+    parsed = server.parse(request[4:])
+    assert int.from_bytes(request[:4], "big") == len(request) - 4
+    assert parsed["argv"] == [sys.argv[0], "customer", "find", "张三", "--json"]
+    assert parsed["env"] == dict(os.environ)
+    assert parsed["cwd"] == os.getcwd() and parsed["python"] == sys.executable
+    assert parsed["streams"] is not None and len(parsed["streams"]) == 3
+    assert server.parse(b"\x80\x03}q\x00.")["version"] == 0  # another format: refused
+    with pytest.raises(ValueError):
+        server.parse(b"\0".join([b"hk-request-2", b"py", b"hk", b"/", b"18", b"", b"9", b"hk"]))
+
+
+STREAM_CASES = [{}, {"LANG": "C.UTF-8"}, {"LANG": "C"}, {"LC_ALL": "C"}, {"LANG": "xx_YY.UTF-8"},
+                {"PYTHONIOENCODING": "gbk"}, {"PYTHONIOENCODING": "utf-8:replace"},
+                {"PYTHONUTF8": "1", "LANG": "C"}, {"PYTHONUTF8": "0", "LANG": "C"},
+                {"PYTHONUTF8": "0", "LC_ALL": "C"}, {"LC_CTYPE": "C.UTF-8", "LANG": "C"},
+                {"PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0", "LANG": "C"}]
+
+
+@pytest.mark.parametrize("env", STREAM_CASES, ids=lambda env: " ".join(
+    f"{k}={v}" for k, v in env.items()) or "empty")
+def test_a_native_callers_streams_are_those_python_would_open(env: dict[str, str]) -> None:
+    """The native client cannot say how Python would encode its streams; the server works it
+    out from the environment, and must agree with a real Python started in it."""
+    base = {"PATH": os.environ["PATH"], **env}
+    real = subprocess.run(
+        [sys.executable, "-c", "import sys; print([[s.encoding, s.errors] for s in "
+         "(sys.stdin, sys.stdout, sys.stderr)])"],
+        env=base, capture_output=True, text=True, check=True).stdout
+    # the server's child switches from the server's own environment to the caller's
+    worked_out = subprocess.run(
+        [sys.executable, "-c", "import os, sys; from hk.warm.server import python_streams; "
+         f"env = {base!r}; os.environ.clear(); os.environ.update(env); "
+         "print([list(s) for s in python_streams(env)])"],
+        env={**os.environ, "LANG": "C.UTF-8", "PYTHONIOENCODING": ""}, capture_output=True,
+        text=True, check=True).stdout
+    assert worked_out == real
 
 
 def test_changed_code_is_noticed(tmp_path: Path) -> None:
@@ -166,12 +207,12 @@ def test_a_caller_that_gives_up_before_go_runs_nothing(served: Path) -> None:
 class Terminal:
     """``hk`` on a pseudo-terminal, as an operator runs it: prompts, answers, Ctrl-C."""
 
-    def __init__(self, root: Path, *args: str) -> None:
+    def __init__(self, root: Path, *args: str, binary: str = HK_BIN) -> None:
         import pty
 
         self.master, slave = pty.openpty()
         self.tty = os.ttyname(slave)
-        self.proc = subprocess.Popen([HK_BIN, "--archive", str(root), *args], stdin=slave,
+        self.proc = subprocess.Popen([binary, "--archive", str(root), *args], stdin=slave,
                                      stdout=slave, stderr=slave, close_fds=True)
         os.close(slave)
         self.seen = b""
@@ -214,9 +255,13 @@ def served_child_on(tty: str, server_pid: int) -> bool:
 
 
 def test_prompts_and_answers_go_through_the_callers_terminal(served: Path) -> None:
+    answer_a_prompt(served, HK_BIN)
+
+
+def answer_a_prompt(served: Path, binary: str) -> None:
     info = watch.status(str(served), DAEMON)
     assert info is not None
-    term = Terminal(served, "customer", "add")
+    term = Terminal(served, "customer", "add", binary=binary)
     assert term.wait_for(":"), term.seen
     assert served_child_on(term.tty, int(info["pid"]))
     term.type("王五\n")
@@ -242,10 +287,14 @@ def test_garbage_from_a_caller_leaves_the_server_serving(
 
 
 def test_ctrl_c_reaches_the_served_command(served: Path) -> None:
+    interrupt_a_prompt(served, HK_BIN)
+
+
+def interrupt_a_prompt(served: Path, binary: str) -> None:
     info = watch.status(str(served), DAEMON)
     assert info is not None
     before = git(served, "rev-parse", "HEAD")
-    term = Terminal(served, "customer", "add")
+    term = Terminal(served, "customer", "add", binary=binary)
     assert term.wait_for(":"), term.seen
     term.proc.send_signal(signal.SIGINT)  # what Ctrl-C sends the foreground process
     assert term.finish() != 0
@@ -263,3 +312,96 @@ def test_stop_ends_the_server_and_hk_keeps_working(served: Path) -> None:
     assert hand_over(served, "customer", "find", "zs") is None
     found = run(served, "customer", "find", "zs")
     assert found.returncode == 0 and "张三" in found.stdout
+
+
+# The native client (native/hk.c), built here from source with the project's build script.
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_native(out: Path, *defines: str) -> str:
+    if shutil.which(os.environ.get("CC", "cc")) is None:
+        pytest.skip("no C compiler (scripts/system-packages.sh installs one for the tests)")
+    if defines:  # a client built for another hk: the server must refuse it
+        subprocess.run([os.environ.get("CC", "cc"), "-O2", "-o", str(out), *defines,
+                        str(ROOT / "native" / "hk.c")], check=True)
+    else:
+        built = subprocess.run([str(ROOT / "scripts" / "build-client"), sys.executable, str(out)],
+                               capture_output=True, text=True)
+        assert built.returncode == 0 and not built.stderr, built.stderr  # no warning either
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def native(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return build_native(tmp_path_factory.mktemp("native") / "hk")
+
+
+@pytest.fixture(scope="module")
+def python_hk(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The ``hk`` script pip writes, whatever the environment's ``hk`` has become."""
+    script = tmp_path_factory.mktemp("script") / "hk"
+    script.write_text(f"#!{sys.executable}\nimport sys\nfrom hk.__main__ import main\n"
+                      "sys.exit(main())\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def both(binary: str, python_hk: str, root: Path, *args: str, cwd: Path | None = None,
+         ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+    where = [] if cwd is not None else ["--archive", str(root)]
+    out = []
+    for command, extra in ((binary, {}), (python_hk, {"HK_NO_SERVER": "1"})):
+        out.append(subprocess.run([command, *where, *args], capture_output=True, text=True,
+                                  cwd=cwd, env={**os.environ, **extra}))
+    return out[0], out[1]
+
+
+def test_the_native_client_prints_and_exits_as_python_hk_does(
+    served: Path, native: str, python_hk: str
+) -> None:
+    for args in (["customer", "find", "zs"], ["customer", "find", "张三", "--json"],
+                 ["customer", "show", "NOPE"], ["customer", "edit"], ["customer", "--help"],
+                 ["--help"], ["--version"], ["watch", "status"], ["nonsense"]):
+        warm, cold = both(native, python_hk, served, *args)
+        assert (warm.returncode, warm.stdout, warm.stderr) == (
+            cold.returncode, cold.stdout, cold.stderr), args
+    warm, cold = both(native, python_hk, served, "customer", "find", "13900",
+                      cwd=served / "customers")  # the archive found from the folder
+    assert warm.returncode == 0 and warm.stdout == cold.stdout and "赵六" in warm.stdout
+
+
+def test_the_native_client_hands_prompts_and_ctrl_c_to_the_server(
+    served: Path, native: str
+) -> None:
+    answer_a_prompt(served, native)
+    interrupt_a_prompt(served, native)
+
+
+def test_without_a_server_the_native_client_runs_python_hk(
+    archive: Archive, archive_path: Path, native: str, python_hk: str
+) -> None:
+    add_customer(archive, {"name": "张三", "phones": ["13800138000"]})
+    for args in (["customer", "find", "zs"], ["customer", "list", "--json"], ["--version"],
+                 ["customer", "add", "--help"], ["customer", "show", "NOPE"]):
+        alone, cold = both(native, python_hk, archive_path, *args)
+        assert (alone.returncode, alone.stdout, alone.stderr) == (
+            cold.returncode, cold.stdout, cold.stderr), args
+    before = int(git(archive_path, "rev-list", "--count", "HEAD"))
+    added = subprocess.run([native, "--archive", str(archive_path), "customer", "add", "--name",
+                            "李四", "--phone", "13700137000"], capture_output=True, text=True)
+    assert added.returncode == 0, added.stderr
+    assert int(git(archive_path, "rev-list", "--count", "HEAD")) == before + 1
+
+
+def test_a_native_client_for_another_hk_is_refused_and_runs_it_once(
+    served: Path, tmp_path: Path
+) -> None:
+    other = build_native(tmp_path / "hk", f'-DHK_PYTHON="{sys.executable}"',
+                         '-DHK_PACKAGE="/elsewhere/hk"')
+    before = int(git(served, "rev-list", "--count", "HEAD"))
+    added = subprocess.run([other, "--archive", str(served), "customer", "add", "--name", "钱七",
+                            "--phone", "13500135000"], capture_output=True, text=True)
+    assert added.returncode == 0, added.stderr
+    assert int(git(served, "rev-list", "--count", "HEAD")) == before + 1
+    assert "钱七" in run(served, "customer", "find", "钱七").stdout

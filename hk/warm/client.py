@@ -2,7 +2,8 @@
 
 This runs before anything else in every ``hk`` call, so it imports only what a call without
 a server needs anyway (``os``, the archive's discovery) and, when a server's socket exists,
-the built-in ``_socket``, ``_signal`` and ``marshal``.
+the built-in ``_socket`` and ``_signal``. ``native/hk.c`` is the same client in C, for an
+``hk`` that does not pay Python's start when a server runs.
 
 The exchange is in two steps so that a command never runs twice: the server's child says
 ``A<pid>`` once it holds the caller's terminal, and waits; only when the caller answers ``G``
@@ -24,6 +25,8 @@ CONNECT_TIMEOUT = 0.05
 ACCEPT_TIMEOUT = 2.0
 """Seconds for the server's child to say it is ready; past that the caller runs the command."""
 FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+MAGIC = "hk-request-2"
+"""The request format's name and version: a server that reads another refuses it."""
 
 
 def split_archive(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -74,17 +77,17 @@ def try_serve(argv: list[str]) -> int | None:
 
 
 def _request(argv: list[str]) -> bytes:
-    import marshal
-
-    streams = [(s.encoding, s.errors) if s is not None else ("utf-8", "strict")
-               for s in (sys.stdin, sys.stdout, sys.stderr)]
+    """The request in the format of :func:`hk.warm.server.parse`, which the native client
+    (``native/hk.c``) writes too; a Python caller also says how its streams are encoded."""
+    streams = ",".join(f"{s.encoding}:{s.errors}" if s is not None else "utf-8:strict"
+                       for s in (sys.stdin, sys.stdout, sys.stderr))
     umask = os.umask(0o022)
     os.umask(umask)
-    body = marshal.dumps({
-        "version": 1, "python": sys.executable, "hk": os.path.dirname(os.path.dirname(__file__)),
-        "argv": [sys.argv[0], *argv], "cwd": os.getcwd(), "env": dict(os.environ),
-        "umask": umask, "streams": streams,
-    })
+    args = [sys.argv[0], *argv]
+    fields = [MAGIC, sys.executable, os.path.dirname(os.path.dirname(__file__)), os.getcwd(),
+              str(umask), streams, str(len(args)), *args,
+              *(f"{key}={value}" for key, value in os.environ.items())]
+    body = b"\0".join(os.fsencode(field) for field in fields)
     return len(body).to_bytes(4, "big") + body
 
 

@@ -22,7 +22,6 @@ import contextlib
 import fcntl
 import gc
 import io
-import marshal
 import os
 import select
 import signal
@@ -281,7 +280,7 @@ STALE = "hk changed"
 
 def refusal(request: dict[str, object], fds: list[int], code: Code) -> str:
     """Why this server must not run the request ('' if it may)."""
-    if request.get("version") != 1 or len(fds) != 3:
+    if request.get("version") != 2 or len(fds) != 3:
         return "unknown request"
     if request.get("python") != sys.executable or request.get("hk") != HK:
         return "another Python or another hk"
@@ -291,7 +290,8 @@ def refusal(request: dict[str, object], fds: list[int], code: Code) -> str:
 
 
 def receive(conn: socket.socket) -> tuple[dict[str, object], list[int]]:
-    """The request (length, then marshal data) and the three file descriptors sent with it."""
+    """The request (length, then the body :func:`parse` reads) and the three file descriptors
+    sent with it."""
     fds: list[int] = []
     data, ancillary, _flags, _addr = conn.recvmsg(1 << 16, socket.CMSG_SPACE(3 * 4))
     for level, kind, payload in ancillary:
@@ -309,10 +309,33 @@ def receive(conn: socket.socket) -> tuple[dict[str, object], list[int]]:
         if not chunk:
             raise EOFError("caller went away")
         body += chunk
-    request = marshal.loads(body)
-    if not isinstance(request, dict):
-        raise TypeError("request is not a mapping")
-    return request, fds
+    return parse(body), fds
+
+
+MAGIC = "hk-request-2"
+
+
+def parse(body: bytes) -> dict[str, object]:
+    """A request: fields separated by NUL bytes, in this order: ``hk-request-2``, the caller's
+    Python, its hk package folder, working folder, umask (decimal), how its three streams are
+    encoded (``enc:errors`` by commas, or empty to work it out as Python would), the number of
+    arguments, the arguments (``argv[0]`` first), then ``NAME=value`` for each environment
+    variable. Bytes, so that names and values that are not UTF-8 pass unchanged.
+
+    A request in another format is returned with ``version`` 0, which :func:`refusal` refuses:
+    the caller then runs the command itself.
+    """
+    fields = [os.fsdecode(field) for field in body.split(b"\0")]
+    if len(fields) < 7 or fields[0] != MAGIC:
+        return {"version": 0}
+    python, hk, cwd, umask, streams, count = fields[1:7]
+    if not umask.isdigit() or not count.isdigit() or len(fields) < 7 + int(count):
+        raise ValueError("malformed request")
+    argv = fields[7:7 + int(count)]
+    env = dict(entry.split("=", 1) for entry in fields[7 + int(count):] if "=" in entry)
+    return {"version": 2, "python": python, "hk": hk, "cwd": cwd, "umask": int(umask),
+            "streams": [tuple(s.split(":", 1)) for s in streams.split(",")] if streams else None,
+            "argv": argv, "env": env}
 
 
 def child(conn: socket.socket, request: dict[str, object], fds: list[int]) -> None:
@@ -348,7 +371,7 @@ def run(request: dict[str, object]) -> int:
     time.tzset()
     tempfile.tempdir = None
     os.umask(int(request["umask"]))  # type: ignore[call-overload]
-    streams = request["streams"]
+    streams = request["streams"] or python_streams(env)
     assert isinstance(streams, list)
     (in_enc, in_err), (out_enc, out_err), (err_enc, err_err) = streams
     sys.stdin, sys.stdout, sys.stderr = (
@@ -378,6 +401,41 @@ def run(request: dict[str, object]) -> int:
         with contextlib.suppress(Exception):
             stream.flush()
     return code
+
+
+def python_streams(env: dict[str, str]) -> list[tuple[str, str]]:
+    """The encoding and error handler of stdin, stdout and stderr that Python 3.11 would set
+    up in an environment ``env`` (already this process's): for a caller that is not Python.
+
+    ``PYTHONIOENCODING`` first (strict errors unless it names others); then UTF-8 mode
+    (``PYTHONUTF8``, or the C/POSIX locale, which Python also coerces to C.UTF-8), else the
+    locale's codeset. Errors are ``surrogateescape`` under UTF-8 mode or a C-like locale, else
+    ``strict``; stderr is always ``backslashreplace``.
+    """
+    import codecs
+    import locale
+
+    try:
+        ctype = locale.setlocale(locale.LC_CTYPE, "")
+    except locale.Error:  # a locale that is not installed: Python runs under "C" then
+        ctype = locale.setlocale(locale.LC_CTYPE, "C")
+    legacy = ctype in ("C", "POSIX")
+    if legacy and env.get("PYTHONCOERCECLOCALE") != "0" and not env.get("LC_ALL"):
+        with contextlib.suppress(locale.Error):  # PEP 538, as Python does at its start
+            ctype = locale.setlocale(locale.LC_CTYPE, "C.UTF-8")
+            os.environ["LC_CTYPE"] = "C.UTF-8"
+    flag = env.get("PYTHONUTF8")
+    utf8 = flag == "1" or (flag != "0" and legacy)
+    encoding = "utf-8" if utf8 else locale.getencoding()
+    errors = "surrogateescape" if utf8 or ctype in ("C", "POSIX", "C.UTF-8", "C.utf8",
+                                                     "UTF-8") else "strict"
+    io_encoding, _, io_errors = env.get("PYTHONIOENCODING", "").partition(":")
+    if io_encoding:  # an encoding named without errors means strict ones
+        encoding, errors = io_encoding, "strict"
+    errors = io_errors or errors
+    with contextlib.suppress(LookupError):  # the name Python reports: utf-8, not UTF-8
+        encoding = codecs.lookup(encoding).name
+    return [(encoding, errors), (encoding, errors), (encoding, "backslashreplace")]
 
 
 def exit_code(value: object) -> int:
