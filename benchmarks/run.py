@@ -449,6 +449,14 @@ def _width(text: str) -> int:
     return cell_len(text)
 
 
+def client_kind() -> str:
+    """Which ``hk`` is measured: the native client (``make`` builds it from native/hk.c when a
+    C compiler is there) or the Python script pip writes."""
+    with open(HK, "rb") as handle:
+        native = handle.read(4) == b"\x7fELF"
+    return "the native client (native/hk.c)" if native else "the Python script"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -493,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
              ("memory", lambda: measure_memory(bench, who, day)),
              ("import", lambda: measure_import(bench))]
     watcher = "on (hk watch: watcher and command server)" if args.watch else "off"
-    print(f"file watcher: {watcher}", file=log)
+    print(f"file watcher: {watcher}; hk is {client_kind()}", file=log)
     try:
         if args.watch:
             bench.run([HK, "watch", "start"])
@@ -515,7 +523,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         queries = {**who, "dispatch_day": day}
         print(json.dumps({"archive": str(archive), "repeat": args.repeat, "queries": queries,
-                          "watcher": args.watch, "results": [r.to_json() for r in results]},
+                          "watcher": args.watch, "client": client_kind(),
+                          "results": [r.to_json() for r in results]},
                          ensure_ascii=False, indent=2))
     else:
         print()

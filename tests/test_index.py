@@ -19,6 +19,7 @@ import pytest
 
 from hk.domain.base import now
 from hk.domain.customer import Customer
+from hk.domain.fields import phone_digits
 from hk.domain.ids import assign_codes, new_id
 from hk.services.people import add_customer, add_worker, edit
 from hk.store.archive import Archive, init
@@ -140,6 +141,51 @@ def test_an_exact_name_ranks_before_a_partial_match(archive: Archive, hk: Hk) ->
     customer(archive, "张三丰")
     customer(archive, "张三")
     assert found(hk, "张三") == ["张三", "张三丰"]
+
+
+def test_the_trigram_index_finds_what_a_scan_of_every_record_finds(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queries of three characters or more go through ``grams``; after adds, edits, hand
+    edits and deletes it must agree with reading every record's terms, order included."""
+    from hk.store import index as index_module
+
+    rng = random.Random(5)
+    surnames, given = "张王李赵刘陈杨黄周吴", "伟芳娜秀英敏静丽强磊军洋勇艳杰涛明超"
+    made = []
+    for _ in range(60):
+        name = rng.choice(surnames) + "".join(rng.choice(given) for _ in range(rng.randint(1, 2)))
+        made.append(customer(archive, name, phones=[f"13{rng.randint(0, 999_999_999):09d}"],
+                             tags=[rng.choice(["高端客户", "需发票", "老人同住"])]))
+    for record in made[:10]:
+        edit(archive, "customer", record.id, {"name": record.name + "华",
+                                              "phones": ["13500135000"]})
+    write_by_hand(archive, "欧阳娜娜")
+    for record in made[10:15]:
+        (archive.root / relpath_for(Customer, record.id)).unlink()
+    index = archive.index
+    index.refresh()
+    queries = {"135001", "欧阳娜", "ouyang", "ouyangnana", "需发票", "高端客", "zhangwei",
+               "0013", "nonexistent", "13%"}
+    for record in made:
+        digits = phone_digits(record.phones[0])
+        start = rng.randint(0, len(digits) - 4)
+        queries |= {record.name, digits[start:start + 4], record.name[:3]}
+    def grams() -> int:
+        return int(index.db.execute("SELECT count(*) FROM grams").fetchone()[0])
+
+    people = index.count("customer") + index.count("worker")
+    assert grams() == people  # kept by the triggers: one row per searched record
+    by_grams = {q: [r["id"] for r in index.find("customer", q, 0)] for q in sorted(queries)}
+    index.rebuild()
+    assert grams() == people  # filled in one pass by a rebuild
+    assert {q: [r["id"] for r in index.find("customer", q, 0)] for q in by_grams} == by_grams
+    monkeypatch.setattr(index_module, "SEARCHED", ())
+    by_scan = {q: [r["id"] for r in index.find("customer", q, 0)] for q in sorted(queries)}
+    assert by_grams == by_scan
+    assert by_grams["13500135000"[:6]]  # the edited phones are found
+    assert len(by_grams["欧阳娜"]) == 1
+    assert not any(set(by_grams[q]) & {r.id for r in made[10:15]} for q in by_grams)
 
 
 def test_search_text_is_taken_literally_not_as_a_pattern(people: Hk) -> None:

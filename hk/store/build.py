@@ -255,7 +255,7 @@ def rebuild(index: Index) -> RefreshReport:
     import shutil
 
     from hk.store.index import Index
-    from hk.store.schema import DDL, FILL_REFS, WITHOUT_REFS_TRIGGERS
+    from hk.store.schema import DDL, FILL_BULK, WITHOUT_BULK_TRIGGERS
 
     index.close()
     _remove_abandoned(index.dir)
@@ -271,9 +271,9 @@ def rebuild(index: Index) -> RefreshReport:
         db.execute("PRAGMA page_size = 8192")
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
-        db.executescript(DDL + WITHOUT_REFS_TRIGGERS)
+        db.executescript(DDL + WITHOUT_BULK_TRIGGERS)
         report = aside.refresh()
-        db.executescript(FILL_REFS + DDL)
+        db.executescript(FILL_BULK + DDL)
         db.execute("PRAGMA journal_mode = WAL")
         aside.close()
         _fsync(os.path.join(work, "index.sqlite"))

@@ -17,7 +17,7 @@ import os
 import sqlite3
 import time
 
-from hk.store.schema import DDL, FOUND_COLUMNS, SCHEMA_VERSION
+from hk.store.schema import DDL, FOUND_COLUMNS, SCHEMA_VERSION, SEARCHED
 from hk.store.search import SEP, normalize_query
 from hk.store.snapshot import (
     RACY_NS,
@@ -149,7 +149,7 @@ class Index:
                 db.execute("PRAGMA page_size = 8192")
                 db.execute("PRAGMA journal_mode=WAL")
                 db.executescript("DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS terms;"
-                                 " DROP TABLE IF EXISTS refs;")
+                                 " DROP TABLE IF EXISTS refs; DROP TABLE IF EXISTS grams;")
                 for spec in self.specs.values():
                     _unlink(self._snapshot_path(spec))
                 db.executescript(DDL)
@@ -453,9 +453,17 @@ class Index:
         # code first, then whole pinyin or initials (or a name that starts so), then
         # prefixes, then the rest; pinyin order within each (lower() folds ASCII letters only:
         # Chinese has no case, and q is folded already).
+        if kind in SEARCHED and len(q) >= 3 and not any(c in q for c in "%_\\"):
+            # The trigram index names the few records whose terms hold q, each checked below;
+            # CROSS JOIN keeps SQLite from starting at the kind's terms instead.
+            source = ("grams CROSS JOIN records ON records.rowid = grams.rowid CROSS JOIN terms"
+                      " ON terms.kind = records.kind AND terms.id = records.id"
+                      " WHERE grams.text LIKE :like_sub AND records.kind = :kind AND")
+        else:
+            source = "terms JOIN records ON records.id = terms.id WHERE terms.kind = :kind AND"
         return db.execute(
-            f"SELECT {FOUND_COLUMNS} FROM terms JOIN records ON records.id = terms.id"
-            " WHERE terms.kind = :kind AND (terms.prefix_terms LIKE :like_prefix ESCAPE '\\'"
+            f"SELECT {FOUND_COLUMNS} FROM {source}"
+            " (terms.prefix_terms LIKE :like_prefix ESCAPE '\\'"
             " OR terms.substring_terms LIKE :like_sub ESCAPE '\\')"
             " ORDER BY CASE"
             "  WHEN lower(records.name) = :q OR lower(coalesce(records.code, '')) = :q"
