@@ -17,16 +17,19 @@ def _char_width(char: str) -> int:
     return 2 if east_asian_width(char) in ("W", "F") else 1
 
 
+@lru_cache(maxsize=16384)
 def cell_len(text: str) -> int:
-    """Cells ``text`` takes in a terminal."""
+    """Cells ``text`` takes in a terminal. Kept for the strings seen: a table measures each
+    cell twice (the column's width, then the padding), and columns repeat their values."""
     if text.isascii():
         return len(text)
-    return sum(_char_width(c) for c in text)
+    return sum(map(_char_width, text))
 
 
 def fit(text: str, width: int) -> str:
     """``text`` cut with an ellipsis to at most ``width`` cells, then padded to exactly that."""
-    if cell_len(text) > width:
+    cells = cell_len(text)
+    if cells > width:
         out, used = [], 0
         for char in text:
             w = _char_width(char)
@@ -35,4 +38,5 @@ def fit(text: str, width: int) -> str:
             out.append(char)
             used += w
         text = "".join(out) + "…"
-    return text + " " * (width - cell_len(text))
+        cells = used + 1  # the ellipsis takes one cell
+    return text + " " * (width - cells)

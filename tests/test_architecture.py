@@ -152,3 +152,17 @@ def test_every_kind_has_its_model_and_layout() -> None:
     for kind, model in KINDS.items():
         assert model.kind == kind
         assert model.folder == LAYOUT[kind].folder
+
+
+def test_text_is_measured_and_cut_in_terminal_cells() -> None:
+    """The light measure the fast paths use agrees with Rich's, and cutting keeps columns."""
+    from rich.cells import cell_len as rich_len
+
+    from hk.textwidth import cell_len, fit
+
+    for text in ("abc", "张三", "高玉涵 13094007011", "ｆｕｌｌ", "e\u0301", "✓短信", ""):
+        assert cell_len(text) == rich_len(text), text
+    assert fit("张三", 6) == "张三  "
+    assert fit("欧阳娜娜的家", 7) == "欧阳娜…"
+    assert fit("欧阳娜娜的家", 8) == "欧阳娜… "  # a wide character never half-shown
+    assert fit("abcdef", 4) == "abc…"
