@@ -33,9 +33,9 @@ from hk.domain.complaint import (
     step,
 )
 from hk.domain.ids import new_id
-from hk.errors import HkError, NotFound, UsageError
+from hk.errors import HkError, UsageError
 from hk.services.orders import choice_of, load_order, moment, refused
-from hk.services.records import code_of, load, resolve_id
+from hk.services.records import code_of, load_named, resolve_id
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save, save_together
 
@@ -128,12 +128,7 @@ def open_complaint(archive: Archive, given: ComplaintIn, *, customer: str | None
 
 
 def load_complaint(archive: Archive, ref: str) -> tuple[Complaint, Loaded]:
-    try:
-        _, complaint_id = resolve_id(archive, "complaint", ref)
-    except NotFound as exc:
-        exc.hint = "list complaints with hk complaint list"
-        raise
-    return load(archive, Complaint, complaint_id)
+    return load_named(archive, Complaint, ref, "list complaints with hk complaint list")
 
 
 def change_complaint(archive: Archive, ref: str,

@@ -71,9 +71,9 @@ from hk.domain.order import PAYMENT_METHOD_ZH
 from hk.domain.pricing import LineRequest, PriceBreakdown, parse_quantity, price_lines
 from hk.domain.schedule import Schedule, ScheduleError, line_of, parse_schedule
 from hk.domain.worker import Worker
-from hk.errors import HkError, NotFound, UsageError
+from hk.errors import HkError, UsageError
 from hk.services.orders import choice_of, moment, refused, service_items
-from hk.services.records import load, load_ref, resolve_id
+from hk.services.records import load, load_named, load_ref, resolve_id
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save, save_together
 
@@ -107,13 +107,8 @@ def today(archive: Archive) -> dt.date:
 
 def load_contract(archive: Archive, ref: str) -> tuple[Contract, Loaded]:
     """The contract ``ref`` names (code or ID), read from its file, with what a save needs."""
-    try:
-        record, loaded = load_ref(archive, "contract", ref)
-    except NotFound as exc:
-        exc.hint = "list contracts with hk contract list (--customer, --status …)"
-        raise
-    assert isinstance(record, Contract)
-    return record, loaded
+    return load_named(archive, Contract, ref,
+                      "list contracts with hk contract list (--customer, --status …)")
 
 
 def change_contract(archive: Archive, ref: str,
@@ -169,9 +164,7 @@ def _company_party(archive: Archive) -> dict[str, Any]:
 
 
 def load_worker(archive: Archive, ref: str) -> Worker:
-    record, _ = load_ref(archive, "worker", ref)
-    assert isinstance(record, Worker)
-    return record
+    return load_named(archive, Worker, ref)[0]
 
 
 def _placeable(worker: Worker, customer: Customer) -> None:

@@ -57,7 +57,7 @@ from hk.domain.pricing import (
     price_lines,
 )
 from hk.domain.worker import Worker
-from hk.errors import HkError, NotFound, UsageError
+from hk.errors import HkError, UsageError
 from hk.services.order_rules import (
     Breach,
     assignment_breaches,
@@ -66,7 +66,7 @@ from hk.services.order_rules import (
     package_balance,
     standard_minutes,
 )
-from hk.services.records import load, load_ref, resolve_id
+from hk.services.records import load, load_named, load_ref, resolve_id
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save
 
@@ -158,13 +158,7 @@ def with_changes(order: Order, **changes: Any) -> Order:
 
 def load_order(archive: Archive, ref: str) -> tuple[Order, Loaded]:
     """The order ``ref`` names (code or ID), read from its file, with what a save needs."""
-    try:
-        record, loaded = load_ref(archive, "order", ref)
-    except NotFound as exc:
-        exc.hint = "list orders with hk order list (--customer, --date …)"
-        raise
-    assert isinstance(record, Order)
-    return record, loaded
+    return load_named(archive, Order, ref, "list orders with hk order list (--customer, --date …)")
 
 
 def change_order(

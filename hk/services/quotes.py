@@ -36,10 +36,10 @@ from hk.domain.quote import (
     made_event,
     step,
 )
-from hk.errors import HkError, NotFound, UsageError
+from hk.errors import HkError, UsageError
 from hk.services.order_rules import default_quantity
 from hk.services.orders import choice_of, moment, refused, service_items
-from hk.services.records import load_ref, resolve_id
+from hk.services.records import load_named, load_ref, resolve_id
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save
 
@@ -181,13 +181,8 @@ def _quote_line(priced: PricedLine, frequency: Frequency | None) -> QuoteLine:
 
 def load_quote(archive: Archive, ref: str) -> tuple[Quote, Loaded]:
     """The quote ``ref`` names (code or ID), read from its file, with what a save needs."""
-    try:
-        record, loaded = load_ref(archive, "quote", ref)
-    except NotFound as exc:
-        exc.hint = "list quotes with hk quote list (--customer, --status …)"
-        raise
-    assert isinstance(record, Quote)
-    return record, loaded
+    return load_named(archive, Quote, ref,
+                      "list quotes with hk quote list (--customer, --status …)")
 
 
 def change_quote(archive: Archive, ref: str, change: Callable[[Quote], Quote]) -> Stepped:

@@ -59,6 +59,20 @@ def load_ref(archive: Archive, kind: str, ref: str) -> tuple[Record, Loaded]:
     return load(archive, KINDS[kind], record_id)
 
 
+def load_named(archive: Archive, model: type[R], ref: str,
+               hint: str | None = None) -> tuple[R, Loaded]:
+    """The record of ``model``'s kind that ``ref`` names (code, ID or ID prefix), read from its
+    file with what a save needs. ``hint``, when nothing is named, says where that kind is
+    listed (in place of the generic search hint)."""
+    try:
+        _, record_id = resolve_id(archive, model.kind, ref)
+    except NotFound as exc:
+        if hint:
+            exc.hint = hint
+        raise
+    return load(archive, model, record_id)
+
+
 def indexed_data(archive: Archive, record_id: str) -> dict[str, Any]:
     """The record's stored data straight from the (fresh) index, without parsing its file."""
     row = archive.index.get(record_id)

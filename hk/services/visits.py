@@ -38,9 +38,9 @@ from hk.domain.visit import (
     step,
 )
 from hk.domain.visits import History, Owed, Rules, due_by, is_low, owed, written_due
-from hk.errors import ConflictError, NotFound, UsageError
+from hk.errors import ConflictError, UsageError
 from hk.services.orders import choice_of, moment, refused
-from hk.services.records import code_of, load, resolve_id
+from hk.services.records import code_of, load, load_named, resolve_id
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save, save_together
 
@@ -196,12 +196,7 @@ def new_worker_visit(archive: Archive, contract: Contract, worker: str, day: dt.
 
 
 def load_visit(archive: Archive, ref: str) -> tuple[Visit, Loaded]:
-    try:
-        _, visit_id = resolve_id(archive, "visit", ref)
-    except NotFound as exc:
-        exc.hint = "see what is owed with hk visit due, or hk visit list"
-        raise
-    return load(archive, Visit, visit_id)
+    return load_named(archive, Visit, ref, "see what is owed with hk visit due, or hk visit list")
 
 
 def list_visits(archive: Archive, status: str | None = None, visit_type: str | None = None,
