@@ -143,3 +143,26 @@ def test_an_open_form_holds_the_switch_and_keeps_what_was_typed(office: Path) ->
         assert app.screen is form and "王五" in form.values().values()
 
     run(office, scenario)
+
+
+def test_the_language_and_theme_chosen_are_there_at_the_next_start(office: Path) -> None:
+    """Kept in the operator's own hk.local.toml, under [tui], with what was there before."""
+    from hk.tui.app import make_app
+
+    local = office / "hk.local.toml"
+    local.write_text("# mine\noperator = \"小王\"\n\n[tui.keys]\ncustomers = \"f3\"\n",
+                     encoding="utf-8")
+    try:
+        async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
+            await switch(pilot)
+            await pilot.press("f9")
+            await settle(pilot)
+
+        run(office, scenario)
+        text = local.read_text(encoding="utf-8")
+        assert text.startswith("# mine\noperator = \"小王\"\n") and 'customers = "f3"' in text
+        later = make_app(office)
+        assert later.texts.language == "en"
+        assert later.settings.theme == "light"
+    finally:
+        local.unlink()

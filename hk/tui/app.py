@@ -229,6 +229,19 @@ class HkApp(App[None]):
         self.theme = THEMES["dark" if light else "light"]
         name = self.texts("theme.dark" if light else "theme.light")
         self.notify(self.texts("msg.theme", theme=name), timeout=3)
+        self.remember("theme", "dark" if light else "light")
+
+    def remember(self, key: str, value: str) -> None:
+        """Keep the operator's choice for the next start: ``[tui]`` of ``hk.local.toml``, this
+        operator's own settings, which win over the office's ``hk.toml``."""
+        from hk.store.local_settings import set_local
+
+        try:
+            set_local(self.session.main.root, "tui", key, value)
+        except (HkError, OSError) as exc:
+            message = exc.message if isinstance(exc, HkError) else str(exc)
+            self.notify(self.texts("msg.not_remembered", why=message), severity="warning",
+                        timeout=6)
 
     async def action_switch_language(self) -> None:
         """Chinese ⇄ English without a restart.
@@ -262,6 +275,7 @@ class HkApp(App[None]):
         for kind, record_id in pages:
             self.open_record(kind, record_id)
         self.notify(self.texts("msg.language"), timeout=3)
+        self.remember("language", self.texts.language)
 
     def open_record(self, kind: str, record_id: str) -> None:
         """Push a customer's or worker's page on the current mode's stack."""

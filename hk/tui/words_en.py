@@ -387,6 +387,7 @@ EN: dict[str, str] = {
     "bind.language.tip": "Switch the screens to Chinese (no restart)",
     "msg.language": "Language: English",
     "msg.language_later": "Close the form or dialog first, then switch the language",
+    "msg.not_remembered": "Switched for now, but not remembered for the next start: {why}",
     # forms (new and edited customers and workers, new orders)
     "bind.form_save": "Save",
     "bind.form_save.tip": "Check and save the form (one commit)",

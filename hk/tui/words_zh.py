@@ -385,6 +385,7 @@ ZH: dict[str, str] = {
     "bind.language.tip": "界面切换为英文（不用重启）",
     "msg.language": "界面语言：中文",
     "msg.language_later": "请先关闭表单或对话框，再切换语言",
+    "msg.not_remembered": "本次已切换，但下次启动不会记住：{why}",
     # forms (new and edited customers and workers, new orders)
     "bind.form_save": "保存",
     "bind.form_save.tip": "检查并保存表单（一次提交）",
