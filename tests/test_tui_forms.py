@@ -353,6 +353,42 @@ def test_a_customer_page_takes_an_order_for_that_customer(office: Path) -> None:
     drive(office, scenario)
 
 
+def test_an_order_goes_to_the_address_chosen_by_its_number(office: Path) -> None:
+    archive = Archive(office)
+    zhang, _ = load(archive, Customer, ZHANG)
+    second = {"city": "成都市", "district": "青羊区", "community": "光华村", "detail": "2栋"}
+    edit(archive, "customer", ZHANG,
+         {"addresses": [*(a.model_dump() for a in zhang.addresses), second]})
+
+    def orders() -> set[str]:
+        return {row["id"] for row in Archive(office).index.list("order", ref=ZHANG)}
+
+    before = orders()
+
+    async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
+        await open_customer_page(app, pilot, ZHANG)
+        await pilot.press("n")
+        await settle(pilot)
+        form = form_of(app)
+        choose(form, "service", "BJ-HOURLY")
+        await fill(pilot, form, "address", "3")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "no address 3" in message(form, "address")
+        await fill(pilot, form, "address", "2")
+        await pilot.press("tab")
+        await settle(pilot)
+        assert "光华村" in str(form.query_one("#form-preview", Static).render())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen)
+
+    drive(office, scenario)
+    (new_id,) = orders() - before
+    order, _ = load_order(Archive(office), new_id)
+    assert (order.address.district, order.address.community) == ("青羊区", "光华村")
+
+
 # --- notes in the editor ----------------------------------------------------------------------
 
 

@@ -103,6 +103,7 @@ WORKER: tuple[FormField, ...] = (
 )
 ORDER: tuple[FormField, ...] = (
     FormField("customer", "form.f.customer", placeholder="form.ph.customer", required=True),
+    FormField("address", "form.f.address", placeholder="form.ph.address"),
     FormField("service", "form.f.service", "choice", paths=("lines",), required=True),
     FormField("quantity", "form.f.quantity", placeholder="form.ph.quantity"),
     FormField("more", "form.f.more", placeholder="form.ph.more"),
@@ -361,6 +362,8 @@ class OrderDraft:
     """A new order as typed: who, what, when, and ``new_order``'s options."""
 
     customer: str
+    address: int
+    """Which of the customer's addresses, from 1 (as ``hk order new --address``)."""
     lines: list[tuple[str, str | None]]
     start: dt.datetime | None
     hours: Decimal | None
@@ -409,7 +412,11 @@ def _order(text: dict[str, str], problems: list[Problem]) -> dict[str, Any]:
                                     field="start", hint="write it like 2026-12-01 09:00"))
     _positive(text, "quantity", problems)
     hours = _positive(text, "hours", problems)
-    return {"draft": OrderDraft(text["customer"], lines, start, hours,
+    address = int(text["address"]) if text["address"].isdigit() else 0
+    if text["address"] and address < 1:
+        problems.append(Problem(f"'{text['address']}' is not an address number", field="address",
+                                hint="1 for her first address, 2 for the second …"))
+    return {"draft": OrderDraft(text["customer"], address or 1, lines, start, hours,
                                 text["channel"] or "phone", text["notes"])}
 
 
@@ -481,9 +488,14 @@ def _customer_id(archive: Archive, ref: str) -> str:
 
 def _order_args(archive: Archive, typed: OrderDraft) -> tuple[str, dict[str, Any]]:
     from hk.services.catalog import by_code
+    from hk.services.records import indexed_data
 
     customer = _customer_id(archive, typed.customer)
     problems = []
+    count = len(indexed_data(archive, customer).get("addresses") or [])
+    if count and typed.address > count:
+        problems.append(Problem(f"she has {count} address(es); there is no address "
+                                f"{typed.address}", field="address", hint=f"1 to {count}"))
     for code, _ in typed.lines:
         try:
             by_code(archive, code)
@@ -492,7 +504,8 @@ def _order_args(archive: Archive, typed: OrderDraft) -> tuple[str, dict[str, Any
                                     else "service", hint=exc.hint))
     if problems:
         raise InvalidData(problems)
-    return customer, {"channel": typed.channel, "hours": typed.hours, "notes": typed.notes}
+    return customer, {"channel": typed.channel, "hours": typed.hours, "notes": typed.notes,
+                      "address": typed.address}
 
 
 def _preview(archive: Archive, typed: OrderDraft) -> Checked:
@@ -502,7 +515,10 @@ def _preview(archive: Archive, typed: OrderDraft) -> Checked:
     customer, options = _order_args(archive, typed)
     assert typed.start is not None
     order, _ = build_order(archive, customer, typed.lines, typed.start, **options)
-    return Checked(preview=order.title(), total_fen=order.total_fen, deposit_fen=order.deposit_fen)
+    where = " ".join(part for part in (order.address.district, order.address.community,
+                                       order.address.detail) if part)
+    return Checked(preview=" · ".join(part for part in (order.title(), where) if part),
+                   total_fen=order.total_fen, deposit_fen=order.deposit_fen)
 
 
 def save(archive: Archive, form: Form, values: dict[str, str]) -> Saved:
