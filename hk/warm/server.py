@@ -32,6 +32,7 @@ import time
 
 from hk.store.watch import pid_path, socket_path, state_dir
 from hk.store.watch_daemon import listen, log, still_wanted
+from hk.warm.client import MAGIC
 
 DAEMON = "serve"
 HOUSEKEEPING = 30.0
@@ -310,9 +311,6 @@ def receive(conn: socket.socket) -> tuple[dict[str, object], list[int]]:
             raise EOFError("caller went away")
         body += chunk
     return parse(body), fds
-
-
-MAGIC = "hk-request-2"
 
 
 def parse(body: bytes) -> dict[str, object]:
