@@ -161,7 +161,7 @@ static int find_root(const char *explicit, char *root) {
 }
 
 /* Whether the command may run in the server (hk.warm.client.served). */
-static int served(int argc, char **argv, const char **explicit, int *first) {
+static int served(int argc, char **argv, const char **explicit) {
     int i = 1;
     *explicit = NULL;
     if (argc > 2 && (!strcmp(argv[1], "--archive") || !strcmp(argv[1], "-C"))) {
@@ -171,7 +171,6 @@ static int served(int argc, char **argv, const char **explicit, int *first) {
         *explicit = argv[1] + 10;
         i = 2;
     }
-    *first = i;
     if (i >= argc || argv[i][0] == '-') return 0;
     for (const char *const *name = NOT_SERVED; *name; name++)
         if (!strcmp(argv[i], *name)) return 0;
@@ -275,9 +274,8 @@ static pid_t hand_over(int sock, const char *path, int argc, char **argv) {
 
 int main(int argc, char **argv) {
     const char *explicit;
-    int first;
     const char *off = getenv("HK_NO_SERVER");
-    if ((off != NULL && *off) || !served(argc, argv, &explicit, &first))
+    if ((off != NULL && *off) || !served(argc, argv, &explicit))
         run_in_python(argc, argv, 1);
     char root[PATH_MAX], path[PATH_MAX + 32];
     if (!find_root(explicit, root)) run_in_python(argc, argv, 0);
