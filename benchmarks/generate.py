@@ -1,8 +1,8 @@
 """Generate the benchmark archive of DESIGN §6: ``python -m benchmarks.generate --out DIR``.
 
 At ``--scale 1`` it holds what a busy Chengdu agency has after three years: 10 000 customers,
-300 workers and 100 000 orders (quotes, contracts and return visits join as their record kinds
-are built; :data:`PLANS` keeps their places). The same seed gives the same records: IDs, names,
+300 workers, 100 000 orders, 3 000 quotes, 2 000 contracts and 30 000 return visits
+(:data:`PLANS`). The same seed gives the same records: IDs, names,
 timestamps, prices and plaintexts all come from one seeded ``random.Random``. What differs
 between runs is what the generator does not choose: the ciphertext of sensitive values (every
 archive gets its own master key, and AES-GCM nonces are random) and the IDs of the default
@@ -82,6 +82,11 @@ class Context:
                 updated = created + dt.timedelta(seconds=self.rng.randrange(span - offset + 1))
             out.append((_ulid(ms, self.rng.getrandbits(80)), created, updated))
         return out
+
+    def id_at(self, at: dt.datetime) -> str:
+        """An ID created at ``at`` (ULID-shaped, from the seeded RNG, as :meth:`stamps`)."""
+        return _ulid(int(at.timestamp()) * 1000 + self.rng.randrange(1000),
+                     self.rng.getrandbits(80))
 
     def phone(self) -> str:
         """A mobile number in E.164 form, unique in the archive."""
@@ -363,6 +368,13 @@ def build_quotes(ctx: Context, n: int) -> list[Record]:
     return build(ctx, n, ctx.catalog or Catalog.default(), END)
 
 
+def build_visits(ctx: Context, n: int) -> list[Record]:
+    """Return visits done, skipped and owed (see :mod:`benchmarks.visits`)."""
+    from benchmarks.visits import build_visits as build
+
+    return build(ctx, n, END)
+
+
 def build_contracts(ctx: Context, n: int) -> list[Record]:
     """Placements, packages and regular service (see :mod:`benchmarks.agreements`)."""
     from benchmarks.agreements import build_contracts as build
@@ -397,7 +409,7 @@ PLANS: list[KindPlan] = [
     KindPlan("contract", 2_000, build_contracts),
     KindPlan("order", 100_000, build_orders),
     # Return visits (回访) follow orders: after a first service, a low rating, a complaint.
-    KindPlan("visit", 30_000, None),
+    KindPlan("visit", 30_000, build_visits),
 ]
 """Built in this order; a builder may refer to the records of the kinds above it."""
 
@@ -428,8 +440,9 @@ class Generated:
     key_dir: Path
 
 
-DIRECT_KINDS = ("order",)
-"""Kinds whose files the generator writes itself: JSON, nothing to seal, 100 000 of them.
+DIRECT_KINDS = ("order", "visit")
+"""Kinds whose files the generator writes itself: nothing to seal, 100 000 orders and 30 000
+return visits.
 
 The bulk write path would spend most of a minute on them (a walk for sensitive values, a
 temporary file and a rename per file, index rows); they are validated records all the same,

@@ -46,7 +46,7 @@ def test_the_plan_counts_every_kind_of_design_6_and_builds_those_that_exist() ->
     counts = {plan.kind: plan.per_scale for plan in PLANS}
     assert counts["order"] == 100_000 and counts["customer"] == 10_000
     assert counts["contract"] == 2_000 and counts["visit"] == 30_000
-    assert pending_kinds() == ["visit"]
+    assert pending_kinds() == []
     kinds = [plan.kind for plan in PLANS]
     assert kinds.index("contract") < kinds.index("order")  # orders will name contracts
 
@@ -160,7 +160,7 @@ def test_generate_writes_one_commit_that_hk_reads(tmp_path: Path) -> None:
     result = generate(root, scale=SCALE, seed=SEED)
     built = build(SCALE, seed=SEED)
     assert result.counts == {"worker": 3, "customer": 100, "quote": len(built["quote"]),
-                             "contract": len(built["contract"]), "order": 1000}
+                             "contract": len(built["contract"]), "order": 1000, "visit": 300}
     assert result.counts["quote"] >= 25
     assert git.run(root, ["status", "--porcelain"]) == ""
     assert git.run(root, ["rev-list", "--count", "HEAD"]).strip() == "2"  # init, then all
@@ -170,6 +170,7 @@ def test_generate_writes_one_commit_that_hk_reads(tmp_path: Path) -> None:
     assert not index.refresh().broken
     assert index.count("order") == 1000 and index.count("quote") == result.counts["quote"]
     assert index.count("contract") == result.counts["contract"] >= 20
+    assert index.count("visit") == 300
     busiest = dispatch_day(root)
     assert busiest is not None
     day, count = busiest
@@ -228,6 +229,44 @@ def test_contracts_are_signed_on_their_terms_and_linked(records: dict[str, list]
             assert quotes[contract.quote].contract == contract.id
         if contract.renewed_by:
             assert by_id[contract.renewed_by].previous == contract.id
+
+
+def test_return_visits_follow_the_rules_of_spec_4(records: dict[str, list]) -> None:
+    """Visits are the plan's count, linked to what they follow up, dated before "now", and
+    the regular ones keep the cadence: the first after the first service, each periodic one
+    at least three months after the contact before it."""
+    from hk.domain.visit import Visit
+    from hk.domain.visits import add_months
+
+    visits: list[Visit] = records["visit"]
+    assert len(visits) == round(30_000 * SCALE)
+    assert {"first", "periodic", "low_score"} <= {v.type for v in visits}
+    assert {"done", "cancelled"} <= {v.status for v in visits}
+    customers = {c.id: c for c in records["customer"]}
+    orders = {o.id: o for o in records["order"]}
+    contracts = {c.id: c for c in records["contract"]}
+    first_service: dict[str, dt.date] = {}
+    for order in sorted(orders.values(), key=lambda o: o.window.start):
+        if any(e.to_status == "completed" for e in order.events):
+            first_service.setdefault(order.customer, order.window.start.date())
+    by_customer: dict[str, list[Visit]] = {}
+    for visit in visits:
+        assert parse_record(Visit, serialise(visit), relpath_for(Visit, visit.id)) == visit
+        assert visit.customer in customers and visit.events[-1].at <= END
+        assert visit.order is None or orders[visit.order].customer == visit.customer
+        assert visit.contract is None or contracts[visit.contract].customer == visit.customer
+        by_customer.setdefault(visit.customer, []).append(visit)
+    for customer, history in by_customer.items():
+        contacts = [(v.done_day(), v.id) for v in history if v.status == "done"]
+        contacts += [(v.due, v.id) for v in history
+                     if v.status == "cancelled" and v.type in ("first", "periodic")]
+        for visit in history:
+            if visit.type == "first":
+                assert visit.due >= first_service[customer]
+            if visit.type == "periodic":
+                before = [day for day, other in contacts
+                          if other != visit.id and day is not None and day < visit.due]
+                assert before and add_months(max(before), 3) <= visit.due
 
 
 def test_a_booking_by_the_day_from_a_months_last_days_ends_after_it_starts() -> None:
