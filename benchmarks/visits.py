@@ -10,9 +10,9 @@ rating at or below ``low_score``, due ``low_score_within_days`` later), a worker
 contract, and some renewal talks before a contract ends. A visit done is a contact, from which
 the next periodic one counts, as :func:`hk.domain.visits.last_contact` says.
 
-When the histories hold more visits than the plan asks for, the regular visits of some
-customers are left out whole (an office that does not call everyone): what remains is still
-each customer's history as the rules would have it.
+When the histories hold more visits than the plan asks for, the oldest are left out, as if
+the office had kept its first months of return visits on paper: every customer's latest
+visits are there, so what each is owed on the archive's last day is what the rules say.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def build_visits(ctx: Context, n: int, now: dt.datetime) -> list[Record]:
         regular[customer] = _cadence(ctx, customer, sorted(served[customer]),
                                      under_contract.get(customer), by_customer[customer],
                                      rules, now)
-    return [_record(ctx, visit, now) for visit in _trim(ctx, written, regular, n)]
+    return [_record(ctx, visit, now) for visit in _trim(written, regular, n)]
 
 
 def _completed_at(order: Order) -> dt.datetime | None:
@@ -195,19 +195,11 @@ def _next(anchor: dt.date, services: list[dt.datetime], contract_from: dt.date |
         anchor = between[-1]
 
 
-def _trim(ctx: Context, written: list[Planned], regular: dict[str, list[Planned]],
-          n: int) -> list[Planned]:
-    """``n`` visits: those written at events, then whole regular histories while they fit."""
-    kept = list(written)[:n]
-    customers = list(regular)
-    ctx.rng.shuffle(customers)
-    for customer in customers:
-        history = regular[customer]
-        if len(kept) + len(history) <= n:
-            kept += history
-        elif len(kept) < n:
-            kept += history[:n - len(kept)]  # the start of one more history
-    return sorted(kept, key=lambda v: (v.made, v.customer, v.type))
+def _trim(written: list[Planned], regular: dict[str, list[Planned]], n: int) -> list[Planned]:
+    """The newest ``n`` visits, in creation order: the oldest are left out (see the module)."""
+    every = sorted([*written, *(v for history in regular.values() for v in history)],
+                   key=lambda v: (v.made, v.customer, v.type))
+    return every[-n:] if n else []
 
 
 def _record(ctx: Context, visit: Planned, now: dt.datetime) -> Visit:

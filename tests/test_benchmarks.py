@@ -234,7 +234,8 @@ def test_contracts_are_signed_on_their_terms_and_linked(records: dict[str, list]
 def test_return_visits_follow_the_rules_of_spec_4(records: dict[str, list]) -> None:
     """Visits are the plan's count, linked to what they follow up, dated before "now", and
     the regular ones keep the cadence: the first after the first service, each periodic one
-    at least three months after the contact before it."""
+    at least three months after the contact before it (unless that one is among the oldest,
+    which the plan's count leaves out)."""
     from hk.domain.visit import Visit
     from hk.domain.visits import add_months
 
@@ -266,7 +267,10 @@ def test_return_visits_follow_the_rules_of_spec_4(records: dict[str, list]) -> N
             if visit.type == "periodic":
                 before = [day for day, other in contacts
                           if other != visit.id and day is not None and day < visit.due]
-                assert before and add_months(max(before), 3) <= visit.due
+                if before:
+                    assert add_months(max(before), 3) <= visit.due
+                else:  # the contact before it is among the oldest, left out of the archive
+                    assert all(v.status == "due" for v in history if v.created < visit.created)
 
 
 def test_a_booking_by_the_day_from_a_months_last_days_ends_after_it_starts() -> None:
