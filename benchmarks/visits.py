@@ -17,7 +17,6 @@ visits are there, so what each is owed on the archive's last day is what the rul
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -57,6 +56,9 @@ class Planned:
     links: dict[str, str] = field(default_factory=dict)
     done: dt.datetime | None = None
     cancelled: dt.datetime | None = None
+    seen: dt.date | None = None
+    """The day the office saw it due: its due day, or later for a customer who became a
+    regular one after it was due by the shorter cadence (hk then shows it overdue)."""
 
 
 def build_visits(ctx: Context, n: int, now: dt.datetime) -> list[Record]:
@@ -134,14 +136,15 @@ def _settle(ctx: Context, visit: Planned, now: dt.datetime, skipped: float,
     """Done (on or a few days before its due day), cancelled, or still open: an office keeps
     up with most; of the last three weeks' some are open still, and a few older ones too."""
     rng = ctx.rng
-    late = (now.date() - visit.due).days
+    shown = visit.seen or visit.due
+    late = (now.date() - shown).days
     if late < 0 or (late < 21 and ctx.chance(open_recent)) or ctx.chance(open_ever):
         return  # not done yet (overdue once past its day)
     if ctx.chance(skipped):
-        visit.cancelled = min(now, _at(visit.due, rng.randrange(9, 18), now))
+        visit.cancelled = min(now, _at(shown, rng.randrange(9, 18), now))
         visit.cancelled = max(visit.cancelled, visit.made + dt.timedelta(minutes=5))
         return
-    day = visit.due - dt.timedelta(days=rng.randrange(0, 5))
+    day = shown - dt.timedelta(days=rng.randrange(0, 5))
     done = _at(day, rng.randrange(9, 20), now)
     visit.done = min(now, max(done, visit.made + dt.timedelta(hours=rng.randrange(2, 30))))
 
@@ -164,12 +167,13 @@ def _cadence(ctx: Context, customer: str, services: list[dt.datetime],
     first_service = services[0].date()
     due = first_service + dt.timedelta(days=rules.first_within_days)
     visit_type, reason = "first", "首次服务后回访"
+    seen = due
     early = [c for c in contacts if c <= due]
     if early:  # a visit done before the first was due is the first contact
-        visit_type, due, reason = "periodic", *_next(early[0], services, contract_from,
-                                                      contacts, rules, now)
-    while due <= now.date():
-        visit = Planned(customer, visit_type, due, _at(due, 9, now), reason)
+        visit_type = "periodic"
+        due, seen, reason = _next(early[0], services, contract_from, contacts, rules)
+    while seen <= now.date():
+        visit = Planned(customer, visit_type, due, _at(seen, 9, now), reason, seen=seen)
         _settle(ctx, visit, now, skipped=0.05, open_recent=0.3, open_ever=0.0)
         if visit.done is None and visit.cancelled is None:
             break  # owed now: the rules compute it, no record yet
@@ -177,22 +181,42 @@ def _cadence(ctx: Context, customer: str, services: list[dt.datetime],
         out.append(visit)
         anchor = visit.done.date() if visit.done is not None else due
         visit_type = "periodic"
-        due, reason = _next(anchor, services, contract_from, contacts, rules, now)
+        due, seen, reason = _next(anchor, services, contract_from, contacts, rules)
     return out
 
 
 def _next(anchor: dt.date, services: list[dt.datetime], contract_from: dt.date | None,
-          contacts: list[dt.date], rules: Rules, now: dt.datetime) -> tuple[dt.date, str]:
-    """The next periodic visit's due day and reason, counted from the last contact."""
+          contacts: list[dt.date], rules: Rules) -> tuple[dt.date, dt.date, str]:
+    """The next periodic visit after the contact on ``anchor``: its due day, the day the
+    office saw it due, and its reason.
+
+    hk counts the months by what the customer is when it looks: a one-off customer who
+    becomes a regular one (a second service, a contract) is due ``active_every_months``
+    after the contact, at once if that day is past. A contact before the visit was made moves
+    it on from that contact.
+    """
+    regular_since = _regular_since(services, contract_from)
     while True:
-        count = bisect.bisect_right(services, _at(anchor, 23, now))
-        regular = count >= 2 or (contract_from is not None and contract_from <= anchor)
-        months = rules.active_every_months if regular else rules.one_off_every_months
-        due = add_months(anchor, months)
-        between = [c for c in contacts if anchor < c < due]
+        short = add_months(anchor, rules.active_every_months)
+        long = add_months(anchor, rules.one_off_every_months)
+        if regular_since is not None and regular_since <= long:
+            due, seen, months, kind = short, max(short, regular_since), \
+                rules.active_every_months, "老客户"
+        else:
+            due, seen, months, kind = long, long, rules.one_off_every_months, "单次客户"
+        between = [c for c in contacts if anchor < c < seen]
         if not between:
-            return due, f"{'老客户' if regular else '单次客户'}每{months}个月回访"
+            return due, seen, f"{kind}每{months}个月回访"
         anchor = between[-1]
+
+
+def _regular_since(services: list[dt.datetime], contract_from: dt.date | None
+                   ) -> dt.date | None:
+    """The day the customer became a regular one: a second completed service, or a
+    contract's start (None while neither)."""
+    days = [services[1].date()] if len(services) > 1 else []
+    days += [contract_from] if contract_from is not None else []
+    return min(days, default=None)
 
 
 def _trim(written: list[Planned], regular: dict[str, list[Planned]], n: int) -> list[Planned]:
