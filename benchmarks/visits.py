@@ -74,7 +74,11 @@ def build_visits(ctx: Context, n: int, now: dt.datetime) -> list[Record]:
         finished = _completed_at(order)
         if finished is not None and finished <= now:
             served[order.customer].append(finished)
-    under_contract = {c.customer: c.start for c in contracts if c.status != "draft"}
+    under_contract: dict[str, dt.date] = {}
+    for contract in contracts:  # the customer's first contract makes her a regular one
+        if contract.status != "draft":
+            under_contract[contract.customer] = min(
+                contract.start, under_contract.get(contract.customer, contract.start))
     written = _at_events(ctx, orders, contracts, rules, now)
     by_customer: dict[str, list[Planned]] = defaultdict(list)
     for visit in written:
