@@ -267,15 +267,10 @@ def list_(
 
 def stage_named(text: str) -> str:
     """A stage from its name (``at_risk``) or its Chinese label (``有流失风险``)."""
-    from hk.errors import UsageError
     from hk.labels import STAGE_ZH
+    from hk.services.orders import choice_of
 
-    value = text.strip()
-    for name, zh in STAGE_ZH.items():
-        if value in (name, zh):
-            return name
-    choices = ", ".join(f"{name} ({zh})" for name, zh in STAGE_ZH.items())
-    raise UsageError(f"unknown stage '{text}'", hint=f"one of {choices}")
+    return choice_of(text, STAGE_ZH, "a stage")
 
 
 @app.command("show")
