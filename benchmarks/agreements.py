@@ -31,19 +31,23 @@ RECURRING_UNITS = ("hour", "visit")
 
 
 def _customers_by_creation(ctx: Context) -> tuple[list[Customer], list[dt.datetime]]:
-    customers: list[Customer] = sorted(ctx.records["customer"],  # type: ignore[arg-type]
-                                       key=lambda c: c.created)
+    customers: list[Customer] = sorted(
+        ctx.records["customer"],  # type: ignore[arg-type]
+        key=lambda c: c.created,
+    )
     return customers, [c.created for c in customers]
 
 
-def quote_lines(ctx: Context, catalog: Catalog, customer: Customer
-                ) -> tuple[list[QuoteLine], int, int]:
+def quote_lines(
+    ctx: Context, catalog: Catalog, customer: Customer
+) -> tuple[list[QuoteLine], int, int]:
     """One or two priced lines for the customer, and the quote's lines total and deposit."""
     from benchmarks.orders import quantity_for
 
     services = catalog.services
-    first = services[ctx.pick(pools.ORDER_SERVICES.get(customer.category,
-                                                       pools.ORDER_SERVICES["家庭保洁"]))]
+    first = services[
+        ctx.pick(pools.ORDER_SERVICES.get(customer.category, pools.ORDER_SERVICES["家庭保洁"]))
+    ]
     items = [first]
     if first.category == "家庭保洁" and ctx.chance(0.25):
         extra = services[ctx.pick(pools.ADD_ONS)]
@@ -56,8 +60,9 @@ def quote_lines(ctx: Context, catalog: Catalog, customer: Customer
     for item in items:
         frequency = None
         if item.unit in RECURRING_UNITS and ctx.chance(0.45):
-            frequency = Frequency(times=ctx.rng.choice([1, 1, 2, 3]),
-                                  per="week" if ctx.chance(0.7) else "month")
+            frequency = Frequency(
+                times=ctx.rng.choice([1, 1, 2, 3]), per="week" if ctx.chance(0.7) else "month"
+            )
         amount = quantity_for(ctx, item)
         visits = frequency.visits_per_month() if frequency else 1
         requests += [LineRequest(item, amount)] * visits
@@ -69,12 +74,21 @@ def quote_lines(ctx: Context, catalog: Catalog, customer: Customer
         line = priced.lines[n]
         n += count
         charged = line.charged_quantity
-        lines.append(QuoteLine(
-            service=line.code, name=line.name, quantity=line.quantity,
-            charged_quantity=None if charged == line.quantity else charged, unit=line.unit,
-            list_price_fen=line.list_price_fen, unit_price_fen=line.unit_price_fen,
-            gross_fen=line.gross_fen, discount_fen=line.discount_fen, amount_fen=line.net_fen,
-            frequency=frequency))
+        lines.append(
+            QuoteLine(
+                service=line.code,
+                name=line.name,
+                quantity=line.quantity,
+                charged_quantity=None if charged == line.quantity else charged,
+                unit=line.unit,
+                list_price_fen=line.list_price_fen,
+                unit_price_fen=line.unit_price_fen,
+                gross_fen=line.gross_fen,
+                discount_fen=line.discount_fen,
+                amount_fen=line.net_fen,
+                frequency=frequency,
+            )
+        )
     return lines, priced.total_fen, priced.deposit_fen
 
 
@@ -100,42 +114,75 @@ def build_quotes(ctx: Context, n: int, catalog: Catalog, now: dt.datetime) -> li
         status = "draft"
         sent_at = made + dt.timedelta(minutes=rng.randrange(5, 240))
         if sent_at <= now and ctx.chance(0.9):
-            events.append({"at": sent_at, "actor": clerk, "from_status": "draft",
-                           "to_status": "sent", "via": rng.choice(["wechat", "wechat", "print",
-                                                                   "email", "sms"]),
-                           "recipient": "customer"})
+            events.append(
+                {
+                    "at": sent_at,
+                    "actor": clerk,
+                    "from_status": "draft",
+                    "to_status": "sent",
+                    "via": rng.choice(["wechat", "wechat", "print", "email", "sms"]),
+                    "recipient": "customer",
+                }
+            )
             status = "sent"
             answered = sent_at + dt.timedelta(hours=rng.randrange(2, 24 * valid_days + 1))
             if answered <= now and answered.date() <= valid_until:
                 outcome = ctx.pick([("accepted", 55), ("rejected", 20), ("", 25)])
                 if outcome:
-                    events.append({"at": answered, "actor": clerk, "from_status": "sent",
-                                   "to_status": outcome,
-                                   "note": rng.choice(pools.QUOTE_REASONS[outcome])})
+                    events.append(
+                        {
+                            "at": answered,
+                            "actor": clerk,
+                            "from_status": "sent",
+                            "to_status": outcome,
+                            "note": rng.choice(pools.QUOTE_REASONS[outcome]),
+                        }
+                    )
                     status = outcome
         address = customer.addresses[0].model_dump() if customer.addresses else {}
-        quotes.append(Quote.model_validate({
-            "id": record_id, "created": made, "updated": events[-1]["at"],
-            "status": status, "customer": customer.id, "address": address,
-            "tier": customer.tier, "lines": lines, "discount_fen": discount,
-            "discount_note": note, "total_fen": total - discount,
-            "deposit_fen": max(0, min(deposit, total - discount)),
-            "valid_until": valid_until, "events": events,
-        }))
+        quotes.append(
+            Quote.model_validate(
+                {
+                    "id": record_id,
+                    "created": made,
+                    "updated": events[-1]["at"],
+                    "status": status,
+                    "customer": customer.id,
+                    "address": address,
+                    "tier": customer.tier,
+                    "lines": lines,
+                    "discount_fen": discount,
+                    "discount_note": note,
+                    "total_fen": total - discount,
+                    "deposit_fen": max(0, min(deposit, total - discount)),
+                    "valid_until": valid_until,
+                    "events": events,
+                }
+            )
+        )
     return quotes
 
 
 # --- contracts ----------------------------------------------------------------------------------
 
-PLACEMENT_ITEMS = {"保姆": ["BM-LIVEIN", "BM-DAY"], "育儿嫂": ["YE-NANNY"], "月嫂": ["YS-26"],
-                   "老人陪护": ["LR-CARE"]}
+PLACEMENT_ITEMS = {
+    "保姆": ["BM-LIVEIN", "BM-DAY"],
+    "育儿嫂": ["YE-NANNY"],
+    "月嫂": ["YS-26"],
+    "老人陪护": ["LR-CARE"],
+}
 """What a long-term placement of each customer category is, in the catalog."""
 REGULAR_ITEMS = {"家庭保洁": ["BJ-DAILY", "BJ-HOURLY"], "钟点工": ["BJ-HOURLY", "BJ-DAILY"]}
 PACKAGE_MONTHS = {"PKG-MONTH": 1, "PKG-QUARTER": 3, "PKG-YEAR": 12}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat")
 SLOTS = ("08:30-11:30", "09:00-12:00", "14:00-17:00", "15:00-17:00")
-TERMINATION_REASONS = ["客户搬家", "客户家中老人住院，暂停服务", "阿姨家中有事，双方协商解除",
-                       "客户对服务不满意", "孩子入托，不再需要"]
+TERMINATION_REASONS = [
+    "客户搬家",
+    "客户家中老人住院，暂停服务",
+    "阿姨家中有事，双方协商解除",
+    "客户对服务不满意",
+    "孩子入托，不再需要",
+]
 REPLACEMENT_REASONS = ["阿姨回老家", "客户要求更换", "阿姨身体原因", "阿姨另有安排"]
 
 
@@ -154,18 +201,24 @@ class ContractBuilder:
     def __init__(self, ctx: Context, catalog: Catalog, now: dt.datetime) -> None:
         self.ctx, self.rng, self.catalog, self.now = ctx, ctx.rng, catalog, now
         self.customers, self.created = _customers_by_creation(ctx)
-        self.workers: list[Any] = sorted(ctx.records.get("worker", []),
-                                         key=lambda w: w.created)
+        self.workers: list[Any] = sorted(ctx.records.get("worker", []), key=lambda w: w.created)
         company = catalog.settings.company
-        self.company = {"name": company.name or "（公司名称）", "phone": company.phone,
-                        "address": company.address, "license": company.license}
+        self.company = {
+            "name": company.name or "（公司名称）",
+            "phone": company.phone,
+            "address": company.address,
+            "license": company.license,
+        }
         self.numbers: dict[int, int] = {}
 
     def build(self, n: int) -> list[Record]:
         from hk.domain.quote import Quote
 
-        quotes = [q for q in self.ctx.records.get("quote", []) if isinstance(q, Quote)
-                  and q.status == "accepted" and q.recurring()]
+        quotes = [
+            q
+            for q in self.ctx.records.get("quote", [])
+            if isinstance(q, Quote) and q.status == "accepted" and q.recurring()
+        ]
         out: list[Record] = []
         for record_id, created, _ in self.ctx.stamps(n):
             quote = None
@@ -185,8 +238,9 @@ class ContractBuilder:
     def _id(self, at: dt.datetime) -> str:
         from benchmarks.generate import _ulid
 
-        return _ulid(int(at.timestamp()) * 1000 + self.rng.randrange(1000),
-                     self.rng.getrandbits(80))
+        return _ulid(
+            int(at.timestamp()) * 1000 + self.rng.randrange(1000), self.rng.getrandbits(80)
+        )
 
     def _number(self, at: dt.datetime) -> str:
         self.numbers[at.year] = self.numbers.get(at.year, 0) + 1
@@ -204,8 +258,13 @@ class ContractBuilder:
             if k == 0:
                 return None
             customer = self.customers[rng.randrange(k)]
-            kind = ("placement" if customer.category in PLACEMENT_ITEMS
-                    else "package" if self.ctx.chance(0.4) else "service")
+            kind = (
+                "placement"
+                if customer.category in PLACEMENT_ITEMS
+                else "package"
+                if self.ctx.chance(0.4)
+                else "service"
+            )
         if not customer.addresses:
             return None
         terms = self._terms(kind, customer, created, quote)
@@ -222,8 +281,9 @@ class ContractBuilder:
             Quote.model_validate(quote.model_dump())  # the link keeps the quote valid
         return out
 
-    def _terms(self, kind: str, customer: Customer, created: dt.datetime, quote: Any
-               ) -> dict[str, Any] | None:
+    def _terms(
+        self, kind: str, customer: Customer, created: dt.datetime, quote: Any
+    ) -> dict[str, Any] | None:
         from hk.domain.schedule import Schedule, ScheduleLine
 
         rng, services = self.rng, self.catalog.services
@@ -252,8 +312,7 @@ class ContractBuilder:
                 line = next(ln for ln in quote.lines if ln.frequency is not None)
                 item, quantity = services[line.service], line.quantity
             else:
-                item = services[rng.choice(REGULAR_ITEMS.get(customer.category,
-                                                             ["BJ-DAILY"]))]
+                item = services[rng.choice(REGULAR_ITEMS.get(customer.category, ["BJ-DAILY"]))]
                 quantity = Decimal(3) if item.unit == "hour" else Decimal(1)
             months = rng.choice([3, 6, 12])
             requests = [LineRequest(item, quantity)]
@@ -264,19 +323,34 @@ class ContractBuilder:
             if first.item.unit == "hour":
                 begin, finish = (dt.time.fromisoformat(t) for t in slot.split("-"))
                 span = dt.datetime.combine(start, finish) - dt.datetime.combine(start, begin)
-                requests[0] = LineRequest(first.item, Decimal(int(span.total_seconds()) // 60)
-                                          / 60)
-            days = sorted(rng.sample(WEEKDAYS, rng.choice([1, 1, 2])),
-                          key=WEEKDAYS.index)
-            schedule = Schedule(rule="weekly", days=days, interval=1, time=slot, starts=start,
-                                ends=end, services=[ScheduleLine(service=requests[0].item.code,
-                                                                 quantity=requests[0].quantity)])
+                requests[0] = LineRequest(first.item, Decimal(int(span.total_seconds()) // 60) / 60)
+            days = sorted(rng.sample(WEEKDAYS, rng.choice([1, 1, 2])), key=WEEKDAYS.index)
+            schedule = Schedule(
+                rule="weekly",
+                days=days,
+                interval=1,
+                time=slot,
+                starts=start,
+                ends=end,
+                services=[
+                    ScheduleLine(service=requests[0].item.code, quantity=requests[0].quantity)
+                ],
+            )
         priced = price_lines(requests, self.catalog.settings, customer.tier or None)
         visits = {i.service: i.visits for i in package.items} if package else {}
-        lines = [{"service": p.code, "name": p.name, "quantity": p.charged_quantity,
-                  "unit": p.unit, "unit_price_fen": p.unit_price_fen,
-                  "discount_fen": p.discount_fen, "amount_fen": p.net_fen,
-                  "visits": visits.get(p.code)} for p in priced.lines]
+        lines = [
+            {
+                "service": p.code,
+                "name": p.name,
+                "quantity": p.charged_quantity,
+                "unit": p.unit,
+                "unit_price_fen": p.unit_price_fen,
+                "discount_fen": p.discount_fen,
+                "amount_fen": p.net_fen,
+                "visits": visits.get(p.code),
+            }
+            for p in priced.lines
+        ]
         if kind == "placement":
             fee = round(priced.total_fen * rng.uniform(0.9, 1.15) / 10_000) * 10_000 or 10_000
         elif kind == "package":
@@ -288,26 +362,37 @@ class ContractBuilder:
 
         phone = format_phone(customer.phones[0]) if customer.phones else ""
         return {
-            "contract_type": kind, "model": (rng.choice(["中介制", "中介制", "员工制"])
-                                             if kind == "placement" else None),
-            "customer": customer.id, "worker": worker.id if worker else None,
-            "parties": {"customer": {"name": customer.name, "phone": phone},
-                        "company": self.company,
-                        "worker": {"name": worker.name,
-                                   "phone": format_phone(worker.phone) if worker.phone else ""}
-                        if worker else None},
-            "address": customer.addresses[0].model_dump(), "start": start, "end": end,
+            "contract_type": kind,
+            "model": (rng.choice(["中介制", "中介制", "员工制"]) if kind == "placement" else None),
+            "customer": customer.id,
+            "worker": worker.id if worker else None,
+            "parties": {
+                "customer": {"name": customer.name, "phone": phone},
+                "company": self.company,
+                "worker": {
+                    "name": worker.name,
+                    "phone": format_phone(worker.phone) if worker.phone else "",
+                }
+                if worker
+                else None,
+            },
+            "address": customer.addresses[0].model_dump(),
+            "start": start,
+            "end": end,
             "package": package.code if package else None,
-            "package_name": package.name if package else "", "schedule": schedule,
-            "lines": lines, "service_fee_fen": fee,
+            "package_name": package.name if package else "",
+            "schedule": schedule,
+            "lines": lines,
+            "service_fee_fen": fee,
             "fee_unit": {"placement": "month", "package": "total", "service": "visit"}[kind],
-            "intro_fee_fen": rng.choice([100_000, 150_000, 200_000]) if kind == "placement"
-            else 0,
+            "intro_fee_fen": rng.choice([100_000, 150_000, 200_000]) if kind == "placement" else 0,
             "deposit_fen": rng.choice([0, 50_000, 100_000]) if kind == "placement" else 0,
-            "payment_cycle": {"placement": "monthly", "package": "once",
-                              "service": "monthly"}[kind],
+            "payment_cycle": {"placement": "monthly", "package": "once", "service": "monthly"}[
+                kind
+            ],
             "payment_day": rng.choice([5, 10, 15]) if kind != "package" else None,
-            "hours": hours, "rest_days": rest,
+            "hours": hours,
+            "rest_days": rest,
             "trial_days": rng.choice([0, 3, 3, 7]) if kind == "placement" else 0,
             "insurance": "家政服务综合保险，公司投保" if kind == "placement" else "",
             "quote": quote.id if quote is not None else None,
@@ -316,8 +401,11 @@ class ContractBuilder:
     def _worker_for(self, item: Any, created: dt.datetime, blocked: list[str]) -> Any:
         """A worker with the item's skills who had joined by ``created``, not ``blocked``."""
         wanted = {pools.WORKER_SKILL.get(s, s) for s in item.required_skills}
-        joined = [w for w in self.workers if w.created <= created
-                  and wanted <= {s.name for s in w.skills} and w.id not in blocked]
+        joined = [
+            w
+            for w in self.workers
+            if w.created <= created and wanted <= {s.name for s in w.skills} and w.id not in blocked
+        ]
         return self.rng.choice(joined) if joined else None
 
     def _signed(self, record_id: str, created: dt.datetime, terms: dict[str, Any]) -> Any:
@@ -328,27 +416,41 @@ class ContractBuilder:
 
         clerk = self.rng.choice(pools.OFFICE_STAFF)
         number = self._number(created)
-        draft = Contract.model_validate({
-            "id": record_id, "created": created, "updated": created, "number": number,
-            **terms,
-            "events": [{"at": created, "actor": clerk, "to_status": "draft", "note": "起草"}],
-        })
-        digest = documents.digest(documents.render_markdown(None, TEMPLATE,
-                                                            terms_context(draft)))
+        draft = Contract.model_validate(
+            {
+                "id": record_id,
+                "created": created,
+                "updated": created,
+                "number": number,
+                **terms,
+                "events": [{"at": created, "actor": clerk, "to_status": "draft", "note": "起草"}],
+            }
+        )
+        digest = documents.digest(documents.render_markdown(None, TEMPLATE, terms_context(draft)))
         signed_at = min(created + dt.timedelta(hours=self.rng.randrange(2, 48)), self.now)
         signatures = []
         for party in draft.required_parties():
-            name = (draft.parties.customer.name if party == "customer"
-                    else draft.parties.worker.name if party == "worker" and draft.parties.worker
-                    else clerk)
-            signatures.append({"party": party, "name": name, "at": signed_at,
-                               "method": self.rng.choice(["paper", "paper", "in_person",
-                                                          "esign"]), "sha256": digest})
-        return self._step(draft, "signed", signed_at, clerk, "各方签字",
-                          signatures=signatures)
+            name = (
+                draft.parties.customer.name
+                if party == "customer"
+                else draft.parties.worker.name
+                if party == "worker" and draft.parties.worker
+                else clerk
+            )
+            signatures.append(
+                {
+                    "party": party,
+                    "name": name,
+                    "at": signed_at,
+                    "method": self.rng.choice(["paper", "paper", "in_person", "esign"]),
+                    "sha256": digest,
+                }
+            )
+        return self._step(draft, "signed", signed_at, clerk, "各方签字", signatures=signatures)
 
-    def _step(self, contract: Any, to: str, at: dt.datetime, actor: str, note: str,
-              **changes: Any) -> Any:
+    def _step(
+        self, contract: Any, to: str, at: dt.datetime, actor: str, note: str, **changes: Any
+    ) -> Any:
         from hk.domain.contract import step
 
         return step(contract, to, actor, at, note, updated=at, **changes)
@@ -365,49 +467,95 @@ class ContractBuilder:
         contract = self._step(contract, "active", begins, clerk, "按约定日期生效")
         ends = dt.datetime.combine(contract.end, dt.time(18, 0), tz)
         if contract.worker and self.ctx.chance(0.12):
-            day = contract.start + dt.timedelta(days=rng.randrange(
-                max(1, (contract.end - contract.start).days)))
+            day = contract.start + dt.timedelta(
+                days=rng.randrange(max(1, (contract.end - contract.start).days))
+            )
             at = dt.datetime.combine(day, dt.time(10, 0), tz)
             item = self.catalog.services[contract.lines[0].service]
             new = self._worker_for(item, at, [contract.worker])
             if at <= now and new is not None and new.id != contract.worker:
-                replacement = {"date": day, "old": contract.worker, "new": new.id,
-                               "reason": rng.choice(REPLACEMENT_REASONS), "operator": clerk,
-                               "at": at}
-                contract = self._step(contract, "active", at, clerk, "更换阿姨",
-                                      replacements=[replacement])
+                replacement = {
+                    "date": day,
+                    "old": contract.worker,
+                    "new": new.id,
+                    "reason": rng.choice(REPLACEMENT_REASONS),
+                    "operator": clerk,
+                    "at": at,
+                }
+                contract = self._step(
+                    contract, "active", at, clerk, "更换阿姨", replacements=[replacement]
+                )
         if self.ctx.chance(0.08):
             span = (contract.end - contract.start).days
             last = contract.start + dt.timedelta(days=rng.randrange(max(1, span)))
             at = max(dt.datetime.combine(last, dt.time(17, 0), tz), contract.events[-1].at)
             if at <= now:
                 reason = rng.choice(TERMINATION_REASONS)
-                return self._step(contract, "terminated", at, clerk, reason,
-                                  termination={"date": at.date(), "reason": reason}), None
+                return self._step(
+                    contract,
+                    "terminated",
+                    at,
+                    clerk,
+                    reason,
+                    termination={"date": at.date(), "reason": reason},
+                ), None
         renew_at = ends - dt.timedelta(days=rng.randrange(5, 25))
         if renew_at <= now and renew_at > contract.events[-1].at and self.ctx.chance(0.35):
-            terms = {name: getattr(contract, name) for name in (
-                "contract_type", "model", "customer", "worker", "parties", "address",
-                "package", "package_name", "lines", "service_fee_fen", "fee_unit",
-                "intro_fee_fen", "deposit_fen", "payment_cycle", "payment_day", "hours",
-                "rest_days", "trial_days", "insurance")}
+            terms = {
+                name: getattr(contract, name)
+                for name in (
+                    "contract_type",
+                    "model",
+                    "customer",
+                    "worker",
+                    "parties",
+                    "address",
+                    "package",
+                    "package_name",
+                    "lines",
+                    "service_fee_fen",
+                    "fee_unit",
+                    "intro_fee_fen",
+                    "deposit_fen",
+                    "payment_cycle",
+                    "payment_day",
+                    "hours",
+                    "rest_days",
+                    "trial_days",
+                    "insurance",
+                )
+            }
             start = contract.end + dt.timedelta(days=1)
             months = max(1, contract.months())
             end = _months_after(start, months)
-            terms.update(start=start, end=end, previous=contract.id, intro_fee_fen=0,
-                         worker=contract.current_worker())
+            terms.update(
+                start=start,
+                end=end,
+                previous=contract.id,
+                intro_fee_fen=0,
+                worker=contract.current_worker(),
+            )
             if contract.current_worker() != contract.worker:
                 new = next(w for w in self.workers if w.id == contract.current_worker())
-                terms["parties"] = {**contract.parties.model_dump(),
-                                    "worker": {"name": new.name, "phone": ""}}
+                terms["parties"] = {
+                    **contract.parties.model_dump(),
+                    "worker": {"name": new.name, "phone": ""},
+                }
             if contract.schedule is not None:
-                terms["schedule"] = contract.schedule.model_copy(update={"starts": start,
-                                                                         "ends": end})
+                terms["schedule"] = contract.schedule.model_copy(
+                    update={"starts": start, "ends": end}
+                )
             successor = self._signed(self._id(renew_at), renew_at, terms)
             successor, _ = self._later_plain(successor)
             if successor.status == "active":
-                contract = self._step(contract, "renewed", successor.events[-1].at, clerk,
-                                      f"续签为 {successor.number}", renewed_by=successor.id)
+                contract = self._step(
+                    contract,
+                    "renewed",
+                    successor.events[-1].at,
+                    clerk,
+                    f"续签为 {successor.number}",
+                    renewed_by=successor.id,
+                )
             return contract, successor
         return contract, None
 
@@ -418,8 +566,9 @@ class ContractBuilder:
         if begins > self.now:
             return contract, None
         begins = max(begins, contract.events[-1].at)
-        return self._step(contract, "active", begins, contract.events[-1].actor,
-                          "续签合同生效"), None
+        return self._step(
+            contract, "active", begins, contract.events[-1].actor, "续签合同生效"
+        ), None
 
 
 def build_contracts(ctx: Context, n: int, catalog: Catalog, now: dt.datetime) -> list[Record]:

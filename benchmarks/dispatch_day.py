@@ -36,9 +36,13 @@ DAY = dt.date(2026, 12, 7)
 """A Monday."""
 
 SERVICES: list[tuple[tuple[str, str | None, Decimal | None], int]] = [
-    (("JD-AC", None, None), 40), (("JD-FRIDGE", None, None), 15), (("JD-HOOD", None, None), 10),
-    (("JD-WASHER", None, None), 5), (("BJ-HOURLY", "2", None), 20),
-    (("BJ-DAILY", None, None), 5), (("BJ-GLASS", "20", Decimal("1.5")), 5),
+    (("JD-AC", None, None), 40),
+    (("JD-FRIDGE", None, None), 15),
+    (("JD-HOOD", None, None), 10),
+    (("JD-WASHER", None, None), 5),
+    (("BJ-HOURLY", "2", None), 20),
+    (("BJ-DAILY", None, None), 5),
+    (("BJ-GLASS", "20", Decimal("1.5")), 5),
 ]
 """(code, quantity, hours) and weight: an appliance-cleaning season's day, mostly short visits."""
 
@@ -58,49 +62,68 @@ def build_archive(root: Path, jobs: int, workers: int, seed: int) -> dict[str, A
 
     init(root, company="基准家政", city="成都市")
     text = (root / "hk.toml").read_text()
-    text = text.replace("max_jobs = 5 ", "max_jobs = 8 ").replace("max_hours = 8 ",
-                                                                  "max_hours = 10 ")
+    text = text.replace("max_jobs = 5 ", "max_jobs = 8 ").replace(
+        "max_hours = 8 ", "max_hours = 10 "
+    )
     (root / "hk.toml").write_text(text)
     archive = Archive(root)
     ctx = Context(rng=random.Random(seed))
     rng = ctx.rng
     stamp = now(archive.settings.locale.timezone)
     people = [_worker(ctx, k) for k in range(workers)]
-    staff = [Worker.model_validate({"id": new_id(), "created": stamp, "updated": stamp, **p})
-             for p in people]
+    staff = [
+        Worker.model_validate({"id": new_id(), "created": stamp, "updated": stamp, **p})
+        for p in people
+    ]
     save_new_bulk(archive, staff, f"benchmark: {len(staff)} workers")
     clients = []
     for _ in range(int(jobs * 0.85)):
         data: dict[str, Any] = {
-            "name": person_name(ctx), "phones": [ctx.phone()], "addresses": [address(ctx)],
-            "category": "家庭保洁", "channel": "电话"}
+            "name": person_name(ctx),
+            "phones": [ctx.phone()],
+            "addresses": [address(ctx)],
+            "category": "家庭保洁",
+            "channel": "电话",
+        }
         if ctx.chance(0.2):
             data["preferred_workers"] = [rng.choice(staff).id]
         if ctx.chance(0.1):
             data["blocked_workers"] = [rng.choice(staff).id]
-        clients.append(Customer.model_validate(
-            {"id": new_id(), "created": stamp, "updated": stamp, **data}))
+        clients.append(
+            Customer.model_validate({"id": new_id(), "created": stamp, "updated": stamp, **data})
+        )
     save_new_bulk(archive, clients, f"benchmark: {len(clients)} customers")
     orders = []
     tz = archive.settings.locale.timezone
     for k in range(jobs):
         customer = clients[k] if k < len(clients) else rng.choice(clients)
-        (code, quantity, hours), = rng.choices([s for s, _ in SERVICES],
-                                               [w for _, w in SERVICES])
+        ((code, quantity, hours),) = rng.choices([s for s, _ in SERVICES], [w for _, w in SERVICES])
         start = dt.datetime.combine(DAY, dt.time(8, 30), _zone(tz)) + dt.timedelta(
-            minutes=30 * rng.randrange(0, 19))
+            minutes=30 * rng.randrange(0, 19)
+        )
         requirements: dict[str, Any] = {}
         if ctx.chance(0.2):
             requirements["certificates"] = ["健康证"]
         if ctx.chance(0.05):
             requirements["gender"] = "女"
-        order, _ = build_order(archive, customer.id, [(code, quantity)], start, channel="phone",
-                               hours=hours, requirements=requirements, at=stamp)
+        order, _ = build_order(
+            archive,
+            customer.id,
+            [(code, quantity)],
+            start,
+            channel="phone",
+            hours=hours,
+            requirements=requirements,
+            at=stamp,
+        )
         if ctx.chance(0.5):  # "any time this morning": a window wider than the job
             widened = order.window.end + dt.timedelta(minutes=60 * rng.randrange(1, 4))
-            order = order.model_copy(update={
-                "window": order.window.model_copy(update={"end": widened}),
-                "expected_minutes": int(order.duration().total_seconds() // 60)})
+            order = order.model_copy(
+                update={
+                    "window": order.window.model_copy(update={"end": widened}),
+                    "expected_minutes": int(order.duration().total_seconds() // 60),
+                }
+            )
         for status in ("confirmed", "to_dispatch"):
             order = transition(order, status, "基准", stamp)
         orders.append(order)
@@ -124,22 +147,35 @@ def _worker(ctx: Context, k: int) -> dict[str, Any]:
         skills.append({"name": "家电清洗", "level": rng.randrange(1, 6)})
     expires = DAY + dt.timedelta(days=rng.randrange(-40, 300))
     data: dict[str, Any] = {
-        "name": person_name(ctx, female), "gender": "女" if female else "男",
-        "birth_year": rng.randrange(1965, 2000), "phone": ctx.phone(),
-        "home": address(ctx, label="住处"), "skills": skills,
-        "certificates": [{"kind": "健康证", "issued": expires - dt.timedelta(days=365),
-                          "expires": expires}] if ctx.chance(0.9) else [],
+        "name": person_name(ctx, female),
+        "gender": "女" if female else "男",
+        "birth_year": rng.randrange(1965, 2000),
+        "phone": ctx.phone(),
+        "home": address(ctx, label="住处"),
+        "skills": skills,
+        "certificates": [
+            {"kind": "健康证", "issued": expires - dt.timedelta(days=365), "expires": expires}
+        ]
+        if ctx.chance(0.9)
+        else [],
     }
     shape = rng.random()  # else no weekly hours: the settings' working day, 08:00-20:00
     if shape < 0.25:
-        data["availability"] = {d: ["08:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri",
-                                                             "sat")}
+        data["availability"] = {
+            d: ["08:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat")
+        }
     elif shape < 0.4:
-        data["availability"] = {d: ["08:00-12:00", "14:00-20:00"]
-                                for d in ("mon", "wed", "thu", "fri", "sat", "sun")}
+        data["availability"] = {
+            d: ["08:00-12:00", "14:00-20:00"] for d in ("mon", "wed", "thu", "fri", "sat", "sun")
+        }
     if k % 12 == 5:
-        data["leave"] = [{"start": DAY - dt.timedelta(days=1), "end": DAY + dt.timedelta(days=2),
-                          "reason": "回老家"}]
+        data["leave"] = [
+            {
+                "start": DAY - dt.timedelta(days=1),
+                "end": DAY + dt.timedelta(days=2),
+                "reason": "回老家",
+            }
+        ]
     return data
 
 
@@ -173,9 +209,12 @@ def greedy(problem: Problem) -> Solution:
         places = [s.location for s in route.stops if s.location is not None]
         route.distance = math.fsum(problem.distances[a][b] for a, b in itertools.pairwise(places))
         route.travel = math.fsum(problem.durations[a][b] for a, b in itertools.pairwise(places))
-    return Solution(routes=routes, unassigned=unassigned,
-                    distance=math.fsum(r.distance for r in routes),
-                    travel=math.fsum(r.travel for r in routes))
+    return Solution(
+        routes=routes,
+        unassigned=unassigned,
+        distance=math.fsum(r.distance for r in routes),
+        travel=math.fsum(r.travel for r in routes),
+    )
 
 
 class _Day:
@@ -193,8 +232,9 @@ class _Day:
         self.free = vehicle.shift.start
         self.load = 0
         self.stops: list[Stop] = []
-        self.gaps = sorted((b.windows[0].start, b.windows[0].start + b.service, b.id)
-                           for b in vehicle.breaks)
+        self.gaps = sorted(
+            (b.windows[0].start, b.windows[0].start + b.service, b.id) for b in vehicle.breaks
+        )
 
     def travel_to(self, problem: Problem, location: int) -> float:
         return 0.0 if self.place is None else problem.durations[self.place][location]
@@ -231,24 +271,30 @@ class _Day:
             self.stops.append(Stop("break", None, start, start, end, break_id=gap_id))
             arrival = begin
         self.gaps = [g for g in self.gaps if g not in passed]
-        self.stops.append(Stop("job", job.location, arrival, begin, begin + job.service,
-                               job_id=job.id))
+        self.stops.append(
+            Stop("job", job.location, arrival, begin, begin + job.service, job_id=job.id)
+        )
         self.free, self.place = begin + job.service, job.location
         self.load += job.demand[0]
 
     def route(self, problem: Problem) -> Route:
         vehicle = self.vehicle
         leave = self.shift.start
-        stops = [Stop("start", vehicle.start, leave, leave, leave)] if vehicle.start is not None \
-            else []
+        stops = (
+            [Stop("start", vehicle.start, leave, leave, leave)] if vehicle.start is not None else []
+        )
         stops += self.stops
         last = self.free
         for start, end, gap_id in self.gaps:
             stops.append(Stop("break", None, start, start, end, break_id=gap_id))
             last = max(last, end)
         if vehicle.end is not None and self.place is not None:
-            back = max(self.free + problem.durations[self.place][vehicle.end]
-                       + sum(end - start for start, end, _ in self.gaps), last)
+            back = max(
+                self.free
+                + problem.durations[self.place][vehicle.end]
+                + sum(end - start for start, end, _ in self.gaps),
+                last,
+            )
             stops.append(Stop("end", vehicle.end, back, back, back))
         return Route(vehicle_id=vehicle.id, stops=stops)
 
@@ -256,9 +302,13 @@ class _Day:
 def _only(problem: Problem, baseline: Solution) -> Problem:
     """The problem cut down to the jobs the greedy baseline placed."""
     kept = {job_id for route in baseline.routes for job_id in route.job_ids}
-    return Problem(jobs=[j for j in problem.jobs if j.id in kept], vehicles=problem.vehicles,
-                   durations=problem.durations, distances=problem.distances,
-                   affinity={k: v for k, v in problem.affinity.items() if k[0] in kept})
+    return Problem(
+        jobs=[j for j in problem.jobs if j.id in kept],
+        vehicles=problem.vehicles,
+        durations=problem.durations,
+        distances=problem.distances,
+        affinity={k: v for k, v in problem.affinity.items() if k[0] in kept},
+    )
 
 
 def _same_jobs(problem: Problem, baseline: Solution, time_limit_s: float) -> Solution:
@@ -283,8 +333,10 @@ def run(jobs: int, workers: int, seed: int, keep: Path | None) -> int:
         shutil.rmtree(keep)
     try:
         made = build_archive(root, jobs, workers, seed)
-        print(f"day {DAY} ({made['orders']} jobs, {made['workers']} workers, "
-              f"{made['customers']} customers) in {root}")
+        print(
+            f"day {DAY} ({made['orders']} jobs, {made['workers']} workers, "
+            f"{made['customers']} customers) in {root}"
+        )
         archive = Archive(root)
         began = time.perf_counter()
         inputs, plan = dispatch.make_plan(archive, DAY)
@@ -300,31 +352,50 @@ def run(jobs: int, workers: int, seed: int, keep: Path | None) -> int:
         unreasoned = [j for j, why in plan.unplaced.items() if not why.strip()]
         ratio = same.travel / baseline.travel if baseline.travel else float("nan")
         whole = plan.solution.travel / baseline.travel if baseline.travel else float("nan")
-        print(f"planned in {elapsed:.2f} s (read {elapsed - plan.seconds:.2f} s, "
-              f"solve {plan.seconds:.2f} s)  budget 10 s: "
-              f"{'ok' if elapsed <= 10 else 'OVER'}")
-        print(f"violations: model check {len(model_violations)}, archive check after apply "
-              f"{len(archive_report.violations)}, greedy {len(baseline_violations)}")
+        print(
+            f"planned in {elapsed:.2f} s (read {elapsed - plan.seconds:.2f} s, "
+            f"solve {plan.seconds:.2f} s)  budget 10 s: "
+            f"{'ok' if elapsed <= 10 else 'OVER'}"
+        )
+        print(
+            f"violations: model check {len(model_violations)}, archive check after apply "
+            f"{len(archive_report.violations)}, greedy {len(baseline_violations)}"
+        )
         for line in (model_violations + [v.render() for v in archive_report.violations])[:10]:
             print("  " + line)
-        print(f"plan:   {plan.placed}/{len(plan.jobs)} placed, travel "
-              f"{plan.solution.travel / 3600:.1f} h ({plan.solution.distance / 1000:.1f} km)")
-        print(f"greedy: {placed_greedy}/{len(plan.jobs)} placed, travel "
-              f"{baseline.travel / 3600:.1f} h ({baseline.distance / 1000:.1f} km)")
-        print(f"the greedy's {placed_greedy} jobs planned by hk: {len(same.unassigned)} left out, "
-              f"travel {same.travel / 3600:.1f} h, {same.seconds:.1f} s, "
-              f"{len(check(_only(plan.problem, baseline), same))} violations")
+        print(
+            f"plan:   {plan.placed}/{len(plan.jobs)} placed, travel "
+            f"{plan.solution.travel / 3600:.1f} h ({plan.solution.distance / 1000:.1f} km)"
+        )
+        print(
+            f"greedy: {placed_greedy}/{len(plan.jobs)} placed, travel "
+            f"{baseline.travel / 3600:.1f} h ({baseline.distance / 1000:.1f} km)"
+        )
+        print(
+            f"the greedy's {placed_greedy} jobs planned by hk: {len(same.unassigned)} left out, "
+            f"travel {same.travel / 3600:.1f} h, {same.seconds:.1f} s, "
+            f"{len(check(_only(plan.problem, baseline), same))} violations"
+        )
         print(f"travel ratio hk/greedy on the same jobs: {ratio:.2f} (target ≤ 0.75)")
-        per_job = ((plan.solution.travel / max(1, plan.placed))
-                   / (baseline.travel / max(1, placed_greedy)))
-        print(f"whole day: ratio {whole:.2f} while placing {plan.placed - placed_greedy:+d} "
-              f"jobs; per job placed {per_job:.2f}")
+        per_job = (plan.solution.travel / max(1, plan.placed)) / (
+            baseline.travel / max(1, placed_greedy)
+        )
+        print(
+            f"whole day: ratio {whole:.2f} while placing {plan.placed - placed_greedy:+d} "
+            f"jobs; per job placed {per_job:.2f}"
+        )
         reasons = Counter(why.split("：")[0] for why in plan.unplaced.values())
         print(f"unplaced: {len(plan.unplaced)}, without a reason: {len(unreasoned)}")
         for why, count in reasons.most_common():
             print(f"  {count:3d} × {why}")
-        ok = (elapsed <= 10 and not model_violations and not archive_report.violations
-              and not unreasoned and ratio <= 0.75 and plan.placed >= placed_greedy)
+        ok = (
+            elapsed <= 10
+            and not model_violations
+            and not archive_report.violations
+            and not unreasoned
+            and ratio <= 0.75
+            and plan.placed >= placed_greedy
+        )
         print("PASS" if ok else "FAIL")
         return 0 if ok else 1
     finally:
@@ -333,8 +404,9 @@ def run(jobs: int, workers: int, seed: int, keep: Path | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.dispatch_day",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.dispatch_day", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--jobs", type=int, default=300)
     parser.add_argument("--workers", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)

@@ -85,14 +85,17 @@ class Context:
 
     def id_at(self, at: dt.datetime) -> str:
         """An ID created at ``at`` (ULID-shaped, from the seeded RNG, as :meth:`stamps`)."""
-        return _ulid(int(at.timestamp()) * 1000 + self.rng.randrange(1000),
-                     self.rng.getrandbits(80))
+        return _ulid(
+            int(at.timestamp()) * 1000 + self.rng.randrange(1000), self.rng.getrandbits(80)
+        )
 
     def phone(self) -> str:
         """A mobile number in E.164 form, unique in the archive."""
         while True:
-            number = "+86" + self.rng.choice(pools.MOBILE_PREFIXES) + (
-                f"{self.rng.randrange(100_000_000):08d}"
+            number = (
+                "+86"
+                + self.rng.choice(pools.MOBILE_PREFIXES)
+                + (f"{self.rng.randrange(100_000_000):08d}")
             )
             if number not in self.phones:
                 self.phones.add(number)
@@ -191,14 +194,21 @@ def build_workers(ctx: Context, n: int) -> list[Record]:
             skills.append(skill)
         certificates = []
         for kind in ["健康证", *rng.sample(pools.CERTIFICATES[1:], rng.randrange(0, 3))]:
-            issued = ctx.date_between(max(dt.date(2019, 1, 1), created.date().replace(day=1)
-                                          - dt.timedelta(days=365)), END.date())
+            issued = ctx.date_between(
+                max(dt.date(2019, 1, 1), created.date().replace(day=1) - dt.timedelta(days=365)),
+                END.date(),
+            )
             years = 1 if kind == "健康证" else 3
-            certificates.append({"kind": kind, "number": f"{rng.randrange(10**9, 10**10)}",
-                                 "issued": issued,
-                                 "expires": issued.replace(year=issued.year + years)
-                                 if issued.month != 2 or issued.day != 29
-                                 else issued + dt.timedelta(days=365 * years)})
+            certificates.append(
+                {
+                    "kind": kind,
+                    "number": f"{rng.randrange(10**9, 10**10)}",
+                    "issued": issued,
+                    "expires": issued.replace(year=issued.year + years)
+                    if issued.month != 2 or issued.day != 29
+                    else issued + dt.timedelta(days=365 * years),
+                }
+            )
         days = set(rng.sample(WEEKDAYS, rng.randrange(3, 8)))
         data: dict[str, Any] = {
             **_common(record_id, created, updated),
@@ -214,8 +224,10 @@ def build_workers(ctx: Context, n: int) -> list[Record]:
             "experience_years": rng.randrange(0, min(21, 2024 - birth_year - 17)),
             "availability": {d: rng.choice(pools.TIME_SLOTS) for d in WEEKDAYS if d in days},
             "status": ctx.pick([("available", 70), ("placed", 25), ("inactive", 5)]),
-            "employment": {"model": ctx.pick([("中介制", 70), ("员工制", 30)]),
-                           "start": created.date()},
+            "employment": {
+                "model": ctx.pick([("中介制", 70), ("员工制", 30)]),
+                "start": created.date(),
+            },
         }
         if ctx.chance(0.85):
             birth = ctx.date_between(dt.date(birth_year, 1, 1), dt.date(birth_year, 12, 28))
@@ -223,22 +235,34 @@ def build_workers(ctx: Context, n: int) -> list[Record]:
         if ctx.chance(0.5):
             data["wechat"] = f"wxid_{rng.getrandbits(40):010x}"
         if ctx.chance(0.6):
-            data["references"] = [{"employer": rng.choice(pools.EMPLOYERS),
-                                   "contact": ctx.phone()[3:],
-                                   "period": f"{rng.randrange(2012, 2022)}年起"
-                                             f" {rng.randrange(1, 4)}年",
-                                   "comment": "认真负责"}]
+            data["references"] = [
+                {
+                    "employer": rng.choice(pools.EMPLOYERS),
+                    "contact": ctx.phone()[3:],
+                    "period": f"{rng.randrange(2012, 2022)}年起 {rng.randrange(1, 4)}年",
+                    "comment": "认真负责",
+                }
+            ]
         if ctx.chance(0.8):
-            data["credit_check"] = {"result": rng.choice(pools.CREDIT_RESULTS),
-                                    "date": ctx.date_between(created.date(), END.date())}
+            data["credit_check"] = {
+                "result": rng.choice(pools.CREDIT_RESULTS),
+                "date": ctx.date_between(created.date(), END.date()),
+            }
         if ctx.chance(0.7):
-            data["insurance"] = {"policy": f"P{rng.randrange(10**11, 10**12)}",
-                                 "insurer": rng.choice(pools.INSURERS),
-                                 "expires": ctx.date_between(END.date(), dt.date(2025, 12, 31))}
+            data["insurance"] = {
+                "policy": f"P{rng.randrange(10**11, 10**12)}",
+                "insurer": rng.choice(pools.INSURERS),
+                "expires": ctx.date_between(END.date(), dt.date(2025, 12, 31)),
+            }
         if ctx.chance(0.2):
             start = ctx.date_between(dt.date(2024, 6, 1), dt.date(2025, 3, 1))
-            data["leave"] = [{"start": start, "end": start + dt.timedelta(days=rng.randrange(14)),
-                              "reason": rng.choice(pools.LEAVE_REASONS)}]
+            data["leave"] = [
+                {
+                    "start": start,
+                    "end": start + dt.timedelta(days=rng.randrange(14)),
+                    "reason": rng.choice(pools.LEAVE_REASONS),
+                }
+            ]
         if ctx.chance(0.4):
             data["notes"] = rng.choice(pools.WORKER_NOTES)
         out.append(Worker.model_validate(data))
@@ -272,8 +296,10 @@ def customer_fields(
     female = ctx.chance(0.7)
     data: dict[str, Any] = {"category": category, "channel": ctx.pick(pools.CHANNELS)}
     if company:
-        data["name"] = (f"成都{rng.choice(pools.COMPANY_WORDS)}{rng.choice(pools.COMPANY_WORDS)}"
-                        f"{rng.choice(pools.COMPANY_KINDS)}")
+        data["name"] = (
+            f"成都{rng.choice(pools.COMPANY_WORDS)}{rng.choice(pools.COMPANY_WORDS)}"
+            f"{rng.choice(pools.COMPANY_KINDS)}"
+        )
         data["phones"] = [ctx.landline(), ctx.phone()]
         data["addresses"] = [address(ctx, label="公司", office=True)]
     else:
@@ -301,8 +327,14 @@ def customer_fields(
             if blocked not in data["preferred_workers"]:
                 data["blocked_workers"] = [blocked]
     if ctx.chance(0.6):
-        data["consents"] = [{"purpose": "服务信息处理", "scope": "姓名、电话、地址、家庭情况",
-                             "date": created.date(), "method": rng.choice(pools.CONSENT_METHODS)}]
+        data["consents"] = [
+            {
+                "purpose": "服务信息处理",
+                "scope": "姓名、电话、地址、家庭情况",
+                "date": created.date(),
+                "method": rng.choice(pools.CONSENT_METHODS),
+            }
+        ]
     if ctx.chance(0.35):
         data["notes"] = rng.choice(pools.NOTES)
     return data
@@ -486,23 +518,32 @@ def generate(out: Path, scale: float = 1.0, seed: int = 1) -> Generated:
     records = build(scale, seed, Catalog.of_archive(archive))
     built = time.perf_counter()
     direct = [r for kind in DIRECT_KINDS for r in records.get(kind, [])]
-    through_writer = [r for kind, group in records.items() if kind not in DIRECT_KINDS
-                      for r in group]
+    through_writer = [
+        r for kind, group in records.items() if kind not in DIRECT_KINDS for r in group
+    ]
     counts = {kind: len(group) for kind, group in records.items()}
     summary = "benchmark: generate " + ", ".join(f"{n} {kind}s" for kind, n in counts.items())
     paths = write_direct(archive.root, direct)
     save_new_bulk(archive, through_writer, summary, extra_paths=paths)
     archive.index.close()
-    return Generated(counts=counts, build_seconds=built - started,
-                     save_seconds=time.perf_counter() - built, key_dir=report.key_dir)
+    return Generated(
+        counts=counts,
+        build_seconds=built - started,
+        save_seconds=time.perf_counter() - built,
+        key_dir=report.key_dir,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.generate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.generate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", type=Path, required=True, help="folder of the new archive")
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="1 = 300 workers, 10 000 customers, 100 000 orders")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="1 = 300 workers, 10 000 customers, 100 000 orders"
+    )
     parser.add_argument("--seed", type=int, default=1, help="same seed, same records")
     args = parser.parse_args(argv)
     if args.out.exists() and any(args.out.iterdir()):
@@ -514,8 +555,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  build {result.build_seconds:.1f} s, save and commit {result.save_seconds:.1f} s")
     print(f"  key folder: {result.key_dir}")
     if any(result.counts.get(kind) for kind in DIRECT_KINDS):
-        print(f"  {', '.join(DIRECT_KINDS)} files are indexed by the first command that reads "
-              "them (or `hk reindex`)")
+        print(
+            f"  {', '.join(DIRECT_KINDS)} files are indexed by the first command that reads "
+            "them (or `hk reindex`)"
+        )
     if pending_kinds():
         print(f"  not generated yet (no record kind): {', '.join(pending_kinds())}")
     return 0

@@ -124,9 +124,17 @@ def make_archive(root: Path, customers: int = 8) -> list[str]:
     archive = Archive(root)
     stamp = now()
     records = [
-        Customer.model_validate({"id": new_id(), "created": stamp, "updated": stamp,
-                                 "name": f"种子客户{i}", "phones": [f"1380013{i:04d}"],
-                                 "category": "钟点工", "notes": "initial"})
+        Customer.model_validate(
+            {
+                "id": new_id(),
+                "created": stamp,
+                "updated": stamp,
+                "name": f"种子客户{i}",
+                "phones": [f"1380013{i:04d}"],
+                "category": "钟点工",
+                "notes": "initial",
+            }
+        )
         for i in range(customers)
     ]
     save_new_bulk(archive, records, f"killtest: {customers} customers")
@@ -172,7 +180,9 @@ def _one_run(root: Path, state: _State, summary: Summary, child_seed: int, delay
     pool = sorted(state.allowed)
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(root), str(child_seed), "40", *pool],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         start_new_session=True,
     )
     assert proc.stdout is not None and proc.stderr is not None
@@ -319,8 +329,12 @@ def _verify(root: Path, state: _State, ids: set[str], summary: Summary) -> None:
 def _head_texts(root: Path, paths: list[str]) -> dict[str, str]:
     """The committed text of each path (missing ones left out), with one ``git cat-file``."""
     request = "".join(f"HEAD:{p}\n" for p in paths).encode()
-    proc = subprocess.run(["git", "-C", str(root), "cat-file", "--batch"], input=request,
-                          capture_output=True, check=True)
+    proc = subprocess.run(
+        ["git", "-C", str(root), "cat-file", "--batch"],
+        input=request,
+        capture_output=True,
+        check=True,
+    )
     out, texts, pos = proc.stdout, {}, 0
     for path in paths:
         end = out.index(b"\n", pos)
@@ -329,7 +343,7 @@ def _head_texts(root: Path, paths: list[str]) -> dict[str, str]:
         if header[-1] == b"missing":
             continue
         size = int(header[2])
-        texts[path] = out[pos:pos + size].decode("utf-8")
+        texts[path] = out[pos : pos + size].decode("utf-8")
         pos += size + 1
     return texts
 
@@ -374,12 +388,19 @@ def _final_checks(root: Path, state: _State, summary: Summary) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.killtest", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.killtest",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=None, help="default: a new random seed")
-    parser.add_argument("--max-delay", type=float, default=0.4,
-                        help="kill at most this many seconds after the child is ready")
+    parser.add_argument(
+        "--max-delay",
+        type=float,
+        default=0.4,
+        help="kill at most this many seconds after the child is ready",
+    )
     parser.add_argument("--doctor-every", type=int, default=1, help="run the doctor every N kills")
     parser.add_argument("--keep", action="store_true", help="keep the archive afterwards")
     args = parser.parse_args(argv)
@@ -389,8 +410,14 @@ def main(argv: list[str] | None = None) -> int:
     # Keys of this throwaway archive stay beside it, not in the user's key folder.
     os.environ["HK_KEY_DIR"] = str(work / "keys")
     try:
-        summary = run_killtest(work / "archive", args.runs, seed, args.max_delay,
-                               args.doctor_every, log=lambda s: print(s, flush=True))
+        summary = run_killtest(
+            work / "archive",
+            args.runs,
+            seed,
+            args.max_delay,
+            args.doctor_every,
+            log=lambda s: print(s, flush=True),
+        )
     except KillTestFailure as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1

@@ -82,9 +82,13 @@ class Catalog:
 
         data = resources.files("hk.data")
         text = data.joinpath("hk.toml").read_text(encoding="utf-8")
-        settings = Settings.model_validate(tomllib.loads(
-            text.replace('"{archive_id}"', '"benchmark"').replace('"{company}"', '"benchmark"')
-            .replace('"{city}"', '"成都市"')))
+        settings = Settings.model_validate(
+            tomllib.loads(
+                text.replace('"{archive_id}"', '"benchmark"')
+                .replace('"{company}"', '"benchmark"')
+                .replace('"{city}"', '"成都市"')
+            )
+        )
         entries = yaml.safe_load(data.joinpath("catalog.yaml").read_text(encoding="utf-8"))
         stamp = dt.datetime(2022, 1, 1, tzinfo=dt.UTC)
         common = {"id": "0" * 26, "created": stamp, "updated": stamp}
@@ -131,27 +135,36 @@ def quantity_for(ctx: Context, item: ServiceItem) -> Decimal:
         area = Decimal(rng.randrange(low, high))
         return area + Decimal("0.5") if ctx.chance(0.1) else area
     if item.unit == "day":
-        return Decimal(rng.choice([26, 26, 26, 42]) if item.code == "YS-26"
-                       else rng.randrange(3, 21))
+        return Decimal(
+            rng.choice([26, 26, 26, 42]) if item.code == "YS-26" else rng.randrange(3, 21)
+        )
     return Decimal(ctx.pick([("1", 70), ("3", 20), ("6", 7), ("12", 3)]))
 
 
 class OrderBuilder:
     """Builds the orders of one archive, in creation order, from one seeded RNG."""
 
-    def __init__(self, ctx: Context, catalog: Catalog, first: dt.datetime, now: dt.datetime,
-                 ulid: Callable[[int, int], str]) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        catalog: Catalog,
+        first: dt.datetime,
+        now: dt.datetime,
+        ulid: Callable[[int, int], str],
+    ) -> None:
         self.ctx, self.rng, self.catalog = ctx, ctx.rng, catalog
         self.settings = catalog.settings
         self.first, self.now, self.ulid = first, now, ulid
         self.customers: list[Customer] = list(ctx.records["customer"])  # type: ignore[arg-type]
         self.customer_created = [c.created for c in self.customers]
-        self.weights = list(itertools.accumulate(
-            pools.ORDER_RATE.get(c.category, 1.0) * self.rng.lognormvariate(0, 1)
-            for c in self.customers))
+        self.weights = list(
+            itertools.accumulate(
+                pools.ORDER_RATE.get(c.category, 1.0) * self.rng.lognormvariate(0, 1)
+                for c in self.customers
+            )
+        )
         workers: list[Worker] = list(ctx.records.get("worker", []))  # type: ignore[arg-type]
-        self.eligible = {code: self._able(workers, item) for code, item in
-                         catalog.services.items()}
+        self.eligible = {code: self._able(workers, item) for code, item in catalog.services.items()}
         self.regulars: dict[str, Regular] = {}
 
     # --- who and what ---------------------------------------------------------------------
@@ -176,13 +189,16 @@ class OrderBuilder:
         out: list[dt.datetime] = []
         while len(out) < n:
             t = -0.3 + math.sqrt(0.09 + 1.6 * rng.random())
-            created = base + dt.timedelta(days=min(days - 1, int(t * days)),
-                                          seconds=rng.randrange(13 * 3600))
+            created = base + dt.timedelta(
+                days=min(days - 1, int(t * days)), seconds=rng.randrange(13 * 3600)
+            )
             if self.first < created <= self.now:
                 out.append(created)
         out.sort()
-        return [(self.ulid(int(c.timestamp()) * 1000 + rng.randrange(1000),
-                           rng.getrandbits(80)), c) for c in out]
+        return [
+            (self.ulid(int(c.timestamp()) * 1000 + rng.randrange(1000), rng.getrandbits(80)), c)
+            for c in out
+        ]
 
     def customer_at(self, created: dt.datetime) -> Customer:
         """A customer who existed at ``created``; busy households are picked more often."""
@@ -193,23 +209,26 @@ class OrderBuilder:
     def regular(self, customer: Customer) -> Regular:
         state = self.regulars.get(customer.id)
         if state is None:
-            state = Regular(buys_packages=customer.category == "家庭保洁"
-                            and self.ctx.chance(0.3))
+            state = Regular(buys_packages=customer.category == "家庭保洁" and self.ctx.chance(0.3))
             self.regulars[customer.id] = state
         return state
 
     def quantity(self, item: ServiceItem) -> Decimal:
         return quantity_for(self.ctx, item)
 
-    def workers_for(self, code: str, customer: Customer, state: Regular, created: dt.datetime,
-                    count: int) -> list[Worker]:
+    def workers_for(
+        self, code: str, customer: Customer, state: Regular, created: dt.datetime, count: int
+    ) -> list[Worker]:
         """``count`` workers able to do ``code`` who had joined by ``created``, none of them
         blocked by the customer; their regular or preferred worker most of the time."""
         starts, able, position = self.eligible[code]
         joined = max(1, bisect.bisect_right(starts, created))
         blocked = set(customer.blocked_workers)
-        wanted = [i for i in (state.worker, *customer.preferred_workers)
-                  if i in position and position[i] < joined and i not in blocked]
+        wanted = [
+            i
+            for i in (state.worker, *customer.preferred_workers)
+            if i in position and position[i] < joined and i not in blocked
+        ]
         chosen: list[Worker] = []
         if wanted and self.ctx.chance(0.75):
             chosen.append(able[position[self.rng.choice(wanted)]])
@@ -231,17 +250,27 @@ class OrderBuilder:
         if rework is not None:
             first = rework[1]
             item = services[first["service"]]
-            lines = [{"service": item.code, "name": item.name, "quantity": first["quantity"],
-                      "unit": item.unit, "unit_price_fen": 0, "gross_fen": 0, "amount_fen": 0}]
+            lines = [
+                {
+                    "service": item.code,
+                    "name": item.name,
+                    "quantity": first["quantity"],
+                    "unit": item.unit,
+                    "unit_price_fen": 0,
+                    "gross_fen": 0,
+                    "amount_fen": 0,
+                }
+            ]
             quantities = [(item, Decimal(first["quantity"]))]
             start = self.start_of(created, item, lead=self.rng.randrange(0, 3))
             plan = Plan(customer, lines, 0, 0, (start, start), [])
             plan.data.update(rework_of=rework[0], notes=self.rng.choice(pools.REWORK_NOTES))
         else:
             plan = self.priced(customer, state, created)
-            quantities = [(services[ln["service"]], Decimal(ln["charged_quantity"]
-                                                            or ln["quantity"]))
-                          for ln in plan.lines]
+            quantities = [
+                (services[ln["service"]], Decimal(ln["charged_quantity"] or ln["quantity"]))
+                for ln in plan.lines
+            ]
             item = services[plan.lines[0]["service"]]
             start = plan.window[0]
         end, minutes = self.end_of(start, quantities)
@@ -254,8 +283,9 @@ class OrderBuilder:
 
     def priced(self, customer: Customer, state: Regular, created: dt.datetime) -> Plan:
         ctx, services, rng = self.ctx, self.catalog.services, self.rng
-        item = services[ctx.pick(pools.ORDER_SERVICES.get(customer.category,
-                                                          pools.ORDER_SERVICES["家庭保洁"]))]
+        item = services[
+            ctx.pick(pools.ORDER_SERVICES.get(customer.category, pools.ORDER_SERVICES["家庭保洁"]))
+        ]
         agreed = None
         if item.unit == "month" and ctx.chance(0.3):
             agreed = round(item.price_fen * rng.uniform(0.9, 1.15) / 10_000) * 10_000
@@ -268,19 +298,35 @@ class OrderBuilder:
         choices = pools.PACKAGES_BY_SERVICE.get(item.code)
         if choices and state.buys_packages:
             package = state.package
-            if (package is None or package.valid_until < start.date()
-                    or not package.visits_left.get(item.code)):
-                package = PackageBalance.new(self.catalog.packages[rng.choice(choices)],
-                                             start.date())
-        priced = price_lines(requests, self.settings, tier=customer.tier or None,
-                             package=package, on=start.date())
-        lines = [{"service": ln.code, "name": ln.name, "quantity": ln.quantity,
-                  "charged_quantity": ln.charged_quantity
-                  if ln.charged_quantity != ln.quantity else None,
-                  "unit": ln.unit, "unit_price_fen": ln.unit_price_fen, "gross_fen": ln.gross_fen,
-                  "package_visits": ln.package_visits, "covered_fen": ln.covered_fen,
-                  "discount_fen": ln.discount_fen, "amount_fen": ln.net_fen}
-                 for ln in priced.lines]
+            if (
+                package is None
+                or package.valid_until < start.date()
+                or not package.visits_left.get(item.code)
+            ):
+                package = PackageBalance.new(
+                    self.catalog.packages[rng.choice(choices)], start.date()
+                )
+        priced = price_lines(
+            requests, self.settings, tier=customer.tier or None, package=package, on=start.date()
+        )
+        lines = [
+            {
+                "service": ln.code,
+                "name": ln.name,
+                "quantity": ln.quantity,
+                "charged_quantity": ln.charged_quantity
+                if ln.charged_quantity != ln.quantity
+                else None,
+                "unit": ln.unit,
+                "unit_price_fen": ln.unit_price_fen,
+                "gross_fen": ln.gross_fen,
+                "package_visits": ln.package_visits,
+                "covered_fen": ln.covered_fen,
+                "discount_fen": ln.discount_fen,
+                "amount_fen": ln.net_fen,
+            }
+            for ln in priced.lines
+        ]
         plan = Plan(customer, lines, priced.total_fen, priced.deposit_fen, (start, start), [])
         if priced.package is not None and priced.package.consumed:
             state.package = priced.package.balance()
@@ -288,18 +334,21 @@ class OrderBuilder:
         if plan.total and ctx.chance(0.04):
             discount = min(plan.total, rng.choice([500, 1000, 2000, 3000, 5000]))
             plan.total -= discount
-            plan.data.update(discount_fen=discount,
-                             discount_note=rng.choice(pools.DISCOUNT_NOTES))
+            plan.data.update(discount_fen=discount, discount_note=rng.choice(pools.DISCOUNT_NOTES))
         plan.deposit = min(plan.deposit, plan.total)
         return plan
 
-    def start_of(self, created: dt.datetime, item: ServiceItem, lead: int | None = None
-                 ) -> dt.datetime:
+    def start_of(
+        self, created: dt.datetime, item: ServiceItem, lead: int | None = None
+    ) -> dt.datetime:
         """When the service starts: a few days after the call, long placements further out."""
         rng = self.rng
         if lead is None:
-            lead = (rng.randrange(2, 21) if item.unit in ("day", "month")
-                    else rng.choices(LEAD_DAYS, LEAD_WEIGHTS)[0])
+            lead = (
+                rng.randrange(2, 21)
+                if item.unit in ("day", "month")
+                else rng.choices(LEAD_DAYS, LEAD_WEIGHTS)[0]
+            )
         day = created.date() + dt.timedelta(days=lead)
         if item.unit in ("day", "month"):
             hour, minute = rng.choice([8, 9]), 0
@@ -310,8 +359,9 @@ class OrderBuilder:
             start += dt.timedelta(days=1)
         return start
 
-    def end_of(self, start: dt.datetime, lines: list[tuple[ServiceItem, Decimal]]
-               ) -> tuple[dt.datetime, int | None]:
+    def end_of(
+        self, start: dt.datetime, lines: list[tuple[ServiceItem, Decimal]]
+    ) -> tuple[dt.datetime, int | None]:
         """The end of the appointment, and its expected minutes for jobs shorter than a day."""
         minutes, months, days = Decimal(0), 0, 0
         for item, quantity in lines:
@@ -329,26 +379,31 @@ class OrderBuilder:
             end = start
             if months:  # the same day of the month, months later (the 28th at most)
                 month = start.month - 1 + months
-                end = start.replace(year=start.year + month // 12, month=month % 12 + 1,
-                                    day=min(start.day, 28))
+                end = start.replace(
+                    year=start.year + month // 12, month=month % 12 + 1, day=min(start.day, 28)
+                )
             return end + dt.timedelta(days=days), None
         whole = int(math.ceil(minutes / 30) * 30)
         return start + dt.timedelta(minutes=whole), whole
 
     # --- the log --------------------------------------------------------------------------
 
-    def schedule(self, created: dt.datetime, start: dt.datetime, end: dt.datetime
-                 ) -> list[tuple[str, dt.datetime]]:
+    def schedule(
+        self, created: dt.datetime, start: dt.datetime, end: dt.datetime
+    ) -> list[tuple[str, dt.datetime]]:
         """When each step would happen: confirmed within the hour (or the next day),
         dispatched the afternoon before, started and finished around the window, settled
         within three days."""
         ctx, rng = self.ctx, self.rng
-        confirmed = created + MINUTE * (rng.randrange(2, 90) if ctx.chance(0.75)
-                                        else rng.randrange(120, 1800))
-        queued = confirmed + MINUTE * (rng.randrange(1, 30) if ctx.chance(0.6)
-                                       else rng.randrange(60, 1440))
-        eve = dt.datetime.combine(start.date() - dt.timedelta(days=1), dt.time(15),
-                                  start.tzinfo) + MINUTE * rng.randrange(240)
+        confirmed = created + MINUTE * (
+            rng.randrange(2, 90) if ctx.chance(0.75) else rng.randrange(120, 1800)
+        )
+        queued = confirmed + MINUTE * (
+            rng.randrange(1, 30) if ctx.chance(0.6) else rng.randrange(60, 1440)
+        )
+        eve = dt.datetime.combine(
+            start.date() - dt.timedelta(days=1), dt.time(15), start.tzinfo
+        ) + MINUTE * rng.randrange(240)
         dispatched = max(queued + MINUTE * rng.randrange(5, 60), eve)
         latest = start - 15 * MINUTE
         if dispatched > latest:  # booked at short notice: the office hurries
@@ -357,8 +412,14 @@ class OrderBuilder:
         began = max(start + MINUTE * rng.randrange(-10, 16), dispatched + MINUTE)
         done = max(end + MINUTE * rng.randrange(-5, 26), began + 30 * MINUTE)
         settled = done + MINUTE * rng.randrange(10, 4320)
-        return [("confirmed", confirmed), ("to_dispatch", queued), ("dispatched", dispatched),
-                ("in_service", began), ("completed", done), ("settled", settled)]
+        return [
+            ("confirmed", confirmed),
+            ("to_dispatch", queued),
+            ("dispatched", dispatched),
+            ("in_service", began),
+            ("completed", done),
+            ("settled", settled),
+        ]
 
     def build_one(self, order_id: str, created: dt.datetime) -> Order:
         ctx, rng, now = self.ctx, self.rng, self.now
@@ -367,8 +428,9 @@ class OrderBuilder:
         plan = self.plan(customer, state, created)
         start, end = plan.window
         steps = self.schedule(created, start, end)
-        channel = ctx.pick(pools.ORDER_CHANNEL.get(customer.channel,
-                                                   [("phone", 50), ("wechat", 50)]))
+        channel = ctx.pick(
+            pools.ORDER_CHANNEL.get(customer.channel, [("phone", 50), ("wechat", 50)])
+        )
         clerk = rng.choice(pools.OFFICE_STAFF)
         worker = plan.workers[0] if plan.workers else None
         address = customer.addresses[0]
@@ -387,8 +449,12 @@ class OrderBuilder:
         status = "pending"
         for target, at in steps:
             actor = rng.choice(pools.DISPATCHERS) if target == "dispatched" else clerk
-            event: dict[str, Any] = {"at": at, "actor": actor, "from_status": status,
-                                     "to_status": target}
+            event: dict[str, Any] = {
+                "at": at,
+                "actor": actor,
+                "from_status": status,
+                "to_status": target,
+            }
             if target in ("in_service", "completed") and worker is not None:
                 event["actor"] = worker.name
                 if target == "in_service" and address.lat is not None and ctx.chance(0.5):
@@ -397,14 +463,29 @@ class OrderBuilder:
             status = target
         data = self.money(plan, channel, created, steps, cancel_at)
         if cancel_at is not None:
-            events.append({"at": cancel_at, "actor": clerk, "from_status": status,
-                           "to_status": "cancelled", "note": data.pop("_reason")})
+            events.append(
+                {
+                    "at": cancel_at,
+                    "actor": clerk,
+                    "from_status": status,
+                    "to_status": "cancelled",
+                    "note": data.pop("_reason"),
+                }
+            )
             status = "cancelled"
         data.update(plan.data)
         data.update(
-            id=order_id, created=created, customer=customer.id, address=address,
-            window={"start": start, "end": end}, lines=plan.lines, total_fen=plan.total,
-            deposit_fen=plan.deposit, channel=channel, status=status, events=events,
+            id=order_id,
+            created=created,
+            customer=customer.id,
+            address=address,
+            window={"start": start, "end": end},
+            lines=plan.lines,
+            total_fen=plan.total,
+            deposit_fen=plan.deposit,
+            channel=channel,
+            status=status,
+            events=events,
             requirements=self.requirements(customer, plan),
         )
         if any(target == "dispatched" for target, _ in steps):
@@ -423,21 +504,32 @@ class OrderBuilder:
 
     def requirements(self, customer: Customer, plan: Plan) -> dict[str, Any]:
         services = self.catalog.services
-        skills = [pools.WORKER_SKILL.get(s, s) for ln in plan.lines
-                  for s in services[ln["service"]].required_skills]
+        skills = [
+            pools.WORKER_SKILL.get(s, s)
+            for ln in plan.lines
+            for s in services[ln["service"]].required_skills
+        ]
         out: dict[str, Any] = {"skills": list(dict.fromkeys(skills))}
         certificates = pools.REQUIRED_CERTIFICATES.get(plan.lines[0]["service"])
         if certificates:
             out["certificates"] = certificates
         prefs = customer.preferences
         if prefs.worker_gender:
-            out.update(gender=prefs.worker_gender, age_min=prefs.worker_age_min,
-                       age_max=prefs.worker_age_max)
+            out.update(
+                gender=prefs.worker_gender,
+                age_min=prefs.worker_age_min,
+                age_max=prefs.worker_age_max,
+            )
         return out
 
-    def money(self, plan: Plan, channel: str, created: dt.datetime,
-              steps: list[tuple[str, dt.datetime]], cancel_at: dt.datetime | None
-              ) -> dict[str, Any]:
+    def money(
+        self,
+        plan: Plan,
+        channel: str,
+        created: dt.datetime,
+        steps: list[tuple[str, dt.datetime]],
+        cancel_at: dt.datetime | None,
+    ) -> dict[str, Any]:
         """Payments as the log allows: deposit on confirmation (platform orders prepaid),
         the rest on settling; a cancellation keeps its fee and refunds the rest."""
         ctx, rng = self.ctx, self.rng
@@ -448,15 +540,34 @@ class OrderBuilder:
         if channel == "platform" and plan.total:
             plan.deposit = 0
             paid = plan.total
-            payments.append({"kind": "final", "amount_fen": paid, "method": "wechat",
-                             "at": created, "note": "平台预付"})
+            payments.append(
+                {
+                    "kind": "final",
+                    "amount_fen": paid,
+                    "method": "wechat",
+                    "at": created,
+                    "note": "平台预付",
+                }
+            )
         elif plan.deposit and "confirmed" in reached:
             paid = plan.deposit
-            payments.append({"kind": "deposit", "amount_fen": paid, "method": method,
-                             "at": reached["confirmed"]})
+            payments.append(
+                {
+                    "kind": "deposit",
+                    "amount_fen": paid,
+                    "method": method,
+                    "at": reached["confirmed"],
+                }
+            )
         if "settled" in reached and plan.total > paid:
-            payments.append({"kind": "final", "amount_fen": plan.total - paid, "method": method,
-                             "at": reached["settled"]})
+            payments.append(
+                {
+                    "kind": "final",
+                    "amount_fen": plan.total - paid,
+                    "method": method,
+                    "at": reached["settled"],
+                }
+            )
         data: dict[str, Any] = {"payments": payments}
         if cancel_at is not None:
             start = plan.window[0]
@@ -469,15 +580,23 @@ class OrderBuilder:
             data["cancellation_fee_fen"] = fee
             when = min(cancel_at + MINUTE * rng.randrange(5, 600), self.now)
             if paid > fee:
-                payments.append({"kind": "refund", "amount_fen": paid - fee, "method": method,
-                                 "at": when})
+                payments.append(
+                    {"kind": "refund", "amount_fen": paid - fee, "method": method, "at": when}
+                )
             elif fee > paid and ctx.chance(0.8):
-                payments.append({"kind": "cancellation_fee", "amount_fen": fee - paid,
-                                 "method": method, "at": when})
+                payments.append(
+                    {
+                        "kind": "cancellation_fee",
+                        "amount_fen": fee - paid,
+                        "method": method,
+                        "at": when,
+                    }
+                )
         return data
 
-    def aftercare(self, data: dict[str, Any], plan: Plan, state: Regular, order_id: str,
-                  done: dt.datetime) -> None:
+    def aftercare(
+        self, data: dict[str, Any], plan: Plan, state: Regular, order_id: str, done: dt.datetime
+    ) -> None:
         """Checklist results and the customer's rating, on some finished orders."""
         ctx, rng = self.ctx, self.rng
         item = self.catalog.services[plan.lines[0]["service"]]
@@ -485,7 +604,9 @@ class OrderBuilder:
             extra = plan.customer.tier == "铂金"
             data["checklist"] = [
                 {"item": c.item, "passed": ctx.chance(0.96)}
-                for c in item.checklist if extra or not c.value_added]
+                for c in item.checklist
+                if extra or not c.value_added
+            ]
         if not ctx.chance(0.35):
             return
         base = ctx.pick([("5", 60), ("4", 30), ("3", 7), ("low", 3)])
@@ -494,8 +615,9 @@ class OrderBuilder:
             scores[rng.randrange(5)] = rng.choice([1, 2])
         else:
             scores = [max(3, int(base) - ctx.chance(0.2)) for _ in range(5)]
-        rating: dict[str, Any] = dict(zip(("quality", "attitude", "hygiene", "punctuality",
-                                           "overall"), scores, strict=True))
+        rating: dict[str, Any] = dict(
+            zip(("quality", "attitude", "hygiene", "punctuality", "overall"), scores, strict=True)
+        )
         rating["at"] = min(done + MINUTE * rng.randrange(30, 4320), self.now)
         if ctx.chance(0.6):
             rating["nps"] = min(10, max(0, 2 * min(scores) + rng.randrange(-1, 2)))

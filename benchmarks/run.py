@@ -106,14 +106,21 @@ class Bench:
     def __init__(self, archive: Path, repeat: int) -> None:
         self.archive = archive
         self.repeat = repeat
-        self.env = {k: v for k, v in os.environ.items()
-                    if k not in ("HK_NO_FASTPATH", "HK_NO_WATCH")}
+        self.env = {
+            k: v for k, v in os.environ.items() if k not in ("HK_NO_FASTPATH", "HK_NO_WATCH")
+        }
         self.env.pop("HK_ARCHIVE", None)
 
-    def run(self, cmd: Sequence[str], check: bool = True, cwd: Path | None = None,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-        proc = subprocess.run(list(cmd), cwd=cwd or self.archive, env=env or self.env,
-                              capture_output=True)
+    def run(
+        self,
+        cmd: Sequence[str],
+        check: bool = True,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[bytes]:
+        proc = subprocess.run(
+            list(cmd), cwd=cwd or self.archive, env=env or self.env, capture_output=True
+        )
         if check and proc.returncode != 0:
             raise RuntimeError(
                 f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}"
@@ -122,8 +129,13 @@ class Bench:
 
     def timed(self, cmd: Sequence[str], ok_codes: tuple[int, ...] = (0,)) -> float:
         started = time.perf_counter()
-        proc = subprocess.run(list(cmd), cwd=self.archive, env=self.env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.run(
+            list(cmd),
+            cwd=self.archive,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         elapsed = time.perf_counter() - started
         if proc.returncode not in ok_codes:
             raise RuntimeError(
@@ -131,8 +143,12 @@ class Bench:
             )
         return elapsed
 
-    def compare(self, jobs: dict[str, Callable[[int], float]], repeat: int | None = None,
-                warmup: bool = True) -> dict[str, float]:
+    def compare(
+        self,
+        jobs: dict[str, Callable[[int], float]],
+        repeat: int | None = None,
+        warmup: bool = True,
+    ) -> dict[str, float]:
         """Median time of each job; jobs take turns, in a rotating order, round after round."""
         repeat = repeat or self.repeat
         names = list(jobs)
@@ -141,7 +157,7 @@ class Bench:
                 jobs[name](-1)
         samples: dict[str, list[float]] = {n: [] for n in names}
         for i in range(repeat):
-            order = names[i % len(names):] + names[:i % len(names)]
+            order = names[i % len(names) :] + names[: i % len(names)]
             for name in order:
                 samples[name].append(jobs[name](i))
         return {n: statistics.median(s) for n, s in samples.items()}
@@ -164,13 +180,16 @@ def sample_customer(archive: Path) -> dict[str, str]:
 
     folder = customer_folder(archive)
     names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml"))
-    for name in names[len(names) // 3:]:
+    for name in names[len(names) // 3 :]:
         data = yaml.load((folder / name).read_bytes(), Loader=yaml.CSafeLoader)
         if data.get("phones") and data.get("category") != "企业客户" and len(data["name"]) == 3:
             phone = data["phones"][0]
-            return {"id": data["id"], "name": data["name"],
-                    "initials": pinyin_readings(data["name"])[0][1],
-                    "phone": phone[3:] if phone.startswith("+86") else phone}
+            return {
+                "id": data["id"],
+                "name": data["name"],
+                "initials": pinyin_readings(data["name"])[0][1],
+                "phone": phone[3:] if phone.startswith("+86") else phone,
+            }
     raise RuntimeError(f"no customer with a phone in {folder}")
 
 
@@ -182,19 +201,26 @@ def measure_find(bench: Bench, who: dict[str, str]) -> list[Result]:
     results = []
     bench.run([HK, "reindex"])  # start from a complete index: "warm" means nothing to refresh
     git_status = ["git", "status"]
-    for label, query in (("name", who["name"]), ("initials", who["initials"]),
-                         ("phone", who["phone"])):
+    for label, query in (
+        ("name", who["name"]),
+        ("initials", who["initials"]),
+        ("phone", who["phone"]),
+    ):
         find = [HK, "customer", "find", query]
         grep = ["grep", "-r", "--exclude-dir=.git", query, "."]
-        t = bench.compare({
-            "hk": _job(bench, find, (0, 1)),
-            "git": _job(bench, git_status, (0,)),
-            "grep": _job(bench, grep, (0, 1)),  # 1: no match, which is fine for an anchor
-        })
-        results.append(Result(f"warm find ({label})", t["hk"], "s", "git status", t["git"],
-                              "≤ 1.0×", 1.0))
-        results.append(Result(f"warm find ({label})", t["hk"], "s", "grep -r", t["grep"],
-                              "≤ 0.5×", 0.5))
+        t = bench.compare(
+            {
+                "hk": _job(bench, find, (0, 1)),
+                "git": _job(bench, git_status, (0,)),
+                "grep": _job(bench, grep, (0, 1)),  # 1: no match, which is fine for an anchor
+            }
+        )
+        results.append(
+            Result(f"warm find ({label})", t["hk"], "s", "git status", t["git"], "≤ 1.0×", 1.0)
+        )
+        results.append(
+            Result(f"warm find ({label})", t["hk"], "s", "grep -r", t["grep"], "≤ 0.5×", 0.5)
+        )
     return results
 
 
@@ -235,14 +261,18 @@ def measure_orders(bench: Bench, day: str) -> list[Result]:
     cmd, note = order_list_command(bench, day)
     bench.run(cmd)  # the index is complete after reindex; this run only warms the cache
     grep = ["grep", "-r", "--exclude-dir=.git", "to_dispatch", "."]
-    t = bench.compare({
-        "hk": _job(bench, cmd, (0,)),
-        "git": _job(bench, ["git", "status"], (0,)),
-        "grep": _job(bench, grep, (0, 1)),
-    })
+    t = bench.compare(
+        {
+            "hk": _job(bench, cmd, (0,)),
+            "git": _job(bench, ["git", "status"], (0,)),
+            "grep": _job(bench, grep, (0, 1)),
+        }
+    )
     label = f"warm order list to_dispatch {day}"
-    return [Result(label, t["hk"], "s", "git status", t["git"], "≤ 1.0×", 1.0, note=note),
-            Result(label, t["hk"], "s", "grep -r", t["grep"], "≤ 0.5×", 0.5, note=note)]
+    return [
+        Result(label, t["hk"], "s", "git status", t["git"], "≤ 1.0×", 1.0, note=note),
+        Result(label, t["hk"], "s", "grep -r", t["grep"], "≤ 0.5×", 0.5, note=note),
+    ]
 
 
 def measure_remind(bench: Bench, day: str | None) -> list[Result]:
@@ -253,12 +283,15 @@ def measure_remind(bench: Bench, day: str | None) -> list[Result]:
     when = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat() if day else "today"
     cmd = [HK, "remind", "--dry-run", "--date", when]
     bench.run(cmd)  # fills the reminders' cache for this day, as a first run of the day does
-    t = bench.compare({
-        "hk": _job(bench, cmd, (0,)),
-        "git": _job(bench, ["git", "status"], (0,)),
-    })
-    return [Result(f"warm remind --dry-run {when}", t["hk"], "s", "git status", t["git"],
-                   "≤ 1.0×", 1.0)]
+    t = bench.compare(
+        {
+            "hk": _job(bench, cmd, (0,)),
+            "git": _job(bench, ["git", "status"], (0,)),
+        }
+    )
+    return [
+        Result(f"warm remind --dry-run {when}", t["hk"], "s", "git status", t["git"], "≤ 1.0×", 1.0)
+    ]
 
 
 def measure_cold(bench: Bench, repeat: int) -> list[Result]:
@@ -293,8 +326,10 @@ def measure_edit(bench: Bench, who: dict[str, str]) -> list[Result]:
         return bench.timed([HK, "customer", "edit", code, "--notes", f"基准测试 {stamp} {i}"])
 
     def bare(i: int) -> float:
-        script = (f'echo "基准测试 {stamp} {i}" >> {anchor}; git add {anchor}; '
-                  f'git commit -q -m "benchmark anchor {i}"')
+        script = (
+            f'echo "基准测试 {stamp} {i}" >> {anchor}; git add {anchor}; '
+            f'git commit -q -m "benchmark anchor {i}"'
+        )
         return bench.timed(["sh", "-c", script])
 
     # The same change made by hand: a line added to another customer's file (a YAML comment,
@@ -303,16 +338,33 @@ def measure_edit(bench: Bench, who: dict[str, str]) -> list[Result]:
     beside = neighbour_file(bench.archive, who["id"])
 
     def by_hand(i: int) -> float:
-        script = (f'echo "# 基准测试 {stamp} {i}" >> {beside}; git add {beside}; '
-                  f'git commit -q -m "benchmark anchor {i}"')
+        script = (
+            f'echo "# 基准测试 {stamp} {i}" >> {beside}; git add {beside}; '
+            f'git commit -q -m "benchmark anchor {i}"'
+        )
         return bench.timed(["sh", "-c", script])
 
     t = bench.compare({"edit": edit, "bare": bare, "by_hand": by_hand})
     return [
-        Result("edit + commit", t["edit"], "s", "git add+commit, a record beside it",
-               t["by_hand"], "≤ 1.5×", 1.5),
-        Result("edit + commit", t["edit"], "s", "git add+commit, a file at the top",
-               t["bare"], "", None, note="the cheapest commit git can make here"),
+        Result(
+            "edit + commit",
+            t["edit"],
+            "s",
+            "git add+commit, a record beside it",
+            t["by_hand"],
+            "≤ 1.5×",
+            1.5,
+        ),
+        Result(
+            "edit + commit",
+            t["edit"],
+            "s",
+            "git add+commit, a file at the top",
+            t["bare"],
+            "",
+            None,
+            note="the cheapest commit git can make here",
+        ),
     ]
 
 
@@ -338,13 +390,28 @@ def measure_memory(bench: Bench, who: dict[str, str], day: str | None) -> list[R
     for label, cmd, note in commands:
         peak(cmd)
         hk_mb = max(peak(cmd) for _ in range(3))
-        results.append(Result(f"peak RSS {label}", hk_mb, "MB", budget="≤ 100 MB", limit=100.0,
-                              note="; ".join(n for n in (f"git status: {git_mb:.1f} MB", note)
-                                             if n)))
+        results.append(
+            Result(
+                f"peak RSS {label}",
+                hk_mb,
+                "MB",
+                budget="≤ 100 MB",
+                limit=100.0,
+                note="; ".join(n for n in (f"git status: {git_mb:.1f} MB", note) if n),
+            )
+        )
     server_mb = command_server_rss(bench.archive)
     if server_mb is not None:  # a served command's memory is mostly the server's, shared
-        results.append(Result("RSS of the command server", server_mb, "MB", budget="≤ 100 MB",
-                              limit=100.0, note="resident; each command forks from it"))
+        results.append(
+            Result(
+                "RSS of the command server",
+                server_mb,
+                "MB",
+                budget="≤ 100 MB",
+                limit=100.0,
+                note="resident; each command forks from it",
+            )
+        )
     return results
 
 
@@ -383,16 +450,32 @@ def write_xlsx(path: Path, rows: int, seed: int = 7) -> None:
             phone = f"{phone[:3]} {phone[3:7]} {phone[7:]}"
         addr = address(ctx)
         note = ctx.rng.choice(pools.NOTES) if ctx.chance(0.3) else ""
-        ws.append([person_name(ctx), phone, addr["community"],
-                   f"{addr['district']}{addr['detail']}", ctx.pick(pools.CATEGORIES),
-                   ctx.pick(pools.CHANNELS), note])
+        ws.append(
+            [
+                person_name(ctx),
+                phone,
+                addr["community"],
+                f"{addr['district']}{addr['detail']}",
+                ctx.pick(pools.CATEGORIES),
+                ctx.pick(pools.CHANNELS),
+                note,
+            ]
+        )
     wb.save(path)
 
 
 def measure_import(bench: Bench, rows: int = 10_000) -> list[Result]:
     if not import_available(bench):
-        return [Result("import: not available", None, "s", budget="≤ 15 s", limit=15.0,
-                       note="`hk import customers` is not in this build")]
+        return [
+            Result(
+                "import: not available",
+                None,
+                "s",
+                budget="≤ 15 s",
+                limit=15.0,
+                note="`hk import customers` is not in this build",
+            )
+        ]
     with tempfile.TemporaryDirectory(prefix="hk-bench-import-") as tmp:
         work = Path(tmp)
         sheet = work / "customers.xlsx"
@@ -401,17 +484,32 @@ def measure_import(bench: Bench, rows: int = 10_000) -> list[Result]:
         env = {**bench.env, "HK_KEY_DIR": str(work / "keys")}
         bench.run([HK, "init", str(target)], cwd=work, env=env)
         started = time.perf_counter()
-        proc = bench.run([HK, "--archive", str(target), "import", "customers", str(sheet)],
-                         check=False, cwd=work, env=env)
+        proc = bench.run(
+            [HK, "--archive", str(target), "import", "customers", str(sheet)],
+            check=False,
+            cwd=work,
+            env=env,
+        )
         elapsed = time.perf_counter() - started
         if proc.returncode != 0:
-            return [Result("import 10 000 from XLSX", None, "s", budget="≤ 15 s", limit=15.0,
-                           note=f"failed: {proc.stderr.decode().strip()[-300:]}")]
+            return [
+                Result(
+                    "import 10 000 from XLSX",
+                    None,
+                    "s",
+                    budget="≤ 15 s",
+                    limit=15.0,
+                    note=f"failed: {proc.stderr.decode().strip()[-300:]}",
+                )
+            ]
         files = len(os.listdir(target / "customers")) if (target / "customers").is_dir() else 0
         commits = bench.run(["git", "rev-list", "--count", "HEAD"], cwd=target).stdout
         note = f"{files} files, {int(commits) - 1} commit(s) after init"
-        return [Result(f"import {rows:,} from XLSX", elapsed, "s", budget="≤ 15 s", limit=15.0,
-                       note=note)]
+        return [
+            Result(
+                f"import {rows:,} from XLSX", elapsed, "s", budget="≤ 15 s", limit=15.0, note=note
+            )
+        ]
 
 
 # --- output --------------------------------------------------------------------------------------
@@ -432,8 +530,17 @@ def table(results: list[Result]) -> str:
         ok = {True: "pass", False: "FAIL", None: "-"}[r.ok]
         ratio = f"{r.ratio:.2f}×" if r.ratio is not None else "-"
         anchor = _fmt(r.anchor, r.unit) if r.anchor is not None else "-"
-        rows.append([r.measure, _fmt(r.value, r.unit), r.anchor_name or "-", anchor, ratio,
-                     r.budget or "-", ok + (f"  ({r.note})" if r.note else "")])
+        rows.append(
+            [
+                r.measure,
+                _fmt(r.value, r.unit),
+                r.anchor_name or "-",
+                anchor,
+                ratio,
+                r.budget or "-",
+                ok + (f"  ({r.note})" if r.note else ""),
+            ]
+        )
     widths = [max(_width(row[i]) for row in rows) for i in range(len(head) - 1)]
     lines = []
     for row in rows:
@@ -458,24 +565,33 @@ def client_kind() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--archive", type=Path, required=True, help="a generated archive")
     parser.add_argument("--repeat", type=int, default=9, help="runs per measure (median)")
     parser.add_argument("--cold-repeat", type=int, default=3, help="runs of the cold build")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--skip", action="append", default=[],
-                        choices=["find", "orders", "remind", "cold", "edit", "import",
-                                 "memory"],
-                        help="leave out a measure (repeatable)")
-    parser.add_argument("--watch", action="store_true",
-                        help="run the archive's file watcher and command server (hk watch) "
-                        "during the run")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["find", "orders", "remind", "cold", "edit", "import", "memory"],
+        help="leave out a measure (repeatable)",
+    )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="run the archive's file watcher and command server (hk watch) during the run",
+    )
     args = parser.parse_args(argv)
     archive = args.archive.resolve()
     if not (archive / "hk.toml").is_file():
-        print(f"{archive} is not an hk archive; create one with benchmarks.generate",
-              file=sys.stderr)
+        print(
+            f"{archive} is not an hk archive; create one with benchmarks.generate", file=sys.stderr
+        )
         return 2
     bench = Bench(archive, args.repeat)
     if not args.watch:  # off means off, even if a watcher happens to run for this archive
@@ -487,19 +603,30 @@ def main(argv: list[str] | None = None) -> int:
     customers = sum(1 for n in os.listdir(customer_folder(archive)) if not n.startswith("."))
     orders = sum(len(files) for _, _, files in os.walk(archive / "orders"))
     log = sys.stderr if args.json else sys.stdout
-    print(f"archive {archive}: {customers} customer files, {orders} order files; median of "
-          f"{args.repeat} runs (cold build: {args.cold_repeat})", file=log)
-    print(f"queries: name {who['name']}, initials {who['initials']}, phone {who['phone']}"
-          + (f"; orders to dispatch on {day}: {busiest[1]}" if busiest else "; no order is "
-             "waiting for dispatch, so no order list"), file=log)
+    print(
+        f"archive {archive}: {customers} customer files, {orders} order files; median of "
+        f"{args.repeat} runs (cold build: {args.cold_repeat})",
+        file=log,
+    )
+    print(
+        f"queries: name {who['name']}, initials {who['initials']}, phone {who['phone']}"
+        + (
+            f"; orders to dispatch on {day}: {busiest[1]}"
+            if busiest
+            else "; no order is waiting for dispatch, so no order list"
+        ),
+        file=log,
+    )
     results: list[Result] = []
-    steps = [("find", lambda: measure_find(bench, who)),
-             ("orders", lambda: measure_orders(bench, day) if day else []),
-             ("remind", lambda: measure_remind(bench, day)),
-             ("cold", lambda: measure_cold(bench, args.cold_repeat)),
-             ("edit", lambda: measure_edit(bench, who)),
-             ("memory", lambda: measure_memory(bench, who, day)),
-             ("import", lambda: measure_import(bench))]
+    steps = [
+        ("find", lambda: measure_find(bench, who)),
+        ("orders", lambda: measure_orders(bench, day) if day else []),
+        ("remind", lambda: measure_remind(bench, day)),
+        ("cold", lambda: measure_cold(bench, args.cold_repeat)),
+        ("edit", lambda: measure_edit(bench, who)),
+        ("memory", lambda: measure_memory(bench, who, day)),
+        ("import", lambda: measure_import(bench)),
+    ]
     watcher = "on (hk watch: watcher and command server)" if args.watch else "off"
     print(f"file watcher: {watcher}; hk is {client_kind()}", file=log)
     try:
@@ -522,10 +649,20 @@ def main(argv: list[str] | None = None) -> int:
             r.note = "; ".join(n for n in (f"watcher {watcher}", r.note) if n)
     if args.json:
         queries = {**who, "dispatch_day": day}
-        print(json.dumps({"archive": str(archive), "repeat": args.repeat, "queries": queries,
-                          "watcher": args.watch, "client": client_kind(),
-                          "results": [r.to_json() for r in results]},
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "archive": str(archive),
+                    "repeat": args.repeat,
+                    "queries": queries,
+                    "watcher": args.watch,
+                    "client": client_kind(),
+                    "results": [r.to_json() for r in results],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         print()
         print(table(results))

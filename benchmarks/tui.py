@@ -84,8 +84,13 @@ async def measure(root: Path, today: dt.date | None) -> dict[str, Any]:
                 seen = screen.searches
                 begin = time.perf_counter()
                 type_key(app, key)
-                await until(pilot, lambda seen=seen: screen.searches > seen and not any(
-                    w.is_running and w.name == "search" for w in app.workers))
+                await until(
+                    pilot,
+                    lambda seen=seen: (
+                        screen.searches > seen
+                        and not any(w.is_running and w.name == "search" for w in app.workers)
+                    ),
+                )
                 latencies.append((time.perf_counter() - begin) * 1000)
         out["search_ms"] = [round(ms, 1) for ms in latencies]
         out["search_median_ms"] = statistics.median(latencies)
@@ -94,8 +99,9 @@ async def measure(root: Path, today: dt.date | None) -> dict[str, Any]:
         if found and found.rows:
             begin = time.perf_counter()
             app.open_record("customer", found.rows[0]["id"])
-            await until(pilot, lambda: getattr(app.screen, "ready", False)
-                        and app.screen is not screen)
+            await until(
+                pilot, lambda: getattr(app.screen, "ready", False) and app.screen is not screen
+            )
             out["customer_page_s"] = time.perf_counter() - begin
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
@@ -123,22 +129,33 @@ def main() -> None:
     anchor = results["anchor_import_textual_s"]
     print(f"anchor: import textual.app in a fresh process   {anchor:.2f} s")
     rows = [
-        ("first usable screen (dashboard figures)", f"{results['first_usable_s']:.2f} s",
-         f"budget {BUDGET['first_usable_s']} s"),
+        (
+            "first usable screen (dashboard figures)",
+            f"{results['first_usable_s']:.2f} s",
+            f"budget {BUDGET['first_usable_s']} s",
+        ),
         ("dashboard complete (queues too)", f"{results['dashboard_complete_s']:.2f} s", ""),
         ("customers list shown after F3", f"{results['customers_list_s'] * 1000:.0f} ms", ""),
-        ("search update after a keystroke, median", f"{results['search_median_ms']:.0f} ms",
-         f"budget {BUDGET['search_median_ms']:.0f} ms"),
+        (
+            "search update after a keystroke, median",
+            f"{results['search_median_ms']:.0f} ms",
+            f"budget {BUDGET['search_median_ms']:.0f} ms",
+        ),
         ("search update after a keystroke, slowest", f"{results['search_max_ms']:.0f} ms", ""),
         ("customer page shown", f"{results.get('customer_page_s', 0) * 1000:.0f} ms", ""),
-        ("peak memory (RSS)", f"{results['peak_rss_mb']:.0f} MB",
-         f"budget {BUDGET['peak_rss_mb']:.0f} MB"),
+        (
+            "peak memory (RSS)",
+            f"{results['peak_rss_mb']:.0f} MB",
+            f"budget {BUDGET['peak_rss_mb']:.0f} MB",
+        ),
     ]
     for what, value, budget in rows:
         print(f"  {what:<42} {value:>9}  {budget}")
-    within = (results["first_usable_s"] <= BUDGET["first_usable_s"]
-              and results["search_median_ms"] <= BUDGET["search_median_ms"]
-              and results["peak_rss_mb"] <= BUDGET["peak_rss_mb"])
+    within = (
+        results["first_usable_s"] <= BUDGET["first_usable_s"]
+        and results["search_median_ms"] <= BUDGET["search_median_ms"]
+        and results["peak_rss_mb"] <= BUDGET["peak_rss_mb"]
+    )
     print("within budget" if within else "OVER BUDGET")
 
 

@@ -33,12 +33,23 @@ if TYPE_CHECKING:
     from hk.domain.contract import Contract
     from hk.domain.order import Order
 
-OUTCOMES = ["客户对服务满意，希望继续安排原阿姨", "客户表示满意，下次想加做厨房深度清洁",
-            "客户提出阿姨到达时间稍晚，已转告调度", "客户满意，询问季度套餐价格",
-            "客户近期出差，下月再约", "客户建议阿姨带鞋套，已记录", "电话未接通，微信留言已回复",
-            "客户很满意，愿意推荐给邻居", "客户希望固定每周三上午服务"]
-LOW_OUTCOMES = ["已致歉，安排返工，客户接受", "已致歉并赠送一次钟点服务",
-                "客户情绪已平复，下次更换阿姨", "已与阿姨沟通改进，客户同意再观察"]
+OUTCOMES = [
+    "客户对服务满意，希望继续安排原阿姨",
+    "客户表示满意，下次想加做厨房深度清洁",
+    "客户提出阿姨到达时间稍晚，已转告调度",
+    "客户满意，询问季度套餐价格",
+    "客户近期出差，下月再约",
+    "客户建议阿姨带鞋套，已记录",
+    "电话未接通，微信留言已回复",
+    "客户很满意，愿意推荐给邻居",
+    "客户希望固定每周三上午服务",
+]
+LOW_OUTCOMES = [
+    "已致歉，安排返工，客户接受",
+    "已致歉并赠送一次钟点服务",
+    "客户情绪已平复，下次更换阿姨",
+    "已与阿姨沟通改进，客户同意再观察",
+]
 ACTIONS = ["下次派原阿姨", "提醒阿姨准时", "推荐季度套餐", "更换阿姨", "赠送一次服务"]
 SKIPPED = ["客户说不必回访", "电话多次未接通", "客户已搬家"]
 METHODS = [("phone", 60), ("wechat", 27), ("survey", 8), ("onsite", 5)]
@@ -78,16 +89,23 @@ def build_visits(ctx: Context, n: int, now: dt.datetime) -> list[Record]:
     for contract in contracts:  # the customer's first contract makes her a regular one
         if contract.status != "draft":
             under_contract[contract.customer] = min(
-                contract.start, under_contract.get(contract.customer, contract.start))
+                contract.start, under_contract.get(contract.customer, contract.start)
+            )
     written = _at_events(ctx, orders, contracts, rules, now)
     by_customer: dict[str, list[Planned]] = defaultdict(list)
     for visit in written:
         by_customer[visit.customer].append(visit)
     regular: dict[str, list[Planned]] = {}
     for customer in sorted(served):
-        regular[customer] = _cadence(ctx, customer, sorted(served[customer]),
-                                     under_contract.get(customer), by_customer[customer],
-                                     rules, now)
+        regular[customer] = _cadence(
+            ctx,
+            customer,
+            sorted(served[customer]),
+            under_contract.get(customer),
+            by_customer[customer],
+            rules,
+            now,
+        )
     return [_record(ctx, visit, now) for visit in _trim(written, regular, n)]
 
 
@@ -98,8 +116,9 @@ def _completed_at(order: Order) -> dt.datetime | None:
     return None
 
 
-def _at_events(ctx: Context, orders: list[Order], contracts: list[Contract], rules: Rules,
-               now: dt.datetime) -> list[Planned]:
+def _at_events(
+    ctx: Context, orders: list[Order], contracts: list[Contract], rules: Rules, now: dt.datetime
+) -> list[Planned]:
     """Visits written when something happened: a low rating, a new worker, a renewal talk."""
     out: list[Planned] = []
     for order in orders:
@@ -111,32 +130,60 @@ def _at_events(ctx: Context, orders: list[Order], contracts: list[Contract], rul
         if lowest > rules.low_score:
             continue
         worst = "、".join(DIMENSION_ZH[d] for d, s in scores.items() if s == lowest)
-        links = {"order": order.id, **({"worker": order.workers[0]}
-                                       if len(order.workers) == 1 else {})}
-        out.append(Planned(order.customer, "low_score",
-                           rating.at.date() + dt.timedelta(days=rules.low_score_within_days),
-                           rating.at, f"评分偏低：{worst} {lowest} 分", links))
+        links = {
+            "order": order.id,
+            **({"worker": order.workers[0]} if len(order.workers) == 1 else {}),
+        }
+        out.append(
+            Planned(
+                order.customer,
+                "low_score",
+                rating.at.date() + dt.timedelta(days=rules.low_score_within_days),
+                rating.at,
+                f"评分偏低：{worst} {lowest} 分",
+                links,
+            )
+        )
     for contract in contracts:
         for change in contract.replacements:
             if rules.after_replacement and change.at <= now:
-                out.append(Planned(contract.customer, "new_worker",
-                                   change.date + dt.timedelta(days=rules.first_within_days),
-                                   change.at, "更换阿姨后回访",
-                                   {"contract": contract.id, "worker": change.new}))
-        talk = dt.datetime.combine(contract.end - dt.timedelta(days=30), dt.time(10),
-                                   tzinfo=now.tzinfo)
-        if contract.status in ("active", "renewed", "expired") and talk <= now \
-                and ctx.chance(0.5):
-            out.append(Planned(contract.customer, "renewal",
-                               talk.date() + dt.timedelta(days=rules.first_within_days),
-                               talk, "合同到期前续约回访", {"contract": contract.id}))
+                out.append(
+                    Planned(
+                        contract.customer,
+                        "new_worker",
+                        change.date + dt.timedelta(days=rules.first_within_days),
+                        change.at,
+                        "更换阿姨后回访",
+                        {"contract": contract.id, "worker": change.new},
+                    )
+                )
+        talk = dt.datetime.combine(
+            contract.end - dt.timedelta(days=30), dt.time(10), tzinfo=now.tzinfo
+        )
+        if contract.status in ("active", "renewed", "expired") and talk <= now and ctx.chance(0.5):
+            out.append(
+                Planned(
+                    contract.customer,
+                    "renewal",
+                    talk.date() + dt.timedelta(days=rules.first_within_days),
+                    talk,
+                    "合同到期前续约回访",
+                    {"contract": contract.id},
+                )
+            )
     for visit in out:
         _settle(ctx, visit, now, skipped=0.03, open_recent=0.25, open_ever=0.015)
     return out
 
 
-def _settle(ctx: Context, visit: Planned, now: dt.datetime, skipped: float,
-            open_recent: float, open_ever: float) -> None:
+def _settle(
+    ctx: Context,
+    visit: Planned,
+    now: dt.datetime,
+    skipped: float,
+    open_recent: float,
+    open_ever: float,
+) -> None:
     """Done (on or a few days before its due day), cancelled, or still open: an office keeps
     up with most; of the last three weeks' some are open still, and a few older ones too."""
     rng = ctx.rng
@@ -157,9 +204,15 @@ def _at(day: dt.date, hour: int, now: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, 0), tzinfo=now.tzinfo)
 
 
-def _cadence(ctx: Context, customer: str, services: list[dt.datetime],
-             contract_from: dt.date | None, written: list[Planned], rules: Rules,
-             now: dt.datetime) -> list[Planned]:
+def _cadence(
+    ctx: Context,
+    customer: str,
+    services: list[dt.datetime],
+    contract_from: dt.date | None,
+    written: list[Planned],
+    rules: Rules,
+    now: dt.datetime,
+) -> list[Planned]:
     """The first and periodic visits the customer was owed up to ``now``, done or skipped.
 
     As :mod:`hk.domain.visits` computes them: the first is owed until any visit is done; a
@@ -189,8 +242,13 @@ def _cadence(ctx: Context, customer: str, services: list[dt.datetime],
     return out
 
 
-def _next(anchor: dt.date, services: list[dt.datetime], contract_from: dt.date | None,
-          contacts: list[dt.date], rules: Rules) -> tuple[dt.date, dt.date, str]:
+def _next(
+    anchor: dt.date,
+    services: list[dt.datetime],
+    contract_from: dt.date | None,
+    contacts: list[dt.date],
+    rules: Rules,
+) -> tuple[dt.date, dt.date, str]:
     """The next periodic visit after the contact on ``anchor``: its due day, the day the
     office saw it due, and its reason.
 
@@ -204,8 +262,12 @@ def _next(anchor: dt.date, services: list[dt.datetime], contract_from: dt.date |
         short = add_months(anchor, rules.active_every_months)
         long = add_months(anchor, rules.one_off_every_months)
         if regular_since is not None and regular_since <= long:
-            due, seen, months, kind = short, max(short, regular_since), \
-                rules.active_every_months, "老客户"
+            due, seen, months, kind = (
+                short,
+                max(short, regular_since),
+                rules.active_every_months,
+                "老客户",
+            )
         else:
             due, seen, months, kind = long, long, rules.one_off_every_months, "单次客户"
         between = [c for c in contacts if anchor < c < seen]
@@ -214,8 +276,7 @@ def _next(anchor: dt.date, services: list[dt.datetime], contract_from: dt.date |
         anchor = between[-1]
 
 
-def _regular_since(services: list[dt.datetime], contract_from: dt.date | None
-                   ) -> dt.date | None:
+def _regular_since(services: list[dt.datetime], contract_from: dt.date | None) -> dt.date | None:
     """The day the customer became a regular one: a second completed service, or a
     contract's start (None while neither)."""
     days = [services[1].date()] if len(services) > 1 else []
@@ -225,8 +286,10 @@ def _regular_since(services: list[dt.datetime], contract_from: dt.date | None
 
 def _trim(written: list[Planned], regular: dict[str, list[Planned]], n: int) -> list[Planned]:
     """The newest ``n`` visits, in creation order: the oldest are left out (see the module)."""
-    every = sorted([*written, *(v for history in regular.values() for v in history)],
-                   key=lambda v: (v.made, v.customer, v.type))
+    every = sorted(
+        [*written, *(v for history in regular.values() for v in history)],
+        key=lambda v: (v.made, v.customer, v.type),
+    )
     return every[-n:] if n else []
 
 
@@ -234,23 +297,51 @@ def _record(ctx: Context, visit: Planned, now: dt.datetime) -> Visit:
     rng = ctx.rng
     record_id = ctx.id_at(visit.made)
     clerk = rng.choice(pools.OFFICE_STAFF)
-    events: list[dict[str, Any]] = [{"at": visit.made, "actor": clerk, "to_status": "due",
-                                     "note": visit.reason}]
-    data: dict[str, Any] = {"id": record_id, "created": visit.made, "updated": visit.made,
-                            "customer": visit.customer, "type": visit.type, "due": visit.due,
-                            "reason": visit.reason, **visit.links}
+    events: list[dict[str, Any]] = [
+        {"at": visit.made, "actor": clerk, "to_status": "due", "note": visit.reason}
+    ]
+    data: dict[str, Any] = {
+        "id": record_id,
+        "created": visit.made,
+        "updated": visit.made,
+        "customer": visit.customer,
+        "type": visit.type,
+        "due": visit.due,
+        "reason": visit.reason,
+        **visit.links,
+    }
     if visit.done is not None:
         low = visit.type == "low_score"
         outcome = rng.choice(LOW_OUTCOMES if low else OUTCOMES)
-        data.update(status="done", method=ctx.pick(METHODS), done_at=visit.done, done_by=clerk,
-                    outcome=outcome, updated=visit.done,
-                    actions=[rng.choice(ACTIONS)] if low or ctx.chance(0.15) else [])
-        events.append({"at": visit.done, "actor": clerk, "from_status": "due",
-                       "to_status": "done", "note": outcome})
+        data.update(
+            status="done",
+            method=ctx.pick(METHODS),
+            done_at=visit.done,
+            done_by=clerk,
+            outcome=outcome,
+            updated=visit.done,
+            actions=[rng.choice(ACTIONS)] if low or ctx.chance(0.15) else [],
+        )
+        events.append(
+            {
+                "at": visit.done,
+                "actor": clerk,
+                "from_status": "due",
+                "to_status": "done",
+                "note": outcome,
+            }
+        )
     elif visit.cancelled is not None:
         reason = rng.choice(SKIPPED)
         data.update(status="cancelled", updated=visit.cancelled)
-        events.append({"at": visit.cancelled, "actor": clerk, "from_status": "due",
-                       "to_status": "cancelled", "note": reason})
+        events.append(
+            {
+                "at": visit.cancelled,
+                "actor": clerk,
+                "from_status": "due",
+                "to_status": "cancelled",
+                "note": reason,
+            }
+        )
     data["events"] = events
     return Visit.model_validate(data)

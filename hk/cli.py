@@ -31,12 +31,25 @@ class HkGroup(typer.core.TyperGroup):
 
 
 OPTION_OF_FIELD = {
-    "phones": "--phone", "health_notes": "--health-note", "children_details": "--children",
-    "id_number": "--id-number", "tags": "--tag", "taboos": "--taboo", "addresses": "address",
-    "preferred_workers": "--prefer-worker", "blocked_workers": "--block-worker",
-    "experience_years": "--experience", "dialects": "--dialect", "skills": "--skill",
-    "certificates": "--cert", "availability": "--available", "price_fen": "--price",
-    "required_skills": "--skill", "checklist": "--check", "items": "--item", "home": "address",
+    "phones": "--phone",
+    "health_notes": "--health-note",
+    "children_details": "--children",
+    "id_number": "--id-number",
+    "tags": "--tag",
+    "taboos": "--taboo",
+    "addresses": "address",
+    "preferred_workers": "--prefer-worker",
+    "blocked_workers": "--block-worker",
+    "experience_years": "--experience",
+    "dialects": "--dialect",
+    "skills": "--skill",
+    "certificates": "--cert",
+    "availability": "--available",
+    "price_fen": "--price",
+    "required_skills": "--skill",
+    "checklist": "--check",
+    "items": "--item",
+    "home": "address",
 }
 
 
@@ -84,7 +97,9 @@ def main(
     archive: Annotated[
         Path | None,
         typer.Option(
-            "--archive", "-C", envvar="HK_ARCHIVE",
+            "--archive",
+            "-C",
+            envvar="HK_ARCHIVE",
             help="Archive folder (default: nearest hk.toml upwards, then the user's archive).",
         ),
     ] = None,
@@ -96,18 +111,34 @@ def main(
 
 
 SUBAPPS: dict[str, str] = {
-    "customer": "customer:app", "worker": "worker:app", "catalog": "catalog:app",
-    "order": "order:app", "quote": "quote:app", "contract": "contract:app",
-    "import": "io:import_app", "export": "io:export_app", "watch": "watch:app",
-    "dispatch": "dispatch:app", "visit": "visit:app", "complaint": "complaint:app",
-    "survey": "survey:app", "cron": "cron:app", "calendar": "calendar:app",
+    "customer": "customer:app",
+    "worker": "worker:app",
+    "catalog": "catalog:app",
+    "order": "order:app",
+    "quote": "quote:app",
+    "contract": "contract:app",
+    "import": "io:import_app",
+    "export": "io:export_app",
+    "watch": "watch:app",
+    "dispatch": "dispatch:app",
+    "visit": "visit:app",
+    "complaint": "complaint:app",
+    "survey": "survey:app",
+    "cron": "cron:app",
+    "calendar": "calendar:app",
     "points": "points:app",
 }
 """Each command group, as the module of :mod:`hk.commands` that holds it and its name there."""
 COMMANDS: dict[str, str] = {
-    "init": "archive:init", "reindex": "archive:reindex", "doctor": "archive:doctor",
-    "show": "record:show", "log": "record:log", "edit": "record:edit", "demo": "demo:demo",
-    "tui": "tui:tui", "remind": "remind:remind",
+    "init": "archive:init",
+    "reindex": "archive:reindex",
+    "doctor": "archive:doctor",
+    "show": "record:show",
+    "log": "record:log",
+    "edit": "record:edit",
+    "demo": "demo:demo",
+    "tui": "tui:tui",
+    "remind": "remind:remind",
 }
 """Each single command, the same way. Only the module of the command in use is imported."""
 

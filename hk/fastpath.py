@@ -81,8 +81,14 @@ def try_fast(argv: list[str]) -> int | None:
     return 0 if items or as_json else 1
 
 
-ORDER_OPTIONS = {"--status": "status", "--date": "date", "--from": "from", "--to": "to",
-                 "--limit": "limit", "--service": "service"}
+ORDER_OPTIONS = {
+    "--status": "status",
+    "--date": "date",
+    "--from": "from",
+    "--to": "to",
+    "--limit": "limit",
+    "--service": "service",
+}
 
 
 def _split_archive(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -173,8 +179,15 @@ def _order_list(argv: list[str]) -> int | None:
         index = open_index(root)
         limit = int(limit_text)
         service = options.get("service", "").strip().upper() or None
-        rows = list_rows(index, "order", limit=limit, category=status or None,
-                         day_from=day_from, day_to=day_to, tag=service)
+        rows = list_rows(
+            index,
+            "order",
+            limit=limit,
+            category=status or None,
+            day_from=day_from,
+            day_to=day_to,
+            tag=service,
+        )
         items = list_items(index, rows)
     except Exception:
         return None  # anything unusual: let the full CLI run and report it properly
@@ -182,7 +195,8 @@ def _order_list(argv: list[str]) -> int | None:
         import orjson
 
         sys.stdout.buffer.write(
-            orjson.dumps(items, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
+            orjson.dumps(items, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n"
+        )
     elif items:
         sys.stdout.write(order_table(items) + "\n")
     sys.stdout.flush()

@@ -25,8 +25,11 @@ HK_BIN = str(Path(sys.executable).with_name("hk"))
 def isolate(env: pytest.MonkeyPatch, home: Path) -> None:
     """A fresh home: XDG folders, no global git config, a fixed operator and git identity."""
     env.setenv("HOME", str(home))
-    for var, sub in (("XDG_DATA_HOME", ".local/share"), ("XDG_STATE_HOME", ".local/state"),
-                     ("XDG_CONFIG_HOME", ".config")):
+    for var, sub in (
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_STATE_HOME", ".local/state"),
+        ("XDG_CONFIG_HOME", ".config"),
+    ):
         env.setenv(var, str(home / sub))
     env.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     env.setenv("GIT_CONFIG_NOSYSTEM", "1")
@@ -55,8 +58,9 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterat
 
 def git(root: Path, *args: str) -> str:
     """Run git in an archive; its output."""
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(root), *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def ok(result: Any) -> Any:
@@ -86,13 +90,20 @@ class Hk:
         self.runner = CliRunner()
 
     def __call__(self, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-        return self.runner.invoke(app, ["--archive", str(self.root), *args], input=input,
-                                  catch_exceptions=False)
+        return self.runner.invoke(
+            app, ["--archive", str(self.root), *args], input=input, catch_exceptions=False
+        )
 
-    def process(self, *args: str, env: dict[str, str] | None = None,
-                cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([HK_BIN, "--archive", str(self.root), *args], capture_output=True,
-                              text=True, env={**os.environ, **(env or {})}, cwd=cwd)
+    def process(
+        self, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [HK_BIN, "--archive", str(self.root), *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+        )
 
 
 @pytest.fixture

@@ -20,14 +20,28 @@ from tests.conftest import Hk
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = (dt.datetime.now(TZ) + dt.timedelta(days=10)).date()
-CUSTOMER = {"name": "张三", "phones": ["13800138000"], "tier": "黄金",
-            "addresses": [{"city": "成都市", "district": "武侯区", "community": "万科城",
-                           "detail": "3栋2单元501", "access_notes": "门禁 1234"},
-                          {"city": "成都市", "district": "锦江区", "community": "望江苑",
-                           "detail": "1栋1单元101"}]}
-CLEANER = {"name": "王秀英", "gender": "女", "birth_year": 1978,
-           "skills": [{"name": "保洁", "level": 4}, {"name": "家电清洗"}],
-           "certificates": [{"kind": "健康证", "expires": DAY + dt.timedelta(days=365)}]}
+CUSTOMER = {
+    "name": "张三",
+    "phones": ["13800138000"],
+    "tier": "黄金",
+    "addresses": [
+        {
+            "city": "成都市",
+            "district": "武侯区",
+            "community": "万科城",
+            "detail": "3栋2单元501",
+            "access_notes": "门禁 1234",
+        },
+        {"city": "成都市", "district": "锦江区", "community": "望江苑", "detail": "1栋1单元101"},
+    ],
+}
+CLEANER = {
+    "name": "王秀英",
+    "gender": "女",
+    "birth_year": 1978,
+    "skills": [{"name": "保洁", "level": 4}, {"name": "家电清洗"}],
+    "certificates": [{"kind": "健康证", "expires": DAY + dt.timedelta(days=365)}],
+}
 
 
 def when(days: int = 0, time: str = "09:00") -> str:
@@ -43,8 +57,9 @@ class Cli(Hk):
     app = _app()
 
     def __call__(self, *args: str, input: str | None = None) -> Any:
-        return self.runner.invoke(self.app, ["--archive", str(self.root), *args], input=input,
-                                  catch_exceptions=False)
+        return self.runner.invoke(
+            self.app, ["--archive", str(self.root), *args], input=input, catch_exceptions=False
+        )
 
     def ok(self, *args: str) -> Any:
         result = self(*args)
@@ -99,5 +114,9 @@ def make_shop(archive: Archive, archive_path: Path) -> Shop:
 
 
 def git_log(root: Path) -> str:
-    return subprocess.run(["git", "-C", str(root), "log", "--format=%B%x00"], check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(root), "log", "--format=%B%x00"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout

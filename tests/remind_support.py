@@ -33,8 +33,10 @@ class Recorder:
     """Every request the server answered, and how it answers the next one."""
 
     requests: list[Request] = field(default_factory=list)
-    answer: Callable[[Request], tuple[int, dict[str, Any]]] = (
-        lambda request: (200, {"errcode": 0, "errmsg": "ok"}))
+    answer: Callable[[Request], tuple[int, dict[str, Any]]] = lambda request: (
+        200,
+        {"errcode": 0, "errmsg": "ok"},
+    )
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def occasions(self) -> list[str]:
@@ -51,9 +53,12 @@ def http_server(recorder: Recorder | None = None) -> Iterator[tuple[str, Recorde
             size = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(size)
             parsed = urllib.parse.urlsplit(self.path)
-            request = Request(parsed.path, dict(urllib.parse.parse_qsl(parsed.query)),
-                              {k.lower(): v for k, v in self.headers.items()},
-                              json.loads(raw.decode("utf-8")))
+            request = Request(
+                parsed.path,
+                dict(urllib.parse.parse_qsl(parsed.query)),
+                {k.lower(): v for k, v in self.headers.items()},
+                json.loads(raw.decode("utf-8")),
+            )
             status, answer = rec.answer(request)
             if status == 0:  # hang up without an answer: the message was not taken
                 self.close_connection = True
@@ -93,8 +98,15 @@ def reminder_shop(archive: Any, archive_path: Path) -> Shop:
     shop = make_shop(archive, archive_path)
     shop.dispatched("--start", when(0, "09:00"))
     expires = (RUN_DAY + dt.timedelta(days=7)).isoformat()
-    shop.cli.ok("worker", "edit", shop.cleaner, "--cert", f"健康证:JK-001:{expires}",
-                "--phone", "13900139000")
+    shop.cli.ok(
+        "worker",
+        "edit",
+        shop.cleaner,
+        "--cert",
+        f"健康证:JK-001:{expires}",
+        "--phone",
+        "13900139000",
+    )
     return shop
 
 

@@ -22,8 +22,19 @@ from tests.conftest import HK_BIN, Hk
 
 PACKAGE = Path(hk.__file__).parent
 
-HEAVY_FOR_A_SEARCH = {"pydantic", "pydantic_core", "pypinyin", "typer", "click", "textual",
-                      "yaml", "ruamel", "rich", "cryptography", "phonenumbers"}
+HEAVY_FOR_A_SEARCH = {
+    "pydantic",
+    "pydantic_core",
+    "pypinyin",
+    "typer",
+    "click",
+    "textual",
+    "yaml",
+    "ruamel",
+    "rich",
+    "cryptography",
+    "phonenumbers",
+}
 
 
 def modules_in(folder: Path) -> list[Path]:
@@ -59,8 +70,12 @@ def test_the_core_never_imports_textual() -> None:
 def test_what_the_tui_reads_is_plain_python() -> None:
     """hk/tui/data computes what the pages show; it stays testable (and movable into
     hk.services) without a terminal."""
-    assert offending(PACKAGE / "tui" / "data", {"textual", "hk.tui.app", "hk.tui.screens",
-                                                "hk.tui.widgets"}) == []
+    assert (
+        offending(
+            PACKAGE / "tui" / "data", {"textual", "hk.tui.app", "hk.tui.screens", "hk.tui.widgets"}
+        )
+        == []
+    )
 
 
 def test_the_core_never_imports_the_tui() -> None:
@@ -69,9 +84,22 @@ def test_the_core_never_imports_the_tui() -> None:
 
 
 def test_the_domain_does_no_io_and_knows_nothing_of_store_services_or_cli() -> None:
-    forbidden = {"hk.store", "hk.services", "hk.commands", "hk.cli", "hk.tui", "typer",
-                 "textual", "rich", "sqlite3", "subprocess", "socket", "urllib", "shutil",
-                 "tempfile"}
+    forbidden = {
+        "hk.store",
+        "hk.services",
+        "hk.commands",
+        "hk.cli",
+        "hk.tui",
+        "typer",
+        "textual",
+        "rich",
+        "sqlite3",
+        "subprocess",
+        "socket",
+        "urllib",
+        "shutil",
+        "tempfile",
+    }
     assert offending(PACKAGE / "domain", forbidden) == []
 
 
@@ -83,8 +111,9 @@ def test_the_store_and_services_never_import_the_cli() -> None:
 
 def test_the_scan_sees_lazy_imports(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text("def f():\n    from textual.app import App\n    import textual\n",
-                      encoding="utf-8")
+    sample.write_text(
+        "def f():\n    from textual.app import App\n    import textual\n", encoding="utf-8"
+    )
     assert imported_names(sample) == {"textual.app", "textual"}
 
 
@@ -108,12 +137,22 @@ def warm(archive: Archive, hk: Hk) -> Hk:
     return hk
 
 
-@pytest.mark.parametrize("args", [["customer", "find", "zs"], ["customer", "find", "13800"],
-                                  ["customer", "find", "zs", "--json"],
-                                  ["worker", "find", "wxy", "--limit", "5"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["customer", "find", "zs"],
+        ["customer", "find", "13800"],
+        ["customer", "find", "zs", "--json"],
+        ["worker", "find", "wxy", "--limit", "5"],
+    ],
+)
 def test_a_warm_search_imports_no_heavy_module(warm: Hk, args: list[str]) -> None:
-    proc = subprocess.run([sys.executable, "-c", PROBE, "--archive", str(warm.root), *args],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, "--archive", str(warm.root), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     report = json.loads(proc.stderr)
     assert report["code"] == 0
     assert proc.stdout.strip()
@@ -123,13 +162,19 @@ def test_a_warm_search_imports_no_heavy_module(warm: Hk, args: list[str]) -> Non
 
 def test_the_hk_binary_serves_a_warm_search_without_pydantic_or_pypinyin(warm: Hk) -> None:
     # the environment, not -X: the hk binary may be the native client, which starts Python
-    proc = subprocess.run([HK_BIN, "--archive", str(warm.root), "customer", "find", "zs"],
-                          capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"})
+    proc = subprocess.run(
+        [HK_BIN, "--archive", str(warm.root), "customer", "find", "zs"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
+    )
     assert proc.returncode == 0
     assert "张三" in proc.stdout
-    imported = {line.rsplit("|", 1)[1].strip().split(".")[0]
-                for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    imported = {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
     assert "hk" in imported
     assert imported & HEAVY_FOR_A_SEARCH == set()
 
@@ -138,8 +183,12 @@ def test_the_fast_path_still_answers_after_a_hand_edit(warm: Hk) -> None:
     """A changed file must be parsed again, which may load the models: that is allowed."""
     path = next((warm.root / "customers").glob("*.yaml"))
     path.write_text(path.read_text(encoding="utf-8").replace("张三", "张叁"), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-c", PROBE, "--archive", str(warm.root),
-                           "customer", "find", "zs"], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, "--archive", str(warm.root), "customer", "find", "zs"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(proc.stderr)["code"] == 0
     assert "张叁" in proc.stdout
 

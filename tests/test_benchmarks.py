@@ -103,17 +103,24 @@ def test_each_log_replays_through_the_lifecycle(orders: list[Order]) -> None:
     a worker before dispatch, nothing due when settled, a reason for each cancellation."""
     for order in orders:
         start = {name: getattr(order, name) for name in Order.model_fields}
-        start.update(status="pending", events=order.events[:1], rating=None, checklist=[],
-                     cancellation_fee_fen=0,
-                     payments=[p for p in order.payments if p.kind != "cancellation_fee"])
+        start.update(
+            status="pending",
+            events=order.events[:1],
+            rating=None,
+            checklist=[],
+            cancellation_fee_fen=0,
+            payments=[p for p in order.payments if p.kind != "cancellation_fee"],
+        )
         replay = Order.model_validate(start)
         for event in order.events[1:]:
             if event.to_status == "cancelled":
-                replay = cancel(replay, event.actor, event.at, event.note,
-                                order.cancellation_fee_fen)
+                replay = cancel(
+                    replay, event.actor, event.at, event.note, order.cancellation_fee_fen
+                )
             else:
-                replay = transition(replay, event.to_status, event.actor, event.at,
-                                    event.note, event.location)
+                replay = transition(
+                    replay, event.to_status, event.actor, event.at, event.note, event.location
+                )
         assert replay.events == order.events
         assert replay.status == order.status
         assert replay.cancellation_fee_fen == order.cancellation_fee_fen
@@ -159,8 +166,14 @@ def test_generate_writes_one_commit_that_hk_reads(tmp_path: Path) -> None:
     root = tmp_path / "bench"
     result = generate(root, scale=SCALE, seed=SEED)
     built = build(SCALE, seed=SEED)
-    assert result.counts == {"worker": 3, "customer": 100, "quote": len(built["quote"]),
-                             "contract": len(built["contract"]), "order": 1000, "visit": 300}
+    assert result.counts == {
+        "worker": 3,
+        "customer": 100,
+        "quote": len(built["quote"]),
+        "contract": len(built["contract"]),
+        "order": 1000,
+        "visit": 300,
+    }
     assert result.counts["quote"] >= 25
     assert git.run(root, ["status", "--porcelain"]) == ""
     assert git.run(root, ["rev-list", "--count", "HEAD"]).strip() == "2"  # init, then all
@@ -176,14 +189,20 @@ def test_generate_writes_one_commit_that_hk_reads(tmp_path: Path) -> None:
     day, count = busiest
     rows = list_rows(index, "order", category="to_dispatch", day_from=day, day_to=day)
     assert len(rows) == count
-    listed = subprocess.run([sys.executable, "-c", ORDER_LIST, str(root), day],
-                            capture_output=True, text=True, check=True)
+    listed = subprocess.run(
+        [sys.executable, "-c", ORDER_LIST, str(root), day],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert len(listed.stdout.splitlines()) == count + 1  # a heading, then one line each
 
 
 def test_the_table_names_failures() -> None:
-    results = [Result("warm order list", 0.2, "s", "git status", 0.4, "≤ 1.0×", 1.0),
-               Result("cold index", 9.0, "s", "parse loop", 1.0, "≤ 3×", 3.0, note="slow")]
+    results = [
+        Result("warm order list", 0.2, "s", "git status", 0.4, "≤ 1.0×", 1.0),
+        Result("cold index", 9.0, "s", "parse loop", 1.0, "≤ 3×", 3.0, note="slow"),
+    ]
     text = table(results)
     assert "0.50×" in text and "pass" in text
     assert "9.00×" in text and "FAIL  (slow)" in text
@@ -197,7 +216,10 @@ def test_quotes_are_priced_dated_and_answered_as_an_office_would(
     quotes: list[Quote] = records["quote"]
     customers = {c.id: c for c in records["customer"]}
     assert quotes and {q.shown_status(END.date()) for q in quotes} >= {
-        "accepted", "rejected", "expired"}
+        "accepted",
+        "rejected",
+        "expired",
+    }
     assert any(q.recurring() for q in quotes)
     for quote in quotes:
         assert customers[quote.customer].created <= quote.created <= quote.updated <= END
@@ -220,8 +242,10 @@ def test_contracts_are_signed_on_their_terms_and_linked(records: dict[str, list]
     assert {c.contract_type for c in contracts} == {"placement", "package", "service"}
     assert {"active", "renewed"} <= {c.status for c in contracts}
     for contract in contracts:
-        assert parse_record(Contract, serialise(contract),
-                            relpath_for(Contract, contract.id)) == contract
+        assert (
+            parse_record(Contract, serialise(contract), relpath_for(Contract, contract.id))
+            == contract
+        )
         text = documents.render_markdown(None, TEMPLATE, terms_context(contract))
         assert {s.sha256 for s in contract.signatures} == {documents.digest(text)}
         assert contract.events[-1].at <= END
@@ -259,14 +283,20 @@ def test_return_visits_follow_the_rules_of_spec_4(records: dict[str, list]) -> N
         by_customer.setdefault(visit.customer, []).append(visit)
     for customer, history in by_customer.items():
         contacts = [(v.done_day(), v.id) for v in history if v.status == "done"]
-        contacts += [(v.due, v.id) for v in history
-                     if v.status == "cancelled" and v.type in ("first", "periodic")]
+        contacts += [
+            (v.due, v.id)
+            for v in history
+            if v.status == "cancelled" and v.type in ("first", "periodic")
+        ]
         for visit in history:
             if visit.type == "first":
                 assert visit.due >= first_service[customer]
             if visit.type == "periodic":
-                before = [day for day, other in contacts
-                          if other != visit.id and day is not None and day < visit.due]
+                before = [
+                    day
+                    for day, other in contacts
+                    if other != visit.id and day is not None and day < visit.due
+                ]
                 if before:
                     assert add_months(max(before), 3) <= visit.due
                 else:  # the contact before it is among the oldest, left out of the archive

@@ -24,14 +24,19 @@ TZ = ZoneInfo("Asia/Shanghai")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with isolated_home(tmp_path_factory, "calendar-demo"):
         root = tmp_path_factory.mktemp("calendar-demo") / "demo"
-        subprocess.run([HK_BIN, "demo", "--out", str(root), "--no-tui"], check=True,
-                       capture_output=True, env=dict(os.environ))
+        subprocess.run(
+            [HK_BIN, "demo", "--out", str(root), "--no-tui"],
+            check=True,
+            capture_output=True,
+            env=dict(os.environ),
+        )
         yield root
 
 
 def hk_json(root: Path, *args: str) -> Any:
-    proc = subprocess.run([HK_BIN, "--archive", str(root), *args, "--json"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [HK_BIN, "--archive", str(root), *args, "--json"], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -41,19 +46,22 @@ def events(path: Path) -> list[Any]:
     return [c for c in calendar.walk() if c.name == "VEVENT"]
 
 
-def test_calendar_holds_appointments_contract_ends_and_visits(demo: Path,
-                                                              tmp_path: Path) -> None:
+def test_calendar_holds_appointments_contract_ends_and_visits(demo: Path, tmp_path: Path) -> None:
     today = dt.datetime.now(TZ).date()
     last = today + dt.timedelta(days=60)
     out = tmp_path / "hk.ics"
-    counts = hk_json(demo, "calendar", "export", str(out), "--from", "today",
-                     "--to", last.isoformat())
+    counts = hk_json(
+        demo, "calendar", "export", str(out), "--from", "today", "--to", last.isoformat()
+    )
     found = events(out)
     assert len(found) == counts["appointments"] + counts["contract_ends"] + counts["visits"]
     by_uid = {str(e["UID"]): e for e in found}
 
-    orders = [o for o in hk_json(demo, "order", "list", "--from", "today", "--to",
-                                 last.isoformat()) if o["status"] != "cancelled"]
+    orders = [
+        o
+        for o in hk_json(demo, "order", "list", "--from", "today", "--to", last.isoformat())
+        if o["status"] != "cancelled"
+    ]
     assert counts["appointments"] == len(orders) > 0
     for order in orders:
         event = by_uid[f"order-{order['id']}@hk"]
@@ -62,8 +70,11 @@ def test_calendar_holds_appointments_contract_ends_and_visits(demo: Path,
         assert start.tzinfo is not None and event.decoded("DTEND") > start
         assert order["customer_name"] in str(event["SUMMARY"])
 
-    contracts = [c for c in hk_json(demo, "contract", "list")
-                 if c["status"] in ("signed", "active") and c["end"] <= last.isoformat()]
+    contracts = [
+        c
+        for c in hk_json(demo, "contract", "list")
+        if c["status"] in ("signed", "active") and c["end"] <= last.isoformat()
+    ]
     assert counts["contract_ends"] == len(contracts) == 2  # the demo's 7- and 30-day ones
     for contract in contracts:
         event = by_uid[f"contract-end-{contract['id']}@hk"]
@@ -81,13 +92,29 @@ def test_calendar_holds_appointments_contract_ends_and_visits(demo: Path,
 def test_calendar_export_again_keeps_every_uid(demo: Path, tmp_path: Path) -> None:
     first, second = tmp_path / "a.ics", tmp_path / "b.ics"
     for path in (first, second):
-        subprocess.run([HK_BIN, "--archive", str(demo), "calendar", "export", str(path)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [HK_BIN, "--archive", str(demo), "calendar", "export", str(path)],
+            check=True,
+            capture_output=True,
+        )
     assert [str(e["UID"]) for e in events(first)] == [str(e["UID"]) for e in events(second)]
 
 
 def test_calendar_refuses_a_range_backwards(demo: Path, tmp_path: Path) -> None:
-    proc = subprocess.run([HK_BIN, "--archive", str(demo), "calendar", "export",
-                           str(tmp_path / "x.ics"), "--from", "2026-12-10", "--to",
-                           "2026-12-01"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            HK_BIN,
+            "--archive",
+            str(demo),
+            "calendar",
+            "export",
+            str(tmp_path / "x.ics"),
+            "--from",
+            "2026-12-10",
+            "--to",
+            "2026-12-01",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "--to is before --from" in proc.stderr

@@ -24,8 +24,6 @@ ID_NUMBER = "510104199001011230"
 WORKER_ID = "11010519491231002X"
 
 
-
-
 def as_json(result: Any) -> Any:
     return json.loads(ok(result).stdout)
 
@@ -41,7 +39,9 @@ def editor_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) ->
     script = tmp_path / "editor.py"
     script.write_text(
         "import sys\nfrom pathlib import Path\npath = Path(sys.argv[1])\n"
-        "text = path.read_text(encoding='utf-8')\n" + body, encoding="utf-8")
+        "text = path.read_text(encoding='utf-8')\n" + body,
+        encoding="utf-8",
+    )
     monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
 
 
@@ -54,8 +54,21 @@ def test_the_new_user_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert "created archive" in created.stdout
 
     at_time(monkeypatch, "2026-03-01T10:00:00+08:00")
-    added = as_json(hk("customer", "add", "--name", "张三", "--phone", "138 0013 8000",
-                       "--id-number", ID_NUMBER, "--health-note", "青霉素过敏", "--json"))
+    added = as_json(
+        hk(
+            "customer",
+            "add",
+            "--name",
+            "张三",
+            "--phone",
+            "138 0013 8000",
+            "--id-number",
+            ID_NUMBER,
+            "--health-note",
+            "青霉素过敏",
+            "--json",
+        )
+    )
     code = added["code"]
     assert added["name"] == "张三"
     assert added["phones"] == ["+8613800138000"]
@@ -68,12 +81,15 @@ def test_the_new_user_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
     at_time(monkeypatch, "2026-03-02T10:00:00+08:00")
     assert ok(hk("customer", "edit", code, "--phone", "13900139000")).stdout == (
-        f"updated customer {code}: phones\n")
+        f"updated customer {code}: phones\n"
+    )
 
     at_time(monkeypatch, "2026-03-03T10:00:00+08:00")
-    editor_script(tmp_path, monkeypatch,
-                  "path.write_text(text.replace('+8613900139000', '137 0013 7000'), "
-                  "encoding='utf-8')\n")
+    editor_script(
+        tmp_path,
+        monkeypatch,
+        "path.write_text(text.replace('+8613900139000', '137 0013 7000'), encoding='utf-8')\n",
+    )
     assert ok(hk("edit", code)).stdout == f"saved {code}: phones\n"
 
     log = ok(hk("log", code)).stdout.splitlines()
@@ -85,7 +101,8 @@ def test_the_new_user_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert any(line.startswith("2026-03-02T10:00:00+08:00  测试员  ") for line in log)
     assert any(line.startswith("2026-03-01T10:00:00+08:00  测试员  ") for line in log)
     assert log.index("    phones: 139 0013 9000 → 137 0013 7000") < log.index(
-        "    phones: 138 0013 8000 → 139 0013 9000")
+        "    phones: 138 0013 8000 → 139 0013 9000"
+    )
 
     then = as_json(hk("show", code, "--at", "2026-03-01 12:00", "--json"))
     assert then["phones"] == ["+8613800138000"]
@@ -169,9 +186,15 @@ def test_an_unknown_option_is_a_usage_error(hk: Hk) -> None:
 
 
 def test_an_unknown_record_exits_1(hk: Hk) -> None:
-    for args in (["show", "KZZZZ"], ["customer", "show", "KZZZZ"], ["log", "KZZZZ"],
-                 ["customer", "edit", "KZZZZ", "--notes", "x"], ["worker", "show", "WZZZZ"],
-                 ["catalog", "show", "NOPE"], ["edit", "KZZZZ"]):
+    for args in (
+        ["show", "KZZZZ"],
+        ["customer", "show", "KZZZZ"],
+        ["log", "KZZZZ"],
+        ["customer", "edit", "KZZZZ", "--notes", "x"],
+        ["worker", "show", "WZZZZ"],
+        ["catalog", "show", "NOPE"],
+        ["edit", "KZZZZ"],
+    ):
         result = hk(*args)
         assert result.exit_code == 1, args
         assert result.output.startswith("error: "), args
@@ -192,11 +215,14 @@ def test_a_stale_edit_exits_3(hk: Hk, tmp_path: Path, monkeypatch: pytest.Monkey
     code = as_json(hk("customer", "add", "--name", "张三", "--json"))["code"]
     record = next((hk.root / "customers").glob("*.yaml"))
     monkeypatch.setenv("REAL_FILE", str(record))
-    editor_script(tmp_path, monkeypatch,
-                  "import os\nreal = Path(os.environ['REAL_FILE'])\n"
-                  "real.write_text(real.read_text(encoding='utf-8') + 'notes: 同事改的\\n', "
-                  "encoding='utf-8')\n"
-                  "path.write_text(text.replace('张三', '张叁'), encoding='utf-8')\n")
+    editor_script(
+        tmp_path,
+        monkeypatch,
+        "import os\nreal = Path(os.environ['REAL_FILE'])\n"
+        "real.write_text(real.read_text(encoding='utf-8') + 'notes: 同事改的\\n', "
+        "encoding='utf-8')\n"
+        "path.write_text(text.replace('张三', '张叁'), encoding='utf-8')\n",
+    )
     result = hk("edit", code)
     assert result.exit_code == 3
     assert "changed by someone else" in result.output
@@ -207,11 +233,18 @@ def test_a_stale_edit_exits_3(hk: Hk, tmp_path: Path, monkeypatch: pytest.Monkey
 def test_a_held_lock_exits_3(hk: Hk, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HK_LOCK_TIMEOUT", "0.1")
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
-         "from hk.store.lock import archive_lock\n"
-         "with archive_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n"
-         "    time.sleep(5)\n", str(hk.root / ".git" / "hk" / "lock")],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom pathlib import Path\n"
+            "from hk.store.lock import archive_lock\n"
+            "with archive_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n"
+            "    time.sleep(5)\n",
+            str(hk.root / ".git" / "hk" / "lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
         result = hk("customer", "add", "--name", "张三")
@@ -238,20 +271,46 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hk, dict[st
         root = tmp_path_factory.mktemp("shop") / "archive"
         init(root)
         hk = Hk(root)
-        customer = as_json(hk("customer", "add", "--name", "张三", "--phone", "13800138000",
-                              "--community", "万科城", "--tag", "高端客户", "--json"))
-        worker = as_json(hk("worker", "add", "--name", "王秀英", "--gender", "女",
-                            "--skill", "保洁:3", "--json"))
+        customer = as_json(
+            hk(
+                "customer",
+                "add",
+                "--name",
+                "张三",
+                "--phone",
+                "13800138000",
+                "--community",
+                "万科城",
+                "--tag",
+                "高端客户",
+                "--json",
+            )
+        )
+        worker = as_json(
+            hk("worker", "add", "--name", "王秀英", "--gender", "女", "--skill", "保洁:3", "--json")
+        )
         yield hk, {"customer": customer["code"], "worker": worker["code"]}
 
 
 JSON_COMMANDS = [
-    ["customer", "list"], ["customer", "list", "--tag", "高端客户"], ["customer", "find", "zs"],
-    ["customer", "find", "nobody"], ["customer", "show", "{customer}"], ["worker", "list"],
-    ["worker", "find", "wxy"], ["worker", "show", "{worker}"], ["catalog", "list"],
-    ["catalog", "list", "--all"], ["catalog", "show", "BJ-DAILY"], ["catalog", "show", "PKG-MONTH"],
-    ["show", "{customer}"], ["show", "{worker}"], ["show", "BJ-DAILY"], ["log", "{customer}"],
-    ["show", "{customer}", "--at", "2099-01-01"], ["doctor"],
+    ["customer", "list"],
+    ["customer", "list", "--tag", "高端客户"],
+    ["customer", "find", "zs"],
+    ["customer", "find", "nobody"],
+    ["customer", "show", "{customer}"],
+    ["worker", "list"],
+    ["worker", "find", "wxy"],
+    ["worker", "show", "{worker}"],
+    ["catalog", "list"],
+    ["catalog", "list", "--all"],
+    ["catalog", "show", "BJ-DAILY"],
+    ["catalog", "show", "PKG-MONTH"],
+    ["show", "{customer}"],
+    ["show", "{worker}"],
+    ["show", "BJ-DAILY"],
+    ["log", "{customer}"],
+    ["show", "{customer}", "--at", "2099-01-01"],
+    ["doctor"],
 ]
 
 
@@ -275,7 +334,11 @@ def test_listing_json_items_have_code_and_name(shop: tuple[Hk, dict[str, str]]) 
     hk, codes = shop
     [item] = as_json(hk("customer", "list", "--json"))
     assert (item["code"], item["name"], item["community"], item["tags"]) == (
-        codes["customer"], "张三", "万科城", ["高端客户"])
+        codes["customer"],
+        "张三",
+        "万科城",
+        ["高端客户"],
+    )
 
 
 def test_listings_without_json_are_aligned_tables(shop: tuple[Hk, dict[str, str]]) -> None:
@@ -291,20 +354,51 @@ def test_listings_without_json_are_aligned_tables(shop: tuple[Hk, dict[str, str]
 
 
 def test_worker_add_show_edit_find_and_list(hk: Hk) -> None:
-    added = as_json(hk(
-        "worker", "add", "--name", "王秀英", "--gender", "女", "--phone", "13600136000",
-        "--birth-year", "1975", "--native-place", "四川南充", "--dialect", "四川话",
-        "--id-number", WORKER_ID, "--skill", "保洁:3", "--skill", "烹饪:4:川菜/粤菜",
-        "--cert", "健康证:A123:2027-05-01", "--experience", "8",
-        "--available", "mon-fri 08:00-18:00", "--available", "sat 09:00-12:00",
-        "--leave", "2026-12-01..2026-12-05:探亲", "--community", "万科城", "--json"))
+    added = as_json(
+        hk(
+            "worker",
+            "add",
+            "--name",
+            "王秀英",
+            "--gender",
+            "女",
+            "--phone",
+            "13600136000",
+            "--birth-year",
+            "1975",
+            "--native-place",
+            "四川南充",
+            "--dialect",
+            "四川话",
+            "--id-number",
+            WORKER_ID,
+            "--skill",
+            "保洁:3",
+            "--skill",
+            "烹饪:4:川菜/粤菜",
+            "--cert",
+            "健康证:A123:2027-05-01",
+            "--experience",
+            "8",
+            "--available",
+            "mon-fri 08:00-18:00",
+            "--available",
+            "sat 09:00-12:00",
+            "--leave",
+            "2026-12-01..2026-12-05:探亲",
+            "--community",
+            "万科城",
+            "--json",
+        )
+    )
     code = added["code"]
     assert code.startswith("W")
     assert added["id_number"] == "1101**********002X"
-    assert added["skills"] == [{"name": "保洁", "level": 3},
-                               {"name": "烹饪", "level": 4, "cuisines": ["川菜", "粤菜"]}]
-    assert added["certificates"] == [{"kind": "健康证", "number": "A123",
-                                      "expires": "2027-05-01"}]
+    assert added["skills"] == [
+        {"name": "保洁", "level": 3},
+        {"name": "烹饪", "level": 4, "cuisines": ["川菜", "粤菜"]},
+    ]
+    assert added["certificates"] == [{"kind": "健康证", "number": "A123", "expires": "2027-05-01"}]
     assert added["availability"]["mon"] == ["08:00-18:00"]
     assert added["availability"]["sat"] == ["09:00-12:00"]
     assert added["leave"] == [{"start": "2026-12-01", "end": "2026-12-05", "reason": "探亲"}]
@@ -323,16 +417,19 @@ def test_worker_add_show_edit_find_and_list(hk: Hk) -> None:
     assert shown["home"]["community"] == "万科城"
 
     assert [w["code"] for w in as_json(hk("worker", "find", "wxy", "--json"))] == [code]
-    assert [w["code"] for w in as_json(hk("worker", "list", "--skill", "育儿", "--json"))] == [
-        code]
+    assert [w["code"] for w in as_json(hk("worker", "list", "--skill", "育儿", "--json"))] == [code]
     assert as_json(hk("worker", "list", "--status", "available", "--json")) == []
-    assert [w["code"] for w in as_json(hk("worker", "list", "--status", "placed",
-                                          "--json"))] == [code]
+    assert [w["code"] for w in as_json(hk("worker", "list", "--status", "placed", "--json"))] == [
+        code
+    ]
 
 
 def test_worker_input_errors_are_usage_errors(hk: Hk) -> None:
-    for extra in (["--gender", "x"], ["--gender", "女", "--skill", "保洁:高"],
-                  ["--gender", "女", "--available", "monday 8-12"]):
+    for extra in (
+        ["--gender", "x"],
+        ["--gender", "女", "--skill", "保洁:高"],
+        ["--gender", "女", "--available", "monday 8-12"],
+    ):
         result = hk("worker", "add", "--name", "王秀英", *extra)
         assert result.exit_code == 2, (extra, result.output)
         assert result.output.startswith("error: ")
@@ -348,39 +445,104 @@ def test_catalog_show_gives_the_price_in_fen(hk: Hk) -> None:
 
 
 def test_catalog_add_a_service_and_a_package(hk: Hk) -> None:
-    service = as_json(hk("catalog", "add", "--code", "bj-window", "--name", "擦窗",
-                         "--category", "家庭保洁", "--unit", "m2", "--price", "6.50",
-                         "--skill", "保洁", "--check", "窗框无积灰", "--json"))
+    service = as_json(
+        hk(
+            "catalog",
+            "add",
+            "--code",
+            "bj-window",
+            "--name",
+            "擦窗",
+            "--category",
+            "家庭保洁",
+            "--unit",
+            "m2",
+            "--price",
+            "6.50",
+            "--skill",
+            "保洁",
+            "--check",
+            "窗框无积灰",
+            "--json",
+        )
+    )
     assert (service["code"], service["price_fen"]) == ("BJ-WINDOW", 650)
     assert [c["item"] for c in service["checklist"]] == ["窗框无积灰"]
-    package = as_json(hk("catalog", "add", "--code", "TC-WIN", "--name", "擦窗季卡",
-                         "--item", "BJ-WINDOW:3", "--item", "BJ-DAILY:2", "--period", "quarter",
-                         "--price", "¥1,200", "--validity-days", "92", "--json"))
-    assert package["items"] == [{"service": "BJ-WINDOW", "visits": 3},
-                                {"service": "BJ-DAILY", "visits": 2}]
+    package = as_json(
+        hk(
+            "catalog",
+            "add",
+            "--code",
+            "TC-WIN",
+            "--name",
+            "擦窗季卡",
+            "--item",
+            "BJ-WINDOW:3",
+            "--item",
+            "BJ-DAILY:2",
+            "--period",
+            "quarter",
+            "--price",
+            "¥1,200",
+            "--validity-days",
+            "92",
+            "--json",
+        )
+    )
+    assert package["items"] == [
+        {"service": "BJ-WINDOW", "visits": 3},
+        {"service": "BJ-DAILY", "visits": 2},
+    ]
     assert package["price_fen"] == 120000
     codes = {p["code"] for p in as_json(hk("catalog", "list", "--json"))["packages"]}
     assert "TC-WIN" in codes
 
 
 def test_a_package_naming_an_unknown_service_is_refused(hk: Hk) -> None:
-    result = hk("catalog", "add", "--code", "TC-BAD", "--name", "坏套餐", "--item", "NOPE:2",
-                "--period", "month", "--price", "100", "--validity-days", "30")
+    result = hk(
+        "catalog",
+        "add",
+        "--code",
+        "TC-BAD",
+        "--name",
+        "坏套餐",
+        "--item",
+        "NOPE:2",
+        "--period",
+        "month",
+        "--price",
+        "100",
+        "--validity-days",
+        "30",
+    )
     assert result.exit_code == 1
     assert "service NOPE, which is not in the catalog" in result.output
     assert hk("catalog", "show", "TC-BAD").exit_code == 1
 
 
 def test_a_catalog_code_that_exists_is_refused(hk: Hk) -> None:
-    result = hk("catalog", "add", "--code", "BJ-DAILY", "--name", "重复", "--category", "家庭保洁",
-                "--unit", "visit", "--price", "1")
+    result = hk(
+        "catalog",
+        "add",
+        "--code",
+        "BJ-DAILY",
+        "--name",
+        "重复",
+        "--category",
+        "家庭保洁",
+        "--unit",
+        "visit",
+        "--price",
+        "1",
+    )
     assert result.exit_code == 1
     assert "already has an item with code BJ-DAILY" in result.output
 
 
 def test_catalog_edit_changes_price_and_keeps_the_code(hk: Hk) -> None:
     assert ok(hk("catalog", "edit", "BJ-DAILY", "--price", "150")).stdout == (
-        "updated BJ-DAILY: price_fen\n")
+        "updated BJ-DAILY: price_fen\n"
+    )
     assert as_json(hk("catalog", "show", "BJ-DAILY", "--json"))["price_fen"] == 15000
     assert hk("catalog", "edit", "BJ-DAILY", "--code", "BJ-OTHER").exit_code == 2
     inactive = ok(hk("catalog", "edit", "BJ-DAILY", "--inactive"))
@@ -395,15 +557,18 @@ def test_a_catalog_code_cannot_change_even_in_the_editor(
     hk: Hk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counter = tmp_path / "rounds"
-    editor_script(tmp_path, monkeypatch,
-                  f"counter = Path({str(counter)!r})\n"
-                  "n = int(counter.read_text()) + 1 if counter.exists() else 1\n"
-                  "counter.write_text(str(n))\n"
-                  "if n == 1:\n"
-                  "    path.write_text(text.replace('code: BJ-DAILY\\n', 'code: BJ-DAY\\n'), "
-                  "encoding='utf-8')\n"
-                  "else:\n"
-                  "    path.write_text('', encoding='utf-8')\n")
+    editor_script(
+        tmp_path,
+        monkeypatch,
+        f"counter = Path({str(counter)!r})\n"
+        "n = int(counter.read_text()) + 1 if counter.exists() else 1\n"
+        "counter.write_text(str(n))\n"
+        "if n == 1:\n"
+        "    path.write_text(text.replace('code: BJ-DAILY\\n', 'code: BJ-DAY\\n'), "
+        "encoding='utf-8')\n"
+        "else:\n"
+        "    path.write_text('', encoding='utf-8')\n",
+    )
     result = hk("edit", "BJ-DAILY")
     assert result.exit_code == 0
     assert "aborted" in result.stdout
@@ -418,19 +583,25 @@ def test_a_catalog_code_cannot_change_even_in_the_editor(
 def test_customer_tag_adds_and_removes_tags(hk: Hk) -> None:
     code = as_json(hk("customer", "add", "--name", "张三", "--tag", "老客户", "--json"))["code"]
     assert ok(hk("customer", "tag", code, "高端客户", "重点维护客户")).stdout == (
-        f"customer {code}: tags 老客户, 高端客户, 重点维护客户\n")
+        f"customer {code}: tags 老客户, 高端客户, 重点维护客户\n"
+    )
     assert as_json(hk("customer", "tag", code, "--remove", "老客户", "--json")) == {
-        "code": code, "tags": ["高端客户", "重点维护客户"]}
+        "code": code,
+        "tags": ["高端客户", "重点维护客户"],
+    }
     assert as_json(hk("customer", "tag", code, "高端客户", "--json"))["tags"] == [
-        "高端客户", "重点维护客户"]
+        "高端客户",
+        "重点维护客户",
+    ]
     listed = as_json(hk("customer", "list", "--tag", "重点维护客户", "--json"))
     assert [c["code"] for c in listed] == [code]
     assert git(hk.root, "log", "-1", "--format=%s").strip() == f"customer {code}: update tags"
 
 
 def test_customer_edit_adds_and_removes_one_phone(hk: Hk) -> None:
-    code = as_json(hk("customer", "add", "--name", "张三", "--phone", "13800138000",
-                      "--json"))["code"]
+    code = as_json(hk("customer", "add", "--name", "张三", "--phone", "13800138000", "--json"))[
+        "code"
+    ]
     ok(hk("customer", "edit", code, "--add-phone", "028-8888-6666"))
     ok(hk("customer", "edit", code, "--remove-phone", "138 0013 8000"))
     assert as_json(hk("customer", "show", code, "--json"))["phones"] == ["+862888886666"]
@@ -440,14 +611,26 @@ def test_customer_edit_with_nothing_new_changes_nothing(hk: Hk) -> None:
     code = as_json(hk("customer", "add", "--name", "张三", "--json"))["code"]
     head = git(hk.root, "rev-parse", "HEAD")
     assert ok(hk("customer", "edit", code, "--name", "张三")).stdout == (
-        f"customer {code}: nothing changed\n")
+        f"customer {code}: nothing changed\n"
+    )
     assert git(hk.root, "rev-parse", "HEAD") == head
 
 
 def test_a_referrer_is_named_by_code(hk: Hk) -> None:
     first = as_json(hk("customer", "add", "--name", "张三", "--json"))
-    second = as_json(hk("customer", "add", "--name", "李四", "--channel", "老客户介绍",
-                        "--referrer", first["code"], "--json"))
+    second = as_json(
+        hk(
+            "customer",
+            "add",
+            "--name",
+            "李四",
+            "--channel",
+            "老客户介绍",
+            "--referrer",
+            first["code"],
+            "--json",
+        )
+    )
     assert second["referrer"] == first["id"]
     assert f"{first['code']} 张三" in ok(hk("show", second["code"])).stdout
     assert hk("customer", "add", "--name", "王五", "--referrer", "KZZZZ").exit_code == 1
@@ -494,11 +677,13 @@ def test_init_refuses_an_existing_archive_or_a_folder_with_files(tmp_path: Path)
 # --- finding the archive -------------------------------------------------------------------------
 
 
-def plain_hk(*args: str, cwd: Path, env: dict[str, str] | None = None
-             ) -> subprocess.CompletedProcess[str]:
+def plain_hk(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The real ``hk`` binary without --archive."""
-    return subprocess.run([HK_BIN, *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [HK_BIN, *args], capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}
+    )
 
 
 def test_the_archive_is_named_by_the_archive_option(hk: Hk, tmp_path: Path) -> None:
@@ -522,8 +707,9 @@ def test_the_archive_is_found_walking_up_from_a_subfolder(hk: Hk) -> None:
     ok(hk("customer", "add", "--name", "张三"))
     deep = hk.root / "customers"
     for args in (["customer", "find", "zs"], ["customer", "list"], ["doctor"]):
-        result = plain_hk(*args, cwd=deep, env={"HK_NO_FASTPATH": "1"} if args[0] == "doctor"
-                          else None)
+        result = plain_hk(
+            *args, cwd=deep, env={"HK_NO_FASTPATH": "1"} if args[0] == "doctor" else None
+        )
         assert result.returncode == 0, result.stderr
     assert "张三" in plain_hk("customer", "find", "zs", cwd=deep).stdout
 

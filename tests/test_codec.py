@@ -58,15 +58,25 @@ def test_id_comes_first_and_timestamps_last() -> None:
 
 
 def test_fields_follow_the_model_order() -> None:
-    _, text = canonical_text(notes="备注", tags=["高端客户"], phones=["13800138000"],
-                             category="保姆")
-    assert keys_in_order(text) == ["id", "name", "phones", "category", "tags", "notes",
-                                   "created", "updated"]
+    _, text = canonical_text(
+        notes="备注", tags=["高端客户"], phones=["13800138000"], category="保姆"
+    )
+    assert keys_in_order(text) == [
+        "id",
+        "name",
+        "phones",
+        "category",
+        "tags",
+        "notes",
+        "created",
+        "updated",
+    ]
 
 
 def test_empty_fields_are_left_out() -> None:
-    _, text = canonical_text(wechat="", tags=[], addresses=[{"city": "成都市", "lat": None}],
-                             preferences={})
+    _, text = canonical_text(
+        wechat="", tags=[], addresses=[{"city": "成都市", "lat": None}], preferences={}
+    )
     assert keys_in_order(text) == ["id", "name", "addresses", "created", "updated"]
     assert "lat" not in text and "wechat" not in text and "preferences" not in text
 
@@ -105,7 +115,8 @@ def test_files_use_lf_line_endings_and_end_with_one_newline() -> None:
 
 def test_a_canonical_file_parses_and_serialises_to_the_same_bytes() -> None:
     record, text = canonical_text(
-        phones=["13800138000", "028-8888-6666"], notes="多行\n备注",
+        phones=["13800138000", "028-8888-6666"],
+        notes="多行\n备注",
         addresses=[{"city": "成都市", "district": "武侯区", "lat": 30.64, "lon": 104.04}],
         household=[{"relation": "父亲", "birth_year": 1950, "care_notes": "enc:v1:QUJD"}],
         id_number="enc:v1:WFla",
@@ -116,9 +127,15 @@ def test_a_canonical_file_parses_and_serialises_to_the_same_bytes() -> None:
 
 
 def test_saving_an_unchanged_record_changes_no_byte(archive: Archive) -> None:
-    created, _ = add_customer(archive, {"name": "张三", "phones": ["13800138000"],
-                                        "id_number": "510104199001011230",
-                                        "notes": "多行\n备注"})
+    created, _ = add_customer(
+        archive,
+        {
+            "name": "张三",
+            "phones": ["13800138000"],
+            "id_number": "510104199001011230",
+            "notes": "多行\n备注",
+        },
+    )
     path = archive.root / relpath_for(Customer, created.id)
     before = path.read_bytes()
     head = _head(archive)
@@ -130,8 +147,9 @@ def test_saving_an_unchanged_record_changes_no_byte(archive: Archive) -> None:
 
 
 def test_a_hand_edited_files_comments_survive_an_update(archive: Archive) -> None:
-    created, _ = add_customer(archive, {"name": "张三", "phones": ["13800138000"],
-                                        "birthday": "1980-05-01"})
+    created, _ = add_customer(
+        archive, {"name": "张三", "phones": ["13800138000"], "birthday": "1980-05-01"}
+    )
     path = archive.root / relpath_for(Customer, created.id)
     text = path.read_text(encoding="utf-8")
     text = "# 老客户，春节前回访\n" + text.replace("name: 张三\n", "name: 张三  # 微信名 小张\n")
@@ -153,8 +171,9 @@ def test_a_hand_edited_files_comments_survive_an_update(archive: Archive) -> Non
 def test_an_update_of_a_commented_file_changes_only_the_lines_of_changed_fields(
     archive: Archive,
 ) -> None:
-    created, _ = add_customer(archive, {"name": "张三", "phones": ["13800138000"],
-                                        "birthday": "1980-05-01"})
+    created, _ = add_customer(
+        archive, {"name": "张三", "phones": ["13800138000"], "birthday": "1980-05-01"}
+    )
     path = archive.root / relpath_for(Customer, created.id)
     path.write_text("# 老客户\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
     _git(archive, "commit", "-qam", "hand edit")
@@ -162,11 +181,16 @@ def test_an_update_of_a_commented_file_changes_only_the_lines_of_changed_fields(
     edit(archive, "customer", created.id, {"phones": ["13900139000"]})
 
     diff = _git(archive, "diff", "-U0", "HEAD~1", "HEAD", "--", relpath_for(Customer, created.id))
-    changed = [line[1:].split(":")[0] for line in diff.splitlines()
-               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    changed = [
+        line[1:].split(":")[0]
+        for line in diff.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
     # ``updated`` changes too unless both writes fell in the same second
-    assert sorted(c for c in changed if c != "updated") == ["- '+8613800138000'",
-                                                            "- '+8613900139000'"]
+    assert sorted(c for c in changed if c != "updated") == [
+        "- '+8613800138000'",
+        "- '+8613900139000'",
+    ]
 
 
 # --- errors located in the file -------------------------------------------------------------------
@@ -201,10 +225,12 @@ def test_a_caret_under_chinese_text_counts_terminal_cells() -> None:
 
 
 def test_a_nested_validation_error_is_located_at_its_line() -> None:
-    record, text = canonical_text(addresses=[
-        {"city": "成都市", "community": "万科城"},
-        {"city": "成都市", "district": "武侯区", "lat": 30.5, "lon": 104.0},
-    ])
+    record, text = canonical_text(
+        addresses=[
+            {"city": "成都市", "community": "万科城"},
+            {"city": "成都市", "district": "武侯区", "lat": 30.5, "lon": 104.0},
+        ]
+    )
     path = relpath_for(Customer, record.id)
     bad = text.replace("lat: 30.5", "lat: 300.5")
     [problem] = problems(bad, path)
@@ -277,8 +303,9 @@ def test_dates_are_read_as_text_so_pydantic_checks_them() -> None:
 
 
 def _git(archive: Archive, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(archive.root), *args], check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(archive.root), *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def _head(archive: Archive) -> str:

@@ -31,12 +31,25 @@ class Office:
 
     def __init__(self, archive: Archive, hk: Hk) -> None:
         self.archive, self.hk = archive, hk
-        customer, added = add_customer(archive, {
-            "name": "张三", "phones": ["13800138000"], "id_number": ID_NUMBER,
-            "addresses": [{"city": "成都市", "district": "武侯区", "community": "万科城",
-                           "detail": "3栋2单元501"}]})
-        first, hired = add_worker(archive, {"name": "王秀英", "gender": "女",
-                                            "phone": "13900139000"})
+        customer, added = add_customer(
+            archive,
+            {
+                "name": "张三",
+                "phones": ["13800138000"],
+                "id_number": ID_NUMBER,
+                "addresses": [
+                    {
+                        "city": "成都市",
+                        "district": "武侯区",
+                        "community": "万科城",
+                        "detail": "3栋2单元501",
+                    }
+                ],
+            },
+        )
+        first, hired = add_worker(
+            archive, {"name": "王秀英", "gender": "女", "phone": "13900139000"}
+        )
         second, again = add_worker(archive, {"name": "李桂芳", "gender": "女"})
         assert added.code and hired.code and again.code
         self.customer, self.customer_id = added.code, customer.id
@@ -52,24 +65,45 @@ class Office:
         return json.loads(self.ok(*args, "--json").stdout)
 
     def placement(self, *args: str, start: dt.date = START) -> str:
-        base = ["contract", "new", "--customer", self.customer, "--kind", "placement",
-                "--start", start.isoformat()]
+        base = [
+            "contract",
+            "new",
+            "--customer",
+            self.customer,
+            "--kind",
+            "placement",
+            "--start",
+            start.isoformat(),
+        ]
         if "--worker" not in args:
             base += ["--worker", self.worker]
         if "--months" not in args and "--end" not in args:
             base += ["--months", "12"]
         if "--service-fee" not in args:
             base += ["--service-fee", "6800"]
-        return str(self.json(*base, "--service", "BM-LIVEIN", "--intro-fee", "1500",
-                             "--deposit", "500", *args)["code"])
+        return str(
+            self.json(
+                *base, "--service", "BM-LIVEIN", "--intro-fee", "1500", "--deposit", "500", *args
+            )["code"]
+        )
 
     def signed(self, code: str, worker: bool = True) -> None:
-        self.ok("contract", "sign", code, "--party", "customer", "--name", "张三",
-                "--method", "wechat")
+        self.ok(
+            "contract", "sign", code, "--party", "customer", "--name", "张三", "--method", "wechat"
+        )
         if worker:
             self.ok("contract", "sign", code, "--party", "worker", "--name", "王秀英")
-        self.ok("contract", "sign", code, "--party", "company", "--name", "李经理",
-                "--method", "in_person")
+        self.ok(
+            "contract",
+            "sign",
+            code,
+            "--party",
+            "company",
+            "--name",
+            "李经理",
+            "--method",
+            "in_person",
+        )
 
     def active(self, *args: str, start: dt.date = START) -> str:
         code = self.placement(*args, start=start)
@@ -93,8 +127,9 @@ def office(archive: Archive, hk: Hk) -> Office:
 # --- the whole flow ------------------------------------------------------------------------------
 
 
-def test_a_placement_from_draft_to_a_replaced_worker_still_verifies(office: Office,
-                                                                    tmp_path: Path) -> None:
+def test_a_placement_from_draft_to_a_replaced_worker_still_verifies(
+    office: Office, tmp_path: Path
+) -> None:
     code = office.placement("--hours", "住家", "--rest", "每月休息4天", "--trial-days", "3")
     draft = office.show(code)
     assert draft["status"] == "draft" and draft["number"] == code
@@ -106,8 +141,9 @@ def test_a_placement_from_draft_to_a_replaced_worker_still_verifies(office: Offi
     assert "仲裁" in text and "调解" in text and "更换服务人员" in text
     assert ID_NUMBER not in text and "附件：签署与履约记录" not in text
 
-    first = office.ok("contract", "sign", code, "--party", "customer", "--name", "张三",
-                      "--method", "微信确认").stdout
+    first = office.ok(
+        "contract", "sign", code, "--party", "customer", "--name", "张三", "--method", "微信确认"
+    ).stdout
     assert first.startswith(f"contract {code}: 草稿 draft  客户 张三 签字（微信确认）")
     office.ok("contract", "sign", code, "--party", "worker", "--name", "王秀英")
     last = office.ok("contract", "sign", code, "--party", "company", "--name", "李经理").stdout
@@ -118,8 +154,16 @@ def test_a_placement_from_draft_to_a_replaced_worker_still_verifies(office: Offi
     assert len(shas) == 1
 
     assert "→ 生效 active" in office.ok("contract", "activate", code).stdout
-    office.ok("contract", "replace-worker", code, office.other, "--reason", "阿姨家中有事",
-              "--operator", "前台小李")
+    office.ok(
+        "contract",
+        "replace-worker",
+        code,
+        office.other,
+        "--reason",
+        "阿姨家中有事",
+        "--operator",
+        "前台小李",
+    )
     now = office.show(code)
     assert now["worker"] == office.worker_id
     assert now["derived"]["current_worker"] == office.other_id
@@ -134,8 +178,14 @@ def test_a_placement_from_draft_to_a_replaced_worker_still_verifies(office: Offi
     assert "附件：签署与履约记录" in document
     assert "李桂芳" in document and "阿姨家中有事" in document
     events = [(e.get("from_status"), e["to_status"]) for e in now["events"]]
-    assert events == [(None, "draft"), ("draft", "draft"), ("draft", "draft"),
-                      ("draft", "signed"), ("signed", "active"), ("active", "active")]
+    assert events == [
+        (None, "draft"),
+        ("draft", "draft"),
+        ("draft", "draft"),
+        ("draft", "signed"),
+        ("signed", "active"),
+        ("active", "active"),
+    ]
     history = office.ok("contract", "show", code, "--history").stdout
     assert "已签署 → 生效" in history and "更换阿姨" in history
 
@@ -145,8 +195,9 @@ def test_a_hand_edit_of_the_signed_terms_fails_verify(office: Office, archive: A
     path = office.file(code)
     text = path.read_text(encoding="utf-8")
     assert "service_fee_fen: 680000" in text
-    path.write_text(text.replace("service_fee_fen: 680000", "service_fee_fen: 880000"),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace("service_fee_fen: 680000", "service_fee_fen: 880000"), encoding="utf-8"
+    )
     git(archive.root, "commit", "-qam", "edit by hand")
     result = office.hk("contract", "verify", code)
     assert result.exit_code == 1
@@ -162,14 +213,16 @@ def test_the_signed_text_ignores_later_contact_changes(office: Office) -> None:
     assert office.hk("contract", "verify", code).exit_code == 0
 
 
-def test_signing_a_changed_draft_is_refused_until_restarted(office: Office,
-                                                            archive: Archive) -> None:
+def test_signing_a_changed_draft_is_refused_until_restarted(
+    office: Office, archive: Archive
+) -> None:
     code = office.placement()
     office.ok("contract", "sign", code, "--party", "customer", "--name", "张三")
     path = office.file(code)
-    path.write_text(path.read_text(encoding="utf-8").replace("deposit_fen: 50000",
-                                                             "deposit_fen: 80000"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("deposit_fen: 50000", "deposit_fen: 80000"),
+        encoding="utf-8",
+    )
     git(archive.root, "commit", "-qam", "deposit changed")
     refused = office.hk("contract", "sign", code, "--party", "company", "--name", "李经理")
     assert refused.exit_code == 1
@@ -199,21 +252,60 @@ def test_illegal_steps_name_the_allowed_ones(office: Office) -> None:
 
 
 def test_parties_and_workers_are_checked(office: Office) -> None:
-    code = office.json("contract", "new", "--customer", office.customer, "--kind", "service",
-                       "--start", START.isoformat(), "--months", "3",
-                       "--service", "BJ-HOURLY", "--schedule", "weekly:tue 09:00-12:00")["code"]
+    code = office.json(
+        "contract",
+        "new",
+        "--customer",
+        office.customer,
+        "--kind",
+        "service",
+        "--start",
+        START.isoformat(),
+        "--months",
+        "3",
+        "--service",
+        "BJ-HOURLY",
+        "--schedule",
+        "weekly:tue 09:00-12:00",
+    )["code"]
     stray = office.hk("contract", "sign", code, "--party", "worker", "--name", "王秀英")
     assert stray.exit_code == 1 and "not a party" in stray.output
     no_worker = office.placement("--worker", "")
     missing = office.hk("contract", "sign", no_worker, "--party", "worker", "--name", "某某")
     assert missing.exit_code == 1 and "names no worker" in missing.output
-    bad = office.hk("contract", "new", "--customer", office.customer, "--kind", "placement",
-                    "--start", START.isoformat(), "--months", "1", "--service-fee", "5000",
-                    "--schedule", "daily 08:00-10:00")
+    bad = office.hk(
+        "contract",
+        "new",
+        "--customer",
+        office.customer,
+        "--kind",
+        "placement",
+        "--start",
+        START.isoformat(),
+        "--months",
+        "1",
+        "--service-fee",
+        "5000",
+        "--schedule",
+        "daily 08:00-10:00",
+    )
     assert bad.exit_code == 2 and "not a schedule" in bad.output
-    wrong = office.hk("contract", "new", "--customer", office.customer, "--kind", "service",
-                      "--start", START.isoformat(), "--months", "1", "--service", "BJ-DAILY",
-                      "--schedule", "weekly:xyz 09:00-12:00")
+    wrong = office.hk(
+        "contract",
+        "new",
+        "--customer",
+        office.customer,
+        "--kind",
+        "service",
+        "--start",
+        START.isoformat(),
+        "--months",
+        "1",
+        "--service",
+        "BJ-DAILY",
+        "--schedule",
+        "weekly:xyz 09:00-12:00",
+    )
     assert wrong.exit_code == 2 and "not a weekday" in wrong.output
     active = office.active()
     same = office.hk("contract", "replace-worker", active, office.worker, "--reason", "x")
@@ -224,7 +316,8 @@ def test_parties_and_workers_are_checked(office: Office) -> None:
 
 
 def test_renewal_drafts_a_linked_successor_and_the_old_one_is_renewed_on_activation(
-        office: Office) -> None:
+    office: Office,
+) -> None:
     code = office.active()
     office.ok("contract", "replace-worker", code, office.other, "--reason", "换人")
     old = office.show(code)
@@ -260,8 +353,15 @@ def test_terminate_with_reason_and_date(office: Office) -> None:
     assert ended["termination"] == {"date": day, "reason": "客户搬家"}
     assert "本合同于" in office.ok("contract", "render", code).stdout
     late = office.active()
-    after_end = office.hk("contract", "terminate", late, "--reason", "x", "--date",
-                          (TODAY + dt.timedelta(days=800)).isoformat())
+    after_end = office.hk(
+        "contract",
+        "terminate",
+        late,
+        "--reason",
+        "x",
+        "--date",
+        (TODAY + dt.timedelta(days=800)).isoformat(),
+    )
     assert after_end.exit_code == 1 and "ends on" in after_end.output
 
 
@@ -283,8 +383,7 @@ def test_list_filters_and_derived_expiry(office: Office) -> None:
     assert codes("--status", "生效") == {running, replaced}
     assert codes("--status", "draft") == {draft}
     assert codes("--worker", office.other) == {draft, replaced}
-    assert codes("--customer", office.customer, "--ending-before",
-                 TODAY.isoformat()) == {old}
+    assert codes("--customer", office.customer, "--ending-before", TODAY.isoformat()) == {old}
     assert office.show(old)["derived"]["status_now"] == "expired"
     table = office.ok("contract", "list").stdout
     assert "已到期" in table and "张三" in table
@@ -293,8 +392,9 @@ def test_list_filters_and_derived_expiry(office: Office) -> None:
 # --- documents -----------------------------------------------------------------------------------
 
 
-def test_html_is_a4_with_the_parties_names_and_ids_only_when_revealed(office: Office,
-                                                                      tmp_path: Path) -> None:
+def test_html_is_a4_with_the_parties_names_and_ids_only_when_revealed(
+    office: Office, tmp_path: Path
+) -> None:
     code = office.active()
     out = tmp_path / "contract.html"
     office.ok("contract", "render", code, "--format", "html", "--out", str(out))
@@ -308,13 +408,28 @@ def test_html_is_a4_with_the_parties_names_and_ids_only_when_revealed(office: Of
 
 
 def test_a_package_contract_with_a_schedule_is_two_party(office: Office) -> None:
-    made = office.json("contract", "new", "--customer", office.customer, "--kind", "package",
-                       "--package", "PKG-QUARTER", "--months", "3", "--start",
-                       START.isoformat(), "--schedule", "weekly:tue 09:00-12:00")
+    made = office.json(
+        "contract",
+        "new",
+        "--customer",
+        office.customer,
+        "--kind",
+        "package",
+        "--package",
+        "PKG-QUARTER",
+        "--months",
+        "3",
+        "--start",
+        START.isoformat(),
+        "--schedule",
+        "weekly:tue 09:00-12:00",
+    )
     assert made["service_fee_fen"] == 158000 and made["fee_unit"] == "total"
     assert made["schedule"]["days"] == ["tue"]
     assert [(line["service"], line["visits"]) for line in made["lines"]] == [
-        ("BJ-DAILY", 12), ("JD-HOOD", 1)]
+        ("BJ-DAILY", 12),
+        ("JD-HOOD", 1),
+    ]
     text = office.ok("contract", "render", made["code"]).stdout
     assert "# 家政服务合同（套餐服务）" in text and "每周二 09:00-12:00" in text
     assert "家政服务员" not in text and "一式两份" in text
@@ -324,10 +439,24 @@ def test_a_package_contract_with_a_schedule_is_two_party(office: Office) -> None
 
 
 def test_a_service_contract_prices_each_visit_from_the_catalog(office: Office) -> None:
-    made = office.json("contract", "new", "--customer", office.customer, "--kind", "service",
-                       "--start", START.isoformat(), "--end", add_months(START, 1).isoformat(),
-                       "--service", "BJ-HOURLY", "--schedule", "weekdays 14:00-16:00",
-                       "--worker", office.worker)
+    made = office.json(
+        "contract",
+        "new",
+        "--customer",
+        office.customer,
+        "--kind",
+        "service",
+        "--start",
+        START.isoformat(),
+        "--end",
+        add_months(START, 1).isoformat(),
+        "--service",
+        "BJ-HOURLY",
+        "--schedule",
+        "weekdays 14:00-16:00",
+        "--worker",
+        office.worker,
+    )
     assert made["lines"][0]["quantity"] == "2" and made["service_fee_fen"] == 9000
     assert made["fee_unit"] == "visit" and made["schedule"]["rule"] == "weekdays"
     assert "工作日 14:00-16:00" in office.ok("contract", "render", made["code"]).stdout
@@ -336,13 +465,19 @@ def test_a_service_contract_prices_each_visit_from_the_catalog(office: Office) -
 def test_new_contract_from_code(archive: Archive, office: Office) -> None:
     """What a quote accepted as a contract calls."""
     contract, result = new_contract(
-        archive, office.customer, kind="service", start=START, months=2,
-        services=[("BJ-DAILY", None, 12000)], schedule="every:2 09:00-12:00",
-        deposit_fen=10000, clauses=["钥匙由物业代管"])
+        archive,
+        office.customer,
+        kind="service",
+        start=START,
+        months=2,
+        services=[("BJ-DAILY", None, 12000)],
+        schedule="every:2 09:00-12:00",
+        deposit_fen=10000,
+        clauses=["钥匙由物业代管"],
+    )
     assert result.commit and contract.service_fee_fen == 12000
     assert contract.schedule is not None and contract.schedule.text_zh() == "每隔1天 09:00-12:00"
     text = office.ok("contract", "render", contract.number).stdout
     assert "钥匙由物业代管" in text and "人民币壹佰元整" in text
     with pytest.raises(TypeError, match="unknown terms"):
-        new_contract(archive, office.customer, kind="service", start=START, months=1,
-                     colour="red")
+        new_contract(archive, office.customer, kind="service", start=START, months=1, colour="red")

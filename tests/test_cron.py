@@ -81,19 +81,29 @@ def test_installed_line_runs_under_cron_environment(shop: Shop) -> None:
     assert shop.cli("cron", "install").exit_code == 0
     [line] = [ln for ln in lines() if "# hk remind: archive" in ln]
     command = line.split(" ", 5)[5]  # after minute, hour, day, month, weekday
-    run = subprocess.run(["env", "-i", "/bin/sh", "-c", command], capture_output=True,
-                         text=True, stdin=subprocess.DEVNULL)
+    run = subprocess.run(
+        ["env", "-i", "/bin/sh", "-c", command],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     assert run.returncode == 0, run.stderr
     assert "健康证" in run.stdout  # the cleaner's certificate: due today, to the office
     assert git(shop.archive.root, "log", "--format=%s", "-1").startswith("remind: ")
-    again = subprocess.run(["env", "-i", "/bin/sh", "-c", command], capture_output=True,
-                           text=True, stdin=subprocess.DEVNULL)
+    again = subprocess.run(
+        ["env", "-i", "/bin/sh", "-c", command],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     assert again.returncode == 0 and again.stdout == "" and again.stderr == ""
 
 
 def test_install_warns_of_secrets_cron_will_not_have(shop: Shop) -> None:
     path = shop.archive.root / "hk.toml"
-    path.write_text(path.read_text() + """
+    path.write_text(
+        path.read_text()
+        + """
 [[notify.channels]]
 name = "office-mail"
 kind = "email"
@@ -102,7 +112,8 @@ user = "office"
 password_env = "HK_SMTP_PASSWORD"
 sender = "office@example.com"
 to = ["boss@example.com"]
-""")
+"""
+    )
     result = shop.cli("cron", "install")
     assert result.exit_code == 0
     assert "HK_SMTP_PASSWORD" in result.stderr and "password_file" in result.stderr

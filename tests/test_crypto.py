@@ -29,15 +29,22 @@ CHILDREN = "女儿3岁，对花生过敏"
 CARE = "父亲有高血压，每天早上吃药"
 
 
-
-def sensitive_customer(archive: Archive, name: str = "张三", id_number: str = ID_NUMBER
-                       ) -> Customer:
-    record, _ = add_customer(archive, {
-        "name": name, "phones": ["13800138000"], "id_number": id_number,
-        "health_notes": HEALTH, "children_details": CHILDREN,
-        "household": [{"relation": "父亲", "birth_year": 1950, "care_notes": CARE}],
-        "addresses": [{"city": "成都市", "community": "万科城"}], "tags": ["高端客户"],
-    })
+def sensitive_customer(
+    archive: Archive, name: str = "张三", id_number: str = ID_NUMBER
+) -> Customer:
+    record, _ = add_customer(
+        archive,
+        {
+            "name": name,
+            "phones": ["13800138000"],
+            "id_number": id_number,
+            "health_notes": HEALTH,
+            "children_details": CHILDREN,
+            "household": [{"relation": "父亲", "birth_year": 1950, "care_notes": CARE}],
+            "addresses": [{"city": "成都市", "community": "万科城"}],
+            "tags": ["高端客户"],
+        },
+    )
     return record
 
 
@@ -126,8 +133,9 @@ def test_a_token_copied_into_another_file_by_hand_is_not_shown_as_its_plaintext(
     assert first.id_number is not None and second.id_number is not None
     path = archive.root / relpath_for(Customer, second.id)
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace(str(second.id_number.token), str(first.id_number.token)),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace(str(second.id_number.token), str(first.id_number.token)), encoding="utf-8"
+    )
     result = hk("show", code_of(archive, second.id), "--reveal", "--json")
     assert ID_NUMBER not in result.output
     assert result.exit_code == 0, "one bad value must not hide the rest of the record"
@@ -141,7 +149,7 @@ def test_a_token_copied_into_another_file_by_hand_is_not_shown_as_its_plaintext(
 def test_a_tampered_token_does_not_decrypt(archive: Archive) -> None:
     record = sensitive_customer(archive)
     assert record.id_number is not None and record.id_number.token is not None
-    body = record.id_number.token[len(SEAL_PREFIX):]
+    body = record.id_number.token[len(SEAL_PREFIX) :]
     blob = bytearray(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     blob[-1] ^= 1
     forged = SEAL_PREFIX + base64.urlsafe_b64encode(bytes(blob)).decode().rstrip("=")
@@ -177,8 +185,15 @@ def test_re_entering_the_same_id_number_keeps_the_same_token(archive: Archive, h
     path = archive.root / relpath_for(Customer, record.id)
     before = path.read_bytes()
     head = git(archive.root, "rev-parse", "HEAD")
-    result = hk("customer", "edit", code_of(archive, record.id), "--id-number", ID_NUMBER,
-                "--health-note", HEALTH)
+    result = hk(
+        "customer",
+        "edit",
+        code_of(archive, record.id),
+        "--id-number",
+        ID_NUMBER,
+        "--health-note",
+        HEALTH,
+    )
     assert result.exit_code == 0, result.output
     assert "nothing changed" in result.output
     assert path.read_bytes() == before
@@ -195,8 +210,11 @@ def test_changing_one_sealed_value_keeps_the_others_tokens(archive: Archive) -> 
 
 def write_plain_health_note(archive: Archive, record: Customer) -> None:
     path = archive.root / relpath_for(Customer, record.id)
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines()
-             if not line.startswith("health_notes:")]
+    lines = [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if not line.startswith("health_notes:")
+    ]
     lines.insert(2, "health_notes: 海鲜过敏")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -211,9 +229,17 @@ def test_a_plaintext_written_into_a_file_by_hand_is_sealed_on_the_next_save(
     text = file_text(archive, record)
     assert "海鲜" not in text
     assert "海鲜" not in git(archive.root, "show", "HEAD")
-    assert Keyring(archive.keyring.folder).unseal(
-        record.id, next(line.split(": ")[1] for line in text.splitlines()
-                        if line.startswith("health_notes:"))) == "海鲜过敏"
+    assert (
+        Keyring(archive.keyring.folder).unseal(
+            record.id,
+            next(
+                line.split(": ")[1]
+                for line in text.splitlines()
+                if line.startswith("health_notes:")
+            ),
+        )
+        == "海鲜过敏"
+    )
 
 
 def test_a_plaintext_written_by_hand_is_found_and_shown_masked_but_never_indexed(
@@ -266,8 +292,15 @@ def test_without_the_key_folder_other_fields_can_be_edited_and_sealed_values_kep
     record = sensitive_customer(archive)
     before = file_text(archive, record)
     lock_keys()
-    result = hk("customer", "edit", code_of(archive, record.id), "--phone", "13900139000",
-                "--tag", "重点维护客户")
+    result = hk(
+        "customer",
+        "edit",
+        code_of(archive, record.id),
+        "--phone",
+        "13900139000",
+        "--tag",
+        "重点维护客户",
+    )
     assert result.exit_code == 0, result.output
     after = file_text(archive, record)
     sealed = [line for line in before.splitlines() if SEAL_PREFIX in line]
@@ -297,7 +330,10 @@ def test_a_record_without_sensitive_values_needs_no_key(
 
 
 def test_the_key_folder_restored_from_a_backup_unlocks_the_values_again(
-    archive: Archive, hk: Hk, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    archive: Archive,
+    hk: Hk,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
     lock_keys: Callable[[], None],
 ) -> None:
     record = sensitive_customer(archive)

@@ -175,8 +175,7 @@ def test_demo_command_builds_in_the_data_folder_and_says_where(tmp_path: Path) -
     assert is_demo(default_location())
 
 
-def test_every_command_of_the_tour_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                         ) -> None:
+def test_every_command_of_the_tour_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hk.cli import app
 
     root = build_demo(tmp_path / "演示 archive", today=DAY)
@@ -202,13 +201,16 @@ def test_the_demo_company_has_work_around_the_demo_day(tmp_path: Path) -> None:
     from hk.domain.order import Order
 
     root = build_demo(tmp_path / "demo", today=DAY)
-    orders = [parse_record(Order, p.read_text(encoding="utf-8"), p.relative_to(root).as_posix())
-              for p in sorted((root / "orders").rglob("*.json"))]
+    orders = [
+        parse_record(Order, p.read_text(encoding="utf-8"), p.relative_to(root).as_posix())
+        for p in sorted((root / "orders").rglob("*.json"))
+    ]
     by_day: dict[str, set[str]] = {}
     for order in orders:
         by_day.setdefault(order.index_day(), set()).add(order.status)
     assert {"settled", "completed", "cancelled"} <= set().union(
-        *(s for d, s in by_day.items() if d < DAY.isoformat()))
+        *(s for d, s in by_day.items() if d < DAY.isoformat())
+    )
     assert by_day[DAY.isoformat()] == {"dispatched"}
     tomorrow = (DAY + dt.timedelta(days=1)).isoformat()
     assert by_day[tomorrow] == {"to_dispatch"}

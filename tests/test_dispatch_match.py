@@ -35,24 +35,62 @@ TODAY = dt.datetime.now(TZ).date()
 START = TODAY + dt.timedelta(days=30)
 """The 月嫂 role starts in a month; YS-26:26 makes it 26 days."""
 LATER = TODAY + dt.timedelta(days=3 * 365)
-HOME = {"city": "成都市", "district": "武侯区", "community": "万科城", "detail": "3栋2单元501",
-        "lat": 30.6000, "lon": 104.0500}
-NEAR = {"city": "成都市", "district": "武侯区", "community": "万科城", "detail": "1栋101",
-        "lat": 30.6010, "lon": 104.0510}
-FAR = {"city": "成都市", "district": "双流区", "community": "航空港", "detail": "8栋101",
-       "lat": 30.5500, "lon": 103.9000}
-CUSTOMER = {"name": "王女士", "phones": ["13800138000"], "category": "月嫂",
-            "addresses": [HOME],
-            "preferences": {"worker_gender": "女", "worker_age_min": 35, "worker_age_max": 50,
-                            "native_places": ["四川"], "dialects": ["四川话"],
-                            "skills": ["烹饪"], "cooking_taste": "川菜，月子餐少油"}}
-NURSE = {"name": "李春梅", "gender": "女", "birth_year": START.year - 45,
-         "native_place": "四川广安", "dialects": ["四川话", "普通话"],
-         "skills": [{"name": "母婴护理", "level": 5},
-                    {"name": "烹饪", "level": 4, "cuisines": ["川菜", "月子餐"]}],
-         "certificates": [{"kind": "健康证", "expires": LATER},
-                          {"kind": "母婴护理师", "expires": LATER}],
-         "experience_years": 9, "home": NEAR}
+HOME = {
+    "city": "成都市",
+    "district": "武侯区",
+    "community": "万科城",
+    "detail": "3栋2单元501",
+    "lat": 30.6000,
+    "lon": 104.0500,
+}
+NEAR = {
+    "city": "成都市",
+    "district": "武侯区",
+    "community": "万科城",
+    "detail": "1栋101",
+    "lat": 30.6010,
+    "lon": 104.0510,
+}
+FAR = {
+    "city": "成都市",
+    "district": "双流区",
+    "community": "航空港",
+    "detail": "8栋101",
+    "lat": 30.5500,
+    "lon": 103.9000,
+}
+CUSTOMER = {
+    "name": "王女士",
+    "phones": ["13800138000"],
+    "category": "月嫂",
+    "addresses": [HOME],
+    "preferences": {
+        "worker_gender": "女",
+        "worker_age_min": 35,
+        "worker_age_max": 50,
+        "native_places": ["四川"],
+        "dialects": ["四川话"],
+        "skills": ["烹饪"],
+        "cooking_taste": "川菜，月子餐少油",
+    },
+}
+NURSE = {
+    "name": "李春梅",
+    "gender": "女",
+    "birth_year": START.year - 45,
+    "native_place": "四川广安",
+    "dialects": ["四川话", "普通话"],
+    "skills": [
+        {"name": "母婴护理", "level": 5},
+        {"name": "烹饪", "level": 4, "cuisines": ["川菜", "月子餐"]},
+    ],
+    "certificates": [
+        {"kind": "健康证", "expires": LATER},
+        {"kind": "母婴护理师", "expires": LATER},
+    ],
+    "experience_years": 9,
+    "home": NEAR,
+}
 
 
 @dataclass
@@ -72,12 +110,19 @@ class Place:
         self.ids[name] = worker.id
         return result.code
 
-    def order(self, service: str = "YS-26:26", start: dt.date = START, time: str = "09:00",
-              **options: Any) -> str:
+    def order(
+        self, service: str = "YS-26:26", start: dt.date = START, time: str = "09:00", **options: Any
+    ) -> str:
         begin = dt.datetime.combine(start, dt.time.fromisoformat(time), TZ)
         code, _, quantity = service.partition(":")
-        taken = orders.new_order(self.archive, self.customer, [(code, quantity or None)],
-                                 begin, channel="phone", **options)
+        taken = orders.new_order(
+            self.archive,
+            self.customer,
+            [(code, quantity or None)],
+            begin,
+            channel="phone",
+            **options,
+        )
         assert taken.result.code
         return taken.result.code
 
@@ -120,15 +165,21 @@ def reason(found: Match, name: str, factor: str) -> str:
 # --- hard filters -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("changes", "rule"), [
-    ({"status": "inactive"}, "inactive"),
-    ({"gender": "男"}, "gender"),
-    ({"skills": [{"name": "育儿", "level": 5}]}, "skill"),
-    ({"leave": [{"start": START - dt.timedelta(days=2), "end": START, "reason": "探亲"}]},
-     "leave"),
-])
+@pytest.mark.parametrize(
+    ("changes", "rule"),
+    [
+        ({"status": "inactive"}, "inactive"),
+        ({"gender": "男"}, "gender"),
+        ({"skills": [{"name": "育儿", "level": 5}]}, "skill"),
+        (
+            {"leave": [{"start": START - dt.timedelta(days=2), "end": START, "reason": "探亲"}]},
+            "leave",
+        ),
+    ],
+)
 def test_a_worker_who_breaks_a_hard_filter_is_no_candidate(
-        place: Place, changes: dict[str, Any], rule: str) -> None:
+    place: Place, changes: dict[str, Any], rule: str
+) -> None:
     place.hire("李春梅")
     place.hire("反例", **changes)
     found = place.match(place.order())
@@ -143,8 +194,7 @@ def test_a_worker_the_customer_blocked_is_no_candidate(place: Place) -> None:
     assert rules(place.match(place.order())) == {"被拒": ["blocked"]}
 
 
-def test_the_orders_age_requirement_filters_the_customers_wish_only_scores(
-        place: Place) -> None:
+def test_the_orders_age_requirement_filters_the_customers_wish_only_scores(place: Place) -> None:
     place.hire("李春梅")
     place.hire("年长", birth_year=START.year - 55)
     wished = place.match(place.order())
@@ -158,13 +208,21 @@ def test_the_orders_age_requirement_filters_the_customers_wish_only_scores(
 def test_a_required_certificate_must_be_valid_over_the_whole_term(place: Place) -> None:
     place.hire("李春梅")
     place.hire("无证", certificates=[{"kind": "健康证", "expires": LATER}])
-    place.hire("中途到期", certificates=[
-        {"kind": "健康证", "expires": LATER},
-        {"kind": "母婴护理师", "expires": START + dt.timedelta(days=10)}])
-    place.hire("续证", certificates=[
-        {"kind": "健康证", "expires": LATER},
-        {"kind": "母婴护理师", "expires": START + dt.timedelta(days=10)},
-        {"kind": "母婴护理师", "issued": START + dt.timedelta(days=5), "expires": LATER}])
+    place.hire(
+        "中途到期",
+        certificates=[
+            {"kind": "健康证", "expires": LATER},
+            {"kind": "母婴护理师", "expires": START + dt.timedelta(days=10)},
+        ],
+    )
+    place.hire(
+        "续证",
+        certificates=[
+            {"kind": "健康证", "expires": LATER},
+            {"kind": "母婴护理师", "expires": START + dt.timedelta(days=10)},
+            {"kind": "母婴护理师", "issued": START + dt.timedelta(days=5), "expires": LATER},
+        ],
+    )
     found = place.match(place.order(requirements={"certificates": ["母婴护理师"]}))
     assert sorted(names(found)) == ["李春梅", "续证"]
     assert rules(found) == {"无证": ["certificate"], "中途到期": ["certificate"]}
@@ -172,13 +230,17 @@ def test_a_required_certificate_must_be_valid_over_the_whole_term(place: Place) 
 
 def test_the_filters_agree_with_the_assignment_rules(place: Place) -> None:
     cases: dict[str, dict[str, Any]] = {
-        "李春梅": {}, "停用": {"status": "inactive"}, "男": {"gender": "男"},
-        "无技能": {"skills": []}, "年长": {"birth_year": START.year - 60},
-        "无证": {"certificates": []}, "请假": {"leave": [{"start": START, "end": START}]}}
+        "李春梅": {},
+        "停用": {"status": "inactive"},
+        "男": {"gender": "男"},
+        "无技能": {"skills": []},
+        "年长": {"birth_year": START.year - 60},
+        "无证": {"certificates": []},
+        "请假": {"leave": [{"start": START, "end": START}]},
+    }
     for name, changes in cases.items():
         place.hire(name, **changes)
-    code = place.order(requirements={"gender": "女", "age_max": 55,
-                                     "certificates": ["母婴护理师"]})
+    code = place.order(requirements={"gender": "女", "age_max": 55, "certificates": ["母婴护理师"]})
     found = place.match(code)
     order, _ = orders.load_order(place.archive, code)
     customer, _ = load(place.archive, Customer, place.customer_id)
@@ -202,9 +264,15 @@ def test_the_tally_counts_each_excluded_worker_once(place: Place, hk: Hk) -> Non
 def test_the_worker_who_holds_the_role_is_not_on_its_list(place: Place) -> None:
     code = place.hire("李春梅")
     place.hire("张秀英")
-    contract, _ = contracts.new_contract(place.archive, place.customer, kind="placement",
-                                         start=START, months=12, services=["YS-26:26"],
-                                         worker=code)
+    contract, _ = contracts.new_contract(
+        place.archive,
+        place.customer,
+        kind="placement",
+        start=START,
+        months=12,
+        services=["YS-26:26"],
+        worker=code,
+    )
     found = place.match(contract.id)
     assert names(found) == ["张秀英"]
     assert "李春梅" in found.notes[0]
@@ -213,19 +281,35 @@ def test_the_worker_who_holds_the_role_is_not_on_its_list(place: Place) -> None:
 # --- factors --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("factor", "better", "worse"), [
-    ("skills", {}, {"skills": [{"name": "母婴护理", "level": 2}]}),
-    ("certificates", {}, {"certificates": [
-        {"kind": "健康证", "expires": START + dt.timedelta(days=5)}]}),
-    ("experience", {"experience_years": 12}, {"experience_years": 2}),
-    ("fit", {}, {"native_place": "广东潮州", "dialects": ["粤语"],
-                 "skills": [{"name": "母婴护理", "level": 5},
-                            {"name": "烹饪", "level": 4, "cuisines": ["粤菜"]}]}),
-    ("age", {}, {"birth_year": START.year - 58}),
-    ("distance", {"home": NEAR}, {"home": FAR}),
-])
+@pytest.mark.parametrize(
+    ("factor", "better", "worse"),
+    [
+        ("skills", {}, {"skills": [{"name": "母婴护理", "level": 2}]}),
+        (
+            "certificates",
+            {},
+            {"certificates": [{"kind": "健康证", "expires": START + dt.timedelta(days=5)}]},
+        ),
+        ("experience", {"experience_years": 12}, {"experience_years": 2}),
+        (
+            "fit",
+            {},
+            {
+                "native_place": "广东潮州",
+                "dialects": ["粤语"],
+                "skills": [
+                    {"name": "母婴护理", "level": 5},
+                    {"name": "烹饪", "level": 4, "cuisines": ["粤菜"]},
+                ],
+            },
+        ),
+        ("age", {}, {"birth_year": START.year - 58}),
+        ("distance", {"home": NEAR}, {"home": FAR}),
+    ],
+)
 def test_each_factor_scores_the_better_worker_higher(
-        place: Place, factor: str, better: dict[str, Any], worse: dict[str, Any]) -> None:
+    place: Place, factor: str, better: dict[str, Any], worse: dict[str, Any]
+) -> None:
     place.hire("好", **better)
     place.hire("差", **worse)
     found = place.match(place.order())
@@ -248,13 +332,27 @@ def test_ratings_come_from_the_survey_responses(place: Place) -> None:
     stamp = now()
     for name, scores in (("好评", (5, 5, 5)), ("差评", (2, 3))):
         for value in scores:
-            save(place.archive, Survey.model_validate({
-                "id": new_id(), "created": stamp, "updated": stamp,
-                "customer": place.customer_id, "workers": [place.ids[name]], "at": stamp,
-                "channel": "phone", **dict.fromkeys(DIMENSIONS, value)}))
+            save(
+                place.archive,
+                Survey.model_validate(
+                    {
+                        "id": new_id(),
+                        "created": stamp,
+                        "updated": stamp,
+                        "customer": place.customer_id,
+                        "workers": [place.ids[name]],
+                        "at": stamp,
+                        "channel": "phone",
+                        **dict.fromkeys(DIMENSIONS, value),
+                    }
+                ),
+            )
     found = place.match(place.order())
-    assert score(found, "好评", "rating") > score(found, "新人", "rating") > score(
-        found, "差评", "rating")
+    assert (
+        score(found, "好评", "rating")
+        > score(found, "新人", "rating")
+        > score(found, "差评", "rating")
+    )
     assert reason(found, "好评", "rating") == "5.0分（3次）"
     assert reason(found, "新人", "rating") == "暂无"
 
@@ -262,9 +360,15 @@ def test_ratings_come_from_the_survey_responses(place: Place) -> None:
 def test_available_from_is_the_day_after_her_placement_ends(place: Place) -> None:
     busy = place.hire("在岗")
     place.hire("空闲")
-    contracts.new_contract(place.archive, place.customer, kind="placement",
-                           start=TODAY, end=START + dt.timedelta(days=9),
-                           services=["BM-LIVEIN"], worker=busy)
+    contracts.new_contract(
+        place.archive,
+        place.customer,
+        kind="placement",
+        start=TODAY,
+        end=START + dt.timedelta(days=9),
+        services=["BM-LIVEIN"],
+        worker=busy,
+    )
     found = place.match(place.order())
     pick = {c.name: c for c in found.ranking.candidates}
     assert pick["空闲"].available_from == START
@@ -310,8 +414,10 @@ def test_weights_in_the_settings_change_the_ranking(place: Place) -> None:
 
 def greedy(scores: list[list[float | None]]) -> list[int | None]:
     """Best pair first, then the best pair left, and so on: what assign_all must beat."""
-    pairs = sorted(((s, r, c) for r, row in enumerate(scores) for c, s in enumerate(row)
-                    if s is not None), reverse=True)
+    pairs = sorted(
+        ((s, r, c) for r, row in enumerate(scores) for c, s in enumerate(row) if s is not None),
+        reverse=True,
+    )
     chosen: list[int | None] = [None] * len(scores)
     for _, r, c in pairs:
         if chosen[r] is None and c not in chosen:
@@ -352,10 +458,12 @@ def test_propose_tells_why_a_role_has_no_worker() -> None:
     def role(ref: str) -> Request:
         return Request("order", ref, ref, "K", ref, START, START)
 
-    rankings = [Ranking(role("D1"), _candidates(("A", 90), ("B", 80))),
-                Ranking(role("D2"), _candidates(("A", 85))),
-                Ranking(role("D3"), _candidates(("A", 70))),
-                Ranking(role("D4"), [])]
+    rankings = [
+        Ranking(role("D1"), _candidates(("A", 90), ("B", 80))),
+        Ranking(role("D2"), _candidates(("A", 85))),
+        Ranking(role("D3"), _candidates(("A", 70))),
+        Ranking(role("D4"), []),
+    ]
     out: list[Proposed] = propose(rankings)
     assert [p.chosen.worker_id if p.chosen else None for p in out] == ["B", "A", None, None]
     assert "went to other requests: A A → D2" in out[2].reason
@@ -368,8 +476,14 @@ def test_match_all_proposes_then_applies_without_giving_one_worker_twice(place: 
     first = place.order()
     place.ready(first)
     second = place.order(start=START + dt.timedelta(days=1))
-    draft, _ = contracts.new_contract(place.archive, place.customer, kind="placement",
-                                      start=START, months=12, services=["BM-LIVEIN"])
+    draft, _ = contracts.new_contract(
+        place.archive,
+        place.customer,
+        kind="placement",
+        start=START,
+        months=12,
+        services=["BM-LIVEIN"],
+    )
     place.order(service="BJ-HOURLY:3")  # an hourly job is the daily plan's, not an open role
     proposal = match_all(place.archive, today=TODAY)
     by_ref = {p.ranking.request.ref: p for p in proposal.proposed}
@@ -396,10 +510,18 @@ def test_a_role_already_over_is_not_open(place: Place) -> None:
 
 
 def test_a_draft_placement_gets_its_worker_named(place: Place, hk: Hk) -> None:
-    place.hire("李春梅", skills=[{"name": "保洁", "level": 4},
-                              {"name": "烹饪", "level": 4, "cuisines": ["川菜"]}])
-    draft, _ = contracts.new_contract(place.archive, place.customer, kind="placement",
-                                      start=START, months=12, services=["BM-LIVEIN"])
+    place.hire(
+        "李春梅",
+        skills=[{"name": "保洁", "level": 4}, {"name": "烹饪", "level": 4, "cuisines": ["川菜"]}],
+    )
+    draft, _ = contracts.new_contract(
+        place.archive,
+        place.customer,
+        kind="placement",
+        start=START,
+        months=12,
+        services=["BM-LIVEIN"],
+    )
     result = hk("dispatch", "match", "--all", "--apply")
     assert result.exit_code == 0, result.output
     assert f"assigned {draft.number} → " in result.stdout
@@ -421,11 +543,11 @@ def test_the_table_shows_points_per_factor_aligned_for_chinese(place: Place, hk:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     head = next(n for n, line in enumerate(lines) if line.startswith("#"))
-    table = lines[head:head + 3]
-    column = cell_len(table[0][:table[0].index("总分")]) + cell_len("总分")
+    table = lines[head : head + 3]
+    column = cell_len(table[0][: table[0].index("总分")]) + cell_len("总分")
     for row in table[1:]:
         total = row.split()[3]
-        assert cell_len(row[:row.index(total)]) + cell_len(total) == column
+        assert cell_len(row[: row.index(total)]) + cell_len(total) == column
     assert "要求：技能 母婴护理；性别 女" in result.stdout
     assert "1 李春梅：技能 母婴护理5级" in result.stdout
     assert "权重：技能 25 证书 15" in result.stdout
@@ -441,26 +563,46 @@ def test_json_gives_the_request_the_factors_and_the_excluded(place: Place, hk: H
     assert data["candidate_count"] == 1
     top = data["candidates"][0]
     assert top["worker"]["name"] == "李春梅"
-    assert set(top["factors"]) == {"skills", "certificates", "experience", "rating", "fit",
-                                   "age", "available", "distance"}
-    assert top["total"] == pytest.approx(sum(f["points"] for f in top["factors"].values()),
-                                         abs=0.05)
+    assert set(top["factors"]) == {
+        "skills",
+        "certificates",
+        "experience",
+        "rating",
+        "fit",
+        "age",
+        "available",
+        "distance",
+    }
+    assert top["total"] == pytest.approx(
+        sum(f["points"] for f in top["factors"].values()), abs=0.05
+    )
     assert data["excluded"][0]["rules"][0]["rule"] == "inactive"
     everything = json.loads(hk("dispatch", "match", "--all", "--json").stdout)
     assert everything["requests"][0]["worker"]["worker"]["name"] == "李春梅"
     assert everything["applied"] == []
 
 
-def test_an_hourly_order_is_matched_but_said_to_be_no_long_term_role(
-        place: Place, hk: Hk) -> None:
-    place.hire("钟点工", skills=[{"name": "保洁", "level": 4}],
-               availability={"mon": ["08:00-12:00"], "tue": ["08:00-12:00"],
-                             "wed": ["08:00-12:00"], "thu": ["08:00-12:00"],
-                             "fri": ["08:00-12:00"], "sat": ["08:00-12:00"],
-                             "sun": ["08:00-12:00"]})
-    place.hire("下午不行", skills=[{"name": "保洁", "level": 4}],
-               availability={d: ["08:00-10:00"] for d in
-                             ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+def test_an_hourly_order_is_matched_but_said_to_be_no_long_term_role(place: Place, hk: Hk) -> None:
+    place.hire(
+        "钟点工",
+        skills=[{"name": "保洁", "level": 4}],
+        availability={
+            "mon": ["08:00-12:00"],
+            "tue": ["08:00-12:00"],
+            "wed": ["08:00-12:00"],
+            "thu": ["08:00-12:00"],
+            "fri": ["08:00-12:00"],
+            "sat": ["08:00-12:00"],
+            "sun": ["08:00-12:00"],
+        },
+    )
+    place.hire(
+        "下午不行",
+        skills=[{"name": "保洁", "level": 4}],
+        availability={
+            d: ["08:00-10:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        },
+    )
     booked = place.hire("已有单", skills=[{"name": "保洁", "level": 4}])
     other = place.order(service="BJ-HOURLY:2", time="10:00")
     place.ready(other)
@@ -473,14 +615,18 @@ def test_an_hourly_order_is_matched_but_said_to_be_no_long_term_role(
     assert "not a long-term role" in hk("dispatch", "match", code).stdout
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
-    (["dispatch", "match", "NOSUCH"], 1, "no order or contract with code or ID 'NOSUCH'"),
-    (["dispatch", "match"], 2, "give one order or contract, or --all"),
-    (["dispatch", "match", "--all", "D0000"], 2, "give one order or contract, or --all"),
-    (["dispatch", "match", "D0000", "--apply"], 2, "--apply goes with --all"),
-])
-def test_bad_input_is_refused_clearly(place: Place, hk: Hk, args: list[str], code: int,
-                                      message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["dispatch", "match", "NOSUCH"], 1, "no order or contract with code or ID 'NOSUCH'"),
+        (["dispatch", "match"], 2, "give one order or contract, or --all"),
+        (["dispatch", "match", "--all", "D0000"], 2, "give one order or contract, or --all"),
+        (["dispatch", "match", "D0000", "--apply"], 2, "--apply goes with --all"),
+    ],
+)
+def test_bad_input_is_refused_clearly(
+    place: Place, hk: Hk, args: list[str], code: int, message: str
+) -> None:
     result = hk(*args)
     assert result.exit_code == code
     assert message in result.output
@@ -489,10 +635,15 @@ def test_bad_input_is_refused_clearly(place: Place, hk: Hk, args: list[str], cod
 def test_a_customer_code_or_a_closed_role_is_refused(place: Place, hk: Hk) -> None:
     result = hk("dispatch", "match", place.customer)
     assert result.exit_code == 2 and "is a customer" in result.output
-    service, _ = contracts.new_contract(place.archive, place.customer, kind="service",
-                                        start=START, months=3,
-                                        schedule="weekly:tue 09:00-12:00",
-                                        services=["BJ-DAILY"])
+    service, _ = contracts.new_contract(
+        place.archive,
+        place.customer,
+        kind="service",
+        start=START,
+        months=3,
+        schedule="weekly:tue 09:00-12:00",
+        services=["BJ-DAILY"],
+    )
     result = hk("dispatch", "match", service.number)
     assert result.exit_code == 2 and "matching is for placements" in result.output
     code = place.order()

@@ -26,8 +26,9 @@ def small() -> Problem:
         Job("c", 3, service=5, windows=(Window(0, 200),), demand=(1,)),
     ]
     vehicles = [
-        Vehicle("w1", start=0, end=0, shift=Window(0, 300), capacity=(3,),
-                skills=frozenset({"做饭"})),
+        Vehicle(
+            "w1", start=0, end=0, shift=Window(0, 300), capacity=(3,), skills=frozenset({"做饭"})
+        ),
         Vehicle("w2", start=0, end=0, shift=Window(0, 300), capacity=(3,)),
     ]
     return Problem(jobs=jobs, vehicles=vehicles, durations=matrix, distances=matrix)
@@ -47,9 +48,12 @@ def test_small_problem_is_solved_and_passes_the_checker() -> None:
 
 def test_fractional_travel_is_kept_at_full_precision() -> None:
     matrix = euclidean([(0, 0), (1, 1), (2, 0)])
-    problem = Problem(jobs=[Job("x", 1), Job("y", 2)],
-                      vehicles=[Vehicle("v", start=0, end=0)], durations=matrix,
-                      distances=matrix)
+    problem = Problem(
+        jobs=[Job("x", 1), Job("y", 2)],
+        vehicles=[Vehicle("v", start=0, end=0)],
+        durations=matrix,
+        distances=matrix,
+    )
     solution = solve(problem)
     assert check(problem, solution) == []
     assert solution.distance == pytest.approx(2 + 2 * 2**0.5, abs=1e-12)
@@ -82,8 +86,9 @@ def _planned() -> tuple[Problem, Solution]:
 def _with_stop(solution: Solution, job_id: str, **changes: float) -> Solution:
     routes = []
     for route in solution.routes:
-        stops = [dataclasses.replace(s, **changes) if s.job_id == job_id else s
-                 for s in route.stops]
+        stops = [
+            dataclasses.replace(s, **changes) if s.job_id == job_id else s for s in route.stops
+        ]
         routes.append(Route(route.vehicle_id, stops))
     return Solution(routes=routes, unassigned=dict(solution.unassigned))
 
@@ -106,15 +111,17 @@ def test_checker_catches_a_job_served_twice_and_a_missing_one() -> None:
     twice = [*route.stops[:-1], next(s for s in route.stops if s.job_id == "c"), route.stops[-1]]
     doubled = Solution(routes=[Route(route.vehicle_id, twice)], unassigned={})
     assert any("job c is served 2 times" in v for v in check(problem, doubled))
-    dropped = Solution(routes=[Route(route.vehicle_id,
-                                     [s for s in route.stops if s.job_id != "a"])])
+    dropped = Solution(
+        routes=[Route(route.vehicle_id, [s for s in route.stops if s.job_id != "a"])]
+    )
     assert "job a is neither served nor listed as unassigned" in check(problem, dropped)
 
 
 def test_checker_catches_capacity_and_skills() -> None:
     problem, solution = _planned()
-    problem.vehicles = [dataclasses.replace(v, capacity=(2,), skills=frozenset())
-                        for v in problem.vehicles]
+    problem.vehicles = [
+        dataclasses.replace(v, capacity=(2,), skills=frozenset()) for v in problem.vehicles
+    ]
     found = check(problem, solution)
     assert any("more than its capacity [2]" in v for v in found)
     assert any("job b needs skills it lacks: 做饭" in v for v in found)
@@ -148,7 +155,6 @@ def test_the_model_refuses_inconsistent_input() -> None:
     with pytest.raises(ValueError, match="not in the matrix"):
         Problem(jobs=[Job("x", 5)], vehicles=[], durations=matrix, distances=matrix)
     with pytest.raises(ValueError, match="unique"):
-        Problem(jobs=[Job("x", 1), Job("x", 1)], vehicles=[], durations=matrix,
-                distances=matrix)
+        Problem(jobs=[Job("x", 1), Job("x", 1)], vehicles=[], durations=matrix, distances=matrix)
     with pytest.raises(ValueError, match="before it starts"):
         Window(5, 1)

@@ -23,8 +23,12 @@ EAST, WEST, NORTH, FAR = (30.600, 104.100), (30.600, 104.080), (30.615, 104.090)
 
 
 def _address(community: str, point: tuple[float, float] | None) -> dict[str, Any]:
-    address: dict[str, Any] = {"city": "成都市", "district": "武侯区", "community": community,
-                               "detail": "1栋1单元101"}
+    address: dict[str, Any] = {
+        "city": "成都市",
+        "district": "武侯区",
+        "community": community,
+        "detail": "1栋1单元101",
+    }
     if point is not None:
         address["lat"], address["lon"] = point
     return address
@@ -40,30 +44,49 @@ class Town:
         self.ids: dict[str, str] = {}
 
     def worker(self, key: str, home: tuple[float, float] | None, **fields: Any) -> str:
-        data = {"name": f"{key}阿姨", "gender": "女", "birth_year": 1980,
-                "home": _address(f"{key}苑", home),
-                "skills": [{"name": "保洁", "level": 3}],
-                "certificates": [{"kind": "健康证", "expires": DAY + dt.timedelta(days=200)}],
-                **fields}
+        data = {
+            "name": f"{key}阿姨",
+            "gender": "女",
+            "birth_year": 1980,
+            "home": _address(f"{key}苑", home),
+            "skills": [{"name": "保洁", "level": 3}],
+            "certificates": [{"kind": "健康证", "expires": DAY + dt.timedelta(days=200)}],
+            **fields,
+        }
         worker, saved = add_worker(self.archive, data)
         assert saved.code
         self.workers[key], self.ids[key] = saved.code, worker.id
         return saved.code
 
     def customer(self, key: str, point: tuple[float, float] | None, **fields: Any) -> str:
-        data = {"name": f"{key}先生", "phones": [f"1380013{len(self.customers):04d}"],
-                "addresses": [_address(f"{key}小区", point)], **fields}
+        data = {
+            "name": f"{key}先生",
+            "phones": [f"1380013{len(self.customers):04d}"],
+            "addresses": [_address(f"{key}小区", point)],
+            **fields,
+        }
         customer, saved = add_customer(self.archive, data)
         assert saved.code
         self.customers[key], self.ids[key] = saved.code, customer.id
         return saved.code
 
-    def order(self, customer: str, start: str, service: str = "BJ-HOURLY:2",
-              *extra: str) -> str:
+    def order(self, customer: str, start: str, service: str = "BJ-HOURLY:2", *extra: str) -> str:
         """An order of ``customer`` on DAY at ``start``, confirmed and waiting for dispatch."""
-        code = str(self.cli.json("order", "new", "--customer", self.customers[customer],
-                                 "--channel", "phone", "--service", service,
-                                 "--start", f"{DAY} {start}", *extra)["code"])
+        code = str(
+            self.cli.json(
+                "order",
+                "new",
+                "--customer",
+                self.customers[customer],
+                "--channel",
+                "phone",
+                "--service",
+                service,
+                "--start",
+                f"{DAY} {start}",
+                *extra,
+            )["code"]
+        )
         self.cli.ok("order", "confirm", code)
         return code
 
@@ -148,8 +171,11 @@ def test_an_address_without_coordinates_falls_back_to_its_community(town: Town) 
     [left] = town.plan()["unplaced"]
     assert left["code"] == code and "[dispatch.places]" in left["reason"]
     toml = town.archive.root / "hk.toml"
-    toml.write_text(toml.read_text().replace(
-        '# "桐梓林雅苑" = [30.6227, 104.0703]', '"无小区" = [30.600, 104.081]'))
+    toml.write_text(
+        toml.read_text().replace(
+            '# "桐梓林雅苑" = [30.6227, 104.0703]', '"无小区" = [30.600, 104.081]'
+        )
+    )
     data = town.plan()
     assert data["unplaced"] == []
     assert town.routes(data) == {town.workers["西"]: [code]}
@@ -178,8 +204,7 @@ def test_the_preferred_worker_is_worth_a_little_travel(town: Town) -> None:
     town.customer("乙", EAST)
     plain = town.order("甲", "09:00")
     assert town.routes(town.plan()) == {town.workers["东"]: [plain]}
-    town.cli.ok("customer", "edit", town.customers["乙"], "--prefer-worker",
-                town.workers["西"])
+    town.cli.ok("customer", "edit", town.customers["乙"], "--prefer-worker", town.workers["西"])
     wished = town.order("乙", "14:00")
     data = town.plan()
     routes = town.routes(data)
@@ -189,8 +214,9 @@ def test_the_preferred_worker_is_worth_a_little_travel(town: Town) -> None:
 
 
 def test_gaps_in_the_weekly_hours_and_the_cap_on_jobs_are_kept(town: Town) -> None:
-    town.cli.ok("worker", "edit", town.workers["东"], "--available",
-                "mon-sun 08:00-12:00,14:00-18:00")
+    town.cli.ok(
+        "worker", "edit", town.workers["东"], "--available", "mon-sun 08:00-12:00,14:00-18:00"
+    )
     town.customer("甲", EAST)
     noon = town.order("甲", "12:00")
     plan = town.checked()
@@ -230,7 +256,8 @@ def test_pin_holds_through_a_replan_and_apply_writes_one_commit(town: Town) -> N
     nothing = town.cli.ok("dispatch", "plan", "--date", str(DAY), "--apply")
     assert "nothing to apply" in nothing.stdout
     assert town.cli.ok("dispatch", "check", "--date", str(DAY)).stdout.startswith(
-        f"{DAY}: 2 assignments of 1 workers checked, 0 violations")
+        f"{DAY}: 2 assignments of 1 workers checked, 0 violations"
+    )
 
 
 def test_a_pin_the_rules_forbid_is_refused_and_unpin_frees_the_job(town: Town) -> None:
@@ -248,8 +275,7 @@ def test_a_pinned_worker_on_leave_leaves_the_job_out_with_her_name(town: Town) -
     town.customer("甲", EAST)
     code = town.order("甲", "09:00")
     town.cli.ok("dispatch", "pin", code, town.workers["东"])
-    town.cli.ok("worker", "edit", town.workers["东"], "--leave",
-                f"{DAY}..{DAY}:看病")
+    town.cli.ok("worker", "edit", town.workers["东"], "--leave", f"{DAY}..{DAY}:看病")
     [left] = town.plan()["unplaced"]
     assert left["code"] == code and "手动指定的阿姨" in left["reason"]
 
@@ -280,8 +306,7 @@ def test_check_lists_a_forced_rule_and_a_journey_too_short(town: Town) -> None:
     town.cli.ok("worker", "edit", town.workers["西"], "--leave", f"{DAY}..{DAY}:看病")
     town.customer("乙", WEST)
     late = town.order("乙", "16:00")
-    town.cli.ok("order", "assign", late, town.workers["西"], "--force", "--reason",
-                "阿姨同意调休")
+    town.cli.ok("order", "assign", late, town.workers["西"], "--force", "--reason", "阿姨同意调休")
     report = json.loads(town.cli("dispatch", "check", "--date", str(DAY), "--json").stdout)
     leave = [v for v in report["violations"] if v["rule"] == "leave"]
     assert leave and "阿姨同意调休" in leave[0]["overridden"]
@@ -300,10 +325,26 @@ def test_plan_text_lines_up_and_tells_how_to_apply(town: Town) -> None:
 def test_a_worker_on_a_signed_placement_gets_no_hourly_job(town: Town) -> None:
     town.customer("甲", EAST)
     town.customer("雇", WEST)
-    contract = str(town.cli.json(
-        "contract", "new", "--customer", town.customers["雇"], "--kind", "placement",
-        "--worker", town.workers["东"], "--start", str(DAY - dt.timedelta(days=3)),
-        "--months", "6", "--service", "BM-LIVEIN", "--service-fee", "6800")["code"])
+    contract = str(
+        town.cli.json(
+            "contract",
+            "new",
+            "--customer",
+            town.customers["雇"],
+            "--kind",
+            "placement",
+            "--worker",
+            town.workers["东"],
+            "--start",
+            str(DAY - dt.timedelta(days=3)),
+            "--months",
+            "6",
+            "--service",
+            "BM-LIVEIN",
+            "--service-fee",
+            "6800",
+        )["code"]
+    )
     code = town.order("甲", "09:00")
     assert town.routes(town.plan()) == {town.workers["东"]: [code]}  # a draft holds nobody
     for party, name in (("customer", "雇先生"), ("worker", "东阿姨"), ("company", "李经理")):

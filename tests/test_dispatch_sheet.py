@@ -21,8 +21,14 @@ VANKE = (30.580, 104.060)
 district, 锦江区."""
 JINJIANG = (30.657, 104.083)
 FAR_POINT = (30.800, 103.950)
-FAR = {"city": "成都市", "district": "双流区", "community": "航空港", "detail": "8栋101",
-       "lat": FAR_POINT[0], "lon": FAR_POINT[1]}
+FAR = {
+    "city": "成都市",
+    "district": "双流区",
+    "community": "航空港",
+    "detail": "8栋101",
+    "lat": FAR_POINT[0],
+    "lon": FAR_POINT[1],
+}
 DATE = DAY.isoformat()
 
 
@@ -31,16 +37,32 @@ def shop(archive: Archive, archive_path: Path) -> Shop:
     settings = archive_path / "hk.toml"
     text = settings.read_text(encoding="utf-8")
     text = text.replace('phone = ""', 'phone = "028-8888-6666"', 1)
-    text = text.replace('# "桐梓林雅苑" = [30.6227, 104.0703]',
-                        f'"万科城" = [{VANKE[0]}, {VANKE[1]}]\n'
-                        f'"锦江区" = [{JINJIANG[0]}, {JINJIANG[1]}]')
+    text = text.replace(
+        '# "桐梓林雅苑" = [30.6227, 104.0703]',
+        f'"万科城" = [{VANKE[0]}, {VANKE[1]}]\n"锦江区" = [{JINJIANG[0]}, {JINJIANG[1]}]',
+    )
     settings.write_text(text, encoding="utf-8")
     shop = make_shop(Archive(archive_path), archive_path)
-    edit(shop.archive, "customer", shop.customer, {
-        "id_number": ID_NUMBER, "health_notes": "青霉素过敏", "taboos": ["不进主卧"]})
-    edit(shop.archive, "worker", shop.cleaner, {"home": {
-        "city": "成都市", "district": "武侯区", "detail": "玉林北路1号",
-        "lat": HOME[0], "lon": HOME[1]}})
+    edit(
+        shop.archive,
+        "customer",
+        shop.customer,
+        {"id_number": ID_NUMBER, "health_notes": "青霉素过敏", "taboos": ["不进主卧"]},
+    )
+    edit(
+        shop.archive,
+        "worker",
+        shop.cleaner,
+        {
+            "home": {
+                "city": "成都市",
+                "district": "武侯区",
+                "detail": "玉林北路1号",
+                "lat": HOME[0],
+                "lon": HOME[1],
+            }
+        },
+    )
     return shop
 
 
@@ -56,10 +78,19 @@ def km(a: tuple[float, float], b: tuple[float, float]) -> str:
 
 def day_of(shop: Shop) -> tuple[str, str, str]:
     """王秀英's day, taken out of order: 15:00 and 13:00 at 望江苑, 09:00 at 万科城."""
-    late = shop.dispatched("--start", when(0, "15:00"), "--service", "BJ-HOURLY:2",
-                           "--address", "2")
-    noon = shop.dispatched("--start", when(0, "13:00"), "--service", "BJ-HOURLY:2",
-                           "--address", "2", "--notes", "带梯子")
+    late = shop.dispatched(
+        "--start", when(0, "15:00"), "--service", "BJ-HOURLY:2", "--address", "2"
+    )
+    noon = shop.dispatched(
+        "--start",
+        when(0, "13:00"),
+        "--service",
+        "BJ-HOURLY:2",
+        "--address",
+        "2",
+        "--notes",
+        "带梯子",
+    )
     first = shop.dispatched("--start", when(0, "09:00"))
     return first, noon, late
 
@@ -88,9 +119,14 @@ def test_the_message_lists_her_jobs_in_start_order_with_the_way_to_each(shop: Sh
 
 def test_a_place_that_cannot_be_located_says_the_way_is_unknown(shop: Shop) -> None:
     edit(shop.archive, "worker", shop.cleaner, {"home": {"district": "青羊区"}})
-    customer, _ = add_customer(shop.archive, {"name": "赵敏", "phones": ["13700137000"],
-                                              "addresses": [{"district": "金牛区",
-                                                             "detail": "一环路北1号"}]})
+    customer, _ = add_customer(
+        shop.archive,
+        {
+            "name": "赵敏",
+            "phones": ["13700137000"],
+            "addresses": [{"district": "金牛区", "detail": "一环路北1号"}],
+        },
+    )
     shop.dispatched("--customer", customer.id, "--start", when(0, "14:00"))
     shop.dispatched("--start", when(0, "09:00"))
     text = sheet(shop)
@@ -107,14 +143,17 @@ def test_a_worker_without_a_home_address_starts_at_her_first_job(shop: Shop) -> 
 
 
 def test_travel_longer_than_the_gap_between_jobs_is_pointed_out(shop: Shop) -> None:
-    customer, _ = add_customer(shop.archive, {"name": "赵敏", "phones": ["13700137000"],
-                                              "addresses": [FAR]})
+    customer, _ = add_customer(
+        shop.archive, {"name": "赵敏", "phones": ["13700137000"], "addresses": [FAR]}
+    )
     shop.dispatched("--start", when(0, "09:00"))
     shop.dispatched("--customer", customer.id, "--start", when(0, "12:30"))
     text = sheet(shop)
     far = FAR_POINT
-    assert (f"↓ 路程约{minutes(VANKE, far)}分钟（约{km(VANKE, far)}公里），间隔仅30分钟\n"
-            "2. 12:30-15:30 钟点工保洁 航空港 8栋101") in text
+    assert (
+        f"↓ 路程约{minutes(VANKE, far)}分钟（约{km(VANKE, far)}公里），间隔仅30分钟\n"
+        "2. 12:30-15:30 钟点工保洁 航空港 8栋101"
+    ) in text
     page = sheet(shop, "--format", "md")
     assert "> 注意：有 1 段路程比两单之间的间隔长" in page
 
@@ -138,8 +177,10 @@ def test_cancelled_and_undispatched_orders_are_nobodys_job(shop: Shop) -> None:
     shop.cli.ok("order", "start", first)
     text = sheet(shop)
     assert noon not in text and waiting not in text
-    assert f"1. 09:00-12:00 钟点工保洁 万科城 3栋2单元501 张三 138****8000 门禁 1234（服务中） " \
-           f"单号{first}" in text
+    assert (
+        f"1. 09:00-12:00 钟点工保洁 万科城 3栋2单元501 张三 138****8000 门禁 1234（服务中） "
+        f"单号{first}" in text
+    )
     assert f"2. 15:00-17:00 钟点工保洁 望江苑 1栋1单元101 张三 138****8000 单号{late}" in text
     assert "共2单" in text
 
@@ -191,10 +232,11 @@ def test_the_page_has_the_days_table_each_jobs_checklist_and_room_to_sign(shop: 
     assert page.startswith("# 我的家政服务有限公司\n\n## 派工日程：王秀英（")
     assert "共 3 单，服务约 7 小时，路程约" in page
     rows = [line for line in page.splitlines() if line.startswith("| ") and "单号" not in line]
-    assert [row.split(" | ")[1] for row in rows] == ["09:00–12:00", "13:00–15:00",
-                                                     "15:00–17:00"]
-    assert f"| 从家出发，路程约{minutes(HOME, VANKE)}分钟（约{km(HOME, VANKE)}公里） | {first} |" \
+    assert [row.split(" | ")[1] for row in rows] == ["09:00–12:00", "13:00–15:00", "15:00–17:00"]
+    assert (
+        f"| 从家出发，路程约{minutes(HOME, VANKE)}分钟（约{km(HOME, VANKE)}公里） | {first} |"
         in rows[0]
+    )
     assert "| 就在附近 |" in rows[2]
     assert "### 第1单　09:00–12:00　钟点工保洁" in page
     assert "- 入户说明：门禁 1234" in page and "- 服务禁忌：不进主卧" in page
@@ -216,8 +258,9 @@ def test_out_folder_writes_one_file_per_worker_named_by_code(shop: Shop, tmp_pat
     day_of(shop)
     shop.dispatched("--start", when(0, "18:00"), worker=other)
     folder = tmp_path / "sheets"
-    result = shop.cli.ok("dispatch", "sheet", "--date", DATE, "--format", "html",
-                         "--out", f"{folder}/")
+    result = shop.cli.ok(
+        "dispatch", "sheet", "--date", DATE, "--format", "html", "--out", f"{folder}/"
+    )
     names = sorted(p.name for p in folder.iterdir())
     assert names == sorted([f"{DATE}-{shop.cleaner}.html", f"{DATE}-{other}.html"])
     assert result.stdout.count("wrote ") == 2
@@ -235,8 +278,7 @@ def test_out_file_writes_everything_in_one_file(shop: Shop, tmp_path: Path) -> N
     day_of(shop)
     shop.dispatched("--start", when(0, "18:00"), worker=other)
     out = tmp_path / "day.md"
-    result = shop.cli.ok("dispatch", "sheet", "--date", DATE, "--format", "md",
-                         "--out", str(out))
+    result = shop.cli.ok("dispatch", "sheet", "--date", DATE, "--format", "md", "--out", str(out))
     assert result.stdout == f"wrote {out}\n"
     text = out.read_text(encoding="utf-8")
     assert text == sheet(shop, "--format", "md")
@@ -259,10 +301,12 @@ def test_json_gives_each_workers_jobs_and_message(shop: Shop) -> None:
 
 def test_wrong_options_are_refused(shop: Shop, tmp_path: Path) -> None:
     day_of(shop)
-    for args, code in ((("--format", "pdf"), 2), (("--date", "next week"), 2),
-                       (("--json", "--out", str(tmp_path / "x")), 2),
-                       (("--worker", "W9999"), 1)):
+    for args, code in (
+        (("--format", "pdf"), 2),
+        (("--date", "next week"), 2),
+        (("--json", "--out", str(tmp_path / "x")), 2),
+        (("--worker", "W9999"), 1),
+    ):
         result = shop.cli("dispatch", "sheet", "--date", DATE, *args)
         assert result.exit_code == code, (args, result.output)
-    assert shop.cli.ok("dispatch", "sheet", "--date", DATE, "--format", "TXT").stdout == \
-        sheet(shop)
+    assert shop.cli.ok("dispatch", "sheet", "--date", DATE, "--format", "TXT").stdout == sheet(shop)

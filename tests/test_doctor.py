@@ -28,8 +28,9 @@ def doctor(hk: Hk) -> dict[str, Any]:
 def write_customer(archive: Archive, text: str | None = None, **fields: Any) -> str:
     """A customer file written by hand; returns its path relative to the archive."""
     stamp = now()
-    record = Customer.model_validate({"id": new_id(), "created": stamp, "updated": stamp,
-                                      "name": "张三", **fields})
+    record = Customer.model_validate(
+        {"id": new_id(), "created": stamp, "updated": stamp, "name": "张三", **fields}
+    )
     rel = relpath_for(Customer, record.id)
     path = archive.root / rel
     path.parent.mkdir(exist_ok=True)
@@ -54,8 +55,9 @@ def commit_all(archive: Archive) -> None:
 
 
 def test_a_clean_archive_passes_with_exit_0(archive: Archive, hk: Hk) -> None:
-    add_customer(archive, {"name": "张三", "phones": ["13800138000"],
-                           "id_number": "510104199001011230"})
+    add_customer(
+        archive, {"name": "张三", "phones": ["13800138000"], "id_number": "510104199001011230"}
+    )
     add_worker(archive, {"name": "王秀英", "gender": "女"})
     result = hk("doctor")
     assert result.exit_code == 0
@@ -95,8 +97,7 @@ def test_every_broken_file_is_reported_not_just_the_first(archive: Archive, hk: 
     located = {(e["path"], e["line"]) for e in report["errors"]}
     assert (phone, phone_line) in located
     assert (unknown, unknown_line + 1) in located
-    assert any(path == syntax and line in (syntax_line, syntax_line + 1)
-               for path, line in located)
+    assert any(path == syntax and line in (syntax_line, syntax_line + 1) for path, line in located)
     assert not_utf8 in {e["path"] for e in report["errors"]}
     assert report["checked"] == 26
 
@@ -132,7 +133,11 @@ def test_json_problems_carry_path_line_column_field_message_and_hint(
     [error] = doctor(hk)["errors"]
     assert set(error) == {"path", "line", "column", "field", "message", "hint"}
     assert (error["path"], error["line"], error["column"], error["field"]) == (
-        rel, line, 3, "addresses[0].lat")
+        rel,
+        line,
+        3,
+        "addresses[0].lat",
+    )
 
 
 def test_a_record_in_the_wrong_file_is_reported(archive: Archive, hk: Hk) -> None:
@@ -159,8 +164,10 @@ def test_a_broken_hk_toml_is_reported_and_the_records_still_checked(
     archive: Archive, hk: Hk
 ) -> None:
     settings = archive.root / "hk.toml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace(
-        'currency = "CNY"', 'curency = "CNY"'), encoding="utf-8")
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace('currency = "CNY"', 'curency = "CNY"'),
+        encoding="utf-8",
+    )
     rel = write_customer(archive, phones=["13800138000"])
     break_file(archive, rel, "'+8613800138000'", "'12345'")
     commit_all(archive)
@@ -176,12 +183,19 @@ def test_a_broken_hk_toml_is_reported_and_the_records_still_checked(
 
 def test_dangling_references_are_reported(archive: Archive, hk: Hk) -> None:
     gone_customer, gone_worker, gone_blocked = new_id(), new_id(), new_id()
-    rel = write_customer(archive, referrer=gone_customer, preferred_workers=[gone_worker],
-                         blocked_workers=[gone_blocked])
+    rel = write_customer(
+        archive,
+        referrer=gone_customer,
+        preferred_workers=[gone_worker],
+        blocked_workers=[gone_blocked],
+    )
     commit_all(archive)
     errors = doctor(hk)["errors"]
     assert {(e["path"], e["field"]) for e in errors} == {
-        (rel, "referrer"), (rel, "preferred_workers"), (rel, "blocked_workers")}
+        (rel, "referrer"),
+        (rel, "preferred_workers"),
+        (rel, "blocked_workers"),
+    }
     assert any(gone_customer in e["message"] for e in errors)
     assert any(gone_worker in e["message"] for e in errors)
 
@@ -204,18 +218,22 @@ def test_references_to_existing_records_are_fine(archive: Archive, hk: Hk) -> No
 
 def test_duplicate_catalog_codes_are_reported(archive: Archive, hk: Hk) -> None:
     services = archive.root / "catalog" / "services"
-    original = next(p for p in services.glob("*.yaml")
-                    if "code: BJ-DAILY\n" in p.read_text(encoding="utf-8"))
+    original = next(
+        p for p in services.glob("*.yaml") if "code: BJ-DAILY\n" in p.read_text(encoding="utf-8")
+    )
     copy_id = new_id()
     copy = services / f"{copy_id}.yaml"
-    copy.write_text(original.read_text(encoding="utf-8").replace(original.stem, copy_id),
-                    encoding="utf-8")
+    copy.write_text(
+        original.read_text(encoding="utf-8").replace(original.stem, copy_id), encoding="utf-8"
+    )
     commit_all(archive)
     [error] = doctor(hk)["errors"]
     assert error["field"] == "code"
     assert "code BJ-DAILY is also used by" in error["message"]
     assert {error["path"], error["message"].split("used by ")[1]} == {
-        f"catalog/services/{copy.name}", f"catalog/services/{original.name}"}
+        f"catalog/services/{copy.name}",
+        f"catalog/services/{original.name}",
+    }
 
 
 # --- warnings ------------------------------------------------------------------------------------

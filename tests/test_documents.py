@@ -48,14 +48,19 @@ def _write(archive: Archive, name: str, text: str) -> None:
 
 
 def test_archive_template_overrides_and_renders_html(archive: Archive) -> None:
-    _write(archive, "note.md.j2", "# {{ company.name }}\n\n| 金额 | 大写 |\n|---|---|\n"
-                                  "| {{ 88000 | money }} | {{ 88000 | rmb_upper }} |\n"
-                                  "{{ who | md }}\n")
+    _write(
+        archive,
+        "note.md.j2",
+        "# {{ company.name }}\n\n| 金额 | 大写 |\n|---|---|\n"
+        "| {{ 88000 | money }} | {{ 88000 | rmb_upper }} |\n"
+        "{{ who | md }}\n",
+    )
     text = documents.render(archive, "note", {"who": "<script>x</script>"})
     assert text.startswith(f"# {archive.settings.company.name}\n")
     assert "¥880.00" in text and "人民币捌佰捌拾元整" in text
-    page = documents.render(archive, "note", {"who": "<script>x</script>"}, fmt="html",
-                            title="说明")
+    page = documents.render(
+        archive, "note", {"who": "<script>x</script>"}, fmt="html", title="说明"
+    )
     assert "<title>说明</title>" in page and "size: A4" in page and "<table>" in page
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert digest(text) == digest(documents.render(archive, "note", {"who": "<script>x</script>"}))

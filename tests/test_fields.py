@@ -55,8 +55,14 @@ def messages(exc: pytest.ExceptionInfo[ValidationError]) -> str:
 
 @pytest.mark.parametrize(
     "typed",
-    ["13800138000", "138 0013 8000", "138-0013-8000", "+86 138 0013 8000", "+8613800138000",
-     "008613800138000"],
+    [
+        "13800138000",
+        "138 0013 8000",
+        "138-0013-8000",
+        "+86 138 0013 8000",
+        "+8613800138000",
+        "008613800138000",
+    ],
 )
 def test_a_mobile_is_stored_in_e164_however_it_is_typed(typed: str) -> None:
     assert normalize_phone(typed) == "+8613800138000"
@@ -189,8 +195,18 @@ def test_a_short_value_is_masked_entirely() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "fen"),
-    [("120", 12000), ("120.50", 12050), ("120.5", 12050), ("¥1,200.50", 120050), ("80元", 8000),
-     ("￥ 3.1", 310), ("0.29", 29), ("19.99", 1999), ("1,234,567.89", 123456789), ("0", 0)],
+    [
+        ("120", 12000),
+        ("120.50", 12050),
+        ("120.5", 12050),
+        ("¥1,200.50", 120050),
+        ("80元", 8000),
+        ("￥ 3.1", 310),
+        ("0.29", 29),
+        ("19.99", 1999),
+        ("1,234,567.89", 123456789),
+        ("0", 0),
+    ],
 )
 def test_money_is_parsed_to_whole_fen(typed: str, fen: int) -> None:
     value = parse_money(typed)
@@ -219,8 +235,15 @@ def test_formatted_money_parses_back_to_the_same_fen(fen: int) -> None:
 
 def test_a_price_in_fen_refuses_a_fraction_of_a_fen() -> None:
     stamp = now()
-    base = {"id": new_id(), "created": stamp, "updated": stamp, "code": "BJ-TEST",
-            "name": "测试", "category": "家庭保洁", "unit": "hour"}
+    base = {
+        "id": new_id(),
+        "created": stamp,
+        "updated": stamp,
+        "code": "BJ-TEST",
+        "name": "测试",
+        "category": "家庭保洁",
+        "unit": "hour",
+    }
     assert ServiceItem.model_validate({**base, "price_fen": 4500}).price_fen == 4500
     with pytest.raises(ValidationError):
         ServiceItem.model_validate({**base, "price_fen": 4500.5})
@@ -237,8 +260,11 @@ def _domain_models() -> list[type[BaseModel]]:
     for info in pkgutil.iter_modules(hk.domain.__path__, "hk.domain."):
         module = importlib.import_module(info.name)
         for value in vars(module).values():
-            if (isinstance(value, type) and issubclass(value, BaseModel)
-                    and value.__module__ == module.__name__):
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseModel)
+                and value.__module__ == module.__name__
+            ):
                 models.add(value)
     return sorted(models, key=lambda m: f"{m.__module__}.{m.__name__}")
 
@@ -281,29 +307,52 @@ def test_a_span_that_ends_before_it_starts_is_refused() -> None:
 
 def test_a_certificate_that_expires_before_it_was_issued_is_refused() -> None:
     with pytest.raises(ValidationError, match="expires before it was issued"):
-        Certificate.model_validate({"kind": "健康证", "issued": "2026-05-01",
-                                    "expires": "2025-05-01"})
+        Certificate.model_validate(
+            {"kind": "健康证", "issued": "2026-05-01", "expires": "2025-05-01"}
+        )
 
 
 def test_record_timestamps_must_carry_a_timezone() -> None:
     with pytest.raises(ValidationError) as exc:
-        Customer.model_validate({"id": new_id(), "name": "张三", "created": "2026-03-01T09:00:00",
-                                 "updated": "2026-03-01T09:00:00+08:00"})
+        Customer.model_validate(
+            {
+                "id": new_id(),
+                "name": "张三",
+                "created": "2026-03-01T09:00:00",
+                "updated": "2026-03-01T09:00:00+08:00",
+            }
+        )
     assert [e["loc"] for e in exc.value.errors()] == [("created",)]
 
 
-@pytest.mark.parametrize(("typed", "words"),
-                         [("8-12", "write it like 08:00-12:00"), ("18:00-08:00", "ends before")])
+@pytest.mark.parametrize(
+    ("typed", "words"), [("8-12", "write it like 08:00-12:00"), ("18:00-08:00", "ends before")]
+)
 def test_an_availability_range_must_be_hours_in_order(typed: str, words: str) -> None:
     stamp = now()
     with pytest.raises(ValidationError, match=words):
-        Worker.model_validate({"id": new_id(), "created": stamp, "updated": stamp,
-                               "name": "王阿姨", "gender": "女", "availability": {"mon": [typed]}})
+        Worker.model_validate(
+            {
+                "id": new_id(),
+                "created": stamp,
+                "updated": stamp,
+                "name": "王阿姨",
+                "gender": "女",
+                "availability": {"mon": [typed]},
+            }
+        )
 
 
 def test_an_availability_range_is_normalised() -> None:
     stamp = now()
-    worker = Worker.model_validate({"id": new_id(), "created": stamp, "updated": stamp,
-                                    "name": "王阿姨", "gender": "女",
-                                    "availability": {"mon": ["08:00 – 12:00"]}})
+    worker = Worker.model_validate(
+        {
+            "id": new_id(),
+            "created": stamp,
+            "updated": stamp,
+            "name": "王阿姨",
+            "gender": "女",
+            "availability": {"mon": ["08:00 – 12:00"]},
+        }
+    )
     assert worker.availability == {"mon": ["08:00-12:00"]}

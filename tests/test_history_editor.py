@@ -19,12 +19,13 @@ ID_NUMBER = "510104199001011230"
 HEADER = "# hk: "
 
 
-
-
 def add(hk: Hk, *args: str) -> tuple[str, Path]:
     """A new customer: its code and its file."""
-    data = json.loads(ok(hk("customer", "add", "--name", "张三", "--phone", "13800138000",
-                            *args, "--json")).stdout)
+    data = json.loads(
+        ok(
+            hk("customer", "add", "--name", "张三", "--phone", "13800138000", *args, "--json")
+        ).stdout
+    )
     return data["code"], hk.root / "customers" / f"{data['id']}.yaml"
 
 
@@ -51,7 +52,9 @@ class Editor:
             "round_file = folder / f'round{n}.py'\n"
             "if not round_file.exists():\n"
             "    sys.exit('the editor was opened more often than the test expected')\n"
-            "exec(round_file.read_text(encoding='utf-8'))\n", encoding="utf-8")
+            "exec(round_file.read_text(encoding='utf-8'))\n",
+            encoding="utf-8",
+        )
         monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
 
     @property
@@ -97,27 +100,33 @@ def test_an_invalid_edit_reopens_with_the_problems_on_top(
     hk: Hk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, path = add(hk)
-    editor = Editor(tmp_path, monkeypatch,
-                    replace("'+8613800138000'", "'12345'").rstrip("\n")
-                    + "\n" + "path.write_text(path.read_text(encoding='utf-8')"
-                    ".replace('name: 张三', 'nmae: 张三'), encoding='utf-8')\n",
-                    replace("'12345'", "'139 0013 9000'").rstrip("\n") + "\n"
-                    "path.write_text(path.read_text(encoding='utf-8')"
-                    ".replace('nmae:', 'name:'), encoding='utf-8')\n")
+    editor = Editor(
+        tmp_path,
+        monkeypatch,
+        replace("'+8613800138000'", "'12345'").rstrip("\n")
+        + "\n"
+        + "path.write_text(path.read_text(encoding='utf-8')"
+        ".replace('name: 张三', 'nmae: 张三'), encoding='utf-8')\n",
+        replace("'12345'", "'139 0013 9000'").rstrip("\n") + "\n"
+        "path.write_text(path.read_text(encoding='utf-8')"
+        ".replace('nmae:', 'name:'), encoding='utf-8')\n",
+    )
     result = ok(hk("edit", code))
     assert result.stdout == f"saved {code}: phones\n"
     second = editor.seen[1].splitlines()
     header = [line for line in second if line.startswith(HEADER)]
-    assert second[:len(header)] == header
-    assert header[0] == f"{HEADER}this record is not valid yet; fix it and save (empty the file " \
-                        "to abort)"
+    assert second[: len(header)] == header
+    assert (
+        header[0] == f"{HEADER}this record is not valid yet; fix it and save (empty the file "
+        "to abort)"
+    )
     assert len(header) == 4
     text = "\n".join(header)
     assert "phones[0]: '12345' is not a valid phone number" in text
     assert "nmae: unknown field (did you mean 'name'?)" in text
     assert "name: this field is required" in text
     phone_problem = next(line for line in header if "phones[0]" in line)
-    line_no = int(phone_problem[len(HEADER):].split(":")[0].removeprefix("line "))
+    line_no = int(phone_problem[len(HEADER) :].split(":")[0].removeprefix("line "))
     assert second[line_no - 1] == "- '12345'"
     saved = path.read_text(encoding="utf-8")
     assert HEADER not in saved
@@ -164,9 +173,12 @@ def test_a_layout_only_change_saves_nothing(
     """Reordering keys means the same record: no commit."""
     code, _ = add(hk)
     head = git(hk.root, "rev-parse", "HEAD")
-    Editor(tmp_path, monkeypatch,
-           "lines = text.splitlines(keepends=True)\n"
-           "path.write_text(lines[1] + lines[0] + ''.join(lines[2:]), encoding='utf-8')\n")
+    Editor(
+        tmp_path,
+        monkeypatch,
+        "lines = text.splitlines(keepends=True)\n"
+        "path.write_text(lines[1] + lines[0] + ''.join(lines[2:]), encoding='utf-8')\n",
+    )
     assert ok(hk("edit", code)).stdout == "nothing changed\n"
     assert git(hk.root, "rev-parse", "HEAD") == head
 
@@ -175,9 +187,12 @@ def test_comments_added_in_the_editor_are_kept(
     hk: Hk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, path = add(hk)
-    Editor(tmp_path, monkeypatch,
-           "text = text.replace('name: 张三', 'name: 张三  # 老客户，春节前回访')\n"
-           + replace("'+8613800138000'", "'139 0013 9000'"))
+    Editor(
+        tmp_path,
+        monkeypatch,
+        "text = text.replace('name: 张三', 'name: 张三  # 老客户，春节前回访')\n"
+        + replace("'+8613800138000'", "'139 0013 9000'"),
+    )
     ok(hk("edit", code))
     saved = path.read_text(encoding="utf-8")
     assert "name: 张三  # 老客户，春节前回访\n" in saved
@@ -190,8 +205,7 @@ def test_the_id_cannot_change_in_the_editor(
     code, path = add(hk)
     before = path.read_bytes()
     record_id = path.stem
-    editor = Editor(tmp_path, monkeypatch, replace(record_id, "01HZZZZZZZZZZZZZZZZZZZZZZZ"),
-                    EMPTY)
+    editor = Editor(tmp_path, monkeypatch, replace(record_id, "01HZZZZZZZZZZZZZZZZZZZZZZZ"), EMPTY)
     assert "aborted" in ok(hk("edit", code)).stdout
     expected = f"{HEADER}line 3:1: id: the id cannot change (put back id: {record_id})"
     assert expected in editor.seen[1]
@@ -202,9 +216,12 @@ def test_a_sensitive_value_typed_in_the_editor_is_sealed(
     hk: Hk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, path = add(hk)
-    Editor(tmp_path, monkeypatch,
-           "path.write_text(text.replace('phones:', 'health_notes: 海鲜过敏\\nphones:'), "
-           "encoding='utf-8')\n")
+    Editor(
+        tmp_path,
+        monkeypatch,
+        "path.write_text(text.replace('phones:', 'health_notes: 海鲜过敏\\nphones:'), "
+        "encoding='utf-8')\n",
+    )
     assert ok(hk("edit", code)).stdout == f"saved {code}: health_notes\n"
     assert "海鲜" not in path.read_text(encoding="utf-8")
     assert "海鲜" not in git(hk.root, "log", "-p")
@@ -215,12 +232,14 @@ def test_an_edit_that_goes_stale_keeps_the_users_text_and_says_where(
 ) -> None:
     code, path = add(hk)
     monkeypatch.setenv("REAL_FILE", str(path))
-    Editor(tmp_path, monkeypatch,
-           "import os\n"
-           "real = Path(os.environ['REAL_FILE'])\n"
-           "real.write_text(real.read_text(encoding='utf-8') + 'notes: 同事刚改的\\n', "
-           "encoding='utf-8')\n"
-           + replace("name: 张三", "name: 张叁  # 我的修改"))
+    Editor(
+        tmp_path,
+        monkeypatch,
+        "import os\n"
+        "real = Path(os.environ['REAL_FILE'])\n"
+        "real.write_text(real.read_text(encoding='utf-8') + 'notes: 同事刚改的\\n', "
+        "encoding='utf-8')\n" + replace("name: 张三", "name: 张叁  # 我的修改"),
+    )
     result = hk("edit", code)
     assert result.exit_code == 3
     assert "changed by someone else while you edited it" in result.output
@@ -268,10 +287,15 @@ def test_hk_editor_wins_over_visual_and_editor(
 def test_workers_and_catalog_items_are_edited_the_same_way(
     hk: Hk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    worker = json.loads(ok(hk("worker", "add", "--name", "王秀英", "--gender", "女",
-                              "--json")).stdout)
-    Editor(tmp_path, monkeypatch, replace("status: available", "status: placed"),
-           replace("price_fen: 13800", "price_fen: 14800"))
+    worker = json.loads(
+        ok(hk("worker", "add", "--name", "王秀英", "--gender", "女", "--json")).stdout
+    )
+    Editor(
+        tmp_path,
+        monkeypatch,
+        replace("status: available", "status: placed"),
+        replace("price_fen: 13800", "price_fen: 14800"),
+    )
     assert ok(hk("edit", worker["code"])).stdout == f"saved {worker['code']}: status\n"
     assert ok(hk("edit", "BJ-DAILY")).stdout == "saved BJ-DAILY: price_fen\n"
 
@@ -288,8 +312,9 @@ def at_time(monkeypatch: pytest.MonkeyPatch, when: str) -> None:
 def history(hk: Hk, monkeypatch: pytest.MonkeyPatch) -> str:
     """A customer created on 1 March, changed on 2 and 3 March by two operators."""
     at_time(monkeypatch, "2026-03-01T10:00:00+08:00")
-    code, _ = add(hk, "--id-number", ID_NUMBER, "--health-note", "青霉素过敏", "--community",
-                  "万科城")
+    code, _ = add(
+        hk, "--id-number", ID_NUMBER, "--health-note", "青霉素过敏", "--community", "万科城"
+    )
     at_time(monkeypatch, "2026-03-02T10:00:00+08:00")
     ok(hk("customer", "edit", code, "--phone", "13900139000", "--community", "中海"))
     at_time(monkeypatch, "2026-03-03T10:00:00+08:00")

@@ -66,13 +66,18 @@ def write_xlsx(path: Path, rows: list[list[Any]]) -> Path:
 
 
 def head(root: Path) -> str:
-    return subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def commit_count(root: Path) -> int:
-    out = subprocess.run(["git", "-C", str(root), "rev-list", "--count", "HEAD"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["git", "-C", str(root), "rev-list", "--count", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return int(out)
 
 
@@ -98,12 +103,17 @@ def test_csv_with_chinese_headers_imports_in_one_commit(archive_path: Path, tmp_
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "imported 2 customers"
     assert commit_count(archive_path) == before + 1
-    message = subprocess.run(["git", "-C", str(archive_path), "log", "-1", "--format=%B"],
-                             capture_output=True, text=True, check=True).stdout
+    message = subprocess.run(
+        ["git", "-C", str(archive_path), "log", "-1", "--format=%B"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert message.startswith("customer: import 2 records")
     assert "张三" not in message and "13800138000" not in message
     assert people(archive_path) == [
-        ("张三", ["+8613800138000"]), ("李四", ["+8613900139000", "+862888886666"]),
+        ("张三", ["+8613800138000"]),
+        ("李四", ["+8613900139000", "+862888886666"]),
     ]
     files = "".join(p.read_text() for p in (archive_path / "customers").glob("*.yaml"))
     assert "enc:v1:" in files and VALID_ID not in files
@@ -171,8 +181,14 @@ def test_duplicate_phones_in_the_file_and_in_the_archive(
     from hk.services.people import add_customer
 
     _, saved = add_customer(Archive(archive_path), {"name": "老客户", "phones": ["13700137000"]})
-    rows = [["姓名", "电话"], ["甲", "13800138000"], ["乙", "138-0013-8000"],
-            ["丙", "137 0013 7000"], [" ", ""], ["丁", "13600136000"]]
+    rows = [
+        ["姓名", "电话"],
+        ["甲", "13800138000"],
+        ["乙", "138-0013-8000"],
+        ["丙", "137 0013 7000"],
+        [" ", ""],
+        ["丁", "13600136000"],
+    ]
     path = write_csv(tmp_path / "c.csv", rows)
     result = run(archive_path, "import", "customers", str(path), "--json")
     assert result.exit_code == 1
@@ -180,14 +196,19 @@ def test_duplicate_phones_in_the_file_and_in_the_archive(
     assert report["empty_rows"] == 1 and report["rows"] == 4 and report["valid"] == 2
     assert report["problems"] == [
         {"row": 3, "column": "电话", "message": "138 0013 8000 is also in row 2"},
-        {"row": 4, "column": "电话",
-         "message": f"137 0013 7000 already belongs to customer {saved.code} (老客户)"},
+        {
+            "row": 4,
+            "column": "电话",
+            "message": f"137 0013 7000 already belongs to customer {saved.code} (老客户)",
+        },
     ]
 
 
 def test_excel_damage_and_near_misses_are_explained(archive_path: Path, tmp_path: Path) -> None:
-    rows = [["姓名", "电话", "身份证号", "服务类型"],
-            ["张三", "1.38001E+10", "5.10104E+17", "保洁"]]
+    rows = [
+        ["姓名", "电话", "身份证号", "服务类型"],
+        ["张三", "1.38001E+10", "5.10104E+17", "保洁"],
+    ]
     result = run(archive_path, "import", "customers", str(write_csv(tmp_path / "c.csv", rows)))
     assert result.exit_code == 1
     assert result.stdout.splitlines()[:3] == [
@@ -240,11 +261,12 @@ def test_a_file_that_cannot_be_imported_is_exit_1(
 
 
 def test_workers_import_with_skills_and_age(archive_path: Path, tmp_path: Path) -> None:
-    rows = [["姓名", "性别", "年龄", "籍贯", "手机", "技能", "工作年限", "状态"],
-            ["刘阿姨", "女", "48", "四川南充", "13500135000", "保洁,烹饪:4:川菜/粤菜", "8年",
-             "可接单"],
-            ["陈师傅", "男士", "", "", "", "家电清洗", "", "长期在岗"],
-            ["周阿姨", "不详", "", "", "", "保洁:九", "", "休假"]]
+    rows = [
+        ["姓名", "性别", "年龄", "籍贯", "手机", "技能", "工作年限", "状态"],
+        ["刘阿姨", "女", "48", "四川南充", "13500135000", "保洁,烹饪:4:川菜/粤菜", "8年", "可接单"],
+        ["陈师傅", "男士", "", "", "", "家电清洗", "", "长期在岗"],
+        ["周阿姨", "不详", "", "", "", "保洁:九", "", "休假"],
+    ]
     path = write_csv(tmp_path / "w.csv", rows)
     result = run(archive_path, "import", "workers", str(path), "--skip-invalid")
     assert result.exit_code == 0, result.output
@@ -255,10 +277,13 @@ def test_workers_import_with_skills_and_age(archive_path: Path, tmp_path: Path) 
     ]
     archive = Archive(archive_path)
     archive.index.refresh(["worker"])
-    liu = next(orjson.loads(r["data"]) for r in archive.index.list("worker")
-               if r["name"] == "刘阿姨")
-    assert liu["skills"] == [{"name": "保洁", "level": 1},
-                             {"name": "烹饪", "level": 4, "cuisines": ["川菜", "粤菜"]}]
+    liu = next(
+        orjson.loads(r["data"]) for r in archive.index.list("worker") if r["name"] == "刘阿姨"
+    )
+    assert liu["skills"] == [
+        {"name": "保洁", "level": 1},
+        {"name": "烹饪", "level": 4, "cuisines": ["川菜", "粤菜"]},
+    ]
     assert liu["experience_years"] == 8 and liu["phone"] == "+8613500135000"
     assert liu["birth_year"] == dt.date.today().year - 48 and liu["status"] == "available"
 
@@ -286,10 +311,14 @@ def test_export_imports_again_with_the_same_names_and_phones(
 
 
 def test_workers_export_round_trip(archive_path: Path, tmp_path: Path) -> None:
-    rows = [["姓名", "性别", "出生年份", "电话", "技能", "证书"],
-            ["刘阿姨", "女", "1976", "13500135000", "烹饪:4:川菜", "健康证:A001:2027-05-01"]]
-    assert run(archive_path, "import", "workers", str(write_csv(tmp_path / "w.csv", rows))
-               ).exit_code == 0
+    rows = [
+        ["姓名", "性别", "出生年份", "电话", "技能", "证书"],
+        ["刘阿姨", "女", "1976", "13500135000", "烹饪:4:川菜", "健康证:A001:2027-05-01"],
+    ]
+    assert (
+        run(archive_path, "import", "workers", str(write_csv(tmp_path / "w.csv", rows))).exit_code
+        == 0
+    )
     out = tmp_path / "w.xlsx"
     assert run(archive_path, "export", "workers", "-o", str(out)).exit_code == 0
     fresh = tmp_path / "fresh"
@@ -306,9 +335,11 @@ def test_workers_export_round_trip(archive_path: Path, tmp_path: Path) -> None:
 def test_formula_cells_are_escaped_in_csv_and_xlsx_not_json(
     archive_path: Path, tmp_path: Path
 ) -> None:
-    rows = [["姓名", "备注", "微信"], ["=HYPERLINK(\"x\")", "@SUM(A1)", "-2+3"]]
-    assert run(archive_path, "import", "customers", str(write_csv(tmp_path / "c.csv", rows))
-               ).exit_code == 0
+    rows = [["姓名", "备注", "微信"], ['=HYPERLINK("x")', "@SUM(A1)", "-2+3"]]
+    assert (
+        run(archive_path, "import", "customers", str(write_csv(tmp_path / "c.csv", rows))).exit_code
+        == 0
+    )
     result = run(archive_path, "export", "customers", "--format", "csv")
     assert result.exit_code == 0
     raw = result.stdout_bytes
@@ -316,17 +347,17 @@ def test_formula_cells_are_escaped_in_csv_and_xlsx_not_json(
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert table[0][:2] == ["编号", "姓名"]
     record = dict(zip(table[0], table[1], strict=True))
-    assert record["姓名"] == "'=HYPERLINK(\"x\")"
+    assert record["姓名"] == '\'=HYPERLINK("x")'
     assert record["备注"] == "'@SUM(A1)" and record["微信"] == "'-2+3"
 
     out = tmp_path / "c.xlsx"
     assert run(archive_path, "export", "customers", "--out", str(out)).exit_code == 0
     ws = load_workbook(out).active
     assert ws is not None
-    assert ws["B2"].value == "'=HYPERLINK(\"x\")" and ws["B2"].data_type == "s"
+    assert ws["B2"].value == '\'=HYPERLINK("x")' and ws["B2"].data_type == "s"
 
     items = json.loads(run(archive_path, "export", "customers", "--format", "json").stdout)
-    assert items[0]["姓名"] == "=HYPERLINK(\"x\")" and items[0]["备注"] == "@SUM(A1)"
+    assert items[0]["姓名"] == '=HYPERLINK("x")' and items[0]["备注"] == "@SUM(A1)"
 
 
 def test_id_numbers_are_masked_unless_revealed(archive_path: Path, tmp_path: Path) -> None:

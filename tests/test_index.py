@@ -29,7 +29,6 @@ from tests.conftest import Hk, git, isolated_home
 NO_FASTPATH = {"HK_NO_FASTPATH": "1"}
 
 
-
 def customer(archive: Archive, name: str, **fields: Any) -> Customer:
     record, _ = add_customer(archive, {"name": name, **fields})
     return record
@@ -50,8 +49,9 @@ def codes(hk: Hk, kind: str = "customer") -> dict[str, str]:
 def write_by_hand(archive: Archive, name: str, record_id: str | None = None) -> Customer:
     """A customer file created outside hk (a file manager, a script, another tool)."""
     stamp = now()
-    record = Customer.model_validate({"id": record_id or new_id(), "created": stamp,
-                                      "updated": stamp, "name": name})
+    record = Customer.model_validate(
+        {"id": record_id or new_id(), "created": stamp, "updated": stamp, "name": name}
+    )
     path = archive.root / relpath_for(Customer, record.id)
     path.parent.mkdir(exist_ok=True)
     path.write_text(serialise(record), encoding="utf-8")
@@ -65,17 +65,34 @@ def people(tmp_path_factory: pytest.TempPathFactory) -> Hk:
         root = tmp_path_factory.mktemp("people") / "archive"
         init(root)
         archive = Archive(root)
-        customer(archive, "张三", phones=["13800138000", "028-8888-6666"], tags=["高端客户"],
-                 addresses=[{"city": "成都市", "district": "武侯区", "community": "万科城"}])
-        customer(archive, "李四", phones=["13912345678"], tags=["季度服务套餐"],
-                 addresses=[{"city": "成都市", "district": "高新区",
-                             "community": "中海城南一号"}],
-                 wechat="lisi_cd")
+        customer(
+            archive,
+            "张三",
+            phones=["13800138000", "028-8888-6666"],
+            tags=["高端客户"],
+            addresses=[{"city": "成都市", "district": "武侯区", "community": "万科城"}],
+        )
+        customer(
+            archive,
+            "李四",
+            phones=["13912345678"],
+            tags=["季度服务套餐"],
+            addresses=[{"city": "成都市", "district": "高新区", "community": "中海城南一号"}],
+            wechat="lisi_cd",
+        )
         customer(archive, "曾小华", phones=["13700001111"])
         customer(archive, "单田芳", phones=["15000002222"])
         customer(archive, "欧阳娜娜")
-        add_worker(archive, {"name": "王秀英", "gender": "女", "phone": "13600136000",
-                             "native_place": "四川南充", "skills": [{"name": "育儿", "level": 4}]})
+        add_worker(
+            archive,
+            {
+                "name": "王秀英",
+                "gender": "女",
+                "phone": "13600136000",
+                "native_place": "四川南充",
+                "skills": [{"name": "育儿", "level": 4}],
+            },
+        )
     return Hk(root)
 
 
@@ -108,8 +125,20 @@ def test_find_by_every_reading_of_a_polyphonic_surname(people: Hk) -> None:
         assert found(people, query) == ["单田芳"], query
 
 
-@pytest.mark.parametrize("query", ["13800138000", "138", "0013", "8000", "138-0013-8000",
-                                   "138 0013 8000", "+86 138 0013 8000", "88886666", "028"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "13800138000",
+        "138",
+        "0013",
+        "8000",
+        "138-0013-8000",
+        "138 0013 8000",
+        "+86 138 0013 8000",
+        "88886666",
+        "028",
+    ],
+)
 def test_find_by_any_part_of_a_phone_number(people: Hk, query: str) -> None:
     assert found(people, query) == ["张三"]
 
@@ -155,22 +184,40 @@ def test_the_trigram_index_finds_what_a_scan_of_every_record_finds(
     made = []
     for _ in range(60):
         name = rng.choice(surnames) + "".join(rng.choice(given) for _ in range(rng.randint(1, 2)))
-        made.append(customer(archive, name, phones=[f"13{rng.randint(0, 999_999_999):09d}"],
-                             tags=[rng.choice(["高端客户", "需发票", "老人同住"])]))
+        made.append(
+            customer(
+                archive,
+                name,
+                phones=[f"13{rng.randint(0, 999_999_999):09d}"],
+                tags=[rng.choice(["高端客户", "需发票", "老人同住"])],
+            )
+        )
     for record in made[:10]:
-        edit(archive, "customer", record.id, {"name": record.name + "华",
-                                              "phones": ["13500135000"]})
+        edit(
+            archive, "customer", record.id, {"name": record.name + "华", "phones": ["13500135000"]}
+        )
     write_by_hand(archive, "欧阳娜娜")
     for record in made[10:15]:
         (archive.root / relpath_for(Customer, record.id)).unlink()
     index = archive.index
     index.refresh()
-    queries = {"135001", "欧阳娜", "ouyang", "ouyangnana", "需发票", "高端客", "zhangwei",
-               "0013", "nonexistent", "13%"}
+    queries = {
+        "135001",
+        "欧阳娜",
+        "ouyang",
+        "ouyangnana",
+        "需发票",
+        "高端客",
+        "zhangwei",
+        "0013",
+        "nonexistent",
+        "13%",
+    }
     for record in made:
         digits = phone_digits(record.phones[0])
         start = rng.randint(0, len(digits) - 4)
-        queries |= {record.name, digits[start:start + 4], record.name[:3]}
+        queries |= {record.name, digits[start : start + 4], record.name[:3]}
+
     def grams() -> int:
         return int(index.db.execute("SELECT count(*) FROM grams").fetchone()[0])
 
@@ -202,8 +249,9 @@ def test_nothing_found_exits_1_without_json_and_0_with_it(people: Hk) -> None:
 def test_list_filters_by_tag_and_community(people: Hk) -> None:
     by_tag = json.loads(people("customer", "list", "--tag", "高端客户", "--json").stdout)
     assert [c["name"] for c in by_tag] == ["张三"]
-    by_community = json.loads(people("customer", "list", "--community", "中海城南一号",
-                                     "--json").stdout)
+    by_community = json.loads(
+        people("customer", "list", "--community", "中海城南一号", "--json").stdout
+    )
     assert [c["name"] for c in by_community] == ["李四"]
 
 
@@ -255,7 +303,10 @@ def test_a_same_size_hand_edit_with_the_same_mtime_is_seen(archive: Archive, hk:
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     after = path.stat()
     assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
-        before.st_size, before.st_mtime_ns, before.st_ino)
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ino,
+    )
     assert found(hk, "ls") == ["李四"]
     assert found(hk, "zs") == []
 
@@ -334,8 +385,9 @@ def test_a_file_that_fails_to_parse_is_named_on_stderr_by_every_read(
     customer(archive, "张三")
     broken = write_by_hand(archive, "李四")
     path = archive.root / relpath_for(Customer, broken.id)
-    path.write_text(path.read_text(encoding="utf-8").replace("name: 李四", "name: [李四"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("name: 李四", "name: [李四"), encoding="utf-8"
+    )
     rel = relpath_for(Customer, broken.id)
     for _ in range(2):
         result = hk.process("customer", "find", "zs")
@@ -347,13 +399,15 @@ def test_a_file_that_fails_to_parse_is_named_on_stderr_by_every_read(
     assert rel in listing.stderr
 
 
-def test_a_file_with_an_invalid_value_is_reported_with_its_line(
-    archive: Archive, hk: Hk
-) -> None:
+def test_a_file_with_an_invalid_value_is_reported_with_its_line(archive: Archive, hk: Hk) -> None:
     record = write_by_hand(archive, "李四")
     path = archive.root / relpath_for(Customer, record.id)
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "name: 李四\n", "name: 李四\nphones:\n- '12345'\n"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "name: 李四\n", "name: 李四\nphones:\n- '12345'\n"
+        ),
+        encoding="utf-8",
+    )
     result = hk.process("customer", "find", "ls")
     assert f"{relpath_for(Customer, record.id)}:4:" in result.stderr
     assert "phones[0]" in result.stderr
@@ -512,23 +566,27 @@ def test_a_code_given_at_creation_is_the_code_in_the_index(archive: Archive, hk:
 # --- the fast path -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("args", [
-    ["customer", "find", "zs"],
-    ["customer", "find", "zs", "--json"],
-    ["customer", "find", "0013", "--limit", "1"],
-    ["customer", "find", "城"],
-    ["customer", "find", "王五"],
-    ["customer", "find", "王五", "--json"],
-    ["worker", "find", "wxy"],
-    ["worker", "find", "育儿", "--json"],
-])
-def test_the_fast_path_prints_what_the_full_cli_prints(
-    people: Hk, args: list[str]
-) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["customer", "find", "zs"],
+        ["customer", "find", "zs", "--json"],
+        ["customer", "find", "0013", "--limit", "1"],
+        ["customer", "find", "城"],
+        ["customer", "find", "王五"],
+        ["customer", "find", "王五", "--json"],
+        ["worker", "find", "wxy"],
+        ["worker", "find", "育儿", "--json"],
+    ],
+)
+def test_the_fast_path_prints_what_the_full_cli_prints(people: Hk, args: list[str]) -> None:
     fast = people.process(*args)
     full = people.process(*args, env=NO_FASTPATH)
     assert (fast.returncode, fast.stdout, fast.stderr) == (
-        full.returncode, full.stdout, full.stderr)
+        full.returncode,
+        full.stdout,
+        full.stderr,
+    )
     in_process = people(*args)
     assert in_process.stdout == fast.stdout
 
@@ -540,5 +598,8 @@ def test_the_fast_path_reports_broken_files_like_the_full_cli(archive: Archive, 
     fast = hk.process("customer", "find", "zs")
     full = hk.process("customer", "find", "zs", env=NO_FASTPATH)
     assert (fast.returncode, fast.stdout, fast.stderr) == (
-        full.returncode, full.stdout, full.stderr)
+        full.returncode,
+        full.stdout,
+        full.stderr,
+    )
     assert relpath_for(Customer, record.id) in fast.stderr

@@ -24,8 +24,18 @@ from hk.store.index import Index, default_specs
 from hk.store.records import parse_record, relpath_for, serialise, validate_data
 
 TZ = ZoneInfo("Asia/Shanghai")
-NAMES = ["张三", "曾单解", "李秀英", "王乐乐", "单长重", "Anna Li", "欧阳朝", "查行长", "盛红",
-         "解大"]
+NAMES = [
+    "张三",
+    "曾单解",
+    "李秀英",
+    "王乐乐",
+    "单长重",
+    "Anna Li",
+    "欧阳朝",
+    "查行长",
+    "盛红",
+    "解大",
+]
 """Polyphonic characters (曾 单 解 乐 长 重 朝 查 行): readings workers compute must be kept."""
 START_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 
@@ -33,11 +43,21 @@ START_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 def _customer(n: int) -> dict[str, Any]:
     at = dt.datetime.fromtimestamp(START_MS / 1000 + n * 3600, TZ)
     return {
-        "id": new_id(START_MS + n * 3_600_000), "created": at, "updated": at,
-        "name": f"{NAMES[n % len(NAMES)]}{n}", "phones": [f"138{n:08d}"],
-        "addresses": [{"city": "成都市", "district": "武侯区", "community": f"万科城{n % 3}",
-                       "detail": f"{n}栋"}],
-        "tags": ["高端客户"] if n % 2 else [], "notes": "老客户" if n % 3 else "",
+        "id": new_id(START_MS + n * 3_600_000),
+        "created": at,
+        "updated": at,
+        "name": f"{NAMES[n % len(NAMES)]}{n}",
+        "phones": [f"138{n:08d}"],
+        "addresses": [
+            {
+                "city": "成都市",
+                "district": "武侯区",
+                "community": f"万科城{n % 3}",
+                "detail": f"{n}栋",
+            }
+        ],
+        "tags": ["高端客户"] if n % 2 else [],
+        "notes": "老客户" if n % 3 else "",
     }
 
 
@@ -49,20 +69,44 @@ def _order(n: int, customer: str) -> dict[str, Any]:
     gross = int(float(quantity) * 4500)
     events = [{"at": at, "actor": "店长", "to_status": "pending"}]
     if n % 2:
-        events.append({"at": at + dt.timedelta(hours=1), "actor": "店长",
-                       "from_status": "pending", "to_status": "confirmed"})
+        events.append(
+            {
+                "at": at + dt.timedelta(hours=1),
+                "actor": "店长",
+                "from_status": "pending",
+                "to_status": "confirmed",
+            }
+        )
     return {
-        "id": new_id(ms), "created": at, "updated": at, "status": events[-1]["to_status"],
+        "id": new_id(ms),
+        "created": at,
+        "updated": at,
+        "status": events[-1]["to_status"],
         "customer": customer,
-        "address": {"city": "成都市", "district": "锦江区", "community": "望江苑",
-                    "detail": "1栋1单元101"},
+        "address": {
+            "city": "成都市",
+            "district": "锦江区",
+            "community": "望江苑",
+            "detail": "1栋1单元101",
+        },
         "window": {"start": start, "end": start + dt.timedelta(hours=3)},
-        "lines": [{"service": "BJ-HOURLY", "name": "钟点工保洁", "quantity": quantity,
-                   "unit": "hour", "unit_price_fen": 4500, "gross_fen": gross,
-                   "amount_fen": gross}],
-        "total_fen": gross, "channel": "phone", "events": events,
+        "lines": [
+            {
+                "service": "BJ-HOURLY",
+                "name": "钟点工保洁",
+                "quantity": quantity,
+                "unit": "hour",
+                "unit_price_fen": 4500,
+                "gross_fen": gross,
+                "amount_fen": gross,
+            }
+        ],
+        "total_fen": gross,
+        "channel": "phone",
+        "events": events,
         "payments": [{"kind": "deposit", "amount_fen": 1000, "method": "wechat", "at": at}]
-        if n % 4 == 0 else [],
+        if n % 4 == 0
+        else [],
     }
 
 
@@ -101,8 +145,10 @@ def _serial(monkeypatch: pytest.MonkeyPatch) -> None:
 def _tables(root: Path) -> dict[str, list[tuple[Any, ...]]]:
     db = sqlite3.connect(root / ".git" / "hk" / "index.sqlite")
     try:
-        return {table: sorted(db.execute(f"SELECT * FROM {table}").fetchall())
-                for table in ("records", "terms", "pinyin_chars")}
+        return {
+            table: sorted(db.execute(f"SELECT * FROM {table}").fetchall())
+            for table in ("records", "terms", "pinyin_chars")
+        }
     finally:
         db.close()
 

@@ -46,7 +46,10 @@ def test_the_fast_order_list_prints_what_the_full_cli_prints(
     fast = hk.process(*args)
     full = hk.process(*args, env=NO_FASTPATH)
     assert (fast.returncode, fast.stdout, fast.stderr) == (
-        full.returncode, full.stdout, full.stderr)
+        full.returncode,
+        full.stdout,
+        full.stderr,
+    )
 
 
 def test_the_filters_select_the_right_orders(shop: Shop, hk: Hk) -> None:
@@ -71,17 +74,40 @@ sys.stderr.write(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 
 def test_the_fast_order_list_loads_no_model(shop: Shop, hk: Hk) -> None:
     hk.process("order", "list")  # warm the index
-    proc = subprocess.run([sys.executable, "-c", PROBE, "--archive", str(hk.root), "order",
-                           "list", "--status", "待派工", "--date", "tomorrow"],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            "--archive",
+            str(hk.root),
+            "order",
+            "list",
+            "--status",
+            "待派工",
+            "--date",
+            "tomorrow",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     report = json.loads(proc.stderr)
     assert report["code"] == 0
     assert {m.split(".")[0] for m in report["modules"]} & {"pydantic", "typer", "click"} == set()
 
 
-@pytest.mark.parametrize("args", [["--status", "nonsense"], ["--date", "someday"],
-                                  ["--date", str(DAY), "--to", str(DAY)], ["--customer", "x"],
-                                  ["--limit", "many"], ["--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--status", "nonsense"],
+        ["--date", "someday"],
+        ["--date", str(DAY), "--to", str(DAY)],
+        ["--customer", "x"],
+        ["--limit", "many"],
+        ["--help"],
+    ],
+)
 def test_anything_else_goes_to_the_full_cli(shop: Shop, hk: Hk, args: list[str]) -> None:
     from hk.fastpath import try_fast
 

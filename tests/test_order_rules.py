@@ -39,43 +39,85 @@ WORKER_ID = "01JNZ8Q00000000000000000W1"
 
 
 def item(code: str = "BJ-HOURLY", **changes: Any) -> ServiceItem:
-    data = {"id": "01JNZ8Q00000000000000000S1", "created": T0, "updated": T0, "code": code,
-            "name": "钟点工保洁", "category": "家庭保洁", "unit": "hour", "price_fen": 4500,
-            "duration_minutes": 60, "required_skills": ["保洁"], **changes}
+    data = {
+        "id": "01JNZ8Q00000000000000000S1",
+        "created": T0,
+        "updated": T0,
+        "code": code,
+        "name": "钟点工保洁",
+        "category": "家庭保洁",
+        "unit": "hour",
+        "price_fen": 4500,
+        "duration_minutes": 60,
+        "required_skills": ["保洁"],
+        **changes,
+    }
     return ServiceItem.model_validate(data)
 
 
 def order(hours: float = 3, **changes: Any) -> Order:
     end = START + dt.timedelta(hours=hours)
-    return Order.model_validate({
-        "id": ORDER_ID, "created": T0, "updated": T0, "customer": CUSTOMER_ID,
-        "address": {"city": "成都市", "district": "武侯区"},
-        "window": {"start": START, "end": end},
-        "lines": [{"service": "BJ-HOURLY", "quantity": 3, "unit": "hour",
-                   "unit_price_fen": 4500, "gross_fen": 13500, "amount_fen": 13500}],
-        "total_fen": 13500, "channel": "phone", "events": [taken_event("前台", T0)],
-        **changes,
-    })
+    return Order.model_validate(
+        {
+            "id": ORDER_ID,
+            "created": T0,
+            "updated": T0,
+            "customer": CUSTOMER_ID,
+            "address": {"city": "成都市", "district": "武侯区"},
+            "window": {"start": START, "end": end},
+            "lines": [
+                {
+                    "service": "BJ-HOURLY",
+                    "quantity": 3,
+                    "unit": "hour",
+                    "unit_price_fen": 4500,
+                    "gross_fen": 13500,
+                    "amount_fen": 13500,
+                }
+            ],
+            "total_fen": 13500,
+            "channel": "phone",
+            "events": [taken_event("前台", T0)],
+            **changes,
+        }
+    )
 
 
 def worker(**changes: Any) -> Worker:
-    return Worker.model_validate({
-        "id": WORKER_ID, "created": T0, "updated": T0, "name": "王秀英", "gender": "女",
-        "birth_year": 1980, "skills": [{"name": "保洁"}],
-        "certificates": [{"kind": "健康证", "expires": dt.date(2026, 12, 31)}], **changes})
+    return Worker.model_validate(
+        {
+            "id": WORKER_ID,
+            "created": T0,
+            "updated": T0,
+            "name": "王秀英",
+            "gender": "女",
+            "birth_year": 1980,
+            "skills": [{"name": "保洁"}],
+            "certificates": [{"kind": "健康证", "expires": dt.date(2026, 12, 31)}],
+            **changes,
+        }
+    )
 
 
 def customer(**changes: Any) -> Customer:
-    return Customer.model_validate({"id": CUSTOMER_ID, "created": T0, "updated": T0,
-                                    "name": "张三", **changes})
+    return Customer.model_validate(
+        {"id": CUSTOMER_ID, "created": T0, "updated": T0, "name": "张三", **changes}
+    )
 
 
-def rules(the_order: Order | None = None, the_worker: Worker | None = None,
-          the_customer: Customer | None = None, bookings: list[Booking] | None = None,
-          ) -> list[str]:
-    found = assignment_breaches(the_order or order(), the_worker or worker(),
-                                the_customer or customer(), {"BJ-HOURLY": item()},
-                                bookings or [])
+def rules(
+    the_order: Order | None = None,
+    the_worker: Worker | None = None,
+    the_customer: Customer | None = None,
+    bookings: list[Booking] | None = None,
+) -> list[str]:
+    found = assignment_breaches(
+        the_order or order(),
+        the_worker or worker(),
+        the_customer or customer(),
+        {"BJ-HOURLY": item()},
+        bookings or [],
+    )
     return [b.rule for b in found]
 
 
@@ -83,16 +125,29 @@ def rules(the_order: Order | None = None, the_worker: Worker | None = None,
 
 
 def test_a_worker_who_meets_every_rule_breaks_none() -> None:
-    assert rules(order(requirements={"certificates": ["健康证"], "gender": "女",
-                                     "age_min": 40, "age_max": 50})) == []
+    assert (
+        rules(
+            order(
+                requirements={
+                    "certificates": ["健康证"],
+                    "gender": "女",
+                    "age_min": 40,
+                    "age_max": 50,
+                }
+            )
+        )
+        == []
+    )
 
 
 def test_an_inactive_worker_a_blocked_one_and_a_double_booking_are_the_hard_rules() -> None:
     assert set(HARD_RULES) == {"inactive", "blocked", "double_booking"}
-    booking = Booking(OTHER_ID, "D1", START + dt.timedelta(hours=1),
-                      START + dt.timedelta(hours=5))
-    found = rules(the_worker=worker(status="inactive"),
-                  the_customer=customer(blocked_workers=[WORKER_ID]), bookings=[booking])
+    booking = Booking(OTHER_ID, "D1", START + dt.timedelta(hours=1), START + dt.timedelta(hours=5))
+    found = rules(
+        the_worker=worker(status="inactive"),
+        the_customer=customer(blocked_workers=[WORKER_ID]),
+        bookings=[booking],
+    )
     assert found == ["inactive", "blocked", "double_booking"]
 
 
@@ -108,11 +163,16 @@ def test_bookings_that_only_touch_do_not_clash() -> None:
 
 def test_skills_come_from_the_catalog_item_and_the_orders_requirements() -> None:
     assert rules(the_worker=worker(skills=[{"name": "育儿"}])) == ["skill"]
-    found = assignment_breaches(order(requirements={"skills": ["烹饪", "育儿"]}), worker(),
-                                customer(), {"BJ-HOURLY": item()})
+    found = assignment_breaches(
+        order(requirements={"skills": ["烹饪", "育儿"]}),
+        worker(),
+        customer(),
+        {"BJ-HOURLY": item()},
+    )
     assert [b.message for b in found] == [
         "lacks the skill 烹饪, which the order's requirements needs",
-        "lacks the skill 育儿, which the order's requirements needs"]
+        "lacks the skill 育儿, which the order's requirements needs",
+    ]
 
 
 def test_a_certificate_must_be_valid_on_every_day_of_the_booking() -> None:
@@ -120,7 +180,8 @@ def test_a_certificate_must_be_valid_on_every_day_of_the_booking() -> None:
     expiring = worker(certificates=[{"kind": "健康证", "expires": dt.date(2026, 3, 6)}])
     found = assignment_breaches(three_days, expiring, customer(), {})
     assert [b.message for b in found] == [
-        "the 健康证 certificate is not valid on 2026-03-07 (it expires 2026-03-06)"]
+        "the 健康证 certificate is not valid on 2026-03-07 (it expires 2026-03-06)"
+    ]
     not_yet = worker(certificates=[{"kind": "健康证", "issued": dt.date(2026, 3, 6)}])
     assert rules(order(requirements={"certificates": ["健康证"]}), not_yet) == ["certificate"]
 
@@ -163,10 +224,13 @@ def test_a_booking_ending_at_midnight_ends_the_day_before() -> None:
 def test_the_catalog_duration_of_lines() -> None:
     hourly, visit = item(), item("JD-AC", unit="visit", duration_minutes=90)
     assert standard_minutes([(hourly, Decimal("2.5")), (visit, Decimal(2))]) == 330
-    assert standard_minutes([(item("BJ-DEEP", unit="m2", duration_minutes=None),
-                              Decimal(80))]) is None
-    assert standard_minutes([(item("BM-DAY", unit="month", duration_minutes=None),
-                              Decimal(1))]) is None
+    assert (
+        standard_minutes([(item("BJ-DEEP", unit="m2", duration_minutes=None), Decimal(80))]) is None
+    )
+    assert (
+        standard_minutes([(item("BM-DAY", unit="month", duration_minutes=None), Decimal(1))])
+        is None
+    )
 
 
 def test_a_line_without_a_quantity_takes_the_booked_hours_or_one() -> None:
@@ -194,8 +258,20 @@ def test_a_package_covers_its_visits_and_then_charges(shop: Shop) -> None:
     covered = [packaged(shop, d) for d in (0, 7, 14, 21)]
     assert [o["total_fen"] for o in covered] == [0, 0, 0, 0]
     assert [o["lines"][0]["package_visits"] for o in covered] == [1, 1, 1, 1]
-    out = shop.cli.ok("order", "new", "--customer", shop.customer, "--service", "BJ-DAILY",
-                      "--start", when(28), "--package", "PKG-MONTH", "--channel", "phone").stdout
+    out = shop.cli.ok(
+        "order",
+        "new",
+        "--customer",
+        shop.customer,
+        "--service",
+        "BJ-DAILY",
+        "--start",
+        when(28),
+        "--package",
+        "PKG-MONTH",
+        "--channel",
+        "phone",
+    ).stdout
     assert "已用完，按价计费" in out and "¥131.10" in out
 
 
@@ -211,16 +287,51 @@ def test_a_cancelled_visit_goes_back_to_the_package(shop: Shop) -> None:
 def test_an_order_after_the_package_period_starts_the_next_one(shop: Shop) -> None:
     for days in (0, 7, 14, 21):
         packaged(shop, days)
-    later = shop.cli.ok("order", "new", "--customer", shop.customer, "--service", "BJ-DAILY",
-                        "--start", when(31), "--package", "PKG-MONTH", "--channel",
-                        "phone").stdout
+    later = shop.cli.ok(
+        "order",
+        "new",
+        "--customer",
+        shop.customer,
+        "--service",
+        "BJ-DAILY",
+        "--start",
+        when(31),
+        "--package",
+        "PKG-MONTH",
+        "--channel",
+        "phone",
+    ).stdout
     assert f"有效期至{DAY + dt.timedelta(days=61)}" in later and "剩余3次" in later
 
 
 def test_a_package_must_cover_a_service_of_the_order(shop: Shop) -> None:
-    result = shop.cli("order", "new", "--customer", shop.customer, "--service", "JD-AC",
-                      "--start", when(), "--package", "PKG-MONTH", "--channel", "phone")
+    result = shop.cli(
+        "order",
+        "new",
+        "--customer",
+        shop.customer,
+        "--service",
+        "JD-AC",
+        "--start",
+        when(),
+        "--package",
+        "PKG-MONTH",
+        "--channel",
+        "phone",
+    )
     assert result.exit_code == 1 and "covers none of these services" in result.output
-    wrong = shop.cli("order", "new", "--customer", shop.customer, "--service", "JD-AC",
-                     "--start", when(), "--package", "BJ-DAILY", "--channel", "phone")
+    wrong = shop.cli(
+        "order",
+        "new",
+        "--customer",
+        shop.customer,
+        "--service",
+        "JD-AC",
+        "--start",
+        when(),
+        "--package",
+        "BJ-DAILY",
+        "--channel",
+        "phone",
+    )
     assert wrong.exit_code == 1 and "is a service item, not a package" in wrong.output

@@ -18,21 +18,37 @@ ID_NUMBER = "11010519491231002X"
 def shop(archive: Archive, archive_path: Path) -> Shop:
     settings = archive_path / "hk.toml"
     text = settings.read_text(encoding="utf-8")
-    settings.write_text(text.replace('phone = ""', 'phone = "028-8888-6666"', 1),
-                        encoding="utf-8")
+    settings.write_text(text.replace('phone = ""', 'phone = "028-8888-6666"', 1), encoding="utf-8")
     shop = make_shop(Archive(archive_path), archive_path)
-    edit(shop.archive, "customer", shop.customer, {
-        "id_number": ID_NUMBER, "health_notes": "青霉素过敏", "taboos": ["不进主卧"],
-        "household": [{"relation": "宠物狗", "notes": "怕生，进门先打招呼"},
-                      {"relation": "父亲", "birth_year": 1948, "care_notes": "高血压，按时服药"}],
-        "preferences": {"cleaning_agents": "只用无香型"},
-    })
+    edit(
+        shop.archive,
+        "customer",
+        shop.customer,
+        {
+            "id_number": ID_NUMBER,
+            "health_notes": "青霉素过敏",
+            "taboos": ["不进主卧"],
+            "household": [
+                {"relation": "宠物狗", "notes": "怕生，进门先打招呼"},
+                {"relation": "父亲", "birth_year": 1948, "care_notes": "高血压，按时服药"},
+            ],
+            "preferences": {"cleaning_agents": "只用无香型"},
+        },
+    )
     return shop
 
 
 def dispatched(shop: Shop) -> str:
-    return shop.dispatched("--service", "BJ-HOURLY:3", "--service", "JD-AC",
-                           "--notes", "带梯子", "--require-cert", "健康证")
+    return shop.dispatched(
+        "--service",
+        "BJ-HOURLY:3",
+        "--service",
+        "JD-AC",
+        "--notes",
+        "带梯子",
+        "--require-cert",
+        "健康证",
+    )
 
 
 def sheet_of(shop: Shop, *args: str) -> str:
@@ -61,8 +77,14 @@ def test_the_sheet_tells_the_worker_when_where_what_and_how_it_is_checked(shop: 
 def test_the_sheet_holds_no_id_number_and_no_health_notes_unless_revealed(shop: Shop) -> None:
     code = dispatched(shop)
     plain = shop.cli.ok("order", "sheet", code).stdout
-    for secret in (ID_NUMBER, ID_NUMBER[-4:] + "\n", "青霉素", "高血压", "13800138000",
-                   "138 0013 8000"):
+    for secret in (
+        ID_NUMBER,
+        ID_NUMBER[-4:] + "\n",
+        "青霉素",
+        "高血压",
+        "13800138000",
+        "138 0013 8000",
+    ):
         assert secret not in plain
     revealed = shop.cli.ok("order", "sheet", code, "--reveal").stdout
     assert "- 健康/过敏：青霉素过敏" in revealed and "照护：高血压，按时服药" in revealed
@@ -73,8 +95,10 @@ def test_the_sheet_holds_no_id_number_and_no_health_notes_unless_revealed(shop: 
 def test_the_sheet_prints_as_html_to_a_file(shop: Shop, tmp_path: Path) -> None:
     out = tmp_path / "sheet.html"
     code = shop.dispatched()
-    assert shop.cli.ok("order", "sheet", code, "--format", "html", "--out",
-                       str(out)).stdout == f"wrote {out}\n"
+    assert (
+        shop.cli.ok("order", "sheet", code, "--format", "html", "--out", str(out)).stdout
+        == f"wrote {out}\n"
+    )
     page = out.read_text(encoding="utf-8")
     assert "<title>派工单 " in page and "size: A4" in page and "<table>" in page
 

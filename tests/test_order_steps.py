@@ -43,15 +43,20 @@ def test_show_numbers_the_checklist_that_finish_refers_to(shop: Shop) -> None:
     shop.cli.ok("order", "finish", code, "--check", "6=fail:没除味", "--check", "地面=ok")
     checklist = shop.show(code)["checklist"]
     assert [(c["item"][:4], c.get("passed"), c.get("note", "")) for c in checklist] == [
-        ("地面清扫", True, ""), ("冰箱内部", False, "没除味")]
+        ("地面清扫", True, ""),
+        ("冰箱内部", False, "没除味"),
+    ]
 
 
-@pytest.mark.parametrize(("check", "message"), [
-    ("9=ok", "there is no checklist item 9"),
-    ("擦窗=ok", "names no checklist items"),
-    ("清洁=ok", "names several checklist items"),
-    ("1=maybe", "is not a checklist result"),
-])
+@pytest.mark.parametrize(
+    ("check", "message"),
+    [
+        ("9=ok", "there is no checklist item 9"),
+        ("擦窗=ok", "names no checklist items"),
+        ("清洁=ok", "names several checklist items"),
+        ("1=maybe", "is not a checklist result"),
+    ],
+)
 def test_a_check_that_names_no_one_item_is_refused(shop: Shop, check: str, message: str) -> None:
     code = in_service(shop)
     result = shop.cli("order", "finish", code, "--check", check)
@@ -73,7 +78,9 @@ def test_settling_is_refused_while_money_is_due(shop: Shop) -> None:
     shop.cli.ok("order", "settle", code, "--pay", "final:100:cash", "--pay", "尾款:28.25:微信")
     order = shop.show(code)
     assert [(p["kind"], p["amount_fen"], p["method"]) for p in order["payments"]] == [
-        ("final", 10000, "cash"), ("final", 2825, "wechat")]
+        ("final", 10000, "cash"),
+        ("final", 2825, "wechat"),
+    ]
 
 
 def test_a_payment_beyond_the_total_is_refused(shop: Shop) -> None:
@@ -129,8 +136,18 @@ def test_a_prepaid_cancelled_order_owes_a_refund(shop: Shop) -> None:
 
 
 def test_a_rating_comes_after_the_service_and_only_once(shop: Shop) -> None:
-    scores = ["--quality", "5", "--attitude", "4", "--hygiene", "5", "--punctuality", "3",
-              "--overall", "4"]
+    scores = [
+        "--quality",
+        "5",
+        "--attitude",
+        "4",
+        "--hygiene",
+        "5",
+        "--punctuality",
+        "3",
+        "--overall",
+        "4",
+    ]
     code = in_service(shop)
     early = shop.cli("order", "rate", code, *scores)
     assert early.exit_code == 1 and "rated once the service is done" in early.output
@@ -144,12 +161,23 @@ def test_a_rating_comes_after_the_service_and_only_once(shop: Shop) -> None:
     survey = shop.cli.json("show", match.group(1))
     assert order["rating"]["survey"] == survey["id"]
     assert (survey["order"], survey["customer"], survey["channel"]) == (
-        order["id"], order["customer"], "order_rate")
+        order["id"],
+        order["customer"],
+        "order_rate",
+    )
     assert [survey[k] for k in ("quality", "attitude", "hygiene", "punctuality", "overall")] == [
-        5, 4, 5, 3, 4]
+        5,
+        4,
+        5,
+        3,
+        4,
+    ]
     assert survey["comment"] == "准时" and survey["services"] == ["BJ-HOURLY"]
-    log = subprocess.run(["git", "-C", str(shop.archive.root), "show", "--stat",
-                          "--format=%s", "HEAD"], capture_output=True, text=True).stdout
+    log = subprocess.run(
+        ["git", "-C", str(shop.archive.root), "show", "--stat", "--format=%s", "HEAD"],
+        capture_output=True,
+        text=True,
+    ).stdout
     assert "orders/" in log and "surveys/" in log and "points/" in log  # the points it earned
     assert "3 files changed" in log
     again = shop.cli("order", "rate", code, *scores)
@@ -160,8 +188,9 @@ def test_a_rating_comes_after_the_service_and_only_once(shop: Shop) -> None:
 
 def test_a_rework_is_a_free_new_order_linked_to_the_original(shop: Shop) -> None:
     original = completed(shop)
-    out = shop.cli.ok("order", "rework", original, "--start", when(2, "14:00"), "--note",
-                      "冰箱未除味").stdout
+    out = shop.cli.ok(
+        "order", "rework", original, "--start", when(2, "14:00"), "--note", "冰箱未除味"
+    ).stdout
     match = re.match(r"created order (\w+): rework of", out)
     assert match is not None, out
     code = match.group(1)
@@ -186,15 +215,21 @@ def test_only_a_completed_order_is_reworked(shop: Shop) -> None:
 # --- illegal steps ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("steps", "command", "allowed"), [
-    ([], ["start"], "allowed: 已确认 confirmed, 已取消 cancelled"),
-    ([], ["settle"], "allowed: 已确认 confirmed, 已取消 cancelled"),
-    (["confirm"], ["confirm"], "allowed: 已派工 dispatched, 已取消 cancelled"),
-    (["confirm", "assign"], ["finish"], "allowed: 服务中 in_service, 已取消 cancelled"),
-    (["confirm", "assign", "start", "finish"], ["cancel", "--reason", "不要了"],
-     "allowed: 已结算 settled"),
-    (["cancel"], ["confirm"], "allowed: none, 已取消 cancelled is final"),
-])
+@pytest.mark.parametrize(
+    ("steps", "command", "allowed"),
+    [
+        ([], ["start"], "allowed: 已确认 confirmed, 已取消 cancelled"),
+        ([], ["settle"], "allowed: 已确认 confirmed, 已取消 cancelled"),
+        (["confirm"], ["confirm"], "allowed: 已派工 dispatched, 已取消 cancelled"),
+        (["confirm", "assign"], ["finish"], "allowed: 服务中 in_service, 已取消 cancelled"),
+        (
+            ["confirm", "assign", "start", "finish"],
+            ["cancel", "--reason", "不要了"],
+            "allowed: 已结算 settled",
+        ),
+        (["cancel"], ["confirm"], "allowed: none, 已取消 cancelled is final"),
+    ],
+)
 def test_an_illegal_step_exits_1_naming_the_allowed_ones(
     shop: Shop, steps: list[str], command: list[str], allowed: str
 ) -> None:
@@ -224,45 +259,62 @@ def busy(shop: Shop) -> dict[str, str]:
     """Five orders over three days, two customers, two workers, three channels."""
     from hk.services.people import add_customer
 
-    _, other = add_customer(shop.archive, {**CUSTOMER, "name": "李四", "phones": ["13900139000"],
-                                           "tier": ""})
+    _, other = add_customer(
+        shop.archive, {**CUSTOMER, "name": "李四", "phones": ["13900139000"], "tier": ""}
+    )
     helper = shop.worker()
     codes = {
         "a": shop.dispatched("--start", when(0, "09:00")),
-        "b": shop.dispatched("--start", when(1, "09:00"), "--service", "JD-AC",
-                             worker=helper),
+        "b": shop.dispatched("--start", when(1, "09:00"), "--service", "JD-AC", worker=helper),
         "c": shop.new("--start", when(1, "14:00"), "--channel", "wechat"),
         "d": shop.new("--start", when(2, "09:00")),
     }
-    shop.cli.ok("order", "new", "--customer", str(other.code), "--service", "BJ-DAILY",
-                "--start", when(2, "13:00"), "--channel", "web")
+    shop.cli.ok(
+        "order",
+        "new",
+        "--customer",
+        str(other.code),
+        "--service",
+        "BJ-DAILY",
+        "--start",
+        when(2, "13:00"),
+        "--channel",
+        "web",
+    )
     codes["e"] = shop.cli.json("order", "list", "--customer", str(other.code))[0]["code"]
     codes["helper"] = helper
     codes["other"] = str(other.code)
     return codes
 
 
-@pytest.mark.parametrize(("filters", "expected"), [
-    ([], "abcde"),
-    (["--status", "dispatched"], "ab"),
-    (["--status", "待确认"], "cde"),
-    (["--date", "+1"], "bc"),
-    (["--from", "+1", "--to", "+2"], "bcde"),
-    (["--to", "+0"], "a"),
-    (["--customer", "other"], "e"),
-    (["--worker", "helper"], "b"),
-    (["--worker", "cleaner"], "a"),
-    (["--service", "JD-AC"], "b"),
-    (["--channel", "wechat"], "c"),
-    (["--channel", "web", "--status", "pending"], "e"),
-    (["--customer", "main", "--worker", "cleaner"], "a"),
-    (["--limit", "2"], "ab"),
-])
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ([], "abcde"),
+        (["--status", "dispatched"], "ab"),
+        (["--status", "待确认"], "cde"),
+        (["--date", "+1"], "bc"),
+        (["--from", "+1", "--to", "+2"], "bcde"),
+        (["--to", "+0"], "a"),
+        (["--customer", "other"], "e"),
+        (["--worker", "helper"], "b"),
+        (["--worker", "cleaner"], "a"),
+        (["--service", "JD-AC"], "b"),
+        (["--channel", "wechat"], "c"),
+        (["--channel", "web", "--status", "pending"], "e"),
+        (["--customer", "main", "--worker", "cleaner"], "a"),
+        (["--limit", "2"], "ab"),
+    ],
+)
 def test_list_filters_orders(
     shop: Shop, busy: dict[str, str], filters: list[str], expected: str
 ) -> None:
-    names = {"other": busy["other"], "helper": busy["helper"], "cleaner": shop.cleaner,
-             "main": shop.customer}
+    names = {
+        "other": busy["other"],
+        "helper": busy["helper"],
+        "cleaner": shop.cleaner,
+        "main": shop.customer,
+    }
     args = []
     for arg in filters:
         if arg.startswith("+"):
@@ -275,8 +327,18 @@ def test_list_filters_orders(
 def test_list_shows_a_table_in_chinese(shop: Shop, busy: dict[str, str]) -> None:
     lines = shop.cli.ok("order", "list", "--date", str(DAY)).stdout.splitlines()
     assert lines[0].split() == ["编号", "开始", "状态", "客户", "服务", "阿姨", "金额"]
-    assert lines[1].split() == [busy["a"], str(DAY), "09:00", "已派工", shop.customer, "张三",
-                                "BJ-HOURLY", shop.cleaner, "王秀英", "¥128.25"]
+    assert lines[1].split() == [
+        busy["a"],
+        str(DAY),
+        "09:00",
+        "已派工",
+        shop.customer,
+        "张三",
+        "BJ-HOURLY",
+        shop.cleaner,
+        "王秀英",
+        "¥128.25",
+    ]
 
 
 def test_list_json_names_the_customer_and_workers(shop: Shop, busy: dict[str, str]) -> None:
@@ -294,8 +356,11 @@ def test_list_knows_today_and_tomorrow_in_the_archives_timezone(shop: Shop) -> N
 
 
 def test_bad_list_filters_are_usage_errors(shop: Shop) -> None:
-    for args in (["--status", "done"], ["--date", "soon"], ["--date", str(DAY), "--from",
-                                                           str(DAY)]):
+    for args in (
+        ["--status", "done"],
+        ["--date", "soon"],
+        ["--date", str(DAY), "--from", str(DAY)],
+    ):
         assert shop.cli("order", "list", *args).exit_code == 2
 
 
@@ -311,8 +376,14 @@ def test_commits_name_the_order_and_the_fields_never_personal_data(shop: Shop) -
     assert orders[-1] == f"order {code}: create"
     assert orders[0] == f"order {code}: update status, events, payments"
     assert all(re.fullmatch(rf"order {code}: (create|update [a-z_, ]+)", s) for s in orders)
-    for private in (CUSTOMER["name"], "13800138000", CLEANER["name"], "万科城", "3栋2单元501",
-                    "猫"):
+    for private in (
+        CUSTOMER["name"],
+        "13800138000",
+        CLEANER["name"],
+        "万科城",
+        "3栋2单元501",
+        "猫",
+    ):
         assert str(private) not in "\n".join(orders), private
 
 
@@ -325,5 +396,8 @@ def test_every_step_prints_the_order_as_json_when_asked(shop: Shop) -> None:
     assert shop.cli.json("order", "finish", code, "--all-ok")["checklist"]
     assert shop.cli.json("order", "settle", code, "--pay", "final:cash")["status"] == "settled"
     shown = shop.cli.json("order", "show", code)
-    assert shown["derived"] == {"amount_paid_fen": 12825, "balance_due_fen": 0,
-                                "deposit_outstanding_fen": 0}
+    assert shown["derived"] == {
+        "amount_paid_fen": 12825,
+        "balance_due_fen": 0,
+        "deposit_outstanding_fen": 0,
+    }

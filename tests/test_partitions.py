@@ -15,9 +15,18 @@ ORDERS = KindLayout("note", "notes", ".json", "N", partitioned=True)
 def _load(path: str, data: bytes) -> IndexedRecord:
     doc = json.loads(data)
     return IndexedRecord(
-        id=doc["id"], kind="note", path=path, name=doc["name"], sort_key=doc["name"],
-        prefix_terms="\x1f", substring_terms=f"\x1f{doc['name']}\x1f", tags="\x1f",
-        communities="\x1f", category="", data=data, summary=b"",
+        id=doc["id"],
+        kind="note",
+        path=path,
+        name=doc["name"],
+        sort_key=doc["name"],
+        prefix_terms="\x1f",
+        substring_terms=f"\x1f{doc['name']}\x1f",
+        tags="\x1f",
+        communities="\x1f",
+        category="",
+        data=data,
+        summary=b"",
     )
 
 

@@ -26,8 +26,18 @@ from hk.services import points
 from hk.store.archive import Archive
 from tests.orders_support import TZ, Shop, make_shop, when
 
-SCORES = ["--quality", "5", "--attitude", "5", "--hygiene", "5", "--punctuality", "5",
-          "--overall", "5"]
+SCORES = [
+    "--quality",
+    "5",
+    "--attitude",
+    "5",
+    "--hygiene",
+    "5",
+    "--punctuality",
+    "5",
+    "--overall",
+    "5",
+]
 
 
 def at(day: str, time: str = "10:00") -> dt.datetime:
@@ -52,8 +62,11 @@ def test_the_yearly_cap_limits_what_is_earned_in_a_calendar_year() -> None:
     assert capped(300, earned_this_year=4_800, yearly_cap=5_000) == 200
     assert capped(300, earned_this_year=5_000, yearly_cap=5_000) == 0
     assert capped(300, earned_this_year=9_000, yearly_cap=0) == 300  # 0: no cap
-    moves = [move(1, "earn", 40, "2025-12-31"), move(2, "earn", 30, "2026-01-01"),
-             move(3, "adjust", 500, "2026-02-01")]
+    moves = [
+        move(1, "earn", 40, "2025-12-31"),
+        move(2, "earn", 30, "2026-01-01"),
+        move(3, "adjust", 500, "2026-02-01"),
+    ]
     assert earned_in_year(moves, 2026) == 30
 
 
@@ -68,8 +81,11 @@ def test_points_expire_on_the_same_day_months_later() -> None:
 
 
 def test_redemptions_use_the_oldest_points_first() -> None:
-    moves = [move(1, "earn", 100, "2025-01-10"), move(2, "earn", 50, "2025-06-01"),
-             move(3, "redeem", -120, "2025-12-01")]
+    moves = [
+        move(1, "earn", 100, "2025-01-10"),
+        move(2, "earn", 50, "2025-06-01"),
+        move(3, "redeem", -120, "2025-12-01"),
+    ]
     assert standing(moves, dt.date(2025, 12, 1), 12).balance == 30
     after_first = standing(moves, dt.date(2026, 1, 10), 12)
     assert (after_first.balance, after_first.expired) == (30, 0)  # the first lot was used up
@@ -99,20 +115,33 @@ def test_a_balance_on_a_day_counts_only_the_entries_up_to_it() -> None:
     assert standing(moves, dt.date(2025, 2, 1), 12).balance == 70
 
 
-@pytest.mark.parametrize(("kind", "pts", "extra", "message"), [
-    ("earn", -5, {"order": "01KA0000000000000000000000"}, "earn points are positive"),
-    ("earn", 5, {}, "name the order"),
-    ("redeem", 5, {"reason": "券"}, "redeem points are negative"),
-    ("adjust", 5, {}, "needs a reason"),
-    ("adjust", 0, {"reason": "x"}, "0 points"),
-])
+@pytest.mark.parametrize(
+    ("kind", "pts", "extra", "message"),
+    [
+        ("earn", -5, {"order": "01KA0000000000000000000000"}, "earn points are positive"),
+        ("earn", 5, {}, "name the order"),
+        ("redeem", 5, {"reason": "券"}, "redeem points are negative"),
+        ("adjust", 5, {}, "needs a reason"),
+        ("adjust", 0, {"reason": "x"}, "0 points"),
+    ],
+)
 def test_an_entry_with_the_wrong_sign_or_no_reason_is_refused(
-        kind: str, pts: int, extra: dict[str, Any], message: str) -> None:
+    kind: str, pts: int, extra: dict[str, Any], message: str
+) -> None:
     when = at("2026-01-01")
     with pytest.raises(ValidationError, match=message):
-        PointsEntry.model_validate({"id": "01KA0000000000000000000001", "created": when,
-                                    "updated": when, "customer": "01KA0000000000000000000002",
-                                    "type": kind, "points": pts, "at": when, **extra})
+        PointsEntry.model_validate(
+            {
+                "id": "01KA0000000000000000000001",
+                "created": when,
+                "updated": when,
+                "customer": "01KA0000000000000000000002",
+                "type": kind,
+                "points": pts,
+                "at": when,
+                **extra,
+            }
+        )
 
 
 # --- the service, on real archives --------------------------------------------------------------
@@ -131,8 +160,12 @@ def completed(shop: Shop, *args: str) -> str:
 
 
 def head_files(root: Path) -> list[str]:
-    out = subprocess.run(["git", "-C", str(root), "show", "--name-only", "--format=", "HEAD"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["git", "-C", str(root), "show", "--name-only", "--format=", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return sorted(line.split("/")[0] for line in out.split())
 
 
@@ -179,8 +212,10 @@ def test_an_order_not_done_earns_nothing(shop: Shop) -> None:
 
 def test_the_yearly_cap_holds_back_what_is_over_it(shop: Shop) -> None:
     settings = shop.archive.root / "hk.toml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace(
-        "yearly_cap = 5000", "yearly_cap = 5"), encoding="utf-8")
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace("yearly_cap = 5000", "yearly_cap = 5"),
+        encoding="utf-8",
+    )
     code = completed(shop)
     shop.cli.ok("order", "rate", code, *SCORES)
     [entry] = shop.cli.json("points", "show", shop.customer)["entries"]
@@ -196,8 +231,10 @@ def test_an_earning_that_another_took_the_cap_from_meanwhile_is_refused(shop: Sh
     from hk.services.orders import load_order
 
     settings = shop.archive.root / "hk.toml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace(
-        "yearly_cap = 5000", "yearly_cap = 5"), encoding="utf-8")
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace("yearly_cap = 5000", "yearly_cap = 5"),
+        encoding="utf-8",
+    )
     first, second = completed(shop), completed(shop, "--start", when(1))
     for code in (first, second):
         shop.cli.ok("order", "rate", code, *SCORES)
@@ -257,10 +294,12 @@ def test_expire_on_a_past_day_writes_only_what_had_expired_by_then(shop: Shop) -
 
 
 def test_show_lists_the_ledger_newest_first_in_aligned_columns(shop: Shop) -> None:
-    shop.cli.ok("points", "adjust", shop.customer, "100", "--reason", "开业赠送",
-                "--at", "2026-01-02 10:00")
-    shop.cli.ok("points", "redeem", shop.customer, "30", "--for", "优先派工",
-                "--at", "2026-01-03 11:00")
+    shop.cli.ok(
+        "points", "adjust", shop.customer, "100", "--reason", "开业赠送", "--at", "2026-01-02 10:00"
+    )
+    shop.cli.ok(
+        "points", "redeem", shop.customer, "30", "--for", "优先派工", "--at", "2026-01-03 11:00"
+    )
     lines = shop.cli.ok("points", "show", shop.customer, "--on", "2026-01-05").stdout.splitlines()
     assert lines[0] == f"积分 {shop.customer} 张三"
     assert lines[1] == "余额 balance: 70  （截至 2026-01-05）"
@@ -268,8 +307,10 @@ def test_show_lists_the_ledger_newest_first_in_aligned_columns(shop: Shop) -> No
     assert head.split() == ["编号", "时间", "类型", "积分", "说明", "经办"]
     assert first.split()[1:5] == ["2026-01-03", "11:00", "兑换", "-30"]
     assert second.split()[1:5] == ["2026-01-02", "10:00", "调整", "+100"]
-    column = {cell_len(line[:line.index(word)]) for line, word in
-              ((head, "积分"), (first, "-30"), (second, "+100"))}
+    column = {
+        cell_len(line[: line.index(word)])
+        for line, word in ((head, "积分"), (first, "-30"), (second, "+100"))
+    }
     assert len(column) == 1  # measured in terminal cells: Chinese takes two
     unknown = shop.cli("points", "show", "K0000")
     assert unknown.exit_code == 1 and "no customer" in unknown.output
@@ -285,9 +326,13 @@ def test_the_customer_page_shows_the_balance_and_the_latest_entries(shop: Shop) 
     from tests.test_tui_snapshots import settle
 
     today = dt.datetime.now(TZ).date()
-    points.adjust(shop.archive, shop.customer, 120, "开业赠送",
-                  at=dt.datetime.combine(add_months(today, -12) + dt.timedelta(days=10),
-                                         dt.time(9), TZ))
+    points.adjust(
+        shop.archive,
+        shop.customer,
+        120,
+        "开业赠送",
+        at=dt.datetime.combine(add_months(today, -12) + dt.timedelta(days=10), dt.time(9), TZ),
+    )
     points.redeem(shop.archive, shop.customer, 20, "50元优惠券")
     app = make_app(shop.archive.root, today=today, refresh_seconds=600)
 

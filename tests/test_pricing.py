@@ -39,7 +39,8 @@ def _catalog() -> dict[str, Any]:
     for model, key in ((ServiceItem, "services"), (Package, "packages")):
         for entry in data[key]:
             found[entry["code"]] = model.model_validate(
-                {"id": new_id(), "created": stamp, "updated": stamp, **entry})
+                {"id": new_id(), "created": stamp, "updated": stamp, **entry}
+            )
     return found
 
 
@@ -78,8 +79,12 @@ def refused(call: Any, *args: Any, **kwargs: Any) -> HkError:
 
 def test_an_hourly_service_is_priced_per_hour() -> None:
     line = price_line(item("BJ-HOURLY"), 3, DEFAULTS)
-    assert (line.unit, line.unit_price_fen, line.gross_fen, line.net_fen) == ("hour", 4500, 13500,
-                                                                              13500)
+    assert (line.unit, line.unit_price_fen, line.gross_fen, line.net_fen) == (
+        "hour",
+        4500,
+        13500,
+        13500,
+    )
 
 
 def test_hours_may_be_fractional() -> None:
@@ -141,11 +146,14 @@ def test_a_zero_minimum_charges_what_is_booked() -> None:
 # --- tiers ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("tier", "percent", "net", "notes"), [
-    ("白银", 0, 13500, []),
-    ("黄金", 5, 12825, ["黄金会员优惠5%：钟点工保洁减¥6.75"]),
-    ("铂金", 10, 12150, ["铂金会员优惠10%：钟点工保洁减¥13.50"]),
-])
+@pytest.mark.parametrize(
+    ("tier", "percent", "net", "notes"),
+    [
+        ("白银", 0, 13500, []),
+        ("黄金", 5, 12825, ["黄金会员优惠5%：钟点工保洁减¥6.75"]),
+        ("铂金", 10, 12150, ["铂金会员优惠10%：钟点工保洁减¥13.50"]),
+    ],
+)
 def test_each_tier_gives_its_discount(tier: str, percent: int, net: int, notes: list[str]) -> None:
     line = price_line(item("BJ-HOURLY"), 3, DEFAULTS, tier)
     assert (line.discount_percent, line.discount_fen, line.net_fen) == (percent, 13500 - net, net)
@@ -210,16 +218,19 @@ def test_a_new_package_holds_every_visit_until_its_last_valid_day() -> None:
     balance = PackageBalance.new(package("PKG-MONTH"), dt.date(2025, 1, 1))
     assert balance.visits_left == {"BJ-DAILY": 4}
     assert balance.valid_until == dt.date(2025, 1, 31)
-    breakdown = price_lines([(item("BJ-DAILY"), 1)], DEFAULTS, package=balance,
-                            on=balance.valid_until)
+    breakdown = price_lines(
+        [(item("BJ-DAILY"), 1)], DEFAULTS, package=balance, on=balance.valid_until
+    )
     assert breakdown.total_fen == 0
 
 
 def test_a_package_covers_some_visits_and_not_others() -> None:
-    balance = PackageBalance(package="PKG-MONTH", visits_left={"BJ-DAILY": 2},
-                             valid_until=dt.date(2025, 3, 31))
-    breakdown = price_lines([(item("BJ-DAILY"), 3), (item("JD-AC"), 1)], DEFAULTS, "黄金",
-                            balance, on=DAY)
+    balance = PackageBalance(
+        package="PKG-MONTH", visits_left={"BJ-DAILY": 2}, valid_until=dt.date(2025, 3, 31)
+    )
+    breakdown = price_lines(
+        [(item("BJ-DAILY"), 3), (item("JD-AC"), 1)], DEFAULTS, "黄金", balance, on=DAY
+    )
     daily, aircon = breakdown.lines
     assert (daily.package_visits, daily.covered_fen) == (2, 27600)
     assert (daily.discount_fen, daily.net_fen) == (690, 13110)  # the third visit, 5% off
@@ -236,8 +247,9 @@ def test_a_package_covers_some_visits_and_not_others() -> None:
 
 def test_lines_take_package_visits_in_order() -> None:
     balance = PackageBalance.new(package("PKG-MONTH"), DAY)
-    breakdown = price_lines([(item("BJ-DAILY"), 3), (item("BJ-DAILY"), 3)], DEFAULTS,
-                            package=balance, on=DAY)
+    breakdown = price_lines(
+        [(item("BJ-DAILY"), 3), (item("BJ-DAILY"), 3)], DEFAULTS, package=balance, on=DAY
+    )
     assert [line.package_visits for line in breakdown.lines] == [3, 1]
     assert breakdown.total_fen == 2 * 13800
     assert "套餐PKG-MONTH的日常保洁（3小时）已用完，可提醒客户续购" in breakdown.notes
@@ -251,8 +263,9 @@ def test_a_package_visit_covers_a_service_priced_by_area_whole() -> None:
 
 
 def test_a_used_up_package_service_is_charged_with_a_note() -> None:
-    balance = PackageBalance(package="PKG-MONTH", visits_left={"BJ-DAILY": 0},
-                             valid_until=dt.date(2025, 3, 31))
+    balance = PackageBalance(
+        package="PKG-MONTH", visits_left={"BJ-DAILY": 0}, valid_until=dt.date(2025, 3, 31)
+    )
     line = price_lines([(item("BJ-DAILY"), 1)], DEFAULTS, package=balance, on=DAY).lines[0]
     assert line.net_fen == 13800
     assert line.notes == ["套餐PKG-MONTH中的日常保洁（3小时）已用完，按价计费"]
@@ -265,8 +278,9 @@ def test_few_visits_left_say_so_for_a_reminder() -> None:
 
 
 def test_an_expired_package_is_refused() -> None:
-    balance = PackageBalance(package="PKG-MONTH", visits_left={"BJ-DAILY": 4},
-                             valid_until=dt.date(2025, 3, 3))
+    balance = PackageBalance(
+        package="PKG-MONTH", visits_left={"BJ-DAILY": 4}, valid_until=dt.date(2025, 3, 3)
+    )
     error = refused(price_lines, [(item("BJ-DAILY"), 1)], DEFAULTS, package=balance, on=DAY)
     assert "expired on 2025-03-03" in error.message
 
@@ -292,10 +306,10 @@ def test_hourly_cleaning_takes_no_deposit() -> None:
 
 
 def test_the_first_matching_deposit_rule_decides() -> None:
-    rules = config(deposits=[{"service": "LR-CARE"}, {"unit": "month", "months": 1},
-                             {"fixed_fen": 10000}])
-    breakdown = price_lines([(item("LR-CARE"), 6), (item("BM-DAY"), 6), (item("JD-AC"), 1)],
-                            rules)
+    rules = config(
+        deposits=[{"service": "LR-CARE"}, {"unit": "month", "months": 1}, {"fixed_fen": 10000}]
+    )
+    breakdown = price_lines([(item("LR-CARE"), 6), (item("BM-DAY"), 6), (item("JD-AC"), 1)], rules)
     assert [line.deposit_fen for line in breakdown.lines] == [0, 520000, 10000]
 
 
@@ -324,8 +338,9 @@ def test_a_deposit_rule_takes_one_amount() -> None:
 # --- impossible input ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("quantity",
-                         [0, -1, "0", "-2.5", Decimal("NaN"), "两小时", "1e9", "2.333", "10001"])
+@pytest.mark.parametrize(
+    "quantity", [0, -1, "0", "-2.5", Decimal("NaN"), "两小时", "1e9", "2.333", "10001"]
+)
 def test_a_quantity_that_no_order_holds_is_refused(quantity: Any) -> None:
     refused(price_line, item("BJ-HOURLY"), quantity, DEFAULTS)
 
@@ -380,10 +395,16 @@ def orders(draw: st.DrawFn) -> tuple[list[LineRequest], Settings, str | None, Pa
         else:
             quantity = Decimal(draw(st.integers(1, 60)))
         lines.append(LineRequest(chosen, quantity))
-    rules = draw(st.sampled_from([[], [{"unit": "month", "months": 2}, {"percent": 30}],
-                                  [{"fixed_fen": 9999}]]))
-    pricing = {"rounding": draw(st.sampled_from(["fen", "jiao", "yuan"])),
-               "deposit_cap_percent": draw(st.integers(0, 100)), "deposits": rules}
+    rules = draw(
+        st.sampled_from(
+            [[], [{"unit": "month", "months": 2}, {"percent": 30}], [{"fixed_fen": 9999}]]
+        )
+    )
+    pricing = {
+        "rounding": draw(st.sampled_from(["fen", "jiao", "yuan"])),
+        "deposit_cap_percent": draw(st.integers(0, 100)),
+        "deposits": rules,
+    }
     tier = draw(st.sampled_from([None, "白银", "黄金", "铂金"]))
     left = {code: draw(st.integers(0, 5)) for code in ("BJ-DAILY", "BJ-DEEP", "JD-AC")}
     balance = PackageBalance(package="PKG-YEAR", visits_left=left, valid_until=DAY)
@@ -399,8 +420,10 @@ def test_the_total_is_the_sum_of_the_lines_for_any_input(
     breakdown = price_lines(lines, rules, tier, balance, on=DAY)
     assert breakdown.total_fen == sum(line.net_fen for line in breakdown.lines)
     assert breakdown.subtotal_fen == sum(line.gross_fen for line in breakdown.lines)
-    assert (breakdown.subtotal_fen - breakdown.covered_fen - breakdown.discount_fen
-            == breakdown.total_fen)
+    assert (
+        breakdown.subtotal_fen - breakdown.covered_fen - breakdown.discount_fen
+        == breakdown.total_fen
+    )
     quantum = {"fen": 1, "jiao": 10, "yuan": 100}[rules.pricing.rounding]
     for line in breakdown.lines:
         assert line.gross_fen - line.covered_fen - line.discount_fen == line.net_fen
@@ -415,8 +438,9 @@ def test_the_total_is_the_sum_of_the_lines_for_any_input(
 
 def test_a_breakdown_copies_through_json_unchanged() -> None:
     balance = PackageBalance.new(package("PKG-QUARTER"), DAY)
-    breakdown = price_lines([(item("BJ-DAILY"), 2), (item("BJ-HOURLY"), "1.5")], DEFAULTS,
-                            "铂金", balance, on=DAY)
+    breakdown = price_lines(
+        [(item("BJ-DAILY"), 2), (item("BJ-HOURLY"), "1.5")], DEFAULTS, "铂金", balance, on=DAY
+    )
     assert PriceBreakdown.model_validate_json(breakdown.model_dump_json()) == breakdown
 
 
@@ -433,14 +457,16 @@ def test_settings_without_a_pricing_section_load_with_defaults(archive: Archive)
 
 def test_hk_init_writes_an_hk_toml_whose_pricing_validates(archive: Archive) -> None:
     assert archive.settings.pricing == Pricing()
-    assert [(r.unit, r.category, r.months, r.percent) for r in archive.settings.pricing.deposits] \
-        == [("month", "", 1, 0), (None, "月嫂", 0, 20)]
+    assert [
+        (r.unit, r.category, r.months, r.percent) for r in archive.settings.pricing.deposits
+    ] == [("month", "", 1, 0), (None, "月嫂", 0, 20)]
 
 
 def test_a_typo_in_the_pricing_section_is_refused(archive_path: Path) -> None:
     path = archive_path / "hk.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace("min_hours =", "min_hour ="),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("min_hours =", "min_hour ="), encoding="utf-8"
+    )
     with pytest.raises(InvalidData) as caught:
         _ = Archive(archive_path).settings
     assert any(p.field and "min_hour" in p.field for p in caught.value.problems)

@@ -33,8 +33,12 @@ def d(text: str) -> dt.date:
 
 
 def schedule(rule: str = "weekly", **fields: Any) -> Schedule:
-    data: dict[str, Any] = {"rule": rule, "time": "09:00-12:00", "starts": MON,
-                            "services": [{"service": "BJ-HOURLY"}]}
+    data: dict[str, Any] = {
+        "rule": rule,
+        "time": "09:00-12:00",
+        "starts": MON,
+        "services": [{"service": "BJ-HOURLY"}],
+    }
     if rule == "weekly":
         data["days"] = ["tue"]
     return Schedule.model_validate({**data, **fields})
@@ -50,7 +54,11 @@ def days(s: Schedule, first: str, last: str, **bounds: Any) -> list[str]:
 def test_weekly_falls_on_the_named_days_of_every_week() -> None:
     s = schedule(days=["tue", "fri"])
     assert days(s, "2027-03-01", "2027-03-14") == [
-        "2027-03-02", "2027-03-05", "2027-03-09", "2027-03-12"]
+        "2027-03-02",
+        "2027-03-05",
+        "2027-03-09",
+        "2027-03-12",
+    ]
 
 
 def test_every_other_week_counts_weeks_from_the_week_of_starts() -> None:
@@ -58,7 +66,11 @@ def test_every_other_week_counts_weeks_from_the_week_of_starts() -> None:
     # before starts is not a visit, the Tuesday of week 2 is
     s = schedule(days=["tue", "fri"], interval=2, starts=d("2027-03-04"))
     assert days(s, "2027-03-01", "2027-03-31") == [
-        "2027-03-05", "2027-03-16", "2027-03-19", "2027-03-30"]
+        "2027-03-05",
+        "2027-03-16",
+        "2027-03-19",
+        "2027-03-30",
+    ]
 
 
 def test_every_other_week_keeps_its_rhythm_whatever_day_generation_starts() -> None:
@@ -71,19 +83,32 @@ def test_every_other_week_keeps_its_rhythm_whatever_day_generation_starts() -> N
 def test_weekdays_are_monday_to_friday() -> None:
     s = schedule("weekdays")
     assert days(s, "2027-03-04", "2027-03-10") == [
-        "2027-03-04", "2027-03-05", "2027-03-08", "2027-03-09", "2027-03-10"]
+        "2027-03-04",
+        "2027-03-05",
+        "2027-03-08",
+        "2027-03-09",
+        "2027-03-10",
+    ]
 
 
 def test_daily_is_every_day_across_a_month_end() -> None:
     s = schedule("daily", starts=d("2027-02-27"))
     assert days(s, "2027-02-01", "2027-03-02") == [
-        "2027-02-27", "2027-02-28", "2027-03-01", "2027-03-02"]
+        "2027-02-27",
+        "2027-02-28",
+        "2027-03-01",
+        "2027-03-02",
+    ]
 
 
 def test_every_other_day_counts_from_starts() -> None:
     s = schedule("every_n_days", interval=2, starts=d("2027-03-03"))
     assert days(s, "2027-03-01", "2027-03-10") == [
-        "2027-03-03", "2027-03-05", "2027-03-07", "2027-03-09"]
+        "2027-03-03",
+        "2027-03-05",
+        "2027-03-07",
+        "2027-03-09",
+    ]
     # asked from a day off the rhythm, the rhythm holds
     assert days(s, "2027-03-06", "2027-03-10") == ["2027-03-07", "2027-03-09"]
     assert days(s, "2027-03-07", "2027-03-07") == ["2027-03-07"]
@@ -92,7 +117,12 @@ def test_every_other_day_counts_from_starts() -> None:
 def test_every_three_days_runs_through_the_leap_day() -> None:
     s = schedule("every_n_days", interval=3, starts=d("2028-02-23"))
     assert days(s, "2028-02-20", "2028-03-08") == [
-        "2028-02-23", "2028-02-26", "2028-02-29", "2028-03-03", "2028-03-06"]
+        "2028-02-23",
+        "2028-02-26",
+        "2028-02-29",
+        "2028-03-03",
+        "2028-03-06",
+    ]
 
 
 def test_the_leap_day_is_a_tuesday_like_any_other() -> None:
@@ -123,7 +153,10 @@ def test_a_schedule_that_ends_before_the_horizon_stops_there() -> None:
 def test_the_contracts_term_bounds_the_visits_too() -> None:
     s = schedule("weekdays")
     assert days(s, "2027-03-01", "2027-03-31", start=d("2027-03-10"), end=d("2027-03-12")) == [
-        "2027-03-10", "2027-03-11", "2027-03-12"]
+        "2027-03-10",
+        "2027-03-11",
+        "2027-03-12",
+    ]
 
 
 def test_nothing_when_the_range_is_empty_or_before_starts() -> None:
@@ -138,18 +171,25 @@ def test_nothing_when_the_range_is_empty_or_before_starts() -> None:
 def test_a_window_is_the_schedules_time_in_the_archives_timezone() -> None:
     found = occurrences(schedule(), MON, d("2027-03-09"), "Asia/Shanghai")
     assert [(v.day, v.start, v.end) for v in found.visits] == [
-        (d("2027-03-02"), dt.datetime(2027, 3, 2, 9, tzinfo=SHANGHAI),
-         dt.datetime(2027, 3, 2, 12, tzinfo=SHANGHAI)),
-        (d("2027-03-09"), dt.datetime(2027, 3, 9, 9, tzinfo=SHANGHAI),
-         dt.datetime(2027, 3, 9, 12, tzinfo=SHANGHAI)),
+        (
+            d("2027-03-02"),
+            dt.datetime(2027, 3, 2, 9, tzinfo=SHANGHAI),
+            dt.datetime(2027, 3, 2, 12, tzinfo=SHANGHAI),
+        ),
+        (
+            d("2027-03-09"),
+            dt.datetime(2027, 3, 9, 9, tzinfo=SHANGHAI),
+            dt.datetime(2027, 3, 9, 12, tzinfo=SHANGHAI),
+        ),
     ]
     assert found.visits[0].start.utcoffset() == dt.timedelta(hours=8)
     assert found.visits[0].start.isoformat() == "2027-03-02T09:00:00+08:00"
 
 
 def test_shanghai_has_no_daylight_saving_so_every_window_is_utc_plus_8() -> None:
-    found = occurrences(schedule("daily", starts=d("2027-01-01")), d("2027-01-01"),
-                        d("2027-12-31"), SHANGHAI)
+    found = occurrences(
+        schedule("daily", starts=d("2027-01-01")), d("2027-01-01"), d("2027-12-31"), SHANGHAI
+    )
     assert len(found.visits) == 365
     assert {v.start.utcoffset() for v in found.visits} == {dt.timedelta(hours=8)}
     assert {v.end - v.start for v in found.visits} == {dt.timedelta(hours=3)}
@@ -180,8 +220,12 @@ def test_a_closed_range_and_a_closed_weekday_are_skipped() -> None:
     found = occurrences(schedule("weekdays"), MON, d("2027-03-09"), SHANGHAI, calendar=calendar)
     assert [v.day.isoformat() for v in found.visits] == ["2027-03-02", "2027-03-09"]
     assert [(s.day.isoformat(), s.detail) for s in found.skipped] == [
-        ("2027-03-01", "每周一休息"), ("2027-03-03", "春节"), ("2027-03-04", "春节"),
-        ("2027-03-05", "春节"), ("2027-03-08", "每周一休息")]
+        ("2027-03-01", "每周一休息"),
+        ("2027-03-03", "春节"),
+        ("2027-03-04", "春节"),
+        ("2027-03-05", "春节"),
+        ("2027-03-08", "每周一休息"),
+    ]
 
 
 def test_the_workers_leave_is_skipped_with_its_reason() -> None:
@@ -193,22 +237,37 @@ def test_the_workers_leave_is_skipped_with_its_reason() -> None:
 
 
 def test_leave_without_a_reason_is_still_leave() -> None:
-    found = occurrences(schedule(), MON, d("2027-03-02"), SHANGHAI,
-                        leave=[DateSpan(start=d("2027-03-02"), end=d("2027-03-02"))])
+    found = occurrences(
+        schedule(),
+        MON,
+        d("2027-03-02"),
+        SHANGHAI,
+        leave=[DateSpan(start=d("2027-03-02"), end=d("2027-03-02"))],
+    )
     assert found.visits == []
     assert found.skipped[0].text_zh() == "阿姨请假"
 
 
 def test_a_day_both_closed_and_on_leave_counts_as_closed() -> None:
-    found = occurrences(schedule(), MON, d("2027-03-02"), SHANGHAI,
-                        calendar=Calendar(closed=["2027-03-02"]),
-                        leave=[Leave(start=d("2027-03-01"), end=d("2027-03-05"))])
+    found = occurrences(
+        schedule(),
+        MON,
+        d("2027-03-02"),
+        SHANGHAI,
+        calendar=Calendar(closed=["2027-03-02"]),
+        leave=[Leave(start=d("2027-03-01"), end=d("2027-03-05"))],
+    )
     assert found.skipped == [Skipped(d("2027-03-02"), "closed", "公司休息日")]
 
 
 def test_days_the_schedule_does_not_name_are_not_reported_as_skipped() -> None:
-    found = occurrences(schedule(), MON, d("2027-03-07"), SHANGHAI,
-                        calendar=Calendar(closed=["2027-03-01..2027-03-07"]))
+    found = occurrences(
+        schedule(),
+        MON,
+        d("2027-03-07"),
+        SHANGHAI,
+        calendar=Calendar(closed=["2027-03-01..2027-03-07"]),
+    )
     assert [s.day.isoformat() for s in found.skipped] == ["2027-03-02"]
 
 
@@ -216,8 +275,9 @@ def test_days_the_schedule_does_not_name_are_not_reported_as_skipped() -> None:
 
 
 def test_closed_days_are_written_one_way() -> None:
-    calendar = Calendar(closed=[d("2027-05-01"), " 2027-10-01 .. 2027-10-07  国庆 ",
-                                "2027-02-16..2027-02-16"])
+    calendar = Calendar(
+        closed=[d("2027-05-01"), " 2027-10-01 .. 2027-10-07  国庆 ", "2027-02-16..2027-02-16"]
+    )
     assert calendar.closed == ["2027-05-01", "2027-10-01..2027-10-07 国庆", "2027-02-16"]
     assert calendar.closed_on(d("2027-10-07")) == "国庆"
     assert calendar.closed_on(d("2027-10-08")) is None

@@ -44,13 +44,27 @@ def shop(archive: Archive, archive_path: Path) -> Shop:
     return make_shop(archive, archive_path)
 
 
-def contract(shop: Shop, schedule: str = "weekly:tue,fri 09:00-12:00",
-             services: tuple[str | tuple[str, int, int], ...] = ("BJ-HOURLY",),
-             worker: str | None = "cleaner", kind: str = "service", **terms: Any) -> Contract:
+def contract(
+    shop: Shop,
+    schedule: str = "weekly:tue,fri 09:00-12:00",
+    services: tuple[str | tuple[str, int, int], ...] = ("BJ-HOURLY",),
+    worker: str | None = "cleaner",
+    kind: str = "service",
+    **terms: Any,
+) -> Contract:
     """A contract in force (drafted, signed by both parties, activated) with ``schedule``."""
     who = shop.cleaner if worker == "cleaner" else worker
-    drafted, _ = new_contract(shop.archive, shop.customer, kind=kind, start=START, months=3,
-                              worker=who, schedule=schedule, services=list(services), **terms)
+    drafted, _ = new_contract(
+        shop.archive,
+        shop.customer,
+        kind=kind,
+        start=START,
+        months=3,
+        worker=who,
+        schedule=schedule,
+        services=list(services),
+        **terms,
+    )
     sign(shop.archive, drafted.id, "customer", "张三", "paper")
     sign(shop.archive, drafted.id, "company", "店长", "paper")
     activate(shop.archive, drafted.id)
@@ -75,10 +89,10 @@ def change_schedule(archive: Archive, contract_id: str, text: str) -> Contract:
     """The contract with a new schedule, saved as a contract edit would save it."""
     old, loaded = load(archive, Contract, contract_id)
     assert old.schedule is not None
-    schedule = parse_schedule(text, old.schedule.starts, old.schedule.ends,
-                              old.schedule.services)
-    updated = Contract.model_validate({**{k: getattr(old, k) for k in Contract.model_fields},
-                                       "schedule": schedule})
+    schedule = parse_schedule(text, old.schedule.starts, old.schedule.ends, old.schedule.services)
+    updated = Contract.model_validate(
+        {**{k: getattr(old, k) for k in Contract.model_fields}, "schedule": schedule}
+    )
     save(archive, updated, loaded)
     return updated
 
@@ -93,12 +107,14 @@ def test_a_weekly_schedule_makes_its_orders_on_its_days_at_its_times(shop: Shop)
     assert len(run.created) == 8 and run.skipped == [] and run.existing == 0
     assert commits(shop.archive) == before + 1
     assert git(shop.archive.root, "log", "-1", "--format=%s").startswith(
-        f"Generate 8 orders from contract schedules up to {FOUR_WEEKS}")
+        f"Generate 8 orders from contract schedules up to {FOUR_WEEKS}"
+    )
     orders = orders_of(shop.archive, c.id)
     assert days_of(orders) == [day(n) for n in (1, 4, 8, 11, 15, 18, 22, 25)]
     for order in orders:
-        assert order.window.start == dt.datetime.combine(order.window.start.date(),
-                                                         dt.time(9), tzinfo=TZ)
+        assert order.window.start == dt.datetime.combine(
+            order.window.start.date(), dt.time(9), tzinfo=TZ
+        )
         assert order.window.end - order.window.start == dt.timedelta(hours=3)
         assert order.contract == c.id and order.customer == shop.customer_id
         assert order.address == c.address
@@ -138,8 +154,9 @@ def test_a_generated_order_waits_for_the_operator_and_names_the_contracts_worker
     (order,) = orders_of(shop.archive, c.id)
     assert order.status == "pending" and order.workers == [] and c.schedule is not None
     assert [e.to_status for e in order.events] == ["pending"]
-    assert order.events[0].note == (f"按合同 {c.number} 排班生成（{c.schedule.text_zh()}）"
-                                    f"；合同阿姨 王秀英")
+    assert order.events[0].note == (
+        f"按合同 {c.number} 排班生成（{c.schedule.text_zh()}）；合同阿姨 王秀英"
+    )
     assert {e.actor for e in order.events} == {"测试员"}
     (made,) = run.created
     assert made.worker == shop.cleaner_id and made.note == ""
@@ -150,7 +167,11 @@ def test_a_generated_order_waits_for_the_operator_and_names_the_contracts_worker
     (order,) = orders_of(shop.archive, c.id)
     assert order.status == "dispatched" and order.workers == [shop.cleaner_id]
     assert [e.to_status for e in order.events] == [
-        "pending", "confirmed", "to_dispatch", "dispatched"]
+        "pending",
+        "confirmed",
+        "to_dispatch",
+        "dispatched",
+    ]
 
 
 def test_running_it_again_creates_nothing_and_says_so(shop: Shop) -> None:
@@ -195,7 +216,8 @@ def test_the_command_prints_each_order_and_the_commit(shop: Shop) -> None:
     assert out[0] == f"合同 {c.number}"
     assert out[1:3] == [
         f"  新建 {code}  {day(n)} 09:00-12:00  BJ-HOURLY  待确认  合同阿姨 {shop.cleaner} 王秀英"
-        for code, n in zip(codes, (1, 4), strict=True)]
+        for code, n in zip(codes, (1, 4), strict=True)
+    ]
     assert out[-1] == f"created 2 orders up to {day(6)} (commit {head})"
 
 
@@ -203,10 +225,18 @@ def test_json_lists_what_was_created_and_skipped(shop: Shop) -> None:
     c = contract(shop)
     data = shop.cli.json("order", "generate", "--until", day(6).isoformat())
     assert data["until"] == day(6).isoformat() and data["contracts"] == [c.number]
-    assert [o["start"] for o in data["created"]] == [f"{day(1)}T09:00:00+08:00",
-                                                    f"{day(4)}T09:00:00+08:00"]
-    assert all(o["code"] and o["status"] == "pending" and o["workers"] == []
-               and o["worker"] == shop.cleaner_id and o["note"] == "" for o in data["created"])
+    assert [o["start"] for o in data["created"]] == [
+        f"{day(1)}T09:00:00+08:00",
+        f"{day(4)}T09:00:00+08:00",
+    ]
+    assert all(
+        o["code"]
+        and o["status"] == "pending"
+        and o["workers"] == []
+        and o["worker"] == shop.cleaner_id
+        and o["note"] == ""
+        for o in data["created"]
+    )
     assert data["commit"] and data["skipped"] == [] and data["cancelled"] == []
 
 
@@ -217,14 +247,22 @@ def test_closed_days_and_the_workers_leave_are_skipped_with_their_reasons(shop: 
     c = contract(shop)
     settings = shop.archive.root / "hk.toml"
     text = settings.read_text(encoding="utf-8")
-    settings.write_text(text.replace("closed = []", f'closed = ["{day(4)}..{day(8)} 春节"]'),
-                        encoding="utf-8")
-    edit(shop.archive, "worker", shop.cleaner,
-         {"leave": [{"start": day(15), "end": day(15), "reason": "探亲"}]})
+    settings.write_text(
+        text.replace("closed = []", f'closed = ["{day(4)}..{day(8)} 春节"]'), encoding="utf-8"
+    )
+    edit(
+        shop.archive,
+        "worker",
+        shop.cleaner,
+        {"leave": [{"start": day(15), "end": day(15), "reason": "探亲"}]},
+    )
     archive = Archive(shop.archive.root)
     run = generate(archive, FOUR_WEEKS)
     assert [(s.day, s.text_zh()) for s in run.skipped] == [
-        (day(4), "公司休息（春节）"), (day(8), "公司休息（春节）"), (day(15), "阿姨请假（探亲）")]
+        (day(4), "公司休息（春节）"),
+        (day(8), "公司休息（春节）"),
+        (day(15), "阿姨请假（探亲）"),
+    ]
     assert days_of(orders_of(archive, c.id)) == [day(n) for n in (1, 11, 18, 22, 25)]
     out = shop.cli.ok("order", "generate", "--until", FOUR_WEEKS.isoformat()).stdout
     assert f"  跳过 {day(4)}  公司休息（春节）" in out.splitlines()
@@ -235,8 +273,9 @@ def test_a_closed_weekday_is_skipped(shop: Shop) -> None:
     c = contract(shop, schedule="weekdays 14:00-16:00")
     settings = shop.archive.root / "hk.toml"
     text = settings.read_text(encoding="utf-8")
-    settings.write_text(text.replace('closed_weekdays = []', 'closed_weekdays = ["wed"]'),
-                        encoding="utf-8")
+    settings.write_text(
+        text.replace("closed_weekdays = []", 'closed_weekdays = ["wed"]'), encoding="utf-8"
+    )
     run = generate(Archive(shop.archive.root), day(6))
     assert [s.detail for s in run.skipped] == ["每周三休息"]
     assert days_of(orders_of(shop.archive, c.id)) == [day(n) for n in (0, 1, 3, 4)]
@@ -257,7 +296,8 @@ def test_without_a_worker_the_orders_say_so(shop: Shop) -> None:
     c = contract(shop, worker=None)
     out = shop.cli.ok("order", "generate", "--until", day(6).isoformat(), "--dry-run").stdout
     assert out.splitlines()[1] == (
-        f"  新建 —  {day(1)} 09:00-12:00  BJ-HOURLY  待确认（合同未指定阿姨）")
+        f"  新建 —  {day(1)} 09:00-12:00  BJ-HOURLY  待确认（合同未指定阿姨）"
+    )
     run = generate(shop.archive, day(6))
     assert [(m.worker, m.note) for m in run.created] == [(None, "合同未指定阿姨")] * 2
     orders = orders_of(shop.archive, c.id)
@@ -268,8 +308,9 @@ def test_without_a_worker_the_orders_say_so(shop: Shop) -> None:
 def test_a_worker_who_breaks_a_rule_is_not_suggested_and_the_log_says_why(shop: Shop) -> None:
     worker = shop.worker(availability={"mon": ["08:00-18:00"], "tue": ["08:00-18:00"]})
     c = contract(shop, worker=worker)
-    dry = shop.cli.ok("order", "generate", "--until", day(6).isoformat(),
-                      "--dry-run").stdout.splitlines()
+    dry = shop.cli.ok(
+        "order", "generate", "--until", day(6).isoformat(), "--dry-run"
+    ).stdout.splitlines()
     run = generate(shop.archive, day(6))
     tue, fri = run.created
     assert tue.worker == c.worker and tue.note == ""
@@ -287,15 +328,15 @@ def test_two_contracts_never_double_book_their_worker_in_one_run(shop: Shop) -> 
     first = contract(shop)
     second = contract(shop, schedule="weekly:tue 10:00-12:00")
     run = generate(shop.archive, day(6))
-    assert [m.worker for m in run.created if m.contract == first.number] == [
-        shop.cleaner_id] * 2
+    assert [m.worker for m in run.created if m.contract == first.number] == [shop.cleaner_id] * 2
     (clash,) = [m for m in run.created if m.contract == second.number]
     assert clash.worker is None and clash.note.startswith("合同阿姨 王秀英，但：double_booking")
     (order,) = orders_of(shop.archive, second.id)
     assert order.status == "pending" and "，但：double_booking" in order.events[0].note
     # the operator dispatches the first contract's Tuesday; the clash stands for assign as well
-    mine, theirs = (code_of(shop.archive, orders_of(shop.archive, c.id)[0].id) or ""
-                    for c in (first, second))
+    mine, theirs = (
+        code_of(shop.archive, orders_of(shop.archive, c.id)[0].id) or "" for c in (first, second)
+    )
     for code in (mine, theirs):
         shop.cli.ok("order", "confirm", code)
     shop.cli.ok("order", "assign", mine, shop.cleaner)
@@ -329,7 +370,8 @@ def test_after_a_replacement_the_new_worker_is_named(shop: Shop) -> None:
     assert [m.worker for m in run.created] == [shop.cleaner_id] * 2 + [other_id] * 2
     orders = orders_of(shop.archive, c.id)
     assert [o.events[0].note.rsplit("；", 1)[1] for o in orders] == (
-        ["合同阿姨 王秀英"] * 2 + ["合同阿姨 李桂芳"] * 2)
+        ["合同阿姨 王秀英"] * 2 + ["合同阿姨 李桂芳"] * 2
+    )
     # the operator sends whoever the order names
     code = shop.cli.json("order", "list", "--date", day(8).isoformat())[0]["code"]
     confirm(shop.archive, code)
@@ -338,8 +380,13 @@ def test_after_a_replacement_the_new_worker_is_named(shop: Shop) -> None:
 
 
 def test_a_package_contract_uses_its_visits_one_order_after_another(shop: Shop) -> None:
-    c = contract(shop, kind="package", package="PKG-MONTH", schedule="weekly:tue 09:00-12:00",
-                 services=("BJ-DAILY",))
+    c = contract(
+        shop,
+        kind="package",
+        package="PKG-MONTH",
+        schedule="weekly:tue 09:00-12:00",
+        services=("BJ-DAILY",),
+    )
     generate(shop.archive, day(29))
     orders = orders_of(shop.archive, c.id)
     assert [o.package for o in orders] == ["PKG-MONTH"] * 5
@@ -349,12 +396,19 @@ def test_a_package_contract_uses_its_visits_one_order_after_another(shop: Shop) 
 
 
 def test_only_contracts_in_force_make_orders(shop: Shop) -> None:
-    drafted, _ = new_contract(shop.archive, shop.customer, kind="service", start=START,
-                              months=3, schedule="weekly:tue 09:00-12:00",
-                              services=["BJ-HOURLY"])
+    drafted, _ = new_contract(
+        shop.archive,
+        shop.customer,
+        kind="service",
+        start=START,
+        months=3,
+        schedule="weekly:tue 09:00-12:00",
+        services=["BJ-HOURLY"],
+    )
     assert generate(shop.archive, FOUR_WEEKS).contracts == []
-    result = shop.cli("order", "generate", "--until", FOUR_WEEKS.isoformat(), "--contract",
-                      drafted.number)
+    result = shop.cli(
+        "order", "generate", "--until", FOUR_WEEKS.isoformat(), "--contract", drafted.number
+    )
     assert result.exit_code == 1
     assert f"contract {drafted.number} makes no orders: 状态为草稿（draft）" in result.output
     out = shop.cli.ok("order", "generate", "--until", FOUR_WEEKS.isoformat()).stdout
@@ -375,8 +429,9 @@ def _generated(shop: Shop, **kw: Any) -> tuple[Contract, list[Order]]:
     c = contract(shop, **kw)
     generate(shop.archive, FOUR_WEEKS)
     orders = orders_of(shop.archive, c.id)
-    tue, fri = (shop.cli.json("order", "list", "--date", day(n).isoformat())[0]["code"]
-                for n in (1, 4))
+    tue, fri = (
+        shop.cli.json("order", "list", "--date", day(n).isoformat())[0]["code"] for n in (1, 4)
+    )
     shop.cli.ok("order", "confirm", tue)
     shop.cli.ok("order", "assign", tue, shop.cleaner)
     shop.cli.ok("order", "confirm", fri)
@@ -392,10 +447,10 @@ def test_a_schedule_change_cancels_only_future_undispatched_orders(shop: Shop) -
     run = reschedule(shop.archive, c.number)
     # the dispatched Tuesday stays; the seven others go, each in its own commit and event
     assert [d.order.window.start.date() for d in run.cancelled] == [
-        day(n) for n in (4, 8, 11, 15, 18, 22, 25)]
+        day(n) for n in (4, 8, 11, 15, 18, 22, 25)
+    ]
     assert [s.reason for s in run.skipped] == ["dispatched"]
-    assert [m.order.window.start.date() for m in run.created] == [
-        day(n) for n in (2, 9, 16, 23)]
+    assert [m.order.window.start.date() for m in run.created] == [day(n) for n in (2, 9, 16, 23)]
     assert commits(shop.archive) == before + 7 + 1
     assert [d.was for d in run.cancelled] == ["to_dispatch"] + ["pending"] * 6
     orders = orders_of(shop.archive, c.id)
@@ -418,7 +473,8 @@ def test_past_orders_are_never_touched(shop: Shop) -> None:
     later = dt.datetime.combine(day(14), dt.time(8), tzinfo=TZ)  # Monday of week 3
     run = reschedule(shop.archive, c.id, at=later)
     assert [d.order.window.start.date() for d in run.cancelled] == [
-        day(n) for n in (15, 18, 22, 25)]
+        day(n) for n in (15, 18, 22, 25)
+    ]
     orders = orders_of(shop.archive, c.id)
     assert days_of(orders, "to_dispatch") == [day(4)]
     assert days_of(orders, "pending")[:1] == [day(8)]
@@ -434,8 +490,7 @@ def test_a_new_time_on_the_same_days_keeps_the_dispatched_visit(shop: Shop) -> N
     assert day(1) not in [m.order.window.start.date() for m in run.created]
     for made in run.created:
         assert (made.order.window.start.hour, made.order.window.end.hour) == (14, 16)
-        assert [(line.service, line.quantity) for line in made.order.lines] == [
-            ("BJ-HOURLY", 2)]
+        assert [(line.service, line.quantity) for line in made.order.lines] == [("BJ-HOURLY", 2)]
 
 
 def test_a_second_reschedule_and_a_plain_run_change_nothing(shop: Shop) -> None:
@@ -453,9 +508,15 @@ def test_orders_taken_by_hand_for_the_contract_are_not_cancelled(shop: Shop) -> 
     from hk.services.orders import new_order
 
     c, _ = _generated(shop)
-    extra = new_order(shop.archive, shop.customer, [("JD-AC", 1)],
-                      dt.datetime.combine(day(3), dt.time(15), tzinfo=TZ), channel="phone",
-                      address=c.address, contract=c.id).order
+    extra = new_order(
+        shop.archive,
+        shop.customer,
+        [("JD-AC", 1)],
+        dt.datetime.combine(day(3), dt.time(15), tzinfo=TZ),
+        channel="phone",
+        address=c.address,
+        contract=c.id,
+    ).order
     change_schedule(shop.archive, c.id, "weekly:wed 09:00-12:00")
     run = reschedule(shop.archive, c.id)
     assert extra.id not in {d.order.id for d in run.cancelled}
@@ -470,7 +531,8 @@ def test_a_terminated_contract_keeps_no_undispatched_order_after_its_last_day(sh
     run = reschedule(shop.archive, c.id)
     # the visits up to the last day stay; the five after it go
     assert [d.order.window.start.date() for d in run.cancelled] == [
-        day(n) for n in (11, 15, 18, 22, 25)]
+        day(n) for n in (11, 15, 18, 22, 25)
+    ]
     assert run.created == []
     note = run.cancelled[0].order.events[-1].note
     assert note == f"排班变更：合同 {c.number} 已终止，最后服务日 {day(10)}"
@@ -481,8 +543,9 @@ def test_a_terminated_contract_keeps_no_undispatched_order_after_its_last_day(sh
 def test_reschedule_from_the_command_line(shop: Shop) -> None:
     c, _ = _generated(shop)
     change_schedule(shop.archive, c.id, "weekly:wed 09:00-12:00")
-    dry = shop.cli.ok("order", "generate", "--reschedule", "--contract", c.number,
-                      "--dry-run").stdout.splitlines()
+    dry = shop.cli.ok(
+        "order", "generate", "--reschedule", "--contract", c.number, "--dry-run"
+    ).stdout.splitlines()
     assert dry[-1] == f"would create 4 orders up to {day(25)}; would cancel 7; 1 skipped"
     assert len(orders_of(shop.archive, c.id)) == 8
     out = shop.cli.ok("order", "generate", "--reschedule", "--contract", c.number).stdout
@@ -494,13 +557,13 @@ def test_reschedule_from_the_command_line(shop: Shop) -> None:
     assert result.exit_code == 2 and "--contract" in result.output
 
 
-
 def test_terminating_from_the_command_line_cancels_the_generated_orders_after_it(
     shop: Shop,
 ) -> None:
     c, _ = _generated(shop)
-    out = shop.cli.ok("contract", "terminate", c.number, "--reason", "客户搬家", "--date",
-                      day(10).isoformat()).stdout
+    out = shop.cli.ok(
+        "contract", "terminate", c.number, "--reason", "客户搬家", "--date", day(10).isoformat()
+    ).stdout
     assert "已终止 terminated" in out
     assert sum(line.startswith("  取消 ") for line in out.splitlines()) == 5
     left = [o for o in orders_of(shop.archive, c.id) if o.status != "cancelled"]

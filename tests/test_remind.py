@@ -33,30 +33,41 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
     """The demo archive, built once for the module, and the home it was built in."""
     with isolated_home(tmp_path_factory, "remind-demo") as home:
         root = tmp_path_factory.mktemp("remind-demo") / "demo"
-        subprocess.run([HK_BIN, "demo", "--out", str(root), "--no-tui"], check=True,
-                       capture_output=True, env=dict(os.environ))
+        subprocess.run(
+            [HK_BIN, "demo", "--out", str(root), "--no-tui"],
+            check=True,
+            capture_output=True,
+            env=dict(os.environ),
+        )
         yield root, home
 
 
 @pytest.fixture
-def demo(demo_build: tuple[Path, Path], tmp_path: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Path:
+def demo(demo_build: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the demo archive of its own, in the home the demo was built in."""
     root, home = demo_build
     copy = tmp_path / "demo"
     shutil.copytree(root, copy, symlinks=True)
     monkeypatch.setenv("HOME", str(home))
-    for var, sub in (("XDG_DATA_HOME", ".local/share"), ("XDG_STATE_HOME", ".local/state"),
-                     ("XDG_CONFIG_HOME", ".config")):
+    for var, sub in (
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_STATE_HOME", ".local/state"),
+        ("XDG_CONFIG_HOME", ".config"),
+    ):
         monkeypatch.setenv(var, str(home / sub))
     return copy
 
 
-def hk(root: Path, *args: str, env: dict[str, str] | None = None,
-       stdin: Any = subprocess.DEVNULL) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([HK_BIN, "--archive", str(root), *args], capture_output=True,
-                          text=True, env=env if env is not None else dict(os.environ),
-                          stdin=stdin)
+def hk(
+    root: Path, *args: str, env: dict[str, str] | None = None, stdin: Any = subprocess.DEVNULL
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HK_BIN, "--archive", str(root), *args],
+        capture_output=True,
+        text=True,
+        env=env if env is not None else dict(os.environ),
+        stdin=stdin,
+    )
 
 
 def listed(root: Path, *args: str) -> list[dict[str, Any]]:
@@ -90,15 +101,21 @@ STEPPED_ASIDE = 99
 
 
 def fast(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    code = ("import sys; from hk.remind.fast import try_remind; "
-            "code = try_remind(sys.argv[1:]); sys.exit(STEPPED_ASIDE if code is None else code)"
-            ).replace("STEPPED_ASIDE", str(STEPPED_ASIDE))
-    return subprocess.run([sys.executable, "-c", code, "--archive", str(root), "remind",
-                           *args], capture_output=True, text=True)
+    code = (
+        "import sys; from hk.remind.fast import try_remind; "
+        "code = try_remind(sys.argv[1:]); sys.exit(STEPPED_ASIDE if code is None else code)"
+    ).replace("STEPPED_ASIDE", str(STEPPED_ASIDE))
+    return subprocess.run(
+        [sys.executable, "-c", code, "--archive", str(root), "remind", *args],
+        capture_output=True,
+        text=True,
+    )
 
 
-@pytest.mark.parametrize("args", [(), ("--json",), ("--dry-run",), ("--dry-run", "--json"),
-                                  ("--audience", "workers", "--json")])
+@pytest.mark.parametrize(
+    "args",
+    [(), ("--json",), ("--dry-run",), ("--dry-run", "--json"), ("--audience", "workers", "--json")],
+)
 def test_fast_listing_prints_what_the_full_command_prints(demo: Path, args: tuple[str]) -> None:
     full = hk(demo, "remind", *args, env={**os.environ, "HK_NO_FASTPATH": "1"})
     quick = fast(demo, *args)
@@ -133,23 +150,48 @@ def test_send_twice_under_env_i_sends_every_item_exactly_once(demo: Path) -> Non
         add_channels(demo, gateway(url))
         due = listed(demo)
         env = bare_env()
-        first = subprocess.run(["env", "-i", *(f"{k}={v}" for k, v in env.items()), HK_BIN,
-                                "--archive", str(demo), "remind", "--send"],
-                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        first = subprocess.run(
+            [
+                "env",
+                "-i",
+                *(f"{k}={v}" for k, v in env.items()),
+                HK_BIN,
+                "--archive",
+                str(demo),
+                "remind",
+                "--send",
+            ],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         assert first.returncode == 0, first.stderr
         assert first.stderr == ""
         office = [i for i in due if i["audience"] == "office"]
         assert first.stdout.startswith("## ") and f"提醒（{len(office)}项）" in first.stdout
-        second = subprocess.run(["env", "-i", *(f"{k}={v}" for k, v in env.items()), HK_BIN,
-                                 "--archive", str(demo), "remind", "--send"],
-                                capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        second = subprocess.run(
+            [
+                "env",
+                "-i",
+                *(f"{k}={v}" for k, v in env.items()),
+                HK_BIN,
+                "--archive",
+                str(demo),
+                "remind",
+                "--send",
+            ],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         assert second.returncode == 0, second.stderr
         assert second.stdout == "" and second.stderr == ""  # nothing new: nothing said
     personal = [i["key"] for i in due if i["audience"] != "office"]
     assert sorted(rec.occasions()) == sorted(personal)
     log = git(demo, "log", "--format=%s%n%b", "-1")
-    assert log.startswith(f"remind: {len(due)} sent (stdout {len(office)}, "
-                          f"gateway {len(personal)})")
+    assert log.startswith(
+        f"remind: {len(due)} sent (stdout {len(office)}, gateway {len(personal)})"
+    )
     assert git(demo, "status", "--porcelain", "--", "reminders") == ""
     assert listed(demo, "--dry-run") == []
 
@@ -176,9 +218,12 @@ def test_killed_midway_the_next_run_sends_the_rest_and_nothing_twice(demo: Path)
         add_channels(demo, gateway(url))
         due = [i["key"] for i in listed(demo) if i["audience"] != "office"]
         assert len(due) > 4
-        proc = subprocess.Popen([HK_BIN, "--archive", str(demo), "remind", "--send"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [HK_BIN, "--archive", str(demo), "remind", "--send"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
         assert stall.arrived.wait(60), "the fourth message never came"
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
@@ -187,9 +232,10 @@ def test_killed_midway_the_next_run_sends_the_rest_and_nothing_twice(demo: Path)
         assert 0 < len(delivered) < len(due)
         left = git(demo, "status", "--porcelain", "--", "reminders")
         assert left.startswith("?? "), left  # what went out is on disk, not yet committed
-        assert sorted(i["key"] for i in listed(demo, "--dry-run", "--audience", "customers",
-                                               "--audience", "workers")) == sorted(
-            set(due) - set(delivered))
+        assert sorted(
+            i["key"]
+            for i in listed(demo, "--dry-run", "--audience", "customers", "--audience", "workers")
+        ) == sorted(set(due) - set(delivered))
         time.sleep(0.05)
         again = hk(demo, "remind", "--send")
         assert again.returncode == 0, again.stderr
@@ -210,10 +256,14 @@ def test_return_visits_and_complaints_are_what_their_services_say(demo: Path) ->
     archive = Archive(demo)
     now = dt.datetime.now(TZ).replace(microsecond=0)
     customers = [row["id"] for row in archive.index.list("customer", limit=3)]
-    opened = [open_complaint(archive, ComplaintIn(
-        "quality", "没擦干净", received_at=now - dt.timedelta(hours=hours)),
-        customer=customer).complaint.id
-        for customer, hours in zip(customers, (2, 20, 30), strict=True)]
+    opened = [
+        open_complaint(
+            archive,
+            ComplaintIn("quality", "没擦干净", received_at=now - dt.timedelta(hours=hours)),
+            customer=customer,
+        ).complaint.id
+        for customer, hours in zip(customers, (2, 20, 30), strict=True)
+    ]
     config = RemindConfig.from_settings(archive.settings)
     found = gather(archive.index, now.date(), config)
     mine = {i.key for i in found.items if i.rule == "complaint"}
@@ -221,11 +271,12 @@ def test_return_visits_and_complaints_are_what_their_services_say(demo: Path) ->
     assert mine == theirs
     # 2 hours into 24: running; 20 hours in: near; 30 hours: overdue.
     assert {k for k in mine if k.split(":")[1] in opened} == {
-        f"complaint:{opened[1]}:near", f"complaint:{opened[2]}:overdue"}
+        f"complaint:{opened[1]}:near",
+        f"complaint:{opened[2]}:overdue",
+    }
     for offset in (0, 5, 30, 95, 190):
         day = now.date() + dt.timedelta(days=offset)
         items = [i for i in gather(archive.index, day, config).items if i.rule == "visit"]
         mine = {i.key.removeprefix("return-visit:").rsplit(":", 1)[0] for i in items}
-        theirs = {v.key for v in visits_due(archive, day)
-                  if v.days_overdue < CATCH_UP_DAYS}
+        theirs = {v.key for v in visits_due(archive, day) if v.days_overdue < CATCH_UP_DAYS}
         assert mine == theirs, day

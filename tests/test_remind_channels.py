@@ -88,7 +88,9 @@ def text_of(message: email.message.Message) -> str:
 
 def test_email_sends_the_office_digest_once(shop: Shop, smtp: tuple[int, Inbox]) -> None:
     port, inbox = smtp
-    add_channels(shop.archive.root, f"""[[notify.channels]]
+    add_channels(
+        shop.archive.root,
+        f"""[[notify.channels]]
 name = "office-mail"
 kind = "email"
 host = "127.0.0.1"
@@ -96,7 +98,8 @@ port = {port}
 security = "none"
 sender = "office@example.com"
 to = ["boss@example.com", "desk@example.com"]
-""")
+""",
+    )
     result = send(shop)
     assert result.exit_code == 0, result.output
     assert result.output == ""  # no stdout channel: quiet on success, as under cron
@@ -123,44 +126,65 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = folder / "server.pem", folder / "server.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_path, key_path
 
 
 def test_email_over_starttls_logs_in_with_the_password_from_a_file(
-        shop: Shop, tmp_path: Path) -> None:
+    shop: Shop, tmp_path: Path
+) -> None:
     cert, key = _certificate(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     logins: list[tuple[bytes, bytes]] = []
 
-    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
-                      data: Any) -> AuthResult:
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         assert isinstance(data, LoginPassword)
         logins.append((data.login, data.password))
         return AuthResult(success=data.password == b"s3cret pass")
 
     inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port,
-                                     tls_context=context, require_starttls=True,
-                                     authenticator=authenticator, auth_required=True)
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+    )
     controller.start()
     secret = tmp_path / "smtp-password"
     secret.write_text("s3cret pass\n")
     try:
-        add_channels(shop.archive.root, f"""[[notify.channels]]
+        add_channels(
+            shop.archive.root,
+            f"""[[notify.channels]]
 name = "office-mail"
 kind = "email"
 host = "127.0.0.1"
@@ -171,7 +195,8 @@ password_file = "{secret}"
 ca_file = "{cert}"
 sender = "office@example.com"
 to = ["boss@example.com"]
-""")
+""",
+        )
         result = send(shop)
         assert result.exit_code == 0, result.output
     finally:
@@ -181,35 +206,40 @@ to = ["boss@example.com"]
     assert "s3cret" not in (shop.archive.root / "hk.toml").read_text()
 
 
-def test_a_password_file_inside_the_archive_is_refused(shop: Shop,
-                                                       smtp: tuple[int, Inbox]) -> None:
+def test_a_password_file_inside_the_archive_is_refused(shop: Shop, smtp: tuple[int, Inbox]) -> None:
     port, inbox = smtp
     (shop.archive.root / "pw.txt").write_text("oops")
-    add_channels(shop.archive.root, f"""[[notify.channels]]
+    add_channels(
+        shop.archive.root,
+        f"""[[notify.channels]]
 name = "office-mail"
 kind = "email"
 host = "127.0.0.1"
 port = {port}
 security = "none"
 user = "office"
-password_file = "{shop.archive.root / 'pw.txt'}"
+password_file = "{shop.archive.root / "pw.txt"}"
 sender = "office@example.com"
 to = ["boss@example.com"]
-""")
+""",
+    )
     result = send(shop)
     assert result.exit_code == 1
     assert "inside the archive" in result.stderr and inbox.messages == []
 
 
 def test_a_password_in_hk_toml_is_refused(shop: Shop) -> None:
-    add_channels(shop.archive.root, """[[notify.channels]]
+    add_channels(
+        shop.archive.root,
+        """[[notify.channels]]
 name = "office-mail"
 kind = "email"
 host = "smtp.example.com"
 password = "hunter2"
 sender = "office@example.com"
 to = ["boss@example.com"]
-""")
+""",
+    )
     result = send(shop)
     assert result.exit_code == 1
     assert "never goes into hk.toml" in result.stderr
@@ -233,7 +263,9 @@ def wecom_answer(request: Any) -> tuple[int, dict[str, Any]]:
 
 def test_wecom_group_bot_gets_markdown_digest_and_mentions_each_worker(shop: Shop) -> None:
     with http_server(Recorder(answer=wecom_answer)) as (url, rec):
-        add_channels(shop.archive.root, f"""[[notify.channels]]
+        add_channels(
+            shop.archive.root,
+            f"""[[notify.channels]]
 name = "wecom-office"
 kind = "wecom"
 url = "{url}/cgi-bin/webhook/send?key=KEY-1"
@@ -244,7 +276,8 @@ kind = "wecom"
 audiences = ["workers"]
 url = "{url}/cgi-bin/webhook/send?key=KEY-1"
 per_minute = 600
-""")
+""",
+        )
         result = send(shop)
         assert result.exit_code == 0, result.output
         digest, worker = rec.requests
@@ -259,11 +292,14 @@ per_minute = 600
 
 def test_wecom_refusal_is_reported_and_retried(shop: Shop) -> None:
     with http_server(Recorder(answer=wecom_answer)) as (url, rec):
-        add_channels(shop.archive.root, f"""[[notify.channels]]
+        add_channels(
+            shop.archive.root,
+            f"""[[notify.channels]]
 name = "wecom-office"
 kind = "wecom"
 url = "{url}/cgi-bin/webhook/send?key=WRONG"
-""")
+""",
+        )
         result = send(shop)
         assert result.exit_code == 1
         assert "errcode 93000" in result.stderr and "WRONG" not in result.stderr
@@ -278,12 +314,15 @@ def test_long_digest_goes_to_wecom_in_parts_under_its_limit(shop: Shop) -> None:
     for n in range(40):  # forty more appointments tomorrow: a digest longer than 4096 bytes
         shop.new("--start", f"{RUN_DAY + dt.timedelta(days=1)} {8 + n % 10:02d}:{n % 6}0")
     with http_server(Recorder(answer=wecom_answer)) as (url, rec):
-        add_channels(shop.archive.root, f"""[[notify.channels]]
+        add_channels(
+            shop.archive.root,
+            f"""[[notify.channels]]
 name = "wecom-office"
 kind = "wecom"
 url = "{url}/cgi-bin/webhook/send?key=KEY-1"
 per_minute = 600
-""")
+""",
+        )
         result = send(shop)
         assert result.exit_code == 0, result.output
     assert len(rec.requests) > 1
@@ -298,6 +337,7 @@ per_minute = 600
 
 def dingtalk_answer(secret: str) -> Any:
     """The DingTalk bot's checks: token, a fresh timestamp and the right signature."""
+
     def answer(request: Any) -> tuple[int, dict[str, Any]]:
         q = request.query
         if q.get("access_token") != "TOKEN-1":
@@ -305,14 +345,16 @@ def dingtalk_answer(secret: str) -> Any:
         stamp = int(q.get("timestamp", "0"))
         if abs(stamp - dt.datetime.now().timestamp() * 1000) > 3_600_000:
             return 200, {"errcode": 310000, "errmsg": "invalid timestamp"}
-        expected = base64.b64encode(hmac.new(secret.encode(), f"{stamp}\n{secret}".encode(),
-                                             hashlib.sha256).digest()).decode()
+        expected = base64.b64encode(
+            hmac.new(secret.encode(), f"{stamp}\n{secret}".encode(), hashlib.sha256).digest()
+        ).decode()
         if q.get("sign") != expected:  # parse_qsl has URL-decoded it
             return 200, {"errcode": 310000, "errmsg": "sign not match"}
         body = request.body
         if body.get("msgtype") != "markdown" or not {"title", "text"} <= set(body["markdown"]):
             return 200, {"errcode": 40035, "errmsg": "missing parameter"}
         return 200, {"errcode": 0, "errmsg": "ok"}
+
     return answer
 
 
@@ -320,14 +362,17 @@ def test_dingtalk_signs_each_request_and_mentions_workers(shop: Shop, tmp_path: 
     secret_file = tmp_path / "dingtalk-secret"
     secret_file.write_text("SECabc+/=123\n")
     with http_server(Recorder(answer=dingtalk_answer("SECabc+/=123"))) as (url, rec):
-        add_channels(shop.archive.root, f"""[[notify.channels]]
+        add_channels(
+            shop.archive.root,
+            f"""[[notify.channels]]
 name = "dingtalk"
 kind = "dingtalk"
 audiences = ["office", "workers"]
 url = "{url}/robot/send?access_token=TOKEN-1"
 secret_file = "{secret_file}"
 per_minute = 600
-""")
+""",
+        )
         result = send(shop)
         assert result.exit_code == 0, result.output
         office, worker = rec.requests
@@ -340,12 +385,15 @@ per_minute = 600
 def test_dingtalk_wrong_secret_fails(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HK_TEST_DINGTALK", "not the secret")
     with http_server(Recorder(answer=dingtalk_answer("SECright"))) as (url, rec):
-        add_channels(shop.archive.root, f"""[[notify.channels]]
+        add_channels(
+            shop.archive.root,
+            f"""[[notify.channels]]
 name = "dingtalk"
 kind = "dingtalk"
 url = "{url}/robot/send?access_token=TOKEN-1"
 secret_env = "HK_TEST_DINGTALK"
-""")
+""",
+        )
         result = send(shop)
     assert result.exit_code == 1 and "sign not match" in result.stderr
     assert rec.requests == []
@@ -354,24 +402,29 @@ secret_env = "HK_TEST_DINGTALK"
 def test_dingtalk_signature_is_the_documented_one() -> None:
     # base64(HMAC-SHA256("SEC1", "1700000000000\nSEC1")), then URL-encoded.
     digest = hmac.new(b"SEC1", b"1700000000000\nSEC1", hashlib.sha256).digest()
-    assert dingtalk_sign("SEC1", 1700000000000) == base64.b64encode(digest).decode() \
-        .replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+    assert dingtalk_sign("SEC1", 1700000000000) == base64.b64encode(digest).decode().replace(
+        "+", "%2B"
+    ).replace("/", "%2F").replace("=", "%3D")
 
 
 # --- webhooks, failures, partial runs -------------------------------------------------------
 
 
 def test_webhook_gets_one_message_per_person_with_a_bearer_token(
-        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HK_TEST_TOKEN", "tok-42")
     with http_server() as (url, rec):
-        add_channels(shop.archive.root, f"""[[notify.channels]]
+        add_channels(
+            shop.archive.root,
+            f"""[[notify.channels]]
 name = "gateway"
 kind = "webhook"
 audiences = ["customers", "workers"]
 url = "{url}/hk"
 secret_env = "HK_TEST_TOKEN"
-""")
+""",
+        )
         result = send(shop)
         assert result.exit_code == 0, result.output
     assert {r.headers["authorization"] for r in rec.requests} == {"Bearer tok-42"}
@@ -388,7 +441,9 @@ secret_env = "HK_TEST_TOKEN"
 def test_one_failing_channel_does_not_stop_the_others_nor_resend_them(shop: Shop) -> None:
     broken = Recorder(answer=lambda request: (500, {}))
     with http_server() as (good_url, good), http_server(broken) as (bad_url, _):
-        add_channels(shop.archive.root, f"""[[notify.channels]]
+        add_channels(
+            shop.archive.root,
+            f"""[[notify.channels]]
 name = "good"
 kind = "webhook"
 audiences = ["office", "customers", "workers"]
@@ -399,7 +454,8 @@ name = "bad"
 kind = "webhook"
 audiences = ["office", "customers", "workers"]
 url = "{bad_url}/hk"
-""")
+""",
+        )
         first = send(shop)
         assert first.exit_code == 1
         assert "channel bad: HTTP 500" in first.stderr and "next run" in first.stderr
@@ -411,19 +467,24 @@ url = "{bad_url}/hk"
         assert sorted(good.occasions()) == sent_first  # nothing twice on the good channel
         assert sorted(broken.occasions()) == sent_first  # everything, once, on the other
     log = git(shop.archive.root, "log", "--format=%s", "-3")
-    assert log.splitlines()[:2] == [f"remind: {len(sent_first)} sent (bad {len(sent_first)})",
-                                    f"remind: {len(sent_first)} sent (good {len(sent_first)})"]
+    assert log.splitlines()[:2] == [
+        f"remind: {len(sent_first)} sent (bad {len(sent_first)})",
+        f"remind: {len(sent_first)} sent (good {len(sent_first)})",
+    ]
     assert git(shop.archive.root, "status", "--porcelain", "--", "reminders") == ""
 
 
 def test_sent_log_names_occasions_channels_and_audiences_only(shop: Shop) -> None:
     with http_server() as (url, _):
-        add_channels(shop.archive.root, f"""[[notify.channels]]
+        add_channels(
+            shop.archive.root,
+            f"""[[notify.channels]]
 name = "gateway"
 kind = "webhook"
 audiences = ["office", "customers", "workers"]
 url = "{url}/hk"
-""")
+""",
+        )
         assert send(shop).exit_code == 0
     [path] = (shop.archive.root / "reminders" / "sent").glob("*/*/*.json")
     text = path.read_text()
@@ -439,11 +500,14 @@ url = "{url}/hk"
 def test_messages_in_english_when_the_archive_says_so(shop: Shop) -> None:
     path = shop.archive.root / "hk.toml"
     path.write_text(path.read_text().replace('language = "zh_CN"', 'language = "en"'))
-    add_channels(shop.archive.root, """[[notify.channels]]
+    add_channels(
+        shop.archive.root,
+        """[[notify.channels]]
 name = "stdout"
 kind = "stdout"
 audiences = ["office", "customers", "workers"]
-""")
+""",
+    )
     result = send(shop)
     assert result.exit_code == 0, result.output
     out = result.stdout

@@ -31,8 +31,7 @@ from hk.errors import InvalidData
 from hk.store.records import parse_record, relpath_for, serialise
 from tests.test_order_domain import orders
 
-SETTINGS = settings(max_examples=50, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --- text people type ------------------------------------------------------------------------
 
@@ -46,8 +45,24 @@ characters = st.one_of(
 )
 text = st.one_of(
     st.text(characters, max_size=40),
-    st.sampled_from(["yes", "no", "null", "~", "true", "1.0", "0755", "2026-03-01", "12:30",
-                     "- 项", "a: b", "# 注释", "周三上午\n周五下午\n", "\n\n多行\n"]),
+    st.sampled_from(
+        [
+            "yes",
+            "no",
+            "null",
+            "~",
+            "true",
+            "1.0",
+            "0755",
+            "2026-03-01",
+            "12:30",
+            "- 项",
+            "a: b",
+            "# 注释",
+            "周三上午\n周五下午\n",
+            "\n\n多行\n",
+        ]
+    ),
 )
 
 # --- values of the field types hk defines ------------------------------------------------------
@@ -68,10 +83,12 @@ def time_ranges(draw: st.DrawFn) -> str:
     return f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
 
 
-zones = st.sampled_from([dt.timezone(dt.timedelta(hours=8)), dt.UTC,
-                         dt.timezone(dt.timedelta(hours=-5, minutes=-30))])
-aware_datetimes = st.datetimes(min_value=dt.datetime(2000, 1, 1),
-                               max_value=dt.datetime(2099, 12, 31), timezones=zones)
+zones = st.sampled_from(
+    [dt.timezone(dt.timedelta(hours=8)), dt.UTC, dt.timezone(dt.timedelta(hours=-5, minutes=-30))]
+)
+aware_datetimes = st.datetimes(
+    min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 12, 31), timezones=zones
+)
 dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31))
 
 # --- strategies from annotations ------------------------------------------------------------------
@@ -110,8 +127,7 @@ def for_annotation(annotation: Any, metadata: list[Any]) -> st.SearchStrategy[An
     if origin is list:
         return st.lists(for_annotation(args[0], []), max_size=3)
     if origin is dict:
-        return st.dictionaries(for_annotation(args[0], []), for_annotation(args[1], []),
-                               max_size=3)
+        return st.dictionaries(for_annotation(args[0], []), for_annotation(args[1], []), max_size=3)
     validators = _validator_funcs(metadata)
     if normalize_phone in validators:
         return phones
@@ -131,13 +147,19 @@ def for_annotation(annotation: Any, metadata: list[Any]) -> st.SearchStrategy[An
         bounds = {"min_value": -(10**9), "max_value": 10**9, **_bounds(metadata)}
         return st.integers(**bounds)
     if annotation is Decimal:
-        return st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10_000), places=2,
-                           allow_nan=False, allow_infinity=False)
+        return st.decimals(
+            min_value=Decimal("0.01"),
+            max_value=Decimal(10_000),
+            places=2,
+            allow_nan=False,
+            allow_infinity=False,
+        )
     if annotation is float:
         return st.floats(allow_nan=False, allow_infinity=False, **_bounds(metadata))
     if annotation is str:
-        pattern = next((getattr(m, "pattern", None) for m in metadata
-                        if getattr(m, "pattern", None)), None)
+        pattern = next(
+            (getattr(m, "pattern", None) for m in metadata if getattr(m, "pattern", None)), None
+        )
         if pattern:
             return st.from_regex(pattern, fullmatch=True)
         return text
@@ -247,14 +269,36 @@ def damaged_files(draw: st.DrawFn) -> str:
     for _ in range(draw(st.integers(1, 3))):
         pos = draw(st.integers(0, len(text)))
         action = draw(st.sampled_from(["delete", "insert", "replace"]))
-        char = draw(st.sampled_from([":", "-", " ", "\n", "'", '"', "[", "{", "#", "\t", "张",
-                                     "0", "&", "*", "|", ">", "%", "@"]))
+        char = draw(
+            st.sampled_from(
+                [
+                    ":",
+                    "-",
+                    " ",
+                    "\n",
+                    "'",
+                    '"',
+                    "[",
+                    "{",
+                    "#",
+                    "\t",
+                    "张",
+                    "0",
+                    "&",
+                    "*",
+                    "|",
+                    ">",
+                    "%",
+                    "@",
+                ]
+            )
+        )
         if action == "delete":
-            text = text[:pos] + text[pos + 1:]
+            text = text[:pos] + text[pos + 1 :]
         elif action == "insert":
             text = text[:pos] + char + text[pos:]
         else:
-            text = text[:pos] + char + text[pos + 1:]
+            text = text[:pos] + char + text[pos + 1 :]
     return text
 
 

@@ -134,8 +134,11 @@ def test_a_contract_counts_on_its_first_and_last_day_only_while_it_runs() -> Non
 
 
 def test_the_rules_come_from_the_settings() -> None:
-    rules = StageRules.of(Customers.model_validate(
-        {"lapsed_days": 30, "at_risk_factor": 2, "at_risk_score": 3, "at_risk_score_days": 10}))
+    rules = StageRules.of(
+        Customers.model_validate(
+            {"lapsed_days": 30, "at_risk_factor": 2, "at_risk_score": 3, "at_risk_score_days": 10}
+        )
+    )
     assert rules == StageRules(30, 2.0, 3, 10)
     assert stage(Facts(order_days=ago(30)), TODAY, rules) == "lapsed"
     assert stage(Facts(order_days=ago(29)), TODAY, rules) == "new"
@@ -274,10 +277,10 @@ def test_the_customer_page_shows_the_stage(tmp_path: Any) -> None:
 
 def test_an_open_complaint_lists_the_customer_at_risk(shop: Shop) -> None:
     order = shop.new()
-    shop.cli.ok("complaint", "open", "--order", order, "--category", "服务质量",
-                "--text", "厨房油污没处理")
-    assert [c["name"] for c in shop.cli.json("customer", "list", "--stage", "at_risk")] == [
-        "张三"]
+    shop.cli.ok(
+        "complaint", "open", "--order", order, "--category", "服务质量", "--text", "厨房油污没处理"
+    )
+    assert [c["name"] for c in shop.cli.json("customer", "list", "--stage", "at_risk")] == ["张三"]
     assert "有流失风险" in shop.cli.ok("customer", "show", shop.customer).stdout
 
 

@@ -26,22 +26,42 @@ def row(*scores: int, nps: int | None = None) -> dict[str, Any]:
 # --- typing scores in --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["5/4/3/2/1", "5,4,3,2,1", "5 4 3 2 1", "5，4，3，2，1",
-                                  "quality=5,attitude=4,hygiene=3,punctuality=2,overall=1",
-                                  "overall=1, punctuality=2, hygiene=3, attitude=4, quality=5",
-                                  "质量=5,态度=4,卫生=3,准时=2,总体=1", "q=5,a=4,h=3,p=2,o=1"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5/4/3/2/1",
+        "5,4,3,2,1",
+        "5 4 3 2 1",
+        "5，4，3，2，1",
+        "quality=5,attitude=4,hygiene=3,punctuality=2,overall=1",
+        "overall=1, punctuality=2, hygiene=3, attitude=4, quality=5",
+        "质量=5,态度=4,卫生=3,准时=2,总体=1",
+        "q=5,a=4,h=3,p=2,o=1",
+    ],
+)
 def test_scores_are_read_in_order_or_by_name(text: str) -> None:
-    assert parse_scores(text) == {"quality": 5, "attitude": 4, "hygiene": 3, "punctuality": 2,
-                                  "overall": 1}
+    assert parse_scores(text) == {
+        "quality": 5,
+        "attitude": 4,
+        "hygiene": 3,
+        "punctuality": 2,
+        "overall": 1,
+    }
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("5/4/3/2", "not five scores"), ("5/4/3/2/1/5", "not five scores"),
-    ("5/4/3/2/0", "not a score from 1 to 5"), ("5/4/3/2/x", "not a score"),
-    ("quality=5,quality=4,hygiene=3,punctuality=2,overall=1", "given twice"),
-    ("quality=5,attitude=4", "missing hygiene, punctuality, overall"),
-    ("taste=5", "'taste' is not a score"), ("5/4/3/2/overall=1", "not five scores"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("5/4/3/2", "not five scores"),
+        ("5/4/3/2/1/5", "not five scores"),
+        ("5/4/3/2/0", "not a score from 1 to 5"),
+        ("5/4/3/2/x", "not a score"),
+        ("quality=5,quality=4,hygiene=3,punctuality=2,overall=1", "given twice"),
+        ("quality=5,attitude=4", "missing hygiene, punctuality, overall"),
+        ("taste=5", "'taste' is not a score"),
+        ("5/4/3/2/overall=1", "not five scores"),
+    ],
+)
 def test_scores_typed_wrong_are_refused_with_the_form(text: str, words: str) -> None:
     with pytest.raises(UsageError, match=words) as refused:
         parse_scores(text)
@@ -58,26 +78,52 @@ def test_nothing_to_sum() -> None:
 
 
 def test_averages_per_dimension_round_half_up_to_two_decimals() -> None:
-    rows = [row(5, 4, 3, 2, 1), row(4, 4, 3, 2, 2), row(4, 5, 3, 3, 2), row(4, 4, 4, 3, 1),
-            row(4, 4, 3, 3, 2), row(4, 4, 3, 3, 2), row(4, 4, 3, 3, 2), row(4, 4, 3, 3, 2)]
+    rows = [
+        row(5, 4, 3, 2, 1),
+        row(4, 4, 3, 2, 2),
+        row(4, 5, 3, 3, 2),
+        row(4, 4, 4, 3, 1),
+        row(4, 4, 3, 3, 2),
+        row(4, 4, 3, 3, 2),
+        row(4, 4, 3, 3, 2),
+        row(4, 4, 3, 3, 2),
+    ]
     found = summarise(rows)
     assert found.count == 8
-    assert found.averages == {"quality": 4.13, "attitude": 4.13, "hygiene": 3.13,
-                              "punctuality": 2.75, "overall": 1.75}
-    assert summarise([row(5, 5, 5, 5, 4), row(4, 4, 4, 4, 4), row(4, 4, 4, 4, 4)]).averages[
-        "quality"] == 4.33
+    assert found.averages == {
+        "quality": 4.13,
+        "attitude": 4.13,
+        "hygiene": 3.13,
+        "punctuality": 2.75,
+        "overall": 1.75,
+    }
+    assert (
+        summarise([row(5, 5, 5, 5, 4), row(4, 4, 4, 4, 4), row(4, 4, 4, 4, 4)]).averages["quality"]
+        == 4.33
+    )
 
 
-@pytest.mark.parametrize(("answers", "nps"), [
-    ([10, 9, 9], 100), ([0, 6, 3], -100), ([7, 8, 7, 8], 0), ([9, 7, 6], 0),
-    ([9, 7, 7], 33), ([9, 9, 6], 33), ([10, 6, 6], -33), ([9, 9, 8], 67),
-    ([9, 7, 7, 7, 7, 7, 7, 7], 13), ([6, 7, 7, 7, 7, 7, 7, 7], -13), ([10], 100), ([6], -100),
-])
+@pytest.mark.parametrize(
+    ("answers", "nps"),
+    [
+        ([10, 9, 9], 100),
+        ([0, 6, 3], -100),
+        ([7, 8, 7, 8], 0),
+        ([9, 7, 6], 0),
+        ([9, 7, 7], 33),
+        ([9, 9, 6], 33),
+        ([10, 6, 6], -33),
+        ([9, 9, 8], 67),
+        ([9, 7, 7, 7, 7, 7, 7, 7], 13),
+        ([6, 7, 7, 7, 7, 7, 7, 7], -13),
+        ([10], 100),
+        ([6], -100),
+    ],
+)
 def test_nps_is_promoters_less_detractors_in_points(answers: list[int], nps: int) -> None:
     found = summarise([row(5, 5, 5, 5, 5, nps=n) for n in answers])
     assert found.nps == nps
-    assert found.promoters + found.passives + found.detractors == found.answered_nps == len(
-        answers)
+    assert found.promoters + found.passives + found.detractors == found.answered_nps == len(answers)
 
 
 def test_nps_counts_only_those_who_answered_it() -> None:
@@ -115,8 +161,7 @@ def done_order(shop: Shop, day: int, *args: str, worker: str | None = None) -> s
 def rate(shop: Shop, code: str, scores: str, nps: int | None = None) -> None:
     numbers = scores.split("/")
     args = [a for d, n in zip(DIMENSIONS, numbers, strict=True) for a in (f"--{d}", n)]
-    shop.cli.ok("order", "rate", code, *args, *(["--nps", str(nps)] if nps is not None
-                                                 else []))
+    shop.cli.ok("order", "rate", code, *args, *(["--nps", str(nps)] if nps is not None else []))
 
 
 def test_summary_by_worker_service_and_period(shop: Shop) -> None:
@@ -125,8 +170,19 @@ def test_summary_by_worker_service_and_period(shop: Shop) -> None:
     second = done_order(shop, 1, "--service", "JD-AC", worker=other)
     rate(shop, first, "5/5/4/5/5", 10)
     rate(shop, second, "3/4/3/4/3", 6)
-    shop.cli.ok("visit", "log", shop.customer, "--method", "phone", "--scores", "4/4/4/4/4",
-                "--nps", "8", "--type", "periodic")
+    shop.cli.ok(
+        "visit",
+        "log",
+        shop.customer,
+        "--method",
+        "phone",
+        "--scores",
+        "4/4/4/4/4",
+        "--nps",
+        "8",
+        "--type",
+        "periodic",
+    )
     whole = shop.cli.json("survey", "summary")
     assert whole["count"] == 3 and whole["nps"] == 0
     assert whole["averages"]["quality"] == 4.0 and whole["averages"]["overall"] == 4.0
@@ -137,8 +193,9 @@ def test_summary_by_worker_service_and_period(shop: Shop) -> None:
     ac = shop.cli.json("survey", "summary", "--service", "jd-ac")
     assert ac["count"] == 1 and ac["averages"]["quality"] == 3.0
     today = dt.datetime.now(TZ).date()
-    period = shop.cli.json("survey", "summary", "--from", today.isoformat(), "--to",
-                           today.isoformat())
+    period = shop.cli.json(
+        "survey", "summary", "--from", today.isoformat(), "--to", today.isoformat()
+    )
     assert period["count"] == 3
     tomorrow = (today + dt.timedelta(days=1)).isoformat()
     assert shop.cli.json("survey", "summary", "--from", tomorrow)["count"] == 0
@@ -147,27 +204,50 @@ def test_summary_by_worker_service_and_period(shop: Shop) -> None:
     text = shop.cli.ok("survey", "summary").stdout
     assert "共 3 份" in text and "服务质量  4.00" in text
     assert "NPS     +0（推荐 1，中立 1，贬损 1，共 3 人回答）" in text
-    reversed_days = shop.cli("survey", "summary", "--from", tomorrow, "--to",
-                             today.isoformat())
+    reversed_days = shop.cli("survey", "summary", "--from", tomorrow, "--to", today.isoformat())
     assert reversed_days.exit_code == 2
 
 
 def test_survey_list_shows_each_response(shop: Shop) -> None:
     code = done_order(shop, 0)
     rate(shop, code, "5/4/5/3/4")
-    shop.cli.ok("visit", "log", shop.customer, "--method", "wechat", "--scores", "5/5/5/5/5",
-                "--nps", "9", "--comment", "很好")
+    shop.cli.ok(
+        "visit",
+        "log",
+        shop.customer,
+        "--method",
+        "wechat",
+        "--scores",
+        "5/5/5/5/5",
+        "--nps",
+        "9",
+        "--comment",
+        "很好",
+    )
     items = shop.cli.json("survey", "list")
     assert [i["channel"] for i in items] == ["order_rate", "wechat"]
     assert items[0]["customer_name"] == "张三" and items[0]["worker_names"] == [
-        f"{shop.cleaner} 王秀英"]
+        f"{shop.cleaner} 王秀英"
+    ]
     assert items[1]["nps"] == 9
-    assert [i["channel"] for i in shop.cli.json("survey", "list", "--customer",
-                                                shop.customer, "--channel", "wechat")] == [
-        "wechat"]
+    assert [
+        i["channel"]
+        for i in shop.cli.json("survey", "list", "--customer", shop.customer, "--channel", "wechat")
+    ] == ["wechat"]
     table = shop.cli.ok("survey", "list").stdout.splitlines()
-    assert table[0].split() == ["编号", "日期", "客户", "渠道", "质量", "态度", "卫生", "准时",
-                                "总体", "NPS", "阿姨"]
+    assert table[0].split() == [
+        "编号",
+        "日期",
+        "客户",
+        "渠道",
+        "质量",
+        "态度",
+        "卫生",
+        "准时",
+        "总体",
+        "NPS",
+        "阿姨",
+    ]
     assert "订单评价" in table[1] and "微信" in table[2]
     assert shop.cli("survey", "list", "--channel", "fax").exit_code == 2
 

@@ -43,8 +43,9 @@ def office(tmp_path: Path) -> Path:
     return build_office(tmp_path / "office")
 
 
-def drive(root: Path, scenario: Scenario, *, size: tuple[int, int] = (120, 40),
-          **options: Any) -> None:
+def drive(
+    root: Path, scenario: Scenario, *, size: tuple[int, int] = (120, 40), **options: Any
+) -> None:
     """Run ``scenario`` against the TUI on ``root``, in a headless terminal of ``size``."""
     options.setdefault("refresh_seconds", 600)
     app = make_app(root, today=TODAY, **options)
@@ -111,8 +112,9 @@ def test_filters_narrow_the_list_by_tier_and_tag(office: Path) -> None:
     assert search(archive, "customer", "z", Filters(category="钟点工")).rows == []
 
 
-def test_a_long_result_says_how_many_it_shows_of_more(office: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_long_result_says_how_many_it_shows_of_more(
+    office: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("hk.tui.screens.lists.CAP", 2)
 
     async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
@@ -301,7 +303,8 @@ def test_help_names_the_focused_widget_and_every_key_with_its_id(office: Path) -
 def test_keys_rebind_from_the_operators_own_settings(office: Path) -> None:
     (office / "hk.local.toml").write_text(
         '[tui]\nlanguage = "en"\n[tui.keys]\ncustomers = "f6"\nno_such_action = "f7"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
 
     async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
         assert app.screen.sub_title == "Dashboard"
@@ -327,8 +330,9 @@ def test_a_customer_added_outside_appears_without_restart(office: Path) -> None:
         await settle(pilot)
         table = app.screen.query_one("#results", ResultTable)
         assert len(rows(table)) == 3
-        result = hk.process("customer", "add", "--name", "赵六", "--phone", "13700137000",
-                            "--category", "家庭保洁")
+        result = hk.process(
+            "customer", "add", "--name", "赵六", "--phone", "13700137000", "--category", "家庭保洁"
+        )
         assert result.returncode == 0, result.stderr
         for _ in range(50):
             await pilot.pause(0.1)
@@ -344,8 +348,9 @@ def test_a_page_follows_an_edit_made_outside(office: Path) -> None:
     async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
         app.open_record("customer", ZHANG)
         await settle(pilot)
-        await asyncio.to_thread(edit, Archive(office), "customer", ZHANG,
-                                {"taboos": ["不进书房", "不用钢丝球"]})
+        await asyncio.to_thread(
+            edit, Archive(office), "customer", ZHANG, {"taboos": ["不进书房", "不用钢丝球"]}
+        )
         app.action_refresh_archive()
         await settle(pilot)
         assert "不用钢丝球" in shown(app.screen.query_one("#panel-taboos", FieldsPanel))
@@ -376,8 +381,9 @@ def test_an_error_in_a_read_becomes_a_notification(office: Path) -> None:
     async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
         app.open_record("customer", "01ZZZZZZZZZZZZZZZZZZZZZZZZ")
         await settle(pilot)
-        assert any(n.severity == "error" and "does not exist" in n.message
-                   for n in app._notifications)
+        assert any(
+            n.severity == "error" and "does not exist" in n.message for n in app._notifications
+        )
         assert app.is_running
 
     drive(office, scenario)

@@ -40,8 +40,7 @@ def town(archive: Archive, archive_path: Path) -> Town:
 
 def drive(root: Path, scenario: Scenario) -> None:
     """Run ``scenario`` on the TUI whose "tomorrow" is the town's day."""
-    app = make_app(root, today=DAY - dt.timedelta(days=1), language="zh_CN",
-                   refresh_seconds=600)
+    app = make_app(root, today=DAY - dt.timedelta(days=1), language="zh_CN", refresh_seconds=600)
 
     async def main() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -57,8 +56,11 @@ def day_of_town(town: Town) -> dict[str, str]:
     """Two jobs either side of town and one nobody has the skill for: codes by name."""
     town.customer("甲", EAST)
     town.customer("乙", WEST)
-    return {"east": town.order("甲", "09:00"), "west": town.order("乙", "13:00"),
-            "smart": town.order("甲", "15:00", "ZN-SETUP")}
+    return {
+        "east": town.order("甲", "09:00"),
+        "west": town.order("乙", "13:00"),
+        "smart": town.order("甲", "15:00", "ZN-SETUP"),
+    }
 
 
 def order_id(town: Town, code: str) -> str:
@@ -106,8 +108,7 @@ def test_plan_pin_replan_and_accept_all_write_one_commit(town: Town) -> None:
         assert app.screen is screen
         board = screen.board
         assert board is not None
-        routes = {it.worker.code: [v.job.code for v in it.visits]
-                  for it in board.plan.itineraries}
+        routes = {it.worker.code: [v.job.code for v in it.visits] for it in board.plan.itineraries}
         assert routes == {town.workers["西"]: [codes["east"], codes["west"]]}
         await cursor_to(pilot, timeline, ids["east"])
         assert "手动指定" in shown(screen.query_one("#why", FieldsPanel))
@@ -151,7 +152,8 @@ def test_accept_selected_dispatches_only_the_jobs_chosen_with_space(town: Town) 
 
 
 def test_a_pin_the_rules_refuse_is_not_offered_and_the_day_changes_with_brackets(
-        town: Town) -> None:
+    town: Town,
+) -> None:
     codes = day_of_town(town)
     board = read_board(Archive(town.archive.root), DAY)
     smart = candidates(board, order_id(town, codes["smart"]))

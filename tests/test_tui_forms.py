@@ -44,8 +44,9 @@ def office(tmp_path: Path) -> Path:
 
 
 def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(root), *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def commits(root: Path) -> int:
@@ -113,8 +114,10 @@ def test_a_customer_made_in_the_form_is_one_commit_and_its_page_opens(office: Pa
         assert customer.addresses[0].district == "青羊区"
         assert customer.addresses[0].city == "成都市"
         assert customer.id_number is not None and customer.id_number.token
-        assert "510107196809120427" not in (office / load(Archive(office), Customer,
-                                                          page.record_id)[1].path).read_text()
+        assert (
+            "510107196809120427"
+            not in (office / load(Archive(office), Customer, page.record_id)[1].path).read_text()
+        )
 
     drive(office, scenario)
     assert commits(office) == before + 1
@@ -151,8 +154,13 @@ def test_an_invalid_phone_shows_under_the_phones_and_nothing_is_written(office: 
 def test_each_problem_shows_under_its_own_input_and_the_rest_at_the_top(office: Path) -> None:
     archive = Archive(office)
     form = open_form(archive, "customer")
-    values = {**form.values, "name": "赵六", "id_number": "510107196809120428",
-              "tier": "钻石", "birthday": "1980-13-40"}
+    values = {
+        **form.values,
+        "name": "赵六",
+        "id_number": "510107196809120428",
+        "tier": "钻石",
+        "birthday": "1980-13-40",
+    }
     assert set(check(archive, form, values).messages) == {"birthday"}
     del values["birthday"]
     messages = check(archive, form, values).messages
@@ -160,11 +168,17 @@ def test_each_problem_shows_under_its_own_input_and_the_rest_at_the_top(office: 
     assert "钻石" in messages["tier"][0] and TOP not in messages
     edited = open_form(archive, "customer", ZHANG)
     assert "id_number" not in {f.name for f in edited.fields}  # sealed: never shown to edit
-    refused = InvalidData([Problem("the window is wrong", field="window.end"),
-                           Problem("something else", field="elsewhere")])
+    refused = InvalidData(
+        [
+            Problem("the window is wrong", field="window.end"),
+            Problem("something else", field="elsewhere"),
+        ]
+    )
     order = open_form(archive, "order", customer=ZHANG, today=TODAY)
-    assert messages_of(order, refused) == {"start": ["the window is wrong"],
-                                           TOP: ["elsewhere: something else"]}
+    assert messages_of(order, refused) == {
+        "start": ["the window is wrong"],
+        TOP: ["elsewhere: something else"],
+    }
 
 
 def test_a_missing_name_is_named_under_the_name(office: Path) -> None:
@@ -199,7 +213,9 @@ def test_a_worker_made_in_the_form_keeps_skills_with_levels(office: Path) -> Non
         worker, _ = load(Archive(office), Worker, page.record_id)
         assert worker.gender == "女" and worker.birth_year == 1978
         assert [(s.name, s.level, s.cuisines) for s in worker.skills] == [
-            ("保洁", 4, []), ("烹饪", 3, ["川菜", "粤菜"])]
+            ("保洁", 4, []),
+            ("烹饪", 3, ["川菜", "粤菜"]),
+        ]
 
     drive(office, scenario)
 
@@ -226,8 +242,7 @@ def test_an_edit_opens_with_the_record_and_saves_only_what_changed(office: Path)
     assert "update native_place" in git(office, "log", "-1", "--format=%s")
 
 
-def test_a_save_over_a_record_changed_meanwhile_is_refused_and_the_input_kept(
-        office: Path) -> None:
+def test_a_save_over_a_record_changed_meanwhile_is_refused_and_the_input_kept(office: Path) -> None:
     before, loaded = load(Archive(office), Customer, ZHANG)
     customer_file = office / loaded.path
 
@@ -357,8 +372,12 @@ def test_an_order_goes_to_the_address_chosen_by_its_number(office: Path) -> None
     archive = Archive(office)
     zhang, _ = load(archive, Customer, ZHANG)
     second = {"city": "成都市", "district": "青羊区", "community": "光华村", "detail": "2栋"}
-    edit(archive, "customer", ZHANG,
-         {"addresses": [*(a.model_dump() for a in zhang.addresses), second]})
+    edit(
+        archive,
+        "customer",
+        ZHANG,
+        {"addresses": [*(a.model_dump() for a in zhang.addresses), second]},
+    )
 
     def orders() -> set[str]:
         return {row["id"] for row in Archive(office).index.list("order", ref=ZHANG)}
@@ -392,8 +411,7 @@ def test_an_order_goes_to_the_address_chosen_by_its_number(office: Path) -> None
 # --- notes in the editor ----------------------------------------------------------------------
 
 
-def test_the_notes_come_back_from_the_editor(office: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_notes_come_back_from_the_editor(office: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The editor's part without a terminal: headless Textual cannot suspend the app."""
     monkeypatch.setenv("EDITOR", "sh -c 'printf 新备注 > \"$1\"' _")
     monkeypatch.delenv("VISUAL", raising=False)
@@ -404,7 +422,8 @@ def test_the_notes_come_back_from_the_editor(office: Path,
 
 
 def test_in_a_real_terminal_ctrl_e_writes_the_notes_in_the_editor(
-        office: Path, tmux: Tmux, monkeypatch: pytest.MonkeyPatch) -> None:
+    office: Path, tmux: Tmux, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """hk in tmux: the TUI suspends, the editor (a script here) writes the notes, the TUI
     comes back with them in the form, and Ctrl+S saves them."""
     monkeypatch.setenv("EDITOR", "sh -c 'printf 新备注 > \"$1\"' _")
@@ -435,9 +454,9 @@ def test_in_a_real_terminal_ctrl_e_writes_the_notes_in_the_editor(
     assert commits(office) == before + 1
 
 
-def test_without_a_terminal_to_suspend_the_notes_stay_as_typed(office: Path,
-                                                               monkeypatch:
-                                                               pytest.MonkeyPatch) -> None:
+def test_without_a_terminal_to_suspend_the_notes_stay_as_typed(
+    office: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("EDITOR", "sh -c 'printf 新备注 > \"$1\"' _")
 
     async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
@@ -504,10 +523,11 @@ def test_the_form_fits_a_small_terminal_by_scrolling(office: Path) -> None:
 
 
 def test_in_a_real_terminal_shift_e_opens_the_whole_file_in_the_editor(
-        office: Path, tmux: Tmux, monkeypatch: pytest.MonkeyPatch) -> None:
+    office: Path, tmux: Tmux, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every field, not only those of the form: the record's file in $EDITOR (a script that
     changes the tier here), saved through the write path, the page read again."""
-    monkeypatch.setenv("EDITOR", "sh -c 'sed -i \"s/^tier: .*/tier: 白银/\" \"$1\"' _")
+    monkeypatch.setenv("EDITOR", 'sh -c \'sed -i "s/^tier: .*/tier: 白银/" "$1"\' _')
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.delenv("HK_EDITOR", raising=False)
     before = commits(office)

@@ -40,8 +40,11 @@ def run(root: Path, scenario: Any) -> None:
 
 
 def footer_words(app: HkApp) -> set[str]:
-    return {active.binding.description for active in app.screen.active_bindings.values()
-            if active.binding.show}
+    return {
+        active.binding.description
+        for active in app.screen.active_bindings.values()
+        if active.binding.show
+    }
 
 
 def columns(table: ResultTable) -> list[str]:
@@ -54,7 +57,8 @@ async def switch(pilot: Pilot[Any]) -> None:
 
 
 def test_f10_switches_the_dashboard_and_the_customers_list_to_english_and_back(
-        office: Path) -> None:
+    office: Path,
+) -> None:
     async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
         assert isinstance(app.screen, DashboardScreen)
         assert app.screen.query_one("#today", FieldsPanel).border_title.startswith("今天 ")
@@ -91,8 +95,7 @@ def test_f10_switches_the_dashboard_and_the_customers_list_to_english_and_back(
     run(office, scenario)
 
 
-def test_a_customer_page_open_over_the_list_is_reopened_in_the_new_language(
-        office: Path) -> None:
+def test_a_customer_page_open_over_the_list_is_reopened_in_the_new_language(office: Path) -> None:
     async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
         await pilot.press("f3")
         await settle(pilot)
@@ -150,9 +153,11 @@ def test_the_language_and_theme_chosen_are_there_at_the_next_start(office: Path)
     from hk.tui.app import make_app
 
     local = office / "hk.local.toml"
-    local.write_text("# mine\noperator = \"小王\"\n\n[tui.keys]\ncustomers = \"f3\"\n",
-                     encoding="utf-8")
+    local.write_text(
+        '# mine\noperator = "小王"\n\n[tui.keys]\ncustomers = "f3"\n', encoding="utf-8"
+    )
     try:
+
         async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
             await switch(pilot)
             await pilot.press("f9")
@@ -160,7 +165,7 @@ def test_the_language_and_theme_chosen_are_there_at_the_next_start(office: Path)
 
         run(office, scenario)
         text = local.read_text(encoding="utf-8")
-        assert text.startswith("# mine\noperator = \"小王\"\n") and 'customers = "f3"' in text
+        assert text.startswith('# mine\noperator = "小王"\n') and 'customers = "f3"' in text
         later = make_app(office)
         assert later.texts.language == "en"
         assert later.settings.theme == "light"

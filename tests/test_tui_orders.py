@@ -37,8 +37,12 @@ def status_of(root: Path, order_id: str) -> str:
 
 
 def commits(root: Path) -> int:
-    out = subprocess.run(["git", "-C", str(root), "rev-list", "--count", "HEAD"], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["git", "-C", str(root), "rev-list", "--count", "HEAD"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return int(out)
 
 
@@ -78,8 +82,12 @@ def test_moving_a_card_right_confirms_then_assigns_the_chosen_worker(office: Pat
     drive(office, scenario)
     order, _ = load_order(Archive(office), ZHANG_TODAY)
     assert order.status == "dispatched" and order.workers == [WANG]
-    assert [e.to_status for e in order.events] == ["pending", "confirmed", "to_dispatch",
-                                                   "dispatched"]
+    assert [e.to_status for e in order.events] == [
+        "pending",
+        "confirmed",
+        "to_dispatch",
+        "dispatched",
+    ]
 
 
 def test_an_illegal_move_says_why_and_writes_nothing(office: Path) -> None:
@@ -93,8 +101,11 @@ def test_an_illegal_move_says_why_and_writes_nothing(office: Path) -> None:
         await settle(pilot)
         await choose(app, pilot, "in_service")
         messages = [n.message for n in app._notifications]
-        assert any("cannot go from 待确认 pending to 服务中 in_service" in m
-                   and "allowed: 已确认 confirmed, 已取消 cancelled" in m for m in messages)
+        assert any(
+            "cannot go from 待确认 pending to 服务中 in_service" in m
+            and "allowed: 已确认 confirmed, 已取消 cancelled" in m
+            for m in messages
+        )
         assert board.current_id() == LI_TODAY
 
     drive(office, scenario)

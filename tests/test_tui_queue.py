@@ -27,8 +27,14 @@ def office(tmp_path: Path) -> tuple[Path, str]:
     """The office, with a renewal visit to 张三 two days overdue; and that visit's code."""
     root = build_office(tmp_path / "office")
     archive = Archive(root)
-    scheduled = schedule(archive, ZHANG, "renewal", TODAY - dt.timedelta(days=2), "续约前沟通",
-                         at=dt.datetime.combine(TODAY - dt.timedelta(days=5), dt.time(9), TZ))
+    scheduled = schedule(
+        archive,
+        ZHANG,
+        "renewal",
+        TODAY - dt.timedelta(days=2),
+        "续约前沟通",
+        at=dt.datetime.combine(TODAY - dt.timedelta(days=5), dt.time(9), TZ),
+    )
     archive.index.close()
     assert scheduled.result.code
     return root, scheduled.result.code
@@ -43,8 +49,9 @@ def test_a_visit_due_is_logged_from_the_queue(office: tuple[Path, str]) -> None:
         queue = app.screen
         assert isinstance(queue, QueueScreen)
         visits = queue.query_one("#queue-visits", ResultTable)
-        assert any("张三" in row and "逾期2天" in row and "续约前沟通" in row
-                   for row in rows(visits))
+        assert any(
+            "张三" in row and "逾期2天" in row and "续约前沟通" in row for row in rows(visits)
+        )
         assert queue.focused is visits
         await pilot.press("l")
         await settle(pilot)

@@ -26,8 +26,12 @@ class Tmux:
         self.socket = socket
 
     def run(self, *args: str) -> str:
-        proc = subprocess.run(["tmux", "-L", self.socket, "-f", os.devnull, *args],
-                              capture_output=True, text=True, env=os.environ.copy())
+        proc = subprocess.run(
+            ["tmux", "-L", self.socket, "-f", os.devnull, *args],
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+        )
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
@@ -50,16 +54,21 @@ class Tmux:
 
     def alive(self) -> bool:
         """Whether the session still runs (it ends when hk quits, and the server with it)."""
-        proc = subprocess.run(["tmux", "-L", self.socket, "has-session", "-t", "hk"],
-                              capture_output=True, env=os.environ.copy())
+        proc = subprocess.run(
+            ["tmux", "-L", self.socket, "has-session", "-t", "hk"],
+            capture_output=True,
+            env=os.environ.copy(),
+        )
         return proc.returncode == 0
 
 
 @pytest.fixture
 def tmux(tmp_path: Path) -> Iterator[Tmux]:
     if shutil.which("tmux") is None:
-        pytest.fail("tmux is not installed; the terminal smoke test needs it "
-                    "(Debian/Ubuntu: apt-get install tmux)")
+        pytest.fail(
+            "tmux is not installed; the terminal smoke test needs it "
+            "(Debian/Ubuntu: apt-get install tmux)"
+        )
     server = Tmux(f"hk-test-{os.getpid()}-{tmp_path.name}")
     yield server
     subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True)
@@ -67,8 +76,9 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
 
 def test_hk_opens_the_tui_in_a_terminal_and_answers_keys(tmp_path: Path, tmux: Tmux) -> None:
     demo = tmp_path / "demo"
-    built = subprocess.run([HK_BIN, "demo", "--out", str(demo), "--no-tui"],
-                           capture_output=True, text=True)
+    built = subprocess.run(
+        [HK_BIN, "demo", "--out", str(demo), "--no-tui"], capture_output=True, text=True
+    )
     assert built.returncode == 0, built.stderr
     command = f"{shlex.quote(HK_BIN)} -C {shlex.quote(str(demo))}"
     tmux.run("new-session", "-d", "-s", "hk", "-x", "120", "-y", "40", command)

@@ -33,15 +33,22 @@ CUSTOMER = "01KAAAAAAAAAAAAAAAAAAAAAAA"
 ORDER = "01KBBBBBBBBBBBBBBBBBBBBBBB"
 
 
-def seen(type_: str, status: str, due: dt.date, done: dt.date | None = None,
-         visit_id: str = "01KCCCCCCCCCCCCCCCCCCCCCCC") -> Seen:
+def seen(
+    type_: str,
+    status: str,
+    due: dt.date,
+    done: dt.date | None = None,
+    visit_id: str = "01KCCCCCCCCCCCCCCCCCCCCCCC",
+) -> Seen:
     return Seen(visit_id, type_, status, due, done)
 
 
-def history(*visits: Seen, services: int = 1, first: dt.date | None = SERVED,
-            contract: bool = False) -> History:
-    return History(CUSTOMER, first, ORDER if first else None, services if first else 0, contract,
-                   tuple(visits))
+def history(
+    *visits: Seen, services: int = 1, first: dt.date | None = SERVED, contract: bool = False
+) -> History:
+    return History(
+        CUSTOMER, first, ORDER if first else None, services if first else 0, contract, tuple(visits)
+    )
 
 
 def cadence(h: History) -> list[Owed]:
@@ -58,7 +65,11 @@ def test_no_completed_service_no_visit() -> None:
 def test_the_first_visit_is_due_within_seven_days_of_the_first_service() -> None:
     [first] = owed(history(), RULES)
     assert (first.type, first.due, first.order, first.visit) == (
-        "first", dt.date(2026, 2, 7), ORDER, None)
+        "first",
+        dt.date(2026, 2, 7),
+        ORDER,
+        None,
+    )
     assert first.key == f"first:{CUSTOMER}"
     assert first.days_overdue(dt.date(2026, 2, 7)) == 0
     assert first.days_overdue(dt.date(2026, 2, 10)) == 3
@@ -112,18 +123,22 @@ def test_a_visit_done_resets_the_periodic_count() -> None:
     assert last_contact(history(first, later)) == dt.date(2026, 6, 20)
 
 
-@pytest.mark.parametrize(("day", "months", "expected"), [
-    (dt.date(2026, 1, 31), 3, dt.date(2026, 4, 30)),
-    (dt.date(2026, 11, 30), 3, dt.date(2027, 2, 28)),
-    (dt.date(2027, 11, 30), 3, dt.date(2028, 2, 29)),
-    (dt.date(2026, 8, 31), 6, dt.date(2027, 2, 28)),
-    (dt.date(2028, 2, 29), 6, dt.date(2028, 8, 29)),
-    (dt.date(2028, 2, 29), 12, dt.date(2029, 2, 28)),
-    (dt.date(2026, 10, 15), 3, dt.date(2027, 1, 15)),
-    (dt.date(2026, 12, 31), 0, dt.date(2026, 12, 31)),
-])
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (dt.date(2026, 1, 31), 3, dt.date(2026, 4, 30)),
+        (dt.date(2026, 11, 30), 3, dt.date(2027, 2, 28)),
+        (dt.date(2027, 11, 30), 3, dt.date(2028, 2, 29)),
+        (dt.date(2026, 8, 31), 6, dt.date(2027, 2, 28)),
+        (dt.date(2028, 2, 29), 6, dt.date(2028, 8, 29)),
+        (dt.date(2028, 2, 29), 12, dt.date(2029, 2, 28)),
+        (dt.date(2026, 10, 15), 3, dt.date(2027, 1, 15)),
+        (dt.date(2026, 12, 31), 0, dt.date(2026, 12, 31)),
+    ],
+)
 def test_months_later_ends_on_the_last_day_of_a_shorter_month(
-        day: dt.date, months: int, expected: dt.date) -> None:
+    day: dt.date, months: int, expected: dt.date
+) -> None:
     assert add_months(day, months) == expected
 
 
@@ -169,7 +184,8 @@ def test_an_open_visit_due_later_does_not_hide_one_owed_sooner() -> None:
 def test_a_cadence_visit_scheduled_by_hand_replaces_the_computed_one() -> None:
     moved = seen("first", "due", dt.date(2026, 3, 15))
     assert [(o.type, o.due) for o in owed(history(moved), RULES)] == [
-        ("first", dt.date(2026, 3, 15))]
+        ("first", dt.date(2026, 3, 15))
+    ]
 
 
 def test_visits_written_at_an_event_fall_due_after_it() -> None:
@@ -187,8 +203,18 @@ def test_a_score_at_or_below_the_setting_is_low() -> None:
 
 # --- on a real archive -------------------------------------------------------------------------
 
-SCORES = ["--quality", "5", "--attitude", "5", "--hygiene", "5", "--punctuality", "5",
-          "--overall", "5"]
+SCORES = [
+    "--quality",
+    "5",
+    "--attitude",
+    "5",
+    "--hygiene",
+    "5",
+    "--punctuality",
+    "5",
+    "--overall",
+    "5",
+]
 
 
 @pytest.fixture
@@ -209,8 +235,12 @@ def today() -> dt.date:
 
 
 def head_files(shop: Shop) -> list[str]:
-    out = subprocess.run(["git", "-C", str(shop.archive.root), "show", "--name-only",
-                          "--format=", "HEAD"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["git", "-C", str(shop.archive.root), "show", "--name-only", "--format=", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return [line.split("/")[0] for line in out.stdout.split()]
 
 
@@ -244,13 +274,28 @@ def test_a_finished_order_owes_the_first_visit_computed_under_the_customer(shop:
 
 def test_logging_the_first_visit_by_the_customer_code(shop: Shop) -> None:
     done_order(shop)
-    out = shop.cli.ok("visit", "log", shop.customer, "--method", "电话", "--note", "很满意",
-                      "--scores", "5/5/4/5/5", "--nps", "10").stdout
+    out = shop.cli.ok(
+        "visit",
+        "log",
+        shop.customer,
+        "--method",
+        "电话",
+        "--note",
+        "很满意",
+        "--scores",
+        "5/5/4/5/5",
+        "--nps",
+        "10",
+    ).stdout
     code = out.split()[1].rstrip(":")
     assert out.startswith(f"visit {code}: done, lowest score 4") and code.startswith("V")
     visit = shop.cli.json("visit", "show", code)
     assert (visit["type"], visit["status"], visit["method"], visit["done_by"]) == (
-        "first", "done", "phone", "测试员")
+        "first",
+        "done",
+        "phone",
+        "测试员",
+    )
     assert visit["outcome"] == "很满意" and visit["derived"]["scores"]["hygiene"] == 4
     survey = shop.cli.json("show", visit["survey"])
     assert survey["channel"] == "phone" and survey["nps"] == 10
@@ -264,9 +309,23 @@ def test_logging_the_first_visit_by_the_customer_code(shop: Shop) -> None:
 
 def test_a_low_rating_can_open_its_complaint_at_once(shop: Shop) -> None:
     order = done_order(shop)
-    out = shop.cli.ok("order", "rate", order, "--quality", "2", "--attitude", "5",
-                      "--hygiene", "3", "--punctuality", "5", "--overall", "3",
-                      "--complaint", "油烟机没洗干净").stdout
+    out = shop.cli.ok(
+        "order",
+        "rate",
+        order,
+        "--quality",
+        "2",
+        "--attitude",
+        "5",
+        "--hygiene",
+        "3",
+        "--punctuality",
+        "5",
+        "--overall",
+        "3",
+        "--complaint",
+        "油烟机没洗干净",
+    ).stdout
     assert "complaint T" in out and "opened" in out
     [opened] = shop.cli.json("complaint", "list")
     assert opened["order"] == shop.show(order)["id"] and opened["status"] == "open"
@@ -283,8 +342,21 @@ def test_a_second_completed_service_makes_the_visits_three_monthly(shop: Shop) -
 
 def test_a_low_rating_schedules_a_follow_up_in_the_same_commit(shop: Shop) -> None:
     order = done_order(shop)
-    out = shop.cli.ok("order", "rate", order, "--quality", "4", "--attitude", "5",
-                      "--hygiene", "2", "--punctuality", "5", "--overall", "3").stdout
+    out = shop.cli.ok(
+        "order",
+        "rate",
+        order,
+        "--quality",
+        "4",
+        "--attitude",
+        "5",
+        "--hygiene",
+        "2",
+        "--punctuality",
+        "5",
+        "--overall",
+        "3",
+    ).stdout
     assert "low score: return visit V" in out and f"hk complaint open --order {order}" in out
     assert sorted(head_files(shop)) == ["orders", "points", "surveys", "visits"]
     [item] = due_json(shop, "--days", "2")
@@ -305,8 +377,9 @@ def test_a_good_rating_schedules_nothing(shop: Shop) -> None:
 
 def test_the_low_score_threshold_comes_from_the_settings(shop: Shop) -> None:
     path = shop.archive.root / "hk.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace("low_score = 2", "low_score = 3"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("low_score = 2", "low_score = 3"), encoding="utf-8"
+    )
     order = done_order(shop)
     shop.cli.ok("order", "rate", order, *SCORES[:-1], "3")
     assert [i["type"] for i in due_json(shop, "--days", "2")] == ["low_score"]
@@ -314,44 +387,81 @@ def test_the_low_score_threshold_comes_from_the_settings(shop: Shop) -> None:
 
 def test_a_low_score_at_a_visit_schedules_another_and_offers_a_complaint(shop: Shop) -> None:
     order = done_order(shop)
-    out = shop.cli.ok("visit", "log", shop.customer, "--method", "phone", "--scores",
-                      "3/4/2/5/3", "--note", "厨房没擦干净").stdout.splitlines()
+    out = shop.cli.ok(
+        "visit",
+        "log",
+        shop.customer,
+        "--method",
+        "phone",
+        "--scores",
+        "3/4/2/5/3",
+        "--note",
+        "厨房没擦干净",
+    ).stdout.splitlines()
     code = out[0].split()[1].rstrip(":")
     assert out[0] == f"visit {code}: done, lowest score 2"
     assert out[1].startswith("  low score: follow-up visit V")
-    assert out[2] == (f"  to open a complaint: hk complaint open --order {order} "
-                      "--category quality --text '…'")
+    assert out[2] == (
+        f"  to open a complaint: hk complaint open --order {order} --category quality --text '…'"
+    )
     visit = shop.cli.json("visit", "show", code)
     follow = shop.cli.json("visit", "show", visit["follow_up"])
     assert (follow["type"], follow["status"], follow["trigger_survey"]) == (
-        "low_score", "due", visit["survey"])
+        "low_score",
+        "due",
+        visit["survey"],
+    )
     assert follow["due"] == (today() + dt.timedelta(days=1)).isoformat()
     assert shop.cli.json("complaint", "list") == []
 
 
 def test_a_complaint_made_at_the_visit_is_opened_in_the_same_commit(shop: Shop) -> None:
     order = done_order(shop)
-    data = shop.cli.json("visit", "log", shop.customer, "--method", "phone", "--scores",
-                         "3/4/1/5/2", "--complaint", "油烟机没洗干净", "--complaint-category",
-                         "服务质量")
+    data = shop.cli.json(
+        "visit",
+        "log",
+        shop.customer,
+        "--method",
+        "phone",
+        "--scores",
+        "3/4/1/5/2",
+        "--complaint",
+        "油烟机没洗干净",
+        "--complaint-category",
+        "服务质量",
+    )
     opened = data["logged"]["complaint_opened"]
     assert opened["kind"] == "complaint" and opened["code"].startswith("T")
     assert data["logged"]["follow_up_visit"]["code"].startswith("V")
     assert sorted(head_files(shop)) == ["complaints", "surveys", "visits", "visits"]
     complaint = shop.cli.json("complaint", "show", opened["code"])
     assert (complaint["visit"], complaint["order"], complaint["received_via"]) == (
-        data["id"], shop.show(order)["id"], "visit")
+        data["id"],
+        shop.show(order)["id"],
+        "visit",
+    )
     assert complaint["worker"] == shop.cleaner_id and complaint["status"] == "open"
 
 
 def test_in_a_terminal_a_low_score_asks_about_a_complaint(
-        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import hk.commands.visit as visit_command
 
     done_order(shop)
     monkeypatch.setattr(visit_command, "interactive", lambda: True)
-    result = shop.cli("visit", "log", shop.customer, "--method", "phone", "--scores",
-                      "2/2/2/2/2", "--note", "阿姨态度差", input="y\nattitude\n\n")
+    result = shop.cli(
+        "visit",
+        "log",
+        shop.customer,
+        "--method",
+        "phone",
+        "--scores",
+        "2/2/2/2/2",
+        "--note",
+        "阿姨态度差",
+        input="y\nattitude\n\n",
+    )
     assert result.exit_code == 0, result.output
     assert "同时登记投诉吗" in result.output and "complaint T" in result.output
     [complaint] = shop.cli.json("complaint", "list")
@@ -374,11 +484,15 @@ def test_cancelling_the_computed_first_visit_skips_to_the_periodic_one(shop: Sho
     done_order(shop)
     data = shop.cli.json("visit", "cancel", shop.customer, "--reason", "客户不接电话回访")
     assert (data["type"], data["status"], data["events"][-1]["note"]) == (
-        "first", "cancelled", "客户不接电话回访")
+        "first",
+        "cancelled",
+        "客户不接电话回访",
+    )
     first_due = today() + dt.timedelta(days=7)
     [periodic] = due_json(shop, "--days", "400")
-    assert periodic["type"] == "periodic" and periodic["due"] == add_months(first_due,
-                                                                            6).isoformat()
+    assert (
+        periodic["type"] == "periodic" and periodic["due"] == add_months(first_due, 6).isoformat()
+    )
     missing = shop.cli("visit", "cancel", shop.customer)
     assert missing.exit_code == 2 and "--reason" in missing.output
 
@@ -386,8 +500,17 @@ def test_cancelling_the_computed_first_visit_skips_to_the_periodic_one(shop: Sho
 def test_a_customer_with_two_open_visits_is_asked_which(shop: Shop) -> None:
     order = done_order(shop)
     shop.cli.ok("order", "rate", order, *SCORES[:-1], "1")
-    shop.cli.ok("visit", "add", shop.customer, "--type", "renewal", "--due",
-                (today() + dt.timedelta(days=20)).isoformat(), "--reason", "续约前沟通")
+    shop.cli.ok(
+        "visit",
+        "add",
+        shop.customer,
+        "--type",
+        "renewal",
+        "--due",
+        (today() + dt.timedelta(days=20)).isoformat(),
+        "--reason",
+        "续约前沟通",
+    )
     result = shop.cli("visit", "log", shop.customer, "--method", "phone")
     assert result.exit_code == 2 and "2 open visits" in result.output
     assert "低分回访" in result.output and "续约回访" in result.output
@@ -395,8 +518,12 @@ def test_a_customer_with_two_open_visits_is_asked_which(shop: Shop) -> None:
 
 def test_scores_are_five_numbers_or_named(shop: Shop) -> None:
     done_order(shop)
-    for bad, words in (("5/5/5", "not five scores"), ("5/5/5/5/6", "not a score from 1 to 5"),
-                       ("quality=5,overall=4", "missing attitude"), ("x=5", "'x' is not")):
+    for bad, words in (
+        ("5/5/5", "not five scores"),
+        ("5/5/5/5/6", "not a score from 1 to 5"),
+        ("quality=5,overall=4", "missing attitude"),
+        ("x=5", "'x' is not"),
+    ):
         result = shop.cli("visit", "log", shop.customer, "--method", "phone", "--scores", bad)
         assert result.exit_code == 2 and words in result.output, result.output
     nps_alone = shop.cli("visit", "log", shop.customer, "--method", "phone", "--nps", "9")
@@ -407,20 +534,43 @@ def test_scores_are_five_numbers_or_named(shop: Shop) -> None:
 
 
 def test_a_worker_replacement_schedules_the_new_worker_visit(
-        archive: Archive, archive_path: Path) -> None:
+    archive: Archive, archive_path: Path
+) -> None:
     shop = make_shop(archive, archive_path)
     other = shop.worker()
     start = today() - dt.timedelta(days=10)
-    code = shop.cli.json("contract", "new", "--customer", shop.customer, "--kind", "placement",
-                         "--start", start.isoformat(), "--months", "6", "--worker",
-                         shop.cleaner, "--service", "BM-LIVEIN", "--service-fee",
-                         "6800")["code"]
+    code = shop.cli.json(
+        "contract",
+        "new",
+        "--customer",
+        shop.customer,
+        "--kind",
+        "placement",
+        "--start",
+        start.isoformat(),
+        "--months",
+        "6",
+        "--worker",
+        shop.cleaner,
+        "--service",
+        "BM-LIVEIN",
+        "--service-fee",
+        "6800",
+    )["code"]
     for party, name in (("customer", "张三"), ("worker", "王秀英"), ("company", "李经理")):
         shop.cli.ok("contract", "sign", code, "--party", party, "--name", name)
     shop.cli.ok("contract", "activate", code)
     day = today() + dt.timedelta(days=1)
-    out = shop.cli.ok("contract", "replace-worker", code, other, "--reason", "阿姨家中有事",
-                      "--date", day.isoformat()).stdout
+    out = shop.cli.ok(
+        "contract",
+        "replace-worker",
+        code,
+        other,
+        "--reason",
+        "阿姨家中有事",
+        "--date",
+        day.isoformat(),
+    ).stdout
     assert f"due {day + dt.timedelta(days=7)} (new worker" in out
     assert sorted(head_files(shop)) == ["contracts", "visits"]
     [item] = due_json(shop, "--days", "8")
@@ -431,13 +581,31 @@ def test_a_worker_replacement_schedules_the_new_worker_visit(
 
 def test_no_new_worker_visit_when_the_setting_is_off(shop: Shop) -> None:
     path = shop.archive.root / "hk.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "after_replacement = true", "after_replacement = false"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "after_replacement = true", "after_replacement = false"
+        ),
+        encoding="utf-8",
+    )
     other = shop.worker()
-    code = shop.cli.json("contract", "new", "--customer", shop.customer, "--kind", "placement",
-                         "--start", today().isoformat(), "--months", "6", "--worker",
-                         shop.cleaner, "--service", "BM-LIVEIN", "--service-fee",
-                         "6800")["code"]
+    code = shop.cli.json(
+        "contract",
+        "new",
+        "--customer",
+        shop.customer,
+        "--kind",
+        "placement",
+        "--start",
+        today().isoformat(),
+        "--months",
+        "6",
+        "--worker",
+        shop.cleaner,
+        "--service",
+        "BM-LIVEIN",
+        "--service-fee",
+        "6800",
+    )["code"]
     for party, name in (("customer", "张三"), ("worker", "王秀英"), ("company", "李经理")):
         shop.cli.ok("contract", "sign", code, "--party", party, "--name", name)
     shop.cli.ok("contract", "replace-worker", code, other, "--reason", "换人")
@@ -452,13 +620,20 @@ def test_a_visit_added_by_hand_and_listed(shop: Shop) -> None:
     shop.cli.ok("visit", "log", shop.customer, "--type", "first", "--method", "onsite")
     rows = shop.cli.json("visit", "list")
     assert [(r["type"], r["status"]) for r in rows] == [("first", "done"), ("renewal", "due")]
-    assert [r["type"] for r in shop.cli.json("visit", "list", "--status", "待回访")] == [
-        "renewal"]
+    assert [r["type"] for r in shop.cli.json("visit", "list", "--status", "待回访")] == ["renewal"]
     assert [r["type"] for r in shop.cli.json("visit", "list", "--type", "first")] == ["first"]
     assert shop.cli.json("visit", "list", "--from", due, "--to", due)[0]["type"] == "renewal"
     table = shop.cli.ok("visit", "list").stdout.splitlines()
-    assert table[0].split() == ["编号", "类型", "应回访", "状态", "客户", "回访时间", "方式",
-                                "原因"]
+    assert table[0].split() == [
+        "编号",
+        "类型",
+        "应回访",
+        "状态",
+        "客户",
+        "回访时间",
+        "方式",
+        "原因",
+    ]
     assert "首次回访" in table[1] and "上门" in table[1]
     text = shop.cli.ok("visit", "show", made["code"], "--history").stdout
     assert "续约回访" in text and "新建 → 待回访" in text

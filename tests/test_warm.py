@@ -32,14 +32,25 @@ def alive(pid: int) -> bool:
     return not gone(pid)
 
 
-def run(root: Path, *args: str, served: bool = True, cwd: Path | None = None,
-        env: dict[str, str] | None = None, stdin: str | None = None,
-        ) -> subprocess.CompletedProcess[str]:
+def run(
+    root: Path,
+    *args: str,
+    served: bool = True,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
     """The real ``hk`` binary, with the server in use or kept out."""
     extra = {} if served else {"HK_NO_SERVER": "1"}
     where = [] if cwd is not None else ["--archive", str(root)]
-    return subprocess.run([HK_BIN, *where, *args], capture_output=True, text=True, cwd=cwd,
-                          input=stdin, env={**os.environ, **extra, **(env or {})})
+    return subprocess.run(
+        [HK_BIN, *where, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        input=stdin,
+        env={**os.environ, **extra, **(env or {})},
+    )
 
 
 @pytest.fixture
@@ -66,12 +77,21 @@ def hand_over(root: Path, *args: str) -> int | None:
 
 
 def test_served_commands_print_and_exit_as_a_fresh_hk_does(served: Path) -> None:
-    for args in (["customer", "find", "zs"], ["customer", "list", "--json"],
-                 ["customer", "show", "NOPE"], ["customer", "find", "nobody-here"],
-                 ["customer", "edit"], ["doctor"], ["customer", "--help"]):
+    for args in (
+        ["customer", "find", "zs"],
+        ["customer", "list", "--json"],
+        ["customer", "show", "NOPE"],
+        ["customer", "find", "nobody-here"],
+        ["customer", "edit"],
+        ["doctor"],
+        ["customer", "--help"],
+    ):
         warm, cold = run(served, *args), run(served, *args, served=False)
         assert (warm.returncode, warm.stdout, warm.stderr) == (
-            cold.returncode, cold.stdout, cold.stderr), args
+            cold.returncode,
+            cold.stdout,
+            cold.stderr,
+        ), args
 
 
 def test_the_server_runs_it_in_a_child_with_the_callers_streams(
@@ -87,8 +107,16 @@ def test_a_served_edit_commits_once_with_the_callers_operator_and_folder(served:
     before = int(git(served, "rev-list", "--count", "HEAD"))
     sub = served / "customers"
     found = json.loads(run(served, "customer", "find", "zs", "--json").stdout)[0]
-    edited = run(served, "customer", "edit", found["code"], "--notes", "周三上午方便",
-                 cwd=sub, env={"HK_OPERATOR": "小王"})
+    edited = run(
+        served,
+        "customer",
+        "edit",
+        found["code"],
+        "--notes",
+        "周三上午方便",
+        cwd=sub,
+        env={"HK_OPERATOR": "小王"},
+    )
     assert edited.returncode == 0, edited.stderr
     assert int(git(served, "rev-list", "--count", "HEAD")) == before + 1
     assert "Operator: 小王" in git(served, "log", "-1", "--format=%B")
@@ -97,10 +125,24 @@ def test_a_served_edit_commits_once_with_the_callers_operator_and_folder(served:
 
 
 def test_concurrent_served_writes_all_land(served: Path) -> None:
-    procs = [subprocess.Popen([HK_BIN, "--archive", str(served), "customer", "add", "--name",
-                               f"客户{i}", "--phone", f"1380013{i:04d}"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for i in range(4)]
+    procs = [
+        subprocess.Popen(
+            [
+                HK_BIN,
+                "--archive",
+                str(served),
+                "customer",
+                "add",
+                "--name",
+                f"客户{i}",
+                "--phone",
+                f"1380013{i:04d}",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(4)
+    ]
     assert [p.wait() for p in procs] == [0, 0, 0, 0]
     listed = json.loads(run(served, "customer", "list", "--json").stdout)
     assert {f"客户{i}" for i in range(4)} <= {c["name"] for c in listed}
@@ -122,13 +164,14 @@ def test_without_a_server_nothing_waits_and_hk_runs_it_itself(archive_path: Path
 def test_a_refused_request_is_run_by_the_caller(served: Path) -> None:
     """Another Python (or another hk) is refused before anything runs."""
     code = server.Code()
-    assert server.refusal({"version": 2, "python": "/elsewhere/python", "hk": server.HK},
-                          [0, 1, 2], code)
+    assert server.refusal(
+        {"version": 2, "python": "/elsewhere/python", "hk": server.HK}, [0, 1, 2], code
+    )
     assert server.refusal({"version": 0}, [0, 1, 2], code)
-    assert server.refusal({"version": 2, "python": sys.executable, "hk": server.HK},
-                          [0, 1], code)
-    assert not server.refusal({"version": 2, "python": sys.executable, "hk": server.HK},
-                              [0, 1, 2], code)
+    assert server.refusal({"version": 2, "python": sys.executable, "hk": server.HK}, [0, 1], code)
+    assert not server.refusal(
+        {"version": 2, "python": sys.executable, "hk": server.HK}, [0, 1, 2], code
+    )
 
 
 def test_a_request_reads_back_as_the_caller_sent_it(tmp_path: Path) -> None:
@@ -144,30 +187,55 @@ def test_a_request_reads_back_as_the_caller_sent_it(tmp_path: Path) -> None:
         server.parse(b"\0".join([b"hk-request-2", b"py", b"hk", b"/", b"18", b"", b"9", b"hk"]))
 
 
-STREAM_CASES = [{}, {"LANG": "C.UTF-8"}, {"LANG": "C"}, {"LC_ALL": "C"}, {"LANG": "xx_YY.UTF-8"},
-                {"PYTHONIOENCODING": "gbk"}, {"PYTHONIOENCODING": "utf-8:replace"},
-                {"PYTHONUTF8": "1", "LANG": "C"}, {"PYTHONUTF8": "0", "LANG": "C"},
-                {"PYTHONUTF8": "0", "LC_ALL": "C"}, {"LC_CTYPE": "C.UTF-8", "LANG": "C"},
-                {"PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0", "LANG": "C"}]
+STREAM_CASES = [
+    {},
+    {"LANG": "C.UTF-8"},
+    {"LANG": "C"},
+    {"LC_ALL": "C"},
+    {"LANG": "xx_YY.UTF-8"},
+    {"PYTHONIOENCODING": "gbk"},
+    {"PYTHONIOENCODING": "utf-8:replace"},
+    {"PYTHONUTF8": "1", "LANG": "C"},
+    {"PYTHONUTF8": "0", "LANG": "C"},
+    {"PYTHONUTF8": "0", "LC_ALL": "C"},
+    {"LC_CTYPE": "C.UTF-8", "LANG": "C"},
+    {"PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0", "LANG": "C"},
+]
 
 
-@pytest.mark.parametrize("env", STREAM_CASES, ids=lambda env: " ".join(
-    f"{k}={v}" for k, v in env.items()) or "empty")
+@pytest.mark.parametrize(
+    "env", STREAM_CASES, ids=lambda env: " ".join(f"{k}={v}" for k, v in env.items()) or "empty"
+)
 def test_a_native_callers_streams_are_those_python_would_open(env: dict[str, str]) -> None:
     """The native client cannot say how Python would encode its streams; the server works it
     out from the environment, and must agree with a real Python started in it."""
     base = {"PATH": os.environ["PATH"], **env}
     real = subprocess.run(
-        [sys.executable, "-c", "import sys; print([[s.encoding, s.errors] for s in "
-         "(sys.stdin, sys.stdout, sys.stderr)])"],
-        env=base, capture_output=True, text=True, check=True).stdout
+        [
+            sys.executable,
+            "-c",
+            "import sys; print([[s.encoding, s.errors] for s in "
+            "(sys.stdin, sys.stdout, sys.stderr)])",
+        ],
+        env=base,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     # the server's child switches from the server's own environment to the caller's
     worked_out = subprocess.run(
-        [sys.executable, "-c", "import os, sys; from hk.warm.server import python_streams; "
-         f"env = {base!r}; os.environ.clear(); os.environ.update(env); "
-         "print([list(s) for s in python_streams(env)])"],
-        env={**os.environ, "LANG": "C.UTF-8", "PYTHONIOENCODING": ""}, capture_output=True,
-        text=True, check=True).stdout
+        [
+            sys.executable,
+            "-c",
+            "import os, sys; from hk.warm.server import python_streams; "
+            f"env = {base!r}; os.environ.clear(); os.environ.update(env); "
+            "print([list(s) for s in python_streams(env)])",
+        ],
+        env={**os.environ, "LANG": "C.UTF-8", "PYTHONIOENCODING": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert worked_out == real
 
 
@@ -191,8 +259,9 @@ def test_a_caller_that_gives_up_before_go_runs_nothing(served: Path) -> None:
     before = git(served, "rev-parse", "HEAD")
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     sock.connect(path)
-    request = client._request(["--archive", str(served), "customer", "add", "--name", "孙八",
-                               "--phone", "13600136000"])
+    request = client._request(
+        ["--archive", str(served), "customer", "add", "--name", "孙八", "--phone", "13600136000"]
+    )
     rights = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in (0, 1, 2))
     sock.sendmsg([request], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, rights)])
     reply = client._line(sock)
@@ -212,8 +281,13 @@ class Terminal:
 
         self.master, slave = pty.openpty()
         self.tty = os.ttyname(slave)
-        self.proc = subprocess.Popen([binary, "--archive", str(root), *args], stdin=slave,
-                                     stdout=slave, stderr=slave, close_fds=True)
+        self.proc = subprocess.Popen(
+            [binary, "--archive", str(root), *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            close_fds=True,
+        )
         os.close(slave)
         self.seen = b""
 
@@ -323,11 +397,23 @@ def build_native(out: Path, *defines: str) -> str:
     if shutil.which(os.environ.get("CC", "cc")) is None:
         pytest.skip("no C compiler (scripts/system-packages.sh installs one for the tests)")
     if defines:  # a client built for another hk: the server must refuse it
-        subprocess.run([os.environ.get("CC", "cc"), "-O2", "-o", str(out), *defines,
-                        str(ROOT / "native" / "hk.c")], check=True)
+        subprocess.run(
+            [
+                os.environ.get("CC", "cc"),
+                "-O2",
+                "-o",
+                str(out),
+                *defines,
+                str(ROOT / "native" / "hk.c"),
+            ],
+            check=True,
+        )
     else:
-        built = subprocess.run([str(ROOT / "scripts" / "build-client"), sys.executable, str(out)],
-                               capture_output=True, text=True)
+        built = subprocess.run(
+            [str(ROOT / "scripts" / "build-client"), sys.executable, str(out)],
+            capture_output=True,
+            text=True,
+        )
         assert built.returncode == 0 and not built.stderr, built.stderr  # no warning either
     return str(out)
 
@@ -341,33 +427,58 @@ def native(tmp_path_factory: pytest.TempPathFactory) -> str:
 def python_hk(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The ``hk`` script pip writes, whatever the environment's ``hk`` has become."""
     script = tmp_path_factory.mktemp("script") / "hk"
-    script.write_text(f"#!{sys.executable}\nimport sys\nfrom hk.__main__ import main\n"
-                      "sys.exit(main())\n")
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\nfrom hk.__main__ import main\nsys.exit(main())\n"
+    )
     script.chmod(0o755)
     return str(script)
 
 
-def both(binary: str, python_hk: str, root: Path, *args: str, cwd: Path | None = None,
-         ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+def both(
+    binary: str,
+    python_hk: str,
+    root: Path,
+    *args: str,
+    cwd: Path | None = None,
+) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
     where = [] if cwd is not None else ["--archive", str(root)]
     out = []
     for command, extra in ((binary, {}), (python_hk, {"HK_NO_SERVER": "1"})):
-        out.append(subprocess.run([command, *where, *args], capture_output=True, text=True,
-                                  cwd=cwd, env={**os.environ, **extra}))
+        out.append(
+            subprocess.run(
+                [command, *where, *args],
+                capture_output=True,
+                text=True,
+                cwd=cwd,
+                env={**os.environ, **extra},
+            )
+        )
     return out[0], out[1]
 
 
 def test_the_native_client_prints_and_exits_as_python_hk_does(
     served: Path, native: str, python_hk: str
 ) -> None:
-    for args in (["customer", "find", "zs"], ["customer", "find", "张三", "--json"],
-                 ["customer", "show", "NOPE"], ["customer", "edit"], ["customer", "--help"],
-                 ["--help"], ["--version"], ["watch", "status"], ["nonsense"]):
+    for args in (
+        ["customer", "find", "zs"],
+        ["customer", "find", "张三", "--json"],
+        ["customer", "show", "NOPE"],
+        ["customer", "edit"],
+        ["customer", "--help"],
+        ["--help"],
+        ["--version"],
+        ["watch", "status"],
+        ["nonsense"],
+    ):
         warm, cold = both(native, python_hk, served, *args)
         assert (warm.returncode, warm.stdout, warm.stderr) == (
-            cold.returncode, cold.stdout, cold.stderr), args
-    warm, cold = both(native, python_hk, served, "customer", "find", "13900",
-                      cwd=served / "customers")  # the archive found from the folder
+            cold.returncode,
+            cold.stdout,
+            cold.stderr,
+        ), args
+    warm, cold = both(
+        native, python_hk, served, "customer", "find", "13900", cwd=served / "customers"
+    )  # the archive found from the folder
     assert warm.returncode == 0 and warm.stdout == cold.stdout and "赵六" in warm.stdout
 
 
@@ -382,14 +493,35 @@ def test_without_a_server_the_native_client_runs_python_hk(
     archive: Archive, archive_path: Path, native: str, python_hk: str
 ) -> None:
     add_customer(archive, {"name": "张三", "phones": ["13800138000"]})
-    for args in (["customer", "find", "zs"], ["customer", "list", "--json"], ["--version"],
-                 ["customer", "add", "--help"], ["customer", "show", "NOPE"]):
+    for args in (
+        ["customer", "find", "zs"],
+        ["customer", "list", "--json"],
+        ["--version"],
+        ["customer", "add", "--help"],
+        ["customer", "show", "NOPE"],
+    ):
         alone, cold = both(native, python_hk, archive_path, *args)
         assert (alone.returncode, alone.stdout, alone.stderr) == (
-            cold.returncode, cold.stdout, cold.stderr), args
+            cold.returncode,
+            cold.stdout,
+            cold.stderr,
+        ), args
     before = int(git(archive_path, "rev-list", "--count", "HEAD"))
-    added = subprocess.run([native, "--archive", str(archive_path), "customer", "add", "--name",
-                            "李四", "--phone", "13700137000"], capture_output=True, text=True)
+    added = subprocess.run(
+        [
+            native,
+            "--archive",
+            str(archive_path),
+            "customer",
+            "add",
+            "--name",
+            "李四",
+            "--phone",
+            "13700137000",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert added.returncode == 0, added.stderr
     assert int(git(archive_path, "rev-list", "--count", "HEAD")) == before + 1
 
@@ -397,11 +529,25 @@ def test_without_a_server_the_native_client_runs_python_hk(
 def test_a_native_client_for_another_hk_is_refused_and_runs_it_once(
     served: Path, tmp_path: Path
 ) -> None:
-    other = build_native(tmp_path / "hk", f'-DHK_PYTHON="{sys.executable}"',
-                         '-DHK_PACKAGE="/elsewhere/hk"')
+    other = build_native(
+        tmp_path / "hk", f'-DHK_PYTHON="{sys.executable}"', '-DHK_PACKAGE="/elsewhere/hk"'
+    )
     before = int(git(served, "rev-list", "--count", "HEAD"))
-    added = subprocess.run([other, "--archive", str(served), "customer", "add", "--name", "钱七",
-                            "--phone", "13500135000"], capture_output=True, text=True)
+    added = subprocess.run(
+        [
+            other,
+            "--archive",
+            str(served),
+            "customer",
+            "add",
+            "--name",
+            "钱七",
+            "--phone",
+            "13500135000",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert added.returncode == 0, added.stderr
     assert int(git(served, "rev-list", "--count", "HEAD")) == before + 1
     assert "钱七" in run(served, "customer", "find", "钱七").stdout

@@ -102,8 +102,11 @@ def daemon(people: Path) -> Iterator[Daemon]:
 
 
 def customer_file(root: Path, name: str) -> Path:
-    return next(p for p in (root / "customers").glob("*.yaml")
-                if f"name: {name}\n" in p.read_text(encoding="utf-8"))
+    return next(
+        p
+        for p in (root / "customers").glob("*.yaml")
+        if f"name: {name}\n" in p.read_text(encoding="utf-8")
+    )
 
 
 # --- reads with the watcher see every change -------------------------------------------------
@@ -160,8 +163,9 @@ def test_a_new_month_folder_of_orders_is_seen_and_then_watched(
         month = archive_path / "orders" / "2031" / "05"
         month.mkdir(parents=True)
         copy = month / f"{later}.json"
-        copy.write_text(source.read_text(encoding="utf-8").replace(source.stem, later),
-                        encoding="utf-8")
+        copy.write_text(
+            source.read_text(encoding="utf-8").replace(source.stem, later), encoding="utf-8"
+        )
         assert {r["id"] for r in list_rows(index, "order")} == {source.stem, later}
         data = json.loads(copy.read_text(encoding="utf-8"))
         copy.write_text(json.dumps({**data, "channel": "wechat"}), encoding="utf-8")
@@ -269,5 +273,12 @@ def test_reads_without_a_watcher_never_wait(people: Path) -> None:
     started = time.monotonic()
     assert watch.ask(str(people), {"customers": None}) is None
     assert time.monotonic() - started < 0.05
-    assert subprocess.run(["git", "-C", str(people), "status", "--porcelain"], check=True,
-                          capture_output=True, text=True).stdout == ""
+    assert (
+        subprocess.run(
+            ["git", "-C", str(people), "status", "--porcelain"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        == ""
+    )

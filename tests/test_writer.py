@@ -30,8 +30,9 @@ ID_NUMBER = "510104199001011230"
 
 
 def git(archive: Archive, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(archive.root), *args], check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(archive.root), *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def head(archive: Archive) -> str:
@@ -50,8 +51,13 @@ def new_customer(archive: Archive, **fields: Any) -> Customer:
 def trailers(archive: Archive, rev: str = "HEAD") -> dict[str, str]:
     """The commit's trailers as git itself parses them."""
     body = git(archive, "log", "-1", "--format=%B", rev)
-    parsed = subprocess.run(["git", "interpret-trailers", "--parse"], input=body, text=True,
-                            capture_output=True, check=True).stdout
+    parsed = subprocess.run(
+        ["git", "interpret-trailers", "--parse"],
+        input=body,
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout
     return dict(line.split(": ", 1) for line in parsed.splitlines())
 
 
@@ -78,8 +84,9 @@ def test_an_update_is_one_commit_naming_the_changed_fields(archive: Archive) -> 
     _, result = edit(archive, "customer", record.id, {"phones": ["13900139000"]})
     assert commit_count(archive) == before + 1
     assert result.commit == head(archive)
-    assert re.fullmatch(r"customer K[0-9A-Z]{4,}: update phones",
-                        git(archive, "log", "-1", "--format=%s").strip())
+    assert re.fullmatch(
+        r"customer K[0-9A-Z]{4,}: update phones", git(archive, "log", "-1", "--format=%s").strip()
+    )
     _, result = edit(archive, "customer", record.id, {"tags": ["高端客户"], "notes": "周三"})
     assert git(archive, "log", "-1", "--format=%s").strip().endswith(": update tags, notes")
 
@@ -98,8 +105,12 @@ def test_the_commit_subject_names_the_short_code(archive: Archive) -> None:
 
 def test_a_bulk_save_is_one_commit_with_a_count(archive: Archive) -> None:
     stamp = now()
-    records = [Customer.model_validate({"id": new_id(), "created": stamp, "updated": stamp,
-                                        "name": f"客户{i}"}) for i in range(5)]
+    records = [
+        Customer.model_validate(
+            {"id": new_id(), "created": stamp, "updated": stamp, "name": f"客户{i}"}
+        )
+        for i in range(5)
+    ]
     before = commit_count(archive)
     save_new_bulk(archive, records, "import: 5 customers from a spreadsheet")
     assert commit_count(archive) == before + 1
@@ -132,8 +143,9 @@ def test_the_operator_comes_from_hk_toml_when_this_machine_names_none(
 ) -> None:
     monkeypatch.delenv("HK_OPERATOR")
     settings = archive_path / "hk.toml"
-    settings.write_text('operator = "前台"\n' + settings.read_text(encoding="utf-8"),
-                        encoding="utf-8")
+    settings.write_text(
+        'operator = "前台"\n' + settings.read_text(encoding="utf-8"), encoding="utf-8"
+    )
     archive = Archive(archive_path)
     new_customer(archive)
     assert trailers(archive)["Operator"] == "前台"
@@ -214,15 +226,18 @@ def test_a_channel_or_tier_not_in_hk_toml_is_refused(archive: Archive) -> None:
 
 def test_a_category_added_to_hk_toml_is_accepted(archive_path: Path) -> None:
     settings = archive_path / "hk.toml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace(
-        '"企业客户"]', '"企业客户", "擦皮鞋"]'), encoding="utf-8")
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace('"企业客户"]', '"企业客户", "擦皮鞋"]'),
+        encoding="utf-8",
+    )
     assert new_customer(Archive(archive_path), category="擦皮鞋").category == "擦皮鞋"
 
 
 def test_a_referrer_that_does_not_exist_is_refused(archive: Archive) -> None:
     stamp = now()
-    record = Customer.model_validate({"id": new_id(), "created": stamp, "updated": stamp,
-                                      "name": "李四", "referrer": new_id()})
+    record = Customer.model_validate(
+        {"id": new_id(), "created": stamp, "updated": stamp, "name": "李四", "referrer": new_id()}
+    )
     before = head(archive)
     with pytest.raises(InvalidData) as exc:
         save(archive, record)
@@ -235,8 +250,9 @@ def test_a_referrer_that_does_not_exist_is_refused(archive: Archive) -> None:
 def test_a_referrer_must_be_a_customer_not_a_worker(archive: Archive) -> None:
     worker, _ = add_worker(archive, {"name": "王阿姨", "gender": "女"})
     stamp = now()
-    record = Customer.model_validate({"id": new_id(), "created": stamp, "updated": stamp,
-                                      "name": "李四", "referrer": worker.id})
+    record = Customer.model_validate(
+        {"id": new_id(), "created": stamp, "updated": stamp, "name": "李四", "referrer": worker.id}
+    )
     with pytest.raises(InvalidData, match="1 problem"):
         save(archive, record)
 
@@ -250,13 +266,22 @@ def test_an_existing_referrer_is_accepted_by_code(archive: Archive) -> None:
 
 def test_preferred_and_blocked_workers_must_exist(archive: Archive) -> None:
     stamp = now()
-    record = Customer.model_validate({"id": new_id(), "created": stamp, "updated": stamp,
-                                      "name": "李四", "preferred_workers": [new_id()],
-                                      "blocked_workers": [new_id()]})
+    record = Customer.model_validate(
+        {
+            "id": new_id(),
+            "created": stamp,
+            "updated": stamp,
+            "name": "李四",
+            "preferred_workers": [new_id()],
+            "blocked_workers": [new_id()],
+        }
+    )
     with pytest.raises(InvalidData) as exc:
         save(archive, record)
-    assert sorted(p.field or "" for p in exc.value.problems) == ["blocked_workers",
-                                                                  "preferred_workers"]
+    assert sorted(p.field or "" for p in exc.value.problems) == [
+        "blocked_workers",
+        "preferred_workers",
+    ]
 
 
 def test_an_unknown_record_named_as_referrer_is_a_user_error(archive: Archive) -> None:
@@ -273,8 +298,9 @@ def test_a_commit_contains_only_the_paths_written(archive: Archive) -> None:
     other = new_customer(archive, name="李四")
     (archive.root / "说明.txt").write_text("给新同事的说明\n", encoding="utf-8")
     other_path = archive.root / relpath_for(Customer, other.id)
-    other_path.write_text(other_path.read_text(encoding="utf-8").replace("李四", "李肆"),
-                          encoding="utf-8")
+    other_path.write_text(
+        other_path.read_text(encoding="utf-8").replace("李四", "李肆"), encoding="utf-8"
+    )
     git(archive, "add", "说明.txt", relpath_for(Customer, other.id))
 
     record = new_customer(archive)
@@ -287,17 +313,40 @@ def test_a_commit_contains_only_the_paths_written(archive: Archive) -> None:
 
 
 def test_no_personal_data_in_paths_or_commit_messages(archive: Archive) -> None:
-    record = new_customer(archive, name="欧阳娜娜", id_number=ID_NUMBER,
-                          health_notes="青霉素过敏", wechat="nana_wx",
-                          addresses=[{"city": "成都市", "community": "万科城",
-                                      "detail": "3栋2单元501"}])
+    record = new_customer(
+        archive,
+        name="欧阳娜娜",
+        id_number=ID_NUMBER,
+        health_notes="青霉素过敏",
+        wechat="nana_wx",
+        addresses=[{"city": "成都市", "community": "万科城", "detail": "3栋2单元501"}],
+    )
     edit(archive, "customer", record.id, {"phones": ["13900139000"], "name": "欧阳娜"})
-    add_worker(archive, {"name": "王秀英", "gender": "女", "phone": "13700137000",
-                         "id_number": "11010519491231002X"})
+    add_worker(
+        archive,
+        {
+            "name": "王秀英",
+            "gender": "女",
+            "phone": "13700137000",
+            "id_number": "11010519491231002X",
+        },
+    )
     messages = git(archive, "log", "--format=%B")
     paths = git(archive, "-c", "core.quotepath=false", "log", "--name-only", "--format=")
-    for secret in ("欧阳", "娜", "王秀英", "13800138000", "13900139000", "13700137000",
-                   ID_NUMBER, "11010519491231002X", "青霉素", "nana_wx", "万科城", "3栋"):
+    for secret in (
+        "欧阳",
+        "娜",
+        "王秀英",
+        "13800138000",
+        "13900139000",
+        "13700137000",
+        ID_NUMBER,
+        "11010519491231002X",
+        "青霉素",
+        "nana_wx",
+        "万科城",
+        "3栋",
+    ):
         assert secret not in messages
         assert secret not in paths
 
@@ -332,8 +381,11 @@ with archive_lock(Path(sys.argv[1])):
 
 
 def hold_lock(archive: Archive, seconds: float) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(archive.hk_dir / "lock"),
-                             str(seconds)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(archive.hk_dir / "lock"), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None and proc.stdout.readline() == "held\n"
     return proc
 
@@ -371,8 +423,13 @@ def test_reading_never_waits_for_the_write_lock(archive: Archive, hk: Hk) -> Non
     proc = hold_lock(archive, 5)
     try:
         started = time.monotonic()
-        for args in (["customer", "find", "zs"], ["customer", "list"], ["show", code],
-                     ["log", code], ["doctor"]):
+        for args in (
+            ["customer", "find", "zs"],
+            ["customer", "list"],
+            ["show", code],
+            ["log", code],
+            ["doctor"],
+        ):
             assert hk(*args).exit_code == 0, args
         assert hk.process("customer", "find", "zs").returncode == 0
         assert time.monotonic() - started < 4
@@ -401,9 +458,14 @@ for i in range(int(sys.argv[3])):
 
 def test_two_concurrent_writer_processes_are_serialised(archive: Archive) -> None:
     before = commit_count(archive)
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(archive.root), name, "4"],
-                              stderr=subprocess.PIPE, text=True)
-             for name in ("甲", "乙")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(archive.root), name, "4"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("甲", "乙")
+    ]
     errors = [p.communicate()[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], errors
     assert commit_count(archive) == before + 8
@@ -428,17 +490,18 @@ def test_a_direct_commit_builds_the_same_trees_git_would(archive: Archive) -> No
     (root / "notes" / "2027" / "01" / "a.txt").write_text("一\n", encoding="utf-8")
     (root / "notes" / "b.txt").write_text("二\n", encoding="utf-8")
     first = git_store.commit_direct(
-        root, git_store.Change(("notes/2027/01/a.txt", "notes/b.txt"), "add notes"))
+        root, git_store.Change(("notes/2027/01/a.txt", "notes/b.txt"), "add notes")
+    )
     assert first == git(archive, "rev-parse", "HEAD").strip()
     (root / "notes" / "b.txt").write_text("二改\n", encoding="utf-8")
     (root / "notes" / "2027" / "01" / "a.txt").unlink()
     second = git_store.commit_direct(
-        root, git_store.Change(("notes/2027/01/a.txt", "notes/b.txt"), "change notes"))
+        root, git_store.Change(("notes/2027/01/a.txt", "notes/b.txt"), "change notes")
+    )
     assert second is not None
     git(archive, "fsck", "--strict", "--no-progress")
     assert git(archive, "status", "--porcelain") == ""
-    assert git(archive, "ls-tree", "-r", "--name-only", "HEAD", "notes").split() == [
-        "notes/b.txt"]
+    assert git(archive, "ls-tree", "-r", "--name-only", "HEAD", "notes").split() == ["notes/b.txt"]
     assert git(archive, "show", "HEAD:notes/b.txt") == "二改\n"
     assert git(archive, "log", "-1", "--format=%P").strip() == first
 
@@ -461,13 +524,15 @@ def test_records_saved_together_are_one_commit_or_nothing(archive: Archive) -> N
 
     one, loaded_one = load(archive, Customer, first.id)
     one.notes = "一"
-    new = Customer.model_validate({"id": new_id(), "created": now(), "updated": now(),
-                                   "name": "王五"})
+    new = Customer.model_validate(
+        {"id": new_id(), "created": now(), "updated": now(), "name": "王五"}
+    )
     result = save_together(archive, [(one, loaded_one), (new, None)])
     assert result.commit == head(archive)
     changed = git(archive, "show", "--name-only", "--format=%s", "HEAD").split()
-    assert sorted(changed[-2:]) == sorted([relpath_for(Customer, first.id),
-                                           relpath_for(Customer, new.id)])
+    assert sorted(changed[-2:]) == sorted(
+        [relpath_for(Customer, first.id), relpath_for(Customer, new.id)]
+    )
     assert load(archive, Customer, new.id)[0].name == "王五"
     assert archive.index.get(new.id) is not None
 
@@ -488,14 +553,17 @@ def test_a_direct_commit_changes_one_entry_of_a_large_folder_as_git_would(
     git(archive, "commit", "-q", "-m", "many")
     (folder / "0150.txt").write_text("changed", encoding="utf-8")
     (folder / "run.sh").write_text("echo 2\n", encoding="utf-8")
-    git_store.commit_direct(archive.root, git_store.Change(
-        ("many/0150.txt", "many/run.sh"), "change two"))
+    git_store.commit_direct(
+        archive.root, git_store.Change(("many/0150.txt", "many/run.sh"), "change two")
+    )
     git(archive, "fsck", "--strict", "--no-progress")
     assert git(archive, "status", "--porcelain") == ""
     assert git(archive, "show", "HEAD:many/0150.txt") == "changed"
     assert "100755" in git(archive, "ls-tree", "HEAD", "many/run.sh")
     assert git(archive, "diff", "--name-only", "HEAD~1", "HEAD").split() == [
-        "many/0150.txt", "many/run.sh"]
+        "many/0150.txt",
+        "many/run.sh",
+    ]
 
 
 def test_a_direct_commit_carries_the_identity_git_would_give_it(

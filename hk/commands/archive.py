@@ -25,8 +25,10 @@ def init(
     target = path or (opts.archive if isinstance(opts, Options) and opts.archive else None)
     report = init_archive(target or locate(None), company=company, city=city)
     say(f"created archive {report.root}")
-    say(f"encryption key: {report.key_dir / 'master.key'}"
-        + ("" if report.key_created else " (existing key reused)"))
+    say(
+        f"encryption key: {report.key_dir / 'master.key'}"
+        + ("" if report.key_created else " (existing key reused)")
+    )
     say("  ID numbers, health notes and children's details are encrypted with it.")
     say(f"  Back up the whole folder {report.key_dir} somewhere safe and NOT in the archive:")
     say(f"    tar czf hk-keys.tgz -C {report.key_dir.parent} {report.key_dir.name}")
@@ -60,7 +62,9 @@ def doctor(
         for problem in report.warnings:
             typer.echo("warning: " + problem.render(), err=True)
         status = "ok" if report.ok else f"{len(report.errors)} problem(s)"
-        say(f"checked {report.checked} files: {status}"
-            + (f", {len(report.warnings)} warning(s)" if report.warnings else ""))
+        say(
+            f"checked {report.checked} files: {status}"
+            + (f", {len(report.warnings)} warning(s)" if report.warnings else "")
+        )
     if not report.ok:
         raise typer.Exit(1)

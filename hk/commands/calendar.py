@@ -12,18 +12,22 @@ import typer
 from hk.commands.common import archive_of, print_json, say
 from hk.errors import UsageError
 
-app = typer.Typer(help="Calendar files (.ics) of appointments, contract ends and visits due.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Calendar files (.ics) of appointments, contract ends and visits due.",
+    no_args_is_help=True,
+)
 
 
 @app.command()
 def export(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The .ics file to write.")],
-    from_: Annotated[str | None, typer.Option(
-        "--from", help="First day (YYYY-MM-DD, today); default today.")] = None,
-    to: Annotated[str | None, typer.Option(
-        "--to", help="Last day; default 60 days after the first.")] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD, today); default today.")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Last day; default 60 days after the first.")
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
     """Write the events from --from to --to as an RFC 5545 calendar file; importing a newer
@@ -43,9 +47,18 @@ def export(
         raise UsageError("--to is before --from")
     done = write_ics(archive, first, last, file)
     if json:
-        print_json({"file": str(file), "from": first.isoformat(), "to": last.isoformat(),
-                    "appointments": done.appointments, "contract_ends": done.contract_ends,
-                    "visits": done.visits})
+        print_json(
+            {
+                "file": str(file),
+                "from": first.isoformat(),
+                "to": last.isoformat(),
+                "appointments": done.appointments,
+                "contract_ends": done.contract_ends,
+                "visits": done.visits,
+            }
+        )
     else:
-        say(f"wrote {file}: {done.appointments} appointments, {done.contract_ends} contract "
-            f"ends, {done.visits} visits due ({first} – {last})")
+        say(
+            f"wrote {file}: {done.appointments} appointments, {done.contract_ends} contract "
+            f"ends, {done.visits} visits due ({first} – {last})"
+        )

@@ -28,8 +28,16 @@ def _items(values: list[str] | None) -> list[dict[str, Any]]:
 def _fields(opts: dict[str, Any]) -> dict[str, Any]:
     from hk.domain.fields import parse_money
 
-    simple = ("code", "name", "category", "description", "unit", "duration_minutes", "period",
-              "validity_days")
+    simple = (
+        "code",
+        "name",
+        "category",
+        "description",
+        "unit",
+        "duration_minutes",
+        "period",
+        "validity_days",
+    )
     fields = {k: opts[k] for k in simple if opts.get(k) is not None}
     if opts.get("price") is not None:
         try:
@@ -69,17 +77,35 @@ def list_(
         return
     from hk.services.lookup import render_table
 
-    rows = [{"code": s["code"], "name": s["name"], "category": s.get("category", ""),
-             "price": format_value("price_fen", s["price_fen"]) + "/" + UNIT_ZH[s["unit"]]}
-            for s in sorted(services, key=lambda s: s["code"])]
-    say(render_table("", rows, [("code", "编号"), ("name", "名称"), ("category", "类别"),
-                                ("price", "价格")]))
+    rows = [
+        {
+            "code": s["code"],
+            "name": s["name"],
+            "category": s.get("category", ""),
+            "price": format_value("price_fen", s["price_fen"]) + "/" + UNIT_ZH[s["unit"]],
+        }
+        for s in sorted(services, key=lambda s: s["code"])
+    ]
+    say(
+        render_table(
+            "", rows, [("code", "编号"), ("name", "名称"), ("category", "类别"), ("price", "价格")]
+        )
+    )
     say("")
-    prows = [{"code": p["code"], "name": p["name"], "period": p.get("period", ""),
-              "price": format_value("price_fen", p["price_fen"])}
-             for p in sorted(packages, key=lambda p: p["code"])]
-    say(render_table("", prows, [("code", "套餐"), ("name", "名称"), ("period", "周期"),
-                                 ("price", "价格")]))
+    prows = [
+        {
+            "code": p["code"],
+            "name": p["name"],
+            "period": p.get("period", ""),
+            "price": format_value("price_fen", p["price_fen"]),
+        }
+        for p in sorted(packages, key=lambda p: p["code"])
+    ]
+    say(
+        render_table(
+            "", prows, [("code", "套餐"), ("name", "名称"), ("period", "周期"), ("price", "价格")]
+        )
+    )
 
 
 @app.command("show")
@@ -99,8 +125,12 @@ def show(
     if json:
         print_json(shown)
     else:
-        say(render_record(f"{item.name}  {item.code}  {item.label_zh}",
-                          {k: v for k, v in shown.items() if k not in ("code", "name")}))
+        say(
+            render_record(
+                f"{item.name}  {item.code}  {item.label_zh}",
+                {k: v for k, v in shown.items() if k not in ("code", "name")},
+            )
+        )
 
 
 Code = Annotated[str, typer.Option(help="Catalog code, upper case, e.g. BJ-WINDOW.")]

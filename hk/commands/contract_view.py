@@ -35,10 +35,12 @@ def moved(stepped: Stepped) -> str:
 
 def derived(archive: Archive, contract: Contract) -> dict[str, Any]:
     """Values computed from the contract, for ``--json``."""
-    return {"status_now": contract.status_on(_today(archive)),
-            "current_worker": contract.current_worker(),
-            "all_signed": contract.all_signed(),
-            "required_parties": list(contract.required_parties())}
+    return {
+        "status_now": contract.status_on(_today(archive)),
+        "current_worker": contract.current_worker(),
+        "all_signed": contract.all_signed(),
+        "required_parties": list(contract.required_parties()),
+    }
 
 
 def list_items(archive: Archive, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -51,14 +53,28 @@ def list_items(archive: Archive, rows: list[dict[str, Any]]) -> list[dict[str, A
     for row in rows:
         now = "expired" if row["status"] == "active" and row["end"] < today else row["status"]
         customer = names.parts(row["customer"])
-        out.append({**row, "status_now": now, "status_zh": STATUS_ZH[now],
-                    "customer_code": customer[0], "customer_name": customer[1],
-                    "worker_name": names(row["worker"]) if row.get("worker") else ""})
+        out.append(
+            {
+                **row,
+                "status_now": now,
+                "status_zh": STATUS_ZH[now],
+                "customer_code": customer[0],
+                "customer_name": customer[1],
+                "worker_name": names(row["worker"]) if row.get("worker") else "",
+            }
+        )
     return out
 
 
-COLUMNS = [("code", "编号"), ("type_zh", "类型"), ("status_zh", "状态"), ("customer_label", "客户"),
-           ("worker_name", "阿姨"), ("period", "期限"), ("fee", "服务费")]
+COLUMNS = [
+    ("code", "编号"),
+    ("type_zh", "类型"),
+    ("status_zh", "状态"),
+    ("customer_label", "客户"),
+    ("worker_name", "阿姨"),
+    ("period", "期限"),
+    ("fee", "服务费"),
+]
 
 
 def contract_table(items: list[dict[str, Any]]) -> str:
@@ -66,11 +82,16 @@ def contract_table(items: list[dict[str, Any]]) -> str:
     from hk.domain.fields import format_money
     from hk.services.lookup import render_table
 
-    rows = [{**item, "type_zh": TYPE_ZH[item["contract_type"]],
-             "customer_label": f"{item['customer_code']} {item['customer_name']}".strip(),
-             "period": f"{item['start']}–{item['end']}",
-             "fee": f"{format_money(item['service_fee_fen'])} {FEE_UNIT_ZH[item['fee_unit']]}"}
-            for item in items]
+    rows = [
+        {
+            **item,
+            "type_zh": TYPE_ZH[item["contract_type"]],
+            "customer_label": f"{item['customer_code']} {item['customer_name']}".strip(),
+            "period": f"{item['start']}–{item['end']}",
+            "fee": f"{format_money(item['service_fee_fen'])} {FEE_UNIT_ZH[item['fee_unit']]}",
+        }
+        for item in items
+    ]
     return render_table("contract", rows, COLUMNS)
 
 
@@ -85,8 +106,9 @@ def event_line(event: ContractEvent, tz: str) -> str:
     return f"{text}  {event.note}" if event.note else text
 
 
-def contract_text(archive: Archive, contract: Contract, history: bool,
-                  successors: list[dict[str, Any]]) -> str:
+def contract_text(
+    archive: Archive, contract: Contract, history: bool, successors: list[dict[str, Any]]
+) -> str:
     """The contract as an operator reads it."""
     from zoneinfo import ZoneInfo
 
@@ -103,9 +125,11 @@ def contract_text(archive: Archive, contract: Contract, history: bool,
     names = Names(archive.index)
     now = contract.status_on(_today(archive))
     kind = TYPE_ZH[contract.contract_type] + (f"（{contract.model}）" if contract.model else "")
-    lines = [f"合同 {contract.number}  {STATUS_ZH[now]} {now}",
-             f"  类型    {kind}",
-             f"  客户    {names(contract.customer)}"]
+    lines = [
+        f"合同 {contract.number}  {STATUS_ZH[now]} {now}",
+        f"  类型    {kind}",
+        f"  客户    {names(contract.customer)}",
+    ]
     if contract.worker:
         current = contract.current_worker()
         lines.append(f"  阿姨    {names(current)}" if current else "")
@@ -121,8 +145,9 @@ def contract_text(archive: Archive, contract: Contract, history: bool,
         lines.append(f"  工时    {contract.hours} {contract.rest_days}".rstrip())
     for line in contract.lines:
         lines.append(f"    {line.service} {line.name}  {format_money(line.amount_fen)}")
-    lines.append(f"  服务费  {format_money(contract.service_fee_fen)} "
-                 f"{FEE_UNIT_ZH[contract.fee_unit]}")
+    lines.append(
+        f"  服务费  {format_money(contract.service_fee_fen)} {FEE_UNIT_ZH[contract.fee_unit]}"
+    )
     if contract.intro_fee_fen:
         lines.append(f"  介绍费  {format_money(contract.intro_fee_fen)}")
     if contract.deposit_fen:
@@ -133,12 +158,18 @@ def contract_text(archive: Archive, contract: Contract, history: bool,
     zone = ZoneInfo(tz)
     for party in contract.required_parties():
         s = contract.signature_of(party)
-        lines.append(f"  签字    {PARTY_ZH[party]}  " + (
-            f"{s.name} {s.at.astimezone(zone):%Y-%m-%d %H:%M} {SIGN_METHOD_ZH[s.method]}"
-            if s else "未签"))
+        lines.append(
+            f"  签字    {PARTY_ZH[party]}  "
+            + (
+                f"{s.name} {s.at.astimezone(zone):%Y-%m-%d %H:%M} {SIGN_METHOD_ZH[s.method]}"
+                if s
+                else "未签"
+            )
+        )
     for r in contract.replacements:
-        lines.append(f"  更换    {r.date}  {names(r.old)} → {names(r.new)}  {r.reason}"
-                     f"（{r.operator}）")
+        lines.append(
+            f"  更换    {r.date}  {names(r.old)} → {names(r.new)}  {r.reason}（{r.operator}）"
+        )
     if contract.termination:
         lines.append(f"  终止    {contract.termination.date}  {contract.termination.reason}")
     if contract.previous:

@@ -8,8 +8,9 @@ import typer
 
 from hk.commands.common import archive_of, say
 
-app = typer.Typer(help="The daily reminder run in your crontab: install, show, remove.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The daily reminder run in your crontab: install, show, remove.", no_args_is_help=True
+)
 
 
 @app.command()

@@ -25,13 +25,24 @@ Reveal = Annotated[
 
 
 def address_fields(
-    city: str | None, district: str | None, community: str | None, address: str | None,
-    access_notes: str | None, lat: float | None, lon: float | None, default_city: str,
+    city: str | None,
+    district: str | None,
+    community: str | None,
+    address: str | None,
+    access_notes: str | None,
+    lat: float | None,
+    lon: float | None,
+    default_city: str,
 ) -> dict[str, Any] | None:
     """An address from its options, or None if none of them was given."""
     parts = {
-        "city": city, "district": district, "community": community, "detail": address,
-        "access_notes": access_notes, "lat": lat, "lon": lon,
+        "city": city,
+        "district": district,
+        "community": community,
+        "detail": address,
+        "access_notes": access_notes,
+        "lat": lat,
+        "lon": lon,
     }
     given = {k: v for k, v in parts.items() if v is not None}
     if not given:
@@ -43,13 +54,26 @@ def address_fields(
 def customer_fields(opts: dict[str, Any]) -> dict[str, Any]:
     """Map CLI options to record fields; options left out are not in the result."""
     simple = {
-        "name": "name", "wechat": "wechat", "category": "category", "channel": "channel",
-        "referrer": "referrer", "tier": "tier", "birthday": "birthday", "notes": "notes",
-        "id_number": "id_number", "health_note": "health_notes", "children": "children_details",
+        "name": "name",
+        "wechat": "wechat",
+        "category": "category",
+        "channel": "channel",
+        "referrer": "referrer",
+        "tier": "tier",
+        "birthday": "birthday",
+        "notes": "notes",
+        "id_number": "id_number",
+        "health_note": "health_notes",
+        "children": "children_details",
     }
     fields = {dst: opts[src] for src, dst in simple.items() if opts.get(src) is not None}
-    lists = {"phone": "phones", "tag": "tags", "taboo": "taboos",
-             "prefer_worker": "preferred_workers", "block_worker": "blocked_workers"}
+    lists = {
+        "phone": "phones",
+        "tag": "tags",
+        "taboo": "taboos",
+        "prefer_worker": "preferred_workers",
+        "block_worker": "blocked_workers",
+    }
     for src, dst in lists.items():
         if opts.get(src):
             fields[dst] = split_csv(opts[src])
@@ -125,8 +149,9 @@ def add(
     opts = dict(locals())
     opts["name"] = require(name, "--name", "姓名 / name")
     fields = customer_fields(opts)
-    addr = address_fields(city, district, community, address, access_notes, lat, lon,
-                          archive.settings.locale.city)
+    addr = address_fields(
+        city, district, community, address, access_notes, lat, lon, archive.settings.locale.city
+    )
     if addr:
         fields["addresses"] = [addr]
     customer, result = add_customer(archive, fields)
@@ -176,8 +201,9 @@ def edit(
 
     archive = archive_of(ctx)
     fields = customer_fields(dict(locals()))
-    addr = address_fields(city, district, community, address, access_notes, lat, lon,
-                          archive.settings.locale.city)
+    addr = address_fields(
+        city, district, community, address, access_notes, lat, lon, archive.settings.locale.city
+    )
 
     def derive(current: Any) -> dict[str, Any]:
         """Phones added or removed, and address parts, applied to the current record."""
@@ -241,16 +267,21 @@ def list_(
     tag: Annotated[str | None, typer.Option(help="Only customers with this tag.")] = None,
     community: Annotated[str | None, typer.Option(help="Only this community (小区).")] = None,
     category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
-    stage: Annotated[str | None, typer.Option(
-        help="Only this lifecycle stage: lead, new, active, at_risk, lapsed, won_back "
-        "(or 潜在客户, 新客户, 活跃, 有流失风险, 已流失, 已挽回).")] = None,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this lifecycle stage: lead, new, active, at_risk, lapsed, won_back "
+            "(or 潜在客户, 新客户, 活跃, 有流失风险, 已流失, 已挽回)."
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(help="At most this many (0: all).")] = 0,
     json: Json = False,
 ) -> None:
     """List customers, sorted by name (pinyin); with --json each has its stage."""
     if stage is None and not json:
-        run_list(ctx, "customer", json, tag=tag, community=community, category=category,
-                 limit=limit)
+        run_list(
+            ctx, "customer", json, tag=tag, community=community, category=category, limit=limit
+        )
         return
     from hk.services.lookup import list_rows, print_results
     from hk.services.stages import stages
@@ -258,10 +289,12 @@ def list_(
     archive = archive_of(ctx)
     wanted = stage_named(stage) if stage is not None else None
     found = stages(archive)
-    items = list_rows(archive.index, "customer", tag=tag, community=community,
-                      category=category)
-    items = [{**item, "stage": found.get(item["id"], "lead")} for item in items
-             if wanted is None or found.get(item["id"], "lead") == wanted]
+    items = list_rows(archive.index, "customer", tag=tag, community=community, category=category)
+    items = [
+        {**item, "stage": found.get(item["id"], "lead")}
+        for item in items
+        if wanted is None or found.get(item["id"], "lead") == wanted
+    ]
     print_results("customer", items[:limit] if limit else items, json)
 
 
@@ -289,5 +322,6 @@ def show(
 
     archive = archive_of(ctx)
     found = stage_of(archive, resolve_id(archive, "customer", ref)[1])
-    show_record(archive, "customer", ref, reveal, json,
-                extra={"stage": found if json else STAGE_ZH[found]})
+    show_record(
+        archive, "customer", ref, reveal, json, extra={"stage": found if json else STAGE_ZH[found]}
+    )

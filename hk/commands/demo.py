@@ -22,8 +22,12 @@ def demo(
         ),
     ] = None,
     no_tui: Annotated[
-        bool, typer.Option("--no-tui", help="Only build it, and print a tour of commands to "
-                           "try on it (on a terminal) or where it is.")
+        bool,
+        typer.Option(
+            "--no-tui",
+            help="Only build it, and print a tour of commands to "
+            "try on it (on a terminal) or where it is.",
+        ),
     ] = False,
 ) -> None:
     """Build a fresh demo archive (a small company in Chengdu, invented people) and open the

@@ -13,7 +13,7 @@ import typer
 
 app = typer.Typer(
     help="Dispatch (派工): plan a day's routes, check them, pin jobs by hand, match workers to "
-         "long-term roles, print the workers' sheets.",
+    "long-term roles, print the workers' sheets.",
     no_args_is_help=True,
 )
 

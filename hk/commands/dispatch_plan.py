@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from hk.services.dispatch import Day
     from hk.store.archive import Archive
 
-DayOption = Annotated[str, typer.Option(
-    "--date", "-d", help="The day: 2026-11-23, today or tomorrow (明天).")]
+DayOption = Annotated[
+    str, typer.Option("--date", "-d", help="The day: 2026-11-23, today or tomorrow (明天).")
+]
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 WEEKDAY_ZH = "一二三四五六日"
 
@@ -43,11 +44,18 @@ def _day(archive: Archive, text: str) -> dt.date:
 def plan(
     ctx: typer.Context,
     date: DayOption = "tomorrow",
-    apply: Annotated[bool, typer.Option(
-        "--apply", help="Assign every planned order to its worker, in one commit.")] = False,
-    time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", help="Seconds the planner may search (default: [dispatch] "
-                             "time_limit_s).", min=0.1)] = None,
+    apply: Annotated[
+        bool,
+        typer.Option("--apply", help="Assign every planned order to its worker, in one commit."),
+    ] = False,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            help="Seconds the planner may search (default: [dispatch] time_limit_s).",
+            min=0.1,
+        ),
+    ] = None,
     json: Json = False,
 ) -> None:
     """Plan a day's hourly jobs (待派工) into each worker's route, and say why.
@@ -60,8 +68,7 @@ def plan(
     archive = archive_of(ctx)
     inputs, result = dispatch.make_plan(archive, _day(archive, date), time_limit)
     applied = None
-    if apply and any(v.job.status == "to_dispatch" for it in result.itineraries
-                     for v in it.visits):
+    if apply and any(v.job.status == "to_dispatch" for it in result.itineraries for v in it.visits):
         applied = dispatch.apply(archive, inputs, result)
     if json:
         data = dispatch.plan_json(inputs, result)
@@ -85,8 +92,10 @@ def plan_lines(inputs: Day, result: Plan) -> list[str]:
 
     day = inputs.day
     waiting = sum(1 for job in result.jobs.values() if job.status == "to_dispatch")
-    head = (f"派工计划 {day.isoformat()}（周{WEEKDAY_ZH[day.weekday()]}）  "
-            f"待派工 {waiting} 单，已排 {result.placed} 单，未排 {len(result.unplaced)} 单")
+    head = (
+        f"派工计划 {day.isoformat()}（周{WEEKDAY_ZH[day.weekday()]}）  "
+        f"待派工 {waiting} 单，已排 {result.placed} 单，未排 {len(result.unplaced)} 单"
+    )
     lines = [head, ""]
     for it in result.itineraries:
         worker = it.worker
@@ -97,15 +106,18 @@ def plan_lines(inputs: Day, result: Plan) -> list[str]:
         if it.back_home is not None:
             times.append(f"回到住处 {clock(it.back_home)}")
         travel = minutes(it.travel_seconds)
-        lines.append(f"{route} {'  '.join(times)}  {len(it.visits)} 单  "
-                     f"服务 {_hours(it.service_seconds)}  路程 {travel} 分钟"
-                     f"（{it.travel_metres / 1000:.1f} km）")
+        lines.append(
+            f"{route} {'  '.join(times)}  {len(it.visits)} 单  "
+            f"服务 {_hours(it.service_seconds)}  路程 {travel} 分钟"
+            f"（{it.travel_metres / 1000:.1f} km）"
+        )
         for visit in it.visits:
             job = visit.job
             lines.append(
                 f"  {clock(visit.start)}–{clock(visit.end)}  {fit(job.code, 7)} "
                 f"{fit(job.customer_code, 6)} {fit(job.community or job.district, 14)} "
-                f"{fit(job.services, 16)} 路程 {minutes(visit.travel_seconds)} 分钟")
+                f"{fit(job.services, 16)} 路程 {minutes(visit.travel_seconds)} 分钟"
+            )
             lines.append(f"{'':14}为何：{'；'.join(visit.reasons)}")
         lines.append("")
     if result.unplaced:
@@ -113,13 +125,17 @@ def plan_lines(inputs: Day, result: Plan) -> list[str]:
         for job_id, why in result.unplaced.items():
             job = result.jobs[job_id]
             window = f"{clock(job.earliest)}–{clock(job.latest + job.seconds)}"
-            lines.append(f"  {window}  {fit(job.code, 7)} {fit(job.customer_code, 6)} "
-                         f"{fit(job.community or job.district, 14)} {job.services}")
+            lines.append(
+                f"  {window}  {fit(job.code, 7)} {fit(job.customer_code, 6)} "
+                f"{fit(job.community or job.district, 14)} {job.services}"
+            )
             lines.append(f"{'':14}原因：{why}")
         lines.append("")
     if inputs.waiting:
-        lines.append(f"另有 {len(inputs.waiting)} 单待确认或已确认未进入待派工，未参与派工"
-                     "（hk order confirm / hk order ready）")
+        lines.append(
+            f"另有 {len(inputs.waiting)} 单待确认或已确认未进入待派工，未参与派工"
+            "（hk order confirm / hk order ready）"
+        )
     from hk.services.dispatch import summary_line
 
     lines.append(f"{summary_line(result)}; planned in {result.seconds:.1f} s")

@@ -34,27 +34,41 @@ class Format(StrEnum):
 
 FileArg = Annotated[
     Path,
-    typer.Argument(help="The .xlsx or .csv file (UTF-8 or GB18030); the first row holds titles "
-                        "such as 姓名, 电话, 小区, 备注.", show_default=False),
+    typer.Argument(
+        help="The .xlsx or .csv file (UTF-8 or GB18030); the first row holds titles "
+        "such as 姓名, 电话, 小区, 备注.",
+        show_default=False,
+    ),
 ]
 DryRun = Annotated[
     bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
 ]
 SkipInvalid = Annotated[
     bool,
-    typer.Option("--skip-invalid", help="Import the valid rows even if some are invalid "
-                                        "(the invalid ones are reported and left out)."),
+    typer.Option(
+        "--skip-invalid",
+        help="Import the valid rows even if some are invalid "
+        "(the invalid ones are reported and left out).",
+    ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 FormatOpt = Annotated[
     Format | None,
-    typer.Option("--format", "-f", help="csv, xlsx or json (default: from --out, else csv).",
-                 show_default=False),
+    typer.Option(
+        "--format",
+        "-f",
+        help="csv, xlsx or json (default: from --out, else csv).",
+        show_default=False,
+    ),
 ]
 OutOpt = Annotated[
     Path | None,
-    typer.Option("--out", "-o", help="Write to this file (needed for xlsx; default: stdout).",
-                 show_default=False),
+    typer.Option(
+        "--out",
+        "-o",
+        help="Write to this file (needed for xlsx; default: stdout).",
+        show_default=False,
+    ),
 ]
 RevealOpt = Annotated[
     bool,
@@ -62,8 +76,9 @@ RevealOpt = Annotated[
 ]
 
 
-def _import(ctx: typer.Context, kind: str, file: Path, dry_run: bool, skip_invalid: bool,
-            json: bool) -> None:
+def _import(
+    ctx: typer.Context, kind: str, file: Path, dry_run: bool, skip_invalid: bool, json: bool
+) -> None:
     from hk.services.tabular_import import import_file
 
     report = import_file(archive_of(ctx), kind, file, dry_run=dry_run, skip_invalid=skip_invalid)
@@ -80,8 +95,13 @@ def _import(ctx: typer.Context, kind: str, file: Path, dry_run: bool, skip_inval
 
 
 @import_app.command("customers")
-def import_customers(ctx: typer.Context, file: FileArg, dry_run: DryRun = False,
-                     skip_invalid: SkipInvalid = False, json: Json = False) -> None:
+def import_customers(
+    ctx: typer.Context,
+    file: FileArg,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+    json: Json = False,
+) -> None:
     """Import customers from an .xlsx or .csv file.
 
     Column titles are recognised in Chinese or English: 姓名, 电话/手机, 微信, 城市, 区, 小区,
@@ -93,8 +113,13 @@ def import_customers(ctx: typer.Context, file: FileArg, dry_run: DryRun = False,
 
 
 @import_app.command("workers")
-def import_workers(ctx: typer.Context, file: FileArg, dry_run: DryRun = False,
-                   skip_invalid: SkipInvalid = False, json: Json = False) -> None:
+def import_workers(
+    ctx: typer.Context,
+    file: FileArg,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+    json: Json = False,
+) -> None:
     """Import workers from an .xlsx or .csv file.
 
     Column titles: 姓名, 性别, 出生年份 (or 年龄), 籍贯, 方言, 电话, 微信, 身份证号, 技能
@@ -105,8 +130,9 @@ def import_workers(ctx: typer.Context, file: FileArg, dry_run: DryRun = False,
     _import(ctx, "worker", file, dry_run, skip_invalid, json)
 
 
-def _export(ctx: typer.Context, kind: str, fmt: Format | None, out: Path | None,
-            reveal: bool) -> None:
+def _export(
+    ctx: typer.Context, kind: str, fmt: Format | None, out: Path | None, reveal: bool
+) -> None:
     from hk.services.lookup import warn_broken
     from hk.services.tabular import PLURALS
     from hk.services.tabular_export import build_export, format_for, write_export
@@ -115,8 +141,10 @@ def _export(ctx: typer.Context, kind: str, fmt: Format | None, out: Path | None,
     if chosen == "xlsx" and out is None:
         from hk.errors import UsageError
 
-        raise UsageError("an .xlsx export needs --out FILE",
-                         hint=f"hk export {PLURALS[kind]} --format xlsx --out {PLURALS[kind]}.xlsx")
+        raise UsageError(
+            "an .xlsx export needs --out FILE",
+            hint=f"hk export {PLURALS[kind]} --format xlsx --out {PLURALS[kind]}.xlsx",
+        )
     export = build_export(archive_of(ctx), kind, reveal=reveal)
     warn_broken(export.broken)
     write_export(export, chosen, out, sys.stdout.buffer)
@@ -125,8 +153,9 @@ def _export(ctx: typer.Context, kind: str, fmt: Format | None, out: Path | None,
 
 
 @export_app.command("customers")
-def export_customers(ctx: typer.Context, format: FormatOpt = None, out: OutOpt = None,
-                     reveal: RevealOpt = False) -> None:
+def export_customers(
+    ctx: typer.Context, format: FormatOpt = None, out: OutOpt = None, reveal: RevealOpt = False
+) -> None:
     """Export all customers as CSV, XLSX or JSON.
 
     The column titles are the import's, so the file imports again. CSV is UTF-8 with a BOM
@@ -137,8 +166,9 @@ def export_customers(ctx: typer.Context, format: FormatOpt = None, out: OutOpt =
 
 
 @export_app.command("workers")
-def export_workers(ctx: typer.Context, format: FormatOpt = None, out: OutOpt = None,
-                   reveal: RevealOpt = False) -> None:
+def export_workers(
+    ctx: typer.Context, format: FormatOpt = None, out: OutOpt = None, reveal: RevealOpt = False
+) -> None:
     """Export all workers as CSV, XLSX or JSON.
 
     The column titles are the import's, so the file imports again. ID numbers are masked

@@ -41,13 +41,16 @@ def run(
     refs = split_csv(contracts)
     if reschedule:
         if not refs:
-            raise UsageError("--reschedule needs the contract whose schedule changed",
-                             hint="--contract C… (repeat for several)")
+            raise UsageError(
+                "--reschedule needs the contract whose schedule changed",
+                hint="--contract C… (repeat for several)",
+            )
         done = recurring.reschedule(archive, refs, last, dry_run=dry_run)
     else:
         if last is None:
-            raise UsageError("missing --until", hint="the last day to make orders for, e.g. "
-                                                     "--until 2026-12-31")
+            raise UsageError(
+                "missing --until", hint="the last day to make orders for, e.g. --until 2026-12-31"
+            )
         done = recurring.generate(archive, last, refs or None, dry_run=dry_run)
     if json:
         print_json(done.to_json(archive))
@@ -75,15 +78,23 @@ def report(archive: Archive, done: Run) -> list[str]:
         events: list[tuple[str, str]] = []
         for d in dropped:
             code = code_of(archive, d.order.id) or d.order.id
-            events.append((d.order.window.start.isoformat(),
-                           f"  取消 {code}  {_when(d.order)}  {_status(d.was)} → 已取消"))
+            events.append(
+                (
+                    d.order.window.start.isoformat(),
+                    f"  取消 {code}  {_when(d.order)}  {_status(d.was)} → 已取消",
+                )
+            )
         for m in made:
             code = "—" if done.dry_run else code_of(archive, m.order.id) or m.order.id
-            who = _status(m.order.status) + (f"  合同阿姨 {names(m.worker)}" if m.worker
-                                              else f"（{m.note}）" if m.note else "")
-            events.append((m.order.window.start.isoformat(),
-                           f"  新建 {code}  {_when(m.order)}  {' '.join(m.order.services())}  "
-                           f"{who}"))
+            who = _status(m.order.status) + (
+                f"  合同阿姨 {names(m.worker)}" if m.worker else f"（{m.note}）" if m.note else ""
+            )
+            events.append(
+                (
+                    m.order.window.start.isoformat(),
+                    f"  新建 {code}  {_when(m.order)}  {' '.join(m.order.services())}  {who}",
+                )
+            )
         for s in skipped:
             day = s.day.isoformat() if s.day else ""
             events.append((day or "0", f"  跳过 {day or '整个合同'}  {s.text_zh()}"))
@@ -122,4 +133,3 @@ def _status(status: str) -> str:
     from hk.commands.order_view import status_zh
 
     return status_zh(status)
-

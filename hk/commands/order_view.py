@@ -38,8 +38,10 @@ def parse_moment(text: str, tz: str, option: str) -> dt.datetime:
             raise ValueError
         when = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"{option}: '{text}' is not a date and time",
-                         hint=f"write it like {option} '2026-12-01 09:00'") from None
+        raise UsageError(
+            f"{option}: '{text}' is not a date and time",
+            hint=f"write it like {option} '2026-12-01 09:00'",
+        ) from None
     return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(tz))
 
 
@@ -49,15 +51,20 @@ def parse_day(text: str, option: str, tz: str) -> str:
 
     value = text.strip().lower()
     today = dt.datetime.now(ZoneInfo(tz)).date()
-    named = {"today": today, "今天": today, "tomorrow": today + dt.timedelta(days=1),
-             "明天": today + dt.timedelta(days=1)}
+    named = {
+        "today": today,
+        "今天": today,
+        "tomorrow": today + dt.timedelta(days=1),
+        "明天": today + dt.timedelta(days=1),
+    }
     if value in named:
         return named[value].isoformat()
     try:
         return dt.date.fromisoformat(value).isoformat()
     except ValueError:
-        raise UsageError(f"{option}: '{text}' is not a day",
-                         hint="write it like 2026-12-01") from None
+        raise UsageError(
+            f"{option}: '{text}' is not a day", hint="write it like 2026-12-01"
+        ) from None
 
 
 def parse_hours(text: str | None) -> Decimal | None:
@@ -66,8 +73,9 @@ def parse_hours(text: str | None) -> Decimal | None:
     try:
         hours = Decimal(text.strip())
     except InvalidOperation:
-        raise UsageError(f"--hours: '{text}' is not a number of hours",
-                         hint="e.g. --hours 3 or --hours 2.5") from None
+        raise UsageError(
+            f"--hours: '{text}' is not a number of hours", hint="e.g. --hours 3 or --hours 2.5"
+        ) from None
     if not hours.is_finite() or hours <= 0:
         raise UsageError(f"--hours must be more than 0, not {text}")
     return hours
@@ -77,8 +85,10 @@ def parse_service(text: str) -> tuple[str, str | None]:
     """``BJ-HOURLY:3`` → (code, quantity); ``JD-AC`` → (code, None): the default quantity."""
     code, _, quantity = text.replace("：", ":").partition(":")
     if not code.strip():
-        raise UsageError(f"--service: '{text}' names no service",
-                         hint="write CODE or CODE:QUANTITY, e.g. BJ-HOURLY:3")
+        raise UsageError(
+            f"--service: '{text}' names no service",
+            hint="write CODE or CODE:QUANTITY, e.g. BJ-HOURLY:3",
+        )
     return code.strip().upper(), quantity.strip() or None
 
 
@@ -91,9 +101,11 @@ def parse_payment(text: str) -> PaymentIn:
     if len(parts) == 2 and all(parts):
         return PaymentIn(kind=parts[0], method=parts[1])
     if len(parts) != 3 or not all(parts):
-        raise UsageError(f"--pay: '{text}' is not a payment",
-                         hint="write KIND:AMOUNT:METHOD, e.g. --pay deposit:100:wechat, or "
-                              "KIND:METHOD for what is due, e.g. --pay final:cash")
+        raise UsageError(
+            f"--pay: '{text}' is not a payment",
+            hint="write KIND:AMOUNT:METHOD, e.g. --pay deposit:100:wechat, or "
+            "KIND:METHOD for what is due, e.g. --pay final:cash",
+        )
     try:
         amount = parse_money(parts[1])
     except ValueError as exc:
@@ -111,8 +123,10 @@ def parse_check(text: str) -> Check:
     verdict, _, note = result.replace("：", ":").partition(":")
     verdict = verdict.strip().lower()
     if not sep or not item.strip() or verdict not in (*PASSED, *FAILED):
-        raise UsageError(f"--check: '{text}' is not a checklist result",
-                         hint="write ITEM=ok or ITEM=fail:NOTE; ITEM is its number or text")
+        raise UsageError(
+            f"--check: '{text}' is not a checklist result",
+            hint="write ITEM=ok or ITEM=fail:NOTE; ITEM is its number or text",
+        )
     return Check(item=item.strip(), passed=verdict in PASSED, note=note.strip())
 
 
@@ -135,10 +149,14 @@ def paid(order: Order, count: int, code: str | None) -> str:
     from hk.domain.fields import format_money
     from hk.domain.order import PAYMENT_KIND_ZH, PAYMENT_METHOD_ZH
 
-    recorded = ", ".join(f"{PAYMENT_KIND_ZH[p.kind]} {format_money(p.amount_fen)} "
-                         f"{PAYMENT_METHOD_ZH[p.method]}" for p in order.payments[-count:])
-    return (f"order {code or order.id}: {recorded}; paid {format_money(order.amount_paid())}, "
-            f"due {format_money(order.balance_due())}")
+    recorded = ", ".join(
+        f"{PAYMENT_KIND_ZH[p.kind]} {format_money(p.amount_fen)} {PAYMENT_METHOD_ZH[p.method]}"
+        for p in order.payments[-count:]
+    )
+    return (
+        f"order {code or order.id}: {recorded}; paid {format_money(order.amount_paid())}, "
+        f"due {format_money(order.balance_due())}"
+    )
 
 
 class Names(listing.Names):
@@ -174,8 +192,14 @@ def event_line(event: OrderEvent, tz: str) -> str:
     return text
 
 
-def order_text(archive: Archive, order: Order, code: str, history: bool,
-               checklist: list[str], reworks: list[str]) -> str:
+def order_text(
+    archive: Archive,
+    order: Order,
+    code: str,
+    history: bool,
+    checklist: list[str],
+    reworks: list[str],
+) -> str:
     """The order as an operator reads it on the phone with the customer."""
     from zoneinfo import ZoneInfo
 
@@ -188,9 +212,11 @@ def order_text(archive: Archive, order: Order, code: str, history: bool,
     names = Names(archive)
     start, end = order.window.start.astimezone(tz), order.window.end.astimezone(tz)
     until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
-    lines = [f"订单 {code}  {status_zh(order.status)} {order.status}",
-             f"  客户    {names(order.customer)}",
-             f"  地址    {order.address.one_line()}"]
+    lines = [
+        f"订单 {code}  {status_zh(order.status)} {order.status}",
+        f"  客户    {names(order.customer)}",
+        f"  地址    {order.address.one_line()}",
+    ]
     if order.address.access_notes:
         lines.append(f"  入户    {order.address.access_notes}")
     lines.append(f"  时间    {start:%Y-%m-%d %H:%M}–{until}")
@@ -202,18 +228,25 @@ def order_text(archive: Archive, order: Order, code: str, history: bool,
         extra = f"（套餐抵扣{line.package_visits}次）" if line.package_visits else ""
         if line.discount_fen:
             extra += f"（会员优惠 -{format_money(line.discount_fen)}）"
-        lines.append(f"    {line.service} {line.name}  {qty}{unit} × "
-                     f"{format_money(line.unit_price_fen)}  = {format_money(line.amount_fen)}"
-                     f"{extra}")
-    lines.append(f"  金额    {format_money(order.total_fen)}"
-                 + (f"（定金 {format_money(order.deposit_fen)}）" if order.deposit_fen else ""))
+        lines.append(
+            f"    {line.service} {line.name}  {qty}{unit} × "
+            f"{format_money(line.unit_price_fen)}  = {format_money(line.amount_fen)}"
+            f"{extra}"
+        )
+    lines.append(
+        f"  金额    {format_money(order.total_fen)}"
+        + (f"（定金 {format_money(order.deposit_fen)}）" if order.deposit_fen else "")
+    )
     if order.cancellation_fee_fen:
         lines.append(f"  违约金  {format_money(order.cancellation_fee_fen)}")
     for p in order.payments:
-        lines.append(f"    {p.at.astimezone(tz):%Y-%m-%d %H:%M}  {PAYMENT_KIND_ZH[p.kind]} "
-                     f"{format_money(p.amount_fen)}  {PAYMENT_METHOD_ZH[p.method]}")
-    lines.append(f"  已付    {format_money(order.amount_paid())}  "
-                 f"待付 {format_money(order.balance_due())}")
+        lines.append(
+            f"    {p.at.astimezone(tz):%Y-%m-%d %H:%M}  {PAYMENT_KIND_ZH[p.kind]} "
+            f"{format_money(p.amount_fen)}  {PAYMENT_METHOD_ZH[p.method]}"
+        )
+    lines.append(
+        f"  已付    {format_money(order.amount_paid())}  待付 {format_money(order.balance_due())}"
+    )
     lines += _requirements(order)
     if order.workers:
         lines.append(f"  阿姨    {', '.join(names(w) for w in order.workers)}")
@@ -233,8 +266,10 @@ def order_text(archive: Archive, order: Order, code: str, history: bool,
     if order.rating is not None:
         r = order.rating
         nps = f"  NPS {r.nps}" if r.nps is not None else ""
-        lines.append(f"  评价    质量{r.quality} 态度{r.attitude} 卫生{r.hygiene} "
-                     f"准时{r.punctuality} 总体{r.overall}{nps}")
+        lines.append(
+            f"  评价    质量{r.quality} 态度{r.attitude} 卫生{r.hygiene} "
+            f"准时{r.punctuality} 总体{r.overall}{nps}"
+        )
         if r.comment:
             lines.append(f"          {r.comment}")
     if history:
@@ -264,8 +299,7 @@ def _checklist(order: Order, items: list[str]) -> list[str]:
         out = [f"  验收    {passed}/{checked} 通过"]
         for result in order.checklist:
             mark = "✓" if result.passed else "✗"
-            out.append(f"    {mark} {result.item}" + (f"（{result.note}）" if result.note
-                                                     else ""))
+            out.append(f"    {mark} {result.item}" + (f"（{result.note}）" if result.note else ""))
         return out
     if items and order.status in ("dispatched", "in_service"):
         return ["  验收清单"] + [f"    {n}. {item}" for n, item in enumerate(items, 1)]

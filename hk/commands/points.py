@@ -26,11 +26,18 @@ app = typer.Typer(
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Customer = Annotated[str, typer.Argument(help="Code or ID of the customer.")]
-At = Annotated[str | None, typer.Option(
-    "--at", help="When it happened, 'YYYY-MM-DD HH:MM' (default: now).")]
+At = Annotated[
+    str | None, typer.Option("--at", help="When it happened, 'YYYY-MM-DD HH:MM' (default: now).")
+]
 
-COLUMNS = [("code", "编号"), ("when", "时间"), ("type_zh", "类型"), ("signed", "积分"),
-           ("reason", "说明"), ("by", "经办")]
+COLUMNS = [
+    ("code", "编号"),
+    ("when", "时间"),
+    ("type_zh", "类型"),
+    ("signed", "积分"),
+    ("reason", "说明"),
+    ("by", "经办"),
+]
 
 
 def _at(archive: Archive, text: str | None) -> dt.datetime | None:
@@ -55,21 +62,32 @@ def ledger_text(found: Ledger) -> str:
     from hk.services.lookup import render_table
 
     standing = found.standing
-    lines = [f"积分 {found.code} {found.name}".rstrip(),
-             f"余额 balance: {standing.balance}  （截至 {standing.on.isoformat()}）"]
+    lines = [
+        f"积分 {found.code} {found.name}".rstrip(),
+        f"余额 balance: {standing.balance}  （截至 {standing.on.isoformat()}）",
+    ]
     soon = standing.expiring(EXPIRING_DAYS)
     if soon:
-        lines.append(f"{EXPIRING_DAYS} 天内到期 expiring: " + "，".join(
-            f"{lot.left} 分于 {lot.expires.isoformat()}" for lot in soon))
+        lines.append(
+            f"{EXPIRING_DAYS} 天内到期 expiring: "
+            + "，".join(f"{lot.left} 分于 {lot.expires.isoformat()}" for lot in soon)
+        )
     if standing.unwritten:
-        lines.append(f"已过期未记账 expired, not yet written: {standing.unwritten}"
-                     "（hk points expire 记入）")
+        lines.append(
+            f"已过期未记账 expired, not yet written: {standing.unwritten}（hk points expire 记入）"
+        )
     if not found.entries:
         lines.append("没有积分记录 no entries")
         return "\n".join(lines)
-    rows = [{**e, "when": e["at"][:16].replace("T", " "), "type_zh": TYPE_ZH.get(e["type"],
-                                                                                e["type"]),
-             "signed": f"{int(e['points']):+d}"} for e in found.entries]
+    rows = [
+        {
+            **e,
+            "when": e["at"][:16].replace("T", " "),
+            "type_zh": TYPE_ZH.get(e["type"], e["type"]),
+            "signed": f"{int(e['points']):+d}",
+        }
+        for e in found.entries
+    ]
     lines += ["", render_table("points", rows, COLUMNS)]
     return "\n".join(lines)
 
@@ -77,19 +95,29 @@ def ledger_text(found: Ledger) -> str:
 def _report(written: Written, json: bool, what: str) -> None:
     entry = written.entry
     if json:
-        print_json({"id": entry.id, "code": written.result.code, **entry.summary(),
-                    "balance": written.standing.balance})
+        print_json(
+            {
+                "id": entry.id,
+                "code": written.result.code,
+                **entry.summary(),
+                "balance": written.standing.balance,
+            }
+        )
         return
-    say(f"points {written.result.code or entry.id}: {what} {entry.points:+d}; "
-        f"balance {written.standing.balance}")
+    say(
+        f"points {written.result.code or entry.id}: {what} {entry.points:+d}; "
+        f"balance {written.standing.balance}"
+    )
 
 
 @app.command("show")
 def show(
     ctx: typer.Context,
     customer: Customer,
-    on: Annotated[str | None, typer.Option(
-        "--on", help="The balance at the end of this day (default: today).")] = None,
+    on: Annotated[
+        str | None,
+        typer.Option("--on", help="The balance at the end of this day (default: today)."),
+    ] = None,
     json: Json = False,
 ) -> None:
     """The customer's balance, points expiring within 30 days, and every entry, newest first."""
@@ -108,8 +136,9 @@ def redeem(
     ctx: typer.Context,
     customer: Customer,
     points: Annotated[int, typer.Argument(help="How many points.")],
-    what_for: Annotated[str, typer.Option(
-        "--for", help="What they are redeemed for: 50元优惠券, 优先派工 …")],
+    what_for: Annotated[
+        str, typer.Option("--for", help="What they are redeemed for: 50元优惠券, 优先派工 …")
+    ],
     at: At = None,
     json: Json = False,
 ) -> None:
@@ -117,8 +146,7 @@ def redeem(
     from hk.services.points import redeem as redeem_points
 
     archive = archive_of(ctx)
-    _report(redeem_points(archive, customer, points, what_for, _at(archive, at)), json,
-            "redeemed")
+    _report(redeem_points(archive, customer, points, what_for, _at(archive, at)), json, "redeemed")
 
 
 @app.command("adjust", context_settings={"ignore_unknown_options": True})
@@ -134,8 +162,7 @@ def adjust(
     from hk.services.points import adjust as adjust_points
 
     archive = archive_of(ctx)
-    _report(adjust_points(archive, customer, points, reason, _at(archive, at)), json,
-            "adjusted")
+    _report(adjust_points(archive, customer, points, reason, _at(archive, at)), json, "adjusted")
 
 
 @app.command("earn")
@@ -155,8 +182,10 @@ def earn(
 @app.command("expire")
 def expire(
     ctx: typer.Context,
-    date: Annotated[str | None, typer.Option(
-        "--date", help="Write down what expired by this day (default: today).")] = None,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="Write down what expired by this day (default: today)."),
+    ] = None,
     json: Json = False,
 ) -> None:
     """Write an expire entry for every customer whose points expired (safe to run daily)."""
@@ -166,8 +195,15 @@ def expire(
     archive = archive_of(ctx)
     entries, _ = expire_points(archive, _day(archive, date, "--date"))
     items: list[dict[str, Any]] = [
-        {"id": e.id, "code": code_of(archive, e.id), "customer": e.customer,
-         "customer_code": code_of(archive, e.customer), "points": e.points} for e in entries]
+        {
+            "id": e.id,
+            "code": code_of(archive, e.id),
+            "customer": e.customer,
+            "customer_code": code_of(archive, e.customer),
+            "points": e.points,
+        }
+        for e in entries
+    ]
     if json:
         print_json(items)
         return
@@ -175,5 +211,7 @@ def expire(
         say("nothing expired")
         return
     for item in items:
-        say(f"points {item['code'] or item['id']}: customer {item['customer_code']} "
-            f"{item['points']:+d} expired")
+        say(
+            f"points {item['code'] or item['id']}: customer {item['customer_code']} "
+            f"{item['points']:+d} expired"
+        )

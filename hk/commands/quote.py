@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="Quotes (报价单): make, list, show, render, send, then accept (as orders or a "
-         "contract) or reject.",
+    "contract) or reject.",
     no_args_is_help=True,
 )
 
@@ -39,8 +39,10 @@ def _print_quote(archive: Archive, quote: Quote, extra: dict[str, Any] | None = 
     data = display(archive, quote)
     day = today(archive)
     data["derived"] = {
-        "shown_status": quote.shown_status(day), "expired": quote.expired(day),
-        "gross_fen": quote.gross_fen(), "tier_discount_fen": quote.tier_discount_fen(),
+        "shown_status": quote.shown_status(day),
+        "expired": quote.expired(day),
+        "gross_fen": quote.gross_fen(),
+        "tier_discount_fen": quote.tier_discount_fen(),
         "lines_fen": quote.lines_fen(),
         "visits": [line.visits() for line in quote.lines],
     }
@@ -56,27 +58,52 @@ def _code(archive: Archive, quote: Quote) -> str:
 @app.command("new")
 def new(
     ctx: typer.Context,
-    customer: Annotated[str | None, typer.Option(
-        "--customer", help="Code or ID of the customer.")] = None,
-    service: Annotated[list[str] | None, typer.Option(
-        "--service", help="CODE or CODE:QUANTITY per visit (hours, visits, days, months or "
-                          "m²); repeat for several.")] = None,
-    area: Annotated[str | None, typer.Option(
-        "--area", help="Area in m² for the services priced per m² given without a "
-                       "quantity.")] = None,
-    frequency: Annotated[list[str] | None, typer.Option(
-        "--frequency", help="How often: once, weekly:N, monthly:N, 每周N次 or 每月N次; one per "
-                            "--service in order, or one for all.")] = None,
-    discount: Annotated[str | None, typer.Option(
-        "--discount", help="Extra discount off the whole quote, in yuan (e.g. 50).")] = None,
-    discount_note: Annotated[str, typer.Option(
-        "--discount-note", help="Why the extra discount (新客优惠 …); required with "
-                                "--discount.")] = "",
-    valid_days: Annotated[int | None, typer.Option(
-        "--valid-days", help="Valid for this many days from today (default: "
-                             "[quotes] valid_days of hk.toml, 15).")] = None,
-    address: Annotated[int, typer.Option(
-        "--address", help="Which of the customer's addresses, from 1.")] = 1,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Code or ID of the customer.")
+    ] = None,
+    service: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--service",
+            help="CODE or CODE:QUANTITY per visit (hours, visits, days, months or "
+            "m²); repeat for several.",
+        ),
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option(
+            "--area", help="Area in m² for the services priced per m² given without a quantity."
+        ),
+    ] = None,
+    frequency: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--frequency",
+            help="How often: once, weekly:N, monthly:N, 每周N次 or 每月N次; one per "
+            "--service in order, or one for all.",
+        ),
+    ] = None,
+    discount: Annotated[
+        str | None,
+        typer.Option("--discount", help="Extra discount off the whole quote, in yuan (e.g. 50)."),
+    ] = None,
+    discount_note: Annotated[
+        str,
+        typer.Option(
+            "--discount-note", help="Why the extra discount (新客优惠 …); required with --discount."
+        ),
+    ] = "",
+    valid_days: Annotated[
+        int | None,
+        typer.Option(
+            "--valid-days",
+            help="Valid for this many days from today (default: "
+            "[quotes] valid_days of hk.toml, 15).",
+        ),
+    ] = None,
+    address: Annotated[
+        int, typer.Option("--address", help="Which of the customer's addresses, from 1.")
+    ] = 1,
     note: Annotated[str, typer.Option("--note", help="Notes printed on the quote.")] = "",
     json: Json = False,
 ) -> None:
@@ -91,22 +118,31 @@ def new(
     who = require(customer, "--customer", "客户 customer (code)")
     services = split_csv(service) or [require(None, "--service", "服务 service (CODE[:QTY])")]
     often = parse_frequencies(frequency or [], len(services))
-    lines = [LineIn(*parse_service(s), frequency=f)
-             for s, f in zip(services, often, strict=True)]
+    lines = [LineIn(*parse_service(s), frequency=f) for s, f in zip(services, often, strict=True)]
     try:
         off = parse_money(discount) if discount else 0
     except ValueError as exc:
         raise UsageError(f"--discount: {exc}") from None
-    made = new_quote(archive, who, lines, area=area, discount_fen=off,
-                     discount_note=discount_note, valid_days=valid_days, address=address,
-                     notes=note)
+    made = new_quote(
+        archive,
+        who,
+        lines,
+        area=area,
+        discount_fen=off,
+        discount_note=discount_note,
+        valid_days=valid_days,
+        address=address,
+        notes=note,
+    )
     quote = made.quote
     if json:
         _print_quote(archive, quote, {"pricing_notes": list(dict.fromkeys(made.breakdown.notes))})
         return
-    say(f"created quote {made.result.code}: {format_money(quote.total_fen)}"
+    say(
+        f"created quote {made.result.code}: {format_money(quote.total_fen)}"
         + (f"（定金 {format_money(quote.deposit_fen)}）" if quote.deposit_fen else "")
-        + f", valid until {quote.valid_until.isoformat()}")
+        + f", valid until {quote.valid_until.isoformat()}"
+    )
     for text in dict.fromkeys(made.breakdown.notes):
         say(f"  {text}")
 
@@ -114,13 +150,20 @@ def new(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    status: Annotated[str | None, typer.Option(
-        "--status", help="Only this status: draft sent accepted rejected expired (or 草稿 "
-                         "已发送 已接受 已拒绝 已过期).")] = None,
-    customer: Annotated[str | None, typer.Option(
-        "--customer", help="Only this customer's quotes (code or ID).")] = None,
-    service: Annotated[str | None, typer.Option(
-        "--service", help="Only quotes with this catalog code.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            help="Only this status: draft sent accepted rejected expired (or 草稿 "
+            "已发送 已接受 已拒绝 已过期).",
+        ),
+    ] = None,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Only this customer's quotes (code or ID).")
+    ] = None,
+    service: Annotated[
+        str | None, typer.Option("--service", help="Only quotes with this catalog code.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many, newest (0: all).")] = 0,
     json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -140,9 +183,12 @@ def list_(
 def show(
     ctx: typer.Context,
     ref: QuoteRef,
-    history: Annotated[bool, typer.Option(
-        "--history", help="Add the event log: time, operator, from → to, how it was sent, "
-                          "note.")] = False,
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history", help="Add the event log: time, operator, from → to, how it was sent, note."
+        ),
+    ] = False,
     json: Json = False,
 ) -> None:
     """Show one quote: customer, lines, discounts, total, deposit, validity, links."""
@@ -178,8 +224,10 @@ def send(
     ctx: typer.Context,
     ref: QuoteRef,
     to: Annotated[str, typer.Option("--to", help="Who gets it: customer.")] = "customer",
-    via: Annotated[str | None, typer.Option(
-        "--via", help="How: wechat email print sms (or 微信 邮件 打印 短信).")] = None,
+    via: Annotated[
+        str | None,
+        typer.Option("--via", help="How: wechat email print sms (or 微信 邮件 打印 短信)."),
+    ] = None,
     fmt: Format = "html",
     out: Out = None,
     note: Note = "",
@@ -196,16 +244,19 @@ def send(
         _print_quote(archive, sent.quote, {"file": str(sent.file)})
         return
     event = sent.event
-    say(f"quote {sent.result.code}: {label(event.from_status or 'draft')} → "
-        f"{label(event.to_status)} via {event.via}; document written to {sent.file}")
+    say(
+        f"quote {sent.result.code}: {label(event.from_status or 'draft')} → "
+        f"{label(event.to_status)} via {event.via}; document written to {sent.file}"
+    )
 
 
 @app.command("reject")
 def reject(
     ctx: typer.Context,
     ref: QuoteRef,
-    reason: Annotated[str | None, typer.Option("--reason", help="Why the customer said no.")]
-    = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why the customer said no.")
+    ] = None,
     json: Json = False,
 ) -> None:
     """The customer declined: → 已拒绝 rejected, with the reason in the log."""
@@ -217,48 +268,85 @@ def reject(
     if json:
         _print_quote(archive, done.quote)
         return
-    say(f"quote {done.result.code}: {label(done.event.from_status or 'draft')} → "
-        f"{label('rejected')}")
+    say(
+        f"quote {done.result.code}: {label(done.event.from_status or 'draft')} → "
+        f"{label('rejected')}"
+    )
 
 
 @app.command("accept")
 def accept(
     ctx: typer.Context,
     ref: QuoteRef,
-    as_: Annotated[str | None, typer.Option(
-        "--as", help="What it turns into: orders or contract.")] = None,
-    start: Annotated[str | None, typer.Option(
-        "--start", help="Orders: first appointment, 'YYYY-MM-DD HH:MM'; contract: its start "
-                        "day.")] = None,
-    hours: Annotated[str | None, typer.Option(
-        "--hours", help="Orders: length of an appointment the catalog gives no duration for "
-                        "(services by m²).")] = None,
-    channel: Annotated[str, typer.Option(
-        "--channel", help="Orders: how they came in: phone wechat web walk_in platform.")]
-    = "phone",
-    address: Annotated[int | None, typer.Option(
-        "--address", help="Orders: the customer's address by number (default: the quote's).")]
-    = None,
-    kind: Annotated[str | None, typer.Option(
-        "--kind", help="Contract: placement, package or service (default: placement for "
-                       "monthly items, service for repeating ones).")] = None,
-    end: Annotated[str | None, typer.Option(
-        "--end", help="Contract: its last day, YYYY-MM-DD.")] = None,
-    months: Annotated[int | None, typer.Option(
-        "--months", help="Contract: how many months it runs (instead of --end).")] = None,
-    worker: Annotated[str | None, typer.Option(
-        "--worker", help="Contract: the worker placed (code or ID).")] = None,
-    model: Annotated[str | None, typer.Option(
-        "--model", help="Contract: 中介制 or 员工制.")] = None,
-    schedule: Annotated[str | None, typer.Option(
-        "--schedule", help="Contract: the visits, e.g. 'weekly:tue,fri 09:00-12:00' "
-                           "(default: from the quote's frequency and --start).")] = None,
-    intro_fee: Annotated[str | None, typer.Option(
-        "--intro-fee", help="Contract: intro fee (介绍费) in yuan.")] = None,
-    payment_method: Annotated[str | None, typer.Option(
-        "--payment-method", help="Contract: cash wechat alipay bank card.")] = None,
-    clause: Annotated[list[str] | None, typer.Option(
-        "--clause", help="Contract: a further clause (补充条款); repeat for several.")] = None,
+    as_: Annotated[
+        str | None, typer.Option("--as", help="What it turns into: orders or contract.")
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="Orders: first appointment, 'YYYY-MM-DD HH:MM'; contract: its start day.",
+        ),
+    ] = None,
+    hours: Annotated[
+        str | None,
+        typer.Option(
+            "--hours",
+            help="Orders: length of an appointment the catalog gives no duration for "
+            "(services by m²).",
+        ),
+    ] = None,
+    channel: Annotated[
+        str,
+        typer.Option(
+            "--channel", help="Orders: how they came in: phone wechat web walk_in platform."
+        ),
+    ] = "phone",
+    address: Annotated[
+        int | None,
+        typer.Option(
+            "--address", help="Orders: the customer's address by number (default: the quote's)."
+        ),
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="Contract: placement, package or service (default: placement for "
+            "monthly items, service for repeating ones).",
+        ),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="Contract: its last day, YYYY-MM-DD.")
+    ] = None,
+    months: Annotated[
+        int | None,
+        typer.Option("--months", help="Contract: how many months it runs (instead of --end)."),
+    ] = None,
+    worker: Annotated[
+        str | None, typer.Option("--worker", help="Contract: the worker placed (code or ID).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Contract: 中介制 or 员工制.")
+    ] = None,
+    schedule: Annotated[
+        str | None,
+        typer.Option(
+            "--schedule",
+            help="Contract: the visits, e.g. 'weekly:tue,fri 09:00-12:00' "
+            "(default: from the quote's frequency and --start).",
+        ),
+    ] = None,
+    intro_fee: Annotated[
+        str | None, typer.Option("--intro-fee", help="Contract: intro fee (介绍费) in yuan.")
+    ] = None,
+    payment_method: Annotated[
+        str | None, typer.Option("--payment-method", help="Contract: cash wechat alipay bank card.")
+    ] = None,
+    clause: Annotated[
+        list[str] | None,
+        typer.Option("--clause", help="Contract: a further clause (补充条款); repeat for several."),
+    ] = None,
     note: Note = "",
     json: Json = False,
 ) -> None:
@@ -270,30 +358,62 @@ def accept(
     from hk.services.records import code_of
 
     archive = archive_of(ctx)
-    target = choice_of(require(as_, "--as", "接受为 as (orders/contract)"),
-                       {"orders": "订单", "contract": "合同"}, "what a quote turns into")
+    target = choice_of(
+        require(as_, "--as", "接受为 as (orders/contract)"),
+        {"orders": "订单", "contract": "合同"},
+        "what a quote turns into",
+    )
     tz = archive.settings.locale.timezone
     if target == "contract":
-        terms = {"end": _day(end, "--end", tz), "months": months, "worker": worker,
-                 "model": model, "payment_method": payment_method, "clauses": clause or [],
-                 "intro_fee_fen": _fen(intro_fee, "--intro-fee")}
-        _accept_contract(archive, ref, require(start, "--start", "开始 start (YYYY-MM-DD)"),
-                         kind, parse_hours(hours), schedule, address, note, json,
-                         {k: v for k, v in terms.items() if v is not None})
+        terms = {
+            "end": _day(end, "--end", tz),
+            "months": months,
+            "worker": worker,
+            "model": model,
+            "payment_method": payment_method,
+            "clauses": clause or [],
+            "intro_fee_fen": _fen(intro_fee, "--intro-fee"),
+        }
+        _accept_contract(
+            archive,
+            ref,
+            require(start, "--start", "开始 start (YYYY-MM-DD)"),
+            kind,
+            parse_hours(hours),
+            schedule,
+            address,
+            note,
+            json,
+            {k: v for k, v in terms.items() if v is not None},
+        )
         return
-    begin = parse_moment(require(start, "--start", "开始 start (YYYY-MM-DD HH:MM)"), tz,
-                         "--start")
-    done = accept_as_orders(archive, ref, begin, channel=channel, hours=parse_hours(hours),
-                            address=address, note=note)
+    begin = parse_moment(require(start, "--start", "开始 start (YYYY-MM-DD HH:MM)"), tz, "--start")
+    done = accept_as_orders(
+        archive, ref, begin, channel=channel, hours=parse_hours(hours), address=address, note=note
+    )
     if json:
-        _print_quote(archive, done.quote, {"created_orders": [
-            {"id": o.id, "code": code_of(archive, o.id), "start": o.window.start.isoformat(),
-             "total_fen": o.total_fen} for o in done.orders]})
+        _print_quote(
+            archive,
+            done.quote,
+            {
+                "created_orders": [
+                    {
+                        "id": o.id,
+                        "code": code_of(archive, o.id),
+                        "start": o.window.start.isoformat(),
+                        "total_fen": o.total_fen,
+                    }
+                    for o in done.orders
+                ]
+            },
+        )
         return
     say(f"quote {_code(archive, done.quote)}: accepted; {len(done.orders)} order(s) created")
     for order in done.orders:
-        say(f"  order {code_of(archive, order.id) or order.id}: {order.title()}  "
-            f"{format_money(order.total_fen)}")
+        say(
+            f"  order {code_of(archive, order.id) or order.id}: {order.title()}  "
+            f"{format_money(order.total_fen)}"
+        )
 
 
 def _day(text: str | None, option: str, tz: str) -> Any:
@@ -314,28 +434,61 @@ def _fen(text: str | None, option: str) -> int | None:
         raise UsageError(f"{option}: {exc}") from None
 
 
-def _accept_contract(archive: Archive, ref: str, start: str, kind: str | None, hours: Any,
-                     schedule: str | None, address: int | None, note: str, json: bool,
-                     terms: dict[str, Any]) -> None:
+def _accept_contract(
+    archive: Archive,
+    ref: str,
+    start: str,
+    kind: str | None,
+    hours: Any,
+    schedule: str | None,
+    address: int | None,
+    note: str,
+    json: bool,
+    terms: dict[str, Any],
+) -> None:
     """``accept --as contract``: a day, or a day and time (the visits' time) as the start."""
     from hk.commands.order_view import parse_moment
     from hk.services.quote_contract import accept_as_contract
     from hk.services.records import code_of
 
     tz = archive.settings.locale.timezone
-    begin = (_day(start, "--start", tz) if len(start.strip()) <= 10
-             else parse_moment(start, tz, "--start"))
-    done = accept_as_contract(archive, ref, begin, kind=kind, hours=hours, schedule=schedule,
-                              address=address, note=note, **terms)
+    begin = (
+        _day(start, "--start", tz)
+        if len(start.strip()) <= 10
+        else parse_moment(start, tz, "--start")
+    )
+    done = accept_as_contract(
+        archive,
+        ref,
+        begin,
+        kind=kind,
+        hours=hours,
+        schedule=schedule,
+        address=address,
+        note=note,
+        **terms,
+    )
     contract = done.contract
     number = code_of(archive, contract.id) or contract.id
     if json:
-        _print_quote(archive, done.quote, {"created_contract": {
-            "id": contract.id, "code": number, "kind": contract.contract_type,
-            "start": contract.start.isoformat(), "end": contract.end.isoformat(),
-            "schedule": contract.schedule.short() if contract.schedule else None}})
+        _print_quote(
+            archive,
+            done.quote,
+            {
+                "created_contract": {
+                    "id": contract.id,
+                    "code": number,
+                    "kind": contract.contract_type,
+                    "start": contract.start.isoformat(),
+                    "end": contract.end.isoformat(),
+                    "schedule": contract.schedule.short() if contract.schedule else None,
+                }
+            },
+        )
         return
-    say(f"quote {done.result.code}: accepted; contract {number} drafted "
-        f"({contract.start.isoformat()} – {contract.end.isoformat()})")
+    say(
+        f"quote {done.result.code}: accepted; contract {number} drafted "
+        f"({contract.start.isoformat()} – {contract.end.isoformat()})"
+    )
     if contract.schedule is not None:
         say(f"  {contract.schedule.text_zh()}")

@@ -29,9 +29,10 @@ def parse_frequencies(given: list[str], count: int) -> list[Frequency | None]:
     if len(parsed) == 1:
         return parsed * count
     if len(parsed) != count:
-        raise UsageError(f"{len(parsed)} --frequency for {count} --service",
-                         hint="give one --frequency per --service (once for a one-off), or one "
-                              "for all")
+        raise UsageError(
+            f"{len(parsed)} --frequency for {count} --service",
+            hint="give one --frequency per --service (once for a one-off), or one for all",
+        )
     return parsed
 
 
@@ -71,23 +72,36 @@ def quote_text(archive: Archive, quote: Quote, code: str, today: dt.date, histor
     from hk.services.quote_document import line_context
 
     names = Names(archive)
-    lines = [f"报价单 {code}  {status_text(quote, today)}",
-             f"  客户    {names(quote.customer)}"]
+    lines = [f"报价单 {code}  {status_text(quote, today)}", f"  客户    {names(quote.customer)}"]
     if quote.address.one_line():
         lines.append(f"  地址    {quote.address.one_line()}")
-    lines.append(f"  日期    {quote.created.date().isoformat()}  有效期至 "
-                 f"{quote.valid_until.isoformat()}")
+    lines.append(
+        f"  日期    {quote.created.date().isoformat()}  有效期至 {quote.valid_until.isoformat()}"
+    )
     if quote.tier:
         lines.append(f"  会员    {quote.tier}")
     rows: list[dict[str, Any]] = []
     for line in quote.lines:
         row = line_context(len(rows) + 1, line)
-        rows.append({**row, "price": f"{format_money(line.unit_price_fen)}/{row['unit']}",
-                     "each": format_money(line.amount_fen),
-                     "subtotal": format_money(line.total_fen())})
-    columns = [("n", "序号"), ("service", "编号"), ("name", "服务项目"), ("quantity", "数量/面积"),
-               ("frequency", "频次"), ("price", "单价"), ("each", "每次"), ("visits", "次数"),
-               ("subtotal", "小计")]
+        rows.append(
+            {
+                **row,
+                "price": f"{format_money(line.unit_price_fen)}/{row['unit']}",
+                "each": format_money(line.amount_fen),
+                "subtotal": format_money(line.total_fen()),
+            }
+        )
+    columns = [
+        ("n", "序号"),
+        ("service", "编号"),
+        ("name", "服务项目"),
+        ("quantity", "数量/面积"),
+        ("frequency", "频次"),
+        ("price", "单价"),
+        ("each", "每次"),
+        ("visits", "次数"),
+        ("subtotal", "小计"),
+    ]
     lines += ["    " + row for row in render_table("quote", rows, columns).splitlines()]
     lines.append(f"  原价    {format_money(quote.gross_fen())}")
     if quote.tier_discount_fen():
@@ -96,8 +110,10 @@ def quote_text(archive: Archive, quote: Quote, code: str, today: dt.date, histor
         lines.append(f"  额外优惠 -{format_money(quote.discount_fen)}（{quote.discount_note}）")
     lines.append(f"  合计    {format_money(quote.total_fen)}")
     if quote.deposit_fen:
-        lines.append(f"  定金    {format_money(quote.deposit_fen)}  尾款 "
-                     f"{format_money(quote.total_fen - quote.deposit_fen)}")
+        lines.append(
+            f"  定金    {format_money(quote.deposit_fen)}  尾款 "
+            f"{format_money(quote.total_fen - quote.deposit_fen)}"
+        )
     if quote.recurring():
         lines.append("  说明    周期服务按每月计（每周服务按每月4周），合计含周期服务首月费用")
     if quote.notes:
@@ -124,16 +140,28 @@ def list_items(archive: Archive, rows: list[dict[str, Any]]) -> list[dict[str, A
     return out
 
 
-QUOTE_COLUMNS = [("code", "编号"), ("date", "日期"), ("shown_status_zh", "状态"),
-                 ("customer_label", "客户"), ("services", "服务"), ("total", "金额"),
-                 ("valid_until", "有效期至")]
+QUOTE_COLUMNS = [
+    ("code", "编号"),
+    ("date", "日期"),
+    ("shown_status_zh", "状态"),
+    ("customer_label", "客户"),
+    ("services", "服务"),
+    ("total", "金额"),
+    ("valid_until", "有效期至"),
+]
 
 
 def quote_table(items: list[dict[str, Any]]) -> str:
     from hk.domain.fields import format_money
     from hk.services.lookup import render_table
 
-    rows = [{**item, "date": item["created"][:10],
-             "customer_label": f"{item['customer_code']} {item['customer_name']}".strip(),
-             "total": format_money(item["total_fen"])} for item in items]
+    rows = [
+        {
+            **item,
+            "date": item["created"][:10],
+            "customer_label": f"{item['customer_code']} {item['customer_name']}".strip(),
+            "total": format_money(item["total_fen"]),
+        }
+        for item in items
+    ]
     return render_table("quote", rows, QUOTE_COLUMNS)

@@ -17,7 +17,12 @@ Ref = Annotated[str, typer.Argument(help="Code or ID of any record (customer, wo
 
 
 def show_record(
-    archive: Archive, kind: str | None, ref: str, reveal: bool, json: bool, at: str | None = None,
+    archive: Archive,
+    kind: str | None,
+    ref: str,
+    reveal: bool,
+    json: bool,
+    at: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Print one record (as of ``at``); ``extra`` adds derived fields (a customer's stage)."""
@@ -52,6 +57,7 @@ def show_record(
 
 def _names(archive: Archive, ids: str | list[str]) -> str | list[str]:
     """Record IDs as people read them: ``W3K9P 李桂芳``."""
+
     def one(record_id: str) -> str:
         row = archive.index.get(record_id)
         return f"{row['code']} {row['name']}" if row is not None else record_id
@@ -83,10 +89,18 @@ def log(ctx: typer.Context, ref: Ref, reveal: Reveal = False, json: Json = False
     kind, record_id = resolve_id(archive, None, ref)
     entries = history(archive, kind, record_id, reveal)
     if json:
-        print_json([{"commit": e.commit, "operator": e.operator, "when": e.when,
-                     "subject": e.subject,
-                     "changes": [{"field": c.field, "old": c.old, "new": c.new}
-                                 for c in e.changes]} for e in entries])
+        print_json(
+            [
+                {
+                    "commit": e.commit,
+                    "operator": e.operator,
+                    "when": e.when,
+                    "subject": e.subject,
+                    "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in e.changes],
+                }
+                for e in entries
+            ]
+        )
         return
     for entry in entries:
         say(f"{entry.when}  {entry.operator}  {entry.subject}  [{entry.commit[:8]}]")

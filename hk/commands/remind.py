@@ -20,15 +20,23 @@ AUDIENCES = {"office": "office", "customers": "customer", "workers": "worker"}
 
 def remind(
     ctx: typer.Context,
-    date: Annotated[str | None, typer.Option(
-        "--date", help="The day (YYYY-MM-DD, today, tomorrow); default today.")] = None,
-    audience: Annotated[list[str] | None, typer.Option(
-        "--audience", help="office, customers or workers (repeatable; default all).")] = None,
-    send: Annotated[bool, typer.Option(
-        "--send", help="Send what is due and not yet sent, through the channels of hk.toml.")
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="The day (YYYY-MM-DD, today, tomorrow); default today."),
+    ] = None,
+    audience: Annotated[
+        list[str] | None,
+        typer.Option("--audience", help="office, customers or workers (repeatable; default all)."),
+    ] = None,
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send", help="Send what is due and not yet sent, through the channels of hk.toml."
+        ),
     ] = False,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Show only what --send would send now; send nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show only what --send would send now; send nothing.")
+    ] = False,
     json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Reminders due today: appointments, contract ends, certificates, deposits, quotes,
@@ -45,26 +53,41 @@ def remind(
         raise UsageError(f"--date: '{date}' is not a day", hint="write it like 2026-12-01")
     wrong = [a for a in audience or [] if a not in AUDIENCES]
     if wrong:
-        raise UsageError(f"--audience: '{wrong[0]}' is not an audience",
-                         hint="office, customers or workers")
+        raise UsageError(
+            f"--audience: '{wrong[0]}' is not an audience", hint="office, customers or workers"
+        )
     audiences = tuple(dict.fromkeys(AUDIENCES[a] for a in audience or [])) or (
-        "office", "customer", "worker")
+        "office",
+        "customer",
+        "worker",
+    )
     if not send or dry_run:
-        raise typer.Exit(listing.run(archive.index, str(archive.root), day, config, audiences,
-                                     json, dry_run))
+        raise typer.Exit(
+            listing.run(archive.index, str(archive.root), day, config, audiences, json, dry_run)
+        )
     from hk.remind.send import send as send_due
     from hk.services.lookup import warn_broken
 
     outcome = send_due(archive, day, config, audiences)
     warn_broken(outcome.broken)
     if json:
-        print_json({"date": day.isoformat(), "sent": outcome.sent, "commit": outcome.commit,
-                    "path": outcome.path,
-                    "failures": [{"channel": f.channel, "error": f.error,
-                                  "occasions": f.occasions} for f in outcome.failures]})
+        print_json(
+            {
+                "date": day.isoformat(),
+                "sent": outcome.sent,
+                "commit": outcome.commit,
+                "path": outcome.path,
+                "failures": [
+                    {"channel": f.channel, "error": f.error, "occasions": f.occasions}
+                    for f in outcome.failures
+                ],
+            }
+        )
     for failure in outcome.failures:
-        sys.stderr.write(f"error: channel {failure.channel}: {failure.error} — "
-                         f"{failure.occasions} reminder{'s' if failure.occasions != 1 else ''} "
-                         "not sent; the next run tries again\n")
+        sys.stderr.write(
+            f"error: channel {failure.channel}: {failure.error} — "
+            f"{failure.occasions} reminder{'s' if failure.occasions != 1 else ''} "
+            "not sent; the next run tries again\n"
+        )
     if outcome.failures:
         raise typer.Exit(1)

@@ -25,12 +25,13 @@ def start(
     ctx: typer.Context,
     idle_hours: Annotated[
         float,
-        typer.Option("--idle-hours", min=0.0001,
-                     help="Stop after this many hours without a read."),
+        typer.Option("--idle-hours", min=0.0001, help="Stop after this many hours without a read."),
     ] = 24.0,
     server: Annotated[
-        bool, typer.Option("--server/--no-server",
-                           help="Also start the warm command server (fast command start).")
+        bool,
+        typer.Option(
+            "--server/--no-server", help="Also start the warm command server (fast command start)."
+        ),
     ] = True,
 ) -> None:
     """Start the watcher (and the command server) in the background; nothing happens to one
@@ -44,17 +45,23 @@ def start(
     if before is None:
         say(f"watcher started (pid {info.get('pid')}); log: {watch.log_path(root)}")
     else:
-        say(f"watcher already running since {info.get('since', 'just now')} "
-            f"(pid {info.get('pid', '?')})")
+        say(
+            f"watcher already running since {info.get('since', 'just now')} "
+            f"(pid {info.get('pid', '?')})"
+        )
     if server:
         before = watch.status(root, warm.DAEMON)
         info = warm.start(root, idle_hours)
         if before is None:
-            say(f"command server started (pid {info.get('pid')}); "
-                f"log: {watch.log_path(root, warm.DAEMON)}")
+            say(
+                f"command server started (pid {info.get('pid')}); "
+                f"log: {watch.log_path(root, warm.DAEMON)}"
+            )
         else:
-            say(f"command server already running since {info.get('since', 'just now')} "
-                f"(pid {info.get('pid', '?')})")
+            say(
+                f"command server already running since {info.get('since', 'just now')} "
+                f"(pid {info.get('pid', '?')})"
+            )
 
 
 @app.command()
@@ -83,17 +90,27 @@ def status(
     answers = info is not None and watch.exchange(root, b"S\0") is not None
     served = watch.status(root, warm.DAEMON)
     if json:
-        print_json({"running": info is not None, "answers": answers, **(info or {}),
-                    "server": {"running": served is not None, **(served or {})}})
+        print_json(
+            {
+                "running": info is not None,
+                "answers": answers,
+                **(info or {}),
+                "server": {"running": served is not None, **(served or {})},
+            }
+        )
         return
     if info is None:
         say("watcher not running (reads check every file)")
     else:
         state = "" if answers else " but not answering (reads check every file)"
-        say(f"watcher running since {info.get('since', 'just now')} "
-            f"(pid {info.get('pid', '?')}){state}")
+        say(
+            f"watcher running since {info.get('since', 'just now')} "
+            f"(pid {info.get('pid', '?')}){state}"
+        )
     if served is None:
         say("command server not running (each command starts Python afresh)")
     else:
-        say(f"command server running since {served.get('since', 'just now')} "
-            f"(pid {served.get('pid', '?')})")
+        say(
+            f"command server running since {served.get('since', 'just now')} "
+            f"(pid {served.get('pid', '?')})"
+        )

@@ -53,7 +53,7 @@ def parse_availability(values: list[str]) -> dict[str, list[str]]:
                 a, b = chunk.split("-")
                 if a not in DAY_NAMES or b not in DAY_NAMES:
                     raise UsageError(f"'{chunk}': days are mon tue wed thu fri sat sun")
-                span = DAY_NAMES[DAY_NAMES.index(a): DAY_NAMES.index(b) + 1]
+                span = DAY_NAMES[DAY_NAMES.index(a) : DAY_NAMES.index(b) + 1]
             elif chunk in DAY_NAMES:
                 span = [chunk]
             else:
@@ -74,9 +74,17 @@ def worker_fields(opts: dict[str, Any]) -> dict[str, Any]:
     """Map CLI options to record fields; skills and certificates as the import reads them."""
     from hk.services.tabular_fields import GENDERS, parse_certificate, parse_skill
 
-    simple = {"name": "name", "phone": "phone", "wechat": "wechat", "birth_year": "birth_year",
-              "native_place": "native_place", "id_number": "id_number",
-              "experience": "experience_years", "status": "status", "notes": "notes"}
+    simple = {
+        "name": "name",
+        "phone": "phone",
+        "wechat": "wechat",
+        "birth_year": "birth_year",
+        "native_place": "native_place",
+        "id_number": "id_number",
+        "experience": "experience_years",
+        "status": "status",
+        "notes": "notes",
+    }
     fields = {dst: opts[src] for src, dst in simple.items() if opts.get(src) is not None}
     if opts.get("gender") is not None:
         gender = GENDERS.get(opts["gender"].lower())
@@ -117,8 +125,10 @@ ExperienceOpt = Annotated[int | None, typer.Option(help="Years of experience.")]
 StatusOpt = Annotated[str | None, typer.Option(help="available, placed or inactive.")]
 AvailableOpt = Annotated[
     list[str] | None,
-    typer.Option("--available", help="Weekly hours, e.g. 'mon-fri 08:00-18:00' or "
-                                     "'sat 08:00-12:00,14:00-18:00'."),
+    typer.Option(
+        "--available",
+        help="Weekly hours, e.g. 'mon-fri 08:00-18:00' or 'sat 08:00-12:00,14:00-18:00'.",
+    ),
 ]
 LeaveOpt = Annotated[
     list[str] | None, typer.Option("--leave", help="Leave, e.g. 2026-12-01..2026-12-05:探亲.")
@@ -161,8 +171,9 @@ def add(
     opts["name"] = require(name, "--name", "姓名 / name")
     opts["gender"] = require(gender, "--gender", "性别 (女/男)")
     fields = worker_fields(opts)
-    home = address_fields(city, district, community, address, access_notes, lat, lon,
-                          archive.settings.locale.city)
+    home = address_fields(
+        city, district, community, address, access_notes, lat, lon, archive.settings.locale.city
+    )
     if home:
         fields["home"] = home
     worker, result = add_worker(archive, fields)
@@ -208,8 +219,9 @@ def edit(
 
     archive = archive_of(ctx)
     fields = worker_fields(dict(locals()))
-    home = address_fields(city, district, community, address, access_notes, lat, lon,
-                          archive.settings.locale.city)
+    home = address_fields(
+        city, district, community, address, access_notes, lat, lon, archive.settings.locale.city
+    )
 
     def derive(current: Any) -> dict[str, Any]:
         """The home address options applied over the current home address."""

@@ -70,11 +70,13 @@ def _route(problem: Problem, vehicle: Vehicle, route: Route) -> list[str]:
     shift = vehicle.shift
     if shift is not None:
         if stops[0].begin < shift.start - EPSILON:
-            out.append(f"{who}: leaves at {stops[0].begin:g}, before the shift starts "
-                       f"at {shift.start:g}")
+            out.append(
+                f"{who}: leaves at {stops[0].begin:g}, before the shift starts at {shift.start:g}"
+            )
         if stops[-1].end > shift.end + EPSILON:
-            out.append(f"{who}: finishes at {stops[-1].end:g}, after the shift ends "
-                       f"at {shift.end:g}")
+            out.append(
+                f"{who}: finishes at {stops[-1].end:g}, after the shift ends at {shift.end:g}"
+            )
     # Breaks carry no location: they happen between two places, so travel is measured from
     # the last place left to the next place reached, with the breaks' length added.
     place: int | None = None
@@ -95,8 +97,7 @@ def _route(problem: Problem, vehicle: Vehicle, route: Route) -> list[str]:
             if stop.begin < left - EPSILON:
                 out.append(f"{who}: break {brk.id} starts before the previous step ends")
             if not _inside(stop.begin, brk.windows):
-                out.append(f"{who}: break {brk.id} starts at {stop.begin:g}, outside its "
-                           f"windows")
+                out.append(f"{who}: break {brk.id} starts at {stop.begin:g}, outside its windows")
             if stop.end - stop.begin < brk.service - EPSILON:
                 out.append(f"{who}: break {brk.id} is shorter than {brk.service:g}")
             paused += brk.service
@@ -108,8 +109,10 @@ def _route(problem: Problem, vehicle: Vehicle, route: Route) -> list[str]:
         if place is not None:
             earliest = departed + problem.durations[place][stop.location] + paused
             if stop.arrival < earliest - EPSILON:
-                out.append(f"{who}: reaches {_name(stop)} at {stop.arrival:g}, sooner than "
-                           f"the travel from the previous place allows ({earliest:g})")
+                out.append(
+                    f"{who}: reaches {_name(stop)} at {stop.arrival:g}, sooner than "
+                    f"the travel from the previous place allows ({earliest:g})"
+                )
         paused = 0.0
         if stop.kind == "job":
             job = jobs.get(stop.job_id or "")
@@ -118,16 +121,20 @@ def _route(problem: Problem, vehicle: Vehicle, route: Route) -> list[str]:
             if stop.location != job.location:
                 out.append(f"{who}: job {job.id} is visited at the wrong place")
             if job.windows and not _inside(stop.begin, job.windows):
-                out.append(f"{who}: job {job.id} starts at {stop.begin:g}, outside its "
-                           f"time windows {_windows(job.windows)}")
+                out.append(
+                    f"{who}: job {job.id} starts at {stop.begin:g}, outside its "
+                    f"time windows {_windows(job.windows)}"
+                )
             if stop.end - stop.begin < job.service - EPSILON:
                 out.append(f"{who}: job {job.id} gets less than its service time")
             if not job.skills <= vehicle.skills:
                 missing = ", ".join(sorted(job.skills - vehicle.skills))
                 out.append(f"{who}: job {job.id} needs skills it lacks: {missing}")
             if job.vehicles is not None and vehicle.id not in job.vehicles:
-                out.append(f"{who}: job {job.id} may only go to "
-                           f"{', '.join(sorted(job.vehicles)) or 'no vehicle'}")
+                out.append(
+                    f"{who}: job {job.id} may only go to "
+                    f"{', '.join(sorted(job.vehicles)) or 'no vehicle'}"
+                )
         place = stop.location
         left = departed = stop.end
     out.extend(_after(problem, vehicle, route, taken))

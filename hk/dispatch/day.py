@@ -38,8 +38,14 @@ Span = tuple[float, float]
 
 #: Rules of :mod:`hk.services.order_rules` in words for an unplaced job's reason.
 RULE_WORDS = {
-    "inactive": "已停用", "blocked": "被客户拒绝", "skill": "缺少技能", "certificate": "证书无效",
-    "leave": "请假", "gender": "性别不符", "age": "年龄不符", "placed": "长期在岗",
+    "inactive": "已停用",
+    "blocked": "被客户拒绝",
+    "skill": "缺少技能",
+    "certificate": "证书无效",
+    "leave": "请假",
+    "gender": "性别不符",
+    "age": "年龄不符",
+    "placed": "长期在岗",
 }
 
 
@@ -184,8 +190,11 @@ def eligible(job: DayJob, workers: Sequence[DayWorker]) -> list[DayWorker]:
     return [w for w in workers if w.id not in job.excluded]
 
 
-def build(jobs: Sequence[DayJob], workers: Sequence[DayWorker], limits: Limits,
-          ) -> tuple[Problem, dict[str, str]]:
+def build(
+    jobs: Sequence[DayJob],
+    workers: Sequence[DayWorker],
+    limits: Limits,
+) -> tuple[Problem, dict[str, str]]:
     """The routing problem for the day, and the jobs left out before solving, with why.
 
     A job is left out before solving when it cannot be located or no worker who works that
@@ -210,11 +219,17 @@ def build(jobs: Sequence[DayJob], workers: Sequence[DayWorker], limits: Limits,
         location = len(points)
         points.append(job.located.point)
         slack = max(job.latest, job.earliest)
-        model_jobs.append(Job(
-            id=job.id, location=location, service=job.seconds,
-            windows=(Window(job.earliest, slack),), demand=(minutes(job.seconds),),
-            priority=100 if job.fixed else 90 if job.pinned else 10,
-            vehicles=frozenset(allowed)))
+        model_jobs.append(
+            Job(
+                id=job.id,
+                location=location,
+                service=job.seconds,
+                windows=(Window(job.earliest, slack),),
+                demand=(minutes(job.seconds),),
+                priority=100 if job.fixed else 90 if job.pinned else 10,
+                vehicles=frozenset(allowed),
+            )
+        )
         for worker_id in allowed:
             saving = _wish(job, worker_id, limits)
             if saving > 0 and job.fixed is None and job.pinned is None:
@@ -230,10 +245,18 @@ def build(jobs: Sequence[DayJob], workers: Sequence[DayWorker], limits: Limits,
                 row.append(0.0)
             matrix.append([0.0] * (anywhere + 1))
         starts.update(dict.fromkeys(homeless, anywhere))
-    vehicles = [_vehicle(worker, starts.get(worker.id), jobs, limits)
-                for worker in workers if _working(worker, jobs)]
-    problem = Problem(jobs=model_jobs, vehicles=vehicles, durations=durations,
-                      distances=distances, affinity=affinity)
+    vehicles = [
+        _vehicle(worker, starts.get(worker.id), jobs, limits)
+        for worker in workers
+        if _working(worker, jobs)
+    ]
+    problem = Problem(
+        jobs=model_jobs,
+        vehicles=vehicles,
+        durations=durations,
+        distances=distances,
+        affinity=affinity,
+    )
     return problem, unplaced
 
 
@@ -254,8 +277,9 @@ def _wish(job: DayJob, worker_id: str, limits: Limits) -> float:
     return saving
 
 
-def _vehicle(worker: DayWorker, start: int | None, jobs: Sequence[DayJob],
-             limits: Limits) -> Vehicle:
+def _vehicle(
+    worker: DayWorker, start: int | None, jobs: Sequence[DayJob], limits: Limits
+) -> Vehicle:
     """The worker's shift, breaks in the gaps of her hours, and her caps.
 
     A job already given to her by hand stretches her shift to cover it: the operator knows
@@ -267,23 +291,33 @@ def _vehicle(worker: DayWorker, start: int | None, jobs: Sequence[DayJob],
             spans.append((job.earliest, job.latest + job.seconds))
     spans = _merged(spans)
     shift = Window(spans[0][0], spans[-1][1])
-    breaks = [Break(id=f"{worker.id}:gap{k}", windows=(Window(a[1], a[1]),), service=b[0] - a[1])
-              for k, (a, b) in enumerate(itertools.pairwise(spans))]
+    breaks = [
+        Break(id=f"{worker.id}:gap{k}", windows=(Window(a[1], a[1]),), service=b[0] - a[1])
+        for k, (a, b) in enumerate(itertools.pairwise(spans))
+    ]
     if limits.lunch is not None and limits.lunch_seconds > 0:
         lunch_start, lunch_end = limits.lunch
         latest = lunch_end - limits.lunch_seconds
         inside = any(a <= lunch_start and latest + limits.lunch_seconds <= b for a, b in spans)
         if inside and latest >= lunch_start:
-            breaks.append(Break(id=f"{worker.id}:lunch",
-                                windows=(Window(lunch_start, latest),),
-                                service=limits.lunch_seconds))
+            breaks.append(
+                Break(
+                    id=f"{worker.id}:lunch",
+                    windows=(Window(lunch_start, latest),),
+                    service=limits.lunch_seconds,
+                )
+            )
     fixed_minutes = sum(minutes(j.seconds) for j in jobs if j.fixed == worker.id)
     fixed_count = sum(1 for j in jobs if j.fixed == worker.id)
     return Vehicle(
-        id=worker.id, start=start, end=start if worker.home is not None else None,
-        shift=shift, breaks=tuple(breaks),
+        id=worker.id,
+        start=start,
+        end=start if worker.home is not None else None,
+        shift=shift,
+        breaks=tuple(breaks),
         capacity=(max(int(limits.max_hours * 60), fixed_minutes),),
-        max_jobs=max(limits.max_jobs, fixed_count))
+        max_jobs=max(limits.max_jobs, fixed_count),
+    )
 
 
 def _merged(spans: list[Span]) -> list[Span]:
@@ -299,13 +333,14 @@ def _merged(spans: list[Span]) -> list[Span]:
 def _left_out(job: DayJob, workers: Sequence[DayWorker]) -> str:
     """Why ``job`` cannot go to the solver at all, or "" when it can."""
     if job.days:
-        return (f"跨 {job.days} 天的长期服务，不排进当天路线："
-                "用 hk dispatch match 为它选人")
+        return f"跨 {job.days} 天的长期服务，不排进当天路线：用 hk dispatch match 为它选人"
     if job.located is None:
         places = "」「".join(p for p in (job.community, job.district) if p)
         where = f"，「{places}」也不在 [dispatch.places] 里" if places else ""
-        return (f"地址没有坐标{where}：补上地址的坐标，"
-                "或在 hk.toml 的 [dispatch.places] 加上小区或区的坐标")
+        return (
+            f"地址没有坐标{where}：补上地址的坐标，"
+            "或在 hk.toml 的 [dispatch.places] 加上小区或区的坐标"
+        )
     if job.pinned is not None and job.fixed is None:
         worker = next((w for w in workers if w.id == job.pinned), None)
         if worker is None:
@@ -314,8 +349,10 @@ def _left_out(job: DayJob, workers: Sequence[DayWorker]) -> str:
         if rules:
             return f"手动指定的阿姨 {worker.code} {worker.name} 不能接：{_rules_text(rules)}"
         if not worker.shifts:
-            return (f"手动指定的阿姨 {worker.code} {worker.name} 当天不上班"
-                    f"{'（' + worker.off_reason + '）' if worker.off_reason else ''}")
+            return (
+                f"手动指定的阿姨 {worker.code} {worker.name} 当天不上班"
+                f"{'（' + worker.off_reason + '）' if worker.off_reason else ''}"
+            )
         return ""
     if job.fixed is not None:
         return ""
@@ -328,8 +365,10 @@ def _left_out(job: DayJob, workers: Sequence[DayWorker]) -> str:
 
 
 def _rules_text(rules: dict[str, str]) -> str:
-    return "；".join(f"{RULE_WORDS.get(rule, rule)}（{detail}）" if detail else
-                    RULE_WORDS.get(rule, rule) for rule, detail in rules.items())
+    return "；".join(
+        f"{RULE_WORDS.get(rule, rule)}（{detail}）" if detail else RULE_WORDS.get(rule, rule)
+        for rule, detail in rules.items()
+    )
 
 
 def _tally(job: DayJob, workers: Sequence[DayWorker]) -> str:
@@ -338,8 +377,9 @@ def _tally(job: DayJob, workers: Sequence[DayWorker]) -> str:
     for worker in workers:
         for rule, detail in job.excluded.get(worker.id, {}).items():
             words = RULE_WORDS.get(rule, rule)
-            counts[f"{words} {detail}" if rule in ("skill", "certificate") and detail
-                   else words] += 1
+            counts[
+                f"{words} {detail}" if rule in ("skill", "certificate") and detail else words
+            ] += 1
     if not counts:
         return "没有可派工的阿姨"
     return "；".join(f"{n} 位{what}" for what, n in counts.most_common())
@@ -359,16 +399,29 @@ def solver_options(time_limit_s: float | None = None) -> dict[str, Any]:
     return {"time_limit_s": time_limit_s, "scale": 1, "exploration_level": 3}
 
 
-def plan(day: dt.date, jobs: Sequence[DayJob], workers: Sequence[DayWorker], limits: Limits,
-         *, time_limit_s: float | None = None) -> Plan:
+def plan(
+    day: dt.date,
+    jobs: Sequence[DayJob],
+    workers: Sequence[DayWorker],
+    limits: Limits,
+    *,
+    time_limit_s: float | None = None,
+) -> Plan:
     """Build the day's problem, solve it, and explain the answer."""
     problem, unplaced = build(jobs, workers, limits)
     solution = vroom.solve(problem, **solver_options(time_limit_s))
     return explain(day, jobs, workers, limits, problem, solution, unplaced)
 
 
-def explain(day: dt.date, jobs: Sequence[DayJob], workers: Sequence[DayWorker], limits: Limits,
-            problem: Problem, solution: Solution, unplaced: dict[str, str]) -> Plan:
+def explain(
+    day: dt.date,
+    jobs: Sequence[DayJob],
+    workers: Sequence[DayWorker],
+    limits: Limits,
+    problem: Problem,
+    solution: Solution,
+    unplaced: dict[str, str],
+) -> Plan:
     """The solution in the operator's terms: itineraries with reasons, and each job left out
     with a reason that names the rule or the shortage."""
     by_id = {job.id: job for job in jobs}
@@ -390,16 +443,27 @@ def explain(day: dt.date, jobs: Sequence[DayJob], workers: Sequence[DayWorker], 
             if place is not None and stop.location is not None:
                 seconds = problem.durations[place][stop.location]
                 metres = problem.distances[place][stop.location]
-            visits.append(Visit(job=job, arrival=stop.arrival, start=stop.begin,
-                                end=stop.begin + job.seconds, travel_seconds=seconds,
-                                travel_metres=metres, reasons=[]))
+            visits.append(
+                Visit(
+                    job=job,
+                    arrival=stop.arrival,
+                    start=stop.begin,
+                    end=stop.begin + job.seconds,
+                    travel_seconds=seconds,
+                    travel_metres=metres,
+                    reasons=[],
+                )
+            )
             place = stop.location
         first = route.stops[0]
         itinerary = Itinerary(
-            worker=worker, visits=visits,
+            worker=worker,
+            visits=visits,
             leave_home=first.begin if first.kind == "start" and worker.home else None,
             back_home=_home_time(problem, route.stops, visits) if worker.home else None,
-            travel_seconds=route.travel, travel_metres=route.distance)
+            travel_seconds=route.travel,
+            travel_metres=route.distance,
+        )
         for number, visit in enumerate(visits):
             visit.reasons = _reasons(visit, number, itinerary, workers, limits)
         itineraries.append(itinerary)
@@ -407,8 +471,15 @@ def explain(day: dt.date, jobs: Sequence[DayJob], workers: Sequence[DayWorker], 
     left = dict(unplaced)
     for job_id, why in solution.unassigned.items():
         left[job_id] = _unplaced(by_id[job_id], why, workers, limits, itineraries)
-    return Plan(day=day, itineraries=itineraries, unplaced=left, jobs=by_id, problem=problem,
-                solution=solution, seconds=solution.seconds)
+    return Plan(
+        day=day,
+        itineraries=itineraries,
+        unplaced=left,
+        jobs=by_id,
+        problem=problem,
+        solution=solution,
+        seconds=solution.seconds,
+    )
 
 
 def _home_time(problem: Problem, stops: Sequence[Stop], visits: Sequence[Visit]) -> float | None:
@@ -421,8 +492,9 @@ def _home_time(problem: Problem, stops: Sequence[Stop], visits: Sequence[Visit])
     return visits[-1].end + problem.durations[places[-1]][end.location]
 
 
-def _reasons(visit: Visit, number: int, itinerary: Itinerary, workers: Sequence[DayWorker],
-             limits: Limits) -> list[str]:
+def _reasons(
+    visit: Visit, number: int, itinerary: Itinerary, workers: Sequence[DayWorker], limits: Limits
+) -> list[str]:
     """Why this job went to this worker, the strongest reason first."""
     job, worker = visit.job, itinerary.worker
     out = []
@@ -457,34 +529,43 @@ def _when(job: DayJob) -> str:
     return f" {clock(job.earliest)}–{clock(job.latest)} 之间"
 
 
-def _unplaced(job: DayJob, code: str, workers: Sequence[DayWorker], limits: Limits,
-              itineraries: Sequence[Itinerary] = ()) -> str:
+def _unplaced(
+    job: DayJob,
+    code: str,
+    workers: Sequence[DayWorker],
+    limits: Limits,
+    itineraries: Sequence[Itinerary] = (),
+) -> str:
     """The solver's reason for a job it left out, told with the day's numbers."""
     if job.fixed is not None:
         held = next((w for w in workers if w.id == job.fixed), None)
         who = f"{held.code} {held.name}" if held else job.fixed
-        return (f"已派给 {who}，但排不进她当天的路线（与别的单时间重叠、路程来不及或超出"
-                "工作时间）：hk dispatch check 会列出冲突")
+        return (
+            f"已派给 {who}，但排不进她当天的路线（与别的单时间重叠、路程来不及或超出"
+            "工作时间）：hk dispatch check 会列出冲突"
+        )
     able = [w for w in eligible(job, workers) if w.shifts]
     if job.pinned is not None and able:
         worker = able[0]
         hours = "、".join(f"{clock(a)}-{clock(b)}" for a, b in worker.shifts)
-        why = (f"无法在{_when(job)}开始服务、并在下班前回到住处（当天工作时间 {hours}）"
-               if code == vroom.OUT_OF_REACH else "当天已排满或与其他单时间冲突")
-        return (f"手动指定的阿姨 {worker.code} {worker.name} {why}；"
-                "可改派他人（hk dispatch unpin）")
+        why = (
+            f"无法在{_when(job)}开始服务、并在下班前回到住处（当天工作时间 {hours}）"
+            if code == vroom.OUT_OF_REACH
+            else "当天已排满或与其他单时间冲突"
+        )
+        return f"手动指定的阿姨 {worker.code} {worker.name} {why}；可改派他人（hk dispatch unpin）"
     if code == vroom.TOO_BIG:
         return f"服务时长 {minutes(job.seconds)} 分钟超过每人每天上限 {limits.max_hours:g} 小时"
     if code == vroom.OUT_OF_REACH:
-        return (f"符合条件的 {len(able)} 位阿姨都无法在{_when(job)}开始服务、"
-                "并在下班前回到住处")
+        return f"符合条件的 {len(able)} 位阿姨都无法在{_when(job)}开始服务、并在下班前回到住处"
     if code == vroom.NO_SKILLS:
         return "没有符合条件的阿姨：" + _tally(job, workers)
     return f"符合条件的 {len(able)} 位阿姨都排不进：" + _full(job, able, limits, itineraries)
 
 
-def _full(job: DayJob, able: Sequence[DayWorker], limits: Limits,
-          itineraries: Sequence[Itinerary]) -> str:
+def _full(
+    job: DayJob, able: Sequence[DayWorker], limits: Limits, itineraries: Sequence[Itinerary]
+) -> str:
     """Why each worker who could take ``job`` did not, counted: at her daily cap, busy with
     another job at that time, or too far to fit between her other jobs and the day's end."""
     days = {it.worker.id: it for it in itineraries}
@@ -500,8 +581,11 @@ def _full(job: DayJob, able: Sequence[DayWorker], limits: Limits,
             busy += 1
         else:
             far += 1
-    parts = [f"{capped} 位已到每日上限（{limits.max_jobs} 单、{limits.max_hours:g} 小时）"
-             if capped else "",
-             f"{busy} 位那时已有别的单" if busy else "",
-             f"{far} 位赶过去会误了前后的单或下班" if far else ""]
+    parts = [
+        f"{capped} 位已到每日上限（{limits.max_jobs} 单、{limits.max_hours:g} 小时）"
+        if capped
+        else "",
+        f"{busy} 位那时已有别的单" if busy else "",
+        f"{far} 位赶过去会误了前后的单或下班" if far else "",
+    ]
     return "，".join(p for p in parts if p)

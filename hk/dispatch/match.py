@@ -40,17 +40,36 @@ COOKING = "烹饪"
 HEALTH_CERTIFICATE = "健康证"
 """Every worker who works in a home carries one; it counts for every role."""
 ROLE_CERTIFICATES: dict[str, tuple[str, ...]] = {
-    "月嫂": ("母婴护理师",), "育儿嫂": ("育婴师",), "老人陪护": ("养老护理员",)}
+    "月嫂": ("母婴护理师",),
+    "育儿嫂": ("育婴师",),
+    "老人陪护": ("养老护理员",),
+}
 """What a role's certificate usually is (the catalog's descriptions say 需持…证): it scores,
 while a certificate the order requires is a hard filter."""
 
-FACTORS = ("skills", "certificates", "experience", "rating", "fit", "age", "available",
-           "distance")
+FACTORS = ("skills", "certificates", "experience", "rating", "fit", "age", "available", "distance")
 """The factors, in the order tables show them; each is a weight of :class:`MatchWeights`."""
-FACTOR_ZH = {"skills": "技能", "certificates": "证书", "experience": "经验", "rating": "评价",
-             "fit": "匹配", "age": "年龄", "available": "档期", "distance": "距离"}
-RULES = ("inactive", "blocked", "gender", "age", "skill", "certificate", "leave",
-         "availability", "double_booking")
+FACTOR_ZH = {
+    "skills": "技能",
+    "certificates": "证书",
+    "experience": "经验",
+    "rating": "评价",
+    "fit": "匹配",
+    "age": "年龄",
+    "available": "档期",
+    "distance": "距离",
+}
+RULES = (
+    "inactive",
+    "blocked",
+    "gender",
+    "age",
+    "skill",
+    "certificate",
+    "leave",
+    "availability",
+    "double_booking",
+)
 """The hard filters, in the order they are checked (a worker is tallied under her first)."""
 
 FULL_EXPERIENCE_YEARS = 10
@@ -225,8 +244,11 @@ def exclusions(request: Request, worker: Worker, facts: Facts) -> list[Exclusion
             out.append(Exclusion("age", wanted, f"要求{wanted}，出生年份未登记"))
         elif not (request.age_min or 0) <= age <= (request.age_max or 200):
             out.append(Exclusion("age", wanted, f"{age}岁，要求{wanted}"))
-    out += [Exclusion("skill", skill, f"缺少技能 {skill}")
-            for skill in request.skills if worker.skill_level(skill) == 0]
+    out += [
+        Exclusion("skill", skill, f"缺少技能 {skill}")
+        for skill in request.skills
+        if worker.skill_level(skill) == 0
+    ]
     for kind in request.certificates:
         held = [c for c in worker.certificates if c.kind == kind]
         until = valid_until(held, request.start, request.end)
@@ -243,8 +265,9 @@ def exclusions(request: Request, worker: Worker, facts: Facts) -> list[Exclusion
     return out
 
 
-def _same_day_exclusions(request: Request, window: tuple[dt.datetime, dt.datetime],
-                         worker: Worker, facts: Facts) -> list[Exclusion]:
+def _same_day_exclusions(
+    request: Request, window: tuple[dt.datetime, dt.datetime], worker: Worker, facts: Facts
+) -> list[Exclusion]:
     """A job of hours: her weekly hours and her other jobs that day, to the minute."""
     from hk.domain.common import WEEKDAYS
 
@@ -257,8 +280,11 @@ def _same_day_exclusions(request: Request, window: tuple[dt.datetime, dt.datetim
     for busy in facts.busy:
         if busy.record_id == request.record_id:
             continue
-        clash = (busy.at[0] < end and begin < busy.at[1]) if busy.at else (
-            busy.start <= begin.date() <= busy.end)
+        clash = (
+            (busy.at[0] < end and begin < busy.at[1])
+            if busy.at
+            else (busy.start <= begin.date() <= busy.end)
+        )
         if clash:
             out.append(Exclusion("double_booking", "", f"时间冲突：{busy.label}"))
             break
@@ -269,8 +295,10 @@ def tally(excluded: Sequence[Excluded]) -> list[str]:
     """``8 lack a valid 母婴护理师 certificate``: the workers left out, grouped by the first
     filter each one fails, largest group first."""
     counts = Counter((e.breaks[0].rule, e.breaks[0].detail) for e in excluded if e.breaks)
-    return [_tally_text(n, rule, detail)
-            for (rule, detail), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return [
+        _tally_text(n, rule, detail)
+        for (rule, detail), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
 
 
 def ages(low: int | None, high: int | None) -> str:
@@ -301,8 +329,13 @@ def _tally_text(n: int, rule: str, detail: str) -> str:
 # --- factors ----------------------------------------------------------------------------------
 
 
-def candidate(request: Request, worker: Worker, facts: Facts, weights: MatchWeights,
-              places: Mapping[str, tuple[float, float]]) -> Candidate:
+def candidate(
+    request: Request,
+    worker: Worker,
+    facts: Facts,
+    weights: MatchWeights,
+    places: Mapping[str, tuple[float, float]],
+) -> Candidate:
     """``worker`` scored for ``request`` on every factor (she passed the hard filters)."""
     free, available = _available(request, worker, facts)
     scored = {
@@ -315,10 +348,13 @@ def candidate(request: Request, worker: Worker, facts: Facts, weights: MatchWeig
         "available": available,
         "distance": _distance(request, worker, places),
     }
-    factors = [Factor(name, getattr(weights, name), round(score, 4), reason)
-               for name, (score, reason) in scored.items()]
-    return Candidate(worker.id, facts.code, worker.name, factors, free,
-                     preferred=worker.id in request.preferred)
+    factors = [
+        Factor(name, getattr(weights, name), round(score, 4), reason)
+        for name, (score, reason) in scored.items()
+    ]
+    return Candidate(
+        worker.id, facts.code, worker.name, factors, free, preferred=worker.id in request.preferred
+    )
 
 
 def _skills(request: Request, worker: Worker) -> tuple[float, str]:
@@ -334,8 +370,8 @@ def _skills(request: Request, worker: Worker) -> tuple[float, str]:
             total += share * level / 5
             weight += share
             parts.append(f"{name}{level}级" if level else f"不会{name}")
-    needed = "、".join(parts[:len(request.skills)])
-    liked = "、".join(parts[len(request.skills):])
+    needed = "、".join(parts[: len(request.skills)])
+    liked = "、".join(parts[len(request.skills) :])
     reason = "；".join(p for p in (needed, f"客户希望：{liked}" if liked else "") if p)
     return total / weight, reason
 
@@ -370,8 +406,9 @@ def _rating(facts: Facts) -> tuple[float, str]:
     """Her customers' mean score, pulled towards the middle while she has few ratings."""
     if facts.rating is None or not facts.ratings:
         return 0.5, "暂无"
-    pulled = ((facts.rating * facts.ratings + PRIOR_SCORE * PRIOR_RATINGS)
-              / (facts.ratings + PRIOR_RATINGS))
+    pulled = (facts.rating * facts.ratings + PRIOR_SCORE * PRIOR_RATINGS) / (
+        facts.ratings + PRIOR_RATINGS
+    )
     return (pulled - 1) / 4, f"{facts.rating:.1f}分（{facts.ratings}次）"
 
 
@@ -388,12 +425,20 @@ def _fit(request: Request, worker: Worker) -> tuple[float, str]:
     if request.native_places:
         ok = any(p in worker.native_place for p in request.native_places)
         where = worker.native_place or "未登记"
-        checks.append((float(ok), f"籍贯{where}" + ("" if ok else "（希望" +
-                                                    "、".join(request.native_places) + "）")))
+        checks.append(
+            (
+                float(ok),
+                f"籍贯{where}" + ("" if ok else "（希望" + "、".join(request.native_places) + "）"),
+            )
+        )
     if request.dialects:
         spoken = [d for d in request.dialects if d in worker.dialects]
-        checks.append((float(bool(spoken)), f"会{'、'.join(spoken)}" if spoken
-                       else f"不会{'、'.join(request.dialects)}"))
+        checks.append(
+            (
+                float(bool(spoken)),
+                f"会{'、'.join(spoken)}" if spoken else f"不会{'、'.join(request.dialects)}",
+            )
+        )
     if request.cooking_taste and _cooks(request):
         checks.append(_cooking(request.cooking_taste, worker))
     if not checks:
@@ -433,8 +478,11 @@ def _age(request: Request, worker: Worker) -> tuple[float, str]:
 def available_from(request: Request, worker: Worker, facts: Facts) -> dt.date | None:
     """The first day from the role's start on which nothing holds her; None when she is on a
     placement (status ``placed``) that the archive has no contract for, so no end is known."""
-    own = [b for b in facts.busy if b.record_id != request.record_id
-           and (request.window is None or b.at is None)]
+    own = [
+        b
+        for b in facts.busy
+        if b.record_id != request.record_id and (request.window is None or b.at is None)
+    ]
     if worker.status == "placed" and not any(b.contract for b in own):
         return None
     day, moved = request.start, True
@@ -446,8 +494,9 @@ def available_from(request: Request, worker: Worker, facts: Facts) -> dt.date | 
     return day
 
 
-def _available(request: Request, worker: Worker,
-               facts: Facts) -> tuple[dt.date | None, tuple[float, str]]:
+def _available(
+    request: Request, worker: Worker, facts: Facts
+) -> tuple[dt.date | None, tuple[float, str]]:
     """Free on the first day scores 1, less for each day she is still held elsewhere; half
     again when something else claims her before the role ends (a booking, her leave)."""
     free = available_from(request, worker, facts)
@@ -458,21 +507,28 @@ def _available(request: Request, worker: Worker,
         score, reason = 1.0, f"{free} 可到岗"
     else:
         last = free - dt.timedelta(days=1)
-        holder = next(b for b in facts.busy if b.end == last and b.start <= last
-                      and b.record_id != request.record_id)
+        holder = next(
+            b
+            for b in facts.busy
+            if b.end == last and b.start <= last and b.record_id != request.record_id
+        )
         score, reason = max(0.0, 1 - wait / WAIT_DAYS), f"{free} 起有空（{holder.label}）"
-    later = [b for b in facts.busy if free < b.start <= request.end
-             and b.record_id != request.record_id]
+    later = [
+        b for b in facts.busy if free < b.start <= request.end and b.record_id != request.record_id
+    ]
     leave = [span for span in worker.leave if free < span.start <= request.end]
     if later or leave:
-        first = min([(b.start, b.label) for b in later]
-                    + [(s.start, f"请假{s.reason and '：' + s.reason}") for s in leave])
+        first = min(
+            [(b.start, b.label) for b in later]
+            + [(s.start, f"请假{s.reason and '：' + s.reason}") for s in leave]
+        )
         score, reason = score / 2, f"{reason}；{first[0]} 起另有安排（{first[1]}）"
     return free, (score, reason)
 
 
-def _distance(request: Request, worker: Worker,
-              places: Mapping[str, tuple[float, float]]) -> tuple[float, str]:
+def _distance(
+    request: Request, worker: Worker, places: Mapping[str, tuple[float, float]]
+) -> tuple[float, str]:
     home = locate(worker.home, places) if worker.home is not None else None
     if request.location is None:
         return 0.5, "客户地址无坐标"
@@ -486,8 +542,12 @@ def _distance(request: Request, worker: Worker,
 # --- ranking and assigning ------------------------------------------------------------------------
 
 
-def rank(request: Request, workers: Sequence[tuple[Worker, Facts]], weights: MatchWeights,
-         places: Mapping[str, tuple[float, float]]) -> Ranking:
+def rank(
+    request: Request,
+    workers: Sequence[tuple[Worker, Facts]],
+    weights: MatchWeights,
+    places: Mapping[str, tuple[float, float]],
+) -> Ranking:
     """Every worker filtered and the rest scored, best first (ties: the customer's preferred
     worker, the one free sooner, then by name and ID so the order never changes). The worker
     who holds the role now is left out: the list is who else could take it."""
@@ -500,8 +560,15 @@ def rank(request: Request, workers: Sequence[tuple[Worker, Facts]], weights: Mat
             excluded.append(Excluded(worker.id, facts.code, worker.name, breaks))
         else:
             candidates.append(candidate(request, worker, facts, weights, places))
-    candidates.sort(key=lambda c: (-round(c.total, 6), not c.preferred,
-                                   c.available_from or dt.date.max, c.name, c.worker_id))
+    candidates.sort(
+        key=lambda c: (
+            -round(c.total, 6),
+            not c.preferred,
+            c.available_from or dt.date.max,
+            c.name,
+            c.worker_id,
+        )
+    )
     return Ranking(request, candidates, excluded)
 
 
@@ -557,8 +624,11 @@ def propose(rankings: Sequence[Ranking]) -> list[Proposed]:
             row[column[c.worker_id]] = max(0.0, c.total)
         matrix.append(row)
     chosen = assign_all(matrix)
-    given = {workers[col]: ranking.request.ref
-             for ranking, col in zip(rankings, chosen, strict=True) if col is not None}
+    given = {
+        workers[col]: ranking.request.ref
+        for ranking, col in zip(rankings, chosen, strict=True)
+        if col is not None
+    }
     out = []
     for ranking, col in zip(rankings, chosen, strict=True):
         if col is not None:
@@ -568,7 +638,10 @@ def propose(rankings: Sequence[Ranking]) -> list[Proposed]:
             why = ", ".join(tally(ranking.excluded)) or "no workers"
             out.append(Proposed(ranking, None, f"no eligible worker: {why}"))
         else:
-            taken = ", ".join(f"{x.code or x.worker_id} {x.name} → {given[x.worker_id]}"
-                              for x in ranking.candidates[:3] if x.worker_id in given)
+            taken = ", ".join(
+                f"{x.code or x.worker_id} {x.name} → {given[x.worker_id]}"
+                for x in ranking.candidates[:3]
+                if x.worker_id in given
+            )
             out.append(Proposed(ranking, None, f"its candidates went to other requests: {taken}"))
     return out

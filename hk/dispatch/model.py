@@ -54,7 +54,8 @@ class Job:
     def allows(self, vehicle: Vehicle) -> bool:
         """Whether ``vehicle`` may serve this job at all (skills and the list of vehicles)."""
         return self.skills <= vehicle.skills and (
-            self.vehicles is None or vehicle.id in self.vehicles)
+            self.vehicles is None or vehicle.id in self.vehicles
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +106,11 @@ class Problem:
 
     def __post_init__(self) -> None:
         size = len(self.durations)
-        for name, matrix in (("durations", self.durations), ("distances", self.distances),
-                             ("costs", self.costs)):
+        for name, matrix in (
+            ("durations", self.durations),
+            ("distances", self.distances),
+            ("costs", self.costs),
+        ):
             if matrix is not None and (len(matrix) != size or any(len(r) != size for r in matrix)):
                 raise ValueError(f"{name} must be a square matrix of {size} locations")
         ids = [job.id for job in self.jobs]
@@ -124,14 +128,18 @@ class Problem:
                     raise ValueError(f"vehicle {vehicle.id}: location {place} is not in the matrix")
         for (job_id, vehicle_id), saving in self.affinity.items():
             if job_id not in ids or vehicle_id not in vids or saving < 0:
-                raise ValueError(f"affinity ({job_id}, {vehicle_id}) names an unknown job or "
-                                 "vehicle, or is negative")
+                raise ValueError(
+                    f"affinity ({job_id}, {vehicle_id}) names an unknown job or "
+                    "vehicle, or is negative"
+                )
         wished = {job_id for job_id, _ in self.affinity}
         places = Counter(job.location for job in self.jobs)
         for job in self.jobs:
             if job.id in wished and places[job.location] > 1:
-                raise ValueError(f"job {job.id} has an affinity and shares its location; "
-                                 "give it a location of its own")
+                raise ValueError(
+                    f"job {job.id} has an affinity and shares its location; "
+                    "give it a location of its own"
+                )
 
     def job(self, job_id: str) -> Job:
         """The job with this id (a linear scan is fine: callers index once, not per step)."""
@@ -192,4 +200,3 @@ class Solution:
 def euclidean(points: Sequence[tuple[float, float]]) -> list[list[float]]:
     """Plain Euclidean distances at full precision, as the Solomon best-known values use."""
     return [[math.hypot(ax - bx, ay - by) for bx, by in points] for ax, ay in points]
-

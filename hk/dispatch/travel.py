@@ -47,8 +47,10 @@ def locate(place: Place, places: Mapping[str, tuple[float, float]]) -> Located |
 def metres(a: LatLon, b: LatLon) -> float:
     """Great-circle distance in metres (haversine, mean Earth radius)."""
     alat, alon, blat, blon = map(math.radians, (*a, *b))
-    h = (math.sin((blat - alat) / 2) ** 2
-         + math.cos(alat) * math.cos(blat) * math.sin((blon - alon) / 2) ** 2)
+    h = (
+        math.sin((blat - alat) / 2) ** 2
+        + math.cos(alat) * math.cos(blat) * math.sin((blon - alon) / 2) ** 2
+    )
     return 2 * 6_371_000.0 * math.asin(min(1.0, math.sqrt(h)))
 
 

@@ -31,8 +31,14 @@ OUT_OF_REACH = "no vehicle can reach it inside its time window and be back withi
 NO_ROOM = "no room left in any route without breaking another rule"
 
 
-def solve(problem: Problem, *, time_limit_s: float | None = None, exploration_level: int = 5,
-          threads: int = 2, scale: int = 1000) -> Solution:
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float | None = None,
+    exploration_level: int = 5,
+    threads: int = 2,
+    scale: int = 1000,
+) -> Solution:
     """Solve ``problem`` with VROOM and return routes in the model's own terms and units.
 
     ``scale`` turns fractional times into integers (1000 keeps three decimals; a working day
@@ -43,8 +49,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, exploration_le
     if not problem.jobs or not problem.vehicles:
         routes: list[Route] = []
         unassigned = {job.id: NO_ROOM if problem.vehicles else NO_SKILLS for job in problem.jobs}
-        return Solution(routes=routes, unassigned=unassigned,
-                        seconds=time.perf_counter() - began)
+        return Solution(routes=routes, unassigned=unassigned, seconds=time.perf_counter() - began)
     skill_ids = _skill_ids(problem)
     dims = max([len(j.demand) for j in problem.jobs] + [len(v.capacity) for v in problem.vehicles])
     data = _vroom.Input()
@@ -55,13 +60,24 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, exploration_le
             if vehicle_id in allowed:
                 allowed[vehicle_id].add(skill_ids[f"@{job.id}"])
     for number, vehicle in enumerate(problem.vehicles):
-        data.add_vehicle(_vehicle(number, vehicle, skill_ids, dims, scale,
-                                  profiles.get(vehicle.id, PROFILE), allowed[vehicle.id]))
-    data.add_job([_job(number, job, skill_ids, dims, scale)
-                  for number, job in enumerate(problem.jobs)])
+        data.add_vehicle(
+            _vehicle(
+                number,
+                vehicle,
+                skill_ids,
+                dims,
+                scale,
+                profiles.get(vehicle.id, PROFILE),
+                allowed[vehicle.id],
+            )
+        )
+    data.add_job(
+        [_job(number, job, skill_ids, dims, scale) for number, job in enumerate(problem.jobs)]
+    )
     timeout = None if time_limit_s is None else dt.timedelta(seconds=time_limit_s)
-    raw = data.solve(exploration_level=exploration_level, nb_threads=threads,
-                     timeout=timeout).to_dict()
+    raw = data.solve(
+        exploration_level=exploration_level, nb_threads=threads, timeout=timeout
+    ).to_dict()
     solution = _translate(problem, raw, scale)
     solution.seconds = time.perf_counter() - began
     return solution
@@ -88,8 +104,9 @@ def _fits(demand: tuple[int, ...], capacity: tuple[int, ...]) -> bool:
     if not capacity:
         return True
     padded = demand + (0,) * (len(capacity) - len(demand))
-    return len(padded) <= len(capacity) and all(d <= c for d, c in zip(padded, capacity,
-                                                                        strict=True))
+    return len(padded) <= len(capacity) and all(
+        d <= c for d, c in zip(padded, capacity, strict=True)
+    )
 
 
 def _reachable(problem: Problem, job: Job, vehicle: Vehicle) -> bool:
@@ -112,8 +129,11 @@ def _set_matrices(data: _vroom.Input, problem: Problem, scale: int) -> dict[str,
     once, so the added amounts are the same for any plan except for who serves whom.
     """
     durations = np.ceil(np.asarray(problem.durations, dtype=np.float64) * scale)
-    base = (np.asarray(problem.costs, dtype=np.float64) if problem.costs is not None
-            else np.asarray(problem.durations, dtype=np.float64))
+    base = (
+        np.asarray(problem.costs, dtype=np.float64)
+        if problem.costs is not None
+        else np.asarray(problem.durations, dtype=np.float64)
+    )
     costs = np.rint(base * scale)
     durations_int = durations.astype(np.uint32)
     if not problem.affinity:
@@ -145,8 +165,10 @@ def _set_matrices(data: _vroom.Input, problem: Problem, scale: int) -> dict[str,
 
 def _skill_ids(problem: Problem) -> dict[str, int]:
     """Skills by number, and one skill per job restricted to some vehicles (``@job id``)."""
-    names = sorted({s for j in problem.jobs for s in j.skills}
-                   | {s for v in problem.vehicles for s in v.skills})
+    names = sorted(
+        {s for j in problem.jobs for s in j.skills}
+        | {s for v in problem.vehicles for s in v.skills}
+    )
     names += [f"@{job.id}" for job in problem.jobs if job.vehicles is not None]
     return {name: number for number, name in enumerate(names, start=1)}
 
@@ -156,12 +178,20 @@ def _padded(amount: tuple[int, ...], dims: int) -> list[int]:
 
 
 def _windows(windows: Iterable[Window], scale: int) -> list[_vroom.TimeWindow]:
-    return [_vroom.TimeWindow(math.ceil(w.start * scale), math.floor(w.end * scale))
-            for w in windows]
+    return [
+        _vroom.TimeWindow(math.ceil(w.start * scale), math.floor(w.end * scale)) for w in windows
+    ]
 
 
-def _vehicle(number: int, vehicle: Vehicle, skill_ids: dict[str, int], dims: int,
-             scale: int, profile: str, allowed: set[int]) -> _vroom.Vehicle:
+def _vehicle(
+    number: int,
+    vehicle: Vehicle,
+    skill_ids: dict[str, int],
+    dims: int,
+    scale: int,
+    profile: str,
+    allowed: set[int],
+) -> _vroom.Vehicle:
     options: dict[str, Any] = {}
     if vehicle.shift is not None:
         options["time_window"] = _windows([vehicle.shift], scale)[0]
@@ -172,28 +202,43 @@ def _vehicle(number: int, vehicle: Vehicle, skill_ids: dict[str, int], dims: int
     if dims:
         # a vehicle without a capacity in a problem that has them is simply unlimited
         big = 2**31 - 1
-        options["capacity"] = (_padded(vehicle.capacity, dims) if vehicle.capacity
-                               else [big] * dims)
-    breaks = [_vroom.Break(number * 1000 + k, time_windows=_windows(b.windows, scale),
-                           service=math.ceil(b.service * scale))
-              for k, b in enumerate(vehicle.breaks)]
+        options["capacity"] = _padded(vehicle.capacity, dims) if vehicle.capacity else [big] * dims
+    breaks = [
+        _vroom.Break(
+            number * 1000 + k,
+            time_windows=_windows(b.windows, scale),
+            service=math.ceil(b.service * scale),
+        )
+        for k, b in enumerate(vehicle.breaks)
+    ]
     skills = {skill_ids[s] for s in vehicle.skills} | allowed
-    return _vroom.Vehicle(number, start=vehicle.start, end=vehicle.end, profile=profile,
-                          skills=skills, breaks=breaks, **options)
+    return _vroom.Vehicle(
+        number,
+        start=vehicle.start,
+        end=vehicle.end,
+        profile=profile,
+        skills=skills,
+        breaks=breaks,
+        **options,
+    )
 
 
-def _job(number: int, job: Job, skill_ids: dict[str, int], dims: int,
-         scale: int) -> _vroom.Job:
+def _job(number: int, job: Job, skill_ids: dict[str, int], dims: int, scale: int) -> _vroom.Job:
     options: dict[str, Any] = {}
     if dims:
         options["delivery"] = _vroom.Amount(_padded(job.demand, dims))
     skills = {skill_ids[s] for s in job.skills}
     if job.vehicles is not None:
         skills.add(skill_ids[f"@{job.id}"])
-    return _vroom.Job(number, location=job.location,
-                      default_service=math.ceil(job.service * scale),
-                      skills=skills, priority=job.priority,
-                      time_windows=_windows(job.windows, scale), **options)
+    return _vroom.Job(
+        number,
+        location=job.location,
+        default_service=math.ceil(job.service * scale),
+        skills=skills,
+        priority=job.priority,
+        time_windows=_windows(job.windows, scale),
+        **options,
+    )
 
 
 def _translate(problem: Problem, raw: dict[str, Any], scale: int) -> Solution:
@@ -207,16 +252,30 @@ def _translate(problem: Problem, raw: dict[str, Any], scale: int) -> Solution:
             end = begin + step["service"] / scale
             kind = step["type"]
             job_id = problem.jobs[step["id"]].id if kind == "job" else None
-            break_id = (vehicle.breaks[step["id"] % 1000].id if kind == "break" else None)
+            break_id = vehicle.breaks[step["id"] % 1000].id if kind == "break" else None
             location = step.get("location_index") if kind != "break" else None
-            stops.append(Stop(kind=kind, location=location, arrival=arrival, begin=begin,
-                              end=end, job_id=job_id, break_id=break_id))
+            stops.append(
+                Stop(
+                    kind=kind,
+                    location=location,
+                    arrival=arrival,
+                    begin=begin,
+                    end=end,
+                    job_id=job_id,
+                    break_id=break_id,
+                )
+            )
         routes.append(_measured(problem, Route(vehicle_id=vehicle.id, stops=stops)))
-    unassigned = {problem.jobs[item["id"]].id: reason(problem, problem.jobs[item["id"]])
-                  for item in raw.get("unassigned", [])}
-    return Solution(routes=routes, unassigned=unassigned,
-                    distance=math.fsum(r.distance for r in routes),
-                    travel=math.fsum(r.travel for r in routes))
+    unassigned = {
+        problem.jobs[item["id"]].id: reason(problem, problem.jobs[item["id"]])
+        for item in raw.get("unassigned", [])
+    }
+    return Solution(
+        routes=routes,
+        unassigned=unassigned,
+        distance=math.fsum(r.distance for r in routes),
+        travel=math.fsum(r.travel for r in routes),
+    )
 
 
 def _measured(problem: Problem, route: Route) -> Route:

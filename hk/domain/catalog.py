@@ -13,7 +13,11 @@ from hk.layout import LAYOUT
 
 Unit = Literal["hour", "visit", "day", "month", "m2"]
 UNIT_ZH: dict[str, str] = {
-    "hour": "小时", "visit": "次", "day": "天", "month": "月", "m2": "平方米",
+    "hour": "小时",
+    "visit": "次",
+    "day": "天",
+    "month": "月",
+    "m2": "平方米",
 }
 
 CATALOG_CODE = r"^[A-Z][A-Z0-9-]{1,15}$"
@@ -57,8 +61,12 @@ class ServiceItem(Record):
         return self.code
 
     def summary(self) -> dict[str, Any]:
-        return {"category": self.category, "unit": self.unit, "price_fen": self.price_fen,
-                "active": self.active}
+        return {
+            "category": self.category,
+            "unit": self.unit,
+            "price_fen": self.price_fen,
+            "active": self.active,
+        }
 
     def index_terms(self) -> dict[str, list[str]]:
         return {

@@ -34,24 +34,36 @@ from hk.layout import LAYOUT
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 Text = Annotated[str, Field(min_length=1)]
 
-Category = Literal["quality", "attitude", "punctuality", "damage", "safety", "billing",
-                   "other"]
+Category = Literal["quality", "attitude", "punctuality", "damage", "safety", "billing", "other"]
 CATEGORY_ZH: dict[str, str] = {
-    "quality": "服务质量", "attitude": "服务态度", "punctuality": "迟到爽约",
-    "damage": "物品损坏", "safety": "安全问题", "billing": "收费问题", "other": "其他",
+    "quality": "服务质量",
+    "attitude": "服务态度",
+    "punctuality": "迟到爽约",
+    "damage": "物品损坏",
+    "safety": "安全问题",
+    "billing": "收费问题",
+    "other": "其他",
 }
 Severity = Literal["minor", "normal", "serious"]
 SEVERITY_ZH: dict[str, str] = {"minor": "轻微", "normal": "一般", "serious": "严重"}
 Received = Literal["phone", "wechat", "visit", "platform", "walk_in", "other"]
 RECEIVED_ZH: dict[str, str] = {
-    "phone": "电话", "wechat": "微信", "visit": "回访", "platform": "平台", "walk_in": "到店",
+    "phone": "电话",
+    "wechat": "微信",
+    "visit": "回访",
+    "platform": "平台",
+    "walk_in": "到店",
     "other": "其他",
 }
 
 ComplaintStatus = Literal["open", "in_progress", "resolved", "rejected"]
 STATUSES: tuple[ComplaintStatus, ...] = ("open", "in_progress", "resolved", "rejected")
-STATUS_ZH: dict[str, str] = {"open": "待处理", "in_progress": "处理中", "resolved": "已解决",
-                             "rejected": "已驳回"}
+STATUS_ZH: dict[str, str] = {
+    "open": "待处理",
+    "in_progress": "处理中",
+    "resolved": "已解决",
+    "rejected": "已驳回",
+}
 TRANSITIONS: dict[str, tuple[ComplaintStatus, ...]] = {
     "open": ("in_progress", "resolved", "rejected"),
     "in_progress": ("in_progress", "resolved", "rejected"),
@@ -62,8 +74,13 @@ TRANSITIONS: dict[str, tuple[ComplaintStatus, ...]] = {
 CLOSED = ("resolved", "rejected")
 
 SlaState = Literal["running", "near", "overdue", "met", "late"]
-SLA_ZH: dict[str, str] = {"running": "处理时限内", "near": "即将超时", "overdue": "已超时",
-                          "met": "按时响应", "late": "超时响应"}
+SLA_ZH: dict[str, str] = {
+    "running": "处理时限内",
+    "near": "即将超时",
+    "overdue": "已超时",
+    "met": "按时响应",
+    "late": "超时响应",
+}
 NEAR_FRACTION = 4
 """An open complaint is near its deadline in the last 1/4 of its response time."""
 
@@ -83,8 +100,11 @@ class IllegalComplaintStep(ComplaintError):
     def __init__(self, current: str, target: str) -> None:
         self.current, self.target = current, target
         allowed = [s for s in TRANSITIONS.get(current, ()) if s != current]
-        options = ("allowed: " + ", ".join(label(s) for s in allowed) if allowed
-                   else f"allowed: none, {label(current)} is final")
+        options = (
+            "allowed: " + ", ".join(label(s) for s in allowed)
+            if allowed
+            else f"allowed: none, {label(current)} is final"
+        )
         super().__init__(f"cannot go from {label(current)} to {label(target)}; {options}")
 
 
@@ -141,8 +161,10 @@ class Complaint(Record):
         if self.status in CLOSED and not self.resolution:
             return f"a {self.status} complaint says how it ended (resolution)"
         if self.status != "resolved" and (self.compensation_fen or self.rework):
-            return ("compensation and a rework order come with the resolution; this complaint "
-                    f"is {label(self.status)}")
+            return (
+                "compensation and a rework order come with the resolution; this complaint "
+                f"is {label(self.status)}"
+            )
         if self.rework is not None and self.order is None:
             return "a rework order redoes the order complained of; the complaint names none"
         if self.status == "in_progress" and not self.assignee:
@@ -150,10 +172,18 @@ class Complaint(Record):
         return None
 
     def _history_problem(self) -> str | None:
-        return log_problem(self.events, self.status, first="open", transitions=TRANSITIONS,
-                           label=label, noun="complaint", first_rule=(
-                               "a complaint is made open: only the first event lacks "
-                               "from_status, and it goes to open"))
+        return log_problem(
+            self.events,
+            self.status,
+            first="open",
+            transitions=TRANSITIONS,
+            label=label,
+            noun="complaint",
+            first_rule=(
+                "a complaint is made open: only the first event lacks "
+                "from_status, and it goes to open"
+            ),
+        )
 
     # --- derived values --------------------------------------------------------------------
 
@@ -182,8 +212,12 @@ class Complaint(Record):
 
     def index_terms(self) -> dict[str, list[str]]:
         terms = [CATEGORY_ZH[self.category], self.description, self.resolution, self.assignee]
-        return {"terms": [t for t in terms if t], "tags": [self.category, self.severity],
-                "communities": [], "category": [self.status]}
+        return {
+            "terms": [t for t in terms if t],
+            "tags": [self.category, self.severity],
+            "communities": [],
+            "category": [self.status],
+        }
 
     def index_day(self) -> str:
         return self.received_at.date().isoformat()
@@ -195,13 +229,18 @@ class Complaint(Record):
     def summary(self) -> dict[str, Any]:
         responded, closed = self.responded_at(), self.closed_at()
         return {
-            "status": self.status, "category": self.category, "severity": self.severity,
-            "customer": self.customer, "order": self.order, "worker": self.worker,
+            "status": self.status,
+            "category": self.category,
+            "severity": self.severity,
+            "customer": self.customer,
+            "order": self.order,
+            "worker": self.worker,
             "received_at": self.received_at.isoformat(),
             "response_due": self.response_due.isoformat(),
             "responded_at": responded.isoformat() if responded else None,
             "closed_at": closed.isoformat() if closed else None,
-            "assignee": self.assignee, "compensation_fen": self.compensation_fen,
+            "assignee": self.assignee,
+            "compensation_fen": self.compensation_fen,
             "rework": self.rework,
         }
 
@@ -211,8 +250,9 @@ def made_event(actor: str, at: dt.datetime, note: str = "") -> ComplaintEvent:
     return ComplaintEvent(at=at, actor=actor, to_status="open", note=note)
 
 
-def step(complaint: Complaint, to: str, actor: str, at: dt.datetime, note: str = "",
-         **changes: Any) -> Complaint:
+def step(
+    complaint: Complaint, to: str, actor: str, at: dt.datetime, note: str = "", **changes: Any
+) -> Complaint:
     """A new complaint in state ``to`` with one event appended (and ``changes``: assignee,
     resolution, compensation, rework); ``complaint`` itself is unchanged.
 
@@ -220,24 +260,27 @@ def step(complaint: Complaint, to: str, actor: str, at: dt.datetime, note: str =
     the last.
     """
     if to not in STATUSES:
-        raise ComplaintError(f"'{to}' is not a complaint status; statuses: "
-                             + ", ".join(label(s) for s in STATUSES))
+        raise ComplaintError(
+            f"'{to}' is not a complaint status; statuses: " + ", ".join(label(s) for s in STATUSES)
+        )
     if to not in TRANSITIONS[complaint.status]:
         raise IllegalComplaintStep(complaint.status, to)
     if complaint.events and at < complaint.events[-1].at:
-        raise ComplaintError("the event is dated before the complaint's last event",
-                             hint="give a later --at")
-    event = ComplaintEvent(at=at, actor=actor, from_status=complaint.status,
-                           to_status=to,
-                           note=note)
+        raise ComplaintError(
+            "the event is dated before the complaint's last event", hint="give a later --at"
+        )
+    event = ComplaintEvent(
+        at=at, actor=actor, from_status=complaint.status, to_status=to, note=note
+    )
     data = {name: getattr(complaint, name) for name in Complaint.model_fields}
     data.update(changes)
     data.update(status=to, updated=at, events=[*complaint.events, event])
     return Complaint.model_validate(data)
 
 
-def sla_state(received_at: dt.datetime, due: dt.datetime, responded_at: dt.datetime | None,
-              now: dt.datetime) -> SlaState:
+def sla_state(
+    received_at: dt.datetime, due: dt.datetime, responded_at: dt.datetime | None, now: dt.datetime
+) -> SlaState:
     """Where a complaint stands against its response deadline at ``now`` (see the module)."""
     if responded_at is not None:
         return "met" if responded_at <= due else "late"

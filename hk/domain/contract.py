@@ -49,13 +49,26 @@ from hk.layout import LAYOUT
 
 ContractType = Literal["placement", "package", "service"]
 TYPE_ZH: dict[str, str] = {
-    "placement": "家政服务（派驻）", "package": "套餐服务", "service": "周期服务"}
+    "placement": "家政服务（派驻）",
+    "package": "套餐服务",
+    "service": "周期服务",
+}
 ContractStatus = Literal["draft", "signed", "active", "renewed", "expired", "terminated"]
 STATUSES: tuple[ContractStatus, ...] = (
-    "draft", "signed", "active", "renewed", "expired", "terminated")
+    "draft",
+    "signed",
+    "active",
+    "renewed",
+    "expired",
+    "terminated",
+)
 STATUS_ZH: dict[str, str] = {
-    "draft": "草稿", "signed": "已签署", "active": "生效", "renewed": "已续签",
-    "expired": "已到期", "terminated": "已终止",
+    "draft": "草稿",
+    "signed": "已签署",
+    "active": "生效",
+    "renewed": "已续签",
+    "expired": "已到期",
+    "terminated": "已终止",
 }
 TRANSITIONS: dict[str, tuple[ContractStatus, ...]] = {
     "draft": ("signed",),
@@ -74,23 +87,50 @@ ROLE_ZH: dict[str, str] = {"customer": "甲方", "worker": "乙方", "company": 
 """How a three-party contract names the parties; a two-party one calls the company 乙方."""
 SignMethod = Literal["paper", "in_person", "wechat", "esign", "other"]
 SIGN_METHOD_ZH: dict[str, str] = {
-    "paper": "纸质签字", "in_person": "当面签字", "wechat": "微信确认", "esign": "电子签名",
+    "paper": "纸质签字",
+    "in_person": "当面签字",
+    "wechat": "微信确认",
+    "esign": "电子签名",
     "other": "其他",
 }
 FeeUnit = Literal["month", "visit", "total"]
 FEE_UNIT_ZH: dict[str, str] = {"month": "每月", "visit": "每次", "total": "合同期内总计"}
 PaymentCycle = Literal["monthly", "quarterly", "once", "per_visit"]
 PAYMENT_CYCLE_ZH: dict[str, str] = {
-    "monthly": "按月支付", "quarterly": "按季度支付", "once": "签约时一次性支付",
+    "monthly": "按月支付",
+    "quarterly": "按季度支付",
+    "once": "签约时一次性支付",
     "per_visit": "每次服务后支付",
 }
 SHA256 = r"^[0-9a-f]{64}$"
 
 TERMS_FIELDS: tuple[str, ...] = (
-    "number", "contract_type", "model", "customer", "worker", "parties", "address", "start",
-    "end", "package", "package_name", "schedule", "lines", "service_fee_fen", "fee_unit",
-    "intro_fee_fen", "deposit_fen", "payment_method", "payment_cycle", "payment_day", "hours",
-    "rest_days", "trial_days", "insurance", "free_replacements", "terms",
+    "number",
+    "contract_type",
+    "model",
+    "customer",
+    "worker",
+    "parties",
+    "address",
+    "start",
+    "end",
+    "package",
+    "package_name",
+    "schedule",
+    "lines",
+    "service_fee_fen",
+    "fee_unit",
+    "intro_fee_fen",
+    "deposit_fen",
+    "payment_method",
+    "payment_cycle",
+    "payment_day",
+    "hours",
+    "rest_days",
+    "trial_days",
+    "insurance",
+    "free_replacements",
+    "terms",
 )
 """The fields the signed document is rendered from; nothing else may change what it says."""
 
@@ -135,8 +175,10 @@ class ContractLine(Strict):
     def _adds_up(self) -> ContractLine:
         exact = self.quantity * self.unit_price_fen - self.discount_fen
         if abs(self.amount_fen - exact) > 50:
-            raise ValueError(f"amount_fen is {self.amount_fen} but {self.quantity} × "
-                             f"{self.unit_price_fen} − {self.discount_fen} fen is {exact}")
+            raise ValueError(
+                f"amount_fen is {self.amount_fen} but {self.quantity} × "
+                f"{self.unit_price_fen} − {self.discount_fen} fen is {exact}"
+            )
         return self
 
 
@@ -240,9 +282,13 @@ class Contract(Record):
 
     @model_validator(mode="after")
     def _consistent(self) -> Contract:
-        for problem in (self._terms_problem(), self._signature_problem(),
-                        self._replacement_problem(), self._status_problem(),
-                        self._history_problem()):
+        for problem in (
+            self._terms_problem(),
+            self._signature_problem(),
+            self._replacement_problem(),
+            self._status_problem(),
+            self._history_problem(),
+        ):
             if problem:
                 raise ValueError(problem)
         return self
@@ -251,18 +297,23 @@ class Contract(Record):
         if self.end < self.start:
             return f"the contract ends ({self.end}) before it starts ({self.start})"
         if (self.contract_type == "placement") != (self.model is not None):
-            return ("a placement is 中介制 or 员工制 (model); other contracts have no model"
-                    if self.contract_type == "placement" else
-                    f"model ({self.model}) is for placements, not {self.contract_type}")
+            return (
+                "a placement is 中介制 or 员工制 (model); other contracts have no model"
+                if self.contract_type == "placement"
+                else f"model ({self.model}) is for placements, not {self.contract_type}"
+            )
         if self.contract_type == "package" and self.package is None:
             return "a package contract names its package (package: catalog code)"
         if self.schedule is not None:
             if self.contract_type == "placement":
                 return "a placement has working hours, not a schedule"
             if self.schedule.starts < self.start or (
-                    self.schedule.ends is not None and self.schedule.ends > self.end):
-                return (f"the schedule ({self.schedule.starts} – {self.schedule.ends or '…'}) "
-                        f"runs outside the contract ({self.start} – {self.end})")
+                self.schedule.ends is not None and self.schedule.ends > self.end
+            ):
+                return (
+                    f"the schedule ({self.schedule.starts} – {self.schedule.ends or '…'}) "
+                    f"runs outside the contract ({self.start} – {self.end})"
+                )
         if (self.worker is None) != (self.parties.worker is None):
             return "worker and parties.worker go together: the worker's ID and name"
         twice = duplicates([line.service for line in self.lines])
@@ -297,8 +348,10 @@ class Contract(Record):
             if r.old != current:
                 return f"replacement {n} replaces {r.old}, but the worker then was {current}"
             if r.date < day or r.date > self.end:
-                return (f"replacement {n} is dated {r.date}: within the contract "
-                        f"({self.start} – {self.end}) and not before the one before it")
+                return (
+                    f"replacement {n} is dated {r.date}: within the contract "
+                    f"({self.start} – {self.end}) and not before the one before it"
+                )
             current, day = r.new, r.date
         return None
 
@@ -312,10 +365,17 @@ class Contract(Record):
         return None
 
     def _history_problem(self) -> str | None:
-        return log_problem(self.events, self.status, first="draft", transitions=TRANSITIONS,
-                           label=label, noun="contract", keeps_status=True, may_be_empty=True,
-                           first_rule="only the first event lacks from_status, and it goes to "
-                                      "draft")
+        return log_problem(
+            self.events,
+            self.status,
+            first="draft",
+            transitions=TRANSITIONS,
+            label=label,
+            noun="contract",
+            keeps_status=True,
+            may_be_empty=True,
+            first_rule="only the first event lacks from_status, and it goes to draft",
+        )
 
     # --- derived ---------------------------------------------------------------------------
 
@@ -372,9 +432,15 @@ class Contract(Record):
         services = [line.service for line in self.lines]
         community = [self.address.community] if self.address.community else []
         return {
-            "terms": [self.number, *services, *(line.name for line in self.lines),
-                      *([self.package] if self.package else []), *community,
-                      self.address.district, TYPE_ZH[self.contract_type]],
+            "terms": [
+                self.number,
+                *services,
+                *(line.name for line in self.lines),
+                *([self.package] if self.package else []),
+                *community,
+                self.address.district,
+                TYPE_ZH[self.contract_type],
+            ],
             "tags": [*services, *([self.package] if self.package else [])],
             "communities": community,
             "category": [self.status],
@@ -425,13 +491,17 @@ class IllegalStep(ContractError):
     def __init__(self, current: str, target: str) -> None:
         self.current, self.target = current, target
         self.allowed = list(TRANSITIONS[current])
-        options = ("allowed: " + ", ".join(map(label, self.allowed)) if self.allowed
-                   else f"allowed: none, {label(current)} is final")
+        options = (
+            "allowed: " + ", ".join(map(label, self.allowed))
+            if self.allowed
+            else f"allowed: none, {label(current)} is final"
+        )
         super().__init__(f"cannot go from {label(current)} to {label(target)}; {options}")
 
 
-def step(contract: Contract, to: str, actor: str, at: dt.datetime, note: str = "",
-         **changes: Any) -> Contract:
+def step(
+    contract: Contract, to: str, actor: str, at: dt.datetime, note: str = "", **changes: Any
+) -> Contract:
     """A new contract in status ``to`` (or the same status, for a step that keeps it), with
     ``changes`` applied and one event appended; the contract given is left as it was.
 
@@ -441,10 +511,11 @@ def step(contract: Contract, to: str, actor: str, at: dt.datetime, note: str = "
     if to != contract.status and to not in TRANSITIONS[contract.status]:
         raise IllegalStep(contract.status, to)
     if contract.events and at < contract.events[-1].at:
-        raise ContractError(f"{at:%Y-%m-%d %H:%M} is before the contract's last event "
-                            f"({contract.events[-1].at:%Y-%m-%d %H:%M}); the log only grows")
-    event = ContractEvent(at=at, actor=actor, from_status=contract.status, to_status=to,
-                          note=note)
+        raise ContractError(
+            f"{at:%Y-%m-%d %H:%M} is before the contract's last event "
+            f"({contract.events[-1].at:%Y-%m-%d %H:%M}); the log only grows"
+        )
+    event = ContractEvent(at=at, actor=actor, from_status=contract.status, to_status=to, note=note)
     data = {name: getattr(contract, name) for name in Contract.model_fields}
     data.update(changes, status=to, events=[*contract.events, event])
     return Contract.model_validate(data)

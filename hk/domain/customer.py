@@ -99,8 +99,14 @@ class Customer(Record):
 
         communities = self.communities()
         return {
-            "terms": [self.name, *map(phone_digits, self.phones), self.wechat, *self.tags,
-                      *communities, *(a.district for a in self.addresses)],
+            "terms": [
+                self.name,
+                *map(phone_digits, self.phones),
+                self.wechat,
+                *self.tags,
+                *communities,
+                *(a.district for a in self.addresses),
+            ],
             "tags": self.tags,
             "communities": communities,
             "category": [self.category],

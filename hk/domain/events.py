@@ -48,12 +48,17 @@ def log_problem(
             if n > 1 or event.to_status != first:
                 return first_rule
         elif event.from_status != state:
-            return (f"event {n} starts from {label(event.from_status)} but the {noun} was "
-                    f"{label(state)}")
+            return (
+                f"event {n} starts from {label(event.from_status)} but the {noun} was "
+                f"{label(state)}"
+            )
         elif event.to_status not in transitions[state] and not (
-                keeps_status and event.to_status == state):
-            return (f"event {n} goes from {label(state)} to {label(event.to_status)}, which the "
-                    "lifecycle does not allow")
+            keeps_status and event.to_status == state
+        ):
+            return (
+                f"event {n} goes from {label(state)} to {label(event.to_status)}, which the "
+                "lifecycle does not allow"
+            )
         if previous is not None and event.at < previous:
             return f"event {n} is earlier than the event before it; the log only grows"
         state, previous = event.to_status, event.at

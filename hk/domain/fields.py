@@ -119,7 +119,8 @@ def validate_id_number(value: str) -> str:
         born = dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
         raise PydanticCustomError(
-            "id_number", "characters 7–14 of an ID-card number are a birth date; {d} is not a date",
+            "id_number",
+            "characters 7–14 of an ID-card number are a birth date; {d} is not a date",
             {"d": text[6:14]},
         ) from None
     if born.year < 1900 or born > dt.date.today():

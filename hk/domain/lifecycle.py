@@ -22,11 +22,23 @@ if TYPE_CHECKING:
     from hk.domain.order import Location, Order, OrderEvent, OrderLine, Window
 
 OrderStatus = Literal[
-    "pending", "confirmed", "to_dispatch", "dispatched", "in_service", "completed", "settled",
+    "pending",
+    "confirmed",
+    "to_dispatch",
+    "dispatched",
+    "in_service",
+    "completed",
+    "settled",
     "cancelled",
 ]
 STATUSES: tuple[OrderStatus, ...] = (
-    "pending", "confirmed", "to_dispatch", "dispatched", "in_service", "completed", "settled",
+    "pending",
+    "confirmed",
+    "to_dispatch",
+    "dispatched",
+    "in_service",
+    "completed",
+    "settled",
     "cancelled",
 )
 
@@ -123,8 +135,7 @@ def cancel(
             f"a cancellation fee is between ¥0.00 and the order total "
             f"({format_money(order.total_fen)}), not {format_money(fee_fen)}"
         )
-    return _move(order, "cancelled", actor, at, reason, location,
-                 {"cancellation_fee_fen": fee_fen})
+    return _move(order, "cancelled", actor, at, reason, location, {"cancellation_fee_fen": fee_fen})
 
 
 def late_cancellation_fee(order: Order, at: dt.datetime, hours: float, fee_fen: int) -> int:
@@ -163,8 +174,7 @@ def _check_ready(order: Order, target: OrderStatus, note: str) -> None:
         raise LifecycleError(f"assign a worker before the order goes to {label(target)}")
     if target == "settled" and order.balance_due() != 0:
         raise LifecycleError(
-            f"{format_money(order.balance_due())} is still due; record the payment before "
-            "settling"
+            f"{format_money(order.balance_due())} is still due; record the payment before settling"
         )
 
 
@@ -189,8 +199,9 @@ def _event(
             f"the time {at.isoformat()} is before the last event ({last.isoformat()}); "
             "the log only grows"
         )
-    return OrderEvent(at=at, actor=actor, from_status=source, to_status=target, note=note,
-                      location=location)
+    return OrderEvent(
+        at=at, actor=actor, from_status=source, to_status=target, note=note, location=location
+    )
 
 
 def taken_event(actor: str, at: dt.datetime, note: str = "") -> OrderEvent:
@@ -223,22 +234,30 @@ def rework(
             f"{label(original.status)}"
         )
     if lines is None:
-        free = {"unit_price_fen": 0, "gross_fen": 0, "package_visits": 0, "covered_fen": 0,
-                "discount_fen": 0, "amount_fen": 0}
+        free = {
+            "unit_price_fen": 0,
+            "gross_fen": 0,
+            "package_visits": 0,
+            "covered_fen": 0,
+            "discount_fen": 0,
+            "amount_fen": 0,
+        }
         lines = [line.model_copy(update=free) for line in original.lines]
-    return type(original).model_validate({
-        "id": order_id,
-        "created": at,
-        "updated": at,
-        "customer": original.customer,
-        "address": original.address,
-        "window": window,
-        "expected_minutes": original.expected_minutes,
-        "lines": lines,
-        "total_fen": sum(line.amount_fen for line in lines),
-        "channel": original.channel,
-        "requirements": original.requirements.model_copy(deep=True),
-        "contract": original.contract,
-        "rework_of": original.id,
-        "events": [taken_event(actor, at, note)],
-    })
+    return type(original).model_validate(
+        {
+            "id": order_id,
+            "created": at,
+            "updated": at,
+            "customer": original.customer,
+            "address": original.address,
+            "window": window,
+            "expected_minutes": original.expected_minutes,
+            "lines": lines,
+            "total_fen": sum(line.amount_fen for line in lines),
+            "channel": original.channel,
+            "requirements": original.requirements.model_copy(deep=True),
+            "contract": original.contract,
+            "rework_of": original.id,
+            "events": [taken_event(actor, at, note)],
+        }
+    )

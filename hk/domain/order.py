@@ -45,15 +45,26 @@ many, and a Python validator per event shows in the time to index them all."""
 
 Channel = Literal["phone", "wechat", "web", "walk_in", "platform"]
 CHANNEL_ZH: dict[str, str] = {
-    "phone": "电话", "wechat": "微信", "web": "网站", "walk_in": "到店", "platform": "平台",
+    "phone": "电话",
+    "wechat": "微信",
+    "web": "网站",
+    "walk_in": "到店",
+    "platform": "平台",
 }
 PaymentKind = Literal["deposit", "final", "refund", "cancellation_fee"]
 PAYMENT_KIND_ZH: dict[str, str] = {
-    "deposit": "定金", "final": "尾款", "refund": "退款", "cancellation_fee": "取消费",
+    "deposit": "定金",
+    "final": "尾款",
+    "refund": "退款",
+    "cancellation_fee": "取消费",
 }
 PaymentMethod = Literal["cash", "wechat", "alipay", "bank", "card"]
 PAYMENT_METHOD_ZH: dict[str, str] = {
-    "cash": "现金", "wechat": "微信", "alipay": "支付宝", "bank": "银行转账", "card": "刷卡",
+    "cash": "现金",
+    "wechat": "微信",
+    "alipay": "支付宝",
+    "bank": "银行转账",
+    "card": "刷卡",
 }
 
 RATED_STATUSES = ("completed", "settled")
@@ -104,19 +115,24 @@ class OrderLine(Strict):
         if self.unit in WHOLE_UNITS and charged != charged.to_integral_value():
             raise ValueError(f"{self.unit}s are counted whole, not {charged}")
         if charged < self.quantity:
-            raise ValueError(f"the charged quantity ({charged}) is less than booked "
-                             f"({self.quantity})")
+            raise ValueError(
+                f"the charged quantity ({charged}) is less than booked ({self.quantity})"
+            )
         exact = charged * self.unit_price_fen
         if abs(self.gross_fen - exact) > ROUNDING_SLACK_FEN:
-            raise ValueError(f"gross_fen is {self.gross_fen} but {charged} × "
-                             f"{self.unit_price_fen} fen is {exact}")
+            raise ValueError(
+                f"gross_fen is {self.gross_fen} but {charged} × "
+                f"{self.unit_price_fen} fen is {exact}"
+            )
         if self.covered_fen and not self.package_visits:
             raise ValueError("covered_fen is what package visits cover; package_visits is 0")
         net = self.gross_fen - self.covered_fen - self.discount_fen
         if self.amount_fen != net:
-            raise ValueError(f"amount_fen is {self.amount_fen} but gross {self.gross_fen} less "
-                             f"{self.covered_fen} covered and {self.discount_fen} discount is "
-                             f"{net}")
+            raise ValueError(
+                f"amount_fen is {self.amount_fen} but gross {self.gross_fen} less "
+                f"{self.covered_fen} covered and {self.discount_fen} discount is "
+                f"{net}"
+            )
         return self
 
     def billed_quantity(self) -> Decimal:
@@ -288,13 +304,17 @@ class Order(Record):
         if self.discount_fen > subtotal:
             return f"the discount ({self.discount_fen} fen) is more than the lines ({subtotal})"
         if self.total_fen != subtotal - self.discount_fen:
-            return (f"total_fen is {self.total_fen} but the lines add up to {subtotal} fen"
-                    f" less a discount of {self.discount_fen} = {subtotal - self.discount_fen}")
+            return (
+                f"total_fen is {self.total_fen} but the lines add up to {subtotal} fen"
+                f" less a discount of {self.discount_fen} = {subtotal - self.discount_fen}"
+            )
         if self.deposit_fen > self.total_fen:
             return f"the deposit ({self.deposit_fen} fen) is more than the total ({self.total_fen})"
         if self.cancellation_fee_fen > self.total_fen:
-            return (f"the cancellation fee ({self.cancellation_fee_fen} fen) is more than the "
-                    f"total ({self.total_fen})")
+            return (
+                f"the cancellation fee ({self.cancellation_fee_fen} fen) is more than the "
+                f"total ({self.total_fen})"
+            )
         return self._payments_problem() if self.payments else None
 
     def _payments_problem(self) -> str | None:
@@ -302,20 +322,32 @@ class Order(Record):
         if refunded > received:
             return f"refunds ({refunded} fen) are more than was received ({received})"
         if received - refunded > self.total_fen:
-            return (f"payments less refunds ({received - refunded} fen) are more than the "
-                    f"total ({self.total_fen})")
+            return (
+                f"payments less refunds ({received - refunded} fen) are more than the "
+                f"total ({self.total_fen})"
+            )
         fees_paid = self._sum("cancellation_fee")
         if fees_paid > self.cancellation_fee_fen:
-            return (f"cancellation fee payments ({fees_paid} fen) are more than the fee "
-                    f"({self.cancellation_fee_fen})")
+            return (
+                f"cancellation fee payments ({fees_paid} fen) are more than the fee "
+                f"({self.cancellation_fee_fen})"
+            )
         return None
 
     def _history_problem(self) -> str | None:
         """The log must tell how the order got to its status: a chain from pending."""
-        return log_problem(self.events, self.status, first="pending", transitions=TRANSITIONS,
-                           label=label, noun="order", first_rule=(
-                               "an order is taken as pending: only the first event lacks "
-                               "from_status, and it goes to pending"))
+        return log_problem(
+            self.events,
+            self.status,
+            first="pending",
+            transitions=TRANSITIONS,
+            label=label,
+            noun="order",
+            first_rule=(
+                "an order is taken as pending: only the first event lacks "
+                "from_status, and it goes to pending"
+            ),
+        )
 
     def _status_problem(self) -> str | None:
         if self.status != "cancelled" and (
@@ -329,7 +361,8 @@ class Order(Record):
         if self.rework_of is not None and self.rework_of == self.id:
             return "an order cannot be a rework of itself"
         if self.planned_start is not None and not (
-                self.window.start <= self.planned_start <= self.window.end):
+            self.window.start <= self.planned_start <= self.window.end
+        ):
             return "the planned start is outside the appointment window"
         return None
 
@@ -415,8 +448,12 @@ class Order(Record):
     def index_terms(self) -> dict[str, list[str]]:
         community = [self.address.community] if self.address.community else []
         return {
-            "terms": [*self.services(), *(line.name for line in self.lines), *community,
-                      self.address.district],
+            "terms": [
+                *self.services(),
+                *(line.name for line in self.lines),
+                *community,
+                self.address.district,
+            ],
             "tags": self.services(),
             "communities": community,
             "category": [self.status],

@@ -62,13 +62,16 @@ class PointsEntry(Record):
         if self.points == 0:
             raise ValueError("an entry of 0 points changes nothing")
         if sign is not None and (self.points > 0) != (sign > 0):
-            raise ValueError(f"{self.type} points are {'positive' if sign > 0 else 'negative'}"
-                             f", not {self.points}")
+            raise ValueError(
+                f"{self.type} points are {'positive' if sign > 0 else 'negative'}"
+                f", not {self.points}"
+            )
         if self.type == "earn" and self.order is None:
             raise ValueError("earned points name the order they were earned on")
         if self.type in ("adjust", "redeem") and not self.reason:
-            raise ValueError(f"{'an adjustment' if self.type == 'adjust' else 'a redemption'}"
-                             " needs a reason")
+            raise ValueError(
+                f"{'an adjustment' if self.type == 'adjust' else 'a redemption'} needs a reason"
+            )
         return self
 
     def title(self) -> str:
@@ -76,8 +79,12 @@ class PointsEntry(Record):
         return f"{self.at:%Y-%m-%d} {self.type} {self.points:+d}"
 
     def index_terms(self) -> dict[str, list[str]]:
-        return {"terms": [self.reason] if self.reason else [], "tags": [], "communities": [],
-                "category": [self.type]}
+        return {
+            "terms": [self.reason] if self.reason else [],
+            "tags": [],
+            "communities": [],
+            "category": [self.type],
+        }
 
     def index_day(self) -> str:
         return self.at.date().isoformat()
@@ -87,9 +94,15 @@ class PointsEntry(Record):
         return [self.customer, *([self.order] if self.order else [])]
 
     def summary(self) -> dict[str, Any]:
-        return {"customer": self.customer, "type": self.type, "points": self.points,
-                "reason": self.reason, "order": self.order, "at": self.at.isoformat(),
-                "by": self.by}
+        return {
+            "customer": self.customer,
+            "type": self.type,
+            "points": self.points,
+            "reason": self.reason,
+            "order": self.order,
+            "at": self.at.isoformat(),
+            "by": self.by,
+        }
 
 
 # --- the rules ------------------------------------------------------------------------------
@@ -129,9 +142,15 @@ class Move:
     @classmethod
     def of(cls, row: dict[str, Any]) -> Move:
         """From an index summary (:meth:`PointsEntry.summary` plus ``id``)."""
-        return cls(row["id"], row["type"], int(row["points"]),
-                   dt.datetime.fromisoformat(row["at"]), row.get("order"),
-                   row.get("reason") or "", row.get("by") or "")
+        return cls(
+            row["id"],
+            row["type"],
+            int(row["points"]),
+            dt.datetime.fromisoformat(row["at"]),
+            row.get("order"),
+            row.get("reason") or "",
+            row.get("by") or "",
+        )
 
 
 @dataclass
@@ -168,12 +187,26 @@ class Standing:
         return sum(lot.left for lot in self.expiring(within_days))
 
     def to_dict(self, within_days: int = EXPIRING_DAYS) -> dict[str, Any]:
-        return {"on": self.on.isoformat(), "balance": self.balance, "earned": self.earned,
-                "spent": self.spent, "expired": self.expired, "unwritten": self.unwritten,
-                "expiring": [{"expires": lot.expires.isoformat(), "points": lot.left}
-                             for lot in self.expiring(within_days)],
-                "lots": [{"earned": lot.earned.isoformat(), "expires": lot.expires.isoformat(),
-                          "points": lot.left} for lot in self.lots]}
+        return {
+            "on": self.on.isoformat(),
+            "balance": self.balance,
+            "earned": self.earned,
+            "spent": self.spent,
+            "expired": self.expired,
+            "unwritten": self.unwritten,
+            "expiring": [
+                {"expires": lot.expires.isoformat(), "points": lot.left}
+                for lot in self.expiring(within_days)
+            ],
+            "lots": [
+                {
+                    "earned": lot.earned.isoformat(),
+                    "expires": lot.expires.isoformat(),
+                    "points": lot.left,
+                }
+                for lot in self.lots
+            ],
+        }
 
 
 def in_order(moves: Iterable[Move]) -> list[Move]:

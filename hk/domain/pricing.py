@@ -111,8 +111,9 @@ class PackageUsage(Result):
 
     def balance(self) -> PackageBalance:
         """The package's balance after these lines, to store with the order."""
-        return PackageBalance(package=self.package, visits_left=dict(self.remaining),
-                              valid_until=self.valid_until)
+        return PackageBalance(
+            package=self.package, visits_left=dict(self.remaining), valid_until=self.valid_until
+        )
 
 
 class PriceBreakdown(Result):
@@ -182,21 +183,29 @@ def parse_quantity(value: Quantity, item: ServiceItem) -> Decimal:
         try:
             quantity = Decimal(value.strip())
         except InvalidOperation:
-            raise HkError(f"'{value}' is not a quantity ({what})",
-                          hint="write a number, e.g. 2 or 1.5") from None
+            raise HkError(
+                f"'{value}' is not a quantity ({what})", hint="write a number, e.g. 2 or 1.5"
+            ) from None
     else:
         quantity = Decimal(value)
     if not quantity.is_finite() or quantity <= 0:
         raise HkError(f"the quantity of {what} must be more than 0, not {value}")
     if quantity > MAX_QUANTITY:
-        raise HkError(f"{format_quantity(quantity)} {UNIT_ZH[item.unit]} of {what} is more than "
-                      f"any order holds", hint="check the quantity for a typo")
+        raise HkError(
+            f"{format_quantity(quantity)} {UNIT_ZH[item.unit]} of {what} is more than "
+            f"any order holds",
+            hint="check the quantity for a typo",
+        )
     if quantity != round(quantity, PLACES):
-        raise HkError(f"the quantity of {what} has more than {PLACES} decimals: "
-                      f"{format_quantity(quantity)}", hint="round it, e.g. 2.25 or 85.5")
+        raise HkError(
+            f"the quantity of {what} has more than {PLACES} decimals: {format_quantity(quantity)}",
+            hint="round it, e.g. 2.25 or 85.5",
+        )
     if item.unit in WHOLE_UNITS and quantity != quantity.to_integral_value():
-        raise HkError(f"{what} is priced per {UNIT_ZH[item.unit]} ({item.unit}): the quantity "
-                      f"must be a whole number, not {format_quantity(quantity)}")
+        raise HkError(
+            f"{what} is priced per {UNIT_ZH[item.unit]} ({item.unit}): the quantity "
+            f"must be a whole number, not {format_quantity(quantity)}"
+        )
     return quantity
 
 
@@ -207,8 +216,10 @@ def find_tier(settings: Settings, tier: str | None) -> Tier | None:
     for candidate in settings.tiers:
         if candidate.name == tier:
             return candidate
-    raise HkError(f"'{tier}' is not a tier of this archive",
-                  hint=f"tiers in hk.toml: {', '.join(settings.tier_names()) or 'none'}")
+    raise HkError(
+        f"'{tier}' is not a tier of this archive",
+        hint=f"tiers in hk.toml: {', '.join(settings.tier_names()) or 'none'}",
+    )
 
 
 def _minimum(item: ServiceItem, settings: Settings) -> Decimal | None:
@@ -269,14 +280,17 @@ class _PackageState:
 # --- pricing --------------------------------------------------------------------------------------
 
 
-def _price(request: LineRequest, settings: Settings, tier: Tier | None,
-           package: _PackageState | None) -> tuple[PricedLine, bool]:
+def _price(
+    request: LineRequest, settings: Settings, tier: Tier | None, package: _PackageState | None
+) -> tuple[PricedLine, bool]:
     """The priced line, and whether rounding changed any of its amounts."""
     item = request.item
     what = f"{item.code} {item.name}"
     if not item.active:
-        raise HkError(f"{what} is no longer sold (inactive)", hint="choose another item, or "
-                      f"sell it again with hk catalog edit {item.code}")
+        raise HkError(
+            f"{what} is no longer sold (inactive)",
+            hint=f"choose another item, or sell it again with hk catalog edit {item.code}",
+        )
     if request.unit is not None and request.unit != item.unit:
         raise HkError(
             f"{what} is priced per {UNIT_ZH[item.unit]} ({item.unit}), not per "
@@ -297,14 +311,19 @@ def _price(request: LineRequest, settings: Settings, tier: Tier | None,
     if request.unit_price_fen is not None:
         price = request.unit_price_fen
         if isinstance(price, bool) or not isinstance(price, int) or price < 0:
-            raise HkError(f"the agreed unit price of {what} must be a whole number of fen, 0 or "
-                          f"more, not {price!r}")
+            raise HkError(
+                f"the agreed unit price of {what} must be a whole number of fen, 0 or "
+                f"more, not {price!r}"
+            )
         if price != item.price_fen:
-            notes.append(f"{item.name}单价按约定{format_money(price)}/{_MEASURE_ZH[item.unit]}"
-                         f"（标准价{format_money(item.price_fen)}）")
+            notes.append(
+                f"{item.name}单价按约定{format_money(price)}/{_MEASURE_ZH[item.unit]}"
+                f"（标准价{format_money(item.price_fen)}）"
+            )
 
-    visits, covered_quantity = (package.take(item, charged, notes) if package is not None
-                                else (0, Decimal(0)))
+    visits, covered_quantity = (
+        package.take(item, charged, notes) if package is not None else (0, Decimal(0))
+    )
 
     percent = tier.discount_percent if tier is not None else 0
     exempt = settings.pricing.no_tier_discount
@@ -325,17 +344,30 @@ def _price(request: LineRequest, settings: Settings, tier: Tier | None,
 
     deposit = _deposit(item, settings, price, percent, net, notes)
     line = PricedLine(
-        code=item.code, name=item.name, category=item.category, unit=item.unit,
-        quantity=quantity, charged_quantity=charged, minimum=minimum,
-        list_price_fen=item.price_fen, unit_price_fen=price, gross_fen=gross,
-        package_visits=visits, covered_fen=gross - uncovered, discount_percent=percent,
-        discount_fen=discount, net_fen=net, deposit_fen=deposit, notes=notes,
+        code=item.code,
+        name=item.name,
+        category=item.category,
+        unit=item.unit,
+        quantity=quantity,
+        charged_quantity=charged,
+        minimum=minimum,
+        list_price_fen=item.price_fen,
+        unit_price_fen=price,
+        gross_fen=gross,
+        package_visits=visits,
+        covered_fen=gross - uncovered,
+        discount_percent=percent,
+        discount_fen=discount,
+        net_fen=net,
+        deposit_fen=deposit,
+        notes=notes,
     )
     return line, gross != exact_gross or net != exact_net or uncovered != payable
 
 
-def _deposit(item: ServiceItem, settings: Settings, price: int, percent: int, net: int,
-             notes: list[str]) -> int:
+def _deposit(
+    item: ServiceItem, settings: Settings, price: int, percent: int, net: int, notes: list[str]
+) -> int:
     """The deposit the first matching rule asks of a line, never more than the line costs."""
     rule = _deposit_rule(item, settings)
     if rule is None or net == 0:
@@ -348,8 +380,9 @@ def _deposit(item: ServiceItem, settings: Settings, price: int, percent: int, ne
                 f"month(s) of its fee, but it is priced per {UNIT_ZH[item.unit]} ({item.unit})",
                 hint='give that [[pricing.deposits]] rule percent or fixed_fen, or unit = "month"',
             )
-        amount = min(net, round_money(Decimal(price * rule.months * (100 - percent)) / 100,
-                                      rounding))
+        amount = min(
+            net, round_money(Decimal(price * rule.months * (100 - percent)) / 100, rounding)
+        )
         basis = f"{rule.months}个月服务费"
     elif rule.percent:
         amount = round_money(Decimal(net * rule.percent) / 100, rounding)
@@ -364,17 +397,28 @@ def _deposit(item: ServiceItem, settings: Settings, price: int, percent: int, ne
     return amount
 
 
-def price_line(item: ServiceItem, quantity: Quantity, settings: Settings,
-               tier: str | None = None, *, unit: Unit | None = None,
-               unit_price_fen: int | None = None) -> PricedLine:
+def price_line(
+    item: ServiceItem,
+    quantity: Quantity,
+    settings: Settings,
+    tier: str | None = None,
+    *,
+    unit: Unit | None = None,
+    unit_price_fen: int | None = None,
+) -> PricedLine:
     """Price one catalog item on its own (no package): see the module's rules 1–7."""
     request = LineRequest(item, quantity, unit, unit_price_fen)
     return _price(request, settings, find_tier(settings, tier), None)[0]
 
 
-def price_lines(lines: Iterable[LineRequest | tuple[ServiceItem, Quantity]], settings: Settings,
-                tier: str | None = None, package: PackageBalance | None = None, *,
-                on: dt.date | None = None) -> PriceBreakdown:
+def price_lines(
+    lines: Iterable[LineRequest | tuple[ServiceItem, Quantity]],
+    settings: Settings,
+    tier: str | None = None,
+    package: PackageBalance | None = None,
+    *,
+    on: dt.date | None = None,
+) -> PriceBreakdown:
     """Price the lines of an order or a quote, with the customer's tier and package.
 
     ``on`` is the day of the service; it is needed with a package, to refuse an expired one.
@@ -406,40 +450,58 @@ def price_lines(lines: Iterable[LineRequest | tuple[ServiceItem, Quantity]], set
 
     usage = None
     if state is not None:
-        usage = PackageUsage(package=state.balance.package, valid_until=state.balance.valid_until,
-                             consumed=state.consumed, remaining=state.left,
-                             covered_fen=sum(line.covered_fen for line in priced))
+        usage = PackageUsage(
+            package=state.balance.package,
+            valid_until=state.balance.valid_until,
+            consumed=state.consumed,
+            remaining=state.left,
+            covered_fen=sum(line.covered_fen for line in priced),
+        )
         notes.extend(_package_notes(state, settings))
 
     deposit = sum(line.deposit_fen for line in priced)
     cap = _floor_money(Decimal(total * settings.pricing.deposit_cap_percent) / 100, rounding)
     if deposit > cap:
-        notes.append(f"定金不超过总额的{settings.pricing.deposit_cap_percent}%，"
-                     f"由{format_money(deposit)}调整为{format_money(cap)}")
+        notes.append(
+            f"定金不超过总额的{settings.pricing.deposit_cap_percent}%，"
+            f"由{format_money(deposit)}调整为{format_money(cap)}"
+        )
         deposit = cap
     if deposit:
         notes.append(f"应付定金{format_money(deposit)}，尾款{format_money(total - deposit)}")
 
     return PriceBreakdown(
-        lines=priced, tier=tier_found.name if tier_found else None, rounding=rounding,
+        lines=priced,
+        tier=tier_found.name if tier_found else None,
+        rounding=rounding,
         subtotal_fen=sum(line.gross_fen for line in priced),
         covered_fen=sum(line.covered_fen for line in priced),
         discount_fen=sum(line.discount_fen for line in priced),
-        total_fen=total, deposit_fen=deposit, balance_fen=total - deposit,
-        package=usage, notes=notes,
+        total_fen=total,
+        deposit_fen=deposit,
+        balance_fen=total - deposit,
+        package=usage,
+        notes=notes,
     )
 
 
 def _package_notes(state: _PackageState, settings: Settings) -> list[str]:
     code = state.balance.package
-    left = "、".join(f"{state.names[c]}{n}次" if c in state.names else f"{c} {n}次"
-                    for c, n in state.left.items() if n) or "无"
+    left = (
+        "、".join(
+            f"{state.names[c]}{n}次" if c in state.names else f"{c} {n}次"
+            for c, n in state.left.items()
+            if n
+        )
+        or "无"
+    )
     notes = [f"套餐{code}有效期至{state.balance.valid_until.isoformat()}，剩余：{left}"]
     low = settings.reminders.package_visits_left
     for service in state.consumed:
         if 0 < state.left[service] <= low:
-            notes.append(f"套餐{code}的{state.names[service]}仅剩{state.left[service]}次，"
-                         f"可提醒客户续购")
+            notes.append(
+                f"套餐{code}的{state.names[service]}仅剩{state.left[service]}次，可提醒客户续购"
+            )
         elif state.left[service] == 0:
             notes.append(f"套餐{code}的{state.names[service]}已用完，可提醒客户续购")
     return notes
@@ -456,11 +518,14 @@ def cancellation_fee(total_fen: int, notice: dt.timedelta, settings: Settings) -
     pricing = settings.pricing
     hours = pricing.free_cancel_hours
     if notice >= dt.timedelta(hours=hours):
-        return CancellationFee(fee_fen=0, late=False,
-                               notes=[f"提前{hours}小时以上取消，不收取费用"])
-    by_percent = round_money(Decimal(total_fen * pricing.late_cancel_percent) / 100,
-                             pricing.rounding)
+        return CancellationFee(
+            fee_fen=0, late=False, notes=[f"提前{hours}小时以上取消，不收取费用"]
+        )
+    by_percent = round_money(
+        Decimal(total_fen * pricing.late_cancel_percent) / 100, pricing.rounding
+    )
     fee = min(total_fen, max(pricing.late_cancel_fee_fen, by_percent))
     when = "服务开始后" if notice <= dt.timedelta(0) else f"服务开始前不足{hours}小时"
-    return CancellationFee(fee_fen=fee, late=True,
-                           notes=[f"{when}取消，收取违约金{format_money(fee)}"])
+    return CancellationFee(
+        fee_fen=fee, late=True, notes=[f"{when}取消，收取违约金{format_money(fee)}"]
+    )

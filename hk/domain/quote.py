@@ -42,7 +42,10 @@ STATUSES: tuple[QuoteStatus, ...] = ("draft", "sent", "accepted", "rejected")
 SHOWN_STATUSES = (*STATUSES, "expired")
 """What listings show and filter by: the stored states and the derived 已过期 expired."""
 STATUS_ZH: dict[str, str] = {
-    "draft": "草稿", "sent": "已发送", "accepted": "已接受", "rejected": "已拒绝",
+    "draft": "草稿",
+    "sent": "已发送",
+    "accepted": "已接受",
+    "rejected": "已拒绝",
     "expired": "已过期",
 }
 TRANSITIONS: dict[str, tuple[QuoteStatus, ...]] = {
@@ -109,18 +112,24 @@ def parse_frequency(text: str) -> Frequency | None:
     if value in ("", "once", "one-off", "oneoff", "一次", "一次性", "单次"):
         return None
     per, times = "", ""
-    for prefix, period in (("weekly:", "week"), ("monthly:", "month"),
-                           ("每周", "week"), ("每月", "month")):
+    for prefix, period in (
+        ("weekly:", "week"),
+        ("monthly:", "month"),
+        ("每周", "week"),
+        ("每月", "month"),
+    ):
         if value.startswith(prefix):
-            per, times = period, value[len(prefix):].removesuffix("次")
+            per, times = period, value[len(prefix) :].removesuffix("次")
             break
     if value in ("weekly", "每周"):
         per, times = "week", "1"
     elif value in ("monthly", "每月"):
         per, times = "month", "1"
     if not per or not times.isdigit() or not 1 <= int(times) <= 31:
-        raise QuoteError(f"'{text}' is not a frequency",
-                         hint="write once, weekly:N, monthly:N, 每周N次 or 每月N次")
+        raise QuoteError(
+            f"'{text}' is not a frequency",
+            hint="write once, weekly:N, monthly:N, 每周N次 or 每月N次",
+        )
     return Frequency(times=int(times), per="week" if per == "week" else "month")
 
 
@@ -139,7 +148,8 @@ class QuoteLine(Strict):
     name: str = Field("", description="the item's name when quoted")
     quantity: Quantity = Field(description="per visit, in the item's unit (m²: the area)")
     charged_quantity: Quantity | None = Field(
-        None, description="as charged, when a minimum made it more than quoted")
+        None, description="as charged, when a minimum made it more than quoted"
+    )
     unit: Unit
     list_price_fen: Fen = Field(description="the catalog's unit price when quoted")
     unit_price_fen: Fen = Field(description="the unit price quoted (agreed, or the catalog's)")
@@ -157,16 +167,21 @@ class QuoteLine(Strict):
     def _amounts_add_up(self) -> QuoteLine:
         charged = self.billed_quantity()
         if charged < self.quantity:
-            raise ValueError(f"the charged quantity ({charged}) is less than quoted "
-                             f"({self.quantity})")
+            raise ValueError(
+                f"the charged quantity ({charged}) is less than quoted ({self.quantity})"
+            )
         exact = charged * self.unit_price_fen
         if abs(self.gross_fen - exact) > ROUNDING_SLACK_FEN:
-            raise ValueError(f"gross_fen is {self.gross_fen} but {charged} × "
-                             f"{self.unit_price_fen} fen is {exact}")
+            raise ValueError(
+                f"gross_fen is {self.gross_fen} but {charged} × "
+                f"{self.unit_price_fen} fen is {exact}"
+            )
         net = self.gross_fen - self.discount_fen
         if self.amount_fen != net:
-            raise ValueError(f"amount_fen is {self.amount_fen} but gross {self.gross_fen} less "
-                             f"{self.discount_fen} discount is {net}")
+            raise ValueError(
+                f"amount_fen is {self.amount_fen} but gross {self.gross_fen} less "
+                f"{self.discount_fen} discount is {net}"
+            )
         return self
 
     def billed_quantity(self) -> Decimal:
@@ -199,8 +214,9 @@ class QuoteEvent(Strict):
     note: str = ""
     via: SendVia | None = None
     recipient: str = Field("", description="who it was sent to: customer …")
-    digest: str = Field("", pattern=r"^([0-9a-f]{64})?$",
-                        description="SHA-256 of the Markdown document sent")
+    digest: str = Field(
+        "", pattern=r"^([0-9a-f]{64})?$", description="SHA-256 of the Markdown document sent"
+    )
 
 
 class Quote(Record):
@@ -245,17 +261,27 @@ class Quote(Record):
         if self.discount_fen > lines:
             return f"the discount ({self.discount_fen} fen) is more than the lines ({lines})"
         if self.total_fen != lines - self.discount_fen:
-            return (f"total_fen is {self.total_fen} but the lines add up to {lines} fen less a "
-                    f"discount of {self.discount_fen} = {lines - self.discount_fen}")
+            return (
+                f"total_fen is {self.total_fen} but the lines add up to {lines} fen less a "
+                f"discount of {self.discount_fen} = {lines - self.discount_fen}"
+            )
         if self.deposit_fen > self.total_fen:
             return f"the deposit ({self.deposit_fen} fen) is more than the total ({self.total_fen})"
         return None
 
     def _history_problem(self) -> str | None:
-        return log_problem(self.events, self.status, first="draft", transitions=TRANSITIONS,
-                           label=label, noun="quote", first_rule=(
-                               "a quote is made as a draft: only the first event lacks "
-                               "from_status, and it goes to draft"))
+        return log_problem(
+            self.events,
+            self.status,
+            first="draft",
+            transitions=TRANSITIONS,
+            label=label,
+            noun="quote",
+            first_rule=(
+                "a quote is made as a draft: only the first event lacks "
+                "from_status, and it goes to draft"
+            ),
+        )
 
     def _link_problem(self) -> str | None:
         if (self.orders or self.contract) and self.status != "accepted":
@@ -329,9 +355,16 @@ class Quote(Record):
         }
 
 
-def step(quote: Quote, to: str, actor: str, at: dt.datetime, note: str = "",
-         today: dt.date | None = None, links: dict[str, Any] | None = None,
-         **event: Any) -> Quote:
+def step(
+    quote: Quote,
+    to: str,
+    actor: str,
+    at: dt.datetime,
+    note: str = "",
+    today: dt.date | None = None,
+    links: dict[str, Any] | None = None,
+    **event: Any,
+) -> Quote:
     """A new quote in state ``to`` with one event appended; ``quote`` itself is unchanged.
 
     ``links`` sets ``orders``/``contract`` with the step (acceptance); ``event`` adds the
@@ -341,8 +374,9 @@ def step(quote: Quote, to: str, actor: str, at: dt.datetime, note: str = "",
     expired quote (``today`` past ``valid_until``), and an event dated before the last.
     """
     if to not in STATUSES:
-        raise QuoteError(f"'{to}' is not a quote status; statuses: "
-                         + ", ".join(label(s) for s in STATUSES))
+        raise QuoteError(
+            f"'{to}' is not a quote status; statuses: " + ", ".join(label(s) for s in STATUSES)
+        )
     if to not in TRANSITIONS[quote.status]:
         raise IllegalQuoteStep(quote.status, to)
     day = today if today is not None else at.date()
@@ -350,12 +384,13 @@ def step(quote: Quote, to: str, actor: str, at: dt.datetime, note: str = "",
         raise QuoteError(
             f"the quote expired on {quote.valid_until.isoformat()} (已过期); it cannot be "
             f"{'sent' if to == 'sent' else 'accepted'}",
-            hint="make a new quote with hk quote new (prices may have changed)")
+            hint="make a new quote with hk quote new (prices may have changed)",
+        )
     if quote.events and at < quote.events[-1].at:
         raise QuoteError("the event is dated before the quote's last event")
-    new_event = QuoteEvent(at=at, actor=actor, from_status=quote.status,
-                           to_status=to,
-                           note=note, **event)
+    new_event = QuoteEvent(
+        at=at, actor=actor, from_status=quote.status, to_status=to, note=note, **event
+    )
     data = {name: getattr(quote, name) for name in Quote.model_fields}
     data.update(links or {})
     data.update(status=to, updated=at, events=[*quote.events, new_event])

@@ -113,12 +113,15 @@ def schedule_days(
         day += step
 
 
-def window_on(schedule: Schedule, day: dt.date, tz: str | ZoneInfo) -> tuple[dt.datetime,
-                                                                             dt.datetime]:
+def window_on(
+    schedule: Schedule, day: dt.date, tz: str | ZoneInfo
+) -> tuple[dt.datetime, dt.datetime]:
     """The visit's start and end on ``day``, on the wall clock of ``tz``."""
     zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
-    return (dt.datetime.combine(day, schedule.start_time(), tzinfo=zone),
-            dt.datetime.combine(day, schedule.end_time(), tzinfo=zone))
+    return (
+        dt.datetime.combine(day, schedule.start_time(), tzinfo=zone),
+        dt.datetime.combine(day, schedule.end_time(), tzinfo=zone),
+    )
 
 
 def occurrences(

@@ -37,8 +37,20 @@ if TYPE_CHECKING:
 
 AUDIENCES = ("office", "customer", "worker")
 """Who an item is for: the office digest, or one customer or worker in person."""
-RULES = ("appointment", "contract_end", "certificate", "insurance", "employment", "deposit",
-         "quote_expiry", "package_low", "birthday", "lapsed", "visit", "complaint")
+RULES = (
+    "appointment",
+    "contract_end",
+    "certificate",
+    "insurance",
+    "employment",
+    "deposit",
+    "quote_expiry",
+    "package_low",
+    "birthday",
+    "lapsed",
+    "visit",
+    "complaint",
+)
 """Every rule, in the order a digest lists them."""
 BOOKED = ("pending", "confirmed", "to_dispatch", "dispatched")
 """Order statuses of an appointment still to come (not started, not cancelled)."""
@@ -50,8 +62,14 @@ CATCH_UP_DAYS = 30
 """A customer lapsed, or a return visit overdue, for this many days or more is not reminded
 any more (it was, when it happened, if cron ran): a first run on an archive with years of
 history must not flood the digest. ``hk visit list`` still shows every overdue visit."""
-VISIT_ZH = {"first": "首次回访", "periodic": "定期回访", "after_complaint": "投诉后回访",
-            "new_worker": "换人回访", "renewal": "续约回访", "low_score": "低分回访"}
+VISIT_ZH = {
+    "first": "首次回访",
+    "periodic": "定期回访",
+    "after_complaint": "投诉后回访",
+    "new_worker": "换人回访",
+    "renewal": "续约回访",
+    "low_score": "低分回访",
+}
 """Return-visit types as :data:`hk.domain.visit.TYPE_ZH` names them (a test keeps them equal;
 that module loads Pydantic, which the fast read path does not)."""
 NEAR_FRACTION = 4
@@ -67,13 +85,25 @@ class Leads:
     they are repeated here because the fast read path reads ``hk.toml`` without Pydantic.
     """
 
-    __slots__ = ("birthday_days", "certificate_days", "contract_end_days", "insurance_days",
-                 "lapsed_days", "package_visits_left", "quote_expiry_days")
+    __slots__ = (
+        "birthday_days",
+        "certificate_days",
+        "contract_end_days",
+        "insurance_days",
+        "lapsed_days",
+        "package_visits_left",
+        "quote_expiry_days",
+    )
 
     def __init__(
-        self, contract_end_days: Sequence[int] = (30, 7), certificate_days: int = 30,
-        insurance_days: int = 30, quote_expiry_days: int = 3, package_visits_left: int = 2,
-        birthday_days: int = 1, lapsed_days: int = 90,
+        self,
+        contract_end_days: Sequence[int] = (30, 7),
+        certificate_days: int = 30,
+        insurance_days: int = 30,
+        quote_expiry_days: int = 3,
+        package_visits_left: int = 2,
+        birthday_days: int = 1,
+        lapsed_days: int = 90,
     ) -> None:
         self.contract_end_days = tuple(sorted({int(d) for d in contract_end_days}))
         self.certificate_days = int(certificate_days)
@@ -94,8 +124,16 @@ class Due:
 
     __slots__ = ("audience", "day", "facts", "key", "person", "refs", "rule")
 
-    def __init__(self, key: str, rule: str, audience: str, day: dt.date, person: str = "",
-                 refs: dict[str, Any] | None = None, facts: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        key: str,
+        rule: str,
+        audience: str,
+        day: dt.date,
+        person: str = "",
+        refs: dict[str, Any] | None = None,
+        facts: dict[str, Any] | None = None,
+    ) -> None:
         self.key, self.rule, self.audience, self.day = key, rule, audience, day
         self.person = person
         self.refs = refs or {}
@@ -105,9 +143,15 @@ class Due:
         return f"Due({self.key!r})"
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "rule": self.rule, "audience": self.audience,
-                "day": self.day.isoformat(), "person": self.person or None,
-                "refs": self.refs, "facts": self.facts}
+        return {
+            "key": self.key,
+            "rule": self.rule,
+            "audience": self.audience,
+            "day": self.day.isoformat(),
+            "person": self.person or None,
+            "refs": self.refs,
+            "facts": self.facts,
+        }
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -142,19 +186,43 @@ def appointments(orders: Iterable[Data], day: dt.date, tz: dt.tzinfo) -> list[Du
             "start": (_moment(planned, tz) if planned else start).strftime("%H:%M"),
             "end": end.strftime("%H:%M") if end.date() == day else end.strftime("%m-%d %H:%M"),
             "services": [line.get("name") or line["service"] for line in order.get("lines", [])],
-            "status": order["status"], "community": address.get("community", ""),
-            "district": address.get("district", ""), "unassigned": not workers,
+            "status": order["status"],
+            "community": address.get("community", ""),
+            "district": address.get("district", ""),
+            "unassigned": not workers,
         }
         base = f"appointment:{order['id']}:{day.isoformat()}"
         refs = {"order": order["id"], "customer": order["customer"], "workers": workers}
         out.append(Due(base, "appointment", "office", day, refs=refs, facts=facts))
-        out.append(Due(f"{base}:customer", "appointment", "customer", day,
-                       person=order["customer"], refs=refs, facts=facts))
-        visit = {**facts, "detail": address.get("detail", ""),
-                 "access_notes": address.get("access_notes", ""), "notes": order.get("notes", "")}
+        out.append(
+            Due(
+                f"{base}:customer",
+                "appointment",
+                "customer",
+                day,
+                person=order["customer"],
+                refs=refs,
+                facts=facts,
+            )
+        )
+        visit = {
+            **facts,
+            "detail": address.get("detail", ""),
+            "access_notes": address.get("access_notes", ""),
+            "notes": order.get("notes", ""),
+        }
         for worker in workers:
-            out.append(Due(f"{base}:worker:{worker}", "appointment", "worker", day,
-                           person=worker, refs=refs, facts=visit))
+            out.append(
+                Due(
+                    f"{base}:worker:{worker}",
+                    "appointment",
+                    "worker",
+                    day,
+                    person=worker,
+                    refs=refs,
+                    facts=visit,
+                )
+            )
     return out
 
 
@@ -177,18 +245,31 @@ def deposits(orders: Iterable[Data], today: dt.date, tz: dt.tzinfo) -> list[Due]
         if not owed or start.date() < today:
             continue
         refs = {"order": order["id"], "customer": order["customer"]}
-        facts = {"outstanding_fen": owed, "deposit_fen": order.get("deposit_fen", 0),
-                 "start": start.strftime("%Y-%m-%d %H:%M"),
-                 "services": [line.get("name") or line["service"] for line in order["lines"]]}
+        facts = {
+            "outstanding_fen": owed,
+            "deposit_fen": order.get("deposit_fen", 0),
+            "start": start.strftime("%Y-%m-%d %H:%M"),
+            "services": [line.get("name") or line["service"] for line in order["lines"]],
+        }
         key = f"deposit:{order['id']}"
         out.append(Due(key, "deposit", "office", start.date(), refs=refs, facts=facts))
-        out.append(Due(f"{key}:customer", "deposit", "customer", start.date(),
-                       person=order["customer"], refs=refs, facts=facts))
+        out.append(
+            Due(
+                f"{key}:customer",
+                "deposit",
+                "customer",
+                start.date(),
+                person=order["customer"],
+                refs=refs,
+                facts=facts,
+            )
+        )
     return out
 
 
-def packages_low(orders: Iterable[Data], packages: Mapping[str, Data], today: dt.date,
-                 visits_left: int) -> list[Due]:
+def packages_low(
+    orders: Iterable[Data], packages: Mapping[str, Data], today: dt.date, visits_left: int
+) -> list[Due]:
     """Customers whose current package period has ``visits_left`` visits or fewer left.
 
     Periods are chained as :func:`hk.services.order_rules.package_balance` chains them: the
@@ -229,12 +310,26 @@ def packages_low(orders: Iterable[Data], packages: Mapping[str, Data], today: dt
         if total > visits_left:
             continue
         key = f"package-low:{customer}:{code}:{start.isoformat()}"
-        facts = {"package": code, "package_name": package.get("name", code), "left": total,
-                 "left_by_service": left, "valid_until": (start + span).isoformat()}
+        facts = {
+            "package": code,
+            "package_name": package.get("name", code),
+            "left": total,
+            "left_by_service": left,
+            "valid_until": (start + span).isoformat(),
+        }
         refs = {"customer": customer}
         out.append(Due(key, "package_low", "office", start + span, refs=refs, facts=facts))
-        out.append(Due(f"{key}:customer", "package_low", "customer", start + span,
-                       person=customer, refs=refs, facts=facts))
+        out.append(
+            Due(
+                f"{key}:customer",
+                "package_low",
+                "customer",
+                start + span,
+                person=customer,
+                refs=refs,
+                facts=facts,
+            )
+        )
     return out
 
 
@@ -261,11 +356,24 @@ def contract_ends(contracts: Iterable[Data], today: dt.date, lead_days: Sequence
         replacements = contract.get("replacements") or []
         worker = replacements[-1]["new"] if replacements else contract.get("worker")
         refs = {"contract": contract["id"], "customer": contract["customer"], "worker": worker}
-        facts = {"end": end.isoformat(), "days_left": left, "lead": lead,
-                 "number": contract.get("number", ""), "type": contract.get("contract_type", ""),
-                 "status": contract["status"]}
-        out.append(Due(f"contract-end:{contract['id']}:{lead}", "contract_end", "office", end,
-                       refs=refs, facts=facts))
+        facts = {
+            "end": end.isoformat(),
+            "days_left": left,
+            "lead": lead,
+            "number": contract.get("number", ""),
+            "type": contract.get("contract_type", ""),
+            "status": contract["status"],
+        }
+        out.append(
+            Due(
+                f"contract-end:{contract['id']}:{lead}",
+                "contract_end",
+                "office",
+                end,
+                refs=refs,
+                facts=facts,
+            )
+        )
     return out
 
 
@@ -282,21 +390,41 @@ def quotes_expiring(quotes: Iterable[Data], today: dt.date, days: int) -> list[D
             continue
         key = f"quote-expiry:{quote['id']}:{last.isoformat()}"
         refs = {"quote": quote["id"], "customer": quote["customer"]}
-        facts = {"valid_until": last.isoformat(), "days_left": left,
-                 "total_fen": quote.get("total_fen", 0), "status": quote["status"],
-                 "services": [line.get("name") or line["service"] for line in quote["lines"]]}
+        facts = {
+            "valid_until": last.isoformat(),
+            "days_left": left,
+            "total_fen": quote.get("total_fen", 0),
+            "status": quote["status"],
+            "services": [line.get("name") or line["service"] for line in quote["lines"]],
+        }
         out.append(Due(key, "quote_expiry", "office", last, refs=refs, facts=facts))
         if quote["status"] == "sent":
-            out.append(Due(f"{key}:customer", "quote_expiry", "customer", last,
-                           person=quote["customer"], refs=refs, facts=facts))
+            out.append(
+                Due(
+                    f"{key}:customer",
+                    "quote_expiry",
+                    "customer",
+                    last,
+                    person=quote["customer"],
+                    refs=refs,
+                    facts=facts,
+                )
+            )
     return out
 
 
 # --- workers ------------------------------------------------------------------------------------
 
 
-def _expiry(rule: str, subject: str, worker: str, expires: dt.date, today: dt.date,
-            within: int, facts: dict[str, Any]) -> list[Due]:
+def _expiry(
+    rule: str,
+    subject: str,
+    worker: str,
+    expires: dt.date,
+    today: dt.date,
+    within: int,
+    facts: dict[str, Any],
+) -> list[Due]:
     """The office's and the worker's item for a paper expiring within ``within`` days or
     already expired: two occasions, "soon" and "expired", each reminded once."""
     left = (expires - today).days
@@ -306,8 +434,10 @@ def _expiry(rule: str, subject: str, worker: str, expires: dt.date, today: dt.da
     key = f"{rule}:{worker}:{subject}{expires.isoformat()}:{stage}"
     facts = {**facts, "expires": expires.isoformat(), "days_left": left, "expired": left < 0}
     refs = {"worker": worker}
-    return [Due(key, rule, "office", expires, refs=refs, facts=facts),
-            Due(f"{key}:worker", rule, "worker", expires, person=worker, refs=refs, facts=facts)]
+    return [
+        Due(key, rule, "office", expires, refs=refs, facts=facts),
+        Due(f"{key}:worker", rule, "worker", expires, person=worker, refs=refs, facts=facts),
+    ]
 
 
 def papers(workers: Iterable[Data], today: dt.date, leads: Leads) -> list[Due]:
@@ -321,17 +451,38 @@ def papers(workers: Iterable[Data], today: dt.date, leads: Leads) -> list[Due]:
         for cert in worker.get("certificates", []):
             expires = _date(cert.get("expires"))
             if expires is not None:
-                out += _expiry("certificate", f"{cert['kind']}:", wid, expires, today,
-                               leads.certificate_days, {"kind": cert["kind"]})
+                out += _expiry(
+                    "certificate",
+                    f"{cert['kind']}:",
+                    wid,
+                    expires,
+                    today,
+                    leads.certificate_days,
+                    {"kind": cert["kind"]},
+                )
         insurance = worker.get("insurance")
         if insurance:
-            out += _expiry("insurance", "", wid, dt.date.fromisoformat(insurance["expires"]),
-                           today, leads.insurance_days, {"insurer": insurance.get("insurer", "")})
+            out += _expiry(
+                "insurance",
+                "",
+                wid,
+                dt.date.fromisoformat(insurance["expires"]),
+                today,
+                leads.insurance_days,
+                {"insurer": insurance.get("insurer", "")},
+            )
         employment = worker.get("employment") or {}
         expires = _date(employment.get("expires"))
         if expires is not None:
-            out += _expiry("employment", "", wid, expires, today, leads.certificate_days,
-                           {"model": employment.get("model", "")})
+            out += _expiry(
+                "employment",
+                "",
+                wid,
+                expires,
+                today,
+                leads.certificate_days,
+                {"model": employment.get("model", "")},
+            )
     return out
 
 
@@ -361,17 +512,30 @@ def birthdays(customers: Iterable[Data], today: dt.date, days: int) -> list[Due]
             continue
         key = f"birthday:{customer['id']}:{day.year}"
         refs = {"customer": customer["id"]}
-        facts = {"date": day.isoformat(), "days_left": (day - today).days,
-                 "age": day.year - born.year}
+        facts = {
+            "date": day.isoformat(),
+            "days_left": (day - today).days,
+            "age": day.year - born.year,
+        }
         out.append(Due(key, "birthday", "office", day, refs=refs, facts=facts))
         if day == today:
-            out.append(Due(f"{key}:customer", "birthday", "customer", day,
-                           person=customer["id"], refs=refs, facts=facts))
+            out.append(
+                Due(
+                    f"{key}:customer",
+                    "birthday",
+                    "customer",
+                    day,
+                    person=customer["id"],
+                    refs=refs,
+                    facts=facts,
+                )
+            )
     return out
 
 
-def lapsed(last_order: Mapping[str, dt.date], today: dt.date, lapsed_days: int,
-           exempt: Iterable[str] = ()) -> list[Due]:
+def lapsed(
+    last_order: Mapping[str, dt.date], today: dt.date, lapsed_days: int, exempt: Iterable[str] = ()
+) -> list[Due]:
     """Customers whose last order was ``lapsed_days`` or more ago (SPEC §3: lapsed), to win
     back; once per lapse (a new order and a new lapse make a new occasion). Customers in
     ``exempt`` (a long-term contract running) are active whatever their orders say."""
@@ -381,9 +545,16 @@ def lapsed(last_order: Mapping[str, dt.date], today: dt.date, lapsed_days: int,
         since = (today - last).days
         if customer in skip or not lapsed_days <= since < lapsed_days + CATCH_UP_DAYS:
             continue
-        out.append(Due(f"lapsed:{customer}:{last.isoformat()}", "lapsed", "office", last,
-                       refs={"customer": customer},
-                       facts={"last_order": last.isoformat(), "days_since": since}))
+        out.append(
+            Due(
+                f"lapsed:{customer}:{last.isoformat()}",
+                "lapsed",
+                "office",
+                last,
+                refs={"customer": customer},
+                facts={"last_order": last.isoformat(), "days_since": since},
+            )
+        )
     return out
 
 
@@ -400,13 +571,27 @@ def return_visits(owed: Iterable[Any], today: dt.date) -> list[Due]:
         if late < 0 or late >= CATCH_UP_DAYS:
             continue
         stage = "overdue" if late else "due"
-        refs = {role: getattr(o, role) for role in
-                ("customer", "visit", "order", "contract", "complaint", "worker")
-                if getattr(o, role)}
-        out.append(Due(f"return-visit:{o.key}:{stage}", "visit", "office", o.due, refs=refs,
-                       facts={"type": o.type, "type_zh": VISIT_ZH.get(o.type, o.type),
-                              "due": o.due.isoformat(), "overdue_days": late,
-                              "reason": o.reason}))
+        refs = {
+            role: getattr(o, role)
+            for role in ("customer", "visit", "order", "contract", "complaint", "worker")
+            if getattr(o, role)
+        }
+        out.append(
+            Due(
+                f"return-visit:{o.key}:{stage}",
+                "visit",
+                "office",
+                o.due,
+                refs=refs,
+                facts={
+                    "type": o.type,
+                    "type_zh": VISIT_ZH.get(o.type, o.type),
+                    "due": o.due.isoformat(),
+                    "overdue_days": late,
+                    "reason": o.reason,
+                },
+            )
+        )
     return out
 
 
@@ -433,20 +618,30 @@ def complaints(rows: Iterable[Data], now: dt.datetime) -> list[Due]:
         refs = {role: row[role] for role in ("customer", "order", "worker") if row.get(role)}
         refs["complaint"] = row["id"]
         local = due.astimezone(now.tzinfo)
-        out.append(Due(f"complaint:{row['id']}:{state}", "complaint", "office", local.date(),
-                       refs=refs, facts={"category": row.get("category", ""),
-                                         "category_zh": str(row.get("name", "")).partition(
-                                             " ")[2] or row.get("category", ""),
-                                         "severity": row.get("severity", ""),
-                                         "sla_due": local.strftime("%Y-%m-%d %H:%M"),
-                                         "overdue": state == "overdue",
-                                         "hours_left": round((due - now).total_seconds() / 3600,
-                                                             1)}))
+        out.append(
+            Due(
+                f"complaint:{row['id']}:{state}",
+                "complaint",
+                "office",
+                local.date(),
+                refs=refs,
+                facts={
+                    "category": row.get("category", ""),
+                    "category_zh": str(row.get("name", "")).partition(" ")[2]
+                    or row.get("category", ""),
+                    "severity": row.get("severity", ""),
+                    "sla_due": local.strftime("%Y-%m-%d %H:%M"),
+                    "overdue": state == "overdue",
+                    "hours_left": round((due - now).total_seconds() / 3600, 1),
+                },
+            )
+        )
     return out
 
 
-def consents_to_marketing(customer: Data, today: dt.date,
-                          words: Sequence[str] = DEFAULT_CONSENT_WORDS) -> bool:
+def consents_to_marketing(
+    customer: Data, today: dt.date, words: Sequence[str] = DEFAULT_CONSENT_WORDS
+) -> bool:
     """Whether the customer agreed to offers and greetings (PIPL): a consent in force whose
     purpose or scope names one of ``words`` (``回访与优惠信息`` names 优惠)."""
     for consent in customer.get("consents", []):
@@ -462,8 +657,11 @@ def consents_to_marketing(customer: Data, today: dt.date,
 def without_unconsented(items: Iterable[Due], allowed: Iterable[str]) -> list[Due]:
     """Drop marketing messages to customers not in ``allowed``; the office still gets them."""
     ok = set(allowed)
-    return [i for i in items if not (i.audience == "customer" and i.rule in MARKETING
-                                     and i.person not in ok)]
+    return [
+        i
+        for i in items
+        if not (i.audience == "customer" and i.rule in MARKETING and i.person not in ok)
+    ]
 
 
 def ordered(items: Iterable[Due]) -> list[Due]:

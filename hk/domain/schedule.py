@@ -41,12 +41,20 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """In calendar order: ``WEEKDAYS[date.weekday()]`` is that date's weekday."""
 WEEKDAY_ZH: dict[str, str] = {
-    "mon": "周一", "tue": "周二", "wed": "周三", "thu": "周四",
-    "fri": "周五", "sat": "周六", "sun": "周日",
+    "mon": "周一",
+    "tue": "周二",
+    "wed": "周三",
+    "thu": "周四",
+    "fri": "周五",
+    "sat": "周六",
+    "sun": "周日",
 }
 Rule = Literal["weekly", "weekdays", "daily", "every_n_days"]
 RULE_ZH: dict[str, str] = {
-    "weekly": "每周", "weekdays": "工作日", "daily": "每天", "every_n_days": "每隔N天",
+    "weekly": "每周",
+    "weekdays": "工作日",
+    "daily": "每天",
+    "every_n_days": "每隔N天",
 }
 
 TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
@@ -75,8 +83,9 @@ class Schedule(Strict):
 
     rule: Rule
     days: list[Weekday] = Field(default_factory=list, description="weekly only")
-    interval: int = Field(1, ge=1, le=52, description="weekly: every N weeks; "
-                          "every_n_days: every N days")
+    interval: int = Field(
+        1, ge=1, le=52, description="weekly: every N weeks; every_n_days: every N days"
+    )
     time: str = Field(description="HH:MM-HH:MM, e.g. 09:00-12:00")
     starts: dt.date = Field(description="first day it may produce a visit")
     ends: dt.date | None = Field(None, description="last day (inclusive), or open-ended")
@@ -154,15 +163,37 @@ class Schedule(Strict):
 
 _DAY_NAMES: dict[str, Weekday] = {
     **{d: d for d in WEEKDAYS},
-    "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu",
-    "friday": "fri", "saturday": "sat", "sunday": "sun",
-    "周一": "mon", "周二": "tue", "周三": "wed", "周四": "thu", "周五": "fri", "周六": "sat",
-    "周日": "sun", "周天": "sun",
-    "一": "mon", "二": "tue", "三": "wed", "四": "thu", "五": "fri", "六": "sat", "日": "sun",
+    "monday": "mon",
+    "tuesday": "tue",
+    "wednesday": "wed",
+    "thursday": "thu",
+    "friday": "fri",
+    "saturday": "sat",
+    "sunday": "sun",
+    "周一": "mon",
+    "周二": "tue",
+    "周三": "wed",
+    "周四": "thu",
+    "周五": "fri",
+    "周六": "sat",
+    "周日": "sun",
+    "周天": "sun",
+    "一": "mon",
+    "二": "tue",
+    "三": "wed",
+    "四": "thu",
+    "五": "fri",
+    "六": "sat",
+    "日": "sun",
 }
 
-SCHEDULE_FORMS = ("weekly:tue,fri 09:00-12:00", "weekly/2:mon 09:00-12:00",
-                  "weekdays 14:00-16:00", "daily 08:00-10:00", "every:2 09:00-11:00")
+SCHEDULE_FORMS = (
+    "weekly:tue,fri 09:00-12:00",
+    "weekly/2:mon 09:00-12:00",
+    "weekdays 14:00-16:00",
+    "daily 08:00-10:00",
+    "every:2 09:00-11:00",
+)
 """Examples of the short form, for help texts and error hints."""
 
 _SHORT = re.compile(
@@ -203,8 +234,9 @@ def parse_schedule(
     """
     match = _SHORT.match(" ".join(text.strip().lower().split()))
     if not match:
-        raise ScheduleError(f"'{text}' is not a schedule; write it like one of: "
-                            + "; ".join(SCHEDULE_FORMS))
+        raise ScheduleError(
+            f"'{text}' is not a schedule; write it like one of: " + "; ".join(SCHEDULE_FORMS)
+        )
     rule_word, weeks, arg, time = match["rule"], match["weeks"], match["arg"], match["time"]
     days: list[str] = []
     interval = 1
@@ -226,10 +258,17 @@ def parse_schedule(
         rule = rule_word
     lines = [_as_line(s) for s in services]
     try:
-        return Schedule.model_validate({
-            "rule": rule, "days": days, "interval": interval, "time": time,
-            "starts": starts, "ends": ends, "services": lines,
-        })
+        return Schedule.model_validate(
+            {
+                "rule": rule,
+                "days": days,
+                "interval": interval,
+                "time": time,
+                "starts": starts,
+                "ends": ends,
+                "services": lines,
+            }
+        )
     except ValidationError as exc:
         raise ScheduleError(_first_message(exc, text)) from None
 
@@ -241,8 +280,9 @@ def _day_of(word: str) -> str:
     return day
 
 
-def _as_line(value: str | ScheduleLine | tuple[str, Decimal | None] | Sequence[object]) -> (
-        ScheduleLine):
+def _as_line(
+    value: str | ScheduleLine | tuple[str, Decimal | None] | Sequence[object],
+) -> ScheduleLine:
     if isinstance(value, ScheduleLine):
         return value
     if isinstance(value, str):

@@ -72,12 +72,26 @@ class Customers(Section):
 
     categories: list[str] = Field(
         default_factory=lambda: [
-            "家庭保洁", "钟点工", "保姆", "育儿嫂", "月嫂", "老人陪护", "家电清洗", "企业客户",
+            "家庭保洁",
+            "钟点工",
+            "保姆",
+            "育儿嫂",
+            "月嫂",
+            "老人陪护",
+            "家电清洗",
+            "企业客户",
         ]
     )
     channels: list[str] = Field(
         default_factory=lambda: [
-            "线上推广", "门店", "老客户介绍", "社区合作", "美团", "58同城", "抖音", "电话",
+            "线上推广",
+            "门店",
+            "老客户介绍",
+            "社区合作",
+            "美团",
+            "58同城",
+            "抖音",
+            "电话",
         ]
     )
     lapsed_days: int = Field(90, gt=0, description="no order for this long: lapsed")
@@ -116,7 +130,8 @@ class Visits(Section):
     after_replacement: bool = True
     low_score: int = Field(2, ge=1, le=5)
     low_score_within_days: int = Field(
-        1, ge=0, le=30, description="a low score is followed up this many days later")
+        1, ge=0, le=30, description="a low score is followed up this many days later"
+    )
 
 
 class Points(Section):
@@ -144,16 +159,20 @@ class DepositRule(Section):
     def _one_amount(self) -> DepositRule:
         given = [k for k in ("months", "percent", "fixed_fen") if getattr(self, k)]
         if len(given) > 1:
-            raise ValueError(f"a deposit rule takes one of months, percent or fixed_fen, "
-                             f"not {' and '.join(given)}")
+            raise ValueError(
+                f"a deposit rule takes one of months, percent or fixed_fen, "
+                f"not {' and '.join(given)}"
+            )
         if self.months and self.unit not in (None, "month"):
-            raise ValueError("a deposit in months needs items priced per month (unit = \"month\")")
+            raise ValueError('a deposit in months needs items priced per month (unit = "month")')
         return self
 
     def matches(self, code: str, category: str, unit: str) -> bool:
-        return ((not self.service or self.service == code)
-                and (not self.category or self.category == category)
-                and (self.unit is None or self.unit == unit))
+        return (
+            (not self.service or self.service == code)
+            and (not self.category or self.category == category)
+            and (self.unit is None or self.unit == unit)
+        )
 
 
 def _default_deposits() -> list[DepositRule]:
@@ -180,12 +199,14 @@ class Pricing(Section):
         default_factory=list, description="catalog codes or categories member discounts skip"
     )
     deposits: list[DepositRule] = Field(default_factory=_default_deposits)
-    deposit_cap_percent: int = Field(100, ge=0, le=100,
-                                     description="a deposit never exceeds this share of the total")
+    deposit_cap_percent: int = Field(
+        100, ge=0, le=100, description="a deposit never exceeds this share of the total"
+    )
     free_cancel_hours: int = Field(24, ge=0, description="cancel at least this early: no fee")
     late_cancel_fee_fen: Fen = Field(5000, description="fee for a later cancellation")
-    late_cancel_percent: int = Field(0, ge=0, le=100,
-                                     description="or this share of the order, if more")
+    late_cancel_percent: int = Field(
+        0, ge=0, le=100, description="or this share of the order, if more"
+    )
 
 
 _CLOSED = re.compile(r"^(\d{4}-\d\d-\d\d)(?:\s*\.\.\s*(\d{4}-\d\d-\d\d))?(?:\s+(.*))?$")
@@ -200,8 +221,10 @@ def _closed_days(value: object) -> object:
         return value
     match = _CLOSED.match(value.strip())
     if not match:
-        raise ValueError(f"'{value}' is not a day or a range of days; write 2027-02-16 or "
-                         "2027-02-10..2027-02-17, then a reason if you like")
+        raise ValueError(
+            f"'{value}' is not a day or a range of days; write 2027-02-16 or "
+            "2027-02-10..2027-02-17, then a reason if you like"
+        )
     first, last, reason = match[1], match[2], (match[3] or "").strip()
     try:
         start = dt.date.fromisoformat(first)
@@ -260,8 +283,13 @@ class Calendar(Section):
             days, _, reason = text.partition(" ")
             first, _, last = days.partition("..")
             start = dt.date.fromisoformat(first)
-            out.append(ClosedSpan(start=start, end=dt.date.fromisoformat(last) if last else start,
-                                  reason=reason.strip()))
+            out.append(
+                ClosedSpan(
+                    start=start,
+                    end=dt.date.fromisoformat(last) if last else start,
+                    reason=reason.strip(),
+                )
+            )
         return out
 
     def closed_on(self, day: dt.date) -> str | None:
@@ -295,8 +323,9 @@ class MatchWeights(Section):
     certificates: int = Field(15, ge=0, le=100, description="certificates valid over the term")
     experience: int = Field(15, ge=0, le=100, description="years of experience")
     rating: int = Field(15, ge=0, le=100, description="customers' scores of her past work")
-    fit: int = Field(10, ge=0, le=100,
-                     description="native place, dialect and cooking the customer prefers")
+    fit: int = Field(
+        10, ge=0, le=100, description="native place, dialect and cooking the customer prefers"
+    )
     age: int = Field(5, ge=0, le=100, description="inside the customer's age range")
     available: int = Field(10, ge=0, le=100, description="free from the day the role starts")
     distance: int = Field(5, ge=0, le=100, description="lives near the customer")
@@ -317,19 +346,25 @@ class Dispatch(Section):
         default_factory=dict,
         description="community or district → [lat, lon], for addresses without coordinates",
     )
-    day: TimeRange = Field("08:00-20:00",
-                           description="working hours of a worker with no weekly hours")
+    day: TimeRange = Field(
+        "08:00-20:00", description="working hours of a worker with no weekly hours"
+    )
     max_jobs: int = Field(5, ge=1, le=50, description="jobs per worker per day, at most")
     max_hours: float = Field(8, gt=0, le=24, description="hours of service per worker per day")
     lunch: TimeRange = Field("11:30-13:30", description="when a lunch break may start")
-    lunch_minutes: int = Field(0, ge=0, le=180,
-                               description="lunch break for a day spanning it; 0: none")
+    lunch_minutes: int = Field(
+        0, ge=0, le=180, description="lunch break for a day spanning it; 0: none"
+    )
     preferred_minutes: int = Field(
-        30, ge=0, le=240,
+        30,
+        ge=0,
+        le=240,
         description="extra travel worth accepting to send the customer's preferred worker",
     )
     continuity_minutes: int = Field(
-        15, ge=0, le=240,
+        15,
+        ge=0,
+        le=240,
         description="extra travel worth accepting to send a worker who served them before",
     )
     continuity_days: int = Field(180, ge=1, description="how far back 'served before' looks")
@@ -349,13 +384,34 @@ Audience = Literal["office", "customers", "workers"]
 ChannelKind = Literal["stdout", "email", "wecom", "dingtalk", "webhook"]
 CHANNEL_FIELDS: dict[str, frozenset[str]] = {
     "stdout": frozenset(),
-    "email": frozenset({"host", "port", "security", "user", "password_env", "password_file",
-                        "sender", "to", "ca_file", "timeout_s"}),
+    "email": frozenset(
+        {
+            "host",
+            "port",
+            "security",
+            "user",
+            "password_env",
+            "password_file",
+            "sender",
+            "to",
+            "ca_file",
+            "timeout_s",
+        }
+    ),
     "wecom": frozenset({"url", "url_env", "url_file", "format", "per_minute", "timeout_s"}),
-    "dingtalk": frozenset({"url", "url_env", "url_file", "secret_env", "secret_file", "format",
-                           "per_minute", "timeout_s"}),
-    "webhook": frozenset({"url", "url_env", "url_file", "secret_env", "secret_file",
-                          "timeout_s"}),
+    "dingtalk": frozenset(
+        {
+            "url",
+            "url_env",
+            "url_file",
+            "secret_env",
+            "secret_file",
+            "format",
+            "per_minute",
+            "timeout_s",
+        }
+    ),
+    "webhook": frozenset({"url", "url_env", "url_file", "secret_env", "secret_file", "timeout_s"}),
 }
 """The keys each kind of channel takes, besides name, kind and audiences."""
 CHANNEL_AUDIENCES: dict[str, frozenset[str]] = {
@@ -380,11 +436,15 @@ class NotifyChannel(Section):
     given the same way (``url_env``, ``url_file``) instead of ``url``.
     """
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$",
-                      description="names the channel in the sent log; a new name sends again")
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$",
+        description="names the channel in the sent log; a new name sends again",
+    )
     kind: ChannelKind = Field(description="stdout, email, wecom, dingtalk or webhook")
-    audiences: list[Audience] = Field(default_factory=lambda: list[Audience](["office"]),
-                                      description="office (the digest), customers, workers")
+    audiences: list[Audience] = Field(
+        default_factory=lambda: list[Audience](["office"]),
+        description="office (the digest), customers, workers",
+    )
     host: str = Field("", description="email: the SMTP server")
     port: int = Field(0, ge=0, le=65535, description="email: 0 means 465 (ssl), 587, or 25")
     security: Literal["starttls", "ssl", "none"] = "starttls"
@@ -413,19 +473,23 @@ class NotifyChannel(Section):
                     raise ValueError(
                         f"{key} never goes into hk.toml (it is committed and pushed): name an "
                         f"environment variable ({stem}_env) or a file outside the archive "
-                        f"({stem}_file)")
+                        f"({stem}_file)"
+                    )
         return data
 
     @model_validator(mode="after")
     def _fits_kind(self) -> NotifyChannel:
-        stray = sorted(self.model_fields_set - CHANNEL_FIELDS[self.kind]
-                       - {"name", "kind", "audiences"})
+        stray = sorted(
+            self.model_fields_set - CHANNEL_FIELDS[self.kind] - {"name", "kind", "audiences"}
+        )
         if stray:
             raise ValueError(f"a {self.kind} channel takes no {', '.join(stray)}")
         reach = [a for a in self.audiences if a not in CHANNEL_AUDIENCES[self.kind]]
         if reach:
-            raise ValueError(f"a {self.kind} channel cannot reach {', '.join(reach)}; it "
-                             f"reaches {', '.join(sorted(CHANNEL_AUDIENCES[self.kind]))}")
+            raise ValueError(
+                f"a {self.kind} channel cannot reach {', '.join(reach)}; it "
+                f"reaches {', '.join(sorted(CHANNEL_AUDIENCES[self.kind]))}"
+            )
         if not self.audiences or len(set(self.audiences)) != len(self.audiences):
             raise ValueError("audiences lists office, customers or workers, each once")
         if self.kind == "email":
@@ -483,10 +547,12 @@ class Tui(Section):
     theme: Literal["dark", "light"] = Field("dark", description="dark or light")
     keys: dict[str, str] = Field(
         default_factory=dict,
-        description="binding id → keys, e.g. customers = \"f3,ctrl+k\" (F1 lists the ids)",
+        description='binding id → keys, e.g. customers = "f3,ctrl+k" (F1 lists the ids)',
     )
     refresh_seconds: float = Field(
-        2, ge=0.5, le=600,
+        2,
+        ge=0.5,
+        le=600,
         description="how often changes made outside the TUI (CLI, cron, git pull) are looked for",
     )
 
@@ -495,8 +561,10 @@ class Tui(Section):
     def _key_names(cls, keys: dict[str, str]) -> dict[str, str]:
         for binding, value in keys.items():
             if not KEY_LIST.match(value.replace(" ", "").lower()):
-                raise ValueError(f"keys for '{binding}': '{value}' is not a list of key names "
-                                 "such as \"f3\" or \"ctrl+k,f3\"")
+                raise ValueError(
+                    f"keys for '{binding}': '{value}' is not a list of key names "
+                    'such as "f3" or "ctrl+k,f3"'
+                )
         return {binding: value.replace(" ", "").lower() for binding, value in keys.items()}
 
 

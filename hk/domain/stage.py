@@ -45,8 +45,12 @@ class StageRules:
 
     @classmethod
     def of(cls, settings: Customers) -> StageRules:
-        return cls(settings.lapsed_days, settings.at_risk_factor, settings.at_risk_score,
-                   settings.at_risk_score_days)
+        return cls(
+            settings.lapsed_days,
+            settings.at_risk_factor,
+            settings.at_risk_score,
+            settings.at_risk_score_days,
+        )
 
 
 @dataclass(frozen=True)

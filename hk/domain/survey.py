@@ -20,12 +20,18 @@ Score = Annotated[int, Field(ge=1, le=5)]
 
 DIMENSIONS = ("quality", "attitude", "hygiene", "punctuality", "overall")
 DIMENSION_ZH: dict[str, str] = {
-    "quality": "服务质量", "attitude": "服务态度", "hygiene": "卫生", "punctuality": "准时",
+    "quality": "服务质量",
+    "attitude": "服务态度",
+    "hygiene": "卫生",
+    "punctuality": "准时",
     "overall": "总体",
 }
 SurveyChannel = Literal["order_rate", "phone", "wechat", "online", "onsite"]
 CHANNEL_ZH: dict[str, str] = {
-    "order_rate": "订单评价", "phone": "电话", "wechat": "微信", "online": "在线问卷",
+    "order_rate": "订单评价",
+    "phone": "电话",
+    "wechat": "微信",
+    "online": "在线问卷",
     "onsite": "上门",
 }
 
@@ -78,8 +84,12 @@ class Survey(Scores, Record):
         return f"{self.at:%Y-%m-%d} " + "/".join(str(s) for s in self.scores().values())
 
     def index_terms(self) -> dict[str, list[str]]:
-        return {"terms": [*self.services, self.comment] if self.comment else list(self.services),
-                "tags": list(self.services), "communities": [], "category": [self.channel]}
+        return {
+            "terms": [*self.services, self.comment] if self.comment else list(self.services),
+            "tags": list(self.services),
+            "communities": [],
+            "category": [self.channel],
+        }
 
     def index_day(self) -> str:
         return self.at.date().isoformat()
@@ -89,6 +99,12 @@ class Survey(Scores, Record):
         return [self.customer, *self.workers, *(link for link in links if link)]
 
     def summary(self) -> dict[str, Any]:
-        return {"at": self.at.isoformat(), "customer": self.customer, "order": self.order,
-                "workers": list(self.workers), "channel": self.channel, **self.scores(),
-                "nps": self.nps}
+        return {
+            "at": self.at.isoformat(),
+            "customer": self.customer,
+            "order": self.order,
+            "workers": list(self.workers),
+            "channel": self.channel,
+            **self.scores(),
+            "nps": self.nps,
+        }

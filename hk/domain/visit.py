@@ -32,10 +32,20 @@ Text = Annotated[str, Field(min_length=1)]
 
 VisitType = Literal["first", "periodic", "after_complaint", "new_worker", "renewal", "low_score"]
 TYPES: tuple[VisitType, ...] = (
-    "first", "periodic", "after_complaint", "new_worker", "renewal", "low_score")
+    "first",
+    "periodic",
+    "after_complaint",
+    "new_worker",
+    "renewal",
+    "low_score",
+)
 TYPE_ZH: dict[str, str] = {
-    "first": "首次回访", "periodic": "定期回访", "after_complaint": "投诉后回访",
-    "new_worker": "换人回访", "renewal": "续约回访", "low_score": "低分回访",
+    "first": "首次回访",
+    "periodic": "定期回访",
+    "after_complaint": "投诉后回访",
+    "new_worker": "换人回访",
+    "renewal": "续约回访",
+    "low_score": "低分回访",
 }
 CADENCE: tuple[VisitType, ...] = ("first", "periodic")
 """The types the rules compute; the others are written when their event happens."""
@@ -44,13 +54,24 @@ VisitStatus = Literal["due", "done", "cancelled"]
 STATUSES: tuple[VisitStatus, ...] = ("due", "done", "cancelled")
 STATUS_ZH: dict[str, str] = {"due": "待回访", "done": "已回访", "cancelled": "已取消"}
 TRANSITIONS: dict[str, tuple[VisitStatus, ...]] = {
-    "due": ("done", "cancelled"), "done": (), "cancelled": ()}
+    "due": ("done", "cancelled"),
+    "done": (),
+    "cancelled": (),
+}
 
 Method = Literal["phone", "wechat", "survey", "onsite"]
-METHOD_ZH: dict[str, str] = {"phone": "电话", "wechat": "微信", "survey": "在线问卷",
-                             "onsite": "上门"}
-SURVEY_CHANNEL: dict[str, str] = {"phone": "phone", "wechat": "wechat", "survey": "online",
-                                  "onsite": "onsite"}
+METHOD_ZH: dict[str, str] = {
+    "phone": "电话",
+    "wechat": "微信",
+    "survey": "在线问卷",
+    "onsite": "上门",
+}
+SURVEY_CHANNEL: dict[str, str] = {
+    "phone": "phone",
+    "wechat": "wechat",
+    "survey": "online",
+    "onsite": "onsite",
+}
 """The survey channel (:data:`hk.domain.survey.SurveyChannel`) a visit's scores come in by."""
 
 
@@ -93,7 +114,8 @@ class Visit(Record):
     complaint: RecordRef | None = Field(None, description="the complaint it follows up")
     worker: RecordRef | None = Field(None, description="the worker it is about")
     trigger_survey: RecordRef | None = Field(
-        None, description="the survey response whose low score asked for it")
+        None, description="the survey response whose low score asked for it"
+    )
     method: Method | None = None
     done_at: AwareDatetime | None = None
     done_by: str = Field("", description="the operator who made the visit")
@@ -101,7 +123,8 @@ class Visit(Record):
     survey: RecordRef | None = Field(None, description="the scores given at the visit")
     actions: list[Text] = Field(default_factory=list, description="follow-up actions")
     follow_up: RecordRef | None = Field(
-        None, description="the visit a low score at this one scheduled")
+        None, description="the visit a low score at this one scheduled"
+    )
     events: list[VisitEvent] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -115,19 +138,29 @@ class Visit(Record):
         done = self.status == "done"
         if done and (self.method is None or self.done_at is None or not self.done_by):
             return "a done visit says how (method), when (done_at) and by whom (done_by)"
-        if not done and (self.method or self.done_at or self.done_by or self.survey
-                         or self.follow_up):
-            return ("only a done visit has a method, done_at, done_by, survey or follow_up; "
-                    f"this one is {label(self.status)}")
+        if not done and (
+            self.method or self.done_at or self.done_by or self.survey or self.follow_up
+        ):
+            return (
+                "only a done visit has a method, done_at, done_by, survey or follow_up; "
+                f"this one is {label(self.status)}"
+            )
         if self.follow_up is not None and self.follow_up == self.id:
             return "a visit cannot be its own follow-up"
         return None
 
     def _history_problem(self) -> str | None:
-        return log_problem(self.events, self.status, first="due", transitions=TRANSITIONS,
-                           label=label, noun="visit", first_rule=(
-                               "a visit is made due: only the first event lacks from_status, "
-                               "and it goes to due"))
+        return log_problem(
+            self.events,
+            self.status,
+            first="due",
+            transitions=TRANSITIONS,
+            label=label,
+            noun="visit",
+            first_rule=(
+                "a visit is made due: only the first event lacks from_status, and it goes to due"
+            ),
+        )
 
     # --- derived values --------------------------------------------------------------------
 
@@ -150,26 +183,45 @@ class Visit(Record):
 
     def index_terms(self) -> dict[str, list[str]]:
         terms = [TYPE_ZH[self.type], self.reason, self.outcome, *self.actions]
-        return {"terms": [t for t in terms if t], "tags": [self.type], "communities": [],
-                "category": [self.status]}
+        return {
+            "terms": [t for t in terms if t],
+            "tags": [self.type],
+            "communities": [],
+            "category": [self.status],
+        }
 
     def index_day(self) -> str:
         """The due day: what ``hk visit due`` and the reminders look for."""
         return self.due.isoformat()
 
     def index_refs(self) -> list[str]:
-        links = (self.order, self.contract, self.complaint, self.worker, self.trigger_survey,
-                 self.survey, self.follow_up)
+        links = (
+            self.order,
+            self.contract,
+            self.complaint,
+            self.worker,
+            self.trigger_survey,
+            self.survey,
+            self.follow_up,
+        )
         return [self.customer, *(link for link in links if link)]
 
     def summary(self) -> dict[str, Any]:
         return {
-            "status": self.status, "type": self.type, "due": self.due.isoformat(),
-            "customer": self.customer, "order": self.order, "contract": self.contract,
-            "complaint": self.complaint, "worker": self.worker, "reason": self.reason,
+            "status": self.status,
+            "type": self.type,
+            "due": self.due.isoformat(),
+            "customer": self.customer,
+            "order": self.order,
+            "contract": self.contract,
+            "complaint": self.complaint,
+            "worker": self.worker,
+            "reason": self.reason,
             "method": self.method,
             "done_at": self.done_at.isoformat() if self.done_at else None,
-            "done_by": self.done_by, "survey": self.survey, "follow_up": self.follow_up,
+            "done_by": self.done_by,
+            "survey": self.survey,
+            "follow_up": self.follow_up,
         }
 
 
@@ -178,8 +230,9 @@ def made_event(actor: str, at: dt.datetime, note: str = "") -> VisitEvent:
     return VisitEvent(at=at, actor=actor, to_status="due", note=note)
 
 
-def step(visit: Visit, to: str, actor: str, at: dt.datetime, note: str = "",
-         **changes: Any) -> Visit:
+def step(
+    visit: Visit, to: str, actor: str, at: dt.datetime, note: str = "", **changes: Any
+) -> Visit:
     """A new visit in state ``to`` with one event appended (and ``changes``: the method,
     outcome, survey … of a done visit); ``visit`` itself is unchanged.
 
@@ -187,17 +240,19 @@ def step(visit: Visit, to: str, actor: str, at: dt.datetime, note: str = "",
     the last.
     """
     if to not in STATUSES:
-        raise VisitError(f"'{to}' is not a visit status; statuses: "
-                         + ", ".join(label(s) for s in STATUSES))
+        raise VisitError(
+            f"'{to}' is not a visit status; statuses: " + ", ".join(label(s) for s in STATUSES)
+        )
     if to not in TRANSITIONS[visit.status]:
-        raise VisitError(f"cannot go from {label(visit.status)} to {label(to)}; the visit is "
-                         f"{label(visit.status)} already, which is final")
+        raise VisitError(
+            f"cannot go from {label(visit.status)} to {label(to)}; the visit is "
+            f"{label(visit.status)} already, which is final"
+        )
     if visit.events and at < visit.events[-1].at:
-        raise VisitError("the event is dated before the visit's last event",
-                         hint="give a later --at")
-    event = VisitEvent(at=at, actor=actor, from_status=visit.status,
-                       to_status=to,
-                       note=note)
+        raise VisitError(
+            "the event is dated before the visit's last event", hint="give a later --at"
+        )
+    event = VisitEvent(at=at, actor=actor, from_status=visit.status, to_status=to, note=note)
     data = {name: getattr(visit, name) for name in Visit.model_fields}
     data.update(changes)
     data.update(status=to, updated=at, events=[*visit.events, event])

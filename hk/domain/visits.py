@@ -61,10 +61,15 @@ class Rules:
 
     @classmethod
     def of(cls, settings: Visits) -> Rules:
-        return cls(settings.first_within_days, settings.active_every_months,
-                   settings.one_off_every_months, settings.after_complaint,
-                   settings.after_replacement, settings.low_score,
-                   settings.low_score_within_days)
+        return cls(
+            settings.first_within_days,
+            settings.active_every_months,
+            settings.one_off_every_months,
+            settings.after_complaint,
+            settings.after_replacement,
+            settings.low_score,
+            settings.low_score_within_days,
+        )
 
 
 @dataclass(frozen=True)
@@ -155,9 +160,21 @@ def last_contact(history: History) -> dt.date | None:
 def owed(history: History, rules: Rules) -> list[Owed]:
     """Every visit the customer is owed, whatever the day: the open records, and the computed
     first or periodic one (see the module's rules). Sorted by due day."""
-    found = [Owed(history.customer, v.type, v.due, v.id, v.order, v.contract, v.complaint,
-                  v.worker, v.reason)
-             for v in history.visits if v.status == "due"]
+    found = [
+        Owed(
+            history.customer,
+            v.type,
+            v.due,
+            v.id,
+            v.order,
+            v.contract,
+            v.complaint,
+            v.worker,
+            v.reason,
+        )
+        for v in history.visits
+        if v.status == "due"
+    ]
     cadence = _cadence(history, rules)
     if cadence is not None:
         written = [o for o in found if o.type in CADENCE or o.due <= cadence.due]
@@ -171,13 +188,18 @@ def _cadence(history: History, rules: Rules) -> Owed | None:
         return None
     anchor = last_contact(history)
     if anchor is None:
-        return Owed(history.customer, "first",
-                    history.first_service + dt.timedelta(days=rules.first_within_days),
-                    order=history.first_order, reason="首次服务后回访")
+        return Owed(
+            history.customer,
+            "first",
+            history.first_service + dt.timedelta(days=rules.first_within_days),
+            order=history.first_order,
+            reason="首次服务后回访",
+        )
     months = every_months(history, rules)
     kind = "老客户" if regular(history) else "单次客户"
-    return Owed(history.customer, "periodic", add_months(anchor, months),
-                reason=f"{kind}每{months}个月回访")
+    return Owed(
+        history.customer, "periodic", add_months(anchor, months), reason=f"{kind}每{months}个月回访"
+    )
 
 
 def due_by(found: list[Owed], day: dt.date) -> list[Owed]:
@@ -189,8 +211,7 @@ def written_due(visit_type: str, day: dt.date, rules: Rules) -> dt.date:
     """The due day of a visit written at its event on ``day``: ``low_score_within_days``
     after a low score, ``first_within_days`` after anything else (a resolved complaint, a new
     worker's first day, a renewal)."""
-    days = (rules.low_score_within_days if visit_type == "low_score"
-            else rules.first_within_days)
+    days = rules.low_score_within_days if visit_type == "low_score" else rules.first_within_days
     return day + dt.timedelta(days=days)
 
 

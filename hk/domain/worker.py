@@ -135,8 +135,14 @@ class Worker(Record):
         skills = [s.name for s in self.skills]
         community = [self.home.community] if self.home and self.home.community else []
         return {
-            "terms": [self.name, phone_digits(self.phone) if self.phone else "", self.wechat,
-                      self.native_place, *skills, *community],
+            "terms": [
+                self.name,
+                phone_digits(self.phone) if self.phone else "",
+                self.wechat,
+                self.native_place,
+                *skills,
+                *community,
+            ],
             "tags": skills,
             "communities": community,
             "category": [self.status],

@@ -57,14 +57,18 @@ def read_secret(channel: NotifyChannel, stem: str, root: Path) -> str:
     if var:
         value = os.environ.get(var, "")
         if not value:
-            raise ChannelError(f"{stem}: environment variable {var} is not set (cron passes "
-                               f"none of your shell's variables: {stem}_file works there)")
+            raise ChannelError(
+                f"{stem}: environment variable {var} is not set (cron passes "
+                f"none of your shell's variables: {stem}_file works there)"
+            )
         return value.strip()
     if name:
         path = Path(name).expanduser().resolve()
         if path.is_relative_to(root.resolve()):
-            raise ChannelError(f"{stem}_file {name} is inside the archive, which is committed "
-                               "and pushed: keep secrets outside it")
+            raise ChannelError(
+                f"{stem}_file {name} is inside the archive, which is committed "
+                "and pushed: keep secrets outside it"
+            )
         try:
             return path.read_text(encoding="utf-8").strip()
         except OSError as exc:
@@ -95,8 +99,9 @@ class Sender(abc.ABC):
 class Stdout(Sender):
     """Standard output: what a cron job prints is mailed to its user."""
 
-    def __init__(self, channel: NotifyChannel, root: Path, company: str,
-                 stream: IO[str] | None = None) -> None:
+    def __init__(
+        self, channel: NotifyChannel, root: Path, company: str, stream: IO[str] | None = None
+    ) -> None:
         super().__init__(channel, root, company)
         self.stream = stream or sys.stdout
 
@@ -117,13 +122,15 @@ class Email(Sender):
 
         c = self.channel
         password = read_secret(c, "password", self.root)
-        context = ssl.create_default_context(cafile=c.ca_file or None) if (
-            c.security != "none") else None
+        context = (
+            ssl.create_default_context(cafile=c.ca_file or None) if (c.security != "none") else None
+        )
         port = c.port or {"ssl": 465, "starttls": 587, "none": 25}[c.security]
         try:
             if c.security == "ssl":
-                self.smtp: Any = smtplib.SMTP_SSL(c.host, port, timeout=c.timeout_s,
-                                                  context=context)
+                self.smtp: Any = smtplib.SMTP_SSL(
+                    c.host, port, timeout=c.timeout_s, context=context
+                )
             else:
                 self.smtp = smtplib.SMTP(c.host, port, timeout=c.timeout_s)
                 if c.security == "starttls":
@@ -207,9 +214,15 @@ class Http(Sender):
     def post(self, url: str, payload: dict[str, Any]) -> bytes:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         request = urllib.request.Request(
-            url, data=body, method="POST",
-            headers={"Content-Type": "application/json; charset=utf-8",
-                     "User-Agent": "hk-remind", **self.headers()})
+            url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "hk-remind",
+                **self.headers(),
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.channel.timeout_s) as response:
                 return bytes(response.read())
@@ -260,8 +273,9 @@ class Wecom(Http):
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     """DingTalk's request signature: base64(HMAC-SHA256(secret, "ts\\nsecret")), URL-encoded."""
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(),
-                      hashlib.sha256).digest()
+    digest = hmac.new(
+        secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256
+    ).digest()
     return urllib.parse.quote_plus(base64.b64encode(digest).decode("ascii"))
 
 
@@ -284,8 +298,7 @@ class Dingtalk(Http):
             text = message.plain() + "".join(f" @{m}" for m in mention)
             return {"msgtype": "text", "text": {"content": text}, "at": at}
         text = message.text + ("\n\n" + " ".join(f"@{m}" for m in mention) if mention else "")
-        return {"msgtype": "markdown", "markdown": {"title": message.title, "text": text},
-                "at": at}
+        return {"msgtype": "markdown", "markdown": {"title": message.title, "text": text}, "at": at}
 
     def check(self, answer: bytes) -> None:
         _errcode("DingTalk", answer)
@@ -301,16 +314,34 @@ class Webhook(Http):
         to = None
         if message.person:
             p = message.person
-            to = {"kind": p.get("kind"), "id": p.get("id"), "code": p.get("code"),
-                  "name": p.get("name"), "phones": p.get("phones", []),
-                  "wechat": p.get("wechat", "")}
-        return {"source": "hk", "company": self.company, "audience": message.audience,
-                "to": to, "title": message.title, "text": message.text,
-                "format": message.format, "day": message.day, "occasions": message.keys}
+            to = {
+                "kind": p.get("kind"),
+                "id": p.get("id"),
+                "code": p.get("code"),
+                "name": p.get("name"),
+                "phones": p.get("phones", []),
+                "wechat": p.get("wechat", ""),
+            }
+        return {
+            "source": "hk",
+            "company": self.company,
+            "audience": message.audience,
+            "to": to,
+            "title": message.title,
+            "text": message.text,
+            "format": message.format,
+            "day": message.day,
+            "occasions": message.keys,
+        }
 
 
-SENDERS: dict[str, type[Sender]] = {"stdout": Stdout, "email": Email, "wecom": Wecom,
-                                    "dingtalk": Dingtalk, "webhook": Webhook}
+SENDERS: dict[str, type[Sender]] = {
+    "stdout": Stdout,
+    "email": Email,
+    "wecom": Wecom,
+    "dingtalk": Dingtalk,
+    "webhook": Webhook,
+}
 
 
 def sender_for(channel: NotifyChannel, root: Path, company: str) -> Sender:

@@ -20,9 +20,16 @@ if TYPE_CHECKING:
 AUDIENCE_OF = {"office": "office", "customers": "customer", "workers": "worker"}
 """Audiences as ``hk.toml`` and ``--audience`` name them → as reminder items name them."""
 KINDS = ("stdout", "email", "wecom", "dingtalk", "webhook")
-REMINDER_KEYS = {"daily_at": str, "contract_end_days": list, "certificate_days": int,
-                 "insurance_days": int, "quote_expiry_days": int, "complaint_sla_hours": int,
-                 "package_visits_left": int, "birthday_days": int}
+REMINDER_KEYS = {
+    "daily_at": str,
+    "contract_end_days": list,
+    "certificate_days": int,
+    "insurance_days": int,
+    "quote_expiry_days": int,
+    "complaint_sla_hours": int,
+    "package_visits_left": int,
+    "birthday_days": int,
+}
 """``[reminders]`` as :class:`hk.domain.settings.Reminders` has it (a test keeps them equal)."""
 
 
@@ -42,13 +49,18 @@ DEFAULT_CHANNEL = ChannelInfo("stdout", "stdout", ("office",))
 class RemindConfig:
     """Timezone, language, lead times, channels and consent words of one archive."""
 
-    __slots__ = ("channels", "consent_words", "daily_at", "language", "leads", "timezone",
-                 "visits")
+    __slots__ = ("channels", "consent_words", "daily_at", "language", "leads", "timezone", "visits")
 
-    def __init__(self, timezone: str = "Asia/Shanghai", language: str = "zh_CN",
-                 leads: Leads | None = None, channels: list[ChannelInfo] | None = None,
-                 consent_words: tuple[str, ...] = DEFAULT_CONSENT_WORDS,
-                 daily_at: str = "08:00", visits: Rules | None = None) -> None:
+    def __init__(
+        self,
+        timezone: str = "Asia/Shanghai",
+        language: str = "zh_CN",
+        leads: Leads | None = None,
+        channels: list[ChannelInfo] | None = None,
+        consent_words: tuple[str, ...] = DEFAULT_CONSENT_WORDS,
+        daily_at: str = "08:00",
+        visits: Rules | None = None,
+    ) -> None:
         from hk.domain.visits import Rules
 
         self.timezone, self.language = timezone, language
@@ -61,16 +73,30 @@ class RemindConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> RemindConfig:
         r = settings.reminders
-        leads = Leads(r.contract_end_days, r.certificate_days, r.insurance_days,
-                      r.quote_expiry_days, r.package_visits_left, r.birthday_days,
-                      settings.customers.lapsed_days)
-        channels = [ChannelInfo(c.name, c.kind, tuple(AUDIENCE_OF[a] for a in c.audiences))
-                    for c in settings.notify.channels]
+        leads = Leads(
+            r.contract_end_days,
+            r.certificate_days,
+            r.insurance_days,
+            r.quote_expiry_days,
+            r.package_visits_left,
+            r.birthday_days,
+            settings.customers.lapsed_days,
+        )
+        channels = [
+            ChannelInfo(c.name, c.kind, tuple(AUDIENCE_OF[a] for a in c.audiences))
+            for c in settings.notify.channels
+        ]
         from hk.domain.visits import Rules
 
-        return cls(settings.locale.timezone, settings.locale.language, leads, channels,
-                   tuple(settings.notify.marketing_consent), r.daily_at,
-                   Rules.of(settings.visits))
+        return cls(
+            settings.locale.timezone,
+            settings.locale.language,
+            leads,
+            channels,
+            tuple(settings.notify.marketing_consent),
+            r.daily_at,
+            Rules.of(settings.visits),
+        )
 
     @classmethod
     def from_toml(cls, data: dict[str, Any]) -> RemindConfig:
@@ -87,10 +113,15 @@ class RemindConfig:
         lapsed_days = _table(data, "customers").get("lapsed_days", 90)
         if type(lapsed_days) is not int or lapsed_days <= 0:
             raise ValueError("[customers] lapsed_days")
-        leads = Leads(days, **{k: v for k, v in reminders.items()
-                               if k not in ("contract_end_days", "daily_at",
-                                            "complaint_sla_hours")},
-                      lapsed_days=lapsed_days)
+        leads = Leads(
+            days,
+            **{
+                k: v
+                for k, v in reminders.items()
+                if k not in ("contract_end_days", "daily_at", "complaint_sla_hours")
+            },
+            lapsed_days=lapsed_days,
+        )
         notify = _table(data, "notify")
         if set(notify) - {"channels", "marketing_consent"}:
             raise ValueError("[notify]")
@@ -104,8 +135,15 @@ class RemindConfig:
         language = locale.get("language", "zh_CN")
         if not isinstance(timezone, str) or language not in ("zh_CN", "en"):
             raise ValueError("[locale]")
-        return cls(timezone, language, leads, channels, tuple(words),
-                   reminders.get("daily_at", "08:00"), _visit_rules(_table(data, "visits")))
+        return cls(
+            timezone,
+            language,
+            leads,
+            channels,
+            tuple(words),
+            reminders.get("daily_at", "08:00"),
+            _visit_rules(_table(data, "visits")),
+        )
 
     def channels_for(self, audience: str) -> list[ChannelInfo]:
         return [c for c in self.channels if audience in c.audiences]
@@ -136,8 +174,13 @@ def _channel(table: object) -> ChannelInfo:
         raise ValueError("[[notify.channels]]")
     name, kind = table.get("name"), table.get("kind")
     audiences = table.get("audiences", ["office"])
-    if (not isinstance(name, str) or not name or kind not in KINDS
-            or not isinstance(audiences, list) or not audiences
-            or any(a not in AUDIENCE_OF for a in audiences)):
+    if (
+        not isinstance(name, str)
+        or not name
+        or kind not in KINDS
+        or not isinstance(audiences, list)
+        or not audiences
+        or any(a not in AUDIENCE_OF for a in audiences)
+    ):
         raise ValueError("[[notify.channels]]")
     return ChannelInfo(name, str(kind), tuple(AUDIENCE_OF[a] for a in audiences))

@@ -45,8 +45,10 @@ def marker(archive: Archive) -> str:
 def crontab_command() -> str:
     found = shutil.which("crontab")
     if not found:
-        raise CronError("there is no crontab command on this machine",
-                        hint="install cron (Debian/Ubuntu: sudo apt install cron)")
+        raise CronError(
+            "there is no crontab command on this machine",
+            hint="install cron (Debian/Ubuntu: sudo apt install cron)",
+        )
     return found
 
 
@@ -98,12 +100,10 @@ def line(archive: Archive) -> str:
     if git:
         folders.append(str(Path(git).parent))
     path = ":".join(dict.fromkeys([*folders, "/usr/local/bin", "/usr/bin", "/bin"]))
-    env = {"HK_ARCHIVE": root, "HK_OPERATOR": archive.operator(), "PATH": path,
-           "LANG": "C.UTF-8"}
+    env = {"HK_ARCHIVE": root, "HK_OPERATOR": archive.operator(), "PATH": path, "LANG": "C.UTF-8"}
     env.update({k: os.environ[k] for k in PASSED_ON if os.environ.get(k)})
     assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    command = (f"cd {shlex.quote(root)} && {assignments} {shlex.quote(str(binary))} "
-               "remind --send")
+    command = f"cd {shlex.quote(root)} && {assignments} {shlex.quote(str(binary))} remind --send"
     # In a crontab line an unescaped % ends the command and starts its standard input.
     return f"{minute} {hour} * * * {command.replace('%', chr(92) + '%')} {marker(archive)}"
 
@@ -144,6 +144,8 @@ def warnings(archive: Archive) -> list[str]:
         for stem in ("password", "url", "secret"):
             var = getattr(channel, f"{stem}_env", "")
             if var:
-                out.append(f"channel {channel.name} reads {stem} from ${var}, which cron does "
-                           f"not pass: use {stem}_file (a file outside the archive) instead")
+                out.append(
+                    f"channel {channel.name} reads {stem} from ${var}, which cron does "
+                    f"not pass: use {stem}_file (a file outside the archive) instead"
+                )
     return out

@@ -42,8 +42,13 @@ class Found:
 
     __slots__ = ("broken", "day", "items", "records")
 
-    def __init__(self, day: dt.date, items: list[Due], records: dict[str, dict[str, Any]],
-                 broken: dict[str, str]) -> None:
+    def __init__(
+        self,
+        day: dt.date,
+        items: list[Due],
+        records: dict[str, dict[str, Any]],
+        broken: dict[str, str],
+    ) -> None:
         self.day, self.items, self.records, self.broken = day, items, records, broken
 
 
@@ -54,8 +59,10 @@ def _in(values: Iterable[str]) -> tuple[str, list[str]]:
 
 def _datas(db: sqlite3.Connection, where: str, args: Iterable[Any]) -> list[dict[str, Any]]:
     """The stored JSON of the records matching ``where``."""
-    return [orjson.loads(row[0]) for row in
-            db.execute(f"SELECT data FROM records WHERE {where}", list(args))]
+    return [
+        orjson.loads(row[0])
+        for row in db.execute(f"SELECT data FROM records WHERE {where}", list(args))
+    ]
 
 
 def gather(index: Index, today: dt.date, config: RemindConfig) -> Found:
@@ -88,10 +95,13 @@ def gather(index: Index, today: dt.date, config: RemindConfig) -> Found:
             now = dt.datetime.combine(today, now.timetz())
         import marshal
 
-        rows = [{"id": rid, "name": name, **marshal.loads(summary)}
-                for rid, name, summary in db.execute(
-                    "SELECT id, name, summary FROM records WHERE kind = 'complaint'"
-                    " AND category = 'open'")]
+        rows = [
+            {"id": rid, "name": name, **marshal.loads(summary)}
+            for rid, name, summary in db.execute(
+                "SELECT id, name, summary FROM records WHERE kind = 'complaint'"
+                " AND category = 'open'"
+            )
+        ]
         late = rules.complaints(rows, now)
         records = {**records, **records_of(db, named(late) - set(records), today)}
         items = [*items, *late]
@@ -109,38 +119,50 @@ def _day_items(index: Index, today: dt.date, config: RemindConfig, tz: dt.tzinfo
 
     # Appointments: the index's day is the start's day in the order's own offset, so look a
     # day to each side and let the rule compare days in the archive's timezone.
-    near = _datas(db, f"kind = 'order' AND day BETWEEN ? AND ? AND category IN ({booked})",
-                  [today.isoformat(), (tomorrow + dt.timedelta(days=1)).isoformat(),
-                   *booked_args])
+    near = _datas(
+        db,
+        f"kind = 'order' AND day BETWEEN ? AND ? AND category IN ({booked})",
+        [today.isoformat(), (tomorrow + dt.timedelta(days=1)).isoformat(), *booked_args],
+    )
     items += rules.appointments(near, tomorrow, tz)
 
-    owing = _datas(db, f"kind = 'order' AND day >= ? AND category IN ({booked})"
-                       " AND instr(data, ?) = 0",
-                   [(today - dt.timedelta(days=1)).isoformat(), *booked_args,
-                    b'"deposit_fen":0,'])
+    owing = _datas(
+        db,
+        f"kind = 'order' AND day >= ? AND category IN ({booked}) AND instr(data, ?) = 0",
+        [(today - dt.timedelta(days=1)).isoformat(), *booked_args, b'"deposit_fen":0,'],
+    )
     items += rules.deposits(owing, today, tz)
 
     packages = {p["code"]: p for p in _datas(db, "kind = 'package'", [])}
     if packages:
         span = max(int(p.get("validity_days", 1)) for p in packages.values())
-        used = _datas(db, "kind = 'order' AND day >= ? AND category != 'cancelled'"
-                          " AND instr(data, ?) > 0",
-                      [(today - dt.timedelta(days=2 * span)).isoformat(), b'"package":"'])
+        used = _datas(
+            db,
+            "kind = 'order' AND day >= ? AND category != 'cancelled' AND instr(data, ?) > 0",
+            [(today - dt.timedelta(days=2 * span)).isoformat(), b'"package":"'],
+        )
         items += rules.packages_low(used, packages, today, leads.package_visits_left)
 
     if leads.contract_end_days:
         last = today + dt.timedelta(days=max(leads.contract_end_days))
-        ending = _datas(db, "kind = 'contract' AND category IN ('signed', 'active')"
-                            " AND day BETWEEN ? AND ?", [day(), last.isoformat()])
+        ending = _datas(
+            db,
+            "kind = 'contract' AND category IN ('signed', 'active') AND day BETWEEN ? AND ?",
+            [day(), last.isoformat()],
+        )
         items += rules.contract_ends(ending, today, leads.contract_end_days)
 
     last = today + dt.timedelta(days=leads.quote_expiry_days)
-    quotes = _datas(db, "kind = 'quote' AND category IN ('draft', 'sent') AND day BETWEEN ? AND ?",
-                    [day(), last.isoformat()])
+    quotes = _datas(
+        db,
+        "kind = 'quote' AND category IN ('draft', 'sent') AND day BETWEEN ? AND ?",
+        [day(), last.isoformat()],
+    )
     items += rules.quotes_expiring(quotes, today, leads.quote_expiry_days)
 
-    items += rules.papers(_datas(db, "kind = 'worker' AND category != 'inactive'", []),
-                          today, leads)
+    items += rules.papers(
+        _datas(db, "kind = 'worker' AND category != 'inactive'", []), today, leads
+    )
 
     born = _datas(db, "kind = 'customer' AND instr(data, ?) > 0", [b'"birthday":"'])
     items += rules.birthdays(born, today, leads.birthday_days)
@@ -150,8 +172,9 @@ def _day_items(index: Index, today: dt.date, config: RemindConfig, tz: dt.tzinfo
     if "visit" in index.specs:
         from hk.domain.visits import due_by, owed
 
-        since = today - dt.timedelta(days=rules.CATCH_UP_DAYS + config.visits.first_within_days
-                                     + FIRST_SERVICE_DAYS)
+        since = today - dt.timedelta(
+            days=rules.CATCH_UP_DAYS + config.visits.first_within_days + FIRST_SERVICE_DAYS
+        )
         visits = [o for h in histories(db, since) for o in due_by(owed(h, config.visits), today)]
         items += rules.return_visits(visits, today)
     return items
@@ -178,13 +201,18 @@ def _cache_key(index: Index, today: dt.date, config: RemindConfig) -> tuple[Any,
         except FileNotFoundError:
             stamps.append((kind, 0, 0, 0))
     leads = config.leads
-    settings = (config.timezone, config.consent_words, repr(config.visits),
-                tuple(getattr(leads, name) for name in leads.__slots__))
+    settings = (
+        config.timezone,
+        config.consent_words,
+        repr(config.visits),
+        tuple(getattr(leads, name) for name in leads.__slots__),
+    )
     return (CACHE_VERSION, today.isoformat(), repr(settings), tuple(stamps))
 
 
-def _cache_read(index: Index, key: tuple[Any, ...]
-                ) -> tuple[list[Due], dict[str, dict[str, Any]]] | None:
+def _cache_read(
+    index: Index, key: tuple[Any, ...]
+) -> tuple[list[Due], dict[str, dict[str, Any]]] | None:
     import marshal
     import os
 
@@ -195,18 +223,22 @@ def _cache_read(index: Index, key: tuple[Any, ...]
         return None
     if stored_key != key:
         return None
-    items = [Due(k, rule, audience, dt.date.fromisoformat(day), person, refs, facts)
-             for k, rule, audience, day, person, refs, facts in rows]
+    items = [
+        Due(k, rule, audience, dt.date.fromisoformat(day), person, refs, facts)
+        for k, rule, audience, day, person, refs, facts in rows
+    ]
     return items, records
 
 
-def _cache_write(index: Index, key: tuple[Any, ...], items: list[Due],
-                 records: dict[str, dict[str, Any]]) -> None:
+def _cache_write(
+    index: Index, key: tuple[Any, ...], items: list[Due], records: dict[str, dict[str, Any]]
+) -> None:
     import marshal
     import os
 
-    rows = [(i.key, i.rule, i.audience, i.day.isoformat(), i.person, i.refs, i.facts)
-            for i in items]
+    rows = [
+        (i.key, i.rule, i.audience, i.day.isoformat(), i.person, i.refs, i.facts) for i in items
+    ]
     path = os.path.join(index.dir, CACHE_FILE)
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
@@ -220,8 +252,9 @@ def _cache_write(index: Index, key: tuple[Any, ...], items: list[Due],
             pass
 
 
-def _lapsed(db: sqlite3.Connection, today: dt.date, lapsed_days: int
-            ) -> tuple[dict[str, dt.date], dt.date, int, set[str]]:
+def _lapsed(
+    db: sqlite3.Connection, today: dt.date, lapsed_days: int
+) -> tuple[dict[str, dt.date], dt.date, int, set[str]]:
     """Each candidate's last order day, and who is exempt (a long-term contract running).
 
     An order's first ``refs`` entry is its customer (:meth:`Order.index_refs`), so the
@@ -230,19 +263,28 @@ def _lapsed(db: sqlite3.Connection, today: dt.date, lapsed_days: int
     since = today - dt.timedelta(days=lapsed_days)
     first = since - dt.timedelta(days=rules.CATCH_UP_DAYS - 1)
     last: dict[str, dt.date] = {
-        customer: dt.date.fromisoformat(latest) for customer, latest in db.execute(
+        customer: dt.date.fromisoformat(latest)
+        for customer, latest in db.execute(
             "SELECT substr(refs, 2, 26), max(day) FROM records WHERE kind = 'order'"
             " AND day BETWEEN ? AND ? AND category != 'cancelled' GROUP BY 1",
-            [first.isoformat(), since.isoformat()])}
+            [first.isoformat(), since.isoformat()],
+        )
+    }
     if last:
-        later = {c for (c,) in db.execute(
-            "SELECT DISTINCT substr(refs, 2, 26) FROM records WHERE kind = 'order'"
-            " AND day > ? AND category != 'cancelled'", [since.isoformat()])}
+        later = {
+            c
+            for (c,) in db.execute(
+                "SELECT DISTINCT substr(refs, 2, 26) FROM records WHERE kind = 'order'"
+                " AND day > ? AND category != 'cancelled'",
+                [since.isoformat()],
+            )
+        }
         last = {c: d for c, d in last.items() if c not in later}
     exempt = set()
     if last:
-        for contract in _datas(db, "kind = 'contract' AND category = 'active' AND day >= ?",
-                               [today.isoformat()]):
+        for contract in _datas(
+            db, "kind = 'contract' AND category = 'active' AND day >= ?", [today.isoformat()]
+        ):
             if contract["start"] <= today.isoformat():
                 exempt.add(contract["customer"])
     return last, today, lapsed_days, exempt
@@ -270,27 +312,45 @@ def histories(db: sqlite3.Connection, since: dt.date | None = None) -> list[Any]
     seen: dict[str, list[Seen]] = {}
     for rid, summary in db.execute("SELECT id, summary FROM records WHERE kind = 'visit'"):
         row = marshal.loads(summary)
-        seen.setdefault(row["customer"], []).append(Seen(
-            rid, row["type"], row["status"], dt.date.fromisoformat(row["due"]),
-            day(row.get("done_at")), row.get("order"), row.get("contract"),
-            row.get("complaint"), row.get("worker"), row.get("reason", "")))
+        seen.setdefault(row["customer"], []).append(
+            Seen(
+                rid,
+                row["type"],
+                row["status"],
+                dt.date.fromisoformat(row["due"]),
+                day(row.get("done_at")),
+                row.get("order"),
+                row.get("contract"),
+                row.get("complaint"),
+                row.get("worker"),
+                row.get("reason", ""),
+            )
+        )
     served, marks = {}, ",".join("?" * len(SERVED))
     for customer, count, first in db.execute(
-            "SELECT substr(refs, 2, 26), count(*), min(substr(name, 1, 16) || char(31) || id)"
-            f" FROM records WHERE kind = 'order' AND category IN ({marks}) GROUP BY 1", SERVED):
+        "SELECT substr(refs, 2, 26), count(*), min(substr(name, 1, 16) || char(31) || id)"
+        f" FROM records WHERE kind = 'order' AND category IN ({marks}) GROUP BY 1",
+        SERVED,
+    ):
         served[customer] = (count, first.rpartition("\x1f")[2], first[:10])
-    contracted = {c for (c,) in db.execute(
-        "SELECT DISTINCT substr(refs, 2, 26) FROM records WHERE kind = 'contract'"
-        " AND category IN ('signed', 'active')")}
-    firsts = {first for who, (_, first, _) in served.items()
-              if not any(v.status == "done" for v in seen.get(who, ()))
-              and (since is None or served[who][2] >= since.isoformat())}
+    contracted = {
+        c
+        for (c,) in db.execute(
+            "SELECT DISTINCT substr(refs, 2, 26) FROM records WHERE kind = 'contract'"
+            " AND category IN ('signed', 'active')"
+        )
+    }
+    firsts = {
+        first
+        for who, (_, first, _) in served.items()
+        if not any(v.status == "done" for v in seen.get(who, ()))
+        and (since is None or served[who][2] >= since.isoformat())
+    }
     completed: dict[str, dt.date | None] = {}
     wanted = sorted(firsts)
     for i in range(0, len(wanted), CHUNK):
-        marks, args = _in(wanted[i:i + CHUNK])
-        for rid, data in db.execute(
-                f"SELECT id, data FROM records WHERE id IN ({marks})", args):
+        marks, args = _in(wanted[i : i + CHUNK])
+        for rid, data in db.execute(f"SELECT id, data FROM records WHERE id IN ({marks})", args):
             completed[rid] = _completed(orjson.loads(data))
     out = []
     for who in sorted({*seen, *served}):
@@ -321,26 +381,32 @@ def named(items: Iterable[Due]) -> set[str]:
     return ids
 
 
-def records_of(db: sqlite3.Connection, ids: Iterable[str], today: dt.date,
-               consent_words: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+def records_of(
+    db: sqlite3.Connection, ids: Iterable[str], today: dt.date, consent_words: Iterable[str] = ()
+) -> dict[str, dict[str, Any]]:
     """Code, name and contacts of each record, by ID; for a customer also whether they agreed
     to greetings and offers on ``today`` (``marketing``)."""
     words = tuple(consent_words)
     out: dict[str, dict[str, Any]] = {}
     wanted = sorted(set(ids))
     for i in range(0, len(wanted), CHUNK):
-        marks, args = _in(wanted[i:i + CHUNK])
+        marks, args = _in(wanted[i : i + CHUNK])
         for rid, kind, code, name, data in db.execute(
-                f"SELECT id, kind, code, name, data FROM records WHERE id IN ({marks})", args):
+            f"SELECT id, kind, code, name, data FROM records WHERE id IN ({marks})", args
+        ):
             record: dict[str, Any] = {"id": rid, "kind": kind, "code": code or "", "name": name}
             if kind in ("customer", "worker"):
                 parsed = orjson.loads(data)
                 phones = parsed.get("phones") or ([parsed["phone"]] if parsed.get("phone") else [])
-                record.update(phones=phones, phone=format_phone(phones[0]) if phones else "",
-                              wechat=parsed.get("wechat", ""))
+                record.update(
+                    phones=phones,
+                    phone=format_phone(phones[0]) if phones else "",
+                    wechat=parsed.get("wechat", ""),
+                )
                 if kind == "customer":
                     record["marketing"] = bool(words) and rules.consents_to_marketing(
-                        parsed, today, words)
+                        parsed, today, words
+                    )
             out[rid] = record
     return out
 

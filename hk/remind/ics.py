@@ -55,29 +55,47 @@ def export(archive: Archive, first: dt.date, last: dt.date, path: Path) -> Expor
     settings = archive.settings
     tz = ZoneInfo(settings.locale.timezone)
     index = archive.index
-    index.refresh([k for k in ("order", "customer", "worker", "contract", "visit")
-                   if k in index.specs])
+    index.refresh(
+        [k for k in ("order", "customer", "worker", "contract", "visit") if k in index.specs]
+    )
     db = index.db
     marks = ",".join("?" * len(SHOWN))
-    orders = [orjson.loads(d) for (d,) in db.execute(
-        f"SELECT data FROM records WHERE kind = 'order' AND day BETWEEN ? AND ?"
-        f" AND category IN ({marks})",
-        [(first - dt.timedelta(days=1)).isoformat(), (last + dt.timedelta(days=1)).isoformat(),
-         *SHOWN])]
-    orders = [o for o in orders
-              if first <= dt.datetime.fromisoformat(o["window"]["start"]).astimezone(tz).date()
-              <= last]
-    contracts = [orjson.loads(d) for (d,) in db.execute(
-        "SELECT data FROM records WHERE kind = 'contract' AND category IN (?, ?)"
-        " AND day BETWEEN ? AND ?", [*LIVE_CONTRACTS, first.isoformat(), last.isoformat()])]
+    orders = [
+        orjson.loads(d)
+        for (d,) in db.execute(
+            f"SELECT data FROM records WHERE kind = 'order' AND day BETWEEN ? AND ?"
+            f" AND category IN ({marks})",
+            [
+                (first - dt.timedelta(days=1)).isoformat(),
+                (last + dt.timedelta(days=1)).isoformat(),
+                *SHOWN,
+            ],
+        )
+    ]
+    orders = [
+        o
+        for o in orders
+        if first <= dt.datetime.fromisoformat(o["window"]["start"]).astimezone(tz).date() <= last
+    ]
+    contracts = [
+        orjson.loads(d)
+        for (d,) in db.execute(
+            "SELECT data FROM records WHERE kind = 'contract' AND category IN (?, ?)"
+            " AND day BETWEEN ? AND ?",
+            [*LIVE_CONTRACTS, first.isoformat(), last.isoformat()],
+        )
+    ]
     visits = []
     if "visit" in index.specs:
-        visits = [o for h in histories(db) for o in due_by(owed(h, _visit_rules(settings)), last)
-                  if o.due >= first]
+        visits = [
+            o
+            for h in histories(db)
+            for o in due_by(owed(h, _visit_rules(settings)), last)
+            if o.due >= first
+        ]
     ids = {o["id"] for o in orders} | {o["customer"] for o in orders}
     ids |= {w for o in orders for w in o.get("workers", [])}
-    ids |= {c["customer"] for c in contracts} | {c["worker"] for c in contracts
-                                                  if c.get("worker")}
+    ids |= {c["customer"] for c in contracts} | {c["worker"] for c in contracts if c.get("worker")}
     ids |= {o.customer for o in visits}
     names = records_of(db, ids, first)
     stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -105,9 +123,12 @@ def export(archive: Archive, first: dt.date, last: dt.date, path: Path) -> Expor
         event.add("dtend", max(end, start + dt.timedelta(minutes=1)).astimezone(tz))
         event.add("summary", f"{services} · {customer}")
         event.add("location", f"{address.get('district', '')}{address.get('community', '')}")
-        event.add("description", f"订单 {_code(names, order['id'])} · "
-                                 f"{STATUS_ZH.get(order['status'], order['status'])}\n"
-                                 f"阿姨：{workers}")
+        event.add(
+            "description",
+            f"订单 {_code(names, order['id'])} · "
+            f"{STATUS_ZH.get(order['status'], order['status'])}\n"
+            f"阿姨：{workers}",
+        )
         event.add("status", "TENTATIVE" if order["status"] == "pending" else "CONFIRMED")
         event.add("categories", ["预约"])
         cal.add_component(event)
@@ -115,20 +136,32 @@ def export(archive: Archive, first: dt.date, last: dt.date, path: Path) -> Expor
     for contract in contracts:
         end_day = dt.date.fromisoformat(contract["end"])
         worker = contract.get("worker")
-        cal.add_component(_all_day(
-            f"contract-end-{contract['id']}@hk", stamp, end_day,
-            f"合同到期 {contract.get('number', '')} · {_label(names, contract['customer'])}",
-            f"{TYPE_ZH.get(contract.get('contract_type', ''), '')}合同，{contract['start']} 至 "
-            f"{contract['end']}" + (f"\n阿姨：{_label(names, worker)}" if worker else ""),
-            "合同"))
+        cal.add_component(
+            _all_day(
+                f"contract-end-{contract['id']}@hk",
+                stamp,
+                end_day,
+                f"合同到期 {contract.get('number', '')} · {_label(names, contract['customer'])}",
+                f"{TYPE_ZH.get(contract.get('contract_type', ''), '')}合同，{contract['start']} 至 "
+                f"{contract['end']}" + (f"\n阿姨：{_label(names, worker)}" if worker else ""),
+                "合同",
+            )
+        )
         done.contract_ends += 1
     for visit in visits:
-        uid = f"visit-{visit.visit}@hk" if visit.visit else \
-            f"visit-{visit.key.replace(':', '-')}@hk"
-        cal.add_component(_all_day(
-            uid, stamp, visit.due,
-            f"{VISIT_ZH.get(visit.type, visit.type)} · {_label(names, visit.customer)}",
-            visit.reason, "回访"))
+        uid = (
+            f"visit-{visit.visit}@hk" if visit.visit else f"visit-{visit.key.replace(':', '-')}@hk"
+        )
+        cal.add_component(
+            _all_day(
+                uid,
+                stamp,
+                visit.due,
+                f"{VISIT_ZH.get(visit.type, visit.type)} · {_label(names, visit.customer)}",
+                visit.reason,
+                "回访",
+            )
+        )
         done.visits += 1
     if hasattr(cal, "add_missing_timezones"):
         cal.add_missing_timezones()
@@ -142,8 +175,9 @@ def _visit_rules(settings: Any) -> Any:
     return Rules.of(settings.visits)
 
 
-def _all_day(uid: str, stamp: dt.datetime, day: dt.date, summary: str, description: str,
-             category: str) -> Any:
+def _all_day(
+    uid: str, stamp: dt.datetime, day: dt.date, summary: str, description: str, category: str
+) -> Any:
     from icalendar import Event
 
     event = Event()

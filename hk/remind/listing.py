@@ -21,13 +21,28 @@ if TYPE_CHECKING:
     from hk.remind.gather import Found
     from hk.store.index import Index
 
-RULE_ZH = {"appointment": "明日预约", "contract_end": "合同到期", "certificate": "证书到期",
-           "insurance": "保险到期", "employment": "阿姨合同", "deposit": "定金未收",
-           "quote_expiry": "报价将过期", "package_low": "套餐将用完", "birthday": "生日",
-           "lapsed": "流失挽回", "visit": "回访", "complaint": "投诉时限"}
+RULE_ZH = {
+    "appointment": "明日预约",
+    "contract_end": "合同到期",
+    "certificate": "证书到期",
+    "insurance": "保险到期",
+    "employment": "阿姨合同",
+    "deposit": "定金未收",
+    "quote_expiry": "报价将过期",
+    "package_low": "套餐将用完",
+    "birthday": "生日",
+    "lapsed": "流失挽回",
+    "visit": "回访",
+    "complaint": "投诉时限",
+}
 AUDIENCE_ZH = {"office": "办公室", "customer": "客户", "worker": "阿姨"}
-COLUMNS = [("day", "日期"), ("rule", "提醒"), ("to", "对象"), ("channels", "发送"),
-           ("text", "内容")]
+COLUMNS = [
+    ("day", "日期"),
+    ("rule", "提醒"),
+    ("to", "对象"),
+    ("channels", "发送"),
+    ("text", "内容"),
+]
 """The table's columns; the last one, what the item is about, is never cut short."""
 
 
@@ -43,21 +58,30 @@ def describe(item: Due, found: Found) -> str:
     worker = _name(found, r.get("worker"))
     if item.rule == "appointment":
         who = "未派工" if f["unassigned"] else "、".join(_name(found, w) for w in r["workers"])
-        return f"{f['start']}-{f['end']} {'、'.join(f['services'])} {customer} " \
-               f"{f['community']} · {who}"
+        return (
+            f"{f['start']}-{f['end']} {'、'.join(f['services'])} {customer} "
+            f"{f['community']} · {who}"
+        )
     if item.rule == "contract_end":
         left = "今天到期" if f["days_left"] == 0 else f"{f['days_left']}天后到期"
         return f"合同 {f['number']} {left}（{f['end']}）客户 {customer}" + (
-            f" 阿姨 {worker}" if r.get("worker") else "")
+            f" 阿姨 {worker}" if r.get("worker") else ""
+        )
     if item.rule in ("certificate", "insurance", "employment"):
-        what = {"certificate": f.get("kind", ""), "insurance": "保险",
-                "employment": "公司合同"}[item.rule]
-        when = "已过期" if f["expired"] else (
-            "今天到期" if f["days_left"] == 0 else f"{f['days_left']}天后到期")
+        what = {"certificate": f.get("kind", ""), "insurance": "保险", "employment": "公司合同"}[
+            item.rule
+        ]
+        when = (
+            "已过期"
+            if f["expired"]
+            else ("今天到期" if f["days_left"] == 0 else f"{f['days_left']}天后到期")
+        )
         return f"{worker} {what} {when}（{f['expires']}）"
     if item.rule == "deposit":
-        return f"{customer} {f['start']} {'、'.join(f['services'])} 定金未收 " \
-               f"{format_money(f['outstanding_fen'])}"
+        return (
+            f"{customer} {f['start']} {'、'.join(f['services'])} 定金未收 "
+            f"{format_money(f['outstanding_fen'])}"
+        )
     if item.rule == "quote_expiry":
         return f"{customer} 报价 {format_money(f['total_fen'])} 有效至 {f['valid_until']}"
     if item.rule == "package_low":
@@ -75,8 +99,13 @@ def describe(item: Due, found: Found) -> str:
     return item.key
 
 
-def rows(found: Found, config: RemindConfig, sent: dict[str, set[str]],
-         audiences: tuple[str, ...], pending_only: bool = False) -> list[dict[str, Any]]:
+def rows(
+    found: Found,
+    config: RemindConfig,
+    sent: dict[str, set[str]],
+    audiences: tuple[str, ...],
+    pending_only: bool = False,
+) -> list[dict[str, Any]]:
     """One row per item for ``audiences``: the item, and its channels sent and still to go."""
     out = []
     for item in found.items:
@@ -88,12 +117,22 @@ def rows(found: Found, config: RemindConfig, sent: dict[str, set[str]],
         if pending_only and not pending:
             continue
         row = item.to_json()
-        named = [v for value in item.refs.values()
-                 for v in (value if isinstance(value, list) else [value]) if v]
-        row.update(text=describe(item, found), sent=done, pending=pending,
-                   names={rid: {"code": found.records[rid]["code"],
-                                "name": found.records[rid]["name"]}
-                          for rid in named if rid in found.records})
+        named = [
+            v
+            for value in item.refs.values()
+            for v in (value if isinstance(value, list) else [value])
+            if v
+        ]
+        row.update(
+            text=describe(item, found),
+            sent=done,
+            pending=pending,
+            names={
+                rid: {"code": found.records[rid]["code"], "name": found.records[rid]["name"]}
+                for rid in named
+                if rid in found.records
+            },
+        )
         if item.person:
             row["person_name"] = _name(found, item.person)
         out.append(row)
@@ -110,18 +149,33 @@ def table(items: list[dict[str, Any]]) -> str:
         if row.get("person_name"):
             to += " " + row["person_name"]
         channels = [f"✓{c}" for c in row["sent"]] + [f"待发 {c}" for c in row["pending"]]
-        shown.append([row["day"], RULE_ZH.get(row["rule"], row["rule"]), to,
-                      " ".join(channels) or "无渠道", row["text"]])
+        shown.append(
+            [
+                row["day"],
+                RULE_ZH.get(row["rule"], row["rule"]),
+                to,
+                " ".join(channels) or "无渠道",
+                row["text"],
+            ]
+        )
     heads = [title for _, title in COLUMNS]
-    widths = [min(30, max(cell_len(r[n]) for r in [heads, *shown]))
-              for n in range(len(heads) - 1)]
-    lines = ["  ".join([*(fit(r[n], w) for n, w in enumerate(widths)), r[-1]]).rstrip()
-             for r in [heads, *shown]]
+    widths = [min(30, max(cell_len(r[n]) for r in [heads, *shown])) for n in range(len(heads) - 1)]
+    lines = [
+        "  ".join([*(fit(r[n], w) for n, w in enumerate(widths)), r[-1]]).rstrip()
+        for r in [heads, *shown]
+    ]
     return "\n".join(lines)
 
 
-def run(index: Index, root: str, day: dt.date, config: RemindConfig,
-        audiences: tuple[str, ...], as_json: bool, dry_run: bool) -> int:
+def run(
+    index: Index,
+    root: str,
+    day: dt.date,
+    config: RemindConfig,
+    audiences: tuple[str, ...],
+    as_json: bool,
+    dry_run: bool,
+) -> int:
     """Print the day's items (``dry_run``: only those ``--send`` would send); exit code."""
     from hk.remind.gather import gather
     from hk.remind.sentlog import SentLog
@@ -139,9 +193,13 @@ def run(index: Index, root: str, day: dt.date, config: RemindConfig,
     if as_json:
         import orjson
 
-        sys.stdout.buffer.write(orjson.dumps(
-            {"date": day.isoformat(), "dry_run": dry_run, "items": items},
-            option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
+        sys.stdout.buffer.write(
+            orjson.dumps(
+                {"date": day.isoformat(), "dry_run": dry_run, "items": items},
+                option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS,
+            )
+            + b"\n"
+        )
     elif items:
         sys.stdout.write(table(items) + "\n")
     sys.stdout.flush()

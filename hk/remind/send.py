@@ -73,14 +73,25 @@ class RunFile:
         self.archive = archive
         run = new_id()
         self.path = run_path(run, started)
-        self.data: dict[str, object] = {"run": run, "date": day.isoformat(),
-                                        "started": started.isoformat(),
-                                        "operator": archive.operator(), "sent": []}
+        self.data: dict[str, object] = {
+            "run": run,
+            "date": day.isoformat(),
+            "started": started.isoformat(),
+            "operator": archive.operator(),
+            "sent": [],
+        }
         self.entries: list[dict[str, str]] = []
 
     def record(self, channel: str, message: Message, at: dt.datetime) -> None:
-        self.entries += [{"occasion": key, "channel": channel, "audience": message.audience,
-                          "at": at.isoformat()} for key in message.keys]
+        self.entries += [
+            {
+                "occasion": key,
+                "channel": channel,
+                "audience": message.audience,
+                "at": at.isoformat(),
+            }
+            for key in message.keys
+        ]
         self.data["sent"] = self.entries
         data = encode(self.data)
         try:
@@ -105,8 +116,13 @@ def default_channel() -> NotifyChannel:
     return NotifyChannel(name="stdout", kind="stdout")
 
 
-def send(archive: Archive, day: dt.date, config: RemindConfig, audiences: tuple[str, ...],
-         out: IO[str] | None = None) -> Outcome:
+def send(
+    archive: Archive,
+    day: dt.date,
+    config: RemindConfig,
+    audiences: tuple[str, ...],
+    out: IO[str] | None = None,
+) -> Outcome:
     """Send what is due on ``day`` and not yet sent, to ``audiences``; see the module text."""
     from hk.remind.gather import gather
 
@@ -126,8 +142,11 @@ def send(archive: Archive, day: dt.date, config: RemindConfig, audiences: tuple[
         try:
             for channel in channels:
                 reach = {AUDIENCE_OF[a] for a in channel.audiences} & set(audiences)
-                todo = [i for i in found.items if i.audience in reach
-                        and channel.name not in sent.get(i.key, ())]
+                todo = [
+                    i
+                    for i in found.items
+                    if i.audience in reach and channel.name not in sent.get(i.key, ())
+                ]
                 if todo:
                     _deliver(archive, found, channel, todo, config, run, outcome, out)
         finally:
@@ -138,9 +157,16 @@ def send(archive: Archive, day: dt.date, config: RemindConfig, audiences: tuple[
     return outcome
 
 
-def _deliver(archive: Archive, found: Found, channel: NotifyChannel, items: list[Due],
-             config: RemindConfig, run: RunFile, outcome: Outcome,
-             out: IO[str] | None) -> None:
+def _deliver(
+    archive: Archive,
+    found: Found,
+    channel: NotifyChannel,
+    items: list[Due],
+    config: RemindConfig,
+    run: RunFile,
+    outcome: Outcome,
+    out: IO[str] | None,
+) -> None:
     """Render and deliver one channel's messages, recording each as it goes out."""
     from hk.remind import messages as build
     from hk.remind.channels import ChannelError, Sender, Stdout, sender_for
@@ -152,8 +178,7 @@ def _deliver(archive: Archive, found: Found, channel: NotifyChannel, items: list
         sender = sender_for(channel, archive.root, settings_company(archive))
     office = [i for i in items if i.audience == "office"]
     people = [i for i in items if i.audience != "office"]
-    queue = build.digest(archive, found, office, config.language, sender.limit) if office \
-        else []
+    queue = build.digest(archive, found, office, config.language, sender.limit) if office else []
     queue += build.personal(archive, found, people, config.language, sender.limit)
     try:
         sender.open()
@@ -200,8 +225,9 @@ def uncommitted_runs(archive: Archive) -> list[str]:
 
     if not (archive.root / SENT_DIR).is_dir():
         return []
-    text = git.run(archive.root, ["status", "--porcelain=v1", "-z", "--untracked-files=all",
-                                  "--", SENT_DIR])
+    text = git.run(
+        archive.root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", SENT_DIR]
+    )
     paths = []
     for entry in text.split("\0"):
         if len(entry) > 3 and entry[3:].endswith(".json"):
@@ -225,7 +251,9 @@ def commit_runs(archive: Archive, paths: list[str], subject: str) -> str:
                 return git.commit(archive.root, git.Change(tuple(paths), message), new)
             except git.GitError as exc:
                 if "index.lock" not in exc.message or time.monotonic() > deadline:
-                    raise HkError(f"the sent log could not be committed: {exc.message}",
-                                  hint="it is kept in the working tree; the next "
-                                       "`hk remind --send` commits it") from None
+                    raise HkError(
+                        f"the sent log could not be committed: {exc.message}",
+                        hint="it is kept in the working tree; the next "
+                        "`hk remind --send` commits it",
+                    ) from None
                 time.sleep(0.1)

@@ -69,8 +69,9 @@ class SentLog:
         if self._db is None:
             folder = os.path.join(self.root, ".git", "hk")
             os.makedirs(folder, exist_ok=True)
-            db = sqlite3.connect(os.path.join(folder, "remind-sent.sqlite"), timeout=30,
-                                 isolation_level=None)
+            db = sqlite3.connect(
+                os.path.join(folder, "remind-sent.sqlite"), timeout=30, isolation_level=None
+            )
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 db.executescript("DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS sent;")
                 db.executescript(_DDL)
@@ -86,8 +87,10 @@ class SentLog:
         """Bring the cache up to date with the run files; the broken ones, by path."""
         current = _scan(self.root)
         db = self.db
-        known = {path: (stat, broken) for path, stat, broken in
-                 db.execute("SELECT path, stat, broken FROM files")}
+        known = {
+            path: (stat, broken)
+            for path, stat, broken in db.execute("SELECT path, stat, broken FROM files")
+        }
         changed = [p for p, stat in current.items() if known.get(p, ("",))[0] != stat]
         gone = [p for p in known if p not in current]
         if changed or gone:
@@ -98,10 +101,11 @@ class SentLog:
                     db.execute("DELETE FROM files WHERE path = ?", (path,))
                 for path in changed:
                     rows, problem = _read(self.root, path)
-                    db.executemany("INSERT INTO sent VALUES (?, ?, ?)",
-                                   [(key, channel, path) for key, channel in rows])
-                    db.execute("INSERT INTO files VALUES (?, ?, ?)",
-                               (path, current[path], problem))
+                    db.executemany(
+                        "INSERT INTO sent VALUES (?, ?, ?)",
+                        [(key, channel, path) for key, channel in rows],
+                    )
+                    db.execute("INSERT INTO files VALUES (?, ?, ?)", (path, current[path], problem))
                     known[path] = (current[path], problem)
             except BaseException:
                 db.execute("ROLLBACK")
@@ -114,10 +118,11 @@ class SentLog:
         out: dict[str, set[str]] = {}
         wanted = sorted(set(keys))
         for i in range(0, len(wanted), CHUNK):
-            chunk = wanted[i:i + CHUNK]
+            chunk = wanted[i : i + CHUNK]
             marks = ",".join("?" * len(chunk))
             for key, channel in self.db.execute(
-                    f"SELECT occasion, channel FROM sent WHERE occasion IN ({marks})", chunk):
+                f"SELECT occasion, channel FROM sent WHERE occasion IN ({marks})", chunk
+            ):
                 out.setdefault(key, set()).add(channel)
         return out
 
@@ -138,7 +143,8 @@ def _scan(root: str) -> dict[str, str]:
                 if entry.name.endswith(".json") and not entry.name.startswith("."):
                     s = entry.stat(follow_symlinks=False)
                     out[f"{SENT_DIR}/{year.name}/{month.name}/{entry.name}"] = (
-                        f"{s.st_mtime_ns}:{s.st_size}:{s.st_ino}")
+                        f"{s.st_mtime_ns}:{s.st_size}:{s.st_ino}"
+                    )
     return out
 
 

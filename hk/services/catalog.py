@@ -31,9 +31,9 @@ def default_catalog(archive: Archive) -> list[Record]:
     records: list[Record] = []
     for model, key in ((ServiceItem, "services"), (Package, "packages")):
         for entry in data[key]:
-            records.append(model.model_validate(
-                {"id": new_id(), "created": stamp, "updated": stamp, **entry}
-            ))
+            records.append(
+                model.model_validate({"id": new_id(), "created": stamp, "updated": stamp, **entry})
+            )
     return records
 
 
@@ -46,8 +46,10 @@ def by_code(archive: Archive, code: str) -> ServiceItem | Package:
         if rows:
             record, _ = load(archive, model, rows[0]["id"])
             return record
-    raise HkError(f"no service item or package with code '{code}'",
-                  hint="list the catalog with `hk catalog list`")
+    raise HkError(
+        f"no service item or package with code '{code}'",
+        hint="list the catalog with `hk catalog list`",
+    )
 
 
 def add(archive: Archive, kind: str, fields: dict[str, Any]) -> tuple[Record, SaveResult]:
@@ -61,8 +63,9 @@ def add(archive: Archive, kind: str, fields: dict[str, Any]) -> tuple[Record, Sa
         _check_services_exist(archive, fields.get("items", []))
     stamp = now(archive.settings.locale.timezone)
     try:
-        record = model.model_validate({"id": new_id(), "created": stamp, "updated": stamp,
-                                       **fields})
+        record = model.model_validate(
+            {"id": new_id(), "created": stamp, "updated": stamp, **fields}
+        )
     except ValidationError as exc:
         raise InvalidData(codec.problems_from_validation(exc, None, "<input>", model)) from None
     return record, save(archive, record)
@@ -71,8 +74,10 @@ def add(archive: Archive, kind: str, fields: dict[str, Any]) -> tuple[Record, Sa
 def edit(archive: Archive, code: str, changes: dict[str, Any]) -> tuple[Record, SaveResult]:
     item = by_code(archive, code)
     if "code" in changes and changes["code"] != item.code:
-        raise HkError("a catalog code cannot change; orders and quotes refer to it",
-                      hint="add a new item and set this one to --inactive")
+        raise HkError(
+            "a catalog code cannot change; orders and quotes refer to it",
+            hint="add a new item and set this one to --inactive",
+        )
     record, loaded = load(archive, type(item), item.id)
     if isinstance(record, Package) and "items" in changes:
         _check_services_exist(archive, changes["items"])

@@ -75,34 +75,59 @@ def severity_of(text: str) -> str:
 # --- opening -----------------------------------------------------------------------------------
 
 
-def build_complaint(archive: Archive, given: ComplaintIn, *, customer: str,
-                    order: str | None = None, worker: str | None = None,
-                    visit: str | None = None, at: dt.datetime | None = None) -> Complaint:
+def build_complaint(
+    archive: Archive,
+    given: ComplaintIn,
+    *,
+    customer: str,
+    order: str | None = None,
+    worker: str | None = None,
+    visit: str | None = None,
+    at: dt.datetime | None = None,
+) -> Complaint:
     """A new open complaint, not saved (a return visit saves it with itself); IDs given."""
     if not given.description.strip():
         raise UsageError("say what the customer complained of", hint="--text …")
     when = moment(archive, at)
     received = moment(archive, given.received_at) if given.received_at else when
     if received > when + dt.timedelta(minutes=5):
-        raise UsageError("the complaint cannot have come in later than now",
-                         hint="check --received")
+        raise UsageError(
+            "the complaint cannot have come in later than now", hint="check --received"
+        )
     try:
-        return Complaint.model_validate({
-            "id": new_id(), "created": when, "updated": when, "customer": customer,
-            "order": order, "worker": worker, "visit": visit,
-            "category": category_of(given.category), "severity": severity_of(given.severity),
-            "received_via": choice_of(given.received_via, RECEIVED_ZH, "how a complaint came"),
-            "description": given.description.strip(), "received_at": received,
-            "response_due": response_due(received, archive.settings.reminders.complaint_sla_hours),
-            "events": [made_event(archive.operator(), when)],
-        })
+        return Complaint.model_validate(
+            {
+                "id": new_id(),
+                "created": when,
+                "updated": when,
+                "customer": customer,
+                "order": order,
+                "worker": worker,
+                "visit": visit,
+                "category": category_of(given.category),
+                "severity": severity_of(given.severity),
+                "received_via": choice_of(given.received_via, RECEIVED_ZH, "how a complaint came"),
+                "description": given.description.strip(),
+                "received_at": received,
+                "response_due": response_due(
+                    received, archive.settings.reminders.complaint_sla_hours
+                ),
+                "events": [made_event(archive.operator(), when)],
+            }
+        )
     except ValidationError as exc:
         raise refused(exc) from None
 
 
-def open_complaint(archive: Archive, given: ComplaintIn, *, customer: str | None = None,
-                   order: str | None = None, worker: str | None = None,
-                   at: dt.datetime | None = None) -> Stepped:
+def open_complaint(
+    archive: Archive,
+    given: ComplaintIn,
+    *,
+    customer: str | None = None,
+    order: str | None = None,
+    worker: str | None = None,
+    at: dt.datetime | None = None,
+) -> Stepped:
     """Take a complaint down; one commit. ``order`` names the customer, and the worker when
     one worker did it; ``customer`` and ``worker`` are codes or IDs."""
     customer_id = resolve_id(archive, "customer", customer)[1] if customer else None
@@ -112,15 +137,18 @@ def open_complaint(archive: Archive, given: ComplaintIn, *, customer: str | None
         found, _ = load_order(archive, order)
         order_id = found.id
         if customer_id is not None and customer_id != found.customer:
-            raise UsageError("the order is another customer's",
-                             hint="leave out --customer: the order names its customer")
+            raise UsageError(
+                "the order is another customer's",
+                hint="leave out --customer: the order names its customer",
+            )
         customer_id = found.customer
         if worker_id is None and len(found.workers) == 1:
             worker_id = found.workers[0]
     if customer_id is None:
         raise UsageError("whose complaint is it?", hint="give --order, or --customer")
-    complaint = build_complaint(archive, given, customer=customer_id, order=order_id,
-                                worker=worker_id, at=at)
+    complaint = build_complaint(
+        archive, given, customer=customer_id, order=order_id, worker=worker_id, at=at
+    )
     return Stepped(complaint, save(archive, complaint))
 
 
@@ -131,8 +159,9 @@ def load_complaint(archive: Archive, ref: str) -> tuple[Complaint, Loaded]:
     return load_named(archive, Complaint, ref, "list complaints with hk complaint list")
 
 
-def change_complaint(archive: Archive, ref: str,
-                     change: Callable[[Complaint], Complaint]) -> Stepped:
+def change_complaint(
+    archive: Archive, ref: str, change: Callable[[Complaint], Complaint]
+) -> Stepped:
     """Apply ``change`` (one step) to the complaint ``ref`` names; save it over what was read."""
     complaint, loaded = load_complaint(archive, ref)
     try:
@@ -142,19 +171,34 @@ def change_complaint(archive: Archive, ref: str,
     return Stepped(updated, save(archive, updated, loaded))
 
 
-def list_complaints(archive: Archive, status: str | None = None, customer: str | None = None,
-                    worker: str | None = None, open_only: bool = False,
-                    day_from: str | None = None, day_to: str | None = None,
-                    now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def list_complaints(
+    archive: Archive,
+    status: str | None = None,
+    customer: str | None = None,
+    worker: str | None = None,
+    open_only: bool = False,
+    day_from: str | None = None,
+    day_to: str | None = None,
+    now: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
     """Complaints by the day received, each with its SLA state now and the names it links."""
     from hk.services.lookup import list_rows
     from hk.services.order_listing import Names
 
     wanted = choice_of(status, STATUS_ZH, "a complaint status") if status else None
-    refs = [resolve_id(archive, kind, ref)[1]
-            for kind, ref in (("customer", customer), ("worker", worker)) if ref]
-    rows = list_rows(archive.index, "complaint", category=wanted,
-                     ref=refs[0] if refs else None, day_from=day_from, day_to=day_to)
+    refs = [
+        resolve_id(archive, kind, ref)[1]
+        for kind, ref in (("customer", customer), ("worker", worker))
+        if ref
+    ]
+    rows = list_rows(
+        archive.index,
+        "complaint",
+        category=wanted,
+        ref=refs[0] if refs else None,
+        day_from=day_from,
+        day_to=day_to,
+    )
     if len(refs) > 1:
         rows = [r for r in rows if r["worker"] == refs[1]]
     if open_only:
@@ -166,19 +210,30 @@ def list_complaints(archive: Archive, status: str | None = None, customer: str |
     for row in rows:
         state = _state(row, when)
         code, name = names.parts(row["customer"])
-        out.append({**row, "status_zh": STATUS_ZH[row["status"]],
-                    "category_zh": CATEGORY_ZH[row["category"]],
-                    "severity_zh": SEVERITY_ZH[row["severity"]], "sla": state,
-                    "sla_zh": SLA_ZH[state], "customer_code": code, "customer_name": name,
-                    "worker_label": names(row["worker"]) if row.get("worker") else ""})
+        out.append(
+            {
+                **row,
+                "status_zh": STATUS_ZH[row["status"]],
+                "category_zh": CATEGORY_ZH[row["category"]],
+                "severity_zh": SEVERITY_ZH[row["severity"]],
+                "sla": state,
+                "sla_zh": SLA_ZH[state],
+                "customer_code": code,
+                "customer_name": name,
+                "worker_label": names(row["worker"]) if row.get("worker") else "",
+            }
+        )
     return out
 
 
 def _state(row: dict[str, Any], now: dt.datetime) -> str:
     responded = row.get("responded_at")
-    return sla_state(dt.datetime.fromisoformat(row["received_at"]),
-                     dt.datetime.fromisoformat(row["response_due"]),
-                     dt.datetime.fromisoformat(responded) if responded else None, now)
+    return sla_state(
+        dt.datetime.fromisoformat(row["received_at"]),
+        dt.datetime.fromisoformat(row["response_due"]),
+        dt.datetime.fromisoformat(responded) if responded else None,
+        now,
+    )
 
 
 @dataclass
@@ -200,8 +255,7 @@ class SlaAlert:
         return f"complaint:{self.complaint}:{self.state}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.row, "key": self.key, "state": self.state,
-                "hours_left": self.hours_left}
+        return {**self.row, "key": self.key, "state": self.state, "hours_left": self.hours_left}
 
 
 def complaints_near_sla(archive: Archive, now: dt.datetime | None = None) -> list[SlaAlert]:
@@ -222,15 +276,21 @@ def complaints_near_sla(archive: Archive, now: dt.datetime | None = None) -> lis
 # --- the lifecycle -----------------------------------------------------------------------------
 
 
-def assign(archive: Archive, ref: str, assignee: str | None = None, note: str = "",
-           at: dt.datetime | None = None) -> Stepped:
+def assign(
+    archive: Archive,
+    ref: str,
+    assignee: str | None = None,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> Stepped:
     """Hand the complaint to someone (default: the operator): → 处理中. The first step out of
     待处理 open is the company's response."""
     actor, when = archive.operator(), moment(archive, at)
     who = " ".join((assignee or actor).split())
     text = note.strip() or f"由 {who} 处理"
-    return change_complaint(archive, ref, lambda c: step(c, "in_progress", actor, when, text,
-                                                          assignee=who))
+    return change_complaint(
+        archive, ref, lambda c: step(c, "in_progress", actor, when, text, assignee=who)
+    )
 
 
 def resolve(
@@ -255,23 +315,40 @@ def resolve(
     if compensation_fen < 0:
         raise UsageError("--compensation must be 0 or more")
     if rework_start is None and (rework_end is not None or rework_hours is not None):
-        raise UsageError("--rework-end and --rework-hours go with --rework",
-                         hint="--rework 'YYYY-MM-DD HH:MM'")
+        raise UsageError(
+            "--rework-end and --rework-hours go with --rework", hint="--rework 'YYYY-MM-DD HH:MM'"
+        )
     actor, when = archive.operator(), moment(archive, at)
     complaint, loaded = load_complaint(archive, ref)
     code = code_of(archive, complaint.id) or complaint.id
     order = None
     if rework_start is not None:
         if complaint.order is None:
-            raise HkError("the complaint names no order to redo",
-                          hint="a rework order redoes the order complained of")
+            raise HkError(
+                "the complaint names no order to redo",
+                hint="a rework order redoes the order complained of",
+            )
         original, _ = load_order(archive, complaint.order)
-        order = build_rework(archive, original, rework_start, end=rework_end,
-                             hours=rework_hours, note=f"投诉 {code} 返工", at=when)
+        order = build_rework(
+            archive,
+            original,
+            rework_start,
+            end=rework_end,
+            hours=rework_hours,
+            note=f"投诉 {code} 返工",
+            at=when,
+        )
     try:
-        resolved = step(complaint, "resolved", actor, when, resolution.strip(),
-                        resolution=resolution.strip(), compensation_fen=compensation_fen,
-                        rework=order.id if order is not None else None)
+        resolved = step(
+            complaint,
+            "resolved",
+            actor,
+            when,
+            resolution.strip(),
+            resolution=resolution.strip(),
+            compensation_fen=compensation_fen,
+            rework=order.id if order is not None else None,
+        )
     except ValidationError as exc:
         raise refused(exc) from None
     visit = after_complaint_visit(archive, resolved, when)
@@ -286,6 +363,8 @@ def reject(archive: Archive, ref: str, reason: str, at: dt.datetime | None = Non
     if not reason.strip():
         raise UsageError("say why the complaint is rejected", hint="--reason …")
     actor, when = archive.operator(), moment(archive, at)
-    return change_complaint(archive, ref, lambda c: step(c, "rejected", actor, when,
-                                                          reason.strip(),
-                                                          resolution=reason.strip()))
+    return change_complaint(
+        archive,
+        ref,
+        lambda c: step(c, "rejected", actor, when, reason.strip(), resolution=reason.strip()),
+    )

@@ -107,12 +107,14 @@ def today(archive: Archive) -> dt.date:
 
 def load_contract(archive: Archive, ref: str) -> tuple[Contract, Loaded]:
     """The contract ``ref`` names (code or ID), read from its file, with what a save needs."""
-    return load_named(archive, Contract, ref,
-                      "list contracts with hk contract list (--customer, --status …)")
+    return load_named(
+        archive, Contract, ref, "list contracts with hk contract list (--customer, --status …)"
+    )
 
 
-def change_contract(archive: Archive, ref: str,
-                    change: Callable[[Contract], Contract], also: Sequence[Record] = ()) -> Stepped:
+def change_contract(
+    archive: Archive, ref: str, change: Callable[[Contract], Contract], also: Sequence[Record] = ()
+) -> Stepped:
     """Apply ``change`` to the contract ``ref`` names and save it over what was read; ``also``
     are new records the step makes (a replacement's return visit), in the same commit."""
     contract, loaded = load_contract(archive, ref)
@@ -120,9 +122,12 @@ def change_contract(archive: Archive, ref: str,
         updated = change(contract)
     except ValidationError as exc:
         raise refused(exc) from None
-    result = (save_together(archive, [(updated, loaded), *((r, None) for r in also)]) if also
-              else save(archive, updated, loaded))
-    return Stepped(updated, result, updated.events[len(contract.events):], list(also))
+    result = (
+        save_together(archive, [(updated, loaded), *((r, None) for r in also)])
+        if also
+        else save(archive, updated, loaded)
+    )
+    return Stepped(updated, result, updated.events[len(contract.events) :], list(also))
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -131,15 +136,18 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
-    return day.replace(year=year, month=month,
-                       day=min(day.day, calendar.monthrange(year, month)[1]))
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def end_of(start: dt.date, end: dt.date | None, months: int | None) -> dt.date:
     """The last day from ``end`` or ``months`` (exactly one of them)."""
     if (end is None) == (months is None):
-        raise UsageError("give the end date or the number of months, one of them",
-                         hint="--end 2026-12-31 or --months 12")
+        raise UsageError(
+            "give the end date or the number of months, one of them",
+            hint="--end 2026-12-31 or --months 12",
+        )
     if months is not None:
         if not 1 <= months <= 120:
             raise UsageError(f"--months is from 1 to 120, not {months}")
@@ -149,8 +157,10 @@ def end_of(start: dt.date, end: dt.date | None, months: int | None) -> dt.date:
 
 
 def _customer_party(customer: Customer) -> dict[str, Any]:
-    return {"name": customer.name,
-            "phone": format_phone(customer.phones[0]) if customer.phones else ""}
+    return {
+        "name": customer.name,
+        "phone": format_phone(customer.phones[0]) if customer.phones else "",
+    }
 
 
 def _worker_party(worker: Worker) -> dict[str, Any]:
@@ -159,8 +169,12 @@ def _worker_party(worker: Worker) -> dict[str, Any]:
 
 def _company_party(archive: Archive) -> dict[str, Any]:
     company = archive.settings.company
-    return {"name": company.name or "（公司名称）", "phone": company.phone,
-            "address": company.address, "license": company.license}
+    return {
+        "name": company.name or "（公司名称）",
+        "phone": company.phone,
+        "address": company.address,
+        "license": company.license,
+    }
 
 
 def load_worker(archive: Archive, ref: str) -> Worker:
@@ -182,18 +196,44 @@ ServiceSpec = str | tuple[str, Any] | tuple[str, Any, int | None]
 
 def new_contract(archive: Archive, customer_ref: str, **terms: Any) -> tuple[Contract, SaveResult]:
     """Draft a contract for the customer (status 草稿 draft); one commit. See the module doc."""
-    known = {"kind", "start", "end", "months", "worker", "model", "services", "package",
-             "schedule", "service_fee_fen", "intro_fee_fen", "deposit_fen", "address",
-             "payment_method", "payment_cycle", "payment_day", "hours", "rest_days",
-             "trial_days", "insurance", "free_replacements", "clauses", "quote", "notes", "at"}
+    known = {
+        "kind",
+        "start",
+        "end",
+        "months",
+        "worker",
+        "model",
+        "services",
+        "package",
+        "schedule",
+        "service_fee_fen",
+        "intro_fee_fen",
+        "deposit_fen",
+        "address",
+        "payment_method",
+        "payment_cycle",
+        "payment_day",
+        "hours",
+        "rest_days",
+        "trial_days",
+        "insurance",
+        "free_replacements",
+        "clauses",
+        "quote",
+        "notes",
+        "at",
+    }
     unknown = sorted(set(terms) - known)
     if unknown:
         raise TypeError(f"new_contract() got unknown terms: {', '.join(unknown)}")
     record, _ = load_ref(archive, "customer", customer_ref)
     assert isinstance(record, Customer)
     customer = record
-    kind = choice_of(str(terms.get("kind") or ""), {"placement": "派驻", "package": "套餐",
-                                                     "service": "周期服务"}, "a contract kind")
+    kind = choice_of(
+        str(terms.get("kind") or ""),
+        {"placement": "派驻", "package": "套餐", "service": "周期服务"},
+        "a contract kind",
+    )
     start = terms.get("start")
     if not isinstance(start, dt.date):
         raise UsageError("a contract needs its start date", hint="--start 2026-03-01")
@@ -204,51 +244,74 @@ def new_contract(archive: Archive, customer_ref: str, **terms: Any) -> tuple[Con
         _placeable(worker, customer)
     address = int(terms.get("address") or 1)
     if not customer.addresses:
-        raise HkError("the customer has no address for the contract",
-                      hint="add one with hk customer edit … --district … --address …")
+        raise HkError(
+            "the customer has no address for the contract",
+            hint="add one with hk customer edit … --district … --address …",
+        )
     if not 1 <= address <= len(customer.addresses):
-        raise UsageError(f"the customer has {len(customer.addresses)} address(es); "
-                         f"there is no address {address}")
+        raise UsageError(
+            f"the customer has {len(customer.addresses)} address(es); there is no address {address}"
+        )
     package = _package(archive, terms["package"]) if terms.get("package") else None
     specs = [_spec(s) for s in terms.get("services") or []]
     schedule = _schedule(terms.get("schedule"), kind, start, end, specs, package)
     lines, breakdown = _lines(archive, customer, kind, specs, package, schedule, start)
     fee = terms.get("service_fee_fen")
     if fee is None:
-        fee = package.price_fen if package is not None and kind == "package" else (
-            breakdown.total_fen if breakdown else 0)
+        fee = (
+            package.price_fen
+            if package is not None and kind == "package"
+            else (breakdown.total_fen if breakdown else 0)
+        )
     if not fee:
-        raise UsageError("the contract needs its service fee",
-                         hint="give --service-fee, or --service/--package to price it")
+        raise UsageError(
+            "the contract needs its service fee",
+            hint="give --service-fee, or --service/--package to price it",
+        )
     model = terms.get("model") or ("中介制" if kind == "placement" else None)
     if model is not None and model not in MODELS:
         raise UsageError(f"'{model}' is not 中介制 or 员工制")
     at = moment(archive, terms.get("at"))
     contract_id = new_id()
     data: dict[str, Any] = {
-        "id": contract_id, "created": at, "updated": at,
+        "id": contract_id,
+        "created": at,
+        "updated": at,
         "number": archive.index.code_for_new("contract", contract_id),
-        "contract_type": kind, "model": model, "customer": customer.id,
+        "contract_type": kind,
+        "model": model,
+        "customer": customer.id,
         "worker": worker.id if worker else None,
-        "parties": {"customer": _customer_party(customer), "company": _company_party(archive),
-                    "worker": _worker_party(worker) if worker else None},
-        "address": customer.addresses[address - 1], "start": start, "end": end,
+        "parties": {
+            "customer": _customer_party(customer),
+            "company": _company_party(archive),
+            "worker": _worker_party(worker) if worker else None,
+        },
+        "address": customer.addresses[address - 1],
+        "start": start,
+        "end": end,
         "package": package.code if package else None,
-        "package_name": package.name if package else "", "schedule": schedule, "lines": lines,
-        "service_fee_fen": fee, "fee_unit": FEE_UNITS[kind],
+        "package_name": package.name if package else "",
+        "schedule": schedule,
+        "lines": lines,
+        "service_fee_fen": fee,
+        "fee_unit": FEE_UNITS[kind],
         "intro_fee_fen": terms.get("intro_fee_fen") or 0,
         "deposit_fen": terms.get("deposit_fen") or 0,
         "payment_method": _method(terms.get("payment_method")),
         "payment_cycle": terms.get("payment_cycle") or CYCLES[kind],
         "payment_day": terms.get("payment_day"),
-        "hours": terms.get("hours") or "", "rest_days": terms.get("rest_days") or "",
-        "trial_days": terms.get("trial_days") or 0, "insurance": terms.get("insurance") or "",
-        "free_replacements": 3 if terms.get("free_replacements") is None
+        "hours": terms.get("hours") or "",
+        "rest_days": terms.get("rest_days") or "",
+        "trial_days": terms.get("trial_days") or 0,
+        "insurance": terms.get("insurance") or "",
+        "free_replacements": 3
+        if terms.get("free_replacements") is None
         else terms["free_replacements"],
         "terms": list(terms.get("clauses") or []),
-        "quote": _quote(archive, terms.get("quote")), "notes": terms.get("notes") or "",
-        "events": [{"at": at, "actor": archive.operator(), "to_status": "draft",
-                    "note": "起草"}],
+        "quote": _quote(archive, terms.get("quote")),
+        "notes": terms.get("notes") or "",
+        "events": [{"at": at, "actor": archive.operator(), "to_status": "draft", "note": "起草"}],
     }
     contract = build(data)
     return contract, save(archive, contract)
@@ -280,8 +343,10 @@ def _package(archive: Archive, code: str) -> Package:
 
     item = by_code(archive, code)
     if not isinstance(item, Package):
-        raise HkError(f"{item.code} is a service item, not a package",
-                      hint="give it with --service; see packages with hk catalog list")
+        raise HkError(
+            f"{item.code} is a service item, not a package",
+            hint="give it with --service; see packages with hk catalog list",
+        )
     return item
 
 
@@ -296,32 +361,45 @@ def _spec(value: ServiceSpec) -> tuple[str, Any, int | None]:
     return str(code).strip().upper(), quantity, price[0] if price else None
 
 
-def _schedule(given: str | Schedule | None, kind: str, start: dt.date, end: dt.date,
-              specs: list[tuple[str, Any, int | None]], package: Package | None
-              ) -> Schedule | None:
+def _schedule(
+    given: str | Schedule | None,
+    kind: str,
+    start: dt.date,
+    end: dt.date,
+    specs: list[tuple[str, Any, int | None]],
+    package: Package | None,
+) -> Schedule | None:
     if given is None or given == "":
         return None
     if kind == "placement":
-        raise UsageError("a placement has working hours (--hours), not a schedule",
-                         hint="a schedule is for package and service contracts")
+        raise UsageError(
+            "a placement has working hours (--hours), not a schedule",
+            hint="a schedule is for package and service contracts",
+        )
     if isinstance(given, Schedule):
         return given
     services: list[tuple[str, Any]] = [(code, qty) for code, qty, _ in specs]
     if not services and package is not None:
         services = [(item.service, None) for item in package.items]
     if not services:
-        raise UsageError("a schedule needs the services of each visit",
-                         hint="add --service CODE[:QTY]")
+        raise UsageError(
+            "a schedule needs the services of each visit", hint="add --service CODE[:QTY]"
+        )
     try:
         return parse_schedule(given, start, end, services)
     except ScheduleError as exc:
         raise UsageError(f"--schedule: {exc}") from None
 
 
-def _lines(archive: Archive, customer: Customer, kind: str,
-           specs: list[tuple[str, Any, int | None]], package: Package | None,
-           schedule: Schedule | None, start: dt.date,
-           ) -> tuple[list[ContractLine], PriceBreakdown | None]:
+def _lines(
+    archive: Archive,
+    customer: Customer,
+    kind: str,
+    specs: list[tuple[str, Any, int | None]],
+    package: Package | None,
+    schedule: Schedule | None,
+    start: dt.date,
+) -> tuple[list[ContractLine], PriceBreakdown | None]:
     """The services priced for the customer's tier, per month (placement) or visit."""
     visits: dict[str, int] = {}
     if not specs and package is not None:
@@ -334,16 +412,28 @@ def _lines(archive: Archive, customer: Customer, kind: str,
     items = service_items(archive, [code for code, _, _ in specs])
     hours = None
     if schedule is not None:
-        span = (dt.datetime.combine(start, schedule.end_time())
-                - dt.datetime.combine(start, schedule.start_time()))
+        span = dt.datetime.combine(start, schedule.end_time()) - dt.datetime.combine(
+            start, schedule.start_time()
+        )
         hours = (Decimal(int(span.total_seconds())) / 3600).quantize(Decimal("0.01"))
-    requests = [LineRequest(items[code], _quantity(items[code], qty, hours), None, price)
-                for code, qty, price in specs]
+    requests = [
+        LineRequest(items[code], _quantity(items[code], qty, hours), None, price)
+        for code, qty, price in specs
+    ]
     breakdown = price_lines(requests, archive.settings, customer.tier or None, None, on=start)
-    lines = [ContractLine(
-        service=p.code, name=p.name, quantity=p.charged_quantity, unit=p.unit,
-        unit_price_fen=p.unit_price_fen, discount_fen=p.discount_fen, amount_fen=p.net_fen,
-        visits=visits.get(p.code)) for p in breakdown.lines]
+    lines = [
+        ContractLine(
+            service=p.code,
+            name=p.name,
+            quantity=p.charged_quantity,
+            unit=p.unit,
+            unit_price_fen=p.unit_price_fen,
+            discount_fen=p.discount_fen,
+            amount_fen=p.net_fen,
+            visits=visits.get(p.code),
+        )
+        for p in breakdown.lines
+    ]
     return lines, breakdown
 
 
@@ -356,8 +446,9 @@ def _quantity(item: ServiceItem, given: Any, hours: Decimal | None) -> Decimal:
 # --- the lifecycle -------------------------------------------------------------------------------
 
 
-def activate(archive: Archive, ref: str, note: str = "",
-             at: dt.datetime | None = None) -> list[Stepped]:
+def activate(
+    archive: Archive, ref: str, note: str = "", at: dt.datetime | None = None
+) -> list[Stepped]:
     """已签署 → 生效; a renewal's predecessor becomes 已续签 renewed in the same commit."""
     contract, loaded = load_contract(archive, ref)
     actor, when = archive.operator(), moment(archive, at)
@@ -368,17 +459,30 @@ def activate(archive: Archive, ref: str, note: str = "",
     if "renewed" not in TRANSITIONS[old.status]:
         raise ContractError(
             f"the contract this one renews ({old.number}) is {label(old.status)}; "
-            "only an active or expired contract is renewed")
-    renewed = advance(old, "renewed", actor, max(when, old.events[-1].at),
-                      f"续签为 {contract.number}", renewed_by=contract.id)
-    result = save_together(archive, [(renewed, old_loaded), (active, loaded)],
-                           f"contract {contract.number}: renews {old.number}")
-    return [Stepped(renewed, result, renewed.events[-1:]),
-            Stepped(active, result, active.events[-1:])]
+            "only an active or expired contract is renewed"
+        )
+    renewed = advance(
+        old,
+        "renewed",
+        actor,
+        max(when, old.events[-1].at),
+        f"续签为 {contract.number}",
+        renewed_by=contract.id,
+    )
+    result = save_together(
+        archive,
+        [(renewed, old_loaded), (active, loaded)],
+        f"contract {contract.number}: renews {old.number}",
+    )
+    return [
+        Stepped(renewed, result, renewed.events[-1:]),
+        Stepped(active, result, active.events[-1:]),
+    ]
 
 
-def advance(contract: Contract, to: str, actor: str, at: dt.datetime, note: str = "",
-            **changes: Any) -> Contract:
+def advance(
+    contract: Contract, to: str, actor: str, at: dt.datetime, note: str = "", **changes: Any
+) -> Contract:
     """:func:`hk.domain.contract.step`, with a broken rule as an :class:`HkError`."""
     try:
         return step(contract, to, actor, at, note, **changes)
@@ -386,8 +490,13 @@ def advance(contract: Contract, to: str, actor: str, at: dt.datetime, note: str 
         raise refused(exc) from None
 
 
-def terminate(archive: Archive, ref: str, reason: str, date: dt.date | None = None,
-              at: dt.datetime | None = None) -> Stepped:
+def terminate(
+    archive: Archive,
+    ref: str,
+    reason: str,
+    date: dt.date | None = None,
+    at: dt.datetime | None = None,
+) -> Stepped:
     """→ 已终止 terminated, with the last day and the reason (a signed or active contract)."""
     if not reason.strip():
         raise UsageError("say why the contract is terminated", hint="--reason …")
@@ -396,17 +505,32 @@ def terminate(archive: Archive, ref: str, reason: str, date: dt.date | None = No
 
     def change(contract: Contract) -> Contract:
         if last > contract.end:
-            raise ContractError(f"the contract ends on {contract.end} anyway; terminating it "
-                                f"on {last} is after that", hint="give --date on or before it")
-        return advance(contract, "terminated", actor, when, reason.strip(),
-                     termination=Termination(date=last, reason=reason.strip()))
+            raise ContractError(
+                f"the contract ends on {contract.end} anyway; terminating it "
+                f"on {last} is after that",
+                hint="give --date on or before it",
+            )
+        return advance(
+            contract,
+            "terminated",
+            actor,
+            when,
+            reason.strip(),
+            termination=Termination(date=last, reason=reason.strip()),
+        )
 
     return change_contract(archive, ref, change)
 
 
-def replace_worker(archive: Archive, ref: str, new_worker: str, reason: str,
-                   date: dt.date | None = None, operator: str | None = None,
-                   at: dt.datetime | None = None) -> Stepped:
+def replace_worker(
+    archive: Archive,
+    ref: str,
+    new_worker: str,
+    reason: str,
+    date: dt.date | None = None,
+    operator: str | None = None,
+    at: dt.datetime | None = None,
+) -> Stepped:
     """更换阿姨: the new worker takes over on ``date``; every replacement stays in the list.
 
     The signed terms keep the worker who signed; see :mod:`hk.domain.contract`.
@@ -414,11 +538,14 @@ def replace_worker(archive: Archive, ref: str, new_worker: str, reason: str,
     if not reason.strip():
         raise UsageError("say why the worker is replaced", hint="--reason …")
     contract, _ = load_contract(archive, ref)
-    if contract.status not in ("signed", "active") or contract.status_on(
-            today(archive)) == "expired":
+    if (
+        contract.status not in ("signed", "active")
+        or contract.status_on(today(archive)) == "expired"
+    ):
         shown = contract.status_on(today(archive))
-        raise ContractError(f"the contract is {label(shown)}; a worker is replaced while it "
-                            "is signed or active")
+        raise ContractError(
+            f"the contract is {label(shown)}; a worker is replaced while it is signed or active"
+        )
     if contract.current_worker() is None:
         raise ContractError("the contract names no worker to replace")
     worker = load_worker(archive, new_worker)
@@ -433,11 +560,17 @@ def replace_worker(archive: Archive, ref: str, new_worker: str, reason: str,
     assert old is not None
 
     def change(c: Contract) -> Contract:
-        replacement = Replacement(date=day, old=old, new=worker.id, reason=reason.strip(),
-                                  operator=by, at=when)
-        return advance(c, c.status, archive.operator(), when,
-                     f"更换阿姨，{day} 起由 {worker.name} 接替：{reason.strip()}",
-                     replacements=[*c.replacements, replacement])
+        replacement = Replacement(
+            date=day, old=old, new=worker.id, reason=reason.strip(), operator=by, at=when
+        )
+        return advance(
+            c,
+            c.status,
+            archive.operator(),
+            when,
+            f"更换阿姨，{day} 起由 {worker.name} 接替：{reason.strip()}",
+            replacements=[*c.replacements, replacement],
+        )
 
     from hk.services.visits import new_worker_visit
 
@@ -453,9 +586,16 @@ def successors(archive: Archive, contract: Contract) -> list[dict[str, Any]]:
     return [r for r in rows if r.get("previous") == contract.id]
 
 
-def renew(archive: Archive, ref: str, *, end: dt.date | None = None, months: int | None = None,
-          service_fee_fen: int | None = None, note: str = "",
-          at: dt.datetime | None = None) -> tuple[Contract, SaveResult]:
+def renew(
+    archive: Archive,
+    ref: str,
+    *,
+    end: dt.date | None = None,
+    months: int | None = None,
+    service_fee_fen: int | None = None,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> tuple[Contract, SaveResult]:
     """Draft the successor for the next period: same terms, the worker serving now, the
     parties' contacts as they are today; it starts the day after this one ends."""
     old, _ = load_contract(archive, ref)
@@ -463,9 +603,11 @@ def renew(archive: Archive, ref: str, *, end: dt.date | None = None, months: int
         raise IllegalStep(old.status, "renewed")
     live = [r for r in successors(archive, old) if r["status"] != "terminated"]
     if live:
-        raise ContractError(f"contract {old.number} is already renewed by "
-                            f"{live[0]['code'] or live[0]['id']} ({label(live[0]['status'])})",
-                            hint="terminate that draft first to renew differently")
+        raise ContractError(
+            f"contract {old.number} is already renewed by "
+            f"{live[0]['code'] or live[0]['id']} ({label(live[0]['status'])})",
+            hint="terminate that draft first to renew differently",
+        )
     start = old.end + dt.timedelta(days=1)
     if end is None and months is None:
         months = old.months()
@@ -478,20 +620,41 @@ def renew(archive: Archive, ref: str, *, end: dt.date | None = None, months: int
     data = {name: getattr(old, name) for name in Contract.model_fields}
     schedule = old.schedule
     if schedule is not None:
-        schedule = schedule.model_copy(update={
-            "starts": start, "ends": last if schedule.ends is not None else None})
-    data.update({
-        "id": new, "created": when, "updated": when,
-        "number": archive.index.code_for_new("contract", new), "status": "draft",
-        "worker": worker_id, "end": last, "start": start, "schedule": schedule,
-        "parties": {"customer": _customer_party(customer), "company": _company_party(archive),
-                    "worker": _worker_party(worker) if worker else None},
-        "service_fee_fen": service_fee_fen or old.service_fee_fen,
-        "previous": old.id, "renewed_by": None, "quote": None, "signatures": [],
-        "replacements": [], "termination": None,
-        "events": [{"at": when, "actor": archive.operator(), "to_status": "draft",
-                    "note": (f"续签自 {old.number}" + (f"；{note}" if note else ""))}],
-    })
+        schedule = schedule.model_copy(
+            update={"starts": start, "ends": last if schedule.ends is not None else None}
+        )
+    data.update(
+        {
+            "id": new,
+            "created": when,
+            "updated": when,
+            "number": archive.index.code_for_new("contract", new),
+            "status": "draft",
+            "worker": worker_id,
+            "end": last,
+            "start": start,
+            "schedule": schedule,
+            "parties": {
+                "customer": _customer_party(customer),
+                "company": _company_party(archive),
+                "worker": _worker_party(worker) if worker else None,
+            },
+            "service_fee_fen": service_fee_fen or old.service_fee_fen,
+            "previous": old.id,
+            "renewed_by": None,
+            "quote": None,
+            "signatures": [],
+            "replacements": [],
+            "termination": None,
+            "events": [
+                {
+                    "at": when,
+                    "actor": archive.operator(),
+                    "to_status": "draft",
+                    "note": (f"续签自 {old.number}" + (f"；{note}" if note else "")),
+                }
+            ],
+        }
+    )
     contract = build(data)
     return contract, save(archive, contract)
-

@@ -58,8 +58,11 @@ def terms_context(contract: Contract, ids: dict[str, str] | None = None) -> dict
     roles = dict(ROLE_ZH) if three else {"customer": "甲方", "company": "乙方", "worker": ""}
     people: dict[str, dict[str, Any] | None] = {
         who: ({**info.model_dump(), "role": roles[who]} if info is not None else None)
-        for who, info in (("customer", parties.customer), ("company", parties.company),
-                          ("worker", parties.worker))
+        for who, info in (
+            ("customer", parties.customer),
+            ("company", parties.company),
+            ("worker", parties.worker),
+        )
     }
     for who, number in (ids or {}).items():
         person = people.get(who)
@@ -69,32 +72,49 @@ def terms_context(contract: Contract, ids: dict[str, str] | None = None) -> dict
     return {
         "part": "terms",
         "contract": {
-            "number": contract.number, "type": contract.contract_type,
-            "type_zh": TYPE_ZH[contract.contract_type], "model": contract.model or "",
-            "three_party": three, "start": contract.start, "end": contract.end,
-            "months": contract.months(), "package": contract.package or "",
+            "number": contract.number,
+            "type": contract.contract_type,
+            "type_zh": TYPE_ZH[contract.contract_type],
+            "model": contract.model or "",
+            "three_party": three,
+            "start": contract.start,
+            "end": contract.end,
+            "months": contract.months(),
+            "package": contract.package or "",
             "package_name": contract.package_name,
             "schedule": schedule.text_zh() if schedule else "",
             "schedule_starts": schedule.starts if schedule else None,
             "schedule_ends": schedule.ends if schedule else None,
-            "service_fee_fen": contract.service_fee_fen, "fee_unit": contract.fee_unit,
+            "service_fee_fen": contract.service_fee_fen,
+            "fee_unit": contract.fee_unit,
             "fee_unit_zh": FEE_UNIT_ZH[contract.fee_unit],
-            "intro_fee_fen": contract.intro_fee_fen, "deposit_fen": contract.deposit_fen,
-            "payment": contract.payment_text(), "hours": contract.hours,
-            "rest_days": contract.rest_days, "trial_days": contract.trial_days,
-            "insurance": contract.insurance, "free_replacements": contract.free_replacements,
+            "intro_fee_fen": contract.intro_fee_fen,
+            "deposit_fen": contract.deposit_fen,
+            "payment": contract.payment_text(),
+            "hours": contract.hours,
+            "rest_days": contract.rest_days,
+            "trial_days": contract.trial_days,
+            "insurance": contract.insurance,
+            "free_replacements": contract.free_replacements,
             "clauses": list(contract.terms),
             "copies_zh": "三" if three else "两",
         },
         "parties": people,
         "address": contract.address.one_line(),
-        "lines": [{"service": line.service, "name": line.name or line.service,
-                   "quantity_text": format_quantity(line.quantity)
-                   + ("个月" if line.unit == "month" else UNIT_ZH[line.unit]),
-                   "unit": UNIT_ZH[line.unit],
-                   "unit_price_fen": line.unit_price_fen, "discount_fen": line.discount_fen,
-                   "amount_fen": line.amount_fen, "visits": line.visits}
-                  for line in contract.lines],
+        "lines": [
+            {
+                "service": line.service,
+                "name": line.name or line.service,
+                "quantity_text": format_quantity(line.quantity)
+                + ("个月" if line.unit == "month" else UNIT_ZH[line.unit]),
+                "unit": UNIT_ZH[line.unit],
+                "unit_price_fen": line.unit_price_fen,
+                "discount_fen": line.discount_fen,
+                "amount_fen": line.amount_fen,
+                "visits": line.visits,
+            }
+            for line in contract.lines
+        ],
     }
 
 
@@ -109,19 +129,39 @@ def appendix_context(archive: Archive, contract: Contract, signed_sha: str) -> d
     shown = contract.status_on(today(archive))
     return {
         "part": "appendix",
-        "contract": {"number": contract.number, "status": shown, "status_zh": STATUS_ZH[shown],
-                     "sha256": signed_sha},
-        "signatures": [{"party": PARTY_ZH[s.party], "name": s.name,
-                        "at": s.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                        "method": SIGN_METHOD_ZH[s.method], "sha256": s.sha256,
-                        "matches": s.sha256 == signed_sha, "note": s.note}
-                       for s in contract.signatures],
-        "replacements": [{"date": r.date, "old": _name_of(archive, r.old),
-                          "new": _name_of(archive, r.new), "reason": r.reason,
-                          "operator": r.operator} for r in contract.replacements],
-        "termination": ({"date": contract.termination.date,
-                         "reason": contract.termination.reason}
-                        if contract.termination else None),
+        "contract": {
+            "number": contract.number,
+            "status": shown,
+            "status_zh": STATUS_ZH[shown],
+            "sha256": signed_sha,
+        },
+        "signatures": [
+            {
+                "party": PARTY_ZH[s.party],
+                "name": s.name,
+                "at": s.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                "method": SIGN_METHOD_ZH[s.method],
+                "sha256": s.sha256,
+                "matches": s.sha256 == signed_sha,
+                "note": s.note,
+            }
+            for s in contract.signatures
+        ],
+        "replacements": [
+            {
+                "date": r.date,
+                "old": _name_of(archive, r.old),
+                "new": _name_of(archive, r.new),
+                "reason": r.reason,
+                "operator": r.operator,
+            }
+            for r in contract.replacements
+        ],
+        "termination": (
+            {"date": contract.termination.date, "reason": contract.termination.reason}
+            if contract.termination
+            else None
+        ),
     }
 
 
@@ -136,20 +176,29 @@ def render_terms(archive: Archive, contract: Contract) -> str:
     return documents.render_markdown(archive, TEMPLATE, terms_context(contract))
 
 
-def render_document(archive: Archive, contract: Contract, fmt: documents.Format = "md",
-                    ids: dict[str, str] | None = None) -> str:
+def render_document(
+    archive: Archive,
+    contract: Contract,
+    fmt: documents.Format = "md",
+    ids: dict[str, str] | None = None,
+) -> str:
     """The printed contract: the terms, then the appendix (when there is anything in it)."""
     signed = render_terms(archive, contract)
-    text = signed if not ids else documents.render_markdown(
-        archive, TEMPLATE, terms_context(contract, ids))
+    text = (
+        signed
+        if not ids
+        else documents.render_markdown(archive, TEMPLATE, terms_context(contract, ids))
+    )
     if contract.signatures or contract.replacements or contract.termination:
         appendix = documents.render_markdown(
-            archive, TEMPLATE, appendix_context(archive, contract, documents.digest(signed)))
+            archive, TEMPLATE, appendix_context(archive, contract, documents.digest(signed))
+        )
         text = text + "\n---\n\n" + appendix
     if fmt == "md":
         return text
-    return documents.to_html(archive, text, f"{TYPE_ZH[contract.contract_type]}合同 "
-                                            f"{contract.number}")
+    return documents.to_html(
+        archive, text, f"{TYPE_ZH[contract.contract_type]}合同 {contract.number}"
+    )
 
 
 def id_numbers(archive: Archive, contract: Contract) -> dict[str, str]:
@@ -160,7 +209,9 @@ def id_numbers(archive: Archive, contract: Contract) -> dict[str, str]:
 
     found: dict[str, str] = {}
     people: list[tuple[str, type[Customer] | type[Worker], str | None]] = [
-        ("customer", Customer, contract.customer), ("worker", Worker, contract.worker)]
+        ("customer", Customer, contract.customer),
+        ("worker", Worker, contract.worker),
+    ]
     for who, model, record_id in people:
         if record_id is None:
             continue
@@ -177,8 +228,17 @@ def id_numbers(archive: Archive, contract: Contract) -> dict[str, str]:
 PARTY_NAMES = {"customer": "客户", "company": "公司", "worker": "阿姨"}
 
 
-def sign(archive: Archive, ref: str, party: str, name: str, method: str, *, note: str = "",
-         restart: bool = False, at: dt.datetime | None = None) -> Stepped:
+def sign(
+    archive: Archive,
+    ref: str,
+    party: str,
+    name: str,
+    method: str,
+    *,
+    note: str = "",
+    restart: bool = False,
+    at: dt.datetime | None = None,
+) -> Stepped:
     """Record one party's signature on the draft, with the hash of the terms as they stand.
 
     Once every required party has signed, the contract becomes 已签署 signed (same commit).
@@ -191,20 +251,26 @@ def sign(archive: Archive, ref: str, party: str, name: str, method: str, *, note
         raise UsageError("give the name of the person who signed", hint="--name …")
     contract, _ = load_contract(archive, ref)
     if contract.status != "draft":
-        raise ContractError(f"contract {contract.number} is {label(contract.status)}; "
-                            "signatures are taken on a draft",
-                            hint="a renewal is a new contract: hk contract renew")
+        raise ContractError(
+            f"contract {contract.number} is {label(contract.status)}; "
+            "signatures are taken on a draft",
+            hint="a renewal is a new contract: hk contract renew",
+        )
     if who not in contract.required_parties():
         parties = ", ".join(contract.required_parties())
-        raise ContractError(f"{who} is not a party to this {contract.contract_type} contract "
-                            f"(parties: {parties})")
+        raise ContractError(
+            f"{who} is not a party to this {contract.contract_type} contract (parties: {parties})"
+        )
     if who == "worker" and contract.worker is None:
-        raise ContractError("the placement names no worker yet",
-                            hint="set worker and parties.worker with hk edit, then sign")
+        raise ContractError(
+            "the placement names no worker yet",
+            hint="set worker and parties.worker with hk edit, then sign",
+        )
     signed = contract.signature_of(who)
     if signed is not None:
-        raise ContractError(f"{PARTY_ZH[who]} already signed ({signed.name}, "
-                            f"{SIGN_METHOD_ZH[signed.method]})")
+        raise ContractError(
+            f"{PARTY_ZH[who]} already signed ({signed.name}, {SIGN_METHOD_ZH[signed.method]})"
+        )
     digest = documents.digest(render_terms(archive, contract))
     stale = [s for s in contract.signatures if s.sha256 != digest]
     if stale and not restart:
@@ -212,18 +278,21 @@ def sign(archive: Archive, ref: str, party: str, name: str, method: str, *, note
         raise ContractError(
             f"the terms changed after {PARTY_ZH[stale[0].party]} signed: "
             + (describe(changes) or "the document text differs"),
-            hint="restore the signed terms, or sign again from the start with --restart")
+            hint="restore the signed terms, or sign again from the start with --restart",
+        )
     when = moment(archive, at)
     actor = archive.operator()
     kept = [s for s in contract.signatures if s.sha256 == digest]
-    signature = Signature(party=who, name=name.strip(), at=when, method=how, sha256=digest,
-                          note=note.strip())
+    signature = Signature(
+        party=who, name=name.strip(), at=when, method=how, sha256=digest, note=note.strip()
+    )
 
     def change(c: Contract) -> Contract:
         if stale:
             dropped = "、".join(f"{PARTY_ZH[s.party]}{s.name}" for s in stale)
-            c = advance(c, "draft", actor, when, f"条款已变更，原签字作废：{dropped}",
-                      signatures=kept)
+            c = advance(
+                c, "draft", actor, when, f"条款已变更，原签字作废：{dropped}", signatures=kept
+            )
         after = [*c.signatures, signature]
         done = all(any(s.party == p for s in after) for p in c.required_parties())
         text = f"{PARTY_ZH[who]} {name.strip()} 签字（{SIGN_METHOD_ZH[how]}）"
@@ -274,9 +343,12 @@ def verify(archive: Archive, ref: str) -> Verification:
             checks.append(Check(signature, True))
             continue
         changes = changes_since(archive, contract, signature)
-        cause = ("" if changes else
-                 "the terms are as signed, but the document renders differently: the template "
-                 "(hk's or the archive's templates/contract.md.j2) changed")
+        cause = (
+            ""
+            if changes
+            else "the terms are as signed, but the document renders differently: the template "
+            "(hk's or the archive's templates/contract.md.j2) changed"
+        )
         checks.append(Check(signature, False, changes, cause))
     return Verification(contract, digest, checks)
 
@@ -300,12 +372,16 @@ def changes_since(archive: Archive, contract: Contract, signature: Signature) ->
     if signed is None:
         return []
     now = flatten(contract.terms_data())
-    return [Change(key, signed.get(key), now.get(key))
-            for key in dict.fromkeys([*signed, *now]) if signed.get(key) != now.get(key)]
+    return [
+        Change(key, signed.get(key), now.get(key))
+        for key in dict.fromkeys([*signed, *now])
+        if signed.get(key) != now.get(key)
+    ]
 
 
-def _signed_version(archive: Archive, contract: Contract,
-                    signature: Signature) -> dict[str, Any] | None:
+def _signed_version(
+    archive: Archive, contract: Contract, signature: Signature
+) -> dict[str, Any] | None:
     from hk.store import codec, git
     from hk.store.records import relpath_for
 

@@ -115,7 +115,8 @@ def load_sample(folder: Path | None = None) -> Sample:
         tour_customer=str(company.get("tour_customer", "")),
         workers=_sample_file(folder, "workers"),
         customers=_sample_file(folder, "customers"),
-        business=_read_yaml(folder / "business.yaml") if (folder / "business.yaml").is_file()
+        business=_read_yaml(folder / "business.yaml")
+        if (folder / "business.yaml").is_file()
         else {},
     )
 
@@ -359,23 +360,34 @@ def tour(root: Path) -> list[str]:
         (f"{hk} catalog list", "服务项目和参考价"),
         (f"{hk} order list --from today", "今天起的订单：已派工、待派工、待确认"),
         (f"{hk} order show {settled[-1]['code']} --history", "一张订单从接单到结算的经过")
-        if settled else None,
+        if settled
+        else None,
         (f"{hk} order list --date tomorrow --status 待派工", "明天等着派工的单子")
-        if waiting else None,
+        if waiting
+        else None,
         (f"{hk} dispatch plan", "明天的派工计划：每位阿姨的路线、为什么派她、排不进的单和原因")
-        if waiting else None,
+        if waiting
+        else None,
         (f"{hk} dispatch plan --apply", "按计划派工（一次提交）；之后 hk dispatch check 核对规则")
-        if waiting else None,
+        if waiting
+        else None,
         (f"{hk} dispatch sheet", "发给每位阿姨的明天行程（短信/微信）；--format html 打印"),
         (f"{hk} dispatch match --all", "住家保姆、月嫂、陪护：为每个空缺推荐最合适的阿姨"),
         (f"{hk} quote show {quotes[0]['code']}", "发出的报价单，等客户回复") if quotes else None,
         (f"{hk} contract list", "合同：派驻（三方）、周期服务，快到期的排在前面"),
-        (f"{hk} contract render {contracts[0]['code']} --format html --out 合同.html",
-         "打印用的合同（A4，浏览器打开）") if contracts else None,
+        (
+            f"{hk} contract render {contracts[0]['code']} --format html --out 合同.html",
+            "打印用的合同（A4，浏览器打开）",
+        )
+        if contracts
+        else None,
         (f"{hk} contract verify {contracts[0]['code']}", "核对签字时的合同文本有没有被改过")
-        if contracts else None,
-        (f"{hk} order generate --until {info.today + dt.timedelta(days=21)}",
-         "按合同排班生成之后的订单（重复运行不会重复生成）"),
+        if contracts
+        else None,
+        (
+            f"{hk} order generate --until {info.today + dt.timedelta(days=21)}",
+            "按合同排班生成之后的订单（重复运行不会重复生成）",
+        ),
         (f"{hk} visit due", "今天该做和已逾期的回访：首次、定期、低分、投诉后"),
         (f"{hk} complaint list --open", "未结的投诉和响应时限；hk complaint show 看处理经过"),
         (f"{hk} log {code}", "这份档案在 git 里的每一次改动"),

@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 from hk.errors import HkError
 from hk.store.archive import Archive
 
-STEPS = ("pending", "confirmed", "to_dispatch", "dispatched", "in_service", "completed",
-         "settled")
+STEPS = ("pending", "confirmed", "to_dispatch", "dispatched", "in_service", "completed", "settled")
 """How far an order gets, in the order it gets there (``cancelled`` is apart)."""
 SCORE_NAMES = ("quality", "attitude", "hygiene", "punctuality", "overall")
 FORCE_REASON = "演示数据：阿姨当天调班"
@@ -34,8 +33,9 @@ class Replayed:
     contracts: list[str]
 
 
-def replay(archive: Archive, business: dict[str, Any], ids: dict[str, str],
-           today: dt.date) -> Replayed:
+def replay(
+    archive: Archive, business: dict[str, Any], ids: dict[str, str], today: dt.date
+) -> Replayed:
     """Take and move every order of ``business``; ``ids`` maps sample keys to record IDs."""
     tz = ZoneInfo(archive.settings.locale.timezone)
     now = dt.datetime.now(tz).replace(microsecond=0)
@@ -48,23 +48,25 @@ def replay(archive: Archive, business: dict[str, Any], ids: dict[str, str],
     for n, (what, entry) in enumerate(steps):
         try:
             if what == "order":
-                made.orders.append(_order(archive, entry, ids, today, tz,
-                                          now - dt.timedelta(minutes=90 - n)))
+                made.orders.append(
+                    _order(archive, entry, ids, today, tz, now - dt.timedelta(minutes=90 - n))
+                )
             elif what == "quote":
                 made.quotes[entry["key"]] = _quote(archive, entry, ids, today, tz, now)
             else:
-                made.contracts.append(_contract(archive, entry, ids, made.quotes, today, tz,
-                                                now))
+                made.contracts.append(_contract(archive, entry, ids, made.quotes, today, tz, now))
         except HkError as exc:
             who = entry.get("customer") or entry.get("quote")
-            raise HkError(f"sample data business.yaml, {what} ({who}): {exc.message}",
-                          hint=exc.hint) from None
+            raise HkError(
+                f"sample data business.yaml, {what} ({who}): {exc.message}", hint=exc.hint
+            ) from None
     if business.get("visits") or business.get("complaints"):
         try:
             _aftercare(archive, business, ids, made, today, tz, now)
         except HkError as exc:
-            raise HkError(f"sample data business.yaml, visits and complaints: {exc.message}",
-                          hint=exc.hint) from None
+            raise HkError(
+                f"sample data business.yaml, visits and complaints: {exc.message}", hint=exc.hint
+            ) from None
     for entry in business.get("points") or []:
         _points(archive, entry, ids, today, tz, now)
     if business.get("generate_days"):
@@ -79,8 +81,14 @@ def _morning(day: dt.date, tz: ZoneInfo, now: dt.datetime, hour: int = 10) -> dt
     return min(dt.datetime.combine(day, dt.time(hour), tz), now - dt.timedelta(minutes=30))
 
 
-def _quote(archive: Archive, entry: dict[str, Any], ids: dict[str, str], today: dt.date,
-           tz: ZoneInfo, now: dt.datetime) -> str:
+def _quote(
+    archive: Archive,
+    entry: dict[str, Any],
+    ids: dict[str, str],
+    today: dt.date,
+    tz: ZoneInfo,
+    now: dt.datetime,
+) -> str:
     import tempfile
     from pathlib import Path
 
@@ -88,21 +96,40 @@ def _quote(archive: Archive, entry: dict[str, Any], ids: dict[str, str], today: 
     from hk.services import quotes
 
     frequency = parse_frequency(entry["frequency"]) if entry.get("frequency") else None
-    lines = [quotes.LineIn(spec.split(":")[0], spec.split(":")[1] if ":" in spec else None,
-                           frequency) for spec in entry["service"]]
+    lines = [
+        quotes.LineIn(spec.split(":")[0], spec.split(":")[1] if ":" in spec else None, frequency)
+        for spec in entry["service"]
+    ]
     made_at = _morning(today + dt.timedelta(days=int(entry["day"])), tz, now)
-    made = quotes.new_quote(archive, _key(ids, entry["customer"]), lines,
-                            valid_days=int(entry.get("valid_days", 7)), at=made_at)
+    made = quotes.new_quote(
+        archive,
+        _key(ids, entry["customer"]),
+        lines,
+        valid_days=int(entry.get("valid_days", 7)),
+        at=made_at,
+    )
     ref = made.quote.id
     if entry.get("send"):
         with tempfile.TemporaryDirectory(prefix="hk-demo-") as folder:
-            quotes.send(archive, ref, entry["send"], folder=Path(folder),
-                        at=made_at + dt.timedelta(minutes=20))
+            quotes.send(
+                archive,
+                ref,
+                entry["send"],
+                folder=Path(folder),
+                at=made_at + dt.timedelta(minutes=20),
+            )
     return ref
 
 
-def _contract(archive: Archive, entry: dict[str, Any], ids: dict[str, str],
-              quotes: dict[str, str], today: dt.date, tz: ZoneInfo, now: dt.datetime) -> str:
+def _contract(
+    archive: Archive,
+    entry: dict[str, Any],
+    ids: dict[str, str],
+    quotes: dict[str, str],
+    today: dt.date,
+    tz: ZoneInfo,
+    now: dt.datetime,
+) -> str:
     from hk.services import contracts
     from hk.services.contracts_sign import sign
 
@@ -129,15 +156,27 @@ def _contract(archive: Archive, entry: dict[str, Any], ids: dict[str, str],
         drafted_at = max(drafted_at, quote.events[-1].at + dt.timedelta(minutes=5))
 
         schedule = entry.get("schedule")
-        first = dt.datetime.combine(start, dt.time.fromisoformat(
-            str(schedule).split()[-1].split("-")[0]), tz) if schedule else start
-        accepted = accept_as_contract(archive, quotes[entry["quote"]], first,
-                                      schedule=schedule, at=drafted_at, **terms)
+        first = (
+            dt.datetime.combine(
+                start, dt.time.fromisoformat(str(schedule).split()[-1].split("-")[0]), tz
+            )
+            if schedule
+            else start
+        )
+        accepted = accept_as_contract(
+            archive, quotes[entry["quote"]], first, schedule=schedule, at=drafted_at, **terms
+        )
         contract_id = accepted.contract.id
     else:
         made, _ = contracts.new_contract(
-            archive, _key(ids, entry["customer"]), kind=entry["kind"], start=start,
-            services=list(entry.get("service") or []), at=drafted_at, **terms)
+            archive,
+            _key(ids, entry["customer"]),
+            kind=entry["kind"],
+            start=start,
+            services=list(entry.get("service") or []),
+            at=drafted_at,
+            **terms,
+        )
         contract_id = made.id
     names = {"customer": None, "company": archive.operator(), "worker": None}
     contract, _ = contracts.load_contract(archive, contract_id)
@@ -158,33 +197,54 @@ def _key(ids: dict[str, str], key: str) -> str:
     return ids[key]
 
 
-def _order(archive: Archive, entry: dict[str, Any], ids: dict[str, str], today: dt.date,
-           tz: ZoneInfo, recent: dt.datetime) -> str:
+def _order(
+    archive: Archive,
+    entry: dict[str, Any],
+    ids: dict[str, str],
+    today: dt.date,
+    tz: ZoneInfo,
+    recent: dt.datetime,
+) -> str:
     from hk.services import order_after, order_money, orders
     from hk.services.order_money import PaymentIn
 
     hour, minute = (int(x) for x in str(entry["time"]).split(":"))
-    start = dt.datetime.combine(today + dt.timedelta(days=int(entry["day"])),
-                                dt.time(hour, minute), tz)
-    lines = [(spec.split(":")[0], spec.split(":")[1] if ":" in spec else None)
-             for spec in entry["service"]]
+    start = dt.datetime.combine(
+        today + dt.timedelta(days=int(entry["day"])), dt.time(hour, minute), tz
+    )
+    lines = [
+        (spec.split(":")[0], spec.split(":")[1] if ":" in spec else None)
+        for spec in entry["service"]
+    ]
     taken_at = min(start - dt.timedelta(days=2, hours=-1), recent)
     hours = Decimal(str(entry["hours"])) if entry.get("hours") else None
-    taken = orders.new_order(archive, _key(ids, entry["customer"]), lines, start, hours=hours,
-                             channel=entry.get("channel", "phone"), at=taken_at,
-                             requirements=entry.get("requirements"))
+    taken = orders.new_order(
+        archive,
+        _key(ids, entry["customer"]),
+        lines,
+        start,
+        hours=hours,
+        channel=entry.get("channel", "phone"),
+        at=taken_at,
+        requirements=entry.get("requirements"),
+    )
     ref = taken.order.id
     until = entry["until"]
     if until == "cancelled":
-        order_money.cancel(archive, ref, entry.get("cancel") or "客户取消",
-                           at=taken_at + dt.timedelta(hours=3))
+        order_money.cancel(
+            archive, ref, entry.get("cancel") or "客户取消", at=taken_at + dt.timedelta(hours=3)
+        )
         return ref
     reached = STEPS.index(until)
     if reached >= STEPS.index("confirmed"):
         orders.confirm(archive, ref, at=taken_at + dt.timedelta(minutes=5))
     if entry.get("deposit"):
-        order_money.pay(archive, ref, [PaymentIn("deposit", entry["deposit"])],
-                        at=taken_at + dt.timedelta(minutes=15))
+        order_money.pay(
+            archive,
+            ref,
+            [PaymentIn("deposit", entry["deposit"])],
+            at=taken_at + dt.timedelta(minutes=15),
+        )
     if reached >= STEPS.index("dispatched"):
         _assign(archive, ref, _key(ids, entry["worker"]), taken_at + dt.timedelta(minutes=30))
     end = taken.order.window.end
@@ -194,27 +254,50 @@ def _order(archive: Archive, entry: dict[str, Any], ids: dict[str, str], today: 
         orders.finish(archive, ref, all_ok=True, at=end)
         if entry.get("rate"):
             *scores, nps, comment = entry["rate"]
-            order_after.rate(archive, ref, dict(zip(SCORE_NAMES, scores, strict=True)), nps,
-                             comment or "", at=end + dt.timedelta(hours=1))
+            order_after.rate(
+                archive,
+                ref,
+                dict(zip(SCORE_NAMES, scores, strict=True)),
+                nps,
+                comment or "",
+                at=end + dt.timedelta(hours=1),
+            )
     if reached >= STEPS.index("settled"):
-        order_money.settle(archive, ref, [PaymentIn("final", entry.get("pay", "wechat"))],
-                           at=end + dt.timedelta(hours=2))
+        order_money.settle(
+            archive,
+            ref,
+            [PaymentIn("final", entry.get("pay", "wechat"))],
+            at=end + dt.timedelta(hours=2),
+        )
     return ref
 
 
-def _points(archive: Archive, entry: dict[str, Any], ids: dict[str, str], today: dt.date,
-            tz: ZoneInfo, now: dt.datetime) -> None:
+def _points(
+    archive: Archive,
+    entry: dict[str, Any],
+    ids: dict[str, str],
+    today: dt.date,
+    tz: ZoneInfo,
+    now: dt.datetime,
+) -> None:
     """Points spent (积分兑换); the customers earned them by rating their orders."""
     from hk.services.points import redeem
 
-    when = dt.datetime.combine(today + dt.timedelta(days=int(entry["day"])),
-                               dt.time.fromisoformat(str(entry["time"])), tz)
+    when = dt.datetime.combine(
+        today + dt.timedelta(days=int(entry["day"])), dt.time.fromisoformat(str(entry["time"])), tz
+    )
     try:
-        redeem(archive, _key(ids, entry["customer"]), int(entry["redeem"]), entry["for"],
-               at=min(when, now))
+        redeem(
+            archive,
+            _key(ids, entry["customer"]),
+            int(entry["redeem"]),
+            entry["for"],
+            at=min(when, now),
+        )
     except HkError as exc:
-        raise HkError(f"sample data business.yaml, points ({entry['customer']}): {exc.message}",
-                      hint=exc.hint) from None
+        raise HkError(
+            f"sample data business.yaml, points ({entry['customer']}): {exc.message}", hint=exc.hint
+        ) from None
 
 
 def _assign(archive: Archive, ref: str, worker: str, at: dt.datetime) -> None:
@@ -229,8 +312,15 @@ def _assign(archive: Archive, ref: str, worker: str, at: dt.datetime) -> None:
         orders.assign(archive, ref, [worker], force=True, reason=FORCE_REASON, at=at)
 
 
-def _aftercare(archive: Archive, business: dict[str, Any], ids: dict[str, str], made: Replayed,
-               today: dt.date, tz: ZoneInfo, now: dt.datetime) -> None:
+def _aftercare(
+    archive: Archive,
+    business: dict[str, Any],
+    ids: dict[str, str],
+    made: Replayed,
+    today: dt.date,
+    tz: ZoneInfo,
+    now: dt.datetime,
+) -> None:
     """Return visits made and complaints taken (回访, 投诉), after the orders they are about."""
     from hk.services import complaints, visits
     from hk.services.complaints import ComplaintIn
@@ -241,32 +331,53 @@ def _aftercare(archive: Archive, business: dict[str, Any], ids: dict[str, str], 
         moment = dt.datetime.combine(day, dt.time.fromisoformat(str(entry["time"])), tz)
         return min(moment, now) if past else moment
 
-    orders = {(entry["customer"], int(entry["day"])): ref
-              for entry, ref in zip(business.get("orders") or [], made.orders, strict=True)}
+    orders = {
+        (entry["customer"], int(entry["day"])): ref
+        for entry, ref in zip(business.get("orders") or [], made.orders, strict=True)
+    }
     taken: dict[str, str] = {}
     for entry in business.get("visits") or []:
         said = entry.get("complaint")
         logged = visits.log(
-            archive, _key(ids, entry["customer"]), entry.get("method", "phone"),
-            outcome=entry.get("note", ""), at=on(entry),
-            complaint=ComplaintIn(said.get("category", "quality"), said["text"],
-                                  said.get("severity", "normal"), "visit") if said else None)
+            archive,
+            _key(ids, entry["customer"]),
+            entry.get("method", "phone"),
+            outcome=entry.get("note", ""),
+            at=on(entry),
+            complaint=ComplaintIn(
+                said.get("category", "quality"),
+                said["text"],
+                said.get("severity", "normal"),
+                "visit",
+            )
+            if said
+            else None,
+        )
         if logged.complaint is not None:
             taken[entry["customer"]] = logged.complaint.id
     for entry in business.get("complaints") or []:
         if "order_day" in entry:
-            given = ComplaintIn(entry.get("category", "quality"), entry["text"],
-                                entry.get("severity", "normal"), entry.get("via", "phone"),
-                                now - dt.timedelta(hours=float(entry.get("hours", 1))))
+            given = ComplaintIn(
+                entry.get("category", "quality"),
+                entry["text"],
+                entry.get("severity", "normal"),
+                entry.get("via", "phone"),
+                now - dt.timedelta(hours=float(entry.get("hours", 1))),
+            )
             ref = complaints.open_complaint(
-                archive, given, order=orders[(entry["customer"], int(entry["order_day"]))],
-                at=now).complaint.id
+                archive, given, order=orders[(entry["customer"], int(entry["order_day"]))], at=now
+            ).complaint.id
         else:
             ref = taken[entry["customer"]]
         if entry.get("assign"):
             complaints.assign(archive, ref, entry["assign"].get("to"), at=on(entry["assign"]))
         if entry.get("resolve"):
             done, rework = entry["resolve"], entry["resolve"].get("rework")
-            complaints.resolve(archive, ref, done["text"],
-                               compensation_fen=int(done.get("compensation", 0)) * 100,
-                               rework_start=on(rework, past=False) if rework else None, at=on(done))
+            complaints.resolve(
+                archive,
+                ref,
+                done["text"],
+                compensation_fen=int(done.get("compensation", 0)) * 100,
+                rework_start=on(rework, past=False) if rework else None,
+                at=on(done),
+            )

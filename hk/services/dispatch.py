@@ -64,11 +64,15 @@ def limits_of(archive: Archive) -> Limits:
     """The ``[dispatch]`` settings in the planner's units."""
     cfg = archive.settings.dispatch
     lunch = _span(cfg.lunch)
-    return Limits(travel=Travel(detour=cfg.detour, speed_kmh=cfg.speed_kmh),
-                  max_jobs=cfg.max_jobs, max_hours=cfg.max_hours, lunch=lunch,
-                  lunch_seconds=cfg.lunch_minutes * 60,
-                  preferred_seconds=cfg.preferred_minutes * 60,
-                  continuity_seconds=cfg.continuity_minutes * 60)
+    return Limits(
+        travel=Travel(detour=cfg.detour, speed_kmh=cfg.speed_kmh),
+        max_jobs=cfg.max_jobs,
+        max_hours=cfg.max_hours,
+        lunch=lunch,
+        lunch_seconds=cfg.lunch_minutes * 60,
+        preferred_seconds=cfg.preferred_minutes * 60,
+        continuity_seconds=cfg.continuity_minutes * 60,
+    )
 
 
 def _span(text: str) -> Span:
@@ -90,8 +94,11 @@ def read_day(archive: Archive, day: dt.date) -> Day:
     """The day's orders and the workers who could take them, with every rule worked out."""
     start = midnight(archive, day)
     rows = archive.index.list("order", day_from=day.isoformat(), day_to=day.isoformat())
-    orders = {row["id"]: Order.model_validate(orjson.loads(row["data"])) for row in rows
-              if row["category"] in (*PLANNED, *KEPT)}
+    orders = {
+        row["id"]: Order.model_validate(orjson.loads(row["data"]))
+        for row in rows
+        if row["category"] in (*PLANNED, *KEPT)
+    }
     waiting = [row["id"] for row in rows if row["category"] in WAITING]
     customers = _customers(archive, {o.customer for o in orders.values()})
     worker_rows = archive.index.list("worker")
@@ -109,17 +116,35 @@ def read_day(archive: Archive, day: dt.date) -> Day:
                 begin = (order.window.start - start).total_seconds()
                 busy.setdefault(worker_id, []).append((begin, 86400.0))
     places = archive.settings.dispatch.places
-    day_workers = [_day_worker(archive, w, day, start, busy.get(w.id, []), codes[w.id],
-                               placed.get(w.id, ""))
-                   for w in workers]
+    day_workers = [
+        _day_worker(archive, w, day, start, busy.get(w.id, []), codes[w.id], placed.get(w.id, ""))
+        for w in workers
+    ]
     served = _served_before(archive, day, set(customers), {w.id for w in workers})
     jobs = []
     for order in sorted(orders.values(), key=lambda o: (o.window.start, o.id)):
         customer = customers[order.customer]
-        jobs.append(_day_job(archive, order, customer, workers, items, start, places,
-                             served.get(order.customer, {})))
-    return Day(day=day, jobs=jobs, workers=day_workers, limits=limits_of(archive),
-               orders=orders, waiting=waiting, fingerprint=_fingerprint(rows))
+        jobs.append(
+            _day_job(
+                archive,
+                order,
+                customer,
+                workers,
+                items,
+                start,
+                places,
+                served.get(order.customer, {}),
+            )
+        )
+    return Day(
+        day=day,
+        jobs=jobs,
+        workers=day_workers,
+        limits=limits_of(archive),
+        orders=orders,
+        waiting=waiting,
+        fingerprint=_fingerprint(rows),
+    )
 
 
 def _long(order: Order, start: dt.datetime) -> bool:
@@ -137,24 +162,34 @@ def _customers(archive: Archive, ids: set[str]) -> dict[str, Customer]:
     for record_id in ids:
         row = archive.index.get(record_id)
         if row is None:
-            raise HkError(f"an order names customer {record_id}, who is not in the archive",
-                          hint="run hk doctor")
+            raise HkError(
+                f"an order names customer {record_id}, who is not in the archive",
+                hint="run hk doctor",
+            )
         out[record_id] = Customer.model_validate(orjson.loads(row["data"]))
     return out
 
 
 def _items(archive: Archive) -> dict[str, ServiceItem]:
-    return {item.code: item for item in (
-        ServiceItem.model_validate(orjson.loads(row["data"]))
-        for row in archive.index.list("service"))}
+    return {
+        item.code: item
+        for item in (
+            ServiceItem.model_validate(orjson.loads(row["data"]))
+            for row in archive.index.list("service")
+        )
+    }
 
 
-def _long_bookings(archive: Archive, day: dt.date, start: dt.datetime,
-                   today: set[str]) -> dict[str, list[Span]]:
+def _long_bookings(
+    archive: Archive, day: dt.date, start: dt.datetime, today: set[str]
+) -> dict[str, list[Span]]:
     """Orders begun on an earlier day that still hold a worker on ``day`` (a 月嫂's 26 days)."""
     end = start + dt.timedelta(days=1)
-    rows = archive.index.list("order", day_from=(day - dt.timedelta(days=62)).isoformat(),
-                              day_to=(day - dt.timedelta(days=1)).isoformat())
+    rows = archive.index.list(
+        "order",
+        day_from=(day - dt.timedelta(days=62)).isoformat(),
+        day_to=(day - dt.timedelta(days=1)).isoformat(),
+    )
     out: dict[str, list[Span]] = {}
     for row in rows:
         if row["category"] in ("cancelled", "pending") or row["id"] in today:
@@ -189,8 +224,15 @@ def _placed_on(archive: Archive, day: dt.date) -> dict[str, str]:
     return out
 
 
-def _day_worker(archive: Archive, worker: Worker, day: dt.date, start: dt.datetime,
-                busy: list[Span], code: str, placement: str = "") -> DayWorker:
+def _day_worker(
+    archive: Archive,
+    worker: Worker,
+    day: dt.date,
+    start: dt.datetime,
+    busy: list[Span],
+    code: str,
+    placement: str = "",
+) -> DayWorker:
     """Her working stretches of the day: weekly hours (or the default day), less leave,
     placements and long bookings."""
     home = locate(worker.home, archive.settings.dispatch.places) if worker.home else None
@@ -209,8 +251,9 @@ def _day_worker(archive: Archive, worker: Worker, day: dt.date, start: dt.dateti
         spans = [_span(archive.settings.dispatch.day)]
     for taken in busy:
         spans = [piece for span in spans for piece in _minus(span, taken)]
-    return DayWorker(worker.id, code, worker.name, home, tuple(spans),
-                     "" if spans else "不在每周可用时间内")
+    return DayWorker(
+        worker.id, code, worker.name, home, tuple(spans), "" if spans else "不在每周可用时间内"
+    )
 
 
 def _minus(span: Span, taken: Span) -> list[Span]:
@@ -221,15 +264,20 @@ def _minus(span: Span, taken: Span) -> list[Span]:
     return [piece for piece in ((a, c), (d, b)) if piece[1] > piece[0]]
 
 
-def _served_before(archive: Archive, day: dt.date, customers: set[str],
-                   workers: set[str]) -> dict[str, dict[str, int]]:
+def _served_before(
+    archive: Archive, day: dt.date, customers: set[str], workers: set[str]
+) -> dict[str, dict[str, int]]:
     """customer → worker → completed visits in the last ``continuity_days`` (from the index's
     links, without reading the orders)."""
     back = day - dt.timedelta(days=archive.settings.dispatch.continuity_days)
     out: dict[str, dict[str, int]] = {}
     for status in ("completed", "settled"):
-        for row in archive.index.list("order", category=status, day_from=back.isoformat(),
-                                      day_to=(day - dt.timedelta(days=1)).isoformat()):
+        for row in archive.index.list(
+            "order",
+            category=status,
+            day_from=back.isoformat(),
+            day_to=(day - dt.timedelta(days=1)).isoformat(),
+        ):
             refs = [ref for ref in (row["refs"] or "").split(SEP) if ref]
             if not refs or refs[0] not in customers:
                 continue
@@ -240,12 +288,20 @@ def _served_before(archive: Archive, day: dt.date, customers: set[str],
     return out
 
 
-def _day_job(archive: Archive, order: Order, customer: Customer, workers: Sequence[Worker],
-             items: dict[str, ServiceItem], start: dt.datetime,
-             places: dict[str, tuple[float, float]], served: dict[str, int]) -> DayJob:
+def _day_job(
+    archive: Archive,
+    order: Order,
+    customer: Customer,
+    workers: Sequence[Worker],
+    items: dict[str, ServiceItem],
+    start: dt.datetime,
+    places: dict[str, tuple[float, float]],
+    served: dict[str, int],
+) -> DayJob:
     window = order.window
-    seconds = float(order.expected_minutes * 60 if order.expected_minutes
-                    else window.duration().total_seconds())
+    seconds = float(
+        order.expected_minutes * 60 if order.expected_minutes else window.duration().total_seconds()
+    )
     earliest = (window.start - start).total_seconds()
     latest = max(earliest, (window.end - start).total_seconds() - seconds)
     excluded: dict[str, dict[str, str]] = {}
@@ -261,21 +317,33 @@ def _day_job(archive: Archive, order: Order, customer: Customer, workers: Sequen
     from hk.services.records import code_of
 
     return DayJob(
-        id=order.id, code=code_of(archive, order.id) or order.id,
-        customer=customer.id, customer_code=code_of(archive, customer.id) or customer.id,
-        community=order.address.community, district=order.address.district,
-        services="、".join(dict.fromkeys(names)), earliest=earliest, latest=latest,
-        seconds=seconds, located=locate(order.address, places), excluded=excluded,
-        preferred=frozenset(customer.preferred_workers), served_before=served,
-        pinned=order.pinned_worker, fixed=fixed, status=order.status,
-        days=(window.end - window.start).days + 1 if _long(order, start) else 0)
+        id=order.id,
+        code=code_of(archive, order.id) or order.id,
+        customer=customer.id,
+        customer_code=code_of(archive, customer.id) or customer.id,
+        community=order.address.community,
+        district=order.address.district,
+        services="、".join(dict.fromkeys(names)),
+        earliest=earliest,
+        latest=latest,
+        seconds=seconds,
+        located=locate(order.address, places),
+        excluded=excluded,
+        preferred=frozenset(customer.preferred_workers),
+        served_before=served,
+        pinned=order.pinned_worker,
+        fixed=fixed,
+        status=order.status,
+        days=(window.end - window.start).days + 1 if _long(order, start) else 0,
+    )
 
 
 # --- commands ------------------------------------------------------------------------------
 
 
-def make_plan(archive: Archive, day: dt.date,
-              time_limit_s: float | None = None) -> tuple[Day, Plan]:
+def make_plan(
+    archive: Archive, day: dt.date, time_limit_s: float | None = None
+) -> tuple[Day, Plan]:
     """Read ``day`` and plan it; nothing is written."""
     inputs = read_day(archive, day)
     limit = time_limit_s if time_limit_s is not None else archive.settings.dispatch.time_limit_s
@@ -283,8 +351,13 @@ def make_plan(archive: Archive, day: dt.date,
     return inputs, result
 
 
-def apply(archive: Archive, inputs: Day, result: Plan, at: dt.datetime | None = None,
-          only: set[str] | None = None) -> SaveResult:
+def apply(
+    archive: Archive,
+    inputs: Day,
+    result: Plan,
+    at: dt.datetime | None = None,
+    only: set[str] | None = None,
+) -> SaveResult:
     """Dispatch every planned order to its worker in one commit (or, given ``only``, just
     the orders with those IDs: the operator accepts part of a plan, the rest stay 待派工).
 
@@ -300,29 +373,36 @@ def apply(archive: Archive, inputs: Day, result: Plan, at: dt.datetime | None = 
     actor = archive.operator()
 
     def unchanged() -> None:
-        rows = archive.index.list("order", day_from=inputs.day.isoformat(),
-                                  day_to=inputs.day.isoformat())
+        rows = archive.index.list(
+            "order", day_from=inputs.day.isoformat(), day_to=inputs.day.isoformat()
+        )
         if _fingerprint(rows) != inputs.fingerprint:
-            raise ConflictError("the day's orders changed since the plan was made",
-                                hint="run hk dispatch plan again; nothing was written")
+            raise ConflictError(
+                "the day's orders changed since the plan was made",
+                hint="run hk dispatch plan again; nothing was written",
+            )
 
     unchanged()
     changes = []
     for itinerary in result.itineraries:
         for visit in itinerary.visits:
-            if visit.job.status not in PLANNED or (only is not None
-                                                    and visit.job.id not in only):
+            if visit.job.status not in PLANNED or (only is not None and visit.job.id not in only):
                 continue
             order, loaded = load(archive, Order, visit.job.id)
             note = f"派工计划：{clock(visit.start)} 开始；" + "；".join(visit.reasons)
-            start = min(midnight(archive, inputs.day) + dt.timedelta(
-                minutes=minutes(visit.start)), order.window.end)
-            assigned = order.model_copy(update={"workers": [itinerary.worker.id],
-                                                "planned_start": start})
+            start = min(
+                midnight(archive, inputs.day) + dt.timedelta(minutes=minutes(visit.start)),
+                order.window.end,
+            )
+            assigned = order.model_copy(
+                update={"workers": [itinerary.worker.id], "planned_start": start}
+            )
             changes.append((transition(assigned, "dispatched", actor, when, note), loaded))
     if not changes:
-        raise HkError("the plan assigns no order that is still waiting for dispatch",
-                      hint="nothing to apply; hk dispatch plan shows the day")
+        raise HkError(
+            "the plan assigns no order that is still waiting for dispatch",
+            hint="nothing to apply; hk dispatch plan shows the day",
+        )
 
     summary = f"dispatch {inputs.day.isoformat()}: assign {len(changes)} orders"
     return save_together(archive, changes, summary=summary, recheck=unchanged)
@@ -333,37 +413,65 @@ def plan_json(inputs: Day, result: Plan) -> dict[str, object]:
     routes = []
     for itinerary in result.itineraries:
         worker = itinerary.worker
-        routes.append({
-            "worker": worker.id, "worker_code": worker.code, "worker_name": worker.name,
-            "leave_home": clock(itinerary.leave_home) if itinerary.leave_home is not None
-            else None,
-            "back_home": clock(itinerary.back_home) if itinerary.back_home is not None else None,
-            "travel_minutes": minutes(itinerary.travel_seconds),
-            "travel_km": round(itinerary.travel_metres / 1000, 1),
-            "service_minutes": minutes(itinerary.service_seconds),
-            "jobs": [{
-                "order": v.job.id, "code": v.job.code, "customer_code": v.job.customer_code,
-                "community": v.job.community, "services": v.job.services,
-                "arrive": clock(v.arrival), "start": clock(v.start), "end": clock(v.end),
-                "travel_minutes": minutes(v.travel_seconds),
-                "travel_km": round(v.travel_metres / 1000, 1),
-                "status": v.job.status, "reasons": v.reasons,
-            } for v in itinerary.visits],
-        })
-    unplaced = [{"order": job_id, "code": result.jobs[job_id].code,
-                 "customer_code": result.jobs[job_id].customer_code,
-                 "window": f"{clock(result.jobs[job_id].earliest)}–"
-                           f"{clock(result.jobs[job_id].latest + result.jobs[job_id].seconds)}",
-                 "services": result.jobs[job_id].services, "reason": why}
-                for job_id, why in result.unplaced.items()]
+        routes.append(
+            {
+                "worker": worker.id,
+                "worker_code": worker.code,
+                "worker_name": worker.name,
+                "leave_home": clock(itinerary.leave_home)
+                if itinerary.leave_home is not None
+                else None,
+                "back_home": clock(itinerary.back_home)
+                if itinerary.back_home is not None
+                else None,
+                "travel_minutes": minutes(itinerary.travel_seconds),
+                "travel_km": round(itinerary.travel_metres / 1000, 1),
+                "service_minutes": minutes(itinerary.service_seconds),
+                "jobs": [
+                    {
+                        "order": v.job.id,
+                        "code": v.job.code,
+                        "customer_code": v.job.customer_code,
+                        "community": v.job.community,
+                        "services": v.job.services,
+                        "arrive": clock(v.arrival),
+                        "start": clock(v.start),
+                        "end": clock(v.end),
+                        "travel_minutes": minutes(v.travel_seconds),
+                        "travel_km": round(v.travel_metres / 1000, 1),
+                        "status": v.job.status,
+                        "reasons": v.reasons,
+                    }
+                    for v in itinerary.visits
+                ],
+            }
+        )
+    unplaced = [
+        {
+            "order": job_id,
+            "code": result.jobs[job_id].code,
+            "customer_code": result.jobs[job_id].customer_code,
+            "window": f"{clock(result.jobs[job_id].earliest)}–"
+            f"{clock(result.jobs[job_id].latest + result.jobs[job_id].seconds)}",
+            "services": result.jobs[job_id].services,
+            "reason": why,
+        }
+        for job_id, why in result.unplaced.items()
+    ]
     return {
-        "date": inputs.day.isoformat(), "routes": routes, "unplaced": unplaced,
-        "totals": {"jobs": len(result.jobs), "placed": result.placed,
-                   "unplaced": len(result.unplaced), "workers": len(routes),
-                   "travel_minutes": minutes(result.travel_seconds),
-                   "travel_km": round(result.travel_metres / 1000, 1),
-                   "waiting_confirmation": len(inputs.waiting),
-                   "seconds": round(result.seconds, 2)},
+        "date": inputs.day.isoformat(),
+        "routes": routes,
+        "unplaced": unplaced,
+        "totals": {
+            "jobs": len(result.jobs),
+            "placed": result.placed,
+            "unplaced": len(result.unplaced),
+            "workers": len(routes),
+            "travel_minutes": minutes(result.travel_seconds),
+            "travel_km": round(result.travel_metres / 1000, 1),
+            "waiting_confirmation": len(inputs.waiting),
+            "seconds": round(result.seconds, 2),
+        },
     }
 
 
@@ -383,21 +491,29 @@ def pin(archive: Archive, order_ref: str, worker_ref: str | None) -> tuple[Order
 
     order, loaded = load_order(archive, order_ref)
     if order.status not in ("pending", "confirmed", "to_dispatch"):
-        raise HkError(f"order {code_of(archive, order.id) or order.id} is already past dispatch "
-                      f"({order.status}); a pin only steers a plan",
-                      hint="hk order assign or hk order cancel change a dispatched order")
+        raise HkError(
+            f"order {code_of(archive, order.id) or order.id} is already past dispatch "
+            f"({order.status}); a pin only steers a plan",
+            hint="hk order assign or hk order cancel change a dispatched order",
+        )
     worker_id = None
     if worker_ref is not None:
         worker = workers_of(archive, [worker_ref])[0]
         customer, _ = load(archive, Customer, order.customer)
-        breaches = [b for b in assignment_breaches(order, worker, customer,
-                                                   known_items(archive, order.services()))
-                    if b.rule not in IGNORED_RULES]
+        breaches = [
+            b
+            for b in assignment_breaches(
+                order, worker, customer, known_items(archive, order.services())
+            )
+            if b.rule not in IGNORED_RULES
+        ]
         if breaches:
             who = f"{code_of(archive, worker.id) or worker.id} {worker.name}"
-            raise HkError(f"cannot pin {who}:\n" + "\n".join(f"  {b.render()}" for b in breaches),
-                          hint="choose another worker, or assign by hand with hk order assign "
-                               "--force --reason")
+            raise HkError(
+                f"cannot pin {who}:\n" + "\n".join(f"  {b.render()}" for b in breaches),
+                hint="choose another worker, or assign by hand with hk order assign "
+                "--force --reason",
+            )
         worker_id = worker.id
     updated = order.model_copy(update={"pinned_worker": worker_id})
     return updated, save(archive, updated, loaded)
@@ -406,6 +522,8 @@ def pin(archive: Archive, order_ref: str, worker_ref: str | None) -> tuple[Order
 def summary_line(result: Plan) -> str:
     """``planned 42 of 45 jobs for 12 workers, travel 6 h 10 min (88.4 km)``."""
     total = minutes(result.travel_seconds)
-    return (f"{result.placed} of {len(result.jobs)} jobs placed for "
-            f"{len(result.itineraries)} workers; travel {total // 60} h {total % 60} min "
-            f"({result.travel_metres / 1000:.1f} km); {len(result.unplaced)} unplaced")
+    return (
+        f"{result.placed} of {len(result.jobs)} jobs placed for "
+        f"{len(result.itineraries)} workers; travel {total // 60} h {total % 60} min "
+        f"({result.travel_metres / 1000:.1f} km); {len(result.unplaced)} unplaced"
+    )

@@ -60,16 +60,23 @@ class Report:
     warnings: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        head = (f"{self.day.isoformat()}: {self.checked} assignments of {self.workers} workers "
-                f"checked, {len(self.violations)} violations")
+        head = (
+            f"{self.day.isoformat()}: {self.checked} assignments of {self.workers} workers "
+            f"checked, {len(self.violations)} violations"
+        )
         out = [head]
         out += [v.render() for v in self.violations]
         out += [f"  note: {w}" for w in self.warnings]
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {"date": self.day.isoformat(), "checked": self.checked, "workers": self.workers,
-                "violations": [v.__dict__ for v in self.violations], "warnings": self.warnings}
+        return {
+            "date": self.day.isoformat(),
+            "checked": self.checked,
+            "workers": self.workers,
+            "violations": [v.__dict__ for v in self.violations],
+            "warnings": self.warnings,
+        }
 
 
 @dataclass(frozen=True)
@@ -87,8 +94,9 @@ def check_day(archive: Archive, day: dt.date) -> Report:
 
     report = Report(day=day)
     rows = archive.index.list("order", day_from=day.isoformat(), day_to=day.isoformat())
-    orders = [Order.model_validate(orjson.loads(r["data"])) for r in rows
-              if r["category"] in ASSIGNED]
+    orders = [
+        Order.model_validate(orjson.loads(r["data"])) for r in rows if r["category"] in ASSIGNED
+    ]
     orders = [o for o in orders if o.workers]
     report.checked = sum(len(o.workers) for o in orders)
     cfg = archive.settings.dispatch
@@ -108,13 +116,17 @@ def check_day(archive: Archive, day: dt.date) -> Report:
             for breach in assignment_breaches(order, worker, customer, items):
                 if breach.rule in ("double_booking", "availability"):
                     continue
-                report.violations.append(Violation(code, who, breach.rule, breach.message,
-                                                   "" if breach.hard else forced))
+                report.violations.append(
+                    Violation(code, who, breach.rule, breach.message, "" if breach.hard else forced)
+                )
             report.violations += _hours(stint, worker, who, forced)
             if order.pinned_worker and order.pinned_worker not in order.workers:
                 pinned = code_of(archive, order.pinned_worker) or order.pinned_worker
-                report.violations.append(Violation(
-                    code, who, "pin", f"pinned to {pinned} by hand, assigned to someone else"))
+                report.violations.append(
+                    Violation(
+                        code, who, "pin", f"pinned to {pinned} by hand, assigned to someone else"
+                    )
+                )
             by_worker.setdefault(worker_id, []).append(stint)
     report.workers = len(by_worker)
     for worker_id, stints in by_worker.items():
@@ -143,15 +155,22 @@ def _hours(stint: _Stint, worker: Worker, who: str, forced: str) -> list[Violati
     return [Violation(stint.code, who, breach.rule, breach.message, forced)] if breach else []
 
 
-def _sequence(stints: Iterable[_Stint], who: str, travel: Travel,
-              warnings: list[str]) -> list[Violation]:
+def _sequence(
+    stints: Iterable[_Stint], who: str, travel: Travel, warnings: list[str]
+) -> list[Violation]:
     """No two services overlap, and each leaves time to travel to the next."""
     out = []
     ordered = sorted(stints, key=lambda s: (s.begin, s.end))
     for first, then in itertools.pairwise(ordered):
         if then.begin < first.end:
-            out.append(Violation(then.code, who, "double_booking",
-                                 f"overlaps {first.code} ({first.begin:%H:%M}–{first.end:%H:%M})"))
+            out.append(
+                Violation(
+                    then.code,
+                    who,
+                    "double_booking",
+                    f"overlaps {first.code} ({first.begin:%H:%M}–{first.end:%H:%M})",
+                )
+            )
             continue
         if first.place is None or then.place is None:
             missing = first.code if first.place is None else then.code
@@ -160,8 +179,13 @@ def _sequence(stints: Iterable[_Stint], who: str, travel: Travel,
         needed = travel.seconds(first.place.point, then.place.point)
         gap = (then.begin - first.end).total_seconds()
         if gap + TOLERANCE < needed:
-            out.append(Violation(
-                then.code, who, "travel",
-                f"starts {gap / 60:.0f} min after {first.code} ends, travel takes "
-                f"{needed / 60:.0f} min"))
+            out.append(
+                Violation(
+                    then.code,
+                    who,
+                    "travel",
+                    f"starts {gap / 60:.0f} min after {first.code} ends, travel takes "
+                    f"{needed / 60:.0f} min",
+                )
+            )
     return out

@@ -126,8 +126,10 @@ def match(archive: Archive, ref: str, today: dt.date | None = None) -> Match:
         request, notes = _contract_request(archive, contract, customer, catalog, today)
         address = contract.address
     if request.location is None:
-        notes.append("the address has no coordinates, nor has its community or district in "
-                     "[dispatch.places] of hk.toml: distance scores ½ for everyone")
+        notes.append(
+            "the address has no coordinates, nor has its community or district in "
+            "[dispatch.places] of hk.toml: distance scores ½ for everyone"
+        )
     settings = archive.settings.dispatch
     workers = _workers(archive, request.start, request.end)
     ranking = rank(request, workers, settings.match, settings.places)
@@ -148,10 +150,13 @@ def _resolve(archive: Archive, ref: str) -> tuple[str, str]:
     except NotFound:
         other = None
     if other is not None:
-        raise UsageError(f"'{ref}' is a {other}; matching is for an order (D…) or a "
-                         "placement contract (C…)")
-    raise NotFound(f"no order or contract with code or ID '{ref}'",
-                   hint="list them with hk order list or hk contract list")
+        raise UsageError(
+            f"'{ref}' is a {other}; matching is for an order (D…) or a placement contract (C…)"
+        )
+    raise NotFound(
+        f"no order or contract with code or ID '{ref}'",
+        hint="list them with hk order list or hk contract list",
+    )
 
 
 def _code(archive: Archive, record_id: str) -> str:
@@ -181,26 +186,36 @@ def _role(codes: Iterable[str], catalog: dict[str, dict[str, Any]]) -> tuple[str
 def _wishes(customer: Customer, categories: tuple[str, ...]) -> dict[str, Any]:
     """What the customer's preferences and the role add to any request."""
     wants = customer.preferences
-    customary = [HEALTH_CERTIFICATE, *(c for cat in categories
-                                       for c in ROLE_CERTIFICATES.get(cat, ()))]
+    customary = [
+        HEALTH_CERTIFICATE,
+        *(c for cat in categories for c in ROLE_CERTIFICATES.get(cat, ())),
+    ]
     return {
-        "customer": customer.id, "categories": categories,
-        "wanted_skills": tuple(wants.skills), "customary": tuple(dict.fromkeys(customary)),
-        "preferred_age_min": wants.worker_age_min, "preferred_age_max": wants.worker_age_max,
-        "native_places": tuple(wants.native_places), "dialects": tuple(wants.dialects),
-        "cooking_taste": wants.cooking_taste, "blocked": frozenset(customer.blocked_workers),
+        "customer": customer.id,
+        "categories": categories,
+        "wanted_skills": tuple(wants.skills),
+        "customary": tuple(dict.fromkeys(customary)),
+        "preferred_age_min": wants.worker_age_min,
+        "preferred_age_max": wants.worker_age_max,
+        "native_places": tuple(wants.native_places),
+        "dialects": tuple(wants.dialects),
+        "cooking_taste": wants.cooking_taste,
+        "blocked": frozenset(customer.blocked_workers),
         "preferred": frozenset(customer.preferred_workers),
     }
 
 
-def _order_request(archive: Archive, order: Order, customer: Customer,
-                   catalog: dict[str, dict[str, Any]]) -> tuple[Request, list[str]]:
+def _order_request(
+    archive: Archive, order: Order, customer: Customer, catalog: dict[str, dict[str, Any]]
+) -> tuple[Request, list[str]]:
     from hk.services.order_rules import service_days
 
     code = _code(archive, order.id)
     if order.status in CLOSED_ORDER:
-        raise HkError(f"order {code} is {ORDER_STATUS_ZH[order.status]} {order.status}; "
-                      "there is no worker to find for it")
+        raise HkError(
+            f"order {code} is {ORDER_STATUS_ZH[order.status]} {order.status}; "
+            "there is no worker to find for it"
+        )
     services = order.services()
     categories = _role(services, catalog)
     days = service_days(order.window)
@@ -208,13 +223,17 @@ def _order_request(archive: Archive, order: Order, customer: Customer,
     wanted = order.requirements
     located = locate(order.address, archive.settings.dispatch.places)
     request = Request(
-        source="order", record_id=order.id, ref=code,
+        source="order",
+        record_id=order.id,
+        ref=code,
         title="、".join(line.name or line.service for line in order.lines),
-        start=days[0], end=days[-1],
+        start=days[0],
+        end=days[-1],
         skills=tuple(dict.fromkeys([*skills, *wanted.skills])),
         certificates=tuple(wanted.certificates),
         gender=wanted.gender or customer.preferences.worker_gender,
-        age_min=wanted.age_min, age_max=wanted.age_max,
+        age_min=wanted.age_min,
+        age_max=wanted.age_max,
         location=located.point if located else None,
         current_worker=order.workers[0] if order.workers else None,
         **_wishes(customer, categories),
@@ -222,13 +241,17 @@ def _order_request(archive: Archive, order: Order, customer: Customer,
     notes = []
     if not request.long_term:
         request = _same_day(request, order)
-        notes.append(f"order {code} ({request.title}) is not a long-term role "
-                     f"({' '.join(LONG_TERM)}): matched all the same; hk dispatch plan "
-                     "routes hourly jobs")
+        notes.append(
+            f"order {code} ({request.title}) is not a long-term role "
+            f"({' '.join(LONG_TERM)}): matched all the same; hk dispatch plan "
+            "routes hourly jobs"
+        )
     if order.workers:
         names = ", ".join(_named(archive, w) for w in order.workers)
-        notes.append(f"order {code} is {ORDER_STATUS_ZH[order.status]} {order.status} with "
-                     f"{names} already; the list shows who else could go")
+        notes.append(
+            f"order {code} is {ORDER_STATUS_ZH[order.status]} {order.status} with "
+            f"{names} already; the list shows who else could go"
+        )
     return request, notes
 
 
@@ -242,43 +265,62 @@ def _same_day(request: Request, order: Order) -> Request:
     return replace(request, window=(window.start, window.end))
 
 
-def _contract_request(archive: Archive, contract: Contract, customer: Customer,
-                      catalog: dict[str, dict[str, Any]],
-                      today: dt.date) -> tuple[Request, list[str]]:
+def _contract_request(
+    archive: Archive,
+    contract: Contract,
+    customer: Customer,
+    catalog: dict[str, dict[str, Any]],
+    today: dt.date,
+) -> tuple[Request, list[str]]:
     from hk.domain.contract import TYPE_ZH
 
     code = _code(archive, contract.id)
     status = contract.status_on(today)
     if contract.contract_type != "placement":
-        raise UsageError(f"contract {code} is a {contract.contract_type} contract "
-                         f"({TYPE_ZH[contract.contract_type]}); matching is for placements, "
-                         "whose worker is a party")
+        raise UsageError(
+            f"contract {code} is a {contract.contract_type} contract "
+            f"({TYPE_ZH[contract.contract_type]}); matching is for placements, "
+            "whose worker is a party"
+        )
     if status in CLOSED_CONTRACT:
-        raise HkError(f"contract {code} is {CONTRACT_STATUS_ZH[status]} {status}; there is "
-                      "no worker to find for it")
+        raise HkError(
+            f"contract {code} is {CONTRACT_STATUS_ZH[status]} {status}; there is "
+            "no worker to find for it"
+        )
     services = [line.service for line in contract.lines]
     categories = _role(services, catalog) or (
-        (customer.category,) if customer.category in LONG_TERM else ())
+        (customer.category,) if customer.category in LONG_TERM else ()
+    )
     skills = [s for c in services if c in catalog for s in catalog[c].get("required_skills", [])]
     last = contract.termination.date if contract.termination else contract.end
     start = max(contract.start, today)
     located = locate(contract.address, archive.settings.dispatch.places)
     current = contract.current_worker()
     request = Request(
-        source="contract", record_id=contract.id, ref=code,
+        source="contract",
+        record_id=contract.id,
+        ref=code,
         title="、".join(line.name or line.service for line in contract.lines)
         or TYPE_ZH["placement"],
-        start=start, end=max(start, last), skills=tuple(dict.fromkeys(skills)),
+        start=start,
+        end=max(start, last),
+        skills=tuple(dict.fromkeys(skills)),
         gender=customer.preferences.worker_gender,
-        location=located.point if located else None, current_worker=current,
+        location=located.point if located else None,
+        current_worker=current,
         **_wishes(customer, categories),
     )
     notes = []
     if current is not None:
-        then = ("the list shows who else could take it" if status == "draft" else
-                "the list is for a replacement (hk contract replace-worker)")
-        notes.append(f"contract {code} is {CONTRACT_STATUS_ZH[status]} {status} with "
-                     f"{_named(archive, current)} as its worker; {then}")
+        then = (
+            "the list shows who else could take it"
+            if status == "draft"
+            else "the list is for a replacement (hk contract replace-worker)"
+        )
+        notes.append(
+            f"contract {code} is {CONTRACT_STATUS_ZH[status]} {status} with "
+            f"{_named(archive, current)} as its worker; {then}"
+        )
     return request, notes
 
 
@@ -296,8 +338,12 @@ def _workers(archive: Archive, start: dt.date, end: dt.date) -> list[tuple[Worke
         data.pop("id_number", None)
         worker = Worker.model_validate(data)
         mean, count = ratings.get(worker.id, (None, 0))
-        facts = Facts(code=row["code"] or worker.id, busy=tuple(busy.get(worker.id, [])),
-                      rating=mean, ratings=count)
+        facts = Facts(
+            code=row["code"] or worker.id,
+            busy=tuple(busy.get(worker.id, [])),
+            rating=mean,
+            ratings=count,
+        )
         out.append((worker, facts))
     return out
 
@@ -319,8 +365,9 @@ def _bookings(archive: Archive, since: dt.date, until: dt.date) -> dict[str, lis
         begin = dt.datetime.fromisoformat(data["window"]["start"])
         end = dt.datetime.fromisoformat(data["window"]["end"])
         last = (end - dt.timedelta(microseconds=1)).date()
-        busy = Busy(begin.date(), last, f"订单 {row['code'] or row['id']}", row["id"],
-                    at=(begin, end))
+        busy = Busy(
+            begin.date(), last, f"订单 {row['code'] or row['id']}", row["id"], at=(begin, end)
+        )
         for worker in data["workers"]:
             out.setdefault(worker, []).append(busy)
     return out
@@ -343,8 +390,9 @@ def placement_spans(data: dict[str, Any], code: str) -> list[tuple[str, Busy]]:
     for n, (worker, first) in enumerate(holders):
         until = holders[n + 1][1] - dt.timedelta(days=1) if n + 1 < len(holders) else last
         if until >= first:
-            spans.append((worker, Busy(first, until, f"合同 {code}{draft}", data["id"],
-                                       contract=True)))
+            spans.append(
+                (worker, Busy(first, until, f"合同 {code}{draft}", data["id"], contract=True))
+            )
     return spans
 
 
@@ -393,8 +441,11 @@ def open_requests(archive: Archive, today: dt.date) -> list[tuple[Request, str]]
             found.append((_order_request(archive, order, customer, catalog)[0], customer.name))
     for row in archive.index.list("contract", category="draft"):
         data = orjson.loads(row["data"])
-        if data.get("contract_type") != "placement" or data.get("worker") or (
-                dt.date.fromisoformat(data["end"]) < today):
+        if (
+            data.get("contract_type") != "placement"
+            or data.get("worker")
+            or (dt.date.fromisoformat(data["end"]) < today)
+        ):
             continue
         contract, _ = load(archive, Contract, row["id"])
         customer = customer_of(contract.customer)
@@ -413,8 +464,9 @@ def match_all(archive: Archive, today: dt.date | None = None) -> Proposal:
     settings = archive.settings.dispatch
     rankings = []
     if requests:
-        workers = _workers(archive, min(r.start for r, _ in requests),
-                           max(r.end for r, _ in requests))
+        workers = _workers(
+            archive, min(r.start for r, _ in requests), max(r.end for r, _ in requests)
+        )
         rankings = [rank(r, workers, settings.match, settings.places) for r, _ in requests]
     names = {r.record_id: name for r, name in requests}
     return Proposal(propose(rankings), settings.match, names)
@@ -440,11 +492,17 @@ def apply(archive: Archive, proposal: Proposal) -> list[Applied]:
             if request.source == "order":
                 order, _ = load_order(archive, request.record_id)
                 if order.status != "to_dispatch":
-                    done.append(Applied(request.ref, who, False,
-                                        f"order {request.ref} is "
-                                        f"{ORDER_STATUS_ZH[order.status]} {order.status}: "
-                                        "assign it once it is 待派工 (after the deposit, or "
-                                        "hk order ready with a note)"))
+                    done.append(
+                        Applied(
+                            request.ref,
+                            who,
+                            False,
+                            f"order {request.ref} is "
+                            f"{ORDER_STATUS_ZH[order.status]} {order.status}: "
+                            "assign it once it is 待派工 (after the deposit, or "
+                            "hk order ready with a note)",
+                        )
+                    )
                     continue
                 assign(archive, request.record_id, [chosen.worker_id], note=note)
             else:
@@ -470,54 +528,92 @@ def name_worker(archive: Archive, ref: str, worker_ref: str, note: str = "") -> 
 
     def change(contract: Contract) -> Contract:
         if contract.contract_type != "placement" or contract.status != "draft":
-            raise ContractError("a worker is named here on a draft placement only; a running "
-                                "one changes its worker with hk contract replace-worker")
+            raise ContractError(
+                "a worker is named here on a draft placement only; a running "
+                "one changes its worker with hk contract replace-worker"
+            )
         if contract.worker is not None:
             raise ContractError("the draft names its worker already")
         if contract.signatures:
-            raise ContractError("the draft has been signed already; the worker is part of "
-                                "the signed text", hint="draft it again with --worker")
+            raise ContractError(
+                "the draft has been signed already; the worker is part of the signed text",
+                hint="draft it again with --worker",
+            )
         customer, _ = load(archive, Customer, contract.customer)
         if worker.status == "inactive" or worker.id in customer.blocked_workers:
-            raise ContractError(f"{worker.name} cannot be placed with this customer "
-                                "(inactive or blocked)")
-        party = {"name": worker.name,
-                 "phone": format_phone(worker.phone) if worker.phone else ""}
+            raise ContractError(
+                f"{worker.name} cannot be placed with this customer (inactive or blocked)"
+            )
+        party = {"name": worker.name, "phone": format_phone(worker.phone) if worker.phone else ""}
         text = f"选定阿姨 {worker.name}" + (f"（{note}）" if note else "")
-        return step(contract, "draft", archive.operator(), moment(archive, None), text,
-                    worker=worker.id, parties={"customer": contract.parties.customer,
-                                               "company": contract.parties.company,
-                                               "worker": party})
+        return step(
+            contract,
+            "draft",
+            archive.operator(),
+            moment(archive, None),
+            text,
+            worker=worker.id,
+            parties={
+                "customer": contract.parties.customer,
+                "company": contract.parties.company,
+                "worker": party,
+            },
+        )
 
     return change_contract(archive, ref, change)
 
 
 def candidates_json(candidates: list[Candidate]) -> list[dict[str, Any]]:
     """The short list as plain data: per factor its weight, score 0–1, points and reason."""
-    return [{
-        "rank": n, "worker": {"id": c.worker_id, "code": c.code, "name": c.name},
-        "total": round(c.total, 2), "out_of": c.out_of, "preferred": c.preferred,
-        "available_from": c.available_from.isoformat() if c.available_from else None,
-        "factors": {f.name: {"weight": f.weight, "score": round(f.score, 3),
-                             "points": round(f.points, 2), "reason": f.reason}
-                    for f in c.factors},
-    } for n, c in enumerate(candidates, 1)]
+    return [
+        {
+            "rank": n,
+            "worker": {"id": c.worker_id, "code": c.code, "name": c.name},
+            "total": round(c.total, 2),
+            "out_of": c.out_of,
+            "preferred": c.preferred,
+            "available_from": c.available_from.isoformat() if c.available_from else None,
+            "factors": {
+                f.name: {
+                    "weight": f.weight,
+                    "score": round(f.score, 3),
+                    "points": round(f.points, 2),
+                    "reason": f.reason,
+                }
+                for f in c.factors
+            },
+        }
+        for n, c in enumerate(candidates, 1)
+    ]
 
 
 def request_json(request: Request) -> dict[str, Any]:
     """The role as plain data: what it requires (hard) and what the customer would like."""
     return {
-        "source": request.source, "id": request.record_id, "ref": request.ref,
-        "title": request.title, "customer": request.customer,
-        "start": request.start.isoformat(), "end": request.end.isoformat(),
-        "categories": list(request.categories), "long_term": request.long_term,
+        "source": request.source,
+        "id": request.record_id,
+        "ref": request.ref,
+        "title": request.title,
+        "customer": request.customer,
+        "start": request.start.isoformat(),
+        "end": request.end.isoformat(),
+        "categories": list(request.categories),
+        "long_term": request.long_term,
         "current_worker": request.current_worker,
-        "requires": {"skills": list(request.skills), "certificates": list(request.certificates),
-                     "gender": request.gender, "age_min": request.age_min,
-                     "age_max": request.age_max},
-        "wishes": {"skills": list(request.wanted_skills),
-                   "certificates": list(request.customary),
-                   "age_min": request.preferred_age_min, "age_max": request.preferred_age_max,
-                   "native_places": list(request.native_places),
-                   "dialects": list(request.dialects), "cooking_taste": request.cooking_taste},
+        "requires": {
+            "skills": list(request.skills),
+            "certificates": list(request.certificates),
+            "gender": request.gender,
+            "age_min": request.age_min,
+            "age_max": request.age_max,
+        },
+        "wishes": {
+            "skills": list(request.wanted_skills),
+            "certificates": list(request.customary),
+            "age_min": request.preferred_age_min,
+            "age_max": request.preferred_age_max,
+            "native_places": list(request.native_places),
+            "dialects": list(request.dialects),
+            "cooking_taste": request.cooking_taste,
+        },
     }

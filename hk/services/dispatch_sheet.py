@@ -86,8 +86,11 @@ class Leg:
         elif minutes == 0:
             words = "就在附近"
         else:
-            words = (f"路程约{minutes}分钟（约{self.metres / 1000:.1f}公里"
-                     + ("，按区域估算" if self.rough else "") + "）")
+            words = (
+                f"路程约{minutes}分钟（约{self.metres / 1000:.1f}公里"
+                + ("，按区域估算" if self.rough else "")
+                + "）"
+            )
         if self.gap_minutes is not None and self.gap_minutes < 0:
             words += "，与上一单时间重叠，请联系公司"
         elif self.tight():
@@ -97,10 +100,14 @@ class Leg:
     def as_dict(self) -> dict[str, Any]:
         minutes = self.minutes()
         return {
-            "origin": self.origin, "minutes": minutes,
+            "origin": self.origin,
+            "minutes": minutes,
             "km": None if self.metres is None else round(self.metres / 1000, 1),
-            "rough": self.rough, "gap_minutes": self.gap_minutes, "tight": self.tight(),
-            "known": minutes is not None, "text": self.text(),
+            "rough": self.rough,
+            "gap_minutes": self.gap_minutes,
+            "tight": self.tight(),
+            "known": minutes is not None,
+            "text": self.text(),
         }
 
 
@@ -123,7 +130,8 @@ class WorkerDay:
         service = sum(job["minutes_booked"] for job in self.jobs)
         hours = Decimal(service) / 60
         return {
-            "jobs": len(self.jobs), "service_minutes": service,
+            "jobs": len(self.jobs),
+            "service_minutes": service,
             "service_hours": format(hours.quantize(Decimal("0.1")).normalize(), "f"),
             "travel_minutes": sum(leg["minutes"] or 0 for leg in legs),
             "unknown_legs": sum(1 for leg in legs if not leg["known"]),
@@ -134,8 +142,12 @@ class WorkerDay:
         """What ``dispatch_sheet.txt.j2`` and ``dispatch_sheet.md.j2`` show; plain values."""
         return {
             "worker": {"id": self.worker_id, "code": self.code, "name": self.name},
-            "day": {"date": self.day.isoformat(), "month": self.day.month, "day": self.day.day,
-                    "weekday": WEEKDAYS_ZH[self.day.weekday()]},
+            "day": {
+                "date": self.day.isoformat(),
+                "month": self.day.month,
+                "day": self.day.day,
+                "weekday": WEEKDAYS_ZH[self.day.weekday()],
+            },
             "jobs": self.jobs,
             "totals": self.totals(),
             "reveal": self.reveal,
@@ -146,20 +158,31 @@ class WorkerDay:
         return {
             "date": self.day.isoformat(),
             "worker": {"id": self.worker_id, "code": self.code, "name": self.name},
-            "jobs": [{
-                "order_id": job["order_id"], "order": job["order"]["code"],
-                "status": job["order"]["status"], "start": job["start_iso"],
-                "end": job["end_iso"], "services": [s["service"] for s in job["services"]],
-                "customer": job["customer"]["name"], "phone": job["customer"]["phone"],
-                "address": job["address"]["text"], "access_notes": job["address"]["access_notes"],
-                "notes": job["order"]["notes"], "partners": job["partners"], "travel": job["leg"],
-            } for job in self.jobs],
+            "jobs": [
+                {
+                    "order_id": job["order_id"],
+                    "order": job["order"]["code"],
+                    "status": job["order"]["status"],
+                    "start": job["start_iso"],
+                    "end": job["end_iso"],
+                    "services": [s["service"] for s in job["services"]],
+                    "customer": job["customer"]["name"],
+                    "phone": job["customer"]["phone"],
+                    "address": job["address"]["text"],
+                    "access_notes": job["address"]["access_notes"],
+                    "notes": job["order"]["notes"],
+                    "partners": job["partners"],
+                    "travel": job["leg"],
+                }
+                for job in self.jobs
+            ],
             "totals": self.totals(),
         }
 
 
-def worker_days(archive: Archive, day: dt.date, worker: str | None = None,
-                reveal: bool = False) -> list[WorkerDay]:
+def worker_days(
+    archive: Archive, day: dt.date, worker: str | None = None, reveal: bool = False
+) -> list[WorkerDay]:
     """Every worker's day on ``day`` (or only the one ``worker`` names: code or ID).
 
     Workers come in the order they set off (first job's start), then by code. Raises
@@ -174,8 +197,9 @@ def worker_days(archive: Archive, day: dt.date, worker: str | None = None,
                 by_worker.setdefault(worker_id, []).append(order)
     if not by_worker:
         raise _no_jobs(archive, day, wanted)
-    days = [_worker_day(archive, worker_id, day, jobs, reveal)
-            for worker_id, jobs in by_worker.items()]
+    days = [
+        _worker_day(archive, worker_id, day, jobs, reveal) for worker_id, jobs in by_worker.items()
+    ]
     days.sort(key=lambda d: (d.jobs[0]["start_iso"], d.code))
     return days
 
@@ -187,9 +211,13 @@ def _orders_of(archive: Archive, day: dt.date, worker_id: str | None) -> list[Or
     from hk.services.lookup import list_rows
 
     tz = ZoneInfo(archive.settings.locale.timezone)
-    rows = list_rows(archive.index, "order",
-                     day_from=(day - dt.timedelta(days=1)).isoformat(),
-                     day_to=(day + dt.timedelta(days=1)).isoformat(), ref=worker_id)
+    rows = list_rows(
+        archive.index,
+        "order",
+        day_from=(day - dt.timedelta(days=1)).isoformat(),
+        day_to=(day + dt.timedelta(days=1)).isoformat(),
+        ref=worker_id,
+    )
     orders = []
     for row in rows:
         if row["status"] not in JOB_STATUSES or not row["workers"]:
@@ -203,19 +231,24 @@ def _orders_of(archive: Archive, day: dt.date, worker_id: str | None) -> list[Or
 
 def _no_jobs(archive: Archive, day: dt.date, worker_id: str | None) -> NoJobs:
     if worker_id is None:
-        return NoJobs(f"no worker has a job on {day.isoformat()}",
-                      hint="a job is an order dispatched to the worker (已派工 or later); "
-                           f"`hk order list --date {day.isoformat()}` shows the day's orders")
+        return NoJobs(
+            f"no worker has a job on {day.isoformat()}",
+            hint="a job is an order dispatched to the worker (已派工 or later); "
+            f"`hk order list --date {day.isoformat()}` shows the day's orders",
+        )
     row = archive.index.get(worker_id)
     code = str(row["code"]) if row is not None and row["code"] else worker_id
     who = f"{code} {row['name']}" if row is not None else code
-    return NoJobs(f"worker {who} has no job on {day.isoformat()}",
-                  hint=f"`hk order list --date {day.isoformat()} --worker {code}` shows her "
-                       "orders of the day in every status")
+    return NoJobs(
+        f"worker {who} has no job on {day.isoformat()}",
+        hint=f"`hk order list --date {day.isoformat()} --worker {code}` shows her "
+        "orders of the day in every status",
+    )
 
 
-def _worker_day(archive: Archive, worker_id: str, day: dt.date, orders: list[Order],
-                reveal: bool) -> WorkerDay:
+def _worker_day(
+    archive: Archive, worker_id: str, day: dt.date, orders: list[Order], reveal: bool
+) -> WorkerDay:
     row = archive.index.get(worker_id)
     code = str(row["code"]) if row is not None and row["code"] else worker_id
     name = str(row["name"]) if row is not None else ""
@@ -232,8 +265,13 @@ def _worker_day(archive: Archive, worker_id: str, day: dt.date, orders: list[Ord
         if previous is None and home is None:
             leg = None
         else:
-            gap = None if previous is None else int(
-                (order.service_span()[0] - previous.service_span()[1]).total_seconds() // 60)
+            gap = (
+                None
+                if previous is None
+                else int(
+                    (order.service_span()[0] - previous.service_span()[1]).total_seconds() // 60
+                )
+            )
             leg = _leg("home" if previous is None else "previous", here, there, gap, travel)
         out.jobs.append(_job(archive, order, worker_id, leg, reveal, tz))
         here, previous = there, order
@@ -248,17 +286,32 @@ def _home(archive: Archive, worker_id: str) -> Address | None:
     return worker.home
 
 
-def _leg(origin: Literal["home", "previous"], a: Located | None, b: Located | None,
-         gap: int | None, travel: Travel) -> dict[str, Any]:
+def _leg(
+    origin: Literal["home", "previous"],
+    a: Located | None,
+    b: Located | None,
+    gap: int | None,
+    travel: Travel,
+) -> dict[str, Any]:
     if a is None or b is None:
         return Leg(origin, gap_minutes=gap).as_dict()
-    return Leg(origin, seconds=travel.seconds(a.point, b.point),
-               metres=travel.road_metres(a.point, b.point),
-               rough="district" in (a.source, b.source), gap_minutes=gap).as_dict()
+    return Leg(
+        origin,
+        seconds=travel.seconds(a.point, b.point),
+        metres=travel.road_metres(a.point, b.point),
+        rough="district" in (a.source, b.source),
+        gap_minutes=gap,
+    ).as_dict()
 
 
-def _job(archive: Archive, order: Order, worker_id: str, leg: dict[str, Any] | None,
-         reveal: bool, tz: ZoneInfo) -> dict[str, Any]:
+def _job(
+    archive: Archive,
+    order: Order,
+    worker_id: str,
+    leg: dict[str, Any] | None,
+    reveal: bool,
+    tz: ZoneInfo,
+) -> dict[str, Any]:
     """The order's sheet as the worker sees it, and what the day's message says of it."""
     context = sheet_context(archive, order, reveal)
     partners = []
@@ -267,14 +320,18 @@ def _job(archive: Archive, order: Order, worker_id: str, leg: dict[str, Any] | N
             row = archive.index.get(other)
             partners.append(str(row["name"]) if row is not None else other)
     address = order.address
-    place = (f"{address.community} {address.detail}" if address.community
-             else f"{address.district}{address.detail}").strip() or address.one_line()
+    place = (
+        f"{address.community} {address.detail}"
+        if address.community
+        else f"{address.district}{address.detail}"
+    ).strip() or address.one_line()
     begin, finish = order.service_span()
     start, end = begin.astimezone(tz), finish.astimezone(tz)
     return {
         **context,
         "order_id": order.id,
-        "start_iso": start.isoformat(), "end_iso": end.isoformat(),
+        "start_iso": start.isoformat(),
+        "end_iso": end.isoformat(),
         "minutes_booked": int((finish - begin).total_seconds() // 60),
         "leg": leg,
         "partners": partners,
@@ -291,8 +348,9 @@ def check_format(fmt: str) -> Format:
     value = fmt.strip().lower()
     value = "text" if value in ("txt", "sms") else value
     if value not in FORMATS:
-        raise UsageError(f"--format: '{fmt}' is not a worker sheet format",
-                         hint="one of: " + ", ".join(FORMATS))
+        raise UsageError(
+            f"--format: '{fmt}' is not a worker sheet format", hint="one of: " + ", ".join(FORMATS)
+        )
     return value
 
 
@@ -313,10 +371,10 @@ def render_days(archive: Archive, days: list[WorkerDay], fmt: Format) -> str:
     from hk.services.documents import render_markdown, to_html
 
     if fmt == "text":
-        return "\n".join(f"==== {d.code} {d.name} ====\n" + render_day(archive, d, fmt)
-                         for d in days)
-    pages = "\n---\n\n".join(render_markdown(archive, "dispatch_sheet", d.context())
-                             for d in days)
+        return "\n".join(
+            f"==== {d.code} {d.name} ====\n" + render_day(archive, d, fmt) for d in days
+        )
+    pages = "\n---\n\n".join(render_markdown(archive, "dispatch_sheet", d.context()) for d in days)
     if fmt == "md":
         return pages
     title = page_title(days[0]) if len(days) == 1 else f"派工日程 {days[0].day.isoformat()}"

@@ -50,21 +50,31 @@ def check_archive(archive: Archive) -> Report:
         for rel in _files(archive, layout):
             name = rel.rsplit("/", 1)[-1]
             if name.startswith(".hk-") and name.endswith(".tmp"):
-                report.warnings.append(Problem(
-                    message="a temporary file left by an interrupted write (the record itself "
-                    "is intact)", path=rel, hint="delete it"))
+                report.warnings.append(
+                    Problem(
+                        message="a temporary file left by an interrupted write (the record itself "
+                        "is intact)",
+                        path=rel,
+                        hint="delete it",
+                    )
+                )
                 continue
             if not name.endswith(layout.suffix):
                 if not name.startswith("."):
-                    report.warnings.append(Problem(message="not a record file; hk ignores it",
-                                                   path=rel))
+                    report.warnings.append(
+                        Problem(message="not a record file; hk ignores it", path=rel)
+                    )
                 continue
             report.checked += 1
             stem = name[: -len(layout.suffix)]
             if layout.partitioned and rel != layout.relpath(stem):
-                report.errors.append(Problem(
-                    message="the file is not in its month folder; hk looks for it elsewhere",
-                    path=rel, hint=f"move it to {layout.relpath(stem)}"))
+                report.errors.append(
+                    Problem(
+                        message="the file is not in its month folder; hk looks for it elsewhere",
+                        path=rel,
+                        hint=f"move it to {layout.relpath(stem)}",
+                    )
+                )
                 continue
             try:
                 text = (archive.root / rel).read_bytes().decode("utf-8")
@@ -106,15 +116,22 @@ def _reference_problems(records: dict[str, Record]) -> list[Problem]:
         if not isinstance(record, Customer):
             continue
         path = f"{record.folder}/{record.id}.yaml"
-        refs = [("referrer", "customer", [record.referrer] if record.referrer else []),
-                ("preferred_workers", "worker", record.preferred_workers),
-                ("blocked_workers", "worker", record.blocked_workers)]
+        refs = [
+            ("referrer", "customer", [record.referrer] if record.referrer else []),
+            ("preferred_workers", "worker", record.preferred_workers),
+            ("blocked_workers", "worker", record.blocked_workers),
+        ]
         for fieldname, kind, ids in refs:
             for rid in ids:
                 target = records.get(rid)
                 if target is None or target.kind != kind:
-                    problems.append(Problem(message=f"refers to {kind} {rid}, which does not exist",
-                                            path=path, field=fieldname))
+                    problems.append(
+                        Problem(
+                            message=f"refers to {kind} {rid}, which does not exist",
+                            path=path,
+                            field=fieldname,
+                        )
+                    )
     return problems
 
 
@@ -126,10 +143,14 @@ def _duplicate_codes(records: dict[str, Record]) -> list[Problem]:
         if not code:
             continue
         if code in seen:
-            problems.append(Problem(
-                message=f"code {code} is also used by {seen[code].folder}/{seen[code].id}.yaml",
-                path=f"{record.folder}/{record.id}.yaml", field="code",
-                hint="catalog codes must be unique; rename one of them"))
+            problems.append(
+                Problem(
+                    message=f"code {code} is also used by {seen[code].folder}/{seen[code].id}.yaml",
+                    path=f"{record.folder}/{record.id}.yaml",
+                    field="code",
+                    hint="catalog codes must be unique; rename one of them",
+                )
+            )
         else:
             seen[code] = record
     return problems
@@ -144,10 +165,14 @@ def _git_warnings(archive: Archive) -> list[Problem]:
     for entry in filter(None, out.split("\0")):
         status, path = entry[:2], entry[3:]
         if path == SETTINGS_FILE or any(path.startswith(m.folder + "/") for m in KINDS.values()):
-            warnings.append(Problem(
-                message=f"not committed ({status.strip() or 'changed'}): a hand edit, or a write "
-                "interrupted before its commit", path=path,
-                hint="review with `git diff`, then commit it or `git checkout` it"))
+            warnings.append(
+                Problem(
+                    message=f"not committed ({status.strip() or 'changed'}): "
+                    "a hand edit, or a write interrupted before its commit",
+                    path=path,
+                    hint="review with `git diff`, then commit it or `git checkout` it",
+                )
+            )
     return warnings
 
 
@@ -156,16 +181,25 @@ def _key_warnings(archive: Archive, records: dict[str, Record]) -> list[Problem]
     if not sealed:
         return []
     if not archive.keyring.available():
-        return [Problem(
-            message=f"the master key is not on this machine; {len(sealed)} records have "
-            "sensitive values that show as locked", path=str(archive.keyring.master_path),
-            hint="restore the key folder from your backup")]
+        return [
+            Problem(
+                message=f"the master key is not on this machine; {len(sealed)} records have "
+                "sensitive values that show as locked",
+                path=str(archive.keyring.master_path),
+                hint="restore the key folder from your backup",
+            )
+        ]
     people = archive.keyring.folder / "people"
     missing = [r for r in sealed if not (people / r.id).exists()]
     if missing:
-        return [Problem(
-            message=f"{len(missing)} records have no data key here; their sensitive values "
-            "are locked", path=str(people), hint="restore people/ from your key backup")]
+        return [
+            Problem(
+                message=f"{len(missing)} records have no data key here; their sensitive values "
+                "are locked",
+                path=str(people),
+                hint="restore people/ from your key backup",
+            )
+        ]
     from hk.store.crypto import HkError
 
     problems = []
@@ -176,11 +210,15 @@ def _key_warnings(archive: Archive, records: dict[str, Record]) -> list[Problem]
             try:
                 archive.keyring.unseal(record.id, value.token)
             except HkError:
-                problems.append(Problem(
-                    message="this sensitive value does not decrypt with the record's key "
-                    "(copied from another record, or damaged)",
-                    path=f"{record.folder}/{record.id}.yaml", field=fieldname,
-                    hint="enter the value again with the record's edit command"))
+                problems.append(
+                    Problem(
+                        message="this sensitive value does not decrypt with the record's key "
+                        "(copied from another record, or damaged)",
+                        path=f"{record.folder}/{record.id}.yaml",
+                        field=fieldname,
+                        hint="enter the value again with the record's edit command",
+                    )
+                )
     return problems
 
 
@@ -190,7 +228,8 @@ def _plaintext_warnings(records: dict[str, Record]) -> list[Problem]:
     return [
         Problem(
             message="a sensitive value is in plain text in the file",
-            path=f"{record.folder}/{record.id}.yaml", field=fieldname,
+            path=f"{record.folder}/{record.id}.yaml",
+            field=fieldname,
             hint="save the record through hk (e.g. `hk edit`) to encrypt it before committing",
         )
         for record in records.values()

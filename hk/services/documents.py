@@ -85,15 +85,18 @@ def render_text(archive: Archive | None, template: str, context: Mapping[str, An
     try:
         text: str = env.get_template(template).render(full)
     except TemplateNotFound:
-        raise TemplateProblem(f"no template '{template}'",
-                              hint=f"hk ships them in {TEMPLATES.name}/; an archive may add its "
-                                   f"own in {ARCHIVE_TEMPLATES}/") from None
+        raise TemplateProblem(
+            f"no template '{template}'",
+            hint=f"hk ships them in {TEMPLATES.name}/; an archive may add its "
+            f"own in {ARCHIVE_TEMPLATES}/",
+        ) from None
     except TemplateError as exc:
         lineno = getattr(exc, "lineno", None)
         where = f" (line {lineno})" if lineno else ""
-        raise TemplateProblem(f"template '{template}'{where}: {exc}",
-                              hint=f"check {ARCHIVE_TEMPLATES}/{template} if the archive "
-                                   "overrides it") from None
+        raise TemplateProblem(
+            f"template '{template}'{where}: {exc}",
+            hint=f"check {ARCHIVE_TEMPLATES}/{template} if the archive overrides it",
+        ) from None
     return text.rstrip("\n") + "\n"
 
 
@@ -102,19 +105,26 @@ def to_html(archive: Archive | None, markdown: str, title: str) -> str:
     from jinja2 import TemplateError
     from markdown_it import MarkdownIt
 
-    body = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(
-        "table").render(markdown)
+    body = (
+        MarkdownIt("commonmark", {"html": False, "typographer": False})
+        .enable("table")
+        .render(markdown)
+    )
     env = environment(archive)
     try:
         page: str = env.get_template("base.html.j2").render(
-            title=title, body=_markup(body), company=_company(archive))
+            title=title, body=_markup(body), company=_company(archive)
+        )
     except TemplateError as exc:
         raise TemplateProblem(f"template 'base.html.j2': {exc}") from None
     return page
 
 
 def render(
-    archive: Archive | None, name: str, context: Mapping[str, Any], fmt: Format = "md",
+    archive: Archive | None,
+    name: str,
+    context: Mapping[str, Any],
+    fmt: Format = "md",
     title: str = "",
 ) -> str:
     """The document in ``fmt``: Markdown, or the same Markdown as an A4 HTML page."""

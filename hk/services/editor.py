@@ -71,9 +71,7 @@ def header_for(problems: list[Problem]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def edit(
-    archive: Archive, ref: str, editor: Callable[[Path], None] = run_editor
-) -> EditOutcome:
+def edit(archive: Archive, ref: str, editor: Callable[[Path], None] = run_editor) -> EditOutcome:
     kind, record_id = resolve_id(archive, None, ref)
     model = KINDS[kind]
     record, loaded = load(archive, model, record_id)
@@ -94,12 +92,21 @@ def edit(
             try:
                 data = codec.parse(text, loaded.path)
                 if isinstance(data, dict) and data.get("id") != record.id:
-                    line = next((n for n, t in enumerate(text.splitlines(), 1)
-                                 if t.startswith("id:")), None)
-                    raise InvalidData([Problem(
-                        message="the id cannot change", field="id", path=loaded.path,
-                        line=line, column=1 if line else None,
-                        hint=f"put back id: {record.id}")])
+                    line = next(
+                        (n for n, t in enumerate(text.splitlines(), 1) if t.startswith("id:")), None
+                    )
+                    raise InvalidData(
+                        [
+                            Problem(
+                                message="the id cannot change",
+                                field="id",
+                                path=loaded.path,
+                                line=line,
+                                column=1 if line else None,
+                                hint=f"put back id: {record.id}",
+                            )
+                        ]
+                    )
                 new = validate_data(model, data, text, loaded.path)
                 return EditOutcome(save(archive, new, loaded, text=text))
             except InvalidData as exc:

@@ -124,11 +124,13 @@ def log(archive: Archive, kind: str, record_id: str, reveal: bool = False) -> li
         for key in dict.fromkeys([*previous, *flat]):
             old, new = previous.get(key, _MISSING), flat.get(key, _MISSING)
             if old != new and key != "updated":
-                changes.append(FieldChange(
-                    key,
-                    None if old is _MISSING else _show(archive, record_id, key, old, reveal),
-                    None if new is _MISSING else _show(archive, record_id, key, new, reveal),
-                ))
+                changes.append(
+                    FieldChange(
+                        key,
+                        None if old is _MISSING else _show(archive, record_id, key, old, reveal),
+                        None if new is _MISSING else _show(archive, record_id, key, new, reveal),
+                    )
+                )
         entries.append(Entry(sha, operator, when, subject, changes))
         previous = flat
     return list(reversed(entries))
@@ -152,8 +154,9 @@ def parse_when(text: str, tz: str) -> dt.datetime:
             return dt.datetime.combine(day, dt.time(23, 59, 59), ZoneInfo(tz))
         when = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"'{text}' is not a date or time", hint="write 2026-11-01 or "
-                         "'2026-11-01 14:30'") from None
+        raise UsageError(
+            f"'{text}' is not a date or time", hint="write 2026-11-01 or '2026-11-01 14:30'"
+        ) from None
     return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(tz))
 
 

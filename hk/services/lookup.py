@@ -46,10 +46,22 @@ def summary(row: sqlite3.Row) -> dict[str, Any]:
 
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "customer": [("code", "编号"), ("name", "姓名"), ("phones", "电话"), ("community", "小区"),
-                 ("category", "类别"), ("tags", "标签")],
-    "worker": [("code", "编号"), ("name", "姓名"), ("phones", "电话"), ("status", "状态"),
-               ("skills", "技能"), ("native_place", "籍贯")],
+    "customer": [
+        ("code", "编号"),
+        ("name", "姓名"),
+        ("phones", "电话"),
+        ("community", "小区"),
+        ("category", "类别"),
+        ("tags", "标签"),
+    ],
+    "worker": [
+        ("code", "编号"),
+        ("name", "姓名"),
+        ("phones", "电话"),
+        ("status", "状态"),
+        ("skills", "技能"),
+        ("native_place", "籍贯"),
+    ],
 }
 
 
@@ -60,9 +72,7 @@ def render_table(
     columns = columns or COLUMNS.get(kind) or ([(k, k) for k in items[0]] if items else [])
     cells = [[_cell(item.get(key)) for key, _ in columns] for item in items]
     heads = [title for _, title in columns]
-    widths = [
-        max([cell_len(h)] + [cell_len(r[i]) for r in cells]) for i, h in enumerate(heads)
-    ]
+    widths = [max([cell_len(h)] + [cell_len(r[i]) for r in cells]) for i, h in enumerate(heads)]
     widths = [min(w, 40) for w in widths]
     lines = ["  ".join(fit(h, w) for h, w in zip(heads, widths, strict=True))]
     lines += ["  ".join(fit(c, w) for c, w in zip(r, widths, strict=True)) for r in cells]

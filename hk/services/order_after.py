@@ -40,29 +40,48 @@ def rate(
     """
     missing = [s for s in SCORES if s not in scores]
     if missing:
-        raise UsageError(f"missing scores: {', '.join(missing)}",
-                         hint="give each of --" + " --".join(SCORES))
+        raise UsageError(
+            f"missing scores: {', '.join(missing)}", hint="give each of --" + " --".join(SCORES)
+        )
     when = moment(archive, at)
     order, loaded = load_order(archive, ref)
     if order.status not in RATED_STATUSES:
-        raise LifecycleError(f"an order is rated once the service is done; this one is "
-                             f"{label(order.status)}")
+        raise LifecycleError(
+            f"an order is rated once the service is done; this one is {label(order.status)}"
+        )
     if order.rating is not None:
         on = f"{order.rating.at:%Y-%m-%d %H:%M}" if order.rating.at else "an earlier day"
-        raise HkError(f"the order was rated already, on {on}",
-                      hint="hk edit changes a rating typed wrongly")
+        raise HkError(
+            f"the order was rated already, on {on}", hint="hk edit changes a rating typed wrongly"
+        )
     try:
-        survey = Survey.model_validate({
-            "id": new_id(), "created": when, "updated": when, "customer": order.customer,
-            "order": order.id, "contract": order.contract, "workers": list(order.workers),
-            "services": order.services(), "at": when, "channel": "order_rate",
-            "taken_by": archive.operator(), **{s: scores[s] for s in SCORES}, "nps": nps,
-            "comment": comment,
-        })
+        survey = Survey.model_validate(
+            {
+                "id": new_id(),
+                "created": when,
+                "updated": when,
+                "customer": order.customer,
+                "order": order.id,
+                "contract": order.contract,
+                "workers": list(order.workers),
+                "services": order.services(),
+                "at": when,
+                "channel": "order_rate",
+                "taken_by": archive.operator(),
+                **{s: scores[s] for s in SCORES},
+                "nps": nps,
+                "comment": comment,
+            }
+        )
     except ValidationError as exc:
         raise refused(exc) from None
-    rating = {**{s: scores[s] for s in SCORES}, "nps": nps, "comment": comment, "at": when,
-              "survey": survey.id}
+    rating = {
+        **{s: scores[s] for s in SCORES},
+        "nps": nps,
+        "comment": comment,
+        "at": when,
+        "survey": survey.id,
+    }
     rated = with_changes(order, rating=rating)
     from hk.services.points import earn_entry, still_earns
     from hk.services.records import code_of
@@ -70,16 +89,23 @@ def rate(
 
     follow = low_score_visit(archive, survey, when)
     earned = earn_entry(archive, rated, when)
-    result = save_together(archive, [(rated, loaded), (survey, None),
-                                     *([(follow, None)] if follow else []),
-                                     *([(earned, None)] if earned else [])],
-                           recheck=(lambda: still_earns(archive, rated, when, earned.points))
-                           if earned else None)
+    result = save_together(
+        archive,
+        [
+            (rated, loaded),
+            (survey, None),
+            *([(follow, None)] if follow else []),
+            *([(earned, None)] if earned else []),
+        ],
+        recheck=(lambda: still_earns(archive, rated, when, earned.points)) if earned else None,
+    )
     notes = [f"survey {code_of(archive, survey.id) or survey.id}"]
     if follow is not None:
-        notes.append(f"low score: return visit {code_of(archive, follow.id)} due "
-                     f"{follow.due.isoformat()} ({follow.reason}); to open a complaint: "
-                     f"hk complaint open --order {code_of(archive, order.id) or order.id}")
+        notes.append(
+            f"low score: return visit {code_of(archive, follow.id)} due "
+            f"{follow.due.isoformat()} ({follow.reason}); to open a complaint: "
+            f"hk complaint open --order {code_of(archive, order.id) or order.id}"
+        )
     return Changed(rated, result, [], notes=notes)
 
 
@@ -123,8 +149,14 @@ def build_rework(
         finish_at = begin + original.duration()
     try:
         window = Window(start=begin, end=finish_at)
-        return lifecycle.rework(original, order_id=new_id(), actor=archive.operator(),
-                                at=moment(archive, at), window=window, note=note)
+        return lifecycle.rework(
+            original,
+            order_id=new_id(),
+            actor=archive.operator(),
+            at=moment(archive, at),
+            window=window,
+            note=note,
+        )
     except ValidationError as exc:
         raise refused(exc) from None
 
@@ -133,5 +165,8 @@ def reworks_of(archive: Archive, order: Order) -> list[str]:
     """IDs of the orders that redo ``order`` (found among the customer's orders)."""
     import orjson
 
-    return [row["id"] for row in archive.index.list("order", ref=order.customer)
-            if orjson.loads(row["data"]).get("rework_of") == order.id]
+    return [
+        row["id"]
+        for row in archive.index.list("order", ref=order.customer)
+        if orjson.loads(row["data"]).get("rework_of") == order.id
+    ]

@@ -26,8 +26,9 @@ class Names:
     def parts(self, record_id: str) -> tuple[str, str]:
         if record_id not in self.seen:
             row = self.index.get(record_id)
-            self.seen[record_id] = ((row["code"] or record_id, row["name"]) if row is not None
-                                    else (record_id, ""))
+            self.seen[record_id] = (
+                (row["code"] or record_id, row["name"]) if row is not None else (record_id, "")
+            )
         return self.seen[record_id]
 
     def __call__(self, record_id: str) -> str:
@@ -41,22 +42,37 @@ def list_items(index: Index, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
     out = []
     for row in rows:
         customer = names.parts(row["customer"])
-        out.append({
-            **row,
-            "status_zh": STATUS_ZH.get(row["status"], row["status"]),
-            "customer_code": customer[0], "customer_name": customer[1],
-            "worker_names": [names(w) for w in row.get("workers", [])],
-        })
+        out.append(
+            {
+                **row,
+                "status_zh": STATUS_ZH.get(row["status"], row["status"]),
+                "customer_code": customer[0],
+                "customer_name": customer[1],
+                "worker_names": [names(w) for w in row.get("workers", [])],
+            }
+        )
     return out
 
 
-ORDER_COLUMNS = [("code", "编号"), ("when", "开始"), ("status_zh", "状态"),
-                 ("customer_label", "客户"), ("services", "服务"), ("worker_names", "阿姨"),
-                 ("total", "金额")]
+ORDER_COLUMNS = [
+    ("code", "编号"),
+    ("when", "开始"),
+    ("status_zh", "状态"),
+    ("customer_label", "客户"),
+    ("services", "服务"),
+    ("worker_names", "阿姨"),
+    ("total", "金额"),
+]
 
 
 def order_table(items: list[dict[str, Any]]) -> str:
-    rows = [{**item, "when": item["start"][:16].replace("T", " "),
-             "customer_label": f"{item['customer_code']} {item['customer_name']}".strip(),
-             "total": format_money(item["total_fen"])} for item in items]
+    rows = [
+        {
+            **item,
+            "when": item["start"][:16].replace("T", " "),
+            "customer_label": f"{item['customer_code']} {item['customer_name']}".strip(),
+            "total": format_money(item["total_fen"]),
+        }
+        for item in items
+    ]
     return render_table("order", rows, ORDER_COLUMNS)

@@ -41,13 +41,15 @@ def _payment(order: Order, given: PaymentIn, at: dt.datetime) -> dict[str, Any]:
         due = {
             "deposit": order.deposit_outstanding(),
             "final": order.balance_due(),
-            "cancellation_fee": order.cancellation_fee_fen - sum(
-                p.amount_fen for p in order.payments if p.kind == "cancellation_fee"),
+            "cancellation_fee": order.cancellation_fee_fen
+            - sum(p.amount_fen for p in order.payments if p.kind == "cancellation_fee"),
             "refund": -order.balance_due(),
         }[kind]
         if due <= 0:
-            raise HkError(f"no {kind} ({PAYMENT_KIND_ZH[kind]}) is due on this order",
-                          hint="give the amount if money changed hands anyway")
+            raise HkError(
+                f"no {kind} ({PAYMENT_KIND_ZH[kind]}) is due on this order",
+                hint="give the amount if money changed hands anyway",
+            )
         amount = due
     return {"kind": kind, "amount_fen": amount, "method": method, "at": at, "note": given.note}
 
@@ -94,7 +96,9 @@ def settle(
         if order.balance_due() > 0:
             raise LifecycleError(
                 f"{format_money(order.balance_due())} is still due; record the payment before "
-                "settling", hint="--pay final:METHOD records what is due (wechat, cash …)")
+                "settling",
+                hint="--pay final:METHOD records what is due (wechat, cash …)",
+            )
         return transition(order, "settled", actor, when, note)
 
     return change_order(archive, ref, change)

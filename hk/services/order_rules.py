@@ -102,17 +102,23 @@ def assignment_breaches(
     """
     found: list[Breach] = []
     if worker.status == "inactive":
-        found.append(Breach("inactive", "the worker is inactive (停用); "
-                                        "reactivate them with hk worker edit first"))
+        found.append(
+            Breach(
+                "inactive",
+                "the worker is inactive (停用); reactivate them with hk worker edit first",
+            )
+        )
     if worker.id in customer.blocked_workers:
         found.append(Breach("blocked", "the customer asked never to send this worker"))
     for booking in bookings:
         if booking.order_id != order.id and booking.overlaps(order.window):
-            found.append(Breach(
-                "double_booking",
-                f"already booked on order {booking.code} "
-                f"{booking.start:%Y-%m-%d %H:%M}–{booking.end:%H:%M}",
-            ))
+            found.append(
+                Breach(
+                    "double_booking",
+                    f"already booked on order {booking.code} "
+                    f"{booking.start:%Y-%m-%d %H:%M}–{booking.end:%H:%M}",
+                )
+            )
     found += _skill_breaches(order, worker, items)
     found += _certificate_breaches(order, worker)
     found += _leave_and_time_breaches(order, worker)
@@ -128,8 +134,11 @@ def _skill_breaches(order: Order, worker: Worker, items: dict[str, ServiceItem])
             needed.setdefault(skill, []).append(f"{code} {item.name}" if item else code)
     for skill in order.requirements.skills:
         needed.setdefault(skill, []).append("the order's requirements")
-    return [Breach("skill", f"lacks the skill {skill}, which {' and '.join(why)} needs", skill)
-            for skill, why in needed.items() if worker.skill_level(skill) == 0]
+    return [
+        Breach("skill", f"lacks the skill {skill}, which {' and '.join(why)} needs", skill)
+        for skill, why in needed.items()
+        if worker.skill_level(skill) == 0
+    ]
 
 
 def _certificate_breaches(order: Order, worker: Worker) -> list[Breach]:
@@ -144,9 +153,13 @@ def _certificate_breaches(order: Order, worker: Worker) -> list[Breach]:
         if invalid:
             expires = max((c.expires for c in held if c.expires), default=None)
             why = f" (it expires {expires.isoformat()})" if expires else ""
-            out.append(Breach("certificate",
-                              f"the {kind} certificate is not valid on "
-                              f"{invalid[0].isoformat()}{why}", kind))
+            out.append(
+                Breach(
+                    "certificate",
+                    f"the {kind} certificate is not valid on {invalid[0].isoformat()}{why}",
+                    kind,
+                )
+            )
     return out
 
 
@@ -165,8 +178,7 @@ def hours_breach(worker: Worker, start: dt.datetime, end: dt.datetime) -> Breach
     several days (live-in roles), are not checked here."""
     if not worker.availability:
         return None
-    midnight = dt.datetime.combine(start.date() + dt.timedelta(days=1), dt.time(),
-                                   start.tzinfo)
+    midnight = dt.datetime.combine(start.date() + dt.timedelta(days=1), dt.time(), start.tzinfo)
     if end.date() != start.date() and end != midnight:
         return None
     day = WEEKDAYS[start.weekday()]
@@ -187,11 +199,19 @@ def _person_breaches(order: Order, worker: Worker) -> list[Breach]:
         age = worker.age(order.window.start.date())
         low, high = wanted.age_min or 0, wanted.age_max or 200
         if age is None:
-            out.append(Breach("age", "the order has an age requirement and the worker's birth "
-                                     "year is not recorded"))
+            out.append(
+                Breach(
+                    "age",
+                    "the order has an age requirement and the worker's birth year is not recorded",
+                )
+            )
         elif not low <= age <= high:
-            out.append(Breach("age", f"is {age}; the order asks for "
-                                     f"{wanted.age_min or ''}–{wanted.age_max or ''}"))
+            out.append(
+                Breach(
+                    "age",
+                    f"is {age}; the order asks for {wanted.age_min or ''}–{wanted.age_max or ''}",
+                )
+            )
     return out
 
 
@@ -210,11 +230,14 @@ def bookings_of(archive: Archive, worker_id: str, window: Window) -> list[Bookin
         data = orjson.loads(row["data"])
         if worker_id not in data.get("workers", []):
             continue
-        out.append(Booking(
-            order_id=row["id"], code=row["code"] or row["id"],
-            start=dt.datetime.fromisoformat(data["window"]["start"]),
-            end=dt.datetime.fromisoformat(data["window"]["end"]),
-        ))
+        out.append(
+            Booking(
+                order_id=row["id"],
+                code=row["code"] or row["id"],
+                start=dt.datetime.fromisoformat(data["window"]["start"]),
+                end=dt.datetime.fromisoformat(data["window"]["end"]),
+            )
+        )
     return out
 
 
@@ -276,8 +299,10 @@ def default_quantity(item: ServiceItem, hours: Decimal | None) -> Decimal:
     if item.unit == "hour" and hours is not None:
         return hours
     if item.unit == "m2":
-        raise HkError(f"{item.code} {item.name} is priced per m²: give the area",
-                      hint=f"e.g. --service {item.code}:85")
+        raise HkError(
+            f"{item.code} {item.name} is priced per m²: give the area",
+            hint=f"e.g. --service {item.code}:85",
+        )
     return Decimal(1)
 
 

@@ -44,16 +44,21 @@ def _acceptance(item: ServiceItem, tier: str) -> str:
     """What the customer's tier expects of the checklist, in words (``基础项全部达标``)."""
     for rule in item.acceptance:
         if rule.tier == tier:
-            basic = "基础项全部达标" if rule.basic_percent == 100 else \
-                f"基础项{rule.basic_percent}%达标"
+            basic = (
+                "基础项全部达标"
+                if rule.basic_percent == 100
+                else f"基础项{rule.basic_percent}%达标"
+            )
             return basic + ("，并完成全部增值项" if rule.value_added else "")
     return ""
 
 
 def _revealed(archive: Archive, customer: Customer) -> dict[str, Any]:
     if not archive.keyring.available():
-        raise HkError("--reveal needs the master key, which is not on this machine",
-                      hint="print the sheet without --reveal")
+        raise HkError(
+            "--reveal needs the master key, which is not on this machine",
+            hint="print the sheet without --reveal",
+        )
     return display(archive, customer, reveal=True)
 
 
@@ -70,19 +75,28 @@ def sheet_context(archive: Archive, order: Order, reveal: bool = False) -> dict[
         item = items.get(line.service)
         checklist = [c for c in (item.checklist if item else []) if c.item not in listed]
         listed.update(c.item for c in checklist)
-        services.append({
-            "service": line.service, "name": line.name or (item.name if item else ""),
-            "quantity": measure(line.quantity, line.unit),
-            "description": item.description if item else "",
-            "checklist": [{"item": c.item, "value_added": c.value_added} for c in checklist],
-            "repeated": bool(item and item.checklist and not checklist),
-            "acceptance": _acceptance(item, customer.tier) if item else "",
-        })
+        services.append(
+            {
+                "service": line.service,
+                "name": line.name or (item.name if item else ""),
+                "quantity": measure(line.quantity, line.unit),
+                "description": item.description if item else "",
+                "checklist": [{"item": c.item, "value_added": c.value_added} for c in checklist],
+                "repeated": bool(item and item.checklist and not checklist),
+                "acceptance": _acceptance(item, customer.tier) if item else "",
+            }
+        )
     household = []
     for n, member in enumerate(customer.household):
         care = shown.get("household", [{}] * (n + 1))[n].get("care_notes") if reveal else None
-        household.append({"relation": member.relation, "birth_year": member.birth_year or "",
-                          "notes": member.notes, "care_notes": care or ""})
+        household.append(
+            {
+                "relation": member.relation,
+                "birth_year": member.birth_year or "",
+                "notes": member.notes,
+                "care_notes": care or "",
+            }
+        )
     wanted = order.requirements
     phone = customer.phones[0] if customer.phones else ""
     workers = []
@@ -92,11 +106,14 @@ def sheet_context(archive: Archive, order: Order, reveal: bool = False) -> dict[
     return {
         "order": {
             "code": code_of(archive, order.id) or order.id,
-            "date": start.date().isoformat(), "weekday": "一二三四五六日"[start.weekday()],
+            "date": start.date().isoformat(),
+            "weekday": "一二三四五六日"[start.weekday()],
             "start": f"{start:%H:%M}",
             "end": f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}",
             "minutes": order.expected_minutes or "",
-            "status": order.status, "notes": order.notes, "workers": workers,
+            "status": order.status,
+            "notes": order.notes,
+            "workers": workers,
             "for_dispatch": order.status in STATUS_FOR_SHEET,
         },
         "customer": {
@@ -110,32 +127,38 @@ def sheet_context(archive: Archive, order: Order, reveal: bool = False) -> dict[
             "health_notes": str(shown.get("health_notes") or "") if reveal else "",
         },
         "address": {
-            "text": order.address.one_line(), "community": order.address.community,
+            "text": order.address.one_line(),
+            "community": order.address.community,
             "access_notes": order.address.access_notes,
         },
         "services": services,
         "requirements": {
-            "gender": wanted.gender or "", "skills": list(wanted.skills),
+            "gender": wanted.gender or "",
+            "skills": list(wanted.skills),
             "certificates": list(wanted.certificates),
-            "age": (f"{wanted.age_min or ''}–{wanted.age_max or ''}"
-                    if wanted.age_min or wanted.age_max else ""),
+            "age": (
+                f"{wanted.age_min or ''}–{wanted.age_max or ''}"
+                if wanted.age_min or wanted.age_max
+                else ""
+            ),
         },
         "reveal": reveal,
     }
 
 
-def render_sheet(archive: Archive, ref: str, fmt: str = "md",
-                 reveal: bool = False) -> tuple[str, Order]:
+def render_sheet(
+    archive: Archive, ref: str, fmt: str = "md", reveal: bool = False
+) -> tuple[str, Order]:
     """The order sheet of the order ``ref`` names, in ``fmt`` (md or html)."""
     from hk.errors import UsageError
     from hk.services.documents import FORMATS, render
     from hk.services.orders import load_order
 
     if fmt not in FORMATS:
-        raise UsageError(f"--format: '{fmt}' is not a document format",
-                         hint="one of: " + ", ".join(FORMATS))
+        raise UsageError(
+            f"--format: '{fmt}' is not a document format", hint="one of: " + ", ".join(FORMATS)
+        )
     order, _ = load_order(archive, ref)
     context = sheet_context(archive, order, reveal)
-    text = render(archive, "order_sheet", context, fmt,
-                  title=f"派工单 {context['order']['code']}")
+    text = render(archive, "order_sheet", context, fmt, title=f"派工单 {context['order']['code']}")
     return text, order

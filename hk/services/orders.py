@@ -161,16 +161,14 @@ def load_order(archive: Archive, ref: str) -> tuple[Order, Loaded]:
     return load_named(archive, Order, ref, "list orders with hk order list (--customer, --date …)")
 
 
-def change_order(
-    archive: Archive, ref: str, change: Callable[[Order], Order]
-) -> Changed:
+def change_order(archive: Archive, ref: str, change: Callable[[Order], Order]) -> Changed:
     """Apply ``change`` to the order ``ref`` names and save the result over what was read."""
     order, loaded = load_order(archive, ref)
     try:
         updated = change(order)
     except ValidationError as exc:
         raise refused(exc) from None
-    return Changed(updated, save(archive, updated, loaded), updated.events[len(order.events):])
+    return Changed(updated, save(archive, updated, loaded), updated.events[len(order.events) :])
 
 
 def choice_of(text: str, names: dict[str, str], what: str) -> str:
@@ -196,8 +194,10 @@ def service_items(archive: Archive, codes: Sequence[str]) -> dict[str, ServiceIt
     for code in codes:
         item = by_code(archive, code)
         if isinstance(item, Package):
-            raise HkError(f"{item.code} is a package, not a service item",
-                          hint=f"give the service with --service and add --package {item.code}")
+            raise HkError(
+                f"{item.code} is a package, not a service item",
+                hint=f"give the service with --service and add --package {item.code}",
+            )
         items[item.code] = item
     return items
 
@@ -264,21 +264,25 @@ def build_order(
     if not lines:
         raise UsageError("an order needs at least one service", hint="--service CODE[:QTY]")
     if not customer.addresses:
-        raise HkError("the customer has no address to send a worker to",
-                      hint="add one with hk customer edit … --district … --address …")
+        raise HkError(
+            "the customer has no address to send a worker to",
+            hint="add one with hk customer edit … --district … --address …",
+        )
     if isinstance(address, Address):
         where = address
     elif not 1 <= address <= len(customer.addresses):
-        raise UsageError(f"the customer has {len(customer.addresses)} address(es); "
-                         f"there is no address {address}")
+        raise UsageError(
+            f"the customer has {len(customer.addresses)} address(es); there is no address {address}"
+        )
     else:
         where = customer.addresses[address - 1]
     start = moment(archive, start)
     if end is not None:
         end = moment(archive, end)
         if end <= start:
-            raise UsageError("the appointment ends before (or when) it starts",
-                             hint="check --start and --end")
+            raise UsageError(
+                "the appointment ends before (or when) it starts", hint="check --start and --end"
+            )
         hours = (Decimal(int((end - start).total_seconds())) / 3600).quantize(Decimal("0.01"))
     elif hours is not None:
         if hours <= 0:
@@ -288,42 +292,69 @@ def build_order(
     booked = []
     for code, quantity in lines:
         item = items[code.strip().upper()]
-        booked.append((item, default_quantity(item, hours) if quantity is None
-                       else parse_quantity(quantity, item)))
+        booked.append(
+            (
+                item,
+                default_quantity(item, hours)
+                if quantity is None
+                else parse_quantity(quantity, item),
+            )
+        )
     minutes = standard_minutes(booked)
     if end is None:
         if minutes is None:
-            raise UsageError("the catalog gives no standard duration for these services",
-                             hint="give --end or --hours")
+            raise UsageError(
+                "the catalog gives no standard duration for these services",
+                hint="give --end or --hours",
+            )
         end = start + dt.timedelta(minutes=minutes)
     balance, package_code = None, None
     if package:
         held = _package(archive, package, items)
         package_code = held.code
-        balance = (package_left if package_left is not None
-                   else package_balance(archive, customer.id, held, start.date()))
+        balance = (
+            package_left
+            if package_left is not None
+            else package_balance(archive, customer.id, held, start.date())
+        )
     agreed = list(unit_prices or [None] * len(booked))
     breakdown = price_lines(
-        [LineRequest(item, quantity, unit_price_fen=price)
-         for (item, quantity), price in zip(booked, agreed, strict=True)],
-        archive.settings, (customer.tier if tier is None else tier) or None, balance,
-        on=start.date())
+        [
+            LineRequest(item, quantity, unit_price_fen=price)
+            for (item, quantity), price in zip(booked, agreed, strict=True)
+        ],
+        archive.settings,
+        (customer.tier if tier is None else tier) or None,
+        balance,
+        on=start.date(),
+    )
     total = breakdown.total_fen - discount_fen
     taken = moment(archive, at)
     window_minutes = int((end - start).total_seconds() // 60)
     expected = minutes if minutes is not None else window_minutes
-    order = _build({
-        "id": new_id(), "created": taken, "updated": taken, "customer": customer.id,
-        "address": where,
-        "window": {"start": start, "end": end},
-        "expected_minutes": expected if 0 < expected <= MAX_EXPECTED_MINUTES else None,
-        "lines": [_order_line(line) for line in breakdown.lines],
-        "discount_fen": discount_fen, "discount_note": discount_note,
-        "total_fen": total, "deposit_fen": max(0, min(breakdown.deposit_fen, total)),
-        "channel": channel_of(channel), "requirements": requirements or {},
-        "package": package_code, "notes": notes, "quote": quote, "contract": contract,
-        "events": [taken_event(archive.operator(), taken, taken_note)],
-    })
+    order = _build(
+        {
+            "id": new_id(),
+            "created": taken,
+            "updated": taken,
+            "customer": customer.id,
+            "address": where,
+            "window": {"start": start, "end": end},
+            "expected_minutes": expected if 0 < expected <= MAX_EXPECTED_MINUTES else None,
+            "lines": [_order_line(line) for line in breakdown.lines],
+            "discount_fen": discount_fen,
+            "discount_note": discount_note,
+            "total_fen": total,
+            "deposit_fen": max(0, min(breakdown.deposit_fen, total)),
+            "channel": channel_of(channel),
+            "requirements": requirements or {},
+            "package": package_code,
+            "notes": notes,
+            "quote": quote,
+            "contract": contract,
+            "events": [taken_event(archive.operator(), taken, taken_note)],
+        }
+    )
     return order, breakdown
 
 
@@ -332,12 +363,16 @@ def _package(archive: Archive, code: str, items: dict[str, ServiceItem]) -> Pack
 
     held = by_code(archive, code)
     if not isinstance(held, Package):
-        raise HkError(f"{held.code} is a service item, not a package",
-                      hint="see the packages with hk catalog list")
+        raise HkError(
+            f"{held.code} is a service item, not a package",
+            hint="see the packages with hk catalog list",
+        )
     if not {i.service for i in held.items} & set(items):
         covered = ", ".join(i.service for i in held.items)
-        raise HkError(f"package {held.code} covers none of these services (it covers {covered})",
-                      hint="leave out --package, or book a service the package holds")
+        raise HkError(
+            f"package {held.code} covers none of these services (it covers {covered})",
+            hint="leave out --package, or book a service the package holds",
+        )
     return held
 
 
@@ -345,20 +380,24 @@ def _order_line(priced: PricedLine) -> OrderLine:
     """An order line from a priced line: the amounts copied as pricing explained them."""
     charged = priced.charged_quantity
     return OrderLine(
-        service=priced.code, name=priced.name, quantity=priced.quantity,
-        charged_quantity=None if charged == priced.quantity else charged, unit=priced.unit,
-        unit_price_fen=priced.unit_price_fen, gross_fen=priced.gross_fen,
-        package_visits=priced.package_visits, covered_fen=priced.covered_fen,
-        discount_fen=priced.discount_fen, amount_fen=priced.net_fen,
+        service=priced.code,
+        name=priced.name,
+        quantity=priced.quantity,
+        charged_quantity=None if charged == priced.quantity else charged,
+        unit=priced.unit,
+        unit_price_fen=priced.unit_price_fen,
+        gross_fen=priced.gross_fen,
+        package_visits=priced.package_visits,
+        covered_fen=priced.covered_fen,
+        discount_fen=priced.discount_fen,
+        amount_fen=priced.net_fen,
     )
 
 
 # --- confirming and dispatching ---------------------------------------------------------------
 
 
-def confirm(
-    archive: Archive, ref: str, note: str = "", at: dt.datetime | None = None
-) -> Changed:
+def confirm(archive: Archive, ref: str, note: str = "", at: dt.datetime | None = None) -> Changed:
     """待确认 → 已确认, and on to 待派工 when no deposit is outstanding (two events, one commit)."""
     actor, when = archive.operator(), moment(archive, at)
 
@@ -385,7 +424,8 @@ def to_dispatch(
         if owed and order.status == "confirmed" and not note.strip():
             raise LifecycleError(
                 f"a deposit of {format_money(owed)} is outstanding",
-                hint="record it with hk order pay, or give --note saying why it is waived")
+                hint="record it with hk order pay, or give --note saying why it is waived",
+            )
         return transition(order, "to_dispatch", actor, when, note)
 
     return change_order(archive, ref, change)
@@ -420,8 +460,9 @@ def assign(
     items = known_items(archive, order.services())
     found = {}
     for worker in workers:
-        breaches = assignment_breaches(order, worker, customer, items,
-                                       bookings_of(archive, worker.id, order.window))
+        breaches = assignment_breaches(
+            order, worker, customer, items, bookings_of(archive, worker.id, order.window)
+        )
         if breaches:
             found[worker.id] = breaches
     forced = _check_breaches(archive, workers, found, force, reason)
@@ -429,23 +470,30 @@ def assign(
     if forced:
         forcing = f"强制派工（越过 {', '.join(forced)}）：{reason.strip()}"
         text = f"{text}；{forcing}" if text else forcing
+
     def no_double_booking() -> None:
         """Bookings again, under the write lock: another operator may have just assigned."""
         for worker in workers:
-            clash = [b for b in assignment_breaches(
-                order, worker, customer, items, bookings_of(archive, worker.id, order.window)
-            ) if b.rule == "double_booking"]
+            clash = [
+                b
+                for b in assignment_breaches(
+                    order, worker, customer, items, bookings_of(archive, worker.id, order.window)
+                )
+                if b.rule == "double_booking"
+            ]
             if clash:
                 _check_breaches(archive, [worker], {worker.id: clash}, force, reason)
 
     try:
         assigned = with_changes(order, workers=[*order.workers, *(w.id for w in workers)])
-        updated = transition(assigned, "dispatched", archive.operator(), moment(archive, at),
-                             text)
+        updated = transition(assigned, "dispatched", archive.operator(), moment(archive, at), text)
     except ValidationError as exc:
         raise refused(exc) from None
-    return Changed(updated, save(archive, updated, loaded, recheck=no_double_booking),
-                   updated.events[len(order.events):])
+    return Changed(
+        updated,
+        save(archive, updated, loaded, recheck=no_double_booking),
+        updated.events[len(order.events) :],
+    )
 
 
 def workers_of(archive: Archive, refs: Sequence[str]) -> list[Worker]:
@@ -469,7 +517,10 @@ def known_items(archive: Archive, codes: Sequence[str]) -> dict[str, ServiceItem
 
 
 def _check_breaches(
-    archive: Archive, workers: list[Worker], found: dict[str, list[Breach]], force: bool,
+    archive: Archive,
+    workers: list[Worker],
+    found: dict[str, list[Breach]],
+    force: bool,
     reason: str,
 ) -> list[str]:
     """The soft rules forced past; raises when a rule stands."""
@@ -481,8 +532,9 @@ def _check_breaches(
     soft = sorted({b.rule for bs in found.values() for b in bs if not b.hard})
     if force and not hard:
         if not reason.strip():
-            raise UsageError("--force needs --reason: the event log keeps why a rule was "
-                             "overridden")
+            raise UsageError(
+                "--force needs --reason: the event log keeps why a rule was overridden"
+            )
         return soft
     lines = []
     for worker in workers:
@@ -492,7 +544,7 @@ def _check_breaches(
     if hard:
         hint = f"{', '.join(hard)} can never be overridden; choose another worker"
     else:
-        hint = f"--force --reason \"…\" overrides {', '.join(soft)}"
+        hint = f'--force --reason "…" overrides {", ".join(soft)}'
     raise AssignmentRefused("cannot assign:\n" + "\n".join(lines), found, hint)
 
 

@@ -57,8 +57,13 @@ class Ledger:
     """Index summaries (with ``id`` and ``code``), newest first."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"customer": self.customer, "code": self.code, "name": self.name,
-                **self.standing.to_dict(), "entries": self.entries}
+        return {
+            "customer": self.customer,
+            "code": self.code,
+            "name": self.name,
+            **self.standing.to_dict(),
+            "entries": self.entries,
+        }
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -74,21 +79,26 @@ def entries_of(archive: Archive, customer_id: str, refresh: bool = True) -> list
     """The customer's ledger entries as index summaries, oldest first."""
     from hk.services.lookup import list_rows, summary
 
-    rows = (list_rows(archive.index, "points", ref=customer_id) if refresh
-            else [summary(r) for r in archive.index.list("points", ref=customer_id)])
+    rows = (
+        list_rows(archive.index, "points", ref=customer_id)
+        if refresh
+        else [summary(r) for r in archive.index.list("points", ref=customer_id)]
+    )
     found = [r for r in rows if r["customer"] == customer_id]
     return sorted(found, key=lambda r: (r["at"], r["id"]))
 
 
-def standing_of(archive: Archive, customer_id: str, on: dt.date | None = None,
-                refresh: bool = True) -> Standing:
+def standing_of(
+    archive: Archive, customer_id: str, on: dt.date | None = None, refresh: bool = True
+) -> Standing:
     """The customer's balance at the end of ``on`` (default today)."""
     moves = [Move.of(r) for r in entries_of(archive, customer_id, refresh)]
     return standing(moves, _today(archive, on), archive.settings.points.expire_months)
 
 
-def ledger(archive: Archive, customer_ref: str, on: dt.date | None = None,
-           refresh: bool = True) -> Ledger:
+def ledger(
+    archive: Archive, customer_ref: str, on: dt.date | None = None, refresh: bool = True
+) -> Ledger:
     """Balance, what expires soon, and every entry newest first, for a customer (code or ID).
 
     ``refresh=False`` (a TUI page, whose watch keeps the index current) takes ``customer_ref``
@@ -96,15 +106,17 @@ def ledger(archive: Archive, customer_ref: str, on: dt.date | None = None,
     """
     from hk.services.records import resolve_id
 
-    customer_id = (resolve_id(archive, "customer", customer_ref)[1] if refresh
-                   else customer_ref)
+    customer_id = resolve_id(archive, "customer", customer_ref)[1] if refresh else customer_ref
     rows = entries_of(archive, customer_id, refresh)
     moves = [Move.of(r) for r in rows]
     row = archive.index.get(customer_id)
-    return Ledger(customer_id, str(row["code"] or "") if row else "",
-                  str(row["name"]) if row else "",
-                  standing(moves, _today(archive, on), archive.settings.points.expire_months),
-                  list(reversed(rows)))
+    return Ledger(
+        customer_id,
+        str(row["code"] or "") if row else "",
+        str(row["name"]) if row else "",
+        standing(moves, _today(archive, on), archive.settings.points.expire_months),
+        list(reversed(rows)),
+    )
 
 
 # --- earning ------------------------------------------------------------------------------------
@@ -114,8 +126,14 @@ def earned_on(archive: Archive, order_id: str) -> dict[str, Any] | None:
     """The earn entry of an order, if it has one (found by the order in the index)."""
     from hk.services.lookup import list_rows
 
-    return next((r for r in list_rows(archive.index, "points", ref=order_id, category="earn")
-                 if r.get("order") == order_id), None)
+    return next(
+        (
+            r
+            for r in list_rows(archive.index, "points", ref=order_id, category="earn")
+            if r.get("order") == order_id
+        ),
+        None,
+    )
 
 
 def earn_entry(archive: Archive, order: Order, at: dt.datetime) -> PointsEntry | None:
@@ -144,8 +162,10 @@ def still_earns(archive: Archive, order: Order, at: dt.datetime, points: int) ->
     earned them meanwhile, or another order of the customer took part of the yearly cap)."""
     again = earn_entry(archive, order, at)
     if again is None or again.points != points:
-        raise ConflictError("the customer's points changed while this was being saved",
-                            hint="nothing was written; try again")
+        raise ConflictError(
+            "the customer's points changed while this was being saved",
+            hint="nothing was written; try again",
+        )
 
 
 def earn(archive: Archive, order_ref: str, at: dt.datetime | None = None) -> Written:
@@ -157,31 +177,39 @@ def earn(archive: Archive, order_ref: str, at: dt.datetime | None = None) -> Wri
     order, _ = load_order(archive, order_ref)
     code = code_of(archive, order.id) or order.id
     if order.status not in RATED_STATUSES:
-        raise PointsRefused(f"order {code} is {label(order.status)}: points are earned once "
-                            "the service is done and rated")
+        raise PointsRefused(
+            f"order {code} is {label(order.status)}: points are earned once "
+            "the service is done and rated"
+        )
     if order.rating is None:
-        raise PointsRefused(f"order {code} is not rated yet",
-                            hint=f"rating it earns its points: hk order rate {code} …")
+        raise PointsRefused(
+            f"order {code} is not rated yet",
+            hint=f"rating it earns its points: hk order rate {code} …",
+        )
     done = earned_on(archive, order.id)
     if done is not None:
-        raise PointsRefused(f"order {code} earned {done['points']} points already, on "
-                            f"{done['at'][:10]}", hint=f"see them with hk points show "
-                            f"{code_of(archive, order.customer) or order.customer}")
+        raise PointsRefused(
+            f"order {code} earned {done['points']} points already, on {done['at'][:10]}",
+            hint=f"see them with hk points show "
+            f"{code_of(archive, order.customer) or order.customer}",
+        )
     when = moment(archive, at)
     entry = earn_entry(archive, order, when)
     if entry is None:
         settings = archive.settings.points
         raise PointsRefused(
             f"order {code} earns no points: its total is under {settings.yuan_per_point} yuan, "
-            f"or the customer reached the yearly cap of {settings.yearly_cap}")
+            f"or the customer reached the yearly cap of {settings.yearly_cap}"
+        )
     return _save(archive, entry, lambda: still_earns(archive, order, when, entry.points))
 
 
 # --- redeeming, adjusting -----------------------------------------------------------------------
 
 
-def redeem(archive: Archive, customer_ref: str, points: int, what_for: str,
-           at: dt.datetime | None = None) -> Written:
+def redeem(
+    archive: Archive, customer_ref: str, points: int, what_for: str, at: dt.datetime | None = None
+) -> Written:
     """Spend ``points`` (more than 0, at most the balance) on ``what_for`` (a coupon,
     priority …)."""
     if points <= 0:
@@ -191,8 +219,9 @@ def redeem(archive: Archive, customer_ref: str, points: int, what_for: str,
     return _take(archive, customer_ref, "redeem", -points, what_for, at)
 
 
-def adjust(archive: Archive, customer_ref: str, points: int, reason: str,
-           at: dt.datetime | None = None) -> Written:
+def adjust(
+    archive: Archive, customer_ref: str, points: int, reason: str, at: dt.datetime | None = None
+) -> Written:
     """Add (or, negative, take away) points by hand, with the reason; never below zero."""
     if points == 0:
         raise UsageError("an adjustment of 0 points changes nothing")
@@ -201,8 +230,9 @@ def adjust(archive: Archive, customer_ref: str, points: int, reason: str,
     return _take(archive, customer_ref, "adjust", points, reason, at)
 
 
-def _take(archive: Archive, customer_ref: str, kind: str, points: int, reason: str,
-          at: dt.datetime | None) -> Written:
+def _take(
+    archive: Archive, customer_ref: str, kind: str, points: int, reason: str, at: dt.datetime | None
+) -> Written:
     from hk.services.orders import moment
     from hk.services.records import resolve_id
 
@@ -212,12 +242,17 @@ def _take(archive: Archive, customer_ref: str, kind: str, points: int, reason: s
     def enough() -> None:
         """The balance on the entry's day and today, read again under the lock: taking points
         on a day lowers every later balance by as much at most."""
-        have = min(standing_of(archive, customer_id, when.date()).balance,
-                   standing_of(archive, customer_id, max(when.date(), _today(archive, None)),
-                               refresh=False).balance)
+        have = min(
+            standing_of(archive, customer_id, when.date()).balance,
+            standing_of(
+                archive, customer_id, max(when.date(), _today(archive, None)), refresh=False
+            ).balance,
+        )
         if points < 0 and -points > have:
-            raise PointsRefused(f"the balance is {have} points; cannot take {-points}",
-                                hint="see the ledger with hk points show")
+            raise PointsRefused(
+                f"the balance is {have} points; cannot take {-points}",
+                hint="see the ledger with hk points show",
+            )
 
     enough()
     entry = _entry(archive, customer_id, kind, points, reason.strip(), when, None)
@@ -256,30 +291,54 @@ def expire(archive: Archive, on: dt.date | None = None) -> tuple[list[PointsEntr
 
     def unchanged() -> None:
         if due() != found:
-            raise ConflictError("the ledger changed while expiry was worked out",
-                                hint="run hk points expire again; nothing was written")
+            raise ConflictError(
+                "the ledger changed while expiry was worked out",
+                hint="run hk points expire again; nothing was written",
+            )
 
-    entries = [_entry(archive, customer, "expire", -points,
-                      f"{months} 个月未使用，过期", when, None)
-               for customer, points in found.items()]
+    entries = [
+        _entry(archive, customer, "expire", -points, f"{months} 个月未使用，过期", when, None)
+        for customer, points in found.items()
+    ]
     if not entries:
         return [], SaveResult(commit=None)
-    result = save_together(archive, [(e, None) for e in entries],
-                           f"points: {sum(found.values())} expired for {len(entries)} "
-                           f"customer(s) by {day.isoformat()}", recheck=unchanged)
+    result = save_together(
+        archive,
+        [(e, None) for e in entries],
+        f"points: {sum(found.values())} expired for {len(entries)} "
+        f"customer(s) by {day.isoformat()}",
+        recheck=unchanged,
+    )
     return entries, result
 
 
 # --- shared -------------------------------------------------------------------------------------
 
 
-def _entry(archive: Archive, customer: str, kind: str, points: int, reason: str,
-           at: dt.datetime, order: str | None) -> PointsEntry:
+def _entry(
+    archive: Archive,
+    customer: str,
+    kind: str,
+    points: int,
+    reason: str,
+    at: dt.datetime,
+    order: str | None,
+) -> PointsEntry:
     try:
-        return PointsEntry.model_validate({
-            "id": new_id(), "created": at, "updated": at, "customer": customer, "type": kind,
-            "points": points, "reason": reason, "order": order, "at": at,
-            "by": archive.operator()})
+        return PointsEntry.model_validate(
+            {
+                "id": new_id(),
+                "created": at,
+                "updated": at,
+                "customer": customer,
+                "type": kind,
+                "points": points,
+                "reason": reason,
+                "order": order,
+                "at": at,
+                "by": archive.operator(),
+            }
+        )
     except ValidationError as exc:
         from hk.services.orders import refused
 
@@ -289,4 +348,3 @@ def _entry(archive: Archive, customer: str, kind: str, points: int, reason: str,
 def _save(archive: Archive, entry: PointsEntry, recheck: Any) -> Written:
     result = save(archive, entry, recheck=recheck)
     return Written(entry, result, standing_of(archive, entry.customer, entry.at.date()))
-

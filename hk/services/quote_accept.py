@@ -63,8 +63,10 @@ def _address_number(customer: Customer, quote: Quote, given: int | None) -> int:
     for n, address in enumerate(customer.addresses, 1):
         if address.one_line() == wanted:
             return n
-    raise UsageError("the customer no longer has the address the quote was made for",
-                     hint="choose one of their addresses with --address N")
+    raise UsageError(
+        "the customer no longer has the address the quote was made for",
+        hint="choose one of their addresses with --address N",
+    )
 
 
 def _shares(discount: int, subtotals: list[int]) -> list[int]:
@@ -104,9 +106,11 @@ def accept_as_orders(
     check_acceptable(quote, today(archive))
     made = already_made(archive, quote)
     if made:
-        raise HkError(f"orders already name this quote: {', '.join(made)}",
-                      hint="see them with hk order list --customer …; edit the quote by hand "
-                           "to link them if its acceptance was interrupted")
+        raise HkError(
+            f"orders already name this quote: {', '.join(made)}",
+            hint="see them with hk order list --customer …; edit the quote by hand "
+            "to link them if its acceptance was interrupted",
+        )
     customer, _ = load(archive, Customer, quote.customer)
     number = _address_number(customer, quote, address)
     begin = moment(archive, start)
@@ -123,37 +127,56 @@ def accept_as_orders(
         lines = by_day[day]
         timed = standard_minutes([(items[line.service], line.quantity) for line in lines])
         order, _ = build_order(
-            archive, customer.id, [(line.service, line.quantity) for line in lines],
-            begin + dt.timedelta(days=day), channel=channel,
-            hours=hours if timed is None else None, address=number,
-            notes=quote.notes, at=when, quote=quote.id,
-            unit_prices=[line.unit_price_fen for line in lines], tier=quote.tier,
-            discount_fen=share, discount_note=quote.discount_note if share else "",
+            archive,
+            customer.id,
+            [(line.service, line.quantity) for line in lines],
+            begin + dt.timedelta(days=day),
+            channel=channel,
+            hours=hours if timed is None else None,
+            address=number,
+            notes=quote.notes,
+            at=when,
+            quote=quote.id,
+            unit_prices=[line.unit_price_fen for line in lines],
+            tier=quote.tier,
+            discount_fen=share,
+            discount_note=quote.discount_note if share else "",
         )
         _as_quoted(order, lines)
         orders.append(order)
     if sum(o.total_fen for o in orders) != quote.total_fen:
-        raise HkError("the orders would not add up to the quoted total",
-                      hint="make a new quote with hk quote new")
+        raise HkError(
+            "the orders would not add up to the quoted total",
+            hint="make a new quote with hk quote new",
+        )
     try:
-        accepted = step(quote, "accepted", archive.operator(), when, note, today(archive),
-                        links={"orders": [o.id for o in orders]})
+        accepted = step(
+            quote,
+            "accepted",
+            archive.operator(),
+            when,
+            note,
+            today(archive),
+            links={"orders": [o.id for o in orders]},
+        )
     except ValidationError as exc:
         raise refused(exc) from None
     code = code_of(archive, quote.id) or quote.id
-    result = save_together(archive, [*((o, None) for o in orders), (accepted, loaded)],
-                           f"quote {code}: accepted as {len(orders)} "
-                           f"order{'s' if len(orders) != 1 else ''}")
+    result = save_together(
+        archive,
+        [*((o, None) for o in orders), (accepted, loaded)],
+        f"quote {code}: accepted as {len(orders)} order{'s' if len(orders) != 1 else ''}",
+    )
     return Accepted(accepted, result, orders, result)
 
 
 def _as_quoted(order: Order, lines: list[QuoteLine]) -> None:
     """Refuse an order whose lines come out at other amounts than the quote's."""
     for got, quoted in zip(order.lines, lines, strict=True):
-        if got.amount_fen != quoted.amount_fen or got.billed_quantity() != \
-                quoted.billed_quantity():
+        if got.amount_fen != quoted.amount_fen or got.billed_quantity() != quoted.billed_quantity():
             raise HkError(
                 f"{quoted.service} {quoted.name} would now cost {got.amount_fen / 100:.2f} yuan "
                 f"a visit, not the quoted {quoted.amount_fen / 100:.2f}",
                 hint="the catalog or the pricing settings changed since the quote; make a new "
-                     "quote with hk quote new")
+                "quote with hk quote new",
+            )

@@ -38,8 +38,9 @@ from hk.store.archive import Archive
 from hk.store.writer import save
 
 
-def schedule_of(archive: Archive, quote: Quote, start: dt.datetime,
-                hours: Decimal | None = None) -> str | None:
+def schedule_of(
+    archive: Archive, quote: Quote, start: dt.datetime, hours: Decimal | None = None
+) -> str | None:
     """The schedule's short form (``weekly:tue,fri 09:00-12:00``) the quote's repeating lines
     make, from ``start``; None when no line repeats."""
     repeating = [line for line in quote.lines if line.frequency is not None]
@@ -47,14 +48,18 @@ def schedule_of(archive: Archive, quote: Quote, start: dt.datetime,
         return None
     kinds = {line.frequency for line in repeating}
     if len(kinds) > 1:
-        raise UsageError("the quote's lines repeat differently; a contract has one schedule",
-                         hint="give --schedule, e.g. --schedule 'weekly:tue,fri 09:00-12:00'")
+        raise UsageError(
+            "the quote's lines repeat differently; a contract has one schedule",
+            hint="give --schedule, e.g. --schedule 'weekly:tue,fri 09:00-12:00'",
+        )
     frequency: Frequency = repeating[0].frequency  # type: ignore[assignment]
     minutes = int(hours * 60) if hours is not None else _minutes(archive, repeating)
     end = start + dt.timedelta(minutes=minutes)
     if end.date() != start.date():
-        raise UsageError("a visit of the schedule would end on the next day",
-                         hint="give --hours for the length of one visit")
+        raise UsageError(
+            "a visit of the schedule would end on the next day",
+            hint="give --hours for the length of one visit",
+        )
     time = f"{start:%H:%M}-{end:%H:%M}"
     times = frequency.times
     if frequency.per == "week":
@@ -73,8 +78,10 @@ def _minutes(archive: Archive, lines: list[QuoteLine]) -> int:
     items = service_items(archive, [line.service for line in lines])
     minutes = standard_minutes([(items[line.service], line.quantity) for line in lines])
     if minutes is None:
-        raise UsageError("the catalog gives no standard duration for the repeating services",
-                         hint="give --hours for the length of one visit")
+        raise UsageError(
+            "the catalog gives no standard duration for the repeating services",
+            hint="give --hours for the length of one visit",
+        )
     return minutes
 
 
@@ -84,8 +91,10 @@ def kind_of(quote: Quote) -> str:
         return "placement"
     if quote.recurring():
         return "service"
-    raise UsageError("the quote has neither monthly nor repeating services; say which contract",
-                     hint="--kind placement, package or service (or accept it --as orders)")
+    raise UsageError(
+        "the quote has neither monthly nor repeating services; say which contract",
+        hint="--kind placement, package or service (or accept it --as orders)",
+    )
 
 
 def accept_as_contract(
@@ -112,34 +121,54 @@ def accept_as_contract(
     when = moment(archive, at)
     check_acceptable(quote, today(archive))
     timed = isinstance(start, dt.datetime)
-    begin = moment(archive, start if isinstance(start, dt.datetime)
-                   else dt.datetime.combine(start, dt.time()))
+    begin = moment(
+        archive, start if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
+    )
     chosen = kind or kind_of(quote)
     customer, _ = load(archive, Customer, quote.customer)
     code = code_of(archive, quote.id) or quote.id
     clauses = list(terms.pop("clauses", None) or [])
     if quote.discount_fen:
-        clauses.append(f"按报价单{code}给予额外优惠{format_money(quote.discount_fen)}"
-                       f"（{quote.discount_note}）。")
+        clauses.append(
+            f"按报价单{code}给予额外优惠{format_money(quote.discount_fen)}"
+            f"（{quote.discount_note}）。"
+        )
     fee = terms.pop("service_fee_fen", None)
-    if fee is None and chosen == "placement" and all(line.unit == "month"
-                                                     for line in quote.lines):
+    if fee is None and chosen == "placement" and all(line.unit == "month" for line in quote.lines):
         fee = quote.total_fen
     if schedule is None and chosen != "placement" and quote.recurring():
         if not timed:
-            raise UsageError("the schedule's visits need their time of day",
-                             hint="--start 'YYYY-MM-DD HH:MM', or give --schedule")
+            raise UsageError(
+                "the schedule's visits need their time of day",
+                hint="--start 'YYYY-MM-DD HH:MM', or give --schedule",
+            )
         schedule = schedule_of(archive, quote, begin, hours)
     terms.setdefault("deposit_fen", quote.deposit_fen)
     contract, created = new_contract(
-        archive, customer.id, kind=chosen, start=begin.date(), schedule=schedule,
+        archive,
+        customer.id,
+        kind=chosen,
+        start=begin.date(),
+        schedule=schedule,
         services=[(line.service, line.quantity, line.unit_price_fen) for line in quote.lines],
-        address=_address_number(customer, quote, address), service_fee_fen=fee,
-        clauses=clauses, quote=quote.id, notes=quote.notes, at=when, **terms)
+        address=_address_number(customer, quote, address),
+        service_fee_fen=fee,
+        clauses=clauses,
+        quote=quote.id,
+        notes=quote.notes,
+        at=when,
+        **terms,
+    )
     try:
-        accepted = step(quote, "accepted", archive.operator(), when, note, today(archive),
-                        links={"contract": contract.id})
+        accepted = step(
+            quote,
+            "accepted",
+            archive.operator(),
+            when,
+            note,
+            today(archive),
+            links={"contract": contract.id},
+        )
     except ValidationError as exc:
         raise refused(exc) from None
-    return Accepted(accepted, save(archive, accepted, loaded), created=created,
-                    contract=contract)
+    return Accepted(accepted, save(archive, accepted, loaded), created=created, contract=contract)

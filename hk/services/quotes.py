@@ -112,13 +112,16 @@ def new_quote(
     if not lines:
         raise UsageError("a quote needs at least one service", hint="--service CODE[:QTY]")
     if customer.addresses and not 1 <= address <= len(customer.addresses):
-        raise UsageError(f"the customer has {len(customer.addresses)} address(es); "
-                         f"there is no address {address}")
+        raise UsageError(
+            f"the customer has {len(customer.addresses)} address(es); there is no address {address}"
+        )
     if discount_fen < 0:
         raise UsageError("--discount must be 0 or more")
     if discount_fen and not discount_note.strip():
-        raise UsageError("an extra discount needs a note saying why",
-                         hint="add --discount-note, e.g. --discount-note 新客优惠")
+        raise UsageError(
+            "an extra discount needs a note saying why",
+            hint="add --discount-note, e.g. --discount-note 新客优惠",
+        )
     days = archive.settings.quotes.valid_days if valid_days is None else valid_days
     if days < 0:
         raise UsageError(f"--valid-days must be 0 or more, not {days}")
@@ -130,8 +133,9 @@ def new_quote(
         quantity: Decimal | int | str | None = line.quantity
         if quantity is None and item.unit == "m2" and area is not None:
             quantity = area
-        parsed = (default_quantity(item, None) if quantity is None
-                  else parse_quantity(quantity, item))
+        parsed = (
+            default_quantity(item, None) if quantity is None else parse_quantity(quantity, item)
+        )
         visits = 1 if line.frequency is None else line.frequency.visits_per_month()
         requests += [LineRequest(item, parsed)] * visits
         counts.append(visits)
@@ -140,19 +144,30 @@ def new_quote(
     priced = _first_of_each(breakdown.lines, counts)
     total = breakdown.total_fen - discount_fen
     if total < 0:
-        raise UsageError(f"the discount is more than the quote ({breakdown.total_fen / 100:.2f} "
-                         "yuan)")
+        raise UsageError(
+            f"the discount is more than the quote ({breakdown.total_fen / 100:.2f} yuan)"
+        )
     made = moment(archive, at)
-    quote = _build({
-        "id": new_id(), "created": made, "updated": made, "customer": customer.id,
-        "address": customer.addresses[address - 1] if customer.addresses else {},
-        "tier": tier,
-        "lines": [_quote_line(p, line.frequency) for p, line in zip(priced, lines, strict=True)],
-        "discount_fen": discount_fen, "discount_note": discount_note.strip(),
-        "total_fen": total, "deposit_fen": max(0, min(breakdown.deposit_fen, total)),
-        "valid_until": made.date() + dt.timedelta(days=days), "notes": notes,
-        "events": [made_event(archive.operator(), made)],
-    })
+    quote = _build(
+        {
+            "id": new_id(),
+            "created": made,
+            "updated": made,
+            "customer": customer.id,
+            "address": customer.addresses[address - 1] if customer.addresses else {},
+            "tier": tier,
+            "lines": [
+                _quote_line(p, line.frequency) for p, line in zip(priced, lines, strict=True)
+            ],
+            "discount_fen": discount_fen,
+            "discount_note": discount_note.strip(),
+            "total_fen": total,
+            "deposit_fen": max(0, min(breakdown.deposit_fen, total)),
+            "valid_until": made.date() + dt.timedelta(days=days),
+            "notes": notes,
+            "events": [made_event(archive.operator(), made)],
+        }
+    )
     return Made(quote, save(archive, quote), breakdown)
 
 
@@ -168,11 +183,17 @@ def _first_of_each(lines: list[PricedLine], counts: list[int]) -> list[PricedLin
 def _quote_line(priced: PricedLine, frequency: Frequency | None) -> QuoteLine:
     charged = priced.charged_quantity
     return QuoteLine(
-        service=priced.code, name=priced.name, quantity=priced.quantity,
-        charged_quantity=None if charged == priced.quantity else charged, unit=priced.unit,
-        list_price_fen=priced.list_price_fen, unit_price_fen=priced.unit_price_fen,
-        gross_fen=priced.gross_fen, discount_fen=priced.discount_fen,
-        amount_fen=priced.net_fen, frequency=frequency,
+        service=priced.code,
+        name=priced.name,
+        quantity=priced.quantity,
+        charged_quantity=None if charged == priced.quantity else charged,
+        unit=priced.unit,
+        list_price_fen=priced.list_price_fen,
+        unit_price_fen=priced.unit_price_fen,
+        gross_fen=priced.gross_fen,
+        discount_fen=priced.discount_fen,
+        amount_fen=priced.net_fen,
+        frequency=frequency,
     )
 
 
@@ -181,8 +202,9 @@ def _quote_line(priced: PricedLine, frequency: Frequency | None) -> QuoteLine:
 
 def load_quote(archive: Archive, ref: str) -> tuple[Quote, Loaded]:
     """The quote ``ref`` names (code or ID), read from its file, with what a save needs."""
-    return load_named(archive, Quote, ref,
-                      "list quotes with hk quote list (--customer, --status …)")
+    return load_named(
+        archive, Quote, ref, "list quotes with hk quote list (--customer, --status …)"
+    )
 
 
 def change_quote(archive: Archive, ref: str, change: Callable[[Quote], Quote]) -> Stepped:
@@ -209,11 +231,15 @@ def list_quotes(
     """
     from hk.services.lookup import list_rows
 
-    wanted = choice_of(status, {s: STATUS_ZH[s] for s in SHOWN_STATUSES}, "a quote status") \
-        if status else None
+    wanted = (
+        choice_of(status, {s: STATUS_ZH[s] for s in SHOWN_STATUSES}, "a quote status")
+        if status
+        else None
+    )
     ref = resolve_id(archive, "customer", customer)[1] if customer else None
-    rows = list_rows(archive.index, "quote", ref=ref,
-                     tag=service.strip().upper() if service else None)
+    rows = list_rows(
+        archive.index, "quote", ref=ref, tag=service.strip().upper() if service else None
+    )
     day = today(archive).isoformat()
     out = []
     for row in rows:
@@ -257,24 +283,33 @@ def send(
 
     how = via_of(via)
     if to.strip() != "customer":
-        raise UsageError(f"--to: a quote is sent to the customer, not '{to}'",
-                         hint="--to customer")
+        raise UsageError(f"--to: a quote is sent to the customer, not '{to}'", hint="--to customer")
     quote, loaded = load_quote(archive, ref)
     when, day = moment(archive, at), today(archive)
     markdown, code = render_quote(archive, quote, "md")
     document = markdown if fmt == "md" else render_quote(archive, quote, fmt)[0]
     target = out or (folder or Path.cwd()) / f"报价单-{code}.{fmt}"
     try:
-        updated = step(quote, "sent", archive.operator(), when, note, day, via=how,
-                       recipient="customer", digest=digest(markdown))
+        updated = step(
+            quote,
+            "sent",
+            archive.operator(),
+            when,
+            note,
+            day,
+            via=how,
+            recipient="customer",
+            digest=digest(markdown),
+        )
     except ValidationError as exc:
         raise refused(exc) from None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(document, encoding="utf-8")
     except OSError as exc:
-        raise HkError(f"cannot write {target}: {exc.strerror}",
-                      hint="give another file with --out") from None
+        raise HkError(
+            f"cannot write {target}: {exc.strerror}", hint="give another file with --out"
+        ) from None
     return Stepped(updated, save(archive, updated, loaded), updated.events[-1], target)
 
 
@@ -283,8 +318,9 @@ def reject(archive: Archive, ref: str, reason: str, at: dt.datetime | None = Non
     if not reason.strip():
         raise UsageError("a rejection needs a reason", hint="--reason 价格太高 …")
     actor, when, day = archive.operator(), moment(archive, at), today(archive)
-    return change_quote(archive, ref, lambda q: step(q, "rejected", actor, when, reason.strip(),
-                                                      day))
+    return change_quote(
+        archive, ref, lambda q: step(q, "rejected", actor, when, reason.strip(), day)
+    )
 
 
 def check_acceptable(quote: Quote, day: dt.date) -> None:

@@ -59,8 +59,9 @@ def load_ref(archive: Archive, kind: str, ref: str) -> tuple[Record, Loaded]:
     return load(archive, KINDS[kind], record_id)
 
 
-def load_named(archive: Archive, model: type[R], ref: str,
-               hint: str | None = None) -> tuple[R, Loaded]:
+def load_named(
+    archive: Archive, model: type[R], ref: str, hint: str | None = None
+) -> tuple[R, Loaded]:
     """The record of ``model``'s kind that ``ref`` names (code, ID or ID prefix), read from its
     file with what a save needs. ``hint``, when nothing is named, says where that kind is
     listed (in place of the generic search hint)."""

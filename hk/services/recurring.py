@@ -72,8 +72,13 @@ no channel for "from a contract"; the order's ``contract`` link says where it ca
 
 Reason = Literal["closed", "leave", "past", "cancelled", "same_day", "dispatched", "refused"]
 REASON_ZH: dict[str, str] = {
-    "closed": "公司休息", "leave": "阿姨请假", "past": "时间已过", "cancelled": "该次已取消",
-    "same_day": "当天已有本合同订单", "dispatched": "已派工，未改动", "refused": "无法生成",
+    "closed": "公司休息",
+    "leave": "阿姨请假",
+    "past": "时间已过",
+    "cancelled": "该次已取消",
+    "same_day": "当天已有本合同订单",
+    "dispatched": "已派工，未改动",
+    "refused": "无法生成",
 }
 
 
@@ -126,23 +131,40 @@ class Run:
 
     def to_json(self, archive: Archive) -> dict[str, Any]:
         """The run as plain data for ``--json``: orders with their codes once saved."""
+
         def order(o: Order) -> dict[str, Any]:
-            return {"id": o.id, "code": code_of(archive, o.id) if not self.dry_run else None,
-                    "start": o.window.start.isoformat(), "end": o.window.end.isoformat(),
-                    "status": o.status, "services": o.services(), "total_fen": o.total_fen,
-                    "workers": list(o.workers)}
+            return {
+                "id": o.id,
+                "code": code_of(archive, o.id) if not self.dry_run else None,
+                "start": o.window.start.isoformat(),
+                "end": o.window.end.isoformat(),
+                "status": o.status,
+                "services": o.services(),
+                "total_fen": o.total_fen,
+                "workers": list(o.workers),
+            }
 
         return {
-            "until": self.until.isoformat(), "dry_run": self.dry_run,
+            "until": self.until.isoformat(),
+            "dry_run": self.dry_run,
             "contracts": self.contracts,
-            "created": [{**order(m.order), "contract": m.contract, "worker": m.worker,
-                         "note": m.note}
-                        for m in self.created],
+            "created": [
+                {**order(m.order), "contract": m.contract, "worker": m.worker, "note": m.note}
+                for m in self.created
+            ],
             "existing": self.existing,
-            "skipped": [{"contract": s.contract, "day": s.day.isoformat() if s.day else None,
-                         "reason": s.reason, "text": s.text_zh()} for s in self.skipped],
-            "cancelled": [{**order(d.order), "contract": d.contract, "was": d.was}
-                          for d in self.cancelled],
+            "skipped": [
+                {
+                    "contract": s.contract,
+                    "day": s.day.isoformat() if s.day else None,
+                    "reason": s.reason,
+                    "text": s.text_zh(),
+                }
+                for s in self.skipped
+            ],
+            "cancelled": [
+                {**order(d.order), "contract": d.contract, "was": d.was} for d in self.cancelled
+            ],
             "commit": self.result.commit if self.result else None,
         }
 
@@ -222,9 +244,10 @@ class _Generator:
             for contract in contracts:
                 why = not_generating(contract, self.today)
                 if why:
-                    raise HkError(f"contract {contract.number} makes no orders: {why}",
-                                  hint="a contract in force (signed or active) with a "
-                                       "schedule does")
+                    raise HkError(
+                        f"contract {contract.number} makes no orders: {why}",
+                        hint="a contract in force (signed or active) with a schedule does",
+                    )
         else:
             contracts = self.in_force()
         for contract in contracts:
@@ -242,8 +265,9 @@ class _Generator:
             run.until = max(run.until, horizon)
             if not not_generating(contract, self.today):
                 self.plan_safely(contract, horizon, run)
-        self.save(run, f"Generate {{n}} orders after a schedule change, up to "
-                       f"{run.until.isoformat()}")
+        self.save(
+            run, f"Generate {{n}} orders after a schedule change, up to {run.until.isoformat()}"
+        )
         return run
 
     def plan_safely(self, contract: Contract, until: dt.date, run: Run) -> None:
@@ -273,16 +297,28 @@ class _Generator:
                 continue
             code = code_of(self.archive, order.id) or order.id
             if order.status not in UNDISPATCHED:
-                run.skipped.append(Skip(contract.number, self.day_of(order), "dispatched",
-                                        f"{code} 不再符合排班，请人工处理"))
+                run.skipped.append(
+                    Skip(
+                        contract.number,
+                        self.day_of(order),
+                        "dispatched",
+                        f"{code} 不再符合排班，请人工处理",
+                    )
+                )
                 self.kept.add(order.id)
                 continue
             if not is_generated(order):
                 continue
             dropped = self.cancel(order, note)
             if dropped is None:
-                run.skipped.append(Skip(contract.number, self.day_of(order), "dispatched",
-                                        f"{code} 刚被派工，未取消"))
+                run.skipped.append(
+                    Skip(
+                        contract.number,
+                        self.day_of(order),
+                        "dispatched",
+                        f"{code} 刚被派工，未取消",
+                    )
+                )
                 continue
             run.cancelled.append(Dropped(dropped, contract.number, order.status))
             self.dropped.add(order.id)
@@ -313,8 +349,9 @@ class _Generator:
         """Add the contract's missing orders (and skipped days) from today to ``until``."""
         schedule = contract.schedule
         assert schedule is not None
-        rows = self.archive.index.list("order", ref=contract.id, day_from=self.today.isoformat(),
-                                       day_to=until.isoformat())
+        rows = self.archive.index.list(
+            "order", ref=contract.id, day_from=self.today.isoformat(), day_to=until.isoformat()
+        )
         at_start: dict[dt.datetime, list[Any]] = {}
         on_day: dict[dt.date, list[Any]] = {}
         for row in rows:
@@ -326,35 +363,57 @@ class _Generator:
         services = sorted(line.service for line in schedule.services)
         for first, last, worker_id in worker_spans(contract, self.today, until):
             worker = self.worker(worker_id)
-            found = occurrences(schedule, first, last, self.tz,
-                                calendar=self.archive.settings.calendar,
-                                leave=worker.leave if worker else (),
-                                start=contract.start, end=last_day(contract))
+            found = occurrences(
+                schedule,
+                first,
+                last,
+                self.tz,
+                calendar=self.archive.settings.calendar,
+                leave=worker.leave if worker else (),
+                start=contract.start,
+                end=last_day(contract),
+            )
             run.skipped += [self.skip(contract, s) for s in found.skipped]
             for visit in found.visits:
                 taken = [r for r in at_start.get(visit.start, []) if self.holds(r)]
                 if taken:
                     cancelled = [r for r in taken if r["category"] == "cancelled"]
                     if len(cancelled) == len(taken):
-                        run.skipped.append(Skip(contract.number, visit.day, "cancelled",
-                                                cancelled[0]["code"] or cancelled[0]["id"]))
+                        run.skipped.append(
+                            Skip(
+                                contract.number,
+                                visit.day,
+                                "cancelled",
+                                cancelled[0]["code"] or cancelled[0]["id"],
+                            )
+                        )
                     else:
                         run.existing += 1
                     continue
                 if visit.start <= self.now:
-                    run.skipped.append(Skip(contract.number, visit.day, "past",
-                                            f"{visit.start:%H:%M}"))
+                    run.skipped.append(
+                        Skip(contract.number, visit.day, "past", f"{visit.start:%H:%M}")
+                    )
                     continue
-                other = [(row, data) for row, data in on_day.get(visit.day, [])
-                         if sorted(data.get("services", [])) == services
-                         and row["id"] not in self.dropped]
+                other = [
+                    (row, data)
+                    for row, data in on_day.get(visit.day, [])
+                    if sorted(data.get("services", [])) == services
+                    and row["id"] not in self.dropped
+                ]
                 if other and all(row["id"] in self.kept for row, _ in other):
                     continue  # already reported: a dispatched order off the new schedule
                 if other:
                     row, data = other[0]
                     start = dt.datetime.fromisoformat(data["start"]).astimezone(self.tz)
-                    run.skipped.append(Skip(contract.number, visit.day, "same_day",
-                                            f"{row['code'] or row['id']} {start:%H:%M}"))
+                    run.skipped.append(
+                        Skip(
+                            contract.number,
+                            visit.day,
+                            "same_day",
+                            f"{row['code'] or row['id']} {start:%H:%M}",
+                        )
+                    )
                     continue
                 run.created.append(self.make(contract, visit.start, visit.end, worker))
 
@@ -373,8 +432,9 @@ class _Generator:
         reason: Reason = skipped.reason
         return Skip(contract.number, skipped.day, reason, skipped.detail)
 
-    def make(self, contract: Contract, start: dt.datetime, end: dt.datetime,
-             worker: Worker | None) -> Made:
+    def make(
+        self, contract: Contract, start: dt.datetime, end: dt.datetime, worker: Worker | None
+    ) -> Made:
         """The order of one visit, 待确认 like any order taken, at the contract's prices.
 
         The operator confirms it with the customer and dispatches it (``hk order confirm``,
@@ -391,10 +451,18 @@ class _Generator:
         agreed = {line.service: line.unit_price_fen for line in contract.lines}
         note = f"按合同 {contract.number} {GENERATED}（{schedule.text_zh()}）"
         order, breakdown = build_order(
-            self.archive, contract.customer,
-            [(line.service, line.quantity) for line in schedule.services], start,
-            channel=CHANNEL, end=end, address=contract.address, package=contract.package,
-            contract=contract.id, package_left=balance, at=self.now, taken_note=note,
+            self.archive,
+            contract.customer,
+            [(line.service, line.quantity) for line in schedule.services],
+            start,
+            channel=CHANNEL,
+            end=end,
+            address=contract.address,
+            package=contract.package,
+            contract=contract.id,
+            package_left=balance,
+            at=self.now,
+            taken_note=note,
             unit_prices=[agreed.get(line.service) for line in schedule.services],
         )
         if breakdown.package is not None:
@@ -403,20 +471,25 @@ class _Generator:
             return Made(order, contract.number, None, "合同未指定阿姨")
         why_not = self.breaches(order, worker)
         suggestion = f"合同阿姨 {worker.name}" + (f"，但：{why_not}" if why_not else "")
-        order = with_changes(order, events=[
-            order.events[0].model_copy(update={"note": f"{note}；{suggestion}"})])
+        order = with_changes(
+            order, events=[order.events[0].model_copy(update={"note": f"{note}；{suggestion}"})]
+        )
         if not why_not:
             self.booked.setdefault(worker.id, []).append(
-                Booking(order.id, "（本次生成）", order.window.start, order.window.end))
-        return Made(order, contract.number, None if why_not else worker.id,
-                    suggestion if why_not else "")
+                Booking(order.id, "（本次生成）", order.window.start, order.window.end)
+            )
+        return Made(
+            order, contract.number, None if why_not else worker.id, suggestion if why_not else ""
+        )
 
     def breaches(self, order: Order, worker: Worker) -> str:
         """The assignment rules the contract's worker breaks for ``order``, in words."""
         customer = self.customer(order.customer)
         items = {code: self.item(code) for code in order.services()}
-        bookings = [*bookings_of(self.archive, worker.id, order.window),
-                    *self.booked.get(worker.id, [])]
+        bookings = [
+            *bookings_of(self.archive, worker.id, order.window),
+            *self.booked.get(worker.id, []),
+        ]
         found = assignment_breaches(order, worker, customer, items, bookings)
         return "；".join(b.render() for b in found)
 
@@ -425,8 +498,9 @@ class _Generator:
     def future_orders(self, contract: Contract) -> list[Order]:
         """The contract's orders not cancelled that start after now, earliest first."""
         out = []
-        for row in self.archive.index.list("order", ref=contract.id,
-                                           day_from=self.today.isoformat()):
+        for row in self.archive.index.list(
+            "order", ref=contract.id, day_from=self.today.isoformat()
+        ):
             if row["category"] == "cancelled":
                 continue
             order, _ = load(self.archive, Order, row["id"])
@@ -442,8 +516,7 @@ class _Generator:
         if schedule is None or contract.status == "draft":
             return False
         day = self.day_of(order)
-        if not any(schedule_days(schedule, day, day, start=contract.start,
-                                 end=last_day(contract))):
+        if not any(schedule_days(schedule, day, day, start=contract.start, end=last_day(contract))):
             return False
         start, end = window_on(schedule, day, self.tz)
         if (order.window.start, order.window.end) != (start, end):
@@ -454,13 +527,15 @@ class _Generator:
         wanted = {}
         for line in schedule.services:
             item = self.item(line.service)
-            wanted[item.code] = (line.quantity if line.quantity is not None
-                                 else default_quantity(item, hours)).normalize()
+            wanted[item.code] = (
+                line.quantity if line.quantity is not None else default_quantity(item, hours)
+            ).normalize()
         return {line.service: line.quantity.normalize() for line in order.lines} == wanted
 
     def cancel(self, order: Order, note: str) -> Order | None:
         """Cancel ``order`` (no fee: the company changed the plan); None if it was dispatched
         meanwhile. With ``dry_run`` the cancelled order is only computed."""
+
         def change(current: Order) -> Order:
             if current.status not in UNDISPATCHED:
                 raise _Dispatched()

@@ -49,8 +49,9 @@ def today_of(archive: Archive) -> dt.date:
     return dt.datetime.now(ZoneInfo(archive.settings.locale.timezone)).date()
 
 
-def stages(archive: Archive, today: dt.date | None = None, *,
-           refresh: bool = True) -> dict[str, Stage]:
+def stages(
+    archive: Archive, today: dt.date | None = None, *, refresh: bool = True
+) -> dict[str, Stage]:
     """Customer ID → stage on ``today`` (default: today in the archive's timezone), for
     every customer; ``refresh=False`` reads the index as it is (the TUI keeps it current)."""
     from hk.services.lookup import warn_broken
@@ -66,15 +67,18 @@ def stages(archive: Archive, today: dt.date | None = None, *,
         cached = _cache.get(index.dir)
     if cached is not None and cached[0] == key:
         return cached[1]
-    found = {customer: stage(facts, day, rules)
-             for customer, facts in facts_of(index.db, day, rules).items()}
+    found = {
+        customer: stage(facts, day, rules)
+        for customer, facts in facts_of(index.db, day, rules).items()
+    }
     with _cache_lock:
         _cache[index.dir] = (key, found)
     return found
 
 
-def stage_of(archive: Archive, customer: str, today: dt.date | None = None, *,
-             refresh: bool = True) -> Stage:
+def stage_of(
+    archive: Archive, customer: str, today: dt.date | None = None, *, refresh: bool = True
+) -> Stage:
     """One customer's stage (by ID); all of them are worked out, and kept, at once."""
     return stages(archive, today, refresh=refresh).get(customer, "lead")
 
@@ -92,31 +96,47 @@ def facts_of(db: sqlite3.Connection, today: dt.date, rules: StageRules) -> dict[
     """Each customer's facts from the index: one grouped query per kind."""
     orders: dict[str, list[dt.date]] = {}
     for customer, days in db.execute(
-            "SELECT substr(refs, 2, 26), group_concat(DISTINCT day) FROM records"
-            " WHERE kind = 'order' AND category != 'cancelled' GROUP BY 1"):
+        "SELECT substr(refs, 2, 26), group_concat(DISTINCT day) FROM records"
+        " WHERE kind = 'order' AND category != 'cancelled' GROUP BY 1"
+    ):
         orders[customer] = [dt.date.fromisoformat(d) for d in days.split(",")]
     contracts: dict[str, list[tuple[dt.date, dt.date]]] = {}
     for customer, summary in db.execute(
-            "SELECT substr(refs, 2, 26), summary FROM records WHERE kind = 'contract'"
-            " AND category IN (?, ?) AND day >= ?", [*RUNNING_CONTRACTS, today.isoformat()]):
+        "SELECT substr(refs, 2, 26), summary FROM records WHERE kind = 'contract'"
+        " AND category IN (?, ?) AND day >= ?",
+        [*RUNNING_CONTRACTS, today.isoformat()],
+    ):
         row = marshal.loads(summary)
         contracts.setdefault(customer, []).append(
-            (dt.date.fromisoformat(row["start"]), dt.date.fromisoformat(row["end"])))
-    complaints = dict(db.execute(
-        "SELECT substr(refs, 2, 26), count(*) FROM records WHERE kind = 'complaint'"
-        " AND category IN (?, ?) GROUP BY 1", OPEN_COMPLAINTS))
+            (dt.date.fromisoformat(row["start"]), dt.date.fromisoformat(row["end"]))
+        )
+    complaints = dict(
+        db.execute(
+            "SELECT substr(refs, 2, 26), count(*) FROM records WHERE kind = 'complaint'"
+            " AND category IN (?, ?) GROUP BY 1",
+            OPEN_COMPLAINTS,
+        )
+    )
     since = today - dt.timedelta(days=rules.at_risk_score_days)
     scores: dict[str, tuple[dt.date, int]] = {}
     for customer, summary in db.execute(
-            "SELECT substr(refs, 2, 26), summary FROM records WHERE kind = 'survey'"
-            " AND day >= ? ORDER BY day, id", [since.isoformat()]):
+        "SELECT substr(refs, 2, 26), summary FROM records WHERE kind = 'survey'"
+        " AND day >= ? ORDER BY day, id",
+        [since.isoformat()],
+    ):
         row = marshal.loads(summary)
         day = dt.datetime.fromisoformat(row["at"]).date()
         if day <= today:
             scores[customer] = (day, min(int(row[d]) for d in SCORED if d in row))
-    return {customer: Facts(orders.get(customer, ()), contracts.get(customer, ()),
-                            complaints.get(customer, 0), scores.get(customer))
-            for (customer,) in db.execute("SELECT id FROM records WHERE kind = 'customer'")}
+    return {
+        customer: Facts(
+            orders.get(customer, ()),
+            contracts.get(customer, ()),
+            complaints.get(customer, 0),
+            scores.get(customer),
+        )
+        for (customer,) in db.execute("SELECT id FROM records WHERE kind = 'customer'")
+    }
 
 
 SCORED = ("quality", "attitude", "hygiene", "punctuality", "overall")

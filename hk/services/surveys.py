@@ -18,9 +18,17 @@ from hk.errors import UsageError
 from hk.store.archive import Archive
 
 SCORE_KEYS: dict[str, str] = {
-    **{d: d for d in DIMENSIONS}, **{zh: d for d, zh in DIMENSION_ZH.items()},
-    "质量": "quality", "态度": "attitude", "准时性": "punctuality", "总体评价": "overall",
-    "q": "quality", "a": "attitude", "h": "hygiene", "p": "punctuality", "o": "overall",
+    **{d: d for d in DIMENSIONS},
+    **{zh: d for d, zh in DIMENSION_ZH.items()},
+    "质量": "quality",
+    "态度": "attitude",
+    "准时性": "punctuality",
+    "总体评价": "overall",
+    "q": "quality",
+    "a": "attitude",
+    "h": "hygiene",
+    "p": "punctuality",
+    "o": "overall",
 }
 """The names a score may be typed by: the dimension, its Chinese name, or its first letter."""
 
@@ -30,9 +38,11 @@ def parse_scores(text: str) -> dict[str, int]:
     ``quality=5,attitude=4,…`` (``质量=5`` too): all five, each 1–5."""
     value = text.strip().replace("，", ",").replace("＝", "=").replace("、", ",")
     parts = [p.strip() for p in value.replace("/", ",").replace(" ", ",").split(",") if p.strip()]
-    hint = ("write the five scores 1–5 in the order quality/attitude/hygiene/punctuality/overall "
-            "(服务质量/态度/卫生/准时/总体), e.g. --scores 5/5/4/5/5, or name them: "
-            "--scores quality=5,attitude=4,hygiene=5,punctuality=5,overall=4")
+    hint = (
+        "write the five scores 1–5 in the order quality/attitude/hygiene/punctuality/overall "
+        "(服务质量/态度/卫生/准时/总体), e.g. --scores 5/5/4/5/5, or name them: "
+        "--scores quality=5,attitude=4,hygiene=5,punctuality=5,overall=4"
+    )
     scores: dict[str, int] = {}
     if parts and all("=" in p for p in parts):
         for part in parts:
@@ -81,12 +91,20 @@ def list_surveys(
 
     if day_from and day_to and day_from > day_to:
         raise UsageError(f"--from {day_from} is after --to {day_to}")
-    refs = [resolve_id(archive, kind, ref)[1]
-            for kind, ref in (("worker", worker), ("customer", customer)) if ref]
+    refs = [
+        resolve_id(archive, kind, ref)[1]
+        for kind, ref in (("worker", worker), ("customer", customer))
+        if ref
+    ]
     wanted = choice_of(channel, CHANNEL_ZH, "a survey channel") if channel else None
-    rows = list_rows(archive.index, "survey", day_from=day_from, day_to=day_to,
-                     ref=refs[0] if refs else None,
-                     tag=service.strip().upper() if service else None)
+    rows = list_rows(
+        archive.index,
+        "survey",
+        day_from=day_from,
+        day_to=day_to,
+        ref=refs[0] if refs else None,
+        tag=service.strip().upper() if service else None,
+    )
     if len(refs) > 1:
         rows = [r for r in rows if r["customer"] == refs[1]]
     if wanted:
@@ -115,18 +133,24 @@ class Summary:
     filters: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"count": self.count, "averages": self.averages, "nps": self.nps,
-                "answered_nps": self.answered_nps, "promoters": self.promoters,
-                "passives": self.passives, "detractors": self.detractors, "low": self.low,
-                "filters": self.filters}
+        return {
+            "count": self.count,
+            "averages": self.averages,
+            "nps": self.nps,
+            "answered_nps": self.answered_nps,
+            "promoters": self.promoters,
+            "passives": self.passives,
+            "detractors": self.detractors,
+            "low": self.low,
+            "filters": self.filters,
+        }
 
 
 def summarise(rows: list[dict[str, Any]], low_score: int = 2) -> Summary:
     """The figures of listing rows (index summaries of surveys): averages to two decimals,
     NPS rounded to a whole point (half away from zero)."""
     count = len(rows)
-    averages: dict[str, float | None] = {
-        d: _mean([int(r[d]) for r in rows]) for d in DIMENSIONS}
+    averages: dict[str, float | None] = {d: _mean([int(r[d]) for r in rows]) for d in DIMENSIONS}
     answers = [int(r["nps"]) for r in rows if r.get("nps") is not None]
     promoters = sum(1 for n in answers if n >= 9)
     detractors = sum(1 for n in answers if n <= 6)
@@ -135,8 +159,16 @@ def summarise(rows: list[dict[str, Any]], low_score: int = 2) -> Summary:
         points = 100 * (promoters - detractors) / len(answers)
         nps = int(points + 0.5) if points >= 0 else -int(-points + 0.5)
     low = sum(1 for r in rows if min(int(r[d]) for d in DIMENSIONS) <= low_score)
-    return Summary(count, averages, nps, len(answers), promoters,
-                   len(answers) - promoters - detractors, detractors, low)
+    return Summary(
+        count,
+        averages,
+        nps,
+        len(answers),
+        promoters,
+        len(answers) - promoters - detractors,
+        detractors,
+        low,
+    )
 
 
 def _mean(values: list[int]) -> float | None:
@@ -159,7 +191,16 @@ def summary(
     """:func:`summarise` over :func:`list_surveys` with the same filters."""
     rows = list_surveys(archive, day_from, day_to, worker, service, customer, channel)
     found = summarise(rows, archive.settings.visits.low_score)
-    found.filters = {k: v for k, v in (("from", day_from), ("to", day_to), ("worker", worker),
-                                       ("service", service), ("customer", customer),
-                                       ("channel", channel)) if v}
+    found.filters = {
+        k: v
+        for k, v in (
+            ("from", day_from),
+            ("to", day_to),
+            ("worker", worker),
+            ("service", service),
+            ("customer", customer),
+            ("channel", channel),
+        )
+        if v
+    }
     return found

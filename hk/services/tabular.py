@@ -56,8 +56,23 @@ _ADDRESS = (
 CUSTOMER_COLUMNS: tuple[Column, ...] = (
     Column("code", "编号", ("客户编号", "code")),
     Column("name", "姓名", ("客户姓名", "名字", "客户名", "客户名称", "name")),
-    Column("phones", "电话", ("手机", "手机号", "手机号码", "联系电话", "电话号码", "联系方式",
-                            "phone", "phones", "mobile", "tel"), multi=True),
+    Column(
+        "phones",
+        "电话",
+        (
+            "手机",
+            "手机号",
+            "手机号码",
+            "联系电话",
+            "电话号码",
+            "联系方式",
+            "phone",
+            "phones",
+            "mobile",
+            "tel",
+        ),
+        multi=True,
+    ),
     Column("wechat", "微信", ("微信号", "wechat")),
     *_ADDRESS,
     Column("access_notes", "入户须知", ("门禁", "入户说明", "access_notes")),
@@ -67,8 +82,11 @@ CUSTOMER_COLUMNS: tuple[Column, ...] = (
     Column("tier", "会员等级", ("等级", "会员", "会员级别", "tier")),
     Column("birthday", "生日", ("出生日期", "birthday")),
     Column("id_number", "身份证号", ("身份证", "身份证号码", "证件号", "证件号码", "id_number")),
-    Column("health_notes", "健康状况", ("健康", "健康情况", "过敏", "过敏史", "病史", "健康/过敏",
-                                    "health", "health_notes")),
+    Column(
+        "health_notes",
+        "健康状况",
+        ("健康", "健康情况", "过敏", "过敏史", "病史", "健康/过敏", "health", "health_notes"),
+    ),
     Column("children_details", "孩子情况", ("儿童情况", "孩子", "children", "children_details")),
     Column("taboos", "服务禁忌", ("禁忌", "taboos"), multi=True),
     Column("notes", "备注", ("说明", "notes", "note", "remark", "remarks")),
@@ -82,14 +100,31 @@ WORKER_COLUMNS: tuple[Column, ...] = (
     Column("age", "年龄", ("age",), exported=False),
     Column("native_place", "籍贯", ("老家", "家乡", "native_place")),
     Column("dialects", "方言", ("会说方言", "dialects", "dialect"), multi=True),
-    Column("phones", "电话", ("手机", "手机号", "手机号码", "联系电话", "电话号码", "联系方式",
-                            "phone", "mobile", "tel"), multi=True),
+    Column(
+        "phones",
+        "电话",
+        (
+            "手机",
+            "手机号",
+            "手机号码",
+            "联系电话",
+            "电话号码",
+            "联系方式",
+            "phone",
+            "mobile",
+            "tel",
+        ),
+        multi=True,
+    ),
     Column("wechat", "微信", ("微信号", "wechat")),
     Column("id_number", "身份证号", ("身份证", "身份证号码", "证件号", "证件号码", "id_number")),
     Column("skills", "技能", ("特长", "工种", "服务技能", "skills", "skill"), multi=True),
     Column("certificates", "证书", ("资格证书", "证书名称", "certificates"), multi=True),
-    Column("experience_years", "工作年限", ("从业年限", "工龄", "经验", "从业经验", "工作经验",
-                                        "experience_years", "experience")),
+    Column(
+        "experience_years",
+        "工作年限",
+        ("从业年限", "工龄", "经验", "从业经验", "工作经验", "experience_years", "experience"),
+    ),
     Column("status", "状态", ("工作状态", "status")),
     *_ADDRESS,
     Column("notes", "备注", ("说明", "notes", "note", "remark", "remarks")),
@@ -237,8 +272,10 @@ def read_table(path: Path, kind: str) -> Table:
     """Read a .csv/.xlsx/.json file and find its header row; :class:`BadFile` if impossible."""
     suffix = path.suffix.lower()
     if suffix not in IMPORT_SUFFIXES:
-        hint = "save it as .xlsx (Excel: 文件 → 另存为 → Excel 工作簿)" if suffix == ".xls" else (
-            "hk reads .csv, .xlsx and .json files"
+        hint = (
+            "save it as .xlsx (Excel: 文件 → 另存为 → Excel 工作簿)"
+            if suffix == ".xls"
+            else ("hk reads .csv, .xlsx and .json files")
         )
         raise BadFile(f"{path.name}: cannot import a '{suffix or 'no extension'}' file", hint=hint)
     try:
@@ -303,8 +340,10 @@ def _read_xlsx(path: Path, kind: str) -> Table:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise BadFile(f"{path.name}: not a readable .xlsx file ({exc})",
-                      hint="open it in Excel or WPS and save it again as .xlsx") from None
+        raise BadFile(
+            f"{path.name}: not a readable .xlsx file ({exc})",
+            hint="open it in Excel or WPS and save it again as .xlsx",
+        ) from None
     try:
         sheets = [wb.active, *(ws for ws in wb.worksheets if ws is not wb.active)]
         first_error: BadFile | None = None
@@ -336,8 +375,10 @@ def _read_json(path: Path, kind: str) -> Table:
     except orjson.JSONDecodeError as exc:
         raise BadFile(f"{path.name}: not valid JSON ({exc})") from None
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise BadFile(f"{path.name}: expected a list of objects, one per {kind}",
-                      hint=f"as `hk export {PLURALS[kind]} --format json` writes it")
+        raise BadFile(
+            f"{path.name}: expected a list of objects, one per {kind}",
+            hint=f"as `hk export {PLURALS[kind]} --format json` writes it",
+        )
     keys: list[str] = []
     for item in data:
         keys += [k for k in item if k not in keys]
@@ -353,12 +394,11 @@ def _with_header(name: str, kind: str, rows: list[tuple[int, list[Any]]]) -> Tab
         if any((c := match_header(kind, cell_text(v))) and c.key == "name" for v in cells):
             hmap = map_headers(kind, cells)
             _require_columns(name, kind, hmap)
-            return Table(header_row=number, header=cells, rows=rows[i + 1:])
+            return Table(header_row=number, header=cells, rows=rows[i + 1 :])
     if not any(any(cell_text(v) for v in cells) for _, cells in rows):
         raise BadFile(f"{name}: the file is empty")
     raise BadFile(
-        f"{name}: no header row with a name column (姓名) in the first "
-        f"{HEADER_SEARCH_ROWS} rows",
+        f"{name}: no header row with a name column (姓名) in the first {HEADER_SEARCH_ROWS} rows",
         hint="the first row should hold the column titles, e.g. 姓名, 电话, 小区, 备注",
     )
 
@@ -367,5 +407,7 @@ def _require_columns(name: str, kind: str, hmap: HeaderMap) -> None:
     by_key = {c.key: c for c in COLUMNS[kind]}
     missing = [by_key[k].header for k in REQUIRED[kind] if k not in hmap.headers]
     if missing:
-        raise BadFile(f"{name}: no {' or '.join(missing)} column; every {kind} needs one",
-                      hint="add the column (for workers: 性别 is 女 or 男)")
+        raise BadFile(
+            f"{name}: no {' or '.join(missing)} column; every {kind} needs one",
+            hint="add the column (for workers: 性别 is 女 or 男)",
+        )

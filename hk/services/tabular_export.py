@@ -84,8 +84,10 @@ def _address(data: dict[str, Any] | None) -> dict[str, Any]:
 
 def _customer_row(data: dict[str, Any]) -> dict[str, Any]:
     addresses = data.get("addresses") or [{}]
-    out = {k: data.get(k, "") for k in ("name", "wechat", "category", "channel", "tier",
-                                         "birthday", "notes")}
+    out = {
+        k: data.get(k, "")
+        for k in ("name", "wechat", "category", "channel", "tier", "birthday", "notes")
+    }
     out.update(_address(addresses[0]))
     out["access_notes"] = addresses[0].get("access_notes", "")
     out["phones"] = list(data.get("phones", []))
@@ -185,8 +187,16 @@ def write_xlsx(export: Export, path: Path) -> None:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(SHEET_TITLES[export.kind])
     ws.freeze_panes = "A2"
-    widths = {"name": 10, "phones": 16, "detail": 28, "notes": 30, "id_number": 20,
-              "skills": 20, "community": 14, "tags": 16}
+    widths = {
+        "name": 10,
+        "phones": 16,
+        "detail": 28,
+        "notes": 30,
+        "id_number": 20,
+        "skills": 20,
+        "community": 14,
+        "tags": 16,
+    }
     from hk.services.tabular import column_letter
 
     for i, col in enumerate(export.columns):
@@ -207,8 +217,10 @@ def write_export(export: Export, fmt: str, out: Path | None, stdout: IO[bytes]) 
         raise UsageError(f"unknown format '{fmt}'; use csv, xlsx or json")
     if fmt == "xlsx":
         if out is None:
-            raise UsageError("an .xlsx export needs --out FILE",
-                             hint=f"hk export {PLURALS[export.kind]} --format xlsx --out 客户.xlsx")
+            raise UsageError(
+                "an .xlsx export needs --out FILE",
+                hint=f"hk export {PLURALS[export.kind]} --format xlsx --out 客户.xlsx",
+            )
         write_xlsx(export, out)
         return
     writer = write_csv if fmt == "csv" else write_json

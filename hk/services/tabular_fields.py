@@ -108,13 +108,33 @@ def parse_years(value: Any, what: str) -> int:
     return int(float(m[1]))
 
 
-GENDERS = {"女": "女", "男": "男", "女士": "女", "男士": "男", "女性": "女", "男性": "男",
-           "f": "女", "m": "男", "female": "女", "male": "男"}
+GENDERS = {
+    "女": "女",
+    "男": "男",
+    "女士": "女",
+    "男士": "男",
+    "女性": "女",
+    "男性": "男",
+    "f": "女",
+    "m": "男",
+    "female": "女",
+    "male": "男",
+}
 STATUSES = {
-    "available": "available", "可接单": "available", "空闲": "available", "待岗": "available",
-    "在职": "available", "placed": "placed", "长期在岗": "placed", "在岗": "placed",
-    "上户": "placed", "已上户": "placed", "inactive": "inactive", "停用": "inactive",
-    "离职": "inactive", "暂停": "inactive",
+    "available": "available",
+    "可接单": "available",
+    "空闲": "available",
+    "待岗": "available",
+    "在职": "available",
+    "placed": "placed",
+    "长期在岗": "placed",
+    "在岗": "placed",
+    "上户": "placed",
+    "已上户": "placed",
+    "inactive": "inactive",
+    "停用": "inactive",
+    "离职": "inactive",
+    "暂停": "inactive",
 }
 
 
@@ -232,8 +252,7 @@ def worker_fields(row: RowCells, default_city: str, today: dt.date) -> dict[str,
         certs = [row.parse("certificates", parse_certificate, c) for c in items]
         fields["certificates"] = [c for c in certs if c is not None]
     if "experience_years" in row:
-        fields["experience_years"] = row.parse("experience_years",
-                                               lambda v: parse_years(v, "5"))
+        fields["experience_years"] = row.parse("experience_years", lambda v: parse_years(v, "5"))
     if "status" in row:
         fields["status"] = row.parse("status", _status)
     home = _address(row, default_city)
@@ -259,5 +278,6 @@ def _status(value: Any) -> str:
 
 
 FIELD_BUILDERS: dict[str, Callable[[RowCells, str, dt.date], dict[str, Any]]] = {
-    "customer": customer_fields, "worker": worker_fields,
+    "customer": customer_fields,
+    "worker": worker_fields,
 }

@@ -83,17 +83,26 @@ class ImportReport:
             text = f"imported {_count(self.imported, self.kind)}"
             return text + (f", {_count(bad, self.unit)} skipped" if bad else "")
         if bad:
-            return (f"nothing imported: {bad} of {_count(self.rows, self.unit)} "
-                    f"{'is' if bad == 1 else 'are'} invalid "
-                    f"(fix them, or import the rest with --skip-invalid)")
+            return (
+                f"nothing imported: {bad} of {_count(self.rows, self.unit)} "
+                f"{'is' if bad == 1 else 'are'} invalid "
+                f"(fix them, or import the rest with --skip-invalid)"
+            )
         return f"nothing to import: no {PLURALS[self.kind]} in the file"
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "rows": self.rows, "empty_rows": self.empty_rows,
-            "valid": self.valid, "imported": self.imported, "skipped": len(self.bad_rows),
-            "dry_run": self.dry_run, "commit": self.commit, "unit": self.unit,
-            "problems": [p.to_json() for p in self.problems], "warnings": self.warnings,
+            "kind": self.kind,
+            "rows": self.rows,
+            "empty_rows": self.empty_rows,
+            "valid": self.valid,
+            "imported": self.imported,
+            "skipped": len(self.bad_rows),
+            "dry_run": self.dry_run,
+            "commit": self.commit,
+            "unit": self.unit,
+            "problems": [p.to_json() for p in self.problems],
+            "warnings": self.warnings,
         }
 
 
@@ -120,7 +129,8 @@ def import_file(
     report.warnings += table.notes
     report.warnings += [
         f"column {_column_name(table.unit, pos)} '{text}' is not a field hk knows; "
-        "it was not imported" for pos, text in hmap.unknown
+        "it was not imported"
+        for pos, text in hmap.unknown
     ]
     if any(c.key == "code" for c in hmap.columns.values()):
         report.warnings.append(
@@ -188,8 +198,9 @@ def _validate_rows(
 class _RowChecker:
     """Validates one row after another, remembering phones and ID numbers already seen."""
 
-    def __init__(self, archive: Archive, kind: str, headers: dict[str, str],
-                 order: dict[str, int], unit: str) -> None:
+    def __init__(
+        self, archive: Archive, kind: str, headers: dict[str, str], order: dict[str, int], unit: str
+    ) -> None:
         self.kind = kind
         self.model = MODELS[kind]
         self.build = FIELD_BUILDERS[kind]
@@ -220,15 +231,18 @@ class _RowChecker:
         except ValidationError as exc:
             record = None
             told = {key for key, _ in row.errors}  # a bad cell is not also "required"
-            errors = [(_key_of(e["loc"], by_key), _message(e))
-                      for e in exc.errors(include_url=False)]
+            errors = [
+                (_key_of(e["loc"], by_key), _message(e)) for e in exc.errors(include_url=False)
+            ]
             found += [(key, message) for key, message in errors if key not in told]
         # hk.toml lists are checked even when the row failed validation, to report everything
         listed = record or self.model.model_construct(
             **{k: v for k, v in fields.items() if k in ("category", "channel", "tier")}
         )
-        found += [(p.field, p.message + self._did_you_mean(p.field, p.message))
-                  for p in settings_problems(listed, self.settings, "")]
+        found += [
+            (p.field, p.message + self._did_you_mean(p.field, p.message))
+            for p in settings_problems(listed, self.settings, "")
+        ]
         if record is not None:
             found += self._duplicates(number, record, remember=not found)
         found.sort(key=lambda f: self.order.get(f[0] or "", len(self.order)))
@@ -240,15 +254,19 @@ class _RowChecker:
         import difflib
 
         customers = self.settings.customers
-        allowed = {"category": customers.categories, "channel": customers.channels,
-                   "tier": self.settings.tier_names()}.get(key or "", [])
+        allowed = {
+            "category": customers.categories,
+            "channel": customers.channels,
+            "tier": self.settings.tier_names(),
+        }.get(key or "", [])
         value = message.split("'")[1] if message.count("'") >= 2 else ""
         close = [a for a in allowed if value and value in a]
         close = close or difflib.get_close_matches(value, allowed, n=1)
         return f"; did you mean {close[0]}?" if len(close) == 1 else ""
 
-    def _duplicates(self, number: int, record: Record, remember: bool
-                    ) -> list[tuple[str | None, str]]:
+    def _duplicates(
+        self, number: int, record: Record, remember: bool
+    ) -> list[tuple[str | None, str]]:
         """Phones already in the archive or earlier in the file; ID numbers twice in the file.
 
         The row is remembered only if it is clean (``remember`` and no duplicate), so a row
@@ -258,16 +276,29 @@ class _RowChecker:
         phones = _phones_of(record)
         for phone in phones:
             if phone in self.existing:
-                found.append(("phones", f"{_show_phone(phone)} already belongs to {self.kind} "
-                                        f"{self.existing[phone]}"))
+                found.append(
+                    (
+                        "phones",
+                        f"{_show_phone(phone)} already belongs to {self.kind} "
+                        f"{self.existing[phone]}",
+                    )
+                )
             elif phone in self.seen_phones:
-                found.append(("phones", f"{_show_phone(phone)} is also in {self.unit} "
-                                        f"{self.seen_phones[phone]}"))
+                found.append(
+                    (
+                        "phones",
+                        f"{_show_phone(phone)} is also in {self.unit} {self.seen_phones[phone]}",
+                    )
+                )
         sealed = getattr(record, "id_number", None)
         id_plain = sealed.plain if sealed is not None else None  # as validated: upper-case
         if id_plain and id_plain in self.seen_ids:
-            found.append(("id_number", f"the same ID-card number is also in {self.unit} "
-                                       f"{self.seen_ids[id_plain]}"))
+            found.append(
+                (
+                    "id_number",
+                    f"the same ID-card number is also in {self.unit} {self.seen_ids[id_plain]}",
+                )
+            )
         if remember and not found:
             self.seen_phones.update((p, number) for p in phones)
             if id_plain:
@@ -284,13 +315,24 @@ def _lost_digits(by_key: dict[str, list[Any]]) -> list[tuple[str | None, str]]:
     for key in ("phones", "id_number"):
         values = by_key.get(key, [])
         if any(isinstance(v, str) and SCIENTIFIC.fullmatch(v.strip()) for v in values):
-            found.append((key, f"'{cell_text(values[0])}': Excel saved the number in scientific "
-                               "notation and lost digits; format the column as text and retype it"))
+            found.append(
+                (
+                    key,
+                    f"'{cell_text(values[0])}': Excel saved the number in scientific "
+                    "notation and lost digits; format the column as text and retype it",
+                )
+            )
             del by_key[key]
-        elif key == "id_number" and any(isinstance(v, float | int) and not isinstance(v, bool)
-                                        for v in values):
-            found.append((key, "Excel stored this ID-card number as a number and may have lost "
-                               "its last digits; format the column as text and retype it"))
+        elif key == "id_number" and any(
+            isinstance(v, float | int) and not isinstance(v, bool) for v in values
+        ):
+            found.append(
+                (
+                    key,
+                    "Excel stored this ID-card number as a number and may have lost "
+                    "its last digits; format the column as text and retype it",
+                )
+            )
             del by_key[key]
     return found
 
@@ -350,8 +392,10 @@ def _existing_phones(archive: Archive, kind: str, warnings: list[str]) -> dict[s
 
     broken = archive.index.refresh([kind]).broken
     if broken:
-        warnings.append(f"{len(broken)} {kind} files could not be read (run `hk doctor`); "
-                        "phones in them were not checked for duplicates")
+        warnings.append(
+            f"{len(broken)} {kind} files could not be read (run `hk doctor`); "
+            "phones in them were not checked for duplicates"
+        )
     out: dict[str, str] = {}
     key = "phones" if kind == "customer" else "phone"
     for row in archive.index.list(kind):

@@ -82,16 +82,29 @@ class DueVisit:
 
     def to_dict(self) -> dict[str, Any]:
         o = self.owed
-        return {"key": o.key, "visit": o.visit, "code": self.visit_code, "type": o.type,
-                "type_zh": TYPE_ZH[o.type], "due": o.due.isoformat(),
-                "days_overdue": self.days_overdue, "customer": o.customer,
-                "customer_code": self.customer_code, "customer_name": self.customer_name,
-                "order": o.order, "contract": o.contract, "complaint": o.complaint,
-                "worker": o.worker, "reason": o.reason, "computed": o.visit is None}
+        return {
+            "key": o.key,
+            "visit": o.visit,
+            "code": self.visit_code,
+            "type": o.type,
+            "type_zh": TYPE_ZH[o.type],
+            "due": o.due.isoformat(),
+            "days_overdue": self.days_overdue,
+            "customer": o.customer,
+            "customer_code": self.customer_code,
+            "customer_name": self.customer_name,
+            "order": o.order,
+            "contract": o.contract,
+            "complaint": o.complaint,
+            "worker": o.worker,
+            "reason": o.reason,
+            "computed": o.visit is None,
+        }
 
 
-def visits_due(archive: Archive, day: dt.date, *, within_days: int = 0,
-               customer: str | None = None) -> list[DueVisit]:
+def visits_due(
+    archive: Archive, day: dt.date, *, within_days: int = 0, customer: str | None = None
+) -> list[DueVisit]:
     """Every visit due on or before ``day`` (+ ``within_days`` to look ahead), overdue first.
 
     ``customer`` (an ID) limits it to one customer. Written visits and computed ones alike;
@@ -113,8 +126,9 @@ def visits_due(archive: Archive, day: dt.date, *, within_days: int = 0,
 
 def owed_by(archive: Archive, customer_id: str) -> list[Owed]:
     """Every visit one customer is owed, due or not yet."""
-    return owed(histories(archive, customer_id).get(customer_id, History(customer_id)),
-                rules_of(archive))
+    return owed(
+        histories(archive, customer_id).get(customer_id, History(customer_id)), rules_of(archive)
+    )
 
 
 def histories(archive: Archive, customer: str | None = None) -> dict[str, History]:
@@ -136,17 +150,32 @@ def histories(archive: Archive, customer: str | None = None) -> dict[str, Histor
 # --- visits written at an event ----------------------------------------------------------------
 
 
-def new_visit(archive: Archive, customer: str, visit_type: str, due: dt.date,
-              at: dt.datetime, reason: str = "", note: str = "", **links: Any) -> Visit:
+def new_visit(
+    archive: Archive,
+    customer: str,
+    visit_type: str,
+    due: dt.date,
+    at: dt.datetime,
+    reason: str = "",
+    note: str = "",
+    **links: Any,
+) -> Visit:
     """A visit record, due, not saved: ``links`` are order, contract, complaint, worker,
     trigger_survey (IDs)."""
     try:
-        return Visit.model_validate({
-            "id": new_id(), "created": at, "updated": at, "customer": customer,
-            "type": visit_type, "due": due, "reason": reason,
-            **{k: v for k, v in links.items() if v},
-            "events": [made_event(archive.operator(), at, note or reason)],
-        })
+        return Visit.model_validate(
+            {
+                "id": new_id(),
+                "created": at,
+                "updated": at,
+                "customer": customer,
+                "type": visit_type,
+                "due": due,
+                "reason": reason,
+                **{k: v for k, v in links.items() if v},
+                "events": [made_event(archive.operator(), at, note or reason)],
+            }
+        )
     except ValidationError as exc:
         raise refused(exc) from None
 
@@ -162,34 +191,56 @@ def low_score_visit(archive: Archive, survey: Survey, at: dt.datetime) -> Visit 
     from hk.domain.survey import DIMENSION_ZH
 
     reason = f"评分偏低：{'、'.join(DIMENSION_ZH[d] for d in worst)} {lowest} 分"
-    return new_visit(archive, survey.customer, "low_score",
-                     written_due("low_score", at.date(), rules), at, reason,
-                     order=survey.order, contract=survey.contract,
-                     worker=survey.workers[0] if len(survey.workers) == 1 else None,
-                     trigger_survey=survey.id)
+    return new_visit(
+        archive,
+        survey.customer,
+        "low_score",
+        written_due("low_score", at.date(), rules),
+        at,
+        reason,
+        order=survey.order,
+        contract=survey.contract,
+        worker=survey.workers[0] if len(survey.workers) == 1 else None,
+        trigger_survey=survey.id,
+    )
 
 
-def after_complaint_visit(archive: Archive, complaint: Complaint,
-                          at: dt.datetime) -> Visit | None:
+def after_complaint_visit(archive: Archive, complaint: Complaint, at: dt.datetime) -> Visit | None:
     """The visit after a complaint is resolved (``[visits] after_complaint``), or None."""
     rules = rules_of(archive)
     if not rules.after_complaint:
         return None
-    return new_visit(archive, complaint.customer, "after_complaint",
-                     written_due("after_complaint", at.date(), rules), at, "投诉处理后回访",
-                     order=complaint.order, complaint=complaint.id, worker=complaint.worker)
+    return new_visit(
+        archive,
+        complaint.customer,
+        "after_complaint",
+        written_due("after_complaint", at.date(), rules),
+        at,
+        "投诉处理后回访",
+        order=complaint.order,
+        complaint=complaint.id,
+        worker=complaint.worker,
+    )
 
 
-def new_worker_visit(archive: Archive, contract: Contract, worker: str, day: dt.date,
-                     at: dt.datetime) -> Visit | None:
+def new_worker_visit(
+    archive: Archive, contract: Contract, worker: str, day: dt.date, at: dt.datetime
+) -> Visit | None:
     """The visit after a worker replacement (``[visits] after_replacement``): how the new
     worker is doing, ``first_within_days`` after her first day; or None."""
     rules = rules_of(archive)
     if not rules.after_replacement:
         return None
-    return new_visit(archive, contract.customer, "new_worker",
-                     written_due("new_worker", day, rules), at, "更换阿姨后回访",
-                     contract=contract.id, worker=worker)
+    return new_visit(
+        archive,
+        contract.customer,
+        "new_worker",
+        written_due("new_worker", day, rules),
+        at,
+        "更换阿姨后回访",
+        contract=contract.id,
+        worker=worker,
+    )
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -199,9 +250,14 @@ def load_visit(archive: Archive, ref: str) -> tuple[Visit, Loaded]:
     return load_named(archive, Visit, ref, "see what is owed with hk visit due, or hk visit list")
 
 
-def list_visits(archive: Archive, status: str | None = None, visit_type: str | None = None,
-                customer: str | None = None, day_from: str | None = None,
-                day_to: str | None = None) -> list[dict[str, Any]]:
+def list_visits(
+    archive: Archive,
+    status: str | None = None,
+    visit_type: str | None = None,
+    customer: str | None = None,
+    day_from: str | None = None,
+    day_to: str | None = None,
+) -> list[dict[str, Any]]:
     """Visit records by due day (both ends included), with the customer's code and name."""
     from hk.services.lookup import list_rows
     from hk.services.order_listing import Names
@@ -209,15 +265,23 @@ def list_visits(archive: Archive, status: str | None = None, visit_type: str | N
     wanted = choice_of(status, STATUS_ZH, "a visit status") if status else None
     kind = choice_of(visit_type, TYPE_ZH, "a visit type") if visit_type else None
     ref = resolve_id(archive, "customer", customer)[1] if customer else None
-    rows = list_rows(archive.index, "visit", category=wanted, tag=kind, ref=ref,
-                     day_from=day_from, day_to=day_to)
+    rows = list_rows(
+        archive.index, "visit", category=wanted, tag=kind, ref=ref, day_from=day_from, day_to=day_to
+    )
     rows.sort(key=lambda r: (r["due"], r["id"]))
     names = Names(archive.index)
     out = []
     for row in rows:
         code, name = names.parts(row["customer"])
-        out.append({**row, "type_zh": TYPE_ZH[row["type"]], "status_zh": STATUS_ZH[row["status"]],
-                    "customer_code": code, "customer_name": name})
+        out.append(
+            {
+                **row,
+                "type_zh": TYPE_ZH[row["type"]],
+                "status_zh": STATUS_ZH[row["status"]],
+                "customer_code": code,
+                "customer_name": name,
+            }
+        )
     return out
 
 
@@ -231,8 +295,9 @@ class Target:
     computed: bool = False
 
 
-def target(archive: Archive, ref: str, visit_type: str | None = None,
-           at: dt.datetime | None = None) -> Target:
+def target(
+    archive: Archive, ref: str, visit_type: str | None = None, at: dt.datetime | None = None
+) -> Target:
     """The visit ``ref`` names: a visit (code or ID), or a customer — their one open visit,
     else the first or periodic visit the rules owe them (a new record, not yet saved), else a
     new periodic one. ``visit_type`` gives the type of a new record."""
@@ -240,27 +305,44 @@ def target(archive: Archive, ref: str, visit_type: str | None = None,
     if kind == "visit":
         return Target(*load(archive, Visit, record_id))
     if kind != "customer":
-        raise UsageError(f"'{ref}' is a {kind}; give a visit or a customer",
-                         hint="see what is owed with hk visit due")
+        raise UsageError(
+            f"'{ref}' is a {kind}; give a visit or a customer",
+            hint="see what is owed with hk visit due",
+        )
     when = moment(archive, at)
     found = owed_by(archive, record_id)
     open_ = [o for o in found if o.visit is not None]
     if visit_type is None and len(open_) == 1:
         return Target(*load(archive, Visit, open_[0].visit or ""))
     if visit_type is None and len(open_) > 1:
-        codes = ", ".join(f"{code_of(archive, o.visit) or o.visit} {TYPE_ZH[o.type]}"
-                          for o in open_ if o.visit)
-        raise UsageError(f"the customer has {len(open_)} open visits: {codes}",
-                         hint="give the visit's code")
+        codes = ", ".join(
+            f"{code_of(archive, o.visit) or o.visit} {TYPE_ZH[o.type]}" for o in open_ if o.visit
+        )
+        raise UsageError(
+            f"the customer has {len(open_)} open visits: {codes}", hint="give the visit's code"
+        )
     kind_of = choice_of(visit_type, TYPE_ZH, "a visit type") if visit_type else None
-    computed = next((o for o in found if o.visit is None
-                     and (kind_of is None or o.type == kind_of)), None)
+    computed = next(
+        (o for o in found if o.visit is None and (kind_of is None or o.type == kind_of)), None
+    )
     if computed is not None:
-        return Target(new_visit(archive, record_id, computed.type, computed.due, when,
-                                computed.reason, order=computed.order,
-                                worker=_one_worker(archive, computed.order)), None, True)
-    return Target(new_visit(archive, record_id, kind_of or "periodic", when.date(), when,
-                            "客服主动回访"))
+        return Target(
+            new_visit(
+                archive,
+                record_id,
+                computed.type,
+                computed.due,
+                when,
+                computed.reason,
+                order=computed.order,
+                worker=_one_worker(archive, computed.order),
+            ),
+            None,
+            True,
+        )
+    return Target(
+        new_visit(archive, record_id, kind_of or "periodic", when.date(), when, "客服主动回访")
+    )
 
 
 def _still_owed(archive: Archive, found: Target) -> Callable[[], None] | None:
@@ -271,11 +353,15 @@ def _still_owed(archive: Archive, found: Target) -> Callable[[], None] | None:
     visit = found.visit
 
     def check() -> None:
-        if not any(o.visit is None and o.type == visit.type and o.due == visit.due
-                   for o in owed_by(archive, visit.customer)):
-            raise ConflictError(f"the customer's {TYPE_ZH[visit.type]} was logged or cancelled "
-                                "by someone else meanwhile; nothing was written",
-                                hint="see hk visit list --customer …")
+        if not any(
+            o.visit is None and o.type == visit.type and o.due == visit.due
+            for o in owed_by(archive, visit.customer)
+        ):
+            raise ConflictError(
+                f"the customer's {TYPE_ZH[visit.type]} was logged or cancelled "
+                "by someone else meanwhile; nothing was written",
+                hint="see hk visit list --customer …",
+            )
 
     return check
 
@@ -341,15 +427,30 @@ def log(
     if complaint is not None:
         from hk.services.complaints import build_complaint
 
-        made = build_complaint(archive, complaint, customer=visit.customer, order=visit.order,
-                               worker=visit.worker or _one_worker(archive, visit.order),
-                               visit=visit.id, at=when)
+        made = build_complaint(
+            archive,
+            complaint,
+            customer=visit.customer,
+            order=visit.order,
+            worker=visit.worker or _one_worker(archive, visit.order),
+            visit=visit.id,
+            at=when,
+        )
     try:
-        done = step(visit, "done", archive.operator(), when, outcome.strip(), method=how,
-                    done_at=when, done_by=archive.operator(), outcome=outcome.strip(),
-                    actions=[a.strip() for a in actions if a.strip()],
-                    survey=survey.id if survey else None,
-                    follow_up=follow.id if follow else None)
+        done = step(
+            visit,
+            "done",
+            archive.operator(),
+            when,
+            outcome.strip(),
+            method=how,
+            done_at=when,
+            done_by=archive.operator(),
+            outcome=outcome.strip(),
+            actions=[a.strip() for a in actions if a.strip()],
+            survey=survey.id if survey else None,
+            follow_up=follow.id if follow else None,
+        )
     except ValidationError as exc:
         raise refused(exc) from None
     records: list[tuple[Any, Loaded | None]] = [(done, loaded)]
@@ -357,16 +458,27 @@ def log(
     result = save_together(archive, records, recheck=_still_owed(archive, found))
     logged = Logged(done, result, survey, follow, made)
     if follow is not None:
-        logged.notes.append(f"low score: follow-up visit {code_of(archive, follow.id)} due "
-                            f"{follow.due.isoformat()} ({follow.reason})")
+        logged.notes.append(
+            f"low score: follow-up visit {code_of(archive, follow.id)} due "
+            f"{follow.due.isoformat()} ({follow.reason})"
+        )
     if made is not None:
-        logged.notes.append(f"complaint {code_of(archive, made.id)} opened; answer it by "
-                            f"{made.response_due:%Y-%m-%d %H:%M}")
+        logged.notes.append(
+            f"complaint {code_of(archive, made.id)} opened; answer it by "
+            f"{made.response_due:%Y-%m-%d %H:%M}"
+        )
     return logged
 
 
-def _survey(archive: Archive, visit: Visit, method: str, scores: dict[str, int],
-            nps: int | None, comment: str, at: dt.datetime) -> Survey:
+def _survey(
+    archive: Archive,
+    visit: Visit,
+    method: str,
+    scores: dict[str, int],
+    nps: int | None,
+    comment: str,
+    at: dt.datetime,
+) -> Survey:
     """The scores given at the visit, kept as a survey response about what it follows up."""
     from hk.domain.survey import DIMENSIONS, Survey
     from hk.services.lookup import summary
@@ -383,13 +495,24 @@ def _survey(archive: Archive, visit: Visit, method: str, scores: dict[str, int],
     if missing:
         raise UsageError(f"missing scores: {', '.join(missing)}")
     try:
-        return Survey.model_validate({
-            "id": new_id(), "created": at, "updated": at, "customer": visit.customer,
-            "order": visit.order, "contract": visit.contract, "workers": workers,
-            "services": services, "at": at, "channel": SURVEY_CHANNEL[method],
-            "taken_by": archive.operator(), **{d: scores[d] for d in DIMENSIONS}, "nps": nps,
-            "comment": comment.strip(),
-        })
+        return Survey.model_validate(
+            {
+                "id": new_id(),
+                "created": at,
+                "updated": at,
+                "customer": visit.customer,
+                "order": visit.order,
+                "contract": visit.contract,
+                "workers": workers,
+                "services": services,
+                "at": at,
+                "channel": SURVEY_CHANNEL[method],
+                "taken_by": archive.operator(),
+                **{d: scores[d] for d in DIMENSIONS},
+                "nps": nps,
+                "comment": comment.strip(),
+            }
+        )
     except ValidationError as exc:
         raise refused(exc) from None
 
@@ -406,24 +529,36 @@ def cancel(archive: Archive, ref: str, reason: str, at: dt.datetime | None = Non
         cancelled = step(found.visit, "cancelled", archive.operator(), when, reason.strip())
     except ValidationError as exc:
         raise refused(exc) from None
-    return Logged(cancelled, save(archive, cancelled, found.loaded,
-                                  recheck=_still_owed(archive, found)))
+    return Logged(
+        cancelled, save(archive, cancelled, found.loaded, recheck=_still_owed(archive, found))
+    )
 
 
-def schedule(archive: Archive, customer_ref: str, visit_type: str, due: dt.date,
-             reason: str = "", *, order: str | None = None, contract: str | None = None,
-             worker: str | None = None, at: dt.datetime | None = None) -> Logged:
+def schedule(
+    archive: Archive,
+    customer_ref: str,
+    visit_type: str,
+    due: dt.date,
+    reason: str = "",
+    *,
+    order: str | None = None,
+    contract: str | None = None,
+    worker: str | None = None,
+    at: dt.datetime | None = None,
+) -> Logged:
     """A visit scheduled by hand (a renewal talk, a visit moved to another day); one commit.
 
     A first or periodic visit scheduled by hand takes the place of the computed one.
     """
     kind = choice_of(visit_type, TYPE_ZH, "a visit type")
     _, customer = resolve_id(archive, "customer", customer_ref)
-    links = {name: resolve_id(archive, name, ref)[1] for name, ref in
-             (("order", order), ("contract", contract), ("worker", worker)) if ref}
+    links = {
+        name: resolve_id(archive, name, ref)[1]
+        for name, ref in (("order", order), ("contract", contract), ("worker", worker))
+        if ref
+    }
     when = moment(archive, at)
     if due < when.date() - dt.timedelta(days=366):
         raise UsageError(f"the due day {due.isoformat()} is more than a year ago")
     visit = new_visit(archive, customer, kind, due, when, reason.strip() or "手动安排", **links)
     return Logged(visit, save(archive, visit))
-

@@ -67,8 +67,10 @@ class Archive:
                 hint="create one with `hk init PATH`, or name one with --archive or HK_ARCHIVE",
             )
         if not (root / ".git").exists():
-            raise NoArchive(f"{root} has hk.toml but is not a git repository",
-                            hint="run `git init` there, or `hk init` on a new folder")
+            raise NoArchive(
+                f"{root} has hk.toml but is not a git repository",
+                hint="run `git init` there, or `hk init` on a new folder",
+            )
 
     @classmethod
     def open(cls, explicit: Path | None = None) -> Archive:

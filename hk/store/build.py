@@ -71,8 +71,9 @@ class Batches:
         from multiprocessing import get_context
 
         _job = (root, spec)
-        self._pool = ProcessPoolExecutor(processes, mp_context=get_context("fork"),
-                                         initializer=_quiet_interrupts)
+        self._pool = ProcessPoolExecutor(
+            processes, mp_context=get_context("fork"), initializer=_quiet_interrupts
+        )
         try:  # the workers start now, so the caller can open its transaction while they parse
             self._results = self._pool.map(_work, self._chunks)
         except BaseException:
@@ -160,9 +161,23 @@ UPSERT = (
 
 def row_params(r: IndexedRecord) -> tuple[Any, ...]:
     """A row as :data:`UPSERT`'s parameters (the ID first, the code fourth)."""
-    return (r.id, r.kind, r.path, r.own_code, r.name, r.sort_key, r.prefix_terms,
-            r.substring_terms, r.tags, r.communities, r.category, r.data, r.summary, r.day,
-            r.refs)
+    return (
+        r.id,
+        r.kind,
+        r.path,
+        r.own_code,
+        r.name,
+        r.sort_key,
+        r.prefix_terms,
+        r.substring_terms,
+        r.tags,
+        r.communities,
+        r.category,
+        r.data,
+        r.summary,
+        r.day,
+        r.refs,
+    )
 
 
 def upsert_params(db: sqlite3.Connection, params: list[tuple[Any, ...]]) -> list[str]:
@@ -171,26 +186,33 @@ def upsert_params(db: sqlite3.Connection, params: list[tuple[Any, ...]]) -> list
     ids = [p[0] for p in params]
     for start in range(0, len(ids), CHUNK):  # SQLite caps the variables of one statement
         chunk = ids[start : start + CHUNK]
-        known.update(rid for (rid,) in db.execute(
-            f"SELECT id FROM records WHERE id IN ({','.join('?' * len(chunk))})", chunk
-        ))
+        known.update(
+            rid
+            for (rid,) in db.execute(
+                f"SELECT id FROM records WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            )
+        )
     db.executemany("DELETE FROM records WHERE path = ? AND id != ?", [(p[2], p[0]) for p in params])
     db.executemany(UPSERT, params)
     return [rid for rid in ids if rid not in known]
 
 
 def write(
-    index: Index, db: sqlite3.Connection, spec: FolderSpec, parts: Batches,
-    broken: dict[str, str], removed: bool,
+    index: Index,
+    db: sqlite3.Connection,
+    spec: FolderSpec,
+    parts: Batches,
+    broken: dict[str, str],
+    removed: bool,
 ) -> int:
     """Write every batch's rows inside the caller's transaction; return how many there were.
 
     Broken files go into ``broken`` (their old rows, if any, are deleted); learned pinyin
     readings are saved with the index's own.
     """
-    fresh = db.execute(
-        "SELECT 1 FROM records WHERE kind = ? LIMIT 1", (spec.kind,)
-    ).fetchone() is None
+    fresh = (
+        db.execute("SELECT 1 FROM records WHERE kind = ? LIMIT 1", (spec.kind,)).fetchone() is None
+    )
     inserted: list[str] = []
     learned: dict[str, tuple[str, ...]] = {}
     codes = _Codes(spec.code_prefix) if fresh and spec.code_prefix else None
@@ -199,8 +221,9 @@ def write(
         learned.update(readings)
         if bad:
             broken.update(bad)
-            db.executemany("DELETE FROM records WHERE path = ?",
-                           [(f"{spec.folder}/{n}",) for n in bad])
+            db.executemany(
+                "DELETE FROM records WHERE path = ?", [(f"{spec.folder}/{n}",) for n in bad]
+            )
             removed = True
         if codes is not None:
             db.executemany(UPSERT, codes.assign(params))
@@ -265,8 +288,7 @@ def rebuild(index: Index) -> RefreshReport:
     aside = Index(index.root, list(index.specs.values()))
     aside.dir = work
     try:
-        db = sqlite3.connect(os.path.join(work, "index.sqlite"), timeout=30,
-                             isolation_level=None)
+        db = sqlite3.connect(os.path.join(work, "index.sqlite"), timeout=30, isolation_level=None)
         aside._db = db
         db.execute("PRAGMA page_size = 8192")
         db.execute("PRAGMA journal_mode = OFF")

@@ -450,8 +450,9 @@ def _round_trip_resolver() -> type:
     from ruamel.yaml.resolver import VersionedResolver
 
     class Resolver(VersionedResolver):
-        def add_version_implicit_resolver(self, version: Any, tag: Any, regexp: Any,
-                                          first: Any) -> None:
+        def add_version_implicit_resolver(
+            self, version: Any, tag: Any, regexp: Any, first: Any
+        ) -> None:
             if tag != _TIMESTAMP:
                 super().add_version_implicit_resolver(version, tag, regexp, first)
 

@@ -73,8 +73,11 @@ def ensure_commit_graph(root: Path) -> None:
     """
     git_dir = root / ".git"
     info = git_dir / "objects" / "info"
-    graphs = [p for p in (info / "commit-graph", info / "commit-graphs" / "commit-graph-chain")
-              if p.exists()]
+    graphs = [
+        p
+        for p in (info / "commit-graph", info / "commit-graphs" / "commit-graph-chain")
+        if p.exists()
+    ]
     written = max((p.stat().st_mtime_ns for p in graphs), default=-1)
     try:
         head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
@@ -84,8 +87,7 @@ def ensure_commit_graph(root: Path) -> None:
         return
     if written >= moved:
         return
-    run(root, ["commit-graph", "write", "--reachable", "--changed-paths", "--split"],
-        check=False)
+    run(root, ["commit-graph", "write", "--reachable", "--changed-paths", "--split"], check=False)
 
 
 def user_name(root: Path) -> str:
@@ -121,8 +123,10 @@ def commit(
             _stage_packed(root, new_paths, contents)
         else:
             _add(root, new_paths)
-    if len(change.paths) > BULK and set(new_paths) == set(change.paths) and not _staged_other(
-        root, change.paths
+    if (
+        len(change.paths) > BULK
+        and set(new_paths) == set(change.paths)
+        and not _staged_other(root, change.paths)
     ):
         # Only these paths are staged, so a plain commit commits exactly them; --only with
         # thousands of pathspecs costs seconds.
@@ -130,8 +134,16 @@ def commit(
     else:
         run(
             root,
-            ["commit", "-q", "--no-verify", "-m", change.message, "--only",
-             "--pathspec-from-file=-", "--pathspec-file-nul"],
+            [
+                "commit",
+                "-q",
+                "--no-verify",
+                "-m",
+                change.message,
+                "--only",
+                "--pathspec-from-file=-",
+                "--pathspec-file-nul",
+            ],
             input="\0".join(change.paths),
         )
     return run(root, ["rev-parse", "HEAD"]).strip()
@@ -158,15 +170,25 @@ def commit_direct(root: Path, change: Change) -> str | None:
     git_dir = root / ".git"
     if not (git_dir / "objects").is_dir() or _object_format(git_dir) != "sha1":
         return None
-    dirs = sorted({"/".join(p.split("/")[:n]) for p in change.paths
-                   for n in range(p.count("/") + 1)}, key=lambda d: (d.count("/"), d))
+    dirs = sorted(
+        {"/".join(p.split("/")[:n]) for p in change.paths for n in range(p.count("/") + 1)},
+        key=lambda d: (d.count("/"), d),
+    )
     # Staging rewrites the whole index file (megabytes for a large archive): it runs while
     # the trees are read and built, and HEAD moves only once it has succeeded.
     staging = subprocess.Popen(
         ["git", "-C", str(root), "update-index", "--add", "--remove", "-z", "--stdin"],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
-    idents = subprocess.Popen(["git", "-C", str(root), "var", "-l"], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, env=_env())
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
+    idents = subprocess.Popen(
+        ["git", "-C", str(root), "var", "-l"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=_env(),
+    )
     try:
         assert staging.stdin is not None
         staging.stdin.write(("\0".join(change.paths) + "\0").encode())
@@ -186,8 +208,9 @@ def commit_direct(root: Path, change: Change) -> str | None:
     return commit[0]
 
 
-def _commit_trees(root: Path, git_dir: Path, change: Change, dirs: list[str],
-                  idents: subprocess.Popen[bytes]) -> tuple[str, str] | None:
+def _commit_trees(
+    root: Path, git_dir: Path, change: Change, dirs: list[str], idents: subprocess.Popen[bytes]
+) -> tuple[str, str] | None:
     """The new commit (not yet on any branch) and its parent, or None to fall back."""
     answers = _cat_batch(root, ["HEAD", *(f"HEAD:{d}" if d else "HEAD^{tree}" for d in dirs)])
     head = answers[0]
@@ -219,12 +242,15 @@ def _commit_trees(root: Path, git_dir: Path, change: Change, dirs: list[str],
     message = change.message if change.message.endswith("\n") else change.message + "\n"
     found = _idents(idents)
     if found is None:
-        commit = run(root, ["commit-tree", tree, "-p", parent_commit, "-F", "-"],
-                     input=message).strip()
+        commit = run(
+            root, ["commit-tree", tree, "-p", parent_commit, "-F", "-"], input=message
+        ).strip()
     else:
         author, committer = found
-        body = (f"tree {tree}\nparent {parent_commit}\nauthor {author}\n"
-                f"committer {committer}\n\n{message}")
+        body = (
+            f"tree {tree}\nparent {parent_commit}\nauthor {author}\n"
+            f"committer {committer}\n\n{message}"
+        )
         commit = _write_object(git_dir, b"commit", body.encode("utf-8")).hex()
     return commit, parent_commit
 
@@ -239,8 +265,9 @@ def _idents(idents: subprocess.Popen[bytes]) -> tuple[str, str] | None:
     out, _ = idents.communicate()
     if idents.returncode != 0:
         return None
-    found = dict(line.split("=", 1) for line in out.decode("utf-8", "replace").splitlines()
-                 if "=" in line)
+    found = dict(
+        line.split("=", 1) for line in out.decode("utf-8", "replace").splitlines() if "=" in line
+    )
     encoding = found.get("i18n.commitencoding", "utf-8").lower().replace("-", "")
     author, committer = found.get("GIT_AUTHOR_IDENT"), found.get("GIT_COMMITTER_IDENT")
     if encoding != "utf8" or not author or not committer:
@@ -261,7 +288,9 @@ def _cat_batch(root: Path, names: Sequence[str]) -> list[tuple[str, str, bytes] 
     """``git cat-file --batch`` for ``names``: (type, id, content), or None where missing."""
     proc = subprocess.run(
         ["git", "-C", str(root), "cat-file", "--batch"],
-        input="".join(f"{n}\n" for n in names).encode(), capture_output=True, env=_env(),
+        input="".join(f"{n}\n" for n in names).encode(),
+        capture_output=True,
+        env=_env(),
     )
     if proc.returncode != 0:
         raise GitError(f"git cat-file failed: {proc.stderr.decode(errors='replace').strip()}")
@@ -275,7 +304,7 @@ def _cat_batch(root: Path, names: Sequence[str]) -> list[tuple[str, str, bytes] 
             answers.append(None)
             continue
         size = int(header[2])
-        answers.append((header[1].decode(), header[0].decode(), out[pos:pos + size]))
+        answers.append((header[1].decode(), header[0].decode(), out[pos : pos + size]))
         pos += size + 1
     return answers
 
@@ -302,9 +331,9 @@ class _Tree:
         if self.raw is not None:
             # "<mode> <name>\0<20-byte id>": a name is unique in its tree, and ends in NUL
             at = self.raw.find(b" " + name + b"\0")
-            if at > 0 and any(self.raw[at - len(m):at] == m for m in (mode, b"100755")):
+            if at > 0 and any(self.raw[at - len(m) : at] == m for m in (mode, b"100755")):
                 end = at + len(name) + 2
-                self.raw = self.raw[:end] + sha + self.raw[end + 20:]
+                self.raw = self.raw[:end] + sha + self.raw[end + 20 :]
                 return
         entries = self._parsed()
         kept = entries.get(name, (mode, b""))[0] if mode != b"40000" else mode
@@ -329,18 +358,20 @@ def _parse_tree(data: bytes) -> dict[bytes, tuple[bytes, bytes]]:
     while pos < len(data):
         space = data.index(b" ", pos)
         nul = data.index(b"\0", space)
-        entries[data[space + 1:nul]] = (data[pos:space], data[nul + 1:nul + 21])
+        entries[data[space + 1 : nul]] = (data[pos:space], data[nul + 1 : nul + 21])
         pos = nul + 21
     return entries
 
 
 def _write_tree(git_dir: Path, entries: dict[bytes, tuple[bytes, bytes]]) -> bytes:
     """Write a tree object in git's order (a folder sorts as if its name ended in ``/``)."""
+
     def key(name: bytes) -> bytes:
         return name + b"/" if entries[name][0] == b"40000" else name
 
-    body = b"".join(entries[n][0] + b" " + n + b"\0" + entries[n][1]
-                    for n in sorted(entries, key=key))
+    body = b"".join(
+        entries[n][0] + b" " + n + b"\0" + entries[n][1] for n in sorted(entries, key=key)
+    )
     return _write_object(git_dir, b"tree", body)
 
 
@@ -389,7 +420,9 @@ def _stage_packed(root: Path, paths: Sequence[str], contents: Sequence[bytes]) -
         marks = Path(tmp) / "marks"
         proc = subprocess.Popen(
             ["git", "-C", str(root), "fast-import", "--quiet", f"--export-marks={marks}"],
-            stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(),
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_env(),
         )
         assert proc.stdin is not None
         for number, data in enumerate(contents, 1):
@@ -399,8 +432,6 @@ def _stage_packed(root: Path, paths: Sequence[str], contents: Sequence[bytes]) -
         if proc.wait() != 0:
             raise GitError(f"git fast-import failed: {err.strip()}")
         blobs = dict(line.split() for line in marks.read_text().splitlines())
-    info = "".join(
-        f"100644 {blobs[f':{n}']}\t{path}\n" for n, path in enumerate(paths, 1)
-    )
+    info = "".join(f"100644 {blobs[f':{n}']}\t{path}\n" for n, path in enumerate(paths, 1))
     run(root, ["update-index", "--add", "--index-info"], input=info)
     run(root, ["update-index", "-q", "--refresh"], check=False)

@@ -45,7 +45,6 @@ BULK_MIN = 2000
 """Changed files in a folder from which they are parsed in worker processes (``build``)."""
 
 
-
 class IndexedRecord:
     """What the index keeps of one record: enough to list and search it without its file."""
 
@@ -68,9 +67,23 @@ class IndexedRecord:
     )
 
     def __init__(
-        self, *, id: str, kind: str, path: str, name: str, sort_key: str, prefix_terms: str,
-        substring_terms: str, tags: str, communities: str, category: str, data: bytes,
-        summary: bytes = b"", own_code: str | None = None, day: str = "", refs: str = SEP,
+        self,
+        *,
+        id: str,
+        kind: str,
+        path: str,
+        name: str,
+        sort_key: str,
+        prefix_terms: str,
+        substring_terms: str,
+        tags: str,
+        communities: str,
+        category: str,
+        data: bytes,
+        summary: bytes = b"",
+        own_code: str | None = None,
+        day: str = "",
+        refs: str = SEP,
     ) -> None:
         self.id, self.kind, self.path, self.name = id, kind, path, name
         self.sort_key = sort_key
@@ -90,8 +103,13 @@ class FolderSpec:
     __slots__ = ("code_prefix", "folder", "kind", "load", "partitioned", "suffix")
 
     def __init__(
-        self, kind: str, folder: str, suffix: str, code_prefix: str,
-        load: Callable[[str, bytes], IndexedRecord], partitioned: bool = False,
+        self,
+        kind: str,
+        folder: str,
+        suffix: str,
+        code_prefix: str,
+        load: Callable[[str, bytes], IndexedRecord],
+        partitioned: bool = False,
     ) -> None:
         self.kind, self.folder, self.suffix = kind, folder, suffix
         self.code_prefix, self.load, self.partitioned = code_prefix, load, partitioned
@@ -110,9 +128,10 @@ def default_specs() -> list[FolderSpec]:
     """One folder spec per record kind; a kind's parser is imported only when a file changed."""
     from hk.layout import LAYOUT
 
-    return [FolderSpec(k.name, k.folder, k.suffix, k.code_prefix, _lazy_loader(k.name),
-                       k.partitioned)
-            for k in LAYOUT.values()]
+    return [
+        FolderSpec(k.name, k.folder, k.suffix, k.code_prefix, _lazy_loader(k.name), k.partitioned)
+        for k in LAYOUT.values()
+    ]
 
 
 def _lazy_loader(kind: str) -> Callable[[str, bytes], IndexedRecord]:
@@ -148,8 +167,10 @@ class Index:
                 # Order rows are ~2 KiB: 8 KiB pages hold three, 4 KiB pages one (new files only).
                 db.execute("PRAGMA page_size = 8192")
                 db.execute("PRAGMA journal_mode=WAL")
-                db.executescript("DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS terms;"
-                                 " DROP TABLE IF EXISTS refs; DROP TABLE IF EXISTS grams;")
+                db.executescript(
+                    "DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS terms;"
+                    " DROP TABLE IF EXISTS refs; DROP TABLE IF EXISTS grams;"
+                )
                 for spec in self.specs.values():
                     _unlink(self._snapshot_path(spec))
                 db.executescript(DDL)
@@ -235,12 +256,15 @@ class Index:
             elif snap is None:
                 names, stats, differs = [], [], False
             else:
-                names, stats, differs = restat(self.root, spec.folder, spec.suffix,
-                                               spec.partitioned, snap, changed)
+                names, stats, differs = restat(
+                    self.root, spec.folder, spec.suffix, spec.partitioned, snap, changed
+                )
             if not differs and not head.racy:
                 report.broken.update({f"{spec.folder}/{n}": p for n, p in head.broken.items()})
-                if answer and answer.watches(spec.folder) and (
-                    changed is None or len(changed) > RESTAMP_AFTER
+                if (
+                    answer
+                    and answer.watches(spec.folder)
+                    and (changed is None or len(changed) > RESTAMP_AFTER)
                 ):
                     stamp(path, answer.token, seen)
                 continue
@@ -344,8 +368,9 @@ class Index:
         from hk.domain.ids import assign_codes, next_code
 
         current = dict(
-            db.execute("SELECT id, code FROM records WHERE kind = ? AND code IS NOT NULL",
-                       (spec.kind,))
+            db.execute(
+                "SELECT id, code FROM records WHERE kind = ? AND code IS NOT NULL", (spec.kind,)
+            )
         )
         if current and not removed and min(inserted) > max(current):
             taken = set(current.values())
@@ -364,9 +389,7 @@ class Index:
         """The code a record about to be created will get (for its commit message)."""
         from hk.domain.ids import next_code
 
-        taken = {
-            c for (c,) in self.db.execute("SELECT code FROM records WHERE kind = ?", (kind,))
-        }
+        taken = {c for (c,) in self.db.execute("SELECT code FROM records WHERE kind = ?", (kind,))}
         return next_code(self.specs[kind].code_prefix, record_id, taken)
 
     def note_written(self, kind: str, rows: list[IndexedRecord], names: list[str]) -> None:
@@ -445,9 +468,15 @@ class Index:
             return []
         db = self.db
         db.row_factory = sqlite3.Row
-        args = {"kind": kind, "q": q, "whole": f"{SEP}{q}{SEP}", "start": f"{SEP}{q}",
-                "like_prefix": f"%{SEP}{_escape(q)}%", "like_sub": f"%{_escape(q)}%",
-                "limit": limit or -1}
+        args = {
+            "kind": kind,
+            "q": q,
+            "whole": f"{SEP}{q}{SEP}",
+            "start": f"{SEP}{q}",
+            "like_prefix": f"%{SEP}{_escape(q)}%",
+            "like_sub": f"%{_escape(q)}%",
+            "limit": limit or -1,
+        }
         # Matching and ranking in SQL: the terms of one kind are one range of the table, and
         # only the rows shown are fetched whole, however many match. The rank: exact name or
         # code first, then whole pinyin or initials (or a name that starts so), then
@@ -456,9 +485,11 @@ class Index:
         if kind in SEARCHED and len(q) >= 3 and not any(c in q for c in "%_\\"):
             # The trigram index names the few records whose terms hold q, each checked below;
             # CROSS JOIN keeps SQLite from starting at the kind's terms instead.
-            source = ("grams CROSS JOIN records ON records.rowid = grams.rowid CROSS JOIN terms"
-                      " ON terms.kind = records.kind AND terms.id = records.id"
-                      " WHERE grams.text LIKE :like_sub AND records.kind = :kind AND")
+            source = (
+                "grams CROSS JOIN records ON records.rowid = grams.rowid CROSS JOIN terms"
+                " ON terms.kind = records.kind AND terms.id = records.id"
+                " WHERE grams.text LIKE :like_sub AND records.kind = :kind AND"
+            )
         else:
             source = "terms JOIN records ON records.id = terms.id WHERE terms.kind = :kind AND"
         return db.execute(

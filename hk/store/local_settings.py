@@ -33,8 +33,10 @@ def set_local(root: Path, table: str, key: str, value: str) -> None:
     try:
         before: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise HkError(f"{LOCAL_SETTINGS_FILE} is not valid TOML: {exc}",
-                      hint="correct it by hand; nothing was changed") from None
+        raise HkError(
+            f"{LOCAL_SETTINGS_FILE} is not valid TOML: {exc}",
+            hint="correct it by hand; nothing was changed",
+        ) from None
     after = with_value(text, table, key, value)
     expected = {**before, table: {**before.get(table, {}), key: value}}
     try:
@@ -42,8 +44,10 @@ def set_local(root: Path, table: str, key: str, value: str) -> None:
     except tomllib.TOMLDecodeError:
         ok = False
     if not ok:
-        raise HkError(f"could not set {table}.{key} in {LOCAL_SETTINGS_FILE}",
-                      hint=f'set it by hand: [{table}] {key} = "{value}"')
+        raise HkError(
+            f"could not set {table}.{key} in {LOCAL_SETTINGS_FILE}",
+            hint=f'set it by hand: [{table}] {key} = "{value}"',
+        )
     if after != text:
         write_atomic(path, after.encode("utf-8"))
 
@@ -64,8 +68,8 @@ def with_value(text: str, table: str, key: str, value: str) -> str:
             break
         if key_line.match(current):
             ending = "\n" if current.endswith("\n") else ""
-            return "".join([*lines[:n], line + ending, *lines[n + 1:]])
+            return "".join([*lines[:n], line + ending, *lines[n + 1 :]])
     if header is not None:
-        return "".join([*lines[:header + 1], line + "\n", *lines[header + 1:]])
+        return "".join([*lines[: header + 1], line + "\n", *lines[header + 1 :]])
     lead = "" if not text else ("\n" if text.endswith("\n") else "\n\n")
     return f"{text}{lead}[{table}]\n{line}\n"

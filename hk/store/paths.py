@@ -25,7 +25,6 @@ def state_home() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state") / "hk"
 
 
-
 def key_dir(archive_id: str) -> Path:
     """The folder that holds an archive's master key and per-person data keys.
 

@@ -34,21 +34,34 @@ def validate_data(model: type[M], data: object, text: str | None, path: str) -> 
     """Validate parsed data; every problem is located in ``text`` (file:line:col)."""
     if not isinstance(data, dict):
         raise InvalidData(
-            [Problem(message="a record file must hold a mapping of fields (key: value)", path=path,
-                     line=1 if text is not None else None)]
+            [
+                Problem(
+                    message="a record file must hold a mapping of fields (key: value)",
+                    path=path,
+                    line=1 if text is not None else None,
+                )
+            ]
         )
     try:
         record = model.model_validate(data)
     except ValidationError as exc:
         raise InvalidData(codec.problems_from_validation(exc, text, path, model)) from None
     folder = getattr(model, "folder", None)
-    if folder and path.startswith(folder + "/") and (stem := _stem(path)) != getattr(
-        record, "id", stem
+    if (
+        folder
+        and path.startswith(folder + "/")
+        and (stem := _stem(path)) != getattr(record, "id", stem)
     ):
         rid = getattr(record, "id", "")
         raise InvalidData(
-            [Problem(message=f"the id {rid} does not match the file name", path=path,
-                     field="id", hint=f"the file of record {rid} is {rid}.yaml")]
+            [
+                Problem(
+                    message=f"the id {rid} does not match the file name",
+                    path=path,
+                    field="id",
+                    hint=f"the file of record {rid} is {rid}.yaml",
+                )
+            ]
         )
     return record
 
@@ -143,8 +156,13 @@ def row_loader(model: type[Record]) -> Callable[[str, bytes], IndexedRecord]:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidData(
-                [Problem(message=f"the file is not UTF-8 text (byte {exc.start})", path=path,
-                         hint="save it as UTF-8")]
+                [
+                    Problem(
+                        message=f"the file is not UTF-8 text (byte {exc.start})",
+                        path=path,
+                        hint="save it as UTF-8",
+                    )
+                ]
             ) from None
         return index_row(parse_record(model, text, path), path)
 

@@ -8,8 +8,10 @@ tables and build them again from the files.
 from __future__ import annotations
 
 SCHEMA_VERSION = 14
-FOUND_COLUMNS = ", ".join(f"records.{c}" for c in (
-    "id", "kind", "code", "name", "sort_key", "category", "tags", "summary", "data"))
+FOUND_COLUMNS = ", ".join(
+    f"records.{c}"
+    for c in ("id", "kind", "code", "name", "sort_key", "category", "tags", "summary", "data")
+)
 """What a search returns of each record: what listings show and filter on, not the search
 terms or the paths (a one-letter search matches thousands, and each column costs)."""
 

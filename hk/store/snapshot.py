@@ -37,8 +37,11 @@ class Snapshot:
     __slots__ = ("broken", "names", "racy", "stats", "token")
 
     def __init__(
-        self, names: list[str] | None = None, stats: list[Stat] | None = None,
-        racy: dict[str, str] | None = None, broken: dict[str, str] | None = None,
+        self,
+        names: list[str] | None = None,
+        stats: list[Stat] | None = None,
+        racy: dict[str, str] | None = None,
+        broken: dict[str, str] | None = None,
         token: str | None = None,
     ) -> None:
         self.names = names or []
@@ -46,7 +49,6 @@ class Snapshot:
         self.racy = racy or {}
         self.broken = broken or {}
         self.token = token
-
 
 
 # A snapshot file: 8 bytes giving the length of its head, the head (a fingerprint of the folder
@@ -116,9 +118,7 @@ def read_snapshot(path: str) -> Snapshot:
 
 def write_snapshot(path: str, snap: Snapshot) -> None:
     tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-    head = marshal.dumps(
-        (fingerprint(snap.names, snap.stats), snap.racy, snap.broken, snap.token)
-    )
+    head = marshal.dumps((fingerprint(snap.names, snap.stats), snap.racy, snap.broken, snap.token))
     with open(tmp, "wb") as handle:
         handle.write(len(head).to_bytes(8, "little") + head)
         handle.write(marshal.dumps((snap.names, snap.stats)))
@@ -171,7 +171,6 @@ def fingerprint(names: list[str], stats: list[Stat]) -> tuple[int, int]:
     import zlib
 
     return zlib.crc32("\0".join(names).encode("utf-8", "surrogateescape")), hash(tuple(stats))
-
 
 
 def content_hash(data: bytes) -> str:

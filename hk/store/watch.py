@@ -242,8 +242,10 @@ def start(root: str, idle_hours: float = DEFAULT_IDLE_HOURS, wait: float = 10.0)
     from hk.errors import HkError
 
     if not sys.platform.startswith("linux"):
-        raise HkError("hk watch needs Linux (inotify)",
-                      hint="reads stay correct without it: they check every file's stat data")
+        raise HkError(
+            "hk watch needs Linux (inotify)",
+            hint="reads stay correct without it: they check every file's stat data",
+        )
     running = status(root)
     if running is not None:
         return running
@@ -252,9 +254,17 @@ def start(root: str, idle_hours: float = DEFAULT_IDLE_HOURS, wait: float = 10.0)
         if log.tell() > 1 << 20:  # keep the log small: each start begins a fresh one past 1 MB
             log.truncate(0)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hk.store.watch_daemon", os.path.realpath(root),
-             str(idle_hours)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, cwd="/",
+            [
+                sys.executable,
+                "-m",
+                "hk.store.watch_daemon",
+                os.path.realpath(root),
+                str(idle_hours),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            cwd="/",
             start_new_session=True,
         )
     deadline = time.monotonic() + wait

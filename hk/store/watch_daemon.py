@@ -39,8 +39,7 @@ IN_NONBLOCK, IN_CLOEXEC = os.O_NONBLOCK, 0o2000000
 
 GONE = IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED
 PARENT_MASK = IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR
-RECORDS_MASK = (PARENT_MASK | IN_MODIFY | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM
-                | IN_EXCL_UNLINK)
+RECORDS_MASK = PARENT_MASK | IN_MODIFY | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM | IN_EXCL_UNLINK
 ROOT_MASK = PARENT_MASK | IN_DELETE | IN_MOVED_FROM
 """The root also reports ``.git`` leaving: its own IN_DELETE_SELF never comes while our socket
 and pid file, inside it, hold it."""
@@ -187,8 +186,9 @@ class Watcher:
             if path == rel or path.startswith(rel + "/"):  # a moved folder is still watched
                 del self.dirs[other]
                 self.ino.remove(other)
-        folders = [f for f in self.kinds if f == rel or f.startswith(rel + "/")
-                   or rel.startswith(f + "/")]
+        folders = [
+            f for f in self.kinds if f == rel or f.startswith(rel + "/") or rel.startswith(f + "/")
+        ]
         self.everything(folders, f"{rel}/ was removed or renamed")
         self.watch("", report=False)  # whatever stands there now is watched again
 
@@ -297,8 +297,9 @@ class Watcher:
 
     def state(self) -> bytes:
         remembered = sum(len(p) for p in self.changes.values())
-        return (f"Tstate\0Dfolders {len(self.dirs)}\0Dchanges {remembered}\0"
-                f"Dseq {self.seq}\0E\0").encode()
+        return (
+            f"Tstate\0Dfolders {len(self.dirs)}\0Dchanges {remembered}\0Dseq {self.seq}\0E\0"
+        ).encode()
 
     def serve(self, conn: socket.socket) -> None:
         conn.settimeout(0.5)
@@ -342,8 +343,9 @@ class Watcher:
                     return
 
 
-def still_wanted(root: str, sock_path: str, sock_ino: int, last_request: float,
-                 idle: float) -> bool:
+def still_wanted(
+    root: str, sock_path: str, sock_ino: int, last_request: float, idle: float
+) -> bool:
     """A daemon of the archive is still wanted: the archive exists, its socket is still in
     place, and it was asked something within ``idle`` seconds (logs why not)."""
     if time.monotonic() - last_request > idle:

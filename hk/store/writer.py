@@ -102,8 +102,12 @@ def check(archive: Archive, records: Sequence[Record]) -> None:
                     row = archive.index.get(rid)
                     if row is None or row["kind"] != kind:
                         problems.append(
-                            Problem(message=f"there is no {kind} with id {rid}", path=path,
-                                    field=fld, hint=f"find the right one with `hk {kind} find`")
+                            Problem(
+                                message=f"there is no {kind} with id {rid}",
+                                path=path,
+                                field=fld,
+                                hint=f"find the right one with `hk {kind} find`",
+                            )
                         )
     if problems:
         raise InvalidData(problems)
@@ -136,10 +140,16 @@ def save(
                 hint="open it again and redo the change; nothing was written",
             )
         if loaded is not None and loaded.record.own_code() != record.own_code():
-            raise InvalidData([Problem(
-                message="a catalog code cannot change; orders and quotes refer to it",
-                path=path, field="code",
-                hint="add a new item with the new code and set this one to inactive")])
+            raise InvalidData(
+                [
+                    Problem(
+                        message="a catalog code cannot change; orders and quotes refer to it",
+                        path=path,
+                        field="code",
+                        hint="add a new item with the new code and set this one to inactive",
+                    )
+                ]
+            )
         if recheck is not None:
             recheck()
         _seal(archive, [record], loaded.record if loaded else None)
@@ -186,8 +196,7 @@ def save_together(
         pending: list[tuple[Record, Loaded | None, str, list[str]]] = []
         for record, loaded in changes:
             path = relpath_for(type(record), record.id)
-            current = (archive.root / path).read_bytes() if (archive.root / path).exists() \
-                else None
+            current = (archive.root / path).read_bytes() if (archive.root / path).exists() else None
             if loaded is None and current is not None:
                 raise ConflictError(f"{path} already exists")
             if loaded is not None and current != loaded.base:
@@ -224,10 +233,8 @@ def save_together(
         commit = _commit(archive, git.Change(tuple(paths), message), new_paths)
         archive.index.load_pinyin()
         for record, _, path, _ in pending:
-            archive.index.note_written(record.kind, [index_row(record, path)],
-                                       [_in_folder(path)])
-        return SaveResult(commit=commit, paths=paths,
-                          code=_code(archive, pending[0][0]))
+            archive.index.note_written(record.kind, [index_row(record, path)], [_in_folder(path)])
+        return SaveResult(commit=commit, paths=paths, code=_code(archive, pending[0][0]))
 
 
 def save_new_bulk(
@@ -259,7 +266,9 @@ def save_new_bulk(
         all_paths = [*extra_paths, *paths]
         message = summary + _trailers(archive, count=len(records))
         commit = _commit(
-            archive, git.Change(tuple(all_paths), message), all_paths,
+            archive,
+            git.Change(tuple(all_paths), message),
+            all_paths,
             [*extra, *(data for _, data in items)],
         )
         archive.index.load_pinyin()

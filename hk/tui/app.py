@@ -60,9 +60,12 @@ class HkApp(App[None]):
 
     CSS_PATH = "app.tcss"
     MODES: ClassVar[dict[str, Any]] = {
-        "dashboard": DashboardScreen, "customers": CustomersScreen, "workers": WorkersScreen,
+        "dashboard": DashboardScreen,
+        "customers": CustomersScreen,
+        "workers": WorkersScreen,
         "dispatch": DispatchScreen,
-        "orders": OrdersScreen, "queue": QueueScreen,
+        "orders": OrdersScreen,
+        "queue": QueueScreen,
     }
     COMMANDS: ClassVar[set[Any]] = {ActionCommands, RecordCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual's)
@@ -83,8 +86,9 @@ class HkApp(App[None]):
     ]
     """Keys that work everywhere (each rebindable by its id in ``[tui.keys]``)."""
 
-    def __init__(self, session: Session, texts: Texts, today: dt.date | None,
-                 settings: Tui) -> None:
+    def __init__(
+        self, session: Session, texts: Texts, today: dt.date | None, settings: Tui
+    ) -> None:
         self.session = session
         self.texts = texts
         self.fixed_today = today
@@ -123,8 +127,10 @@ class HkApp(App[None]):
     def on_mount(self) -> None:
         self.switch_mode("dashboard")
         if self._keymap_problem:
-            self.notify(self.texts("msg.unknown_keys", ids=", ".join(self._keymap_problem)),
-                        severity="warning")
+            self.notify(
+                self.texts("msg.unknown_keys", ids=", ".join(self._keymap_problem)),
+                severity="warning",
+            )
         self.set_interval(self.settings.refresh_seconds, self.check_archive)
 
     def first_screen_shown(self) -> None:
@@ -174,8 +180,9 @@ class HkApp(App[None]):
 
     # --- workers and errors -------------------------------------------------------------------
 
-    def work(self, node: DOMNode, name: str, job: Callable[[Archive], T],
-             done: Callable[[T], object]) -> Worker[None]:
+    def work(
+        self, node: DOMNode, name: str, job: Callable[[Archive], T], done: Callable[[T], object]
+    ) -> Worker[None]:
         """Run ``job`` on this thread's archive in a worker named ``name`` (one at a time per
         node and name: a newer one replaces an older one); hand its result to ``done`` on the
         app's thread, unless the worker was replaced or its screen closed meanwhile."""
@@ -192,8 +199,9 @@ class HkApp(App[None]):
             if not worker.is_cancelled:
                 self._deliver(done, result)
 
-        return node.run_worker(run, name=name, group=name, thread=True, exclusive=True,
-                               exit_on_error=False)
+        return node.run_worker(
+            run, name=name, group=name, thread=True, exclusive=True, exit_on_error=False
+        )
 
     def _deliver(self, callback: Callable[[Any], object], value: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the app stopped meanwhile: nobody to tell
@@ -202,13 +210,18 @@ class HkApp(App[None]):
     def report_error(self, exc: BaseException) -> None:
         """The one handler of errors in workers: a notification, never a traceback."""
         if isinstance(exc, HkError):
-            self.notify(_message_of(exc), title=self.texts("msg.error"), severity="error",
-                        timeout=12)
+            self.notify(
+                _message_of(exc), title=self.texts("msg.error"), severity="error", timeout=12
+            )
             return
         log = _log_crash(exc)
         what = f"{type(exc).__name__}: {exc}"
-        self.notify(self.texts("msg.bug", what=what, log=log), title=self.texts("msg.error"),
-                    severity="error", timeout=20)
+        self.notify(
+            self.texts("msg.bug", what=what, log=log),
+            title=self.texts("msg.error"),
+            severity="error",
+            timeout=20,
+        )
 
     # --- actions ------------------------------------------------------------------------------
 
@@ -240,8 +253,9 @@ class HkApp(App[None]):
             set_local(self.session.main.root, "tui", key, value)
         except (HkError, OSError) as exc:
             message = exc.message if isinstance(exc, HkError) else str(exc)
-            self.notify(self.texts("msg.not_remembered", why=message), severity="warning",
-                        timeout=6)
+            self.notify(
+                self.texts("msg.not_remembered", why=message), severity="warning", timeout=6
+            )
 
     async def action_switch_language(self) -> None:
         """Chinese ⇄ English without a restart.
@@ -328,9 +342,14 @@ def tui_settings(session: Session) -> Tui:
     return validate_data(Tui, merged, None, "hk.local.toml [tui]")
 
 
-def make_app(archive_root: Path | str, *, today: dt.date | None = None,
-             language: str | None = None, theme: str | None = None,
-             refresh_seconds: float | None = None) -> HkApp:
+def make_app(
+    archive_root: Path | str,
+    *,
+    today: dt.date | None = None,
+    language: str | None = None,
+    theme: str | None = None,
+    refresh_seconds: float | None = None,
+) -> HkApp:
     """The TUI on the archive at ``archive_root``.
 
     ``language`` (zh_CN, en), ``theme`` (dark, light) and ``refresh_seconds`` override the

@@ -38,8 +38,14 @@ class ActionCommands(Provider):
                 continue
             seen.add(binding.id)
             display = app.get_key_display(binding) or key
-            out.append((binding.description, escape(f"{binding.tooltip} · {display}"),
-                        active.node, binding))
+            out.append(
+                (
+                    binding.description,
+                    escape(f"{binding.tooltip} · {display}"),
+                    active.node,
+                    binding,
+                )
+            )
         return out
 
     async def discover(self) -> Hits:
@@ -51,9 +57,13 @@ class ActionCommands(Provider):
         for title, help_text, node, binding in self._actions():
             score = max(matcher.match(title), matcher.match(binding.id or ""))
             if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self._run, node,
-                                                                    binding.action),
-                          text=title, help=help_text)
+                yield Hit(
+                    score,
+                    matcher.highlight(title),
+                    partial(self._run, node, binding.action),
+                    text=title,
+                    help=help_text,
+                )
 
     async def _run(self, node: DOMNode, action: str) -> None:
         await self.app.run_action(action, node)
@@ -82,10 +92,16 @@ class RecordCommands(Provider):
             await app.work(app, "palette-search", find, results.append).wait()
         except WorkerCancelled:  # the operator typed on: a newer search runs
             return
-        label = {"customer": app.texts("palette.open_customer"),
-                 "worker": app.texts("palette.open_worker")}
+        label = {
+            "customer": app.texts("palette.open_customer"),
+            "worker": app.texts("palette.open_worker"),
+        }
         for rank, (kind, row) in enumerate(results[0] if results else []):
             phones = " ".join(row.get("phones", []))
             title = f"{label[kind]}  {row['code']} {row['name']}  {phones}".rstrip()
-            yield Hit(1.0 - rank / 100, escape(title), partial(app.open_record, kind, row["id"]),
-                      text=title)
+            yield Hit(
+                1.0 - rank / 100,
+                escape(title),
+                partial(app.open_record, kind, row["id"]),
+                text=title,
+            )

@@ -75,6 +75,10 @@ def joined(values: Any, sep: str = "、") -> str:
 
 
 def address_line(address: dict[str, Any]) -> str:
-    parts = (address.get("city"), address.get("district"), address.get("community"),
-             address.get("detail"))
+    parts = (
+        address.get("city"),
+        address.get("district"),
+        address.get("community"),
+        address.get("detail"),
+    )
     return "".join(p for p in parts if p)

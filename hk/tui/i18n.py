@@ -16,16 +16,27 @@ TABLES: dict[str, dict[str, str]] = {"zh_CN": ZH, "en": EN}
 LANGUAGES = tuple(TABLES)
 
 ORDER_STATUS_EN: dict[str, str] = {
-    "pending": "pending", "confirmed": "confirmed", "to_dispatch": "to dispatch",
-    "dispatched": "dispatched", "in_service": "in service", "completed": "completed",
-    "settled": "settled", "cancelled": "cancelled",
+    "pending": "pending",
+    "confirmed": "confirmed",
+    "to_dispatch": "to dispatch",
+    "dispatched": "dispatched",
+    "in_service": "in service",
+    "completed": "completed",
+    "settled": "settled",
+    "cancelled": "cancelled",
 }
 WORKER_STATUS_EN: dict[str, str] = {
-    "available": "available", "placed": "placed", "inactive": "inactive",
+    "available": "available",
+    "placed": "placed",
+    "inactive": "inactive",
 }
 CONTRACT_STATUS_EN: dict[str, str] = {
-    "draft": "draft", "signed": "signed", "active": "active", "expired": "expired",
-    "terminated": "terminated", "renewed": "renewed",
+    "draft": "draft",
+    "signed": "signed",
+    "active": "active",
+    "expired": "expired",
+    "terminated": "terminated",
+    "renewed": "renewed",
 }
 
 

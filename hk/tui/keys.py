@@ -22,8 +22,9 @@ IDS: set[str] = set()
 """Every binding id declared so far (all of them once the screens are imported)."""
 
 
-def bind(key: str, action: str, binding_id: str, *, show: bool = True,
-         priority: bool = False) -> Binding:
+def bind(
+    key: str, action: str, binding_id: str, *, show: bool = True, priority: bool = False
+) -> Binding:
     """A binding named ``binding_id``; its description is filled in by :func:`localize`."""
     IDS.add(binding_id)
     return Binding(key, action, binding_id, show=show, priority=priority, id=binding_id)
@@ -44,8 +45,9 @@ def localize(node: DOMNode, texts: Texts) -> None:
 def _worded(binding: Binding, texts: Texts) -> Binding:
     if not binding.id or f"bind.{binding.id}" not in texts.table:
         return binding
-    return replace(binding, description=texts(f"bind.{binding.id}"),
-                   tooltip=texts(f"bind.{binding.id}.tip"))
+    return replace(
+        binding, description=texts(f"bind.{binding.id}"), tooltip=texts(f"bind.{binding.id}.tip")
+    )
 
 
 def keymap(keys: dict[str, str]) -> tuple[dict[str, str], list[str]]:

@@ -136,7 +136,7 @@ EN: dict[str, str] = {
     "help.history": "Every commit that touched this record in git: when, who, and which fields "
     "changed (old → new).",
     "help.help": "The keys of this page and their ids. Rebind a key by its id in [tui.keys] of "
-    "hk.toml or hk.local.toml, e.g. customers = \"f3,ctrl+k\".",
+    'hk.toml or hk.local.toml, e.g. customers = "f3,ctrl+k".',
     "dash.today": "Today",
     "dash.tomorrow": "Tomorrow",
     "dash.month": "This month",

@@ -130,7 +130,7 @@ ZH: dict[str, str] = {
     "即将到期的证书和保险标红。数字键 1–3 切换标签页，Esc 返回。",
     "help.history": "这份档案在 git 里的每一次提交：时间、操作员、改了哪些字段（原值 → 新值）。",
     "help.help": "这里列出当前页面可用的快捷键和它们的编号。"
-    "在 hk.toml 或 hk.local.toml 的 [tui.keys] 里按编号改键，例如 customers = \"f3,ctrl+k\"。",
+    '在 hk.toml 或 hk.local.toml 的 [tui.keys] 里按编号改键，例如 customers = "f3,ctrl+k"。',
     # dashboard
     "dash.today": "今天",
     "dash.tomorrow": "明天",

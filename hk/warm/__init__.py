@@ -34,7 +34,10 @@ def start(root: str, idle_hours: float, wait: float = 30.0) -> dict[str, str]:
             log.truncate(0)
         proc = subprocess.Popen(
             [sys.executable, "-m", "hk.warm.server", os.path.realpath(root), str(idle_hours)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            cwd="/",
             start_new_session=True,
         )
     deadline = time.monotonic() + wait

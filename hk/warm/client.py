@@ -79,14 +79,24 @@ def try_serve(argv: list[str]) -> int | None:
 def _request(argv: list[str]) -> bytes:
     """The request in the format of :func:`hk.warm.server.parse`, which the native client
     (``native/hk.c``) writes too; a Python caller also says how its streams are encoded."""
-    streams = ",".join(f"{s.encoding}:{s.errors}" if s is not None else "utf-8:strict"
-                       for s in (sys.stdin, sys.stdout, sys.stderr))
+    streams = ",".join(
+        f"{s.encoding}:{s.errors}" if s is not None else "utf-8:strict"
+        for s in (sys.stdin, sys.stdout, sys.stderr)
+    )
     umask = os.umask(0o022)
     os.umask(umask)
     args = [sys.argv[0], *argv]
-    fields = [MAGIC, sys.executable, os.path.dirname(os.path.dirname(__file__)), os.getcwd(),
-              str(umask), streams, str(len(args)), *args,
-              *(f"{key}={value}" for key, value in os.environ.items())]
+    fields = [
+        MAGIC,
+        sys.executable,
+        os.path.dirname(os.path.dirname(__file__)),
+        os.getcwd(),
+        str(umask),
+        streams,
+        str(len(args)),
+        *args,
+        *(f"{key}={value}" for key, value in os.environ.items()),
+    ]
     body = b"\0".join(os.fsencode(field) for field in fields)
     return len(body).to_bytes(4, "big") + body
 
@@ -139,7 +149,9 @@ def _wait(sock: object, pid: int) -> int:
     except OSError:
         reply = None
     if reply is None or not reply.startswith(b"X") or not reply[1:].lstrip(b"-").isdigit():
-        sys.stderr.write("hk: the command server's process ended without an exit status; "
-                         "see .git/hk/serve.log in the archive\n")
+        sys.stderr.write(
+            "hk: the command server's process ended without an exit status; "
+            "see .git/hk/serve.log in the archive\n"
+        )
         return 1
     return int(reply[1:])

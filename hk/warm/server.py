@@ -92,8 +92,12 @@ def complete_models() -> None:
         if not name.startswith("hk.") or module is None:
             continue
         for value in list(vars(module).values()):
-            if (isinstance(value, type) and issubclass(value, BaseModel)
-                    and value.__module__ == name and not value.__pydantic_complete__):
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseModel)
+                and value.__module__ == name
+                and not value.__pydantic_complete__
+            ):
                 with contextlib.suppress(Exception):  # left to be built on first use
                     value.model_rebuild()
 
@@ -252,8 +256,9 @@ def spare(listener: socket.socket, notify: int, parent: int, code: Code) -> None
     os.write(notify, b".")  # taken: the parent forks the next waiting child at once
     fds: list[int] = []
     try:
-        uid = struct.unpack("3i", conn.getsockopt(
-            socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[1]
+        uid = struct.unpack(
+            "3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        )[1]
         conn.settimeout(REQUEST_TIMEOUT)
         if uid != os.getuid():
             log(f"refused a caller of uid {uid}")
@@ -329,11 +334,18 @@ def parse(body: bytes) -> dict[str, object]:
     python, hk, cwd, umask, streams, count = fields[1:7]
     if not umask.isdigit() or not count.isdigit() or len(fields) < 7 + int(count):
         raise ValueError("malformed request")
-    argv = fields[7:7 + int(count)]
-    env = dict(entry.split("=", 1) for entry in fields[7 + int(count):] if "=" in entry)
-    return {"version": 2, "python": python, "hk": hk, "cwd": cwd, "umask": int(umask),
-            "streams": [tuple(s.split(":", 1)) for s in streams.split(",")] if streams else None,
-            "argv": argv, "env": env}
+    argv = fields[7 : 7 + int(count)]
+    env = dict(entry.split("=", 1) for entry in fields[7 + int(count) :] if "=" in entry)
+    return {
+        "version": 2,
+        "python": python,
+        "hk": hk,
+        "cwd": cwd,
+        "umask": int(umask),
+        "streams": [tuple(s.split(":", 1)) for s in streams.split(",")] if streams else None,
+        "argv": argv,
+        "env": env,
+    }
 
 
 def child(conn: socket.socket, request: dict[str, object], fds: list[int]) -> None:
@@ -373,11 +385,16 @@ def run(request: dict[str, object]) -> int:
     assert isinstance(streams, list)
     (in_enc, in_err), (out_enc, out_err), (err_enc, err_err) = streams
     sys.stdin, sys.stdout, sys.stderr = (
-        _stream(0, "r", in_enc, in_err), _stream(1, "w", out_enc, out_err),
-        _stream(2, "w", err_enc, err_err, line=True))
+        _stream(0, "r", in_enc, in_err),
+        _stream(1, "w", out_enc, out_err),
+        _stream(2, "w", err_enc, err_err, line=True),
+    )
     # what Python's start made of the caller's streams, for code that asks for the originals
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = (  # type: ignore[misc]
-        sys.stdin, sys.stdout, sys.stderr)
+        sys.stdin,
+        sys.stdout,
+        sys.stderr,
+    )
     argv = request["argv"]
     assert isinstance(argv, list)
     sys.argv = [str(a) for a in argv]
@@ -425,8 +442,11 @@ def python_streams(env: dict[str, str]) -> list[tuple[str, str]]:
     flag = env.get("PYTHONUTF8")
     utf8 = flag == "1" or (flag != "0" and legacy)
     encoding = "utf-8" if utf8 else locale.getencoding()
-    errors = "surrogateescape" if utf8 or ctype in ("C", "POSIX", "C.UTF-8", "C.utf8",
-                                                     "UTF-8") else "strict"
+    errors = (
+        "surrogateescape"
+        if utf8 or ctype in ("C", "POSIX", "C.UTF-8", "C.utf8", "UTF-8")
+        else "strict"
+    )
     io_encoding, _, io_errors = env.get("PYTHONIOENCODING", "").partition(":")
     if io_encoding:  # an encoding named without errors means strict ones
         encoding, errors = io_encoding, "strict"
@@ -450,8 +470,9 @@ def _stream(fd: int, mode: str, encoding: str, errors: str, line: bool = False) 
     """A text stream on ``fd`` as Python would have made it for the caller."""
     binary = open(fd, mode + "b", closefd=False)  # noqa: SIM115 (lives as long as the child)
     tty = os.isatty(fd)
-    return io.TextIOWrapper(binary, encoding=encoding, errors=errors,
-                            line_buffering=line or (tty and mode == "w"))
+    return io.TextIOWrapper(
+        binary, encoding=encoding, errors=errors, line_buffering=line or (tty and mode == "w")
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -75,15 +75,25 @@ class Queues:
     """Complaints not yet resolved or rejected, oldest first (``hk complaint list``'s rows)."""
 
 
-STATUS_ORDER = ("pending", "confirmed", "to_dispatch", "dispatched", "in_service", "completed",
-                "settled", "cancelled")
+STATUS_ORDER = (
+    "pending",
+    "confirmed",
+    "to_dispatch",
+    "dispatched",
+    "in_service",
+    "completed",
+    "settled",
+    "cancelled",
+)
 
 
 def dashboard(archive: Archive, today: dt.date) -> Dashboard:
     index = archive.index
     tomorrow = today + dt.timedelta(days=1)
-    rows = [summary(r) for r in index.list("order", day_from=today.isoformat(),
-                                           day_to=tomorrow.isoformat())]
+    rows = [
+        summary(r)
+        for r in index.list("order", day_from=today.isoformat(), day_to=tomorrow.isoformat())
+    ]
     days = {today: DayOrders(today), tomorrow: DayOrders(tomorrow)}
     for row in rows:
         day = dt.date.fromisoformat(row["start"][:10])
@@ -94,14 +104,19 @@ def dashboard(archive: Archive, today: dt.date) -> Dashboard:
     settings = archive.settings
     within = settings.reminders.certificate_days
     return Dashboard(
-        today=days[today], tomorrow=days[tomorrow], month=month_figures(archive, today),
-        orders=items, expiring=_expiring(archive, today, within), certificate_days=within,
+        today=days[today],
+        tomorrow=days[tomorrow],
+        month=month_figures(archive, today),
+        orders=items,
+        expiring=_expiring(archive, today, within),
+        certificate_days=within,
     )
 
 
 def queues(archive: Archive, today: dt.date) -> Queues:
-    return Queues(reminders_due(archive, today), visits_due(archive, today),
-                  open_complaints(archive))
+    return Queues(
+        reminders_due(archive, today), visits_due(archive, today), open_complaints(archive)
+    )
 
 
 def reminders_due(archive: Archive, today: dt.date) -> dict[str, int]:

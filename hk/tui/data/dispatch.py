@@ -52,8 +52,12 @@ class Board:
 
     def to_accept(self) -> list[str]:
         """Planned jobs still waiting for dispatch (待派工): what accepting would assign."""
-        return [v.job.id for it in self.plan.itineraries for v in it.visits
-                if v.job.status == "to_dispatch"]
+        return [
+            v.job.id
+            for it in self.plan.itineraries
+            for v in it.visits
+            if v.job.status == "to_dispatch"
+        ]
 
     @property
     def waiting(self) -> int:
@@ -115,8 +119,11 @@ def blocks(itinerary: Itinerary, width: int) -> list[Block]:
         last = max(first, math.ceil((min(max(visit.end, BEGIN), END) - BEGIN) / STEP * width) - 1)
         travel = max(column(visit.start - visit.travel_seconds, width), last_end)
         job = visit.job
-        out.append(Block(job.id, first, last, label_of(job, last - first + 1), min(travel, first),
-                         job.status))
+        out.append(
+            Block(
+                job.id, first, last, label_of(job, last - first + 1), min(travel, first), job.status
+            )
+        )
         last_end = last + 1
     return out
 
@@ -165,11 +172,21 @@ def candidates(board: Board, job_id: str) -> list[Candidate]:
     out = []
     for worker in board.inputs.workers:
         rules = job.excluded.get(worker.id, {})
-        words = [RULE_WORDS.get(rule, rule) + (f" {detail}" if detail else "")
-                 for rule, detail in rules.items()]
+        words = [
+            RULE_WORDS.get(rule, rule) + (f" {detail}" if detail else "")
+            for rule, detail in rules.items()
+        ]
         if not worker.shifts and worker.off_reason:
             words.append(worker.off_reason)
-        out.append(Candidate(worker.id, worker.code, worker.name, not rules, "、".join(words),
-                             worker.id == planned_id))
+        out.append(
+            Candidate(
+                worker.id,
+                worker.code,
+                worker.name,
+                not rules,
+                "、".join(words),
+                worker.id == planned_id,
+            )
+        )
     out.sort(key=lambda c: (not c.planned, not c.allowed, c.code))
     return out

@@ -107,14 +107,14 @@ ORDER: tuple[FormField, ...] = (
     FormField("service", "form.f.service", "choice", paths=("lines",), required=True),
     FormField("quantity", "form.f.quantity", placeholder="form.ph.quantity"),
     FormField("more", "form.f.more", placeholder="form.ph.more"),
-    FormField("start", "form.f.start", placeholder="form.ph.start", paths=("window",),
-              required=True),
+    FormField(
+        "start", "form.f.start", placeholder="form.ph.start", paths=("window",), required=True
+    ),
     FormField("hours", "form.f.hours", placeholder="form.ph.hours"),
     FormField("channel", "form.f.order_channel", "choice"),
     FormField("notes", "f.notes", "notes"),
 )
-FIELDS: dict[str, tuple[FormField, ...]] = {"customer": CUSTOMER, "worker": WORKER,
-                                            "order": ORDER}
+FIELDS: dict[str, tuple[FormField, ...]] = {"customer": CUSTOMER, "worker": WORKER, "order": ORDER}
 ADDRESS_PARTS = ("city", "district", "community", "detail", "access_notes")
 
 
@@ -183,16 +183,25 @@ class Reloaded:
 # --- opening ------------------------------------------------------------------------------------
 
 
-def open_form(archive: Archive, kind: str, record_id: str | None = None, *,
-              customer: str | None = None, today: dt.date | None = None) -> Form:
+def open_form(
+    archive: Archive,
+    kind: str,
+    record_id: str | None = None,
+    *,
+    customer: str | None = None,
+    today: dt.date | None = None,
+) -> Form:
     """The form for a new record of ``kind`` or for editing ``record_id``; a new order starts
     with ``customer`` (an ID) and at 09:00 the day after ``today``."""
     from hk.domain.order import CHANNEL_ZH
 
     settings = archive.settings
     if kind == "customer":
-        lists = {"category": settings.customers.categories,
-                 "channel": settings.customers.channels, "tier": settings.tier_names()}
+        lists = {
+            "category": settings.customers.categories,
+            "channel": settings.customers.channels,
+            "tier": settings.tier_names(),
+        }
         choices = {name: [(v, v) for v in values] for name, values in lists.items()}
     elif kind == "worker":
         from hk.domain.worker import STATUS_ZH
@@ -244,11 +253,16 @@ def values_of(kind: str, record: Any) -> dict[str, str]:
     if kind == "customer":
         first = record.addresses[0] if record.addresses else None
         values = {
-            "name": record.name, "phones": ", ".join(format_phone(p) for p in record.phones),
-            "wechat": record.wechat, "category": record.category, "channel": record.channel,
-            "tier": record.tier, "tags": ", ".join(record.tags),
+            "name": record.name,
+            "phones": ", ".join(format_phone(p) for p in record.phones),
+            "wechat": record.wechat,
+            "category": record.category,
+            "channel": record.channel,
+            "tier": record.tier,
+            "tags": ", ".join(record.tags),
             "birthday": record.birthday.isoformat() if record.birthday else "",
-            "taboos": ", ".join(record.taboos), "notes": record.notes,
+            "taboos": ", ".join(record.taboos),
+            "notes": record.notes,
         }
         for part in ADDRESS_PARTS:
             values[part] = str(getattr(first, part)) if first is not None else ""
@@ -260,12 +274,17 @@ def values_of(kind: str, record: Any) -> dict[str, str]:
             text += ":" + "/".join(skill.cuisines)
         skills.append(text)
     return {
-        "name": record.name, "gender": record.gender,
+        "name": record.name,
+        "gender": record.gender,
         "birth_year": str(record.birth_year or ""),
-        "phone": format_phone(record.phone) if record.phone else "", "wechat": record.wechat,
-        "native_place": record.native_place, "dialects": ", ".join(record.dialects),
-        "skills": ", ".join(skills), "experience_years": str(record.experience_years or ""),
-        "status": record.status, "notes": record.notes,
+        "phone": format_phone(record.phone) if record.phone else "",
+        "wechat": record.wechat,
+        "native_place": record.native_place,
+        "dialects": ", ".join(record.dialects),
+        "skills": ", ".join(skills),
+        "experience_years": str(record.experience_years or ""),
+        "status": record.status,
+        "notes": record.notes,
     }
 
 
@@ -300,18 +319,24 @@ def _parse(problems: list[Problem], name: str, parse: Callable[[str], Any], valu
         return None
 
 
-def _customer(archive: Archive, form: Form, text: dict[str, str],
-              problems: list[Problem]) -> dict[str, Any]:
+def _customer(
+    archive: Archive, form: Form, text: dict[str, str], problems: list[Problem]
+) -> dict[str, Any]:
     from hk.services.tabular_fields import parse_date, split_list, split_phones
 
     fields: dict[str, Any] = {
-        "name": text["name"], "phones": split_phones([text["phones"]]) if text["phones"] else [],
-        "wechat": text["wechat"], "category": text["category"], "channel": text["channel"],
-        "tier": text["tier"], "tags": split_list([text["tags"]]) if text["tags"] else [],
+        "name": text["name"],
+        "phones": split_phones([text["phones"]]) if text["phones"] else [],
+        "wechat": text["wechat"],
+        "category": text["category"],
+        "channel": text["channel"],
+        "tier": text["tier"],
+        "tags": split_list([text["tags"]]) if text["tags"] else [],
         "taboos": split_list([text["taboos"]]) if text["taboos"] else [],
         "notes": text["notes"],
         "birthday": _parse(problems, "birthday", parse_date, text["birthday"])
-        if text["birthday"] else None,
+        if text["birthday"]
+        else None,
     }
     parts = {part: text[part] for part in ADDRESS_PARTS}
     opened = form.opened
@@ -335,15 +360,22 @@ def _worker(form: Form, text: dict[str, str], problems: list[Problem]) -> dict[s
     from hk.services.tabular_fields import parse_skill, parse_year, parse_years, split_list
 
     fields: dict[str, Any] = {
-        "name": text["name"], "gender": text["gender"], "wechat": text["wechat"],
-        "native_place": text["native_place"], "status": text["status"] or "available",
+        "name": text["name"],
+        "gender": text["gender"],
+        "wechat": text["wechat"],
+        "native_place": text["native_place"],
+        "status": text["status"] or "available",
         "dialects": split_list([text["dialects"]]) if text["dialects"] else [],
-        "phone": text["phone"] or None, "notes": text["notes"],
+        "phone": text["phone"] or None,
+        "notes": text["notes"],
         "birth_year": _parse(problems, "birth_year", parse_year, text["birth_year"])
-        if text["birth_year"] else None,
-        "experience_years": _parse(problems, "experience_years",
-                                   lambda v: parse_years(v, "8"), text["experience_years"])
-        if text["experience_years"] else 0,
+        if text["birth_year"]
+        else None,
+        "experience_years": _parse(
+            problems, "experience_years", lambda v: parse_years(v, "8"), text["experience_years"]
+        )
+        if text["experience_years"]
+        else 0,
     }
     skills = []
     for part in split_list([text["skills"]], spaces=True) if text["skills"] else []:
@@ -384,8 +416,9 @@ def _positive(text: dict[str, str], name: str, problems: list[Problem]) -> Decim
         number = Decimal(0)
     if number.is_finite() and number > 0:
         return number
-    problems.append(Problem(f"'{text[name]}' is not a number above 0", field=name,
-                            hint="e.g. 2 or 1.5"))
+    problems.append(
+        Problem(f"'{text[name]}' is not a number above 0", field=name, hint="e.g. 2 or 1.5")
+    )
     return None
 
 
@@ -398,8 +431,13 @@ def _order(text: dict[str, str], problems: list[Problem]) -> dict[str, Any]:
         if code.strip():
             lines.append((code.strip().upper(), quantity.strip() or None))
         elif chunk:
-            problems.append(Problem(f"'{chunk}' names no service", field="more",
-                                    hint="write CODE or CODE:QUANTITY, e.g. BJ-HOURLY:3"))
+            problems.append(
+                Problem(
+                    f"'{chunk}' names no service",
+                    field="more",
+                    hint="write CODE or CODE:QUANTITY, e.g. BJ-HOURLY:3",
+                )
+            )
     start = None
     if text["start"]:
         try:
@@ -408,16 +446,35 @@ def _order(text: dict[str, str], problems: list[Problem]) -> dict[str, Any]:
                 raise ValueError
             start = dt.datetime.fromisoformat(value)
         except ValueError:
-            problems.append(Problem(f"'{text['start']}' is not a date and time",
-                                    field="start", hint="write it like 2026-12-01 09:00"))
+            problems.append(
+                Problem(
+                    f"'{text['start']}' is not a date and time",
+                    field="start",
+                    hint="write it like 2026-12-01 09:00",
+                )
+            )
     _positive(text, "quantity", problems)
     hours = _positive(text, "hours", problems)
     address = int(text["address"]) if text["address"].isdigit() else 0
     if text["address"] and address < 1:
-        problems.append(Problem(f"'{text['address']}' is not an address number", field="address",
-                                hint="1 for her first address, 2 for the second …"))
-    return {"draft": OrderDraft(text["customer"], address or 1, lines, start, hours,
-                                text["channel"] or "phone", text["notes"])}
+        problems.append(
+            Problem(
+                f"'{text['address']}' is not an address number",
+                field="address",
+                hint="1 for her first address, 2 for the second …",
+            )
+        )
+    return {
+        "draft": OrderDraft(
+            text["customer"],
+            address or 1,
+            lines,
+            start,
+            hours,
+            text["channel"] or "phone",
+            text["notes"],
+        )
+    }
 
 
 # --- checking and saving ------------------------------------------------------------------------
@@ -451,8 +508,7 @@ def _record(archive: Archive, form: Form, fields: dict[str, Any]) -> Record:
     model = KINDS[form.kind]
     stamp = now(archive.settings.locale.timezone)
     try:
-        return model.model_validate({"id": new_id(), "created": stamp, "updated": stamp,
-                                     **fields})
+        return model.model_validate({"id": new_id(), "created": stamp, "updated": stamp, **fields})
     except ValidationError as exc:
         raise InvalidData(codec.problems_from_validation(exc, None, "<input>", model)) from None
 
@@ -494,18 +550,32 @@ def _order_args(archive: Archive, typed: OrderDraft) -> tuple[str, dict[str, Any
     problems = []
     count = len(indexed_data(archive, customer).get("addresses") or [])
     if count and typed.address > count:
-        problems.append(Problem(f"she has {count} address(es); there is no address "
-                                f"{typed.address}", field="address", hint=f"1 to {count}"))
+        problems.append(
+            Problem(
+                f"she has {count} address(es); there is no address {typed.address}",
+                field="address",
+                hint=f"1 to {count}",
+            )
+        )
     for code, _ in typed.lines:
         try:
             by_code(archive, code)
         except HkError as exc:
-            problems.append(Problem(exc.message, field="more" if code != typed.lines[0][0]
-                                    else "service", hint=exc.hint))
+            problems.append(
+                Problem(
+                    exc.message,
+                    field="more" if code != typed.lines[0][0] else "service",
+                    hint=exc.hint,
+                )
+            )
     if problems:
         raise InvalidData(problems)
-    return customer, {"channel": typed.channel, "hours": typed.hours, "notes": typed.notes,
-                      "address": typed.address}
+    return customer, {
+        "channel": typed.channel,
+        "hours": typed.hours,
+        "notes": typed.notes,
+        "address": typed.address,
+    }
 
 
 def _preview(archive: Archive, typed: OrderDraft) -> Checked:
@@ -515,10 +585,16 @@ def _preview(archive: Archive, typed: OrderDraft) -> Checked:
     customer, options = _order_args(archive, typed)
     assert typed.start is not None
     order, _ = build_order(archive, customer, typed.lines, typed.start, **options)
-    where = " ".join(part for part in (order.address.district, order.address.community,
-                                       order.address.detail) if part)
-    return Checked(preview=" · ".join(part for part in (order.title(), where) if part),
-                   total_fen=order.total_fen, deposit_fen=order.deposit_fen)
+    where = " ".join(
+        part
+        for part in (order.address.district, order.address.community, order.address.detail)
+        if part
+    )
+    return Checked(
+        preview=" · ".join(part for part in (order.title(), where) if part),
+        total_fen=order.total_fen,
+        deposit_fen=order.deposit_fen,
+    )
 
 
 def save(archive: Archive, form: Form, values: dict[str, str]) -> Saved:
@@ -532,8 +608,13 @@ def save(archive: Archive, form: Form, values: dict[str, str]) -> Saved:
         customer, options = _order_args(archive, typed)
         assert typed.start is not None
         taken = new_order(archive, customer, typed.lines, typed.start, **options)
-        return Saved("order", taken.order.id, taken.result.code, taken.result.commit,
-                     taken.order.window.start.date())
+        return Saved(
+            "order",
+            taken.order.id,
+            taken.result.code,
+            taken.result.commit,
+            taken.order.window.start.date(),
+        )
     if form.opened is None:
         from hk.services.people import add_customer, add_worker
 
@@ -609,7 +690,6 @@ def edit_text(text: str, run: Callable[[Path], None] | None = None) -> str:
 
     with tempfile.TemporaryDirectory(prefix="hk-notes-") as folder:
         path = Path(folder) / "notes.txt"
-        path.write_text(text + ("\n" if text and not text.endswith("\n") else ""),
-                        encoding="utf-8")
+        path.write_text(text + ("\n" if text and not text.endswith("\n") else ""), encoding="utf-8")
         (run or run_editor)(path)
         return path.read_text(encoding="utf-8").rstrip("\n")

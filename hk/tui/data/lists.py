@@ -75,8 +75,14 @@ def _matches(row: sqlite3.Row, filters: Filters, staged: set[str] | None = None)
     return not (filters.tier and orjson.loads(row["data"]).get("tier", "") != filters.tier)
 
 
-def search(archive: Archive, kind: str, query: str, filters: Filters, cap: int = CAP,
-           today: dt.date | None = None) -> Found:
+def search(
+    archive: Archive,
+    kind: str,
+    query: str,
+    filters: Filters,
+    cap: int = CAP,
+    today: dt.date | None = None,
+) -> Found:
     """Customers or workers matching ``query`` (all of them if it is blank) and ``filters``,
     best matches first (search) or in pinyin order (listing); stages on ``today``."""
     index = archive.index
@@ -86,8 +92,11 @@ def search(archive: Archive, kind: str, query: str, filters: Filters, cap: int =
         rows = index.find(kind, text, limit=0 if filters.any() else cap + 1)
         rows = [r for r in rows if _matches(r, filters, staged)] if filters.any() else rows
     elif filters.tier or staged is not None:
-        rows = [r for r in index.list(kind, tag=filters.tag, category=filters.category)
-                if _matches(r, filters, staged)]
+        rows = [
+            r
+            for r in index.list(kind, tag=filters.tag, category=filters.category)
+            if _matches(r, filters, staged)
+        ]
     else:
         rows = index.list(kind, tag=filters.tag, category=filters.category, limit=cap + 1)
     more = len(rows) > cap
@@ -131,8 +140,9 @@ def choices(archive: Archive, kind: str) -> Choices:
     if kind == "customer":
         from hk.domain.stage import STAGES
 
-        return Choices(list(settings.customers.categories), sorted(tags), settings.tier_names(),
-                       list(STAGES))
+        return Choices(
+            list(settings.customers.categories), sorted(tags), settings.tier_names(), list(STAGES)
+        )
     return Choices(["available", "placed", "inactive"], sorted(tags), [])
 
 
@@ -155,5 +165,7 @@ def expiring(data: dict[str, Any], today: dt.date, within_days: int) -> list[tup
 
 
 def on_leave(data: dict[str, Any], today: dt.date) -> bool:
-    return any(span.get("start", "") <= today.isoformat() <= span.get("end", "")
-               for span in data.get("leave", []))
+    return any(
+        span.get("start", "") <= today.isoformat() <= span.get("end", "")
+        for span in data.get("leave", [])
+    )

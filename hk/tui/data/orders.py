@@ -27,8 +27,12 @@ if TYPE_CHECKING:
 SPANS = ("today", "tomorrow", "week")
 """The spans of days the board shows, in the order its key goes through them."""
 NEXT_STEP: dict[str, str] = {
-    "pending": "confirmed", "confirmed": "to_dispatch", "to_dispatch": "dispatched",
-    "dispatched": "in_service", "in_service": "completed", "completed": "settled",
+    "pending": "confirmed",
+    "confirmed": "to_dispatch",
+    "to_dispatch": "dispatched",
+    "dispatched": "in_service",
+    "in_service": "completed",
+    "completed": "settled",
 }
 """Where "move right" takes an order: the lifecycle's forward step (never cancelling)."""
 
@@ -63,8 +67,10 @@ def span_days(span: str, today: dt.date) -> tuple[dt.date, dt.date]:
 
 def board(archive: Archive, first: dt.date, last: dt.date) -> Board:
     """Every order starting from ``first`` to ``last``, with customer and worker names."""
-    rows = [summary(r) for r in archive.index.list(
-        "order", day_from=first.isoformat(), day_to=last.isoformat())]
+    rows = [
+        summary(r)
+        for r in archive.index.list("order", day_from=first.isoformat(), day_to=last.isoformat())
+    ]
     found = Board(first, last, {status: [] for status in STATUSES})
     for item in sorted(list_items(archive.index, rows), key=lambda i: (i["start"], i["code"])):
         found.columns.setdefault(item["status"], []).append(item)
@@ -77,8 +83,9 @@ def check_move(status: str, target: str) -> None:
         raise IllegalTransition(status, target)
 
 
-def move(archive: Archive, order_id: str, target: str, *, workers: Sequence[str] = (),
-         reason: str = "") -> Changed:
+def move(
+    archive: Archive, order_id: str, target: str, *, workers: Sequence[str] = (), reason: str = ""
+) -> Changed:
     """Move the order to ``target`` through the service of that step (one commit).
 
     ``workers`` are asked for by the move to 已派工, ``reason`` by a cancellation. Finishing

@@ -54,8 +54,9 @@ class Page:
     """A customer's points (:meth:`hk.services.points.Ledger.to_dict`), the last entries only."""
 
 
-def page(archive: Archive, kind: str, record_id: str, reveal: bool = False,
-         today: dt.date | None = None) -> Page:
+def page(
+    archive: Archive, kind: str, record_id: str, reveal: bool = False, today: dt.date | None = None
+) -> Page:
     """The page of a customer or worker; ``reveal`` needs the key (:class:`KeyNotHere`); a
     customer's stage is the one on ``today``."""
     from hk.domain.records import KINDS
@@ -74,22 +75,47 @@ def page(archive: Archive, kind: str, record_id: str, reveal: bool = False,
     names = Names(archive.index)
     refs: list[str] = [str(data["referrer"])] if data.get("referrer") else []
     refs += data.get("preferred_workers", []) + data.get("blocked_workers", [])
-    out = Page(kind, record_id, code_of(archive, record_id) or "", data, reveal, key_available,
-               names={ref: names(ref) for ref in refs})
+    out = Page(
+        kind,
+        record_id,
+        code_of(archive, record_id) or "",
+        data,
+        reveal,
+        key_available,
+        names={ref: names(ref) for ref in refs},
+    )
     index = archive.index
     orders = [summary(r) for r in index.list("order", ref=record_id)]
     out.orders = sorted(list_items(index, orders), key=lambda o: o["start"], reverse=True)
     if kind == "customer":
-        out.contracts = sorted((summary(r) for r in index.list("contract", ref=record_id)),
-                               key=lambda c: c["start"], reverse=True)
-        out.surveys = sorted((summary(r) for r in index.list("survey", ref=record_id)),
-                             key=lambda s: s["at"], reverse=True)
-        out.visits = sorted((v for v in map(summary, index.list("visit", ref=record_id))
-                             if v["customer"] == record_id),
-                            key=lambda v: v["due"], reverse=True)
-        out.complaints = sorted((c for c in map(summary, index.list("complaint", ref=record_id))
-                                 if c["customer"] == record_id),
-                                key=lambda c: c["received_at"], reverse=True)
+        out.contracts = sorted(
+            (summary(r) for r in index.list("contract", ref=record_id)),
+            key=lambda c: c["start"],
+            reverse=True,
+        )
+        out.surveys = sorted(
+            (summary(r) for r in index.list("survey", ref=record_id)),
+            key=lambda s: s["at"],
+            reverse=True,
+        )
+        out.visits = sorted(
+            (
+                v
+                for v in map(summary, index.list("visit", ref=record_id))
+                if v["customer"] == record_id
+            ),
+            key=lambda v: v["due"],
+            reverse=True,
+        )
+        out.complaints = sorted(
+            (
+                c
+                for c in map(summary, index.list("complaint", ref=record_id))
+                if c["customer"] == record_id
+            ),
+            key=lambda c: c["received_at"],
+            reverse=True,
+        )
         for item in [*out.contracts, *out.complaints]:
             if item.get("worker"):
                 out.names[item["worker"]] = names(item["worker"])

@@ -62,6 +62,12 @@ def log_visit(archive: Archive, visit: dict[str, Any], values: dict[str, str]) -
 
     given = [values.get(name, "").strip() for name in DIMENSIONS]
     scores, nps = scores_of(values) if any(given) else (None, None)
-    return log(archive, str(visit["ref"]), values.get("method", "phone"), scores=scores,
-               nps=nps, outcome=values.get("note", ""),
-               visit_type=None if visit.get("code") else str(visit["type"]))
+    return log(
+        archive,
+        str(visit["ref"]),
+        values.get("method", "phone"),
+        scores=scores,
+        nps=nps,
+        outcome=values.get("note", ""),
+        visit_type=None if visit.get("code") else str(visit["type"]),
+    )

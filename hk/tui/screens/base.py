@@ -82,7 +82,8 @@ class HkScreen(OfHkApp, Screen[None]):
     def load(self) -> None:
         """Read what the page shows (in a worker); pages override it."""
 
-    def work(self, name: str, job: Callable[[Archive], T],
-             done: Callable[[T], object]) -> Worker[Any]:
+    def work(
+        self, name: str, job: Callable[[Archive], T], done: Callable[[T], object]
+    ) -> Worker[Any]:
         """Run ``job`` in a worker of this page (see :meth:`HkApp.work`)."""
         return self.hk.work(self, name, job, done)

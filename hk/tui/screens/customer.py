@@ -19,7 +19,6 @@ from hk.tui.widgets.fields import Pair, TextPanel
 from hk.tui.widgets.results import ResultTable
 
 if TYPE_CHECKING:
-
     from hk.tui.data.pages import Page
 
 SENSITIVE = ("id_number", "health_notes", "children_details")
@@ -30,12 +29,28 @@ class CustomerScreen(RecordScreen):
 
     TITLE_KEY: ClassVar[str] = "screen.customer"
     KIND: ClassVar[str] = "customer"
-    TABS: ClassVar[list[str]] = ["profile", "orders", "contracts", "visits", "complaints",
-                                 "surveys", "history"]
+    TABS: ClassVar[list[str]] = [
+        "profile",
+        "orders",
+        "contracts",
+        "visits",
+        "complaints",
+        "surveys",
+        "history",
+    ]
     BINDINGS: ClassVar[list[Any]] = [*tab_keys(TABS), bind("n", "new_order", "new_order")]
     PANELS: ClassVar[tuple[str, ...]] = (
-        "basics", "points", "addresses", "household", "preferences", "taboos", "workers",
-        "consents", "sensitive", "notes")
+        "basics",
+        "points",
+        "addresses",
+        "household",
+        "preferences",
+        "taboos",
+        "workers",
+        "consents",
+        "sensitive",
+        "notes",
+    )
     PROFILE_HELP: ClassVar[str] = "help.profile"
 
     def show(self, found: Page) -> None:
@@ -50,29 +65,43 @@ class CustomerScreen(RecordScreen):
         names = found.names
         workers: list[Pair] = []
         if data.get("preferred_workers"):
-            workers.append((t("page.preferred"),
-                            joined([names.get(w, w) for w in data["preferred_workers"]])))
+            workers.append(
+                (t("page.preferred"), joined([names.get(w, w) for w in data["preferred_workers"]]))
+            )
         if data.get("blocked_workers"):
-            workers.append((t("page.blocked"),
-                            Text(joined([names.get(w, w) for w in data["blocked_workers"]]),
-                                 style="red")))
+            workers.append(
+                (
+                    t("page.blocked"),
+                    Text(joined([names.get(w, w) for w in data["blocked_workers"]]), style="red"),
+                )
+            )
         self.panel("panel-workers").show(workers)
         self.panel("panel-consents").show(self._consents(data))
         sensitive = self.panel("panel-sensitive")
         sensitive.border_subtitle = t("page.revealed" if found.revealed else "page.masked")
-        sensitive.show([(t(f"f.{key}"), Text(str(data[key]), style="red" if found.revealed
-                                              else "dim"))
-                        for key in SENSITIVE if data.get(key)])
+        sensitive.show(
+            [
+                (t(f"f.{key}"), Text(str(data[key]), style="red" if found.revealed else "dim"))
+                for key in SENSITIVE
+                if data.get(key)
+            ]
+        )
         self.query_one("#panel-notes", TextPanel).update(Text(data.get("notes", "")))
         self.query_one("#contracts-table", ResultTable).show_rows(
-            [(f"{i}:{c.get('worker') or ''}", self._contract(c, names))
-             for i, c in enumerate(found.contracts)])
+            [
+                (f"{i}:{c.get('worker') or ''}", self._contract(c, names))
+                for i, c in enumerate(found.contracts)
+            ]
+        )
         self.query_one("#surveys-table", ResultTable).show_rows(
-            [(f"s{i}", self._survey(s)) for i, s in enumerate(found.surveys)])
+            [(f"s{i}", self._survey(s)) for i, s in enumerate(found.surveys)]
+        )
         self.query_one("#visits-table", ResultTable).show_rows(
-            [(f"v{i}", self._visit(v)) for i, v in enumerate(found.visits)])
+            [(f"v{i}", self._visit(v)) for i, v in enumerate(found.visits)]
+        )
         self.query_one("#complaints-table", ResultTable).show_rows(
-            [(f"c{i}", self._complaint(c, names)) for i, c in enumerate(found.complaints)])
+            [(f"c{i}", self._complaint(c, names)) for i, c in enumerate(found.complaints)]
+        )
 
     def _visit(self, visit: dict[str, Any]) -> list[Text | str]:
         from hk.domain.visit import STATUS_ZH, TYPE_ZH
@@ -80,8 +109,13 @@ class CustomerScreen(RecordScreen):
         t = self.texts
         late = visit["status"] == "due" and visit["due"] < self.hk.today().isoformat()
         status = Text(t.label(STATUS_ZH, visit["status"]), style="red" if late else "")
-        return [visit["due"], t.label(TYPE_ZH, visit["type"]), status, visit.get("reason") or "",
-                (visit.get("done_at") or "")[:10]]
+        return [
+            visit["due"],
+            t.label(TYPE_ZH, visit["type"]),
+            status,
+            visit.get("reason") or "",
+            (visit.get("done_at") or "")[:10],
+        ]
 
     def _complaint(self, complaint: dict[str, Any], names: dict[str, str]) -> list[Text | str]:
         from hk.domain.complaint import CATEGORY_ZH, SEVERITY_ZH, STATUS_ZH
@@ -89,10 +123,14 @@ class CustomerScreen(RecordScreen):
         t = self.texts
         open_ = complaint["status"] in ("open", "in_progress")
         worker = complaint.get("worker") or ""
-        return [complaint["received_at"][:10], t.label(CATEGORY_ZH, complaint["category"]),
-                t.label(SEVERITY_ZH, complaint["severity"]),
-                Text(t.label(STATUS_ZH, complaint["status"]), style="yellow" if open_ else ""),
-                names.get(worker, worker), (complaint.get("closed_at") or "")[:10]]
+        return [
+            complaint["received_at"][:10],
+            t.label(CATEGORY_ZH, complaint["category"]),
+            t.label(SEVERITY_ZH, complaint["severity"]),
+            Text(t.label(STATUS_ZH, complaint["status"]), style="yellow" if open_ else ""),
+            names.get(worker, worker),
+            (complaint.get("closed_at") or "")[:10],
+        ]
 
     def _basics(self, found: Page) -> list[Pair]:
         t = self.texts
@@ -115,16 +153,32 @@ class CustomerScreen(RecordScreen):
     def _points(self, points: dict[str, Any]) -> list[Pair]:
         """Balance, what expires within 30 days, the latest entries (积分)."""
         t = self.texts
-        pairs: list[Pair] = [(t("points.balance"), Text(t("points.value", n=points.get(
-            "balance", 0)), style="bold"))]
+        pairs: list[Pair] = [
+            (t("points.balance"), Text(t("points.value", n=points.get("balance", 0)), style="bold"))
+        ]
         soon = points.get("expiring", [])
         if soon:
-            pairs.append((t("points.expiring"), Text(t.join_clauses(
-                [t("points.expiring_on", n=lot["points"], day=lot["expires"]) for lot in soon]),
-                style="yellow")))
+            pairs.append(
+                (
+                    t("points.expiring"),
+                    Text(
+                        t.join_clauses(
+                            [
+                                t("points.expiring_on", n=lot["points"], day=lot["expires"])
+                                for lot in soon
+                            ]
+                        ),
+                        style="yellow",
+                    ),
+                )
+            )
         for entry in points.get("entries", []):
-            pairs.append((entry["at"][:10], f"{t('points.' + entry['type'])} "
-                                            f"{int(entry['points']):+d}  {entry['reason']}"))
+            pairs.append(
+                (
+                    entry["at"][:10],
+                    f"{t('points.' + entry['type'])} {int(entry['points']):+d}  {entry['reason']}",
+                )
+            )
         return pairs
 
     def _addresses(self, data: dict[str, Any]) -> list[Pair]:
@@ -133,8 +187,14 @@ class CustomerScreen(RecordScreen):
         for i, address in enumerate(data.get("addresses", []), 1):
             pairs.append((address.get("label") or str(i), address_line(address)))
             if address.get("access_notes"):
-                pairs.append(("", Text(t.labelled(t("f.access_notes"), address["access_notes"]),
-                                       style="italic")))
+                pairs.append(
+                    (
+                        "",
+                        Text(
+                            t.labelled(t("f.access_notes"), address["access_notes"]), style="italic"
+                        ),
+                    )
+                )
         return pairs
 
     def _household(self, data: dict[str, Any]) -> list[Pair]:
@@ -172,12 +232,17 @@ class CustomerScreen(RecordScreen):
         t = self.texts
         pairs: list[Pair] = []
         for consent in data.get("consents", []):
-            words = [consent.get("scope", ""), str(consent.get("date", "")),
-                     consent.get("method", "")]
+            words = [
+                consent.get("scope", ""),
+                str(consent.get("date", "")),
+                consent.get("method", ""),
+            ]
             line = Text(" · ".join(w for w in words if w))
             if consent.get("withdrawn"):
-                line = Text(f"{line.plain} · {t('page.withdrawn', day=consent['withdrawn'])}",
-                            style="strike dim")
+                line = Text(
+                    f"{line.plain} · {t('page.withdrawn', day=consent['withdrawn'])}",
+                    style="strike dim",
+                )
             pairs.append((consent.get("purpose", ""), line))
         return pairs
 
@@ -188,9 +253,15 @@ class CustomerScreen(RecordScreen):
         kind = contract.get("contract_type", "")
         worker = str(contract.get("worker") or "")
         fee = format_money(int(contract.get("service_fee_fen") or 0))
-        return [contract.get("number") or "", TYPE_ZH.get(kind, kind) if t.zh else kind,
-                t.contract_status(contract.get("status", "")), contract.get("start", ""),
-                contract.get("end", ""), names.get(worker, worker), fee]
+        return [
+            contract.get("number") or "",
+            TYPE_ZH.get(kind, kind) if t.zh else kind,
+            t.contract_status(contract.get("status", "")),
+            contract.get("start", ""),
+            contract.get("end", ""),
+            names.get(worker, worker),
+            fee,
+        ]
 
     def _survey(self, survey: dict[str, Any]) -> list[Text | str]:
         from hk.domain.survey import CHANNEL_ZH, DIMENSIONS
@@ -199,8 +270,12 @@ class CustomerScreen(RecordScreen):
         channel = survey.get("channel", "")
         scores = "/".join(str(survey.get(d, "")) for d in DIMENSIONS)
         nps = survey.get("nps")
-        return [str(survey.get("at", ""))[:10], CHANNEL_ZH.get(channel, channel) if t.zh
-                else channel, scores, "" if nps is None else str(nps)]
+        return [
+            str(survey.get("at", ""))[:10],
+            CHANNEL_ZH.get(channel, channel) if t.zh else channel,
+            scores,
+            "" if nps is None else str(nps),
+        ]
 
     def action_new_order(self) -> None:
         """An order for this customer in a form; the orders tab shows it once it is taken."""

@@ -18,7 +18,9 @@ class CustomersScreen(ListScreen):
     KIND: ClassVar[str] = "customer"
     SEARCH_KEY: ClassVar[str] = "search.customers"
     FILTER_KEYS: ClassVar[dict[str, str]] = {
-        "category": "filter.category", "tag": "filter.tag", "tier": "filter.tier",
+        "category": "filter.category",
+        "tag": "filter.tag",
+        "tier": "filter.tier",
         "stage": "filter.stage",
     }
     BINDINGS: ClassVar[list[Any]] = [bind("ctrl+n", "new_record", "new_customer")]
@@ -28,10 +30,23 @@ class CustomersScreen(ListScreen):
 
     def columns(self) -> list[str]:
         t = self.texts
-        return [t("col.code"), t("col.name"), t("col.phones"), t("col.community"),
-                t("col.category"), t("col.tier"), t("col.tags")]
+        return [
+            t("col.code"),
+            t("col.name"),
+            t("col.phones"),
+            t("col.community"),
+            t("col.category"),
+            t("col.tier"),
+            t("col.tags"),
+        ]
 
     def cells(self, row: Listed) -> Cells:
-        return [row["code"] or "", row["name"], joined(row.get("phones", []), " "),
-                row.get("community", ""), row.get("category", ""), row.data.get("tier", ""),
-                joined(row.get("tags", []))]
+        return [
+            row["code"] or "",
+            row["name"],
+            joined(row.get("phones", []), " "),
+            row.get("community", ""),
+            row.get("category", ""),
+            row.data.get("tier", ""),
+            joined(row.get("tags", [])),
+        ]

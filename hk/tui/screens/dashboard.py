@@ -73,8 +73,16 @@ class DashboardScreen(HkScreen):
         t = self.texts
         upcoming = self.query_one("#upcoming", ResultTable)
         upcoming.border_title = t("dash.upcoming")
-        upcoming.set_columns([t("col.start"), t("col.status"), t("col.customer"),
-                              t("col.services"), t("col.workers"), t("col.total")])
+        upcoming.set_columns(
+            [
+                t("col.start"),
+                t("col.status"),
+                t("col.customer"),
+                t("col.services"),
+                t("col.workers"),
+                t("col.total"),
+            ]
+        )
         expiring = self.query_one("#expiring", ResultTable)
         expiring.set_columns([t("col.workers"), t("col.type"), t("col.expiring")])
 
@@ -96,8 +104,10 @@ class DashboardScreen(HkScreen):
 
     def show(self, board: Dashboard) -> None:
         t = self.texts
-        for panel_id, key, day in (("#today", "dash.today", board.today),
-                                   ("#tomorrow", "dash.tomorrow", board.tomorrow)):
+        for panel_id, key, day in (
+            ("#today", "dash.today", board.today),
+            ("#tomorrow", "dash.tomorrow", board.tomorrow),
+        ):
             panel = self.query_one(panel_id, FieldsPanel)
             panel.border_title = f"{t(key)} {self._day(day.day)}"
             panel.show(self._day_lines(day))
@@ -105,19 +115,38 @@ class DashboardScreen(HkScreen):
         month.border_title = f"{t('dash.month')} {board.month.first:%Y-%m}"
         month.show(self._month_lines(board))
         self._customer_of = {o["id"]: o["customer"] for o in board.orders}
-        self.query_one("#upcoming", ResultTable).show_rows([
-            (o["id"], [o["start"][5:16].replace("T", " "), t.order_status(o["status"]),
-                       f"{o['customer_code']} {o['customer_name']}".strip(),
-                       " ".join(o.get("services", [])), ", ".join(o["worker_names"]),
-                       format_money(o["total_fen"])])
-            for o in board.orders])
+        self.query_one("#upcoming", ResultTable).show_rows(
+            [
+                (
+                    o["id"],
+                    [
+                        o["start"][5:16].replace("T", " "),
+                        t.order_status(o["status"]),
+                        f"{o['customer_code']} {o['customer_name']}".strip(),
+                        " ".join(o.get("services", [])),
+                        ", ".join(o["worker_names"]),
+                        format_money(o["total_fen"]),
+                    ],
+                )
+                for o in board.orders
+            ]
+        )
         expiring = self.query_one("#expiring", ResultTable)
         expiring.border_title = t("dash.certs", days=board.certificate_days)
         today = self.hk.today()
-        expiring.show_rows([
-            (f"{worker_id}:{i}", [label, t("f.insurance") if what == "insurance" else what,
-                                  self._due(day, today)])
-            for i, (worker_id, label, what, day) in enumerate(board.expiring)])
+        expiring.show_rows(
+            [
+                (
+                    f"{worker_id}:{i}",
+                    [
+                        label,
+                        t("f.insurance") if what == "insurance" else what,
+                        self._due(day, today),
+                    ],
+                )
+                for i, (worker_id, label, what, day) in enumerate(board.expiring)
+            ]
+        )
         self.ready = True
 
     def show_queues(self, found: Queues) -> None:
@@ -129,28 +158,49 @@ class DashboardScreen(HkScreen):
         visits = self.query_one("#visits", FieldsPanel)
         visits.border_title = t("dash.visits_n", n=len(found.visits))
         visits.empty = t("dash.nothing")
-        visits.show(self._shortened([
-            (str(v["customer_name"]),
-             Text(f"{v['type_zh'] if t.zh else v['type'].replace('_', ' ')} "
-                  + (t("dash.overdue", n=v["days_overdue"]) if v["days_overdue"] > 0
-                     else t("dash.due_today")),
-                  style="red" if v["days_overdue"] > 0 else ""))
-            for v in found.visits]))
+        visits.show(
+            self._shortened(
+                [
+                    (
+                        str(v["customer_name"]),
+                        Text(
+                            f"{v['type_zh'] if t.zh else v['type'].replace('_', ' ')} "
+                            + (
+                                t("dash.overdue", n=v["days_overdue"])
+                                if v["days_overdue"] > 0
+                                else t("dash.due_today")
+                            ),
+                            style="red" if v["days_overdue"] > 0 else "",
+                        ),
+                    )
+                    for v in found.visits
+                ]
+            )
+        )
         complaints = self.query_one("#complaints", FieldsPanel)
         complaints.border_title = t("dash.complaints_n", n=len(found.complaints))
         complaints.empty = t("dash.nothing")
-        complaints.show(self._shortened([
-            (str(c["customer_name"]),
-             Text(f"{c['category_zh'] if t.zh else c['category']} "
-                  f"{c['sla_zh'] if t.zh else c['sla']}",
-                  style="bold red" if c["sla"] in ("near", "overdue") else ""))
-            for c in found.complaints]))
+        complaints.show(
+            self._shortened(
+                [
+                    (
+                        str(c["customer_name"]),
+                        Text(
+                            f"{c['category_zh'] if t.zh else c['category']} "
+                            f"{c['sla_zh'] if t.zh else c['sla']}",
+                            style="bold red" if c["sla"] in ("near", "overdue") else "",
+                        ),
+                    )
+                    for c in found.complaints
+                ]
+            )
+        )
 
     def _shortened(self, pairs: list[Pair]) -> list[Pair]:
         if len(pairs) <= QUEUE_LINES:
             return pairs
         rest = len(pairs) - QUEUE_LINES + 1
-        return [*pairs[:QUEUE_LINES - 1], ("", Text(self.texts("dash.more", n=rest), "dim"))]
+        return [*pairs[: QUEUE_LINES - 1], ("", Text(self.texts("dash.more", n=rest), "dim"))]
 
     def _day(self, day: dt.date) -> str:
         return f"{day:%m-%d} {self.texts.weekday(day.weekday())}"
@@ -159,8 +209,9 @@ class DashboardScreen(HkScreen):
         t = self.texts
         if not day.total:
             return [(t("dash.no_orders"), "")]
-        lines: list[Pair] = [(t.order_status(s), str(day.by_status[s]))
-                             for s in STATUS_ORDER if day.by_status.get(s)]
+        lines: list[Pair] = [
+            (t.order_status(s), str(day.by_status[s])) for s in STATUS_ORDER if day.by_status.get(s)
+        ]
         lines.append((t("dash.orders_total", n=day.total), ""))
         return lines
 
@@ -168,15 +219,20 @@ class DashboardScreen(HkScreen):
         t = self.texts
         month = board.month
         none = t("dash.none")
-        satisfaction = (t("dash.satisfaction_value", score=month.satisfaction, n=month.surveys)
-                        if month.satisfaction is not None else none)
+        satisfaction = (
+            t("dash.satisfaction_value", score=month.satisfaction, n=month.surveys)
+            if month.satisfaction is not None
+            else none
+        )
         return [
             (t("dash.month_orders"), str(month.orders)),
             (t("dash.month_cancelled"), str(month.cancelled)),
             (t("dash.month_revenue"), format_money(month.revenue_fen)),
             (t("dash.month_satisfaction"), satisfaction),
-            (t("dash.month_nps"), t("dash.nps_value", nps=month.nps)
-             if month.nps is not None else none),
+            (
+                t("dash.month_nps"),
+                t("dash.nps_value", nps=month.nps) if month.nps is not None else none,
+            ),
             (t("dash.month_new"), str(month.new_customers)),
         ]
 

@@ -39,8 +39,9 @@ class ChoiceDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
             box.border_title = self.title_text
-            yield OptionList(*[Option(Text(label), id=value) for value, label in self.choices],
-                             id="choices")
+            yield OptionList(
+                *[Option(Text(label), id=value) for value, label in self.choices], id="choices"
+            )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -77,9 +78,12 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
             for item in self.fields:
                 yield Label(Text(item.label))
                 if item.choices:
-                    yield Select([(label, value) for value, label in item.choices],
-                                 value=item.value or item.choices[0][0], allow_blank=False,
-                                 id=f"field-{item.name}")
+                    yield Select(
+                        [(label, value) for value, label in item.choices],
+                        value=item.value or item.choices[0][0],
+                        allow_blank=False,
+                        id=f"field-{item.name}",
+                    )
                 else:
                     yield Input(item.value, id=f"field-{item.name}")
             if self.hint:

@@ -92,8 +92,15 @@ class Timeline(Widget, can_focus=True):
         busy = [(it.worker, [v.job.id for v in it.visits]) for it in board.plan.itineraries]
         seen = {worker.id for worker, _ in busy}
         self.rows = busy + [(w, []) for w in board.inputs.workers if w.id not in seen]
-        where = next(((r, i) for r, (_, ids) in enumerate(self.rows) for i, job_id
-                      in enumerate(ids) if job_id == keep), None)
+        where = next(
+            (
+                (r, i)
+                for r, (_, ids) in enumerate(self.rows)
+                for i, job_id in enumerate(ids)
+                if job_id == keep
+            ),
+            None,
+        )
         first = next(((r, 0) for r, (_, ids) in enumerate(self.rows) if ids), (0, 0))
         self.cursor = where or first
         self.styles.height = len(self.rows) + 3
@@ -193,8 +200,10 @@ class Timeline(Widget, can_focus=True):
         if words:
             out.append(fit(words, last - first), style="dim italic")
             return
-        out.append("".join("·" if cell % (2 * width) == 0 else " "
-                           for cell in range(first, last)), style="dim")
+        out.append(
+            "".join("·" if cell % (2 * width) == 0 else " " for cell in range(first, last)),
+            style="dim",
+        )
 
 
 class PinPicker(ModalScreen[str | None]):
@@ -273,8 +282,15 @@ class DispatchScreen(HkScreen):
         self.day = self.hk.today() + dt.timedelta(days=1)
         table = self.query_one("#unplaced", ResultTable)
         table.border_title = t("disp.unplaced", n=0)
-        table.set_columns([t("disp.window"), t("col.code"), t("col.customer"),
-                           t("col.community"), t("disp.reason")])
+        table.set_columns(
+            [
+                t("disp.window"),
+                t("col.code"),
+                t("col.customer"),
+                t("col.community"),
+                t("disp.reason"),
+            ]
+        )
 
     # --- planning -----------------------------------------------------------------------------
 
@@ -302,8 +318,12 @@ class DispatchScreen(HkScreen):
         rows = []
         for job_id, why in board.plan.unplaced.items():
             job = board.job(job_id)
-            rows.append((job_id, [span_of(job), job.code, job.customer_code,
-                                  job.community or job.district, why]))
+            rows.append(
+                (
+                    job_id,
+                    [span_of(job), job.code, job.customer_code, job.community or job.district, why],
+                )
+            )
         table.show_rows(rows)
         self._status()
         self.show_why()
@@ -316,16 +336,22 @@ class DispatchScreen(HkScreen):
         board = self.board
         if board is not None and board.day == day:
             plan = board.plan
-            parts.append(t("disp.counts", waiting=board.waiting, placed=plan.placed,
-                           unplaced=len(plan.unplaced), workers=len(plan.itineraries),
-                           travel=minutes(plan.travel_seconds)))
+            parts.append(
+                t(
+                    "disp.counts",
+                    waiting=board.waiting,
+                    placed=plan.placed,
+                    unplaced=len(plan.unplaced),
+                    workers=len(plan.itineraries),
+                    travel=minutes(plan.travel_seconds),
+                )
+            )
             parts.append(t("disp.selected", n=len(self.selected)))
             if board.inputs.waiting:
                 parts.append(t("disp.unconfirmed", n=len(board.inputs.waiting)))
         if self.planning:
             parts.append(t("disp.planning"))
-        self.query_one("#dispatch-status", Static).update(Text(" · ".join(p for p in parts
-                                                                          if p)))
+        self.query_one("#dispatch-status", Static).update(Text(" · ".join(p for p in parts if p)))
 
     def action_day(self, step: int) -> None:
         if self.day is not None:
@@ -379,11 +405,23 @@ class DispatchScreen(HkScreen):
             itinerary, visit = placed
             worker = itinerary.worker
             chosen = job_id in self.selected
-            lines.append((t("disp.worker"), f"{worker.code} {worker.name}"
-                          + (t.paren(t("disp.chosen")) if chosen else "")))
-            lines.append((t("disp.time"), f"{clock(visit.start)}–{clock(visit.end)}  "
-                          + t("disp.travel", n=minutes(visit.travel_seconds),
-                              km=round(visit.travel_metres / 1000, 1))))
+            lines.append(
+                (
+                    t("disp.worker"),
+                    f"{worker.code} {worker.name}" + (t.paren(t("disp.chosen")) if chosen else ""),
+                )
+            )
+            lines.append(
+                (
+                    t("disp.time"),
+                    f"{clock(visit.start)}–{clock(visit.end)}  "
+                    + t(
+                        "disp.travel",
+                        n=minutes(visit.travel_seconds),
+                        km=round(visit.travel_metres / 1000, 1),
+                    ),
+                )
+            )
             lines.append((t("disp.why"), "\n".join(visit.reasons)))
         elif job_id in board.plan.unplaced:
             lines.append((t("disp.reason"), Text(board.plan.unplaced[job_id], style="red")))
@@ -422,8 +460,7 @@ class DispatchScreen(HkScreen):
         if board is None or job_id is None:
             return
         job = board.job(job_id)
-        title = self.texts("disp.pin_title", code=job.code,
-                           place=job.community or job.district)
+        title = self.texts("disp.pin_title", code=job.code, place=job.community or job.district)
 
         def chosen(worker_id: str | None) -> None:
             if worker_id is not None:
@@ -446,4 +483,3 @@ class DispatchScreen(HkScreen):
             self.reload()
 
         self.work("pin", job, done)
-

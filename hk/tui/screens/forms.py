@@ -93,14 +93,23 @@ class FormScreen(OfHkApp, ModalScreen[Saved | None]):
             area.show_line_numbers = False
             return area
         if item.widget == "choice":
-            options = [(self.choice_label(name, label), key)
-                       for key, label in self.form.choices.get(name, [])]
+            options = [
+                (self.choice_label(name, label), key)
+                for key, label in self.form.choices.get(name, [])
+            ]
             if value and value not in {key for _, key in options}:
                 options.append((value, value))
-            return Select(options, id=wid, compact=True, allow_blank=not item.required,
-                          prompt=t("form.none"), value=value or Select.NULL)
-        return Input(value, placeholder=t(item.placeholder) if item.placeholder else "",
-                     id=wid, compact=True)
+            return Select(
+                options,
+                id=wid,
+                compact=True,
+                allow_blank=not item.required,
+                prompt=t("form.none"),
+                value=value or Select.NULL,
+            )
+        return Input(
+            value, placeholder=t(item.placeholder) if item.placeholder else "", id=wid, compact=True
+        )
 
     def choice_label(self, name: str, label: str) -> str:
         """A choice in the TUI's language where hk has the words (status, order channel)."""
@@ -258,8 +267,12 @@ class FormScreen(OfHkApp, ModalScreen[Saved | None]):
         if isinstance(outcome, Saved):
             self.hk.generation += 1
             what = outcome.code or outcome.record_id
-            self.notify(t(f"form.saved.{outcome.kind}", code=what) if outcome.commit
-                        else t("form.unchanged"), timeout=5)
+            self.notify(
+                t(f"form.saved.{outcome.kind}", code=what)
+                if outcome.commit
+                else t("form.unchanged"),
+                timeout=5,
+            )
             self.dismiss(outcome)
             return
         if isinstance(outcome, _Refused):
@@ -302,8 +315,11 @@ class FormScreen(OfHkApp, ModalScreen[Saved | None]):
         self.set_values(found.values)
         labels = {f.name: t(f.label) for f in self.form.fields}
         if found.changed:
-            names = "、".join(labels[n] for n in found.changed) if t.zh else \
-                ", ".join(labels[n] for n in found.changed)
+            names = (
+                "、".join(labels[n] for n in found.changed)
+                if t.zh
+                else ", ".join(labels[n] for n in found.changed)
+            )
             self.notice(t("form.reloaded", fields=names))
         else:
             self.notice(t("form.reloaded_none"))
@@ -326,8 +342,12 @@ class FormScreen(OfHkApp, ModalScreen[Saved | None]):
             if answer == "discard":
                 self.dismiss(None)
 
-        self.app.push_screen(ChoiceDialog(t("form.discard_title"), [
-            ("keep", t("form.keep")), ("discard", t("form.discard"))]), chosen)
+        self.app.push_screen(
+            ChoiceDialog(
+                t("form.discard_title"), [("keep", t("form.keep")), ("discard", t("form.discard"))]
+            ),
+            chosen,
+        )
 
     # --- notes in the editor ----------------------------------------------------------------
 
@@ -359,9 +379,14 @@ class _Refused(Exception):
         self.messages = messages
 
 
-def open_form_screen(page: HkScreen, kind: str, record_id: str | None = None, *,
-                     customer: str | None = None,
-                     done: Callable[[Saved], None] | None = None) -> None:
+def open_form_screen(
+    page: HkScreen,
+    kind: str,
+    record_id: str | None = None,
+    *,
+    customer: str | None = None,
+    done: Callable[[Saved], None] | None = None,
+) -> None:
     """Read what the form needs (a worker), then show it over ``page``; ``done`` gets what
     was saved."""
     today = page.hk.today()

@@ -91,8 +91,12 @@ class ListScreen(HkScreen):
         self.search()
 
     def _set_choices(self, found: Choices) -> None:
-        values = {"category": found.categories, "tag": found.tags, "tier": found.tiers,
-                  "stage": found.stages}
+        values = {
+            "category": found.categories,
+            "tag": found.tags,
+            "tier": found.tiers,
+            "stage": found.stages,
+        }
         for name in self.FILTER_KEYS:
             select = self.query_one(f"#filter-{name}", Select)
             current = select.value
@@ -156,8 +160,9 @@ class ListScreen(HkScreen):
         """A new record of this list's kind in a form; its page opens once it is saved."""
         from hk.tui.screens.forms import open_form_screen
 
-        open_form_screen(self, self.KIND,
-                         done=lambda saved: self.hk.open_record(saved.kind, saved.record_id))
+        open_form_screen(
+            self, self.KIND, done=lambda saved: self.hk.open_record(saved.kind, saved.record_id)
+        )
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()

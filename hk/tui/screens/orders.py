@@ -103,11 +103,15 @@ class OrdersScreen(HkScreen):
         t = self.texts
         keep = self.follow or self.current_id()
         self.board = found
-        days = (f"{found.first:%m-%d}" if found.first == found.last
-                else f"{found.first:%m-%d} – {found.last:%m-%d}")
+        days = (
+            f"{found.first:%m-%d}"
+            if found.first == found.last
+            else f"{found.first:%m-%d} – {found.last:%m-%d}"
+        )
         total = sum(len(cards) for cards in found.columns.values())
-        self.query_one("#board-span", Static).update(Text(
-            f"{t(f'board.span.{self.span}')} {days} · {t('dash.orders_total', n=total)}"))
+        self.query_one("#board-span", Static).update(
+            Text(f"{t(f'board.span.{self.span}')} {days} · {t('dash.orders_total', n=total)}")
+        )
         for column in self.query(OrderColumn):
             cards = found.columns.get(column.status, [])
             await column.clear()
@@ -127,15 +131,15 @@ class OrdersScreen(HkScreen):
 
     def card(self, item: dict[str, Any]) -> Text:
         t = self.texts
-        when = item["start"][11:16] if self.span != "week" else \
-            item["start"][5:16].replace("T", " ")
+        when = (
+            item["start"][11:16] if self.span != "week" else item["start"][5:16].replace("T", " ")
+        )
         text = Text(f"{when} ", style="bold")
         text.append(item["code"], style="dim")
         text.append(f"\n{item['customer_name'] or item['customer_code']}")
         text.append(f"\n{' '.join(item.get('services', []))}", style="cyan")
         workers = "、".join(n.split(" ", 1)[-1] for n in item["worker_names"])
-        text.append(f"\n{workers or t('board.unassigned')}",
-                    style="" if workers else "yellow")
+        text.append(f"\n{workers or t('board.unassigned')}", style="" if workers else "yellow")
         return text
 
     # --- the focused card -------------------------------------------------------------------
@@ -193,8 +197,9 @@ class OrdersScreen(HkScreen):
             if target:
                 self.move_card(card, target)
 
-        self.app.push_screen(ChoiceDialog(t("board.pick_status", code=card["code"]), choices),
-                             chosen)
+        self.app.push_screen(
+            ChoiceDialog(t("board.pick_status", code=card["code"]), choices), chosen
+        )
 
     def action_assign(self) -> None:
         card = self.current()
@@ -215,27 +220,40 @@ class OrdersScreen(HkScreen):
             return
         t = self.texts
         if target == "dispatched":
+
             def picked(worker: str | None) -> None:
                 if worker:
                     self.write(card, target, workers=[worker])
 
             def offer(choices: list[tuple[str, str]]) -> None:
                 self.app.push_screen(
-                    ChoiceDialog(t("board.pick_worker", code=card["code"]), choices), picked)
+                    ChoiceDialog(t("board.pick_worker", code=card["code"]), choices), picked
+                )
 
             self.work("workers", workers_to_assign, offer)
         elif target == "cancelled":
+
             def given(values: dict[str, str] | None) -> None:
                 if values is not None:
                     self.write(card, target, reason=values["reason"])
 
-            self.app.push_screen(FormDialog(t("board.cancel_title", code=card["code"]),
-                                            [Field("reason", t("board.reason"))]), given)
+            self.app.push_screen(
+                FormDialog(
+                    t("board.cancel_title", code=card["code"]), [Field("reason", t("board.reason"))]
+                ),
+                given,
+            )
         else:
             self.write(card, target)
 
-    def write(self, card: dict[str, Any], target: str, *, workers: list[str] | None = None,
-              reason: str = "") -> None:
+    def write(
+        self,
+        card: dict[str, Any],
+        target: str,
+        *,
+        workers: list[str] | None = None,
+        reason: str = "",
+    ) -> None:
         order_id = card["id"]
 
         def job(archive: Archive) -> Changed:
@@ -263,8 +281,10 @@ class OrdersScreen(HkScreen):
     def taken(self, saved: Saved) -> None:
         if saved.day is not None:
             today = self.hk.today()
-            self.span = next((s for s in SPANS if span_days(s, today)[0] <= saved.day
-                              <= span_days(s, today)[1]), self.span)
+            self.span = next(
+                (s for s in SPANS if span_days(s, today)[0] <= saved.day <= span_days(s, today)[1]),
+                self.span,
+            )
         self.follow = saved.record_id
         self.reload()
 
@@ -275,8 +295,10 @@ class OrdersScreen(HkScreen):
         if card is None:
             return
         t = self.texts
-        fields = [Field(name, t(f"score.{name}")) for name in
-                  ("quality", "attitude", "hygiene", "punctuality", "overall")]
+        fields = [
+            Field(name, t(f"score.{name}"))
+            for name in ("quality", "attitude", "hygiene", "punctuality", "overall")
+        ]
         fields += [Field("nps", t("board.nps")), Field("comment", t("board.comment"))]
         order_id = card["id"]
 
@@ -289,8 +311,10 @@ class OrdersScreen(HkScreen):
 
             self.work("rate", job, self.rated)
 
-        self.app.push_screen(FormDialog(t("board.rate_title", code=card["code"]), fields,
-                                        t("board.rate_hint")), given)
+        self.app.push_screen(
+            FormDialog(t("board.rate_title", code=card["code"]), fields, t("board.rate_hint")),
+            given,
+        )
 
     def rated(self, changed: Changed) -> None:
         notes = "\n".join(changed.notes)

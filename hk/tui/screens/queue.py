@@ -27,8 +27,7 @@ if TYPE_CHECKING:
     from hk.services.visits import Logged
     from hk.store.archive import Archive
 
-METHOD_EN = {"phone": "phone", "wechat": "WeChat", "survey": "online survey",
-             "onsite": "on site"}
+METHOD_EN = {"phone": "phone", "wechat": "WeChat", "survey": "online survey", "onsite": "on site"}
 
 
 class QueueScreen(HkScreen):
@@ -78,20 +77,29 @@ class QueueScreen(HkScreen):
         visits.show_rows([(str(v["key"]), self.visit_cells(v)) for v in found.visits])
         reminders = self.query_one("#queue-reminders", ResultTable)
         reminders.border_title = t("dash.reminders_n", n=len(found.reminders))
-        reminders.show_rows([
-            (f"{r['key']}:{n}", [t(f"rule.{r['rule']}"), self.audience(r), r["text"]])
-            for n, r in enumerate(found.reminders)])
+        reminders.show_rows(
+            [
+                (f"{r['key']}:{n}", [t(f"rule.{r['rule']}"), self.audience(r), r["text"]])
+                for n, r in enumerate(found.reminders)
+            ]
+        )
         self.ready = True
 
     def visit_cells(self, visit: dict[str, Any]) -> list[Text | str]:
         t = self.texts
         late = int(visit["days_overdue"])
-        due = Text(f"{visit['due'][5:]} " + (t("dash.overdue", n=late) if late > 0
-                                             else t("dash.due_today")),
-                   style="red" if late > 0 else "")
+        due = Text(
+            f"{visit['due'][5:]} "
+            + (t("dash.overdue", n=late) if late > 0 else t("dash.due_today")),
+            style="red" if late > 0 else "",
+        )
         kind = visit["type_zh"] if t.zh else str(visit["type"]).replace("_", " ")
-        return [due, f"{visit['customer_code']} {visit['customer_name']}".strip(), kind,
-                str(visit.get("reason") or "")]
+        return [
+            due,
+            f"{visit['customer_code']} {visit['customer_name']}".strip(),
+            kind,
+            str(visit.get("reason") or ""),
+        ]
 
     def audience(self, row: dict[str, Any]) -> str:
         who = self.texts(f"queue.to.{row['audience']}")

@@ -71,12 +71,15 @@ class RecordScreen(HkScreen):
             for tab in self.TABS:
                 with TabPane(self._tab_label(tab), id=tab):
                     if tab == "profile":
-                        with Profile(self.PROFILE_HELP, id="profile-panels"), Grid(
-                                classes="sections"):
+                        with (
+                            Profile(self.PROFILE_HELP, id="profile-panels"),
+                            Grid(classes="sections"),
+                        ):
                             yield from self.panels()
                     else:
-                        yield ResultTable(f"help.{tab}" if tab == "history" else
-                                          "help.results", id=f"{tab}-table")
+                        yield ResultTable(
+                            f"help.{tab}" if tab == "history" else "help.results", id=f"{tab}-table"
+                        )
         yield from self.footer()
 
     def _tab_label(self, tab: str) -> str:
@@ -97,20 +100,40 @@ class RecordScreen(HkScreen):
         super().on_mount()
         t = self.texts
         columns = {
-            "orders": ["col.code", "col.start", "col.status", "col.services", "col.workers",
-                       "col.total"],
-            "contracts": ["col.code", "col.type", "col.status", "col.start", "col.end",
-                          "col.workers", "col.fee"],
+            "orders": [
+                "col.code",
+                "col.start",
+                "col.status",
+                "col.services",
+                "col.workers",
+                "col.total",
+            ],
+            "contracts": [
+                "col.code",
+                "col.type",
+                "col.status",
+                "col.start",
+                "col.end",
+                "col.workers",
+                "col.fee",
+            ],
             "surveys": ["col.day", "col.channel", "col.scores", "col.nps"],
             "visits": ["col.due", "col.type", "col.status", "col.reason", "col.done"],
-            "complaints": ["col.day", "col.category", "col.severity", "col.status",
-                           "col.workers", "col.done"],
+            "complaints": [
+                "col.day",
+                "col.category",
+                "col.severity",
+                "col.status",
+                "col.workers",
+                "col.done",
+            ],
             "history": ["col.when", "col.operator", "col.change"],
         }
         for tab in self.TABS:
             if tab in columns:
                 self.query_one(f"#{tab}-table", ResultTable).set_columns(
-                    [t(key) for key in columns[tab]])
+                    [t(key) for key in columns[tab]]
+                )
         self.query_one("#profile-panels").focus()
 
     # --- reading ----------------------------------------------------------------------------
@@ -132,7 +155,8 @@ class RecordScreen(HkScreen):
         self.query_one("#record-title", Static).update(self.title_line(found))
         self.show(found)
         self.query_one("#orders-table", ResultTable).show_rows(
-            [(o["id"], self.order_cells(o)) for o in found.orders])
+            [(o["id"], self.order_cells(o)) for o in found.orders]
+        )
         if self.to_sensitive:
             self.to_sensitive = False
             for panel in self.query("#panel-sensitive"):
@@ -144,12 +168,15 @@ class RecordScreen(HkScreen):
         rows: list[tuple[str, list[Text | str]]] = []
         for entry in entries:
             when = entry.when[:16].replace("T", " ")
-            rows.append((entry.commit, [when, entry.operator, Text(entry.subject,
-                                                                   style="bold")]))
+            rows.append((entry.commit, [when, entry.operator, Text(entry.subject, style="bold")]))
             created = all(c.old is None for c in entry.changes) and entry is entries[-1]
             if created and entry.changes:
-                rows.append((f"{entry.commit}:new", ["", "", self.texts(
-                    "page.created", n=len(entry.changes))]))
+                rows.append(
+                    (
+                        f"{entry.commit}:new",
+                        ["", "", self.texts("page.created", n=len(entry.changes))],
+                    )
+                )
                 continue
             for i, change in enumerate(entry.changes):
                 old = "—" if change.old is None else _plain(change.old)
@@ -175,9 +202,14 @@ class RecordScreen(HkScreen):
         """Fill the profile's panels and the kind's own tabs."""
 
     def order_cells(self, order: dict[str, Any]) -> list[Text | str]:
-        return [order.get("code") or "", order["start"][:16].replace("T", " "),
-                self.texts.order_status(order["status"]), " ".join(order.get("services", [])),
-                ", ".join(order.get("worker_names", [])), format_money(order["total_fen"])]
+        return [
+            order.get("code") or "",
+            order["start"][:16].replace("T", " "),
+            self.texts.order_status(order["status"]),
+            " ".join(order.get("services", [])),
+            ", ".join(order.get("worker_names", [])),
+            format_money(order["total_fen"]),
+        ]
 
     def panel(self, panel_id: str) -> FieldsPanel:
         from hk.tui.widgets.fields import FieldsPanel
@@ -227,8 +259,12 @@ class RecordScreen(HkScreen):
         t = self.texts
         keyring = self.hk.session.main.keyring
         if not self.revealed and not keyring.available():
-            self.notify(t("msg.no_key") + "\n" + t("msg.no_key_hint", folder=keyring.folder),
-                        title=t("msg.error"), severity="error", timeout=10)
+            self.notify(
+                t("msg.no_key") + "\n" + t("msg.no_key_hint", folder=keyring.folder),
+                title=t("msg.error"),
+                severity="error",
+                timeout=10,
+            )
             return
         self.revealed = not self.revealed
         self.to_sensitive = self.revealed
@@ -244,8 +280,9 @@ class RecordScreen(HkScreen):
 
 def tab_keys(tabs: list[str]) -> list[Any]:
     """Digit keys 1, 2, 3 … for a page's tabs, in order (ids ``tab_<name>``)."""
-    return [bind(str(i), f"tab('{tab}')", f"tab_{tab}", show=False)
-            for i, tab in enumerate(tabs, 1)]
+    return [
+        bind(str(i), f"tab('{tab}')", f"tab_{tab}", show=False) for i, tab in enumerate(tabs, 1)
+    ]
 
 
 def _plain(value: Any) -> str:

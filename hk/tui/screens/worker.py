@@ -18,9 +18,7 @@ from hk.tui.widgets.fields import Pair, TextPanel
 from hk.tui.widgets.results import ResultTable
 
 if TYPE_CHECKING:
-
     from hk.tui.data.pages import Page
-
 
 
 class WorkerScreen(RecordScreen):
@@ -31,8 +29,15 @@ class WorkerScreen(RecordScreen):
     TABS: ClassVar[list[str]] = ["profile", "orders", "history"]
     BINDINGS: ClassVar[list[Any]] = tab_keys(TABS)
     PANELS: ClassVar[tuple[str, ...]] = (
-        "basics", "skills", "certificates", "availability", "leave", "employment", "references",
-        "notes")
+        "basics",
+        "skills",
+        "certificates",
+        "availability",
+        "leave",
+        "employment",
+        "references",
+        "notes",
+    )
     PROFILE_HELP: ClassVar[str] = "help.worker_profile"
 
     def __init__(self, record_id: str) -> None:
@@ -45,10 +50,16 @@ class WorkerScreen(RecordScreen):
         today = self.hk.today()
         within = self.hk.session.main.settings.reminders.certificate_days
         self.panel("panel-basics").show(self._basics(data, today))
-        self.panel("panel-skills").show([
-            (skill.get("name", ""), t("page.level", level=skill.get("level", 1))
-             + (f" · {joined(skill['cuisines'])}" if skill.get("cuisines") else ""))
-            for skill in data.get("skills", [])])
+        self.panel("panel-skills").show(
+            [
+                (
+                    skill.get("name", ""),
+                    t("page.level", level=skill.get("level", 1))
+                    + (f" · {joined(skill['cuisines'])}" if skill.get("cuisines") else ""),
+                )
+                for skill in data.get("skills", [])
+            ]
+        )
         certificates: list[Pair] = []
         for cert in data.get("certificates", []):
             line = Text(cert.get("number", "") + " ")
@@ -56,19 +67,27 @@ class WorkerScreen(RecordScreen):
                 line.append_text(due(dt.date.fromisoformat(cert["expires"]), today, t, within))
             certificates.append((cert.get("kind", ""), line))
         self.panel("panel-certificates").show(certificates)
-        self.panel("panel-availability").show(availability_lines(data.get("availability", {}),
-                                                                 t))
+        self.panel("panel-availability").show(availability_lines(data.get("availability", {}), t))
         leave: list[Pair] = []
         for span in data.get("leave", []):
             current = span.get("start", "") <= today.isoformat() <= span.get("end", "")
-            leave.append((f"{span.get('start')} – {span.get('end')}",
-                          Text(span.get("reason", ""), style="bold" if current else "")))
+            leave.append(
+                (
+                    f"{span.get('start')} – {span.get('end')}",
+                    Text(span.get("reason", ""), style="bold" if current else ""),
+                )
+            )
         self.panel("panel-leave").show(leave)
         self.panel("panel-employment").show(self._employment(data, today, within))
-        self.panel("panel-references").show([
-            (ref.get("employer", ""), t.join_clauses([ref.get("period", ""),
-                                                      ref.get("comment", "")]))
-            for ref in data.get("references", [])])
+        self.panel("panel-references").show(
+            [
+                (
+                    ref.get("employer", ""),
+                    t.join_clauses([ref.get("period", ""), ref.get("comment", "")]),
+                )
+                for ref in data.get("references", [])
+            ]
+        )
         self.query_one("#panel-notes", TextPanel).update(Text(data.get("notes", "")))
         self._customer_of = {o["id"]: o["customer"] for o in found.orders}
 
@@ -79,14 +98,18 @@ class WorkerScreen(RecordScreen):
         pairs: list[tuple[str, Any]] = [
             (t("f.status"), t.worker_status(data.get("status", ""))),
             (t("f.gender"), data.get("gender", "")),
-            (t("f.birth_year"), f"{born}{t.paren(t('page.age', age=today.year - int(born)))}"
-             if born else ""),
+            (
+                t("f.birth_year"),
+                f"{born}{t.paren(t('page.age', age=today.year - int(born)))}" if born else "",
+            ),
             (t("f.native_place"), data.get("native_place", "")),
             (t("f.dialects"), joined(data.get("dialects", []))),
             (t("f.phone"), format_phone(data["phone"]) if data.get("phone") else ""),
             (t("f.wechat"), data.get("wechat", "")),
-            (t("f.id_number"), Text(str(data.get("id_number") or ""),
-                                    style="red" if self.revealed else "dim")),
+            (
+                t("f.id_number"),
+                Text(str(data.get("id_number") or ""), style="red" if self.revealed else "dim"),
+            ),
             (t("f.home"), address_line(home)),
             (t("f.experience_years"), str(data.get("experience_years") or "")),
         ]
@@ -98,8 +121,12 @@ class WorkerScreen(RecordScreen):
         employment = data.get("employment")
         if employment:
             until = f" – {employment['expires']}" if employment.get("expires") else ""
-            pairs.append((t("f.employment"), f"{employment.get('model', '')} "
-                                             f"{employment.get('start', '')}{until}"))
+            pairs.append(
+                (
+                    t("f.employment"),
+                    f"{employment.get('model', '')} {employment.get('start', '')}{until}",
+                )
+            )
         insurance = data.get("insurance")
         if insurance:
             line = Text(f"{insurance.get('insurer', '')} {insurance.get('policy', '')} ")
@@ -107,9 +134,14 @@ class WorkerScreen(RecordScreen):
             pairs.append((t("f.insurance"), line))
         credit = data.get("credit_check")
         if credit:
-            pairs.append((t("f.credit_check"), f"{credit.get('result', '')} · "
-                                               f"{credit.get('date', '')} · "
-                                               f"{credit.get('source', '')}"))
+            pairs.append(
+                (
+                    t("f.credit_check"),
+                    f"{credit.get('result', '')} · "
+                    f"{credit.get('date', '')} · "
+                    f"{credit.get('source', '')}",
+                )
+            )
         return pairs
 
     def on_result_table_chosen(self, event: ResultTable.Chosen) -> None:

@@ -28,8 +28,16 @@ class WorkersScreen(ListScreen):
 
     def columns(self) -> list[str]:
         t = self.texts
-        return [t("col.code"), t("col.name"), t("col.status"), t("col.skills"),
-                t("col.availability"), t("col.expiring"), t("col.phones"), t("col.native_place")]
+        return [
+            t("col.code"),
+            t("col.name"),
+            t("col.status"),
+            t("col.skills"),
+            t("col.availability"),
+            t("col.expiring"),
+            t("col.phones"),
+            t("col.native_place"),
+        ]
 
     def choice_label(self, name: str, value: str) -> str:
         return self.texts.worker_status(value) if name == "category" else value
@@ -49,6 +57,13 @@ class WorkersScreen(ListScreen):
             due_cell = Text(f"{name} ").append_text(due(day, today, t, within))
         else:
             due_cell = Text("")
-        return [row["code"] or "", row["name"], status, joined(row.get("skills", [])),
-                availability_days(data.get("availability", {}), t), due_cell,
-                joined(row.get("phones", []), " "), row.get("native_place", "")]
+        return [
+            row["code"] or "",
+            row["name"],
+            status,
+            joined(row.get("skills", [])),
+            availability_days(data.get("availability", {}), t),
+            due_cell,
+            joined(row.get("phones", []), " "),
+            row.get("native_place", ""),
+        ]

@@ -33,8 +33,15 @@ def grid(pairs: Sequence[Pair], empty: str = "") -> RenderableType:
 class FieldsPanel(Static):
     """A bordered panel titled ``title`` holding :func:`grid` of ``pairs``."""
 
-    def __init__(self, title: str, pairs: Sequence[Pair] = (), *, empty: str = "",
-                 id: str | None = None, classes: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        pairs: Sequence[Pair] = (),
+        *,
+        empty: str = "",
+        id: str | None = None,
+        classes: str = "",
+    ) -> None:
         super().__init__(grid(pairs, empty), id=id, classes=f"fields {classes}".strip())
         self.border_title = title
         self.empty = empty
@@ -46,8 +53,12 @@ class FieldsPanel(Static):
 class TextPanel(Static):
     """A bordered panel of free text (notes, taboos as lines)."""
 
-    def __init__(self, title: str, text: Value = "", *, id: str | None = None,
-                 classes: str = "") -> None:
-        super().__init__(text if isinstance(text, Text) else Text(text), id=id,
-                         classes=f"fields {classes}".strip())
+    def __init__(
+        self, title: str, text: Value = "", *, id: str | None = None, classes: str = ""
+    ) -> None:
+        super().__init__(
+            text if isinstance(text, Text) else Text(text),
+            id=id,
+            classes=f"fields {classes}".strip(),
+        )
         self.border_title = title

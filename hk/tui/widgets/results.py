@@ -95,13 +95,16 @@ class ResultTable(DataTable[Any]):
         return str(key.value) if key.value is not None else None
 
     def _fill(self, upto: int) -> None:
-        batch = self._pending[self._shown:upto]
-        made = [(key, [c if isinstance(c, Text) else Text(c) for c in self.cells(item)])
-                for key, item in batch]
+        batch = self._pending[self._shown : upto]
+        made = [
+            (key, [c if isinstance(c, Text) else Text(c) for c in self.cells(item)])
+            for key, item in batch
+        ]
         columns = self.ordered_columns
         for n, column in enumerate(columns):
-            widest = max((cell_len(cells[n].plain) for _, cells in made if n < len(cells)),
-                         default=0)
+            widest = max(
+                (cell_len(cells[n].plain) for _, cells in made if n < len(cells)), default=0
+            )
             column.width = max(column.width, widest)
         if self.fit_last and columns:
             self._widest_last = max(self._widest_last, columns[-1].width)
