@@ -72,8 +72,23 @@ def replay(
     if business.get("generate_days"):
         from hk.services.recurring import generate
 
-        generate(archive, today + dt.timedelta(days=int(business["generate_days"])), at=now)
+        run = generate(archive, today + dt.timedelta(days=int(business["generate_days"])), at=now)
+        _confirm_next_visits(archive, run.created, today, now)
     return made
+
+
+def _confirm_next_visits(
+    archive: Archive, created: list[Any], today: dt.date, now: dt.datetime
+) -> None:
+    """Confirm the generated contract visits of today and tomorrow, as the office does the day
+    before: the dispatcher's board for tomorrow holds only orders waiting for a worker, on
+    whichever weekday the demo is built (a weekly visit falls on tomorrow one day in seven)."""
+    from hk.services import orders
+
+    tomorrow = today + dt.timedelta(days=1)
+    for made in created:
+        if made.order.window.start.date() <= tomorrow:
+            orders.confirm(archive, made.order.id, note="合同排班，前一天确认", at=now)
 
 
 def _morning(day: dt.date, tz: ZoneInfo, now: dt.datetime, hour: int = 10) -> dt.datetime:
