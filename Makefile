@@ -5,7 +5,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-CLIENT := $(VENV)/.client
 
 .PHONY: demo test lint bench venv clean
 
@@ -16,29 +15,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m compileall -q hk
 	touch $(STAMP)
 
-# hk's native client (native/hk.c) replaces the `hk` script pip wrote, when a C compiler is
-# there: the same commands, without Python's start while `hk watch` runs a command server.
-$(CLIENT): $(STAMP) native/hk.c scripts/build-client
-	scripts/build-client $(BIN)/python
-	touch $(CLIENT)
+venv: $(STAMP)
 
-venv: $(CLIENT)
-
-demo: $(CLIENT)
+demo: $(STAMP)
 	$(BIN)/hk demo
 
-test: $(STAMP)
+# The whole check: format, lint, types and the import contracts of DESIGN §5, then the tests.
+test: lint
 	scripts/system-packages.sh
-	$(MAKE) --no-print-directory $(CLIENT)
-	$(BIN)/python -m ruff check hk tests benchmarks
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check hk tests benchmarks
 	$(BIN)/python -m ruff format --check hk tests benchmarks
+	$(BIN)/python -m ruff check hk tests benchmarks
 	$(BIN)/python -m mypy
 
-bench: $(CLIENT)
+bench: $(STAMP)
 	$(BIN)/python -m benchmarks.generate --out bench-archive --scale 1
 	$(BIN)/python -m benchmarks.run --archive bench-archive
 

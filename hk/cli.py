@@ -92,13 +92,16 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+ARCHIVE_OPTION = ("--archive", "-C")
+"""The root option that names the archive: declared once, for Typer and for :func:`first_pass`."""
+
+
 def main(
     ctx: typer.Context,
     archive: Annotated[
         Path | None,
         typer.Option(
-            "--archive",
-            "-C",
+            *ARCHIVE_OPTION,
             envvar="HK_ARCHIVE",
             help="Archive folder (default: nearest hk.toml upwards, then the user's archive).",
         ),
@@ -177,6 +180,23 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+def first_pass(argv: list[str]) -> list[str]:
+    """The command line after the root's ``--archive``/``-C`` option: what names the command.
+
+    Not a second parser: Typer parses everything; this only looks past the one root option
+    that takes a value, to choose which command to build.
+    """
+    args = list(argv)
+    while args:
+        if args[0] in ARCHIVE_OPTION and len(args) >= 2:
+            args = args[2:]
+        elif args[0].startswith(ARCHIVE_OPTION[0] + "="):
+            args = args[1:]
+        else:
+            break
+    return args
+
+
 def _app_for(argv: list[str]) -> typer.Typer:
     """The whole app, or one holding just the command asked for.
 
@@ -184,74 +204,16 @@ def _app_for(argv: list[str]) -> typer.Typer:
     saves tens of milliseconds on each call. Help, completion and anything unusual get the
     whole app.
     """
-    args = list(argv)
-    while args[:1] and args[0] in ("--archive", "-C"):
-        args = args[2:]
-    if args[:1] and args[0].startswith("--archive="):
-        args = args[1:]
+    args = first_pass(argv)
     if os.environ.get("_HK_COMPLETE") or not args or args[0] not in {*SUBAPPS, *COMMANDS}:
         return whole_app()
     return _register(_root(), [args[0]])
 
 
-def share_plain_adapters() -> None:
-    """Let options of a plain type (str, bool) share one converter.
-
-    Typer builds a Pydantic TypeAdapter for every option of the command being run, even the
-    ones not given: about a millisecond each, and ``hk customer edit`` has thirty. Such a
-    converter depends only on the type when the option has no parser of its own, so one per
-    type does. Only touched if this Typer has the function, with the same meaning.
-    """
-    try:
-        from typer import _adapters
-    except ImportError:
-        return
-    build = getattr(_adapters, "build_leaf_adapter", None)
-    if build is None or getattr(build, "shared_by_hk", False):
-        return
-    shared: dict[type, Any] = {}
-
-    def leaf(annotation: Any, parameter_info: Any) -> Any:
-        if annotation not in (str, bool) or getattr(parameter_info, "parser", None) is not None:
-            return build(annotation, parameter_info)
-        if annotation not in shared:
-            shared[annotation] = build(annotation, parameter_info)
-        return shared[annotation]
-
-    leaf.shared_by_hk = True  # type: ignore[attr-defined]
-    _adapters.build_leaf_adapter = leaf
-
-
 def opens_tui(args: list[str]) -> bool:
     """``hk`` alone (or with only ``--archive``) on a terminal opens the TUI; elsewhere (a
     pipe, cron) it prints the help as before."""
-    rest = list(args)
-    while rest[:1] and rest[0] in ("--archive", "-C") and len(rest) >= 2:
-        rest = rest[2:]
-    if rest[:1] and rest[0].startswith("--archive="):
-        rest = rest[1:]
-    return not rest and sys.stdin.isatty() and sys.stdout.isatty()
-
-
-_BUILT: list[Any] = []
-
-
-def build_whole() -> None:
-    """Build every command's options once, for a process that runs many commands (the command
-    server of :mod:`hk.warm` builds them before it forks, so no command pays for it)."""
-    import typer.main
-
-    share_plain_adapters()
-    if _BUILT:
-        return
-    command = typer.main.get_command(whole_app())
-    groups = [command]
-    while groups:  # Typer builds each option's converter on first use: do it now, for all
-        group = groups.pop()
-        for param in group.params:
-            getattr(param, "get_runtime_param", lambda: None)()
-        groups += list(getattr(group, "commands", {}).values())
-    _BUILT.append(command)
+    return not first_pass(args) and sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -259,10 +221,8 @@ def run(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if opens_tui(args):
         args = [*args, "tui"]
-    share_plain_adapters()
     try:
-        command = _BUILT[0] if _BUILT and not os.environ.get("_HK_COMPLETE") else _app_for(args)
-        command(args=args, prog_name="hk", standalone_mode=True)
+        _app_for(args)(args=args, prog_name="hk", standalone_mode=True)
     except HkError as exc:  # raised outside a command (e.g. while parsing options)
         typer.echo(render_error(exc), err=True)
         sys.exit(exc.exit_code)

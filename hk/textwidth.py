@@ -1,29 +1,14 @@
-"""Text width in terminal cells: Chinese characters take two cells, combining marks none.
+"""Text cut and padded to a width in terminal cells, on Rich's measure of a character.
 
-The same measure as ``rich.cells.cell_len``, in a module light enough for the search fast path
-(importing Rich costs more than the whole search).
+Chinese characters take two cells and combining marks none, so ``len()`` cannot line up a
+column; Rich's ``cell_len`` is the one measure hk uses, in every table it prints.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from unicodedata import combining, east_asian_width
+from rich.cells import cell_len, get_character_cell_size
 
-
-@lru_cache(maxsize=4096)
-def _char_width(char: str) -> int:
-    if combining(char) or char in "\u200b\u200d\ufe0f":
-        return 0
-    return 2 if east_asian_width(char) in ("W", "F") else 1
-
-
-@lru_cache(maxsize=16384)
-def cell_len(text: str) -> int:
-    """Cells ``text`` takes in a terminal. Kept for the strings seen: a table measures each
-    cell twice (the column's width, then the padding), and columns repeat their values."""
-    if text.isascii():
-        return len(text)
-    return sum(map(_char_width, text))
+__all__ = ["cell_len", "fit"]
 
 
 def fit(text: str, width: int) -> str:
@@ -32,7 +17,7 @@ def fit(text: str, width: int) -> str:
     if cells > width:
         out, used = [], 0
         for char in text:
-            w = _char_width(char)
+            w = get_character_cell_size(char)
             if used + w > width - 1:
                 break
             out.append(char)

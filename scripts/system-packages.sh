@@ -2,11 +2,10 @@
 # The programs the tests drive for real, installed from Debian when missing:
 #   tmux     the TUI's smoke test runs hk in a real terminal
 #   crontab  `hk cron install|show|remove` edits the user's crontab (package cron)
-#   cc       the native client's tests build it (native/hk.c; package gcc)
 # Runs as root, or through sudo without a password; otherwise it says what to install.
 set -euo pipefail
 
-declare -A PACKAGE=([tmux]=tmux [crontab]=cron [cc]=gcc)
+declare -A PACKAGE=([tmux]=tmux [crontab]=cron)
 missing=()
 for command in "${!PACKAGE[@]}"; do
     command -v "$command" >/dev/null 2>&1 || missing+=("${PACKAGE[$command]}")

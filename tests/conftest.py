@@ -35,7 +35,7 @@ def isolate(env: pytest.MonkeyPatch, home: Path) -> None:
     env.setenv("GIT_CONFIG_NOSYSTEM", "1")
     env.setenv("HK_OPERATOR", "测试员")
     env.setenv("TZ", "Asia/Shanghai")
-    for var in ("HK_ARCHIVE", "HK_KEY_DIR", "EDITOR", "VISUAL", "HK_EDITOR", "HK_NO_FASTPATH"):
+    for var in ("HK_ARCHIVE", "HK_KEY_DIR", "EDITOR", "VISUAL", "HK_EDITOR"):
         env.delenv(var, raising=False)
 
 

@@ -1,16 +1,14 @@
 """Architecture that is enforced, not hoped for (DESIGN §1 principle 3, §6; STYLE: harlequin).
 
 The core never imports Textual; the domain does no I/O and knows nothing of the store or the
-CLI; and a warm search starts without Pydantic, pypinyin, Typer or YAML.
+CLI; and a read command imports only what it uses.
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,18 +20,18 @@ from tests.conftest import HK_BIN, Hk
 
 PACKAGE = Path(hk.__file__).parent
 
-HEAVY_FOR_A_SEARCH = {
-    "pydantic",
-    "pydantic_core",
-    "pypinyin",
-    "typer",
-    "click",
+HEAVY_FOR_A_READ = {
     "textual",
-    "yaml",
+    "pypinyin",
     "ruamel",
-    "rich",
     "cryptography",
     "phonenumbers",
+    "vroom",
+    "scipy",
+    "numpy",
+    "openpyxl",
+    "jinja2",
+    "icalendar",
 }
 
 
@@ -117,19 +115,12 @@ def test_the_scan_sees_lazy_imports(tmp_path: Path) -> None:
     assert imported_names(sample) == {"textual.app", "textual"}
 
 
-# --- a warm search stays light ----------------------------------------------------------------
-
-PROBE = """
-import json, sys
-from hk.fastpath import try_fast
-code = try_fast(sys.argv[1:])
-sys.stderr.write(json.dumps({"code": code, "modules": sorted(sys.modules)}))
-"""
+# --- a search stays light -----------------------------------------------------------------------
 
 
 @pytest.fixture
-def warm(archive: Archive, hk: Hk) -> Hk:
-    """An archive whose index is built (the first search of a fresh clone may parse files)."""
+def people(archive: Archive, hk: Hk) -> Hk:
+    """An archive with a customer and a worker, its index built."""
     add_customer(archive, {"name": "张三", "phones": ["13800138000"], "tags": ["高端客户"]})
     add_worker(archive, {"name": "王秀英", "gender": "女", "skills": [{"name": "育儿"}]})
     for kind, query in (("customer", "zs"), ("worker", "wxy")):
@@ -141,61 +132,43 @@ def warm(archive: Archive, hk: Hk) -> Hk:
     "args",
     [
         ["customer", "find", "zs"],
-        ["customer", "find", "13800"],
-        ["customer", "find", "zs", "--json"],
+        ["customer", "find", "13800", "--json"],
         ["worker", "find", "wxy", "--limit", "5"],
+        ["order", "list", "--date", "today"],
+        ["remind", "--dry-run"],
     ],
 )
-def test_a_warm_search_imports_no_heavy_module(warm: Hk, args: list[str]) -> None:
+def test_a_read_command_imports_only_what_it_uses(people: Hk, args: list[str]) -> None:
+    """The CLI is light by construction: a read command of the index loads no TUI, no solver,
+    no pinyin, no YAML parser, no document or spreadsheet library (DESIGN §1 principle 4)."""
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, "--archive", str(warm.root), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    report = json.loads(proc.stderr)
-    assert report["code"] == 0
-    assert proc.stdout.strip()
-    loaded = {m.split(".")[0] for m in report["modules"]}
-    assert loaded & HEAVY_FOR_A_SEARCH == set()
-
-
-def test_the_hk_binary_serves_a_warm_search_without_pydantic_or_pypinyin(warm: Hk) -> None:
-    # the environment, not -X: the hk binary may be the native client, which starts Python
-    proc = subprocess.run(
-        [HK_BIN, "--archive", str(warm.root), "customer", "find", "zs"],
+        [HK_BIN, "--archive", str(people.root), *args],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
     )
-    assert proc.returncode == 0
-    assert "张三" in proc.stdout
+    assert proc.returncode in (0, 1), proc.stderr
     imported = {
         line.rsplit("|", 1)[1].strip().split(".")[0]
         for line in proc.stderr.splitlines()
         if line.startswith("import time:")
     }
     assert "hk" in imported
-    assert imported & HEAVY_FOR_A_SEARCH == set()
+    assert imported & HEAVY_FOR_A_READ == set()
 
 
-def test_the_fast_path_still_answers_after_a_hand_edit(warm: Hk) -> None:
+def test_a_search_answers_after_a_hand_edit(people: Hk) -> None:
     """A changed file must be parsed again, which may load the models: that is allowed."""
-    path = next((warm.root / "customers").glob("*.yaml"))
+    path = next((people.root / "customers").glob("*.yaml"))
     path.write_text(path.read_text(encoding="utf-8").replace("张三", "张叁"), encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, "--archive", str(warm.root), "customer", "find", "zs"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(proc.stderr)["code"] == 0
+    proc = people.process("customer", "find", "zs")
+    assert proc.returncode == 0
     assert "张叁" in proc.stdout
 
 
 def test_every_kind_has_its_model_and_layout() -> None:
+    from hk.domain.layout import LAYOUT
     from hk.domain.records import KINDS
-    from hk.layout import LAYOUT
 
     assert set(KINDS) == set(LAYOUT)
     for kind, model in KINDS.items():
@@ -204,7 +177,7 @@ def test_every_kind_has_its_model_and_layout() -> None:
 
 
 def test_text_is_measured_and_cut_in_terminal_cells() -> None:
-    """The light measure the fast paths use agrees with Rich's, and cutting keeps columns."""
+    """Text is measured as Rich measures it, and cutting keeps columns."""
     from rich.cells import cell_len as rich_len
 
     from hk.textwidth import cell_len, fit

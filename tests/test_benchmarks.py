@@ -18,10 +18,10 @@ from benchmarks.generate import END, PLANS, build, generate, pending_kinds
 from benchmarks.orders import Catalog
 from benchmarks.run import ORDER_LIST, Result, dispatch_day, table
 from hk.domain.customer import Customer
+from hk.domain.layout import partition_of
 from hk.domain.lifecycle import NEEDS_A_WORKER, cancel, transition
 from hk.domain.order import Order
 from hk.domain.worker import Worker
-from hk.layout import partition_of
 from hk.services.lookup import list_rows, open_index
 from hk.store import git
 from hk.store.records import parse_record, relpath_for, serialise

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from hk.domain.ids import new_id
-from hk.layout import KindLayout, partition_of
+from hk.domain.layout import KindLayout, partition_of
 from hk.store.index import FolderSpec, Index, IndexedRecord
 
 ORDERS = KindLayout("note", "notes", ".json", "N", partitioned=True)

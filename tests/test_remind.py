@@ -11,7 +11,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -96,38 +95,9 @@ def test_demo_has_every_kind_of_reminder_its_sample_data_holds(demo: Path) -> No
     assert {i["audience"] for i in only_office} == {"office"}
 
 
-STEPPED_ASIDE = 99
-"""The exit code the test script gives when the fast path returns None (the full CLI's turn)."""
-
-
-def fast(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    code = (
-        "import sys; from hk.remind.fast import try_remind; "
-        "code = try_remind(sys.argv[1:]); sys.exit(STEPPED_ASIDE if code is None else code)"
-    ).replace("STEPPED_ASIDE", str(STEPPED_ASIDE))
-    return subprocess.run(
-        [sys.executable, "-c", code, "--archive", str(root), "remind", *args],
-        capture_output=True,
-        text=True,
-    )
-
-
-@pytest.mark.parametrize(
-    "args",
-    [(), ("--json",), ("--dry-run",), ("--dry-run", "--json"), ("--audience", "workers", "--json")],
-)
-def test_fast_listing_prints_what_the_full_command_prints(demo: Path, args: tuple[str]) -> None:
-    full = hk(demo, "remind", *args, env={**os.environ, "HK_NO_FASTPATH": "1"})
-    quick = fast(demo, *args)
-    assert quick.returncode == full.returncode == 0, quick.stderr + full.stderr
-    assert quick.stdout == full.stdout and quick.stdout
-
-
-def test_fast_path_steps_aside_for_what_it_does_not_handle(demo: Path) -> None:
-    assert fast(demo, "--send").returncode == STEPPED_ASIDE
+def test_a_misspelt_setting_in_hk_toml_is_reported_by_the_listing(demo: Path) -> None:
     path = demo / "hk.toml"
     path.write_text(path.read_text().replace("birthday_days = 1", "birthday_dayz = 1"))
-    assert fast(demo).returncode == STEPPED_ASIDE
     full = hk(demo, "remind")
     assert full.returncode == 1 and "birthday_dayz" in full.stderr
 

@@ -32,17 +32,14 @@ def export(
 ) -> None:
     """Write the events from --from to --to as an RFC 5545 calendar file; importing a newer
     file updates the events (each keeps its UID)."""
-    from hk.remind.fast import parse_day
+    from hk.commands.common import parse_day
     from hk.remind.ics import export as write_ics
 
     archive = archive_of(ctx)
     tz = archive.settings.locale.timezone
-    first = parse_day(from_, tz)
-    if first is None:
-        raise UsageError(f"--from: '{from_}' is not a day", hint="write it like 2026-12-01")
-    last = parse_day(to, tz) if to else first + dt.timedelta(days=60)
-    if last is None:
-        raise UsageError(f"--to: '{to}' is not a day", hint="write it like 2026-12-31")
+    first = dt.date.fromisoformat(parse_day(from_ or "today", "--from", tz))
+    last = dt.date.fromisoformat(parse_day(to, "--to", tz)) if to else None
+    last = last or first + dt.timedelta(days=60)
     if last < first:
         raise UsageError("--to is before --from")
     done = write_ics(archive, first, last, file)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -80,3 +82,23 @@ def run_list(ctx: typer.Context, kind: str, as_json: bool, **filters: Any) -> No
     from hk.services.lookup import list_rows, print_results
 
     print_results(kind, list_rows(archive_of(ctx).index, kind, **filters), as_json)
+
+
+def parse_day(text: str, option: str, tz: str) -> str:
+    """A day as ``YYYY-MM-DD``; ``today`` and ``tomorrow`` (in the archive's timezone) too."""
+    value = text.strip().lower()
+    today = dt.datetime.now(ZoneInfo(tz)).date()
+    named = {
+        "today": today,
+        "今天": today,
+        "tomorrow": today + dt.timedelta(days=1),
+        "明天": today + dt.timedelta(days=1),
+    }
+    if value in named:
+        return named[value].isoformat()
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise UsageError(
+            f"{option}: '{text}' is not a day", hint="write it like 2026-12-01"
+        ) from None

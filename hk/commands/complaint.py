@@ -191,7 +191,7 @@ def list_(
     json: Json = False,
 ) -> None:
     """List complaints by the day received, with where each stands against its deadline."""
-    from hk.commands.order_view import parse_day
+    from hk.commands.common import parse_day
     from hk.services.complaints import list_complaints
     from hk.services.lookup import render_table
 

@@ -43,7 +43,7 @@ def _at(archive: Archive, text: str | None) -> Any:
 def _day(text: str | None, option: str, archive: Archive) -> Any:
     import datetime as dt
 
-    from hk.commands.order_view import parse_day
+    from hk.commands.common import parse_day
 
     if text is None:
         return None
@@ -244,8 +244,8 @@ def list_(
     json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List contracts by end date, with filters."""
+    from hk.commands.common import parse_day
     from hk.commands.contract_view import contract_table, list_items
-    from hk.commands.order_view import parse_day
     from hk.domain.contract import STATUS_ZH
     from hk.services.lookup import list_rows
     from hk.services.orders import choice_of

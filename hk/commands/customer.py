@@ -300,7 +300,7 @@ def list_(
 
 def stage_named(text: str) -> str:
     """A stage from its name (``at_risk``) or its Chinese label (``有流失风险``)."""
-    from hk.labels import STAGE_ZH
+    from hk.domain.stage import STAGE_ZH
     from hk.services.orders import choice_of
 
     return choice_of(text, STAGE_ZH, "a stage")
@@ -316,7 +316,7 @@ def show(
     """Show one customer, with their lifecycle stage; ID numbers masked and health notes
     hidden unless --reveal."""
     from hk.commands.record import show_record
-    from hk.labels import STAGE_ZH
+    from hk.domain.stage import STAGE_ZH
     from hk.services.records import resolve_id
     from hk.services.stages import stage_of
 

@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _day(archive: Archive, text: str) -> dt.date:
-    from hk.commands.order_view import parse_day
+    from hk.commands.common import parse_day
 
     return dt.date.fromisoformat(parse_day(text, "--date", archive.settings.locale.timezone))
 

@@ -54,7 +54,7 @@ def sheet(
     with the travel from home and between jobs, access notes and customers' masked phones."""
     import datetime as dt
 
-    from hk.commands.order_view import parse_day
+    from hk.commands.common import parse_day
     from hk.errors import UsageError
     from hk.services import dispatch_sheet as sheets
 

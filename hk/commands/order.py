@@ -216,7 +216,8 @@ def list_(
     json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List orders by appointment time, with filters."""
-    from hk.commands.order_view import list_items, order_table, parse_day
+    from hk.commands.common import parse_day
+    from hk.commands.order_view import list_items, order_table
     from hk.domain.lifecycle import STATUS_ZH
     from hk.errors import UsageError
     from hk.services.lookup import list_rows

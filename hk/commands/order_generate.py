@@ -30,8 +30,7 @@ def run(
     json: bool,
 ) -> None:
     """Generate (or, with ``reschedule``, bring in line after a schedule change) and print."""
-    from hk.commands.common import split_csv
-    from hk.commands.order_view import parse_day
+    from hk.commands.common import parse_day, split_csv
     from hk.errors import UsageError
     from hk.services import recurring
 

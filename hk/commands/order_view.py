@@ -10,8 +10,8 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from hk.domain.lifecycle import STATUS_ZH
 from hk.errors import UsageError
-from hk.labels import STATUS_ZH
 from hk.services import order_listing as listing
 
 if TYPE_CHECKING:
@@ -43,28 +43,6 @@ def parse_moment(text: str, tz: str, option: str) -> dt.datetime:
             hint=f"write it like {option} '2026-12-01 09:00'",
         ) from None
     return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(tz))
-
-
-def parse_day(text: str, option: str, tz: str) -> str:
-    """A day as ``YYYY-MM-DD``; ``today`` and ``tomorrow`` (in the archive's timezone) too."""
-    from zoneinfo import ZoneInfo
-
-    value = text.strip().lower()
-    today = dt.datetime.now(ZoneInfo(tz)).date()
-    named = {
-        "today": today,
-        "今天": today,
-        "tomorrow": today + dt.timedelta(days=1),
-        "明天": today + dt.timedelta(days=1),
-    }
-    if value in named:
-        return named[value].isoformat()
-    try:
-        return dt.date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise UsageError(
-            f"{option}: '{text}' is not a day", hint="write it like 2026-12-01"
-        ) from None
 
 
 def parse_hours(text: str | None) -> Decimal | None:

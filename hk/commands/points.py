@@ -49,7 +49,7 @@ def _at(archive: Archive, text: str | None) -> dt.datetime | None:
 def _day(archive: Archive, text: str | None, option: str) -> dt.date | None:
     import datetime as dt
 
-    from hk.commands.order_view import parse_day
+    from hk.commands.common import parse_day
 
     if text is None:
         return None

@@ -419,7 +419,7 @@ def accept(
 def _day(text: str | None, option: str, tz: str) -> Any:
     import datetime as dt
 
-    from hk.commands.order_view import parse_day
+    from hk.commands.common import parse_day
 
     return dt.date.fromisoformat(parse_day(text, option, tz)) if text else None
 

@@ -1,12 +1,11 @@
 """``hk remind``: what is due today (SPEC §4), listed, previewed (``--dry-run``) or sent.
 
-The listing and the dry run usually never get here: :mod:`hk.remind.fast` serves them without
-Typer or Pydantic. This command handles ``--send``, and the listing whenever the fast path
-stepped aside (it then validates ``hk.toml`` and reports any problem in it).
+The listing and the dry run read the index; ``--send`` goes through the archive's write path.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import Annotated
 
@@ -42,15 +41,13 @@ def remind(
     """Reminders due today: appointments, contract ends, certificates, deposits, quotes,
     packages, birthdays, lapsed customers. Each occasion is sent once per channel, however
     often cron runs; the sent log is committed in the archive."""
+    from hk.commands.common import parse_day
     from hk.remind import listing
     from hk.remind.config import RemindConfig
-    from hk.remind.fast import parse_day
 
     archive = archive_of(ctx)
     config = RemindConfig.from_settings(archive.settings)
-    day = parse_day(date, config.timezone)
-    if day is None:
-        raise UsageError(f"--date: '{date}' is not a day", hint="write it like 2026-12-01")
+    day = dt.date.fromisoformat(parse_day(date or "today", "--date", config.timezone))
     wrong = [a for a in audience or [] if a not in AUDIENCES]
     if wrong:
         raise UsageError(

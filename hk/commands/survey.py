@@ -60,7 +60,7 @@ COLUMNS = [
 def _days(
     archive: Archive, day_from: str | None, day_to: str | None
 ) -> tuple[str | None, str | None]:
-    from hk.commands.order_view import parse_day
+    from hk.commands.common import parse_day
 
     tz = archive.settings.locale.timezone
     return (

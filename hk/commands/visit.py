@@ -62,7 +62,7 @@ def _at(archive: Archive, text: str | None) -> Any:
 
 
 def _day(archive: Archive, text: str | None, option: str) -> str | None:
-    from hk.commands.order_view import parse_day
+    from hk.commands.common import parse_day
 
     return parse_day(text, option, archive.settings.locale.timezone) if text else None
 

@@ -1,9 +1,7 @@
 """``hk watch``: start, stop or ask about the archive's file watcher (optional, Linux).
 
 With the watcher running, a read asks it what changed instead of checking every record file's
-stat data; without it, reads are exactly as correct, only slower on a large archive. The
-warm command server (:mod:`hk.warm`) starts and stops with it: with it, a command starts in
-milliseconds instead of the few hundred a fresh Python process needs to import hk.
+stat data; without it, reads are exactly as correct, only slower on a very large archive.
 """
 
 from __future__ import annotations
@@ -27,16 +25,8 @@ def start(
         float,
         typer.Option("--idle-hours", min=0.0001, help="Stop after this many hours without a read."),
     ] = 24.0,
-    server: Annotated[
-        bool,
-        typer.Option(
-            "--server/--no-server", help="Also start the warm command server (fast command start)."
-        ),
-    ] = True,
 ) -> None:
-    """Start the watcher (and the command server) in the background; nothing happens to one
-    that already runs."""
-    from hk import warm
+    """Start the watcher in the background; nothing happens to one that already runs."""
     from hk.store import watch
 
     root = str(archive_of(ctx).root)
@@ -49,31 +39,15 @@ def start(
             f"watcher already running since {info.get('since', 'just now')} "
             f"(pid {info.get('pid', '?')})"
         )
-    if server:
-        before = watch.status(root, warm.DAEMON)
-        info = warm.start(root, idle_hours)
-        if before is None:
-            say(
-                f"command server started (pid {info.get('pid')}); "
-                f"log: {watch.log_path(root, warm.DAEMON)}"
-            )
-        else:
-            say(
-                f"command server already running since {info.get('since', 'just now')} "
-                f"(pid {info.get('pid', '?')})"
-            )
 
 
 @app.command()
 def stop(ctx: typer.Context) -> None:
-    """Stop the watcher and the command server; reads go back to checking every file."""
-    from hk import warm
+    """Stop the watcher; reads go back to checking every file."""
     from hk.store import watch
 
     root = str(archive_of(ctx).root)
     say("watcher stopped" if watch.stop(root) else "watcher was not running")
-    if warm.stop(root):
-        say("command server stopped")
 
 
 @app.command()
@@ -81,23 +55,14 @@ def status(
     ctx: typer.Context,
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Whether the watcher and the command server run, since when, and whether they answer."""
-    from hk import warm
+    """Whether the watcher runs, since when, and whether it answers."""
     from hk.store import watch
 
     root = str(archive_of(ctx).root)
     info = watch.status(root)
     answers = info is not None and watch.exchange(root, b"S\0") is not None
-    served = watch.status(root, warm.DAEMON)
     if json:
-        print_json(
-            {
-                "running": info is not None,
-                "answers": answers,
-                **(info or {}),
-                "server": {"running": served is not None, **(served or {})},
-            }
-        )
+        print_json({"running": info is not None, "answers": answers, **(info or {})})
         return
     if info is None:
         say("watcher not running (reads check every file)")
@@ -106,11 +71,4 @@ def status(
         say(
             f"watcher running since {info.get('since', 'just now')} "
             f"(pid {info.get('pid', '?')}){state}"
-        )
-    if served is None:
-        say("command server not running (each command starts Python afresh)")
-    else:
-        say(
-            f"command server running since {served.get('since', 'just now')} "
-            f"(pid {served.get('pid', '?')})"
         )

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from hk.domain.base import Record, Strict
 from hk.domain.common import duplicates
 from hk.domain.fields import Fen, NonEmpty
-from hk.layout import LAYOUT
+from hk.domain.layout import LAYOUT
 
 Unit = Literal["hour", "visit", "day", "month", "m2"]
 UNIT_ZH: dict[str, str] = {

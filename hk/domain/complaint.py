@@ -28,8 +28,8 @@ from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 from hk.domain.base import Record, Strict
 from hk.domain.events import log_problem
 from hk.domain.fields import Fen
+from hk.domain.layout import LAYOUT
 from hk.errors import HkError
-from hk.layout import LAYOUT
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 Text = Annotated[str, Field(min_length=1)]

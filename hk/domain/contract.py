@@ -42,10 +42,10 @@ from hk.domain.catalog import CATALOG_CODE, Unit
 from hk.domain.common import Address, duplicates
 from hk.domain.events import log_problem
 from hk.domain.fields import Fen, NonEmpty
+from hk.domain.layout import LAYOUT
 from hk.domain.order import PAYMENT_METHOD_ZH, PaymentMethod, Quantity, RecordRef
 from hk.domain.schedule import Schedule
 from hk.errors import HkError
-from hk.layout import LAYOUT
 
 ContractType = Literal["placement", "package", "service"]
 TYPE_ZH: dict[str, str] = {

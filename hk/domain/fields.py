@@ -15,7 +15,13 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
-from hk.labels import format_money as format_money  # one definition, for the light paths
+
+def format_money(fen: int) -> str:
+    """``12050`` → ``¥120.50``."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
+
 
 # --- phones ---------------------------------------------------------------------------------------
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from hk.domain.fields import format_money
 from hk.errors import HkError
-from hk.labels import STATUS_ZH
 
 if TYPE_CHECKING:
     from hk.domain.order import Location, Order, OrderEvent, OrderLine, Window
@@ -41,6 +40,18 @@ STATUSES: tuple[OrderStatus, ...] = (
     "settled",
     "cancelled",
 )
+
+STATUS_ZH: dict[str, str] = {
+    "pending": "待确认",
+    "confirmed": "已确认",
+    "to_dispatch": "待派工",
+    "dispatched": "已派工",
+    "in_service": "服务中",
+    "completed": "服务完成",
+    "settled": "已结算",
+    "cancelled": "已取消",
+}
+"""Order statuses (SPEC §3) and their Chinese names."""
 
 TRANSITIONS: dict[str, tuple[OrderStatus, ...]] = {
     "pending": ("confirmed", "cancelled"),

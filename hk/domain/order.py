@@ -32,9 +32,9 @@ from hk.domain.catalog import CATALOG_CODE, Unit
 from hk.domain.common import Address, Gender, duplicates
 from hk.domain.events import log_problem
 from hk.domain.fields import Fen
+from hk.domain.layout import LAYOUT
 from hk.domain.lifecycle import TRANSITIONS, OrderStatus, label
 from hk.domain.survey import Scores
-from hk.layout import LAYOUT
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 """The ID of another record (customer, worker, quote, contract, order)."""

@@ -29,7 +29,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from hk.domain.base import Record
-from hk.layout import LAYOUT
+from hk.domain.layout import LAYOUT
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 EntryType = Literal["earn", "redeem", "adjust", "expire"]

@@ -30,8 +30,8 @@ from hk.domain.catalog import CATALOG_CODE, UNIT_ZH, Unit
 from hk.domain.common import Address
 from hk.domain.events import log_problem
 from hk.domain.fields import Fen
+from hk.domain.layout import LAYOUT
 from hk.errors import HkError
-from hk.layout import LAYOUT
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 Quantity = Annotated[Decimal, Field(gt=0, le=10_000, decimal_places=2)]

@@ -30,6 +30,15 @@ if TYPE_CHECKING:
 Stage = Literal["lead", "new", "active", "at_risk", "lapsed", "won_back"]
 STAGES: tuple[Stage, ...] = ("lead", "new", "active", "at_risk", "lapsed", "won_back")
 """Every stage, in the order a customer moves through them."""
+STAGE_ZH: dict[str, str] = {
+    "lead": "潜在客户",
+    "new": "新客户",
+    "active": "活跃",
+    "at_risk": "有流失风险",
+    "lapsed": "已流失",
+    "won_back": "已挽回",
+}
+"""Customer lifecycle stages (SPEC §3) and their Chinese names."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AwareDatetime, Field
 
 from hk.domain.base import Record, Strict
-from hk.layout import LAYOUT
+from hk.domain.layout import LAYOUT
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 Score = Annotated[int, Field(ge=1, le=5)]

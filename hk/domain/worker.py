@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from hk.domain.base import Record, Strict
 from hk.domain.common import WEEKDAYS, Address, DateSpan, Gender, TimeRange, Weekday, duplicates
 from hk.domain.fields import NonEmpty, Phone, SealedIdNumber
-from hk.layout import LAYOUT
+from hk.domain.layout import LAYOUT
 
 
 class Skill(Strict):

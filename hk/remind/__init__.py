@@ -8,6 +8,5 @@
 - :mod:`hk.remind.channels` — stdout, e-mail (SMTP), WeCom and DingTalk group bots, webhooks;
 - :mod:`hk.remind.send` — ``hk remind --send``: each occasion once per channel;
 - :mod:`hk.remind.listing` — the table and JSON of ``hk remind`` and ``--dry-run``;
-- :mod:`hk.remind.fast` — the same without Typer or Pydantic (a warm read command);
 - :mod:`hk.remind.ics` — ``hk calendar export``; :mod:`hk.remind.cron` — the crontab line.
 """

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from hk.domain.lifecycle import STATUS_ZH
 from hk.domain.reminders import BOOKED, LIVE_CONTRACTS, VISIT_ZH
-from hk.labels import STATUS_ZH
 
 if TYPE_CHECKING:
     from hk.store.archive import Archive

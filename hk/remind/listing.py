@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from hk.labels import format_money
+from hk.domain.fields import format_money
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

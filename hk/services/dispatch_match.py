@@ -53,12 +53,12 @@ from hk.dispatch.travel import locate
 from hk.domain.contract import STATUS_ZH as CONTRACT_STATUS_ZH
 from hk.domain.contract import Contract
 from hk.domain.customer import Customer
+from hk.domain.lifecycle import STATUS_ZH as ORDER_STATUS_ZH
 from hk.domain.order import Order
 from hk.domain.settings import MatchWeights
 from hk.domain.survey import DIMENSIONS
 from hk.domain.worker import Worker
 from hk.errors import HkError, NotFound, UsageError
-from hk.labels import STATUS_ZH as ORDER_STATUS_ZH
 from hk.services.records import ensure_fresh, load, resolve_id
 from hk.store.archive import Archive
 

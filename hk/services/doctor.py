@@ -8,10 +8,10 @@ from typing import Any
 
 from hk.domain.base import Record
 from hk.domain.customer import Customer
+from hk.domain.layout import LAYOUT, KindLayout
 from hk.domain.records import KINDS
 from hk.domain.rules import settings_problems
 from hk.errors import HkError, InvalidData, Problem
-from hk.layout import LAYOUT, KindLayout
 from hk.store import git
 from hk.store.archive import SETTINGS_FILE, Archive
 from hk.store.records import parse_record

@@ -1,7 +1,7 @@
 """Search and listing over the index, kept light: no Pydantic, no pypinyin on this path.
 
-A warm ``hk customer find`` imports only this module, the index, sqlite3 and json (see
-``hk.fastpath``), which is what keeps it within the performance budget of DESIGN §6.
+``hk customer find`` and the listings read the index through this module, which imports no
+Pydantic and no pypinyin, so that a search starts within the performance budget of DESIGN §6.
 """
 
 from __future__ import annotations

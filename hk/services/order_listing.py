@@ -1,15 +1,15 @@
 """``hk order list`` as a table or JSON, from index rows alone: no model is loaded.
 
 The dispatcher's most frequent question (which orders wait for a worker tomorrow?) is answered
-from the index, so this module stays as light as :mod:`hk.services.lookup`: the full CLI and
-the Typer-free fast path (:mod:`hk.fastpath`) print through the same functions.
+from the index, so this module stays as light as :mod:`hk.services.lookup`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hk.labels import STATUS_ZH, format_money
+from hk.domain.fields import format_money
+from hk.domain.lifecycle import STATUS_ZH
 from hk.services.lookup import render_table
 
 if TYPE_CHECKING:

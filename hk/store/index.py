@@ -126,7 +126,7 @@ class RefreshReport:
 
 def default_specs() -> list[FolderSpec]:
     """One folder spec per record kind; a kind's parser is imported only when a file changed."""
-    from hk.layout import LAYOUT
+    from hk.domain.layout import LAYOUT
 
     return [
         FolderSpec(k.name, k.folder, k.suffix, k.code_prefix, _lazy_loader(k.name), k.partitioned)

@@ -10,8 +10,8 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from hk.domain.base import Record
+from hk.domain.layout import LAYOUT
 from hk.errors import InvalidData, Problem
-from hk.layout import LAYOUT
 from hk.store import codec
 from hk.store.index import IndexedRecord
 from hk.store.search import pack, pinyin_readings, prefix_terms, substring_terms

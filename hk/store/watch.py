@@ -19,7 +19,7 @@ changed since the token; ``E`` ends a complete answer. ``S`` asks for the daemon
 ``X`` tells it to stop. The daemon never writes the archive: only its socket, pid file, log and
 cookies under ``.git/hk/``.
 
-The client half stays light to import (a warm search runs it): ``os``, and ``_socket`` only
+The client half stays light to import (every read runs it): ``os``, and ``_socket`` only
 when a daemon's socket exists.
 """
 
@@ -47,11 +47,7 @@ def state_dir(root: str) -> str:
 
 
 def pid_path(root: str, daemon: str = "watch") -> str:
-    """The daemon's pid file, locked (``flock``) for as long as the daemon lives.
-
-    ``daemon`` is ``watch`` (this watcher) or ``serve`` (the command server of
-    :mod:`hk.warm`), which keeps its files beside the watcher's.
-    """
+    """The daemon's pid file, locked (``flock``) for as long as the daemon lives."""
     return os.path.join(state_dir(root), f"{daemon}.pid")
 
 

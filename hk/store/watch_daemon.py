@@ -3,7 +3,7 @@
 ``python -m hk.store.watch_daemon ROOT [IDLE_HOURS]``, started detached by ``hk watch start``.
 
 It watches the archive's root and each folder on the way to a record folder (to see one
-appear), each record folder of :data:`hk.layout.LAYOUT`, and for a partitioned kind each
+appear), each record folder of :data:`hk.domain.layout.LAYOUT`, and for a partitioned kind each
 ``yyyy`` and ``yyyy/mm`` folder, adding watches as folders appear. Every event in a record
 folder bumps a sequence number and files the path under its kind's folder, newest last, so an
 answer walks back only over what changed since the asker's token. A kind whose folders were
@@ -28,7 +28,7 @@ import struct
 import sys
 import time
 
-from hk.layout import LAYOUT
+from hk.domain.layout import LAYOUT
 from hk.store.watch import is_private, pid_path, socket_path, state_dir
 
 IN_MODIFY, IN_ATTRIB, IN_MOVED_FROM, IN_MOVED_TO = 0x2, 0x4, 0x40, 0x80

@@ -282,7 +282,7 @@ def save_new_bulk(
 
 def _in_folder(path: str) -> str:
     """A record's path relative to its kind's folder (``2026/11/<id>.json`` for orders)."""
-    from hk.layout import LAYOUT
+    from hk.domain.layout import LAYOUT
 
     folder = next(k.folder for k in LAYOUT.values() if path.startswith(k.folder + "/"))
     return path[len(folder) + 1 :]

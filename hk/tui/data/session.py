@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hk.layout import LAYOUT
+from hk.domain.layout import LAYOUT
 from hk.store.archive import Archive
 from hk.store.index import Index, RefreshReport, default_specs
 

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
-from hk.labels import format_money
+from hk.domain.fields import format_money
 from hk.tui.data.pages import Page, history, page
 from hk.tui.keys import bind
 from hk.tui.screens.base import HkScreen
