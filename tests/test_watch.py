@@ -68,7 +68,7 @@ class Daemon:
         self.pids: list[int] = []
 
     def start(self, *args: str) -> int:
-        proc = self.hk.process("watch", "start", "--no-server", *args)
+        proc = self.hk.process("watch", "start", *args)
         assert proc.returncode == 0, proc.stderr
         info = watch.status(str(self.root))
         assert info is not None
@@ -224,7 +224,7 @@ def test_stop_and_status(people: Path) -> None:
         pid = daemon.start()
         status = ok(hk("watch", "status")).stdout
         assert f"pid {pid}" in status and "running since" in status
-        assert "already running" in hk.process("watch", "start", "--no-server").stdout
+        assert "already running" in hk.process("watch", "start").stdout
         assert "watcher stopped" in ok(hk("watch", "stop")).stdout
         assert wait_until(lambda: gone(pid))
         assert not (people / ".git" / "hk" / "watch.sock").exists()
