@@ -6,7 +6,7 @@ on as offices see them: most are sent, about half of those accepted, some reject
 left to expire; the newest are still drafts or waiting for an answer. Contracts are the
 long-term side: placements (保姆, 育儿嫂, 月嫂, 老人陪护) with a worker, and package or regular
 service contracts with a weekly schedule, many of them from an accepted quote (linked both
-ways). Their terms, fees and dates are what :mod:`hk.services.contracts` would draft.
+ways). Their terms, fees and dates are what :mod:`hk.services.contracts.steps` would draft.
 """
 
 from __future__ import annotations
@@ -412,7 +412,7 @@ class ContractBuilder:
         """Drafted at ``created``, signed by every party a day or two later."""
         from hk.domain.contract import Contract
         from hk.services import documents
-        from hk.services.contracts_sign import TEMPLATE, terms_context
+        from hk.services.contracts.document import TEMPLATE, terms_context
 
         clerk = self.rng.choice(pools.OFFICE_STAFF)
         number = self._number(created)

@@ -56,7 +56,7 @@ def build_archive(root: Path, jobs: int, workers: int, seed: int) -> dict[str, A
     from hk.domain.ids import new_id
     from hk.domain.lifecycle import transition
     from hk.domain.worker import Worker
-    from hk.services.orders import build_order
+    from hk.services.orders.steps import build_order
     from hk.store.archive import Archive, init
     from hk.store.writer import save_new_bulk
 
@@ -324,8 +324,8 @@ def _same_jobs(problem: Problem, baseline: Solution, time_limit_s: float) -> Sol
 
 
 def run(jobs: int, workers: int, seed: int, keep: Path | None) -> int:
-    from hk.services import dispatch
-    from hk.services.dispatch_check import check_day
+    from hk.services.dispatch import plan as dispatch
+    from hk.services.dispatch.check import check_day
     from hk.store.archive import Archive
 
     root = keep or Path(tempfile.mkdtemp(prefix="hk-dispatch-day-"))

@@ -234,7 +234,7 @@ def test_contracts_are_signed_on_their_terms_and_linked(records: dict[str, list]
     renewals are linked both ways, and nothing happens after "now"."""
     from hk.domain.contract import Contract
     from hk.services import documents
-    from hk.services.contracts_sign import TEMPLATE, terms_context
+    from hk.services.contracts.document import TEMPLATE, terms_context
 
     contracts: list[Contract] = records["contract"]
     by_id = {c.id: c for c in contracts}

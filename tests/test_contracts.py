@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hk.services.contracts import add_months, new_contract
+from hk.services.contracts.steps import add_months, new_contract
 from hk.services.documents import digest
 from hk.services.people import add_customer, add_worker
 from hk.store.archive import Archive

@@ -16,7 +16,14 @@ from hk.commands import demo as demo_command
 from hk.domain.customer import Customer
 from hk.domain.worker import Worker
 from hk.errors import HkError
-from hk.services.demo import build_demo, default_location, is_demo, load_sample, read_info, tour
+from hk.services.demo.build import (
+    build_demo,
+    default_location,
+    is_demo,
+    load_sample,
+    read_info,
+    tour,
+)
 from hk.services.doctor import check_archive
 from hk.store import paths
 from hk.store.archive import Archive, init

@@ -18,11 +18,13 @@ from hk.domain.customer import Customer
 from hk.domain.ids import new_id
 from hk.domain.survey import DIMENSIONS, Survey
 from hk.domain.worker import Worker
-from hk.services import contracts, order_money, orders
-from hk.services.dispatch_match import Match, apply, match, match_all
-from hk.services.order_money import PaymentIn
-from hk.services.order_rules import assignment_breaches
-from hk.services.orders import service_items
+from hk.services.contracts import steps as contracts
+from hk.services.dispatch.match import Match, apply, match, match_all
+from hk.services.orders import money as order_money
+from hk.services.orders import steps as orders
+from hk.services.orders.money import PaymentIn
+from hk.services.orders.rules import assignment_breaches
+from hk.services.orders.steps import service_items
 from hk.services.people import add_customer, add_worker, edit
 from hk.services.records import load
 from hk.store.archive import Archive

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from hk.dispatch.check import check
-from hk.services import dispatch
+from hk.services.dispatch import plan as dispatch
 from hk.services.people import add_customer, add_worker
 from hk.store.archive import Archive
 from tests.conftest import git

@@ -18,7 +18,7 @@ from hk.domain.lifecycle import taken_event
 from hk.domain.order import Order, Window
 from hk.domain.worker import Worker
 from hk.errors import HkError
-from hk.services.order_rules import (
+from hk.services.orders.rules import (
     HARD_RULES,
     Booking,
     assignment_breaches,

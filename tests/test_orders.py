@@ -391,7 +391,7 @@ def test_two_workers_go_together_and_each_is_checked(shop: Shop) -> None:
 def test_every_order_command_and_option_has_help_text(shop: Shop) -> None:
     import typer.main
 
-    from hk.commands import order as order_cmds
+    from hk.commands.order import app as order_cmds
 
     group = typer.main.get_command(order_cmds.app)
     commands = getattr(group, "commands", {})

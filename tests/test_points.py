@@ -228,7 +228,7 @@ def test_the_yearly_cap_holds_back_what_is_over_it(shop: Shop) -> None:
 def test_an_earning_that_another_took_the_cap_from_meanwhile_is_refused(shop: Shop) -> None:
     """Two orders of a customer earning at once: the second to reach the lock sees the cap."""
     from hk.errors import ConflictError
-    from hk.services.orders import load_order
+    from hk.services.orders.steps import load_order
 
     settings = shop.archive.root / "hk.toml"
     settings.write_text(

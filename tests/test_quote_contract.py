@@ -7,8 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 from hk.domain.quote import parse_frequency
-from hk.services.quote_contract import schedule_of
-from hk.services.quotes import load_quote
+from hk.services.quotes.contract import schedule_of
+from hk.services.quotes.steps import load_quote
 from hk.store.archive import Archive
 from tests.conftest import Hk, ok
 from tests.test_quotes import DAY, as_json, customer, make

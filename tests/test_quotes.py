@@ -18,7 +18,7 @@ import pytest
 
 from hk.domain.quote import parse_frequency
 from hk.services.people import add_customer, edit
-from hk.services.quotes import LineIn, new_quote
+from hk.services.quotes.steps import LineIn, new_quote
 from hk.store.archive import Archive
 from tests.conftest import Hk, ok
 

@@ -16,12 +16,12 @@ import pytest
 from hk.domain.contract import Contract
 from hk.domain.order import Order
 from hk.domain.schedule import parse_schedule
-from hk.services.contracts import activate, new_contract
-from hk.services.contracts_sign import sign
-from hk.services.orders import assign, confirm
+from hk.services.contracts.document import sign
+from hk.services.contracts.steps import activate, new_contract
+from hk.services.orders.recurring import generate, reschedule
+from hk.services.orders.steps import assign, confirm
 from hk.services.people import edit
 from hk.services.records import code_of, load, load_ref
-from hk.services.recurring import generate, reschedule
 from hk.store.archive import Archive
 from hk.store.writer import save
 from tests.conftest import git
@@ -360,7 +360,7 @@ def test_a_later_run_sees_the_dispatched_orders_of_another_contract(shop: Shop) 
 
 
 def test_after_a_replacement_the_new_worker_is_named(shop: Shop) -> None:
-    from hk.services.contracts import replace_worker
+    from hk.services.contracts.steps import replace_worker
 
     c = contract(shop)
     other = shop.worker()
@@ -505,7 +505,7 @@ def test_a_second_reschedule_and_a_plain_run_change_nothing(shop: Shop) -> None:
 
 
 def test_orders_taken_by_hand_for_the_contract_are_not_cancelled(shop: Shop) -> None:
-    from hk.services.orders import new_order
+    from hk.services.orders.steps import new_order
 
     c, _ = _generated(shop)
     extra = new_order(
@@ -524,7 +524,7 @@ def test_orders_taken_by_hand_for_the_contract_are_not_cancelled(shop: Shop) -> 
 
 
 def test_a_terminated_contract_keeps_no_undispatched_order_after_its_last_day(shop: Shop) -> None:
-    from hk.services.contracts import terminate
+    from hk.services.contracts.steps import terminate
 
     c, _ = _generated(shop)
     terminate(shop.archive, c.id, "客户搬家", date=day(10))

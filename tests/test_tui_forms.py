@@ -20,7 +20,7 @@ from textual.widgets import Input, Select, Static, TextArea
 from hk.domain.customer import Customer
 from hk.domain.worker import Worker
 from hk.errors import InvalidData, Problem
-from hk.services.orders import load_order
+from hk.services.orders.steps import load_order
 from hk.services.people import edit
 from hk.services.records import load
 from hk.store.archive import Archive

@@ -12,7 +12,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
-from hk.services.orders import load_order
+from hk.services.orders.steps import load_order
 from hk.store.archive import Archive
 from hk.tui.app import HkApp
 from hk.tui.screens.dialogs import ChoiceDialog, FormDialog

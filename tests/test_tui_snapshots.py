@@ -20,7 +20,7 @@ from textual.widgets import Input
 from hk.domain.customer import Customer
 from hk.domain.ids import CROCKFORD
 from hk.domain.worker import Worker
-from hk.services.orders import build_order
+from hk.services.orders.steps import build_order
 from hk.store.archive import Archive, init
 from hk.store.writer import save_new_bulk
 from hk.tui.app import HkApp, make_app
@@ -307,7 +307,7 @@ def build_busy_office(root: Path) -> Path:
     """The office a day into its work: tomorrow's orders confirmed and waiting for dispatch,
     its communities on the map, 王秀英's home too (she also cleans appliances now), and return
     visits owed (one overdue, one due today)."""
-    from hk.services.orders import confirm
+    from hk.services.orders.steps import confirm
     from hk.services.people import edit
     from hk.services.visits import schedule
 

@@ -44,13 +44,13 @@ COLUMNS = [
 
 
 def _at(archive: Archive, text: str | None) -> Any:
-    from hk.commands.order_view import parse_moment
+    from hk.commands.order.view import parse_moment
 
     return None if text is None else parse_moment(text, archive.settings.locale.timezone, "--at")
 
 
 def _print(archive: Archive, complaint: Complaint, extra: dict[str, Any] | None = None) -> None:
-    from hk.services.orders import moment
+    from hk.services.orders.steps import moment
     from hk.services.records import display
 
     now = moment(archive, None)
@@ -246,7 +246,7 @@ def complaint_text(archive: Archive, complaint: Complaint, history: bool = False
     """The complaint as the person handling it reads it."""
     from zoneinfo import ZoneInfo
 
-    from hk.commands.order_view import Names
+    from hk.commands.order.view import Names
     from hk.domain.complaint import (
         CATEGORY_ZH,
         RECEIVED_ZH,
@@ -257,7 +257,7 @@ def complaint_text(archive: Archive, complaint: Complaint, history: bool = False
     from hk.domain.fields import format_money
     from hk.domain.visit import STATUS_ZH as VISIT_ZH
     from hk.domain.visit import TYPE_ZH
-    from hk.services.orders import moment
+    from hk.services.orders.steps import moment
     from hk.services.records import code_of
 
     tz = ZoneInfo(archive.settings.locale.timezone)
@@ -356,7 +356,7 @@ def resolve(
 ) -> None:
     """Resolved (→ 已解决): with compensation and a rework order if agreed; the return visit
     after a complaint is scheduled in the same commit."""
-    from hk.commands.order_view import parse_hours, parse_moment
+    from hk.commands.order.view import parse_hours, parse_moment
     from hk.domain.fields import format_money, parse_money
     from hk.errors import UsageError
     from hk.services.complaints import resolve as resolve_complaint

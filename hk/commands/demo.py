@@ -32,7 +32,7 @@ def demo(
 ) -> None:
     """Build a fresh demo archive (a small company in Chengdu, invented people) and open the
     TUI on it."""
-    from hk.services.demo import build_demo, default_location, tour
+    from hk.services.demo.build import build_demo, default_location, tour
 
     root = build_demo(out or default_location())
     if sys.stdout.isatty() and sys.stdin.isatty() and not no_tui:

@@ -1,6 +1,6 @@
 """``hk import`` and ``hk export``: customers and workers to and from spreadsheets.
 
-A thin layer over :mod:`hk.services.tabular_import` and :mod:`hk.services.tabular_export`.
+A thin layer over :mod:`hk.services.io.importing` and :mod:`hk.services.io.export`.
 Exit codes: 0 done; 1 invalid rows (nothing imported) or a file that cannot be imported;
 2 a wrong command line.
 """
@@ -79,7 +79,7 @@ RevealOpt = Annotated[
 def _import(
     ctx: typer.Context, kind: str, file: Path, dry_run: bool, skip_invalid: bool, json: bool
 ) -> None:
-    from hk.services.tabular_import import import_file
+    from hk.services.io.importing import import_file
 
     report = import_file(archive_of(ctx), kind, file, dry_run=dry_run, skip_invalid=skip_invalid)
     if json:
@@ -133,9 +133,9 @@ def import_workers(
 def _export(
     ctx: typer.Context, kind: str, fmt: Format | None, out: Path | None, reveal: bool
 ) -> None:
+    from hk.services.io.export import build_export, format_for, write_export
+    from hk.services.io.tabular import PLURALS
     from hk.services.lookup import warn_broken
-    from hk.services.tabular import PLURALS
-    from hk.services.tabular_export import build_export, format_for, write_export
 
     chosen = format_for(fmt.value if fmt else None, out)
     if chosen == "xlsx" and out is None:

@@ -41,7 +41,7 @@ COLUMNS = [
 
 
 def _at(archive: Archive, text: str | None) -> dt.datetime | None:
-    from hk.commands.order_view import parse_moment
+    from hk.commands.order.view import parse_moment
 
     return None if text is None else parse_moment(text, archive.settings.locale.timezone, "--at")
 

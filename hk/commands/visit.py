@@ -56,7 +56,7 @@ LIST_COLUMNS = [
 
 
 def _at(archive: Archive, text: str | None) -> Any:
-    from hk.commands.order_view import parse_moment
+    from hk.commands.order.view import parse_moment
 
     return None if text is None else parse_moment(text, archive.settings.locale.timezone, "--at")
 
@@ -216,7 +216,7 @@ def visit_text(archive: Archive, visit: Visit, history: bool = False) -> str:
     """The visit as the operator reads it before calling the customer."""
     from zoneinfo import ZoneInfo
 
-    from hk.commands.order_view import Names
+    from hk.commands.order.view import Names
     from hk.domain.visit import METHOD_ZH, STATUS_ZH, TYPE_ZH
     from hk.services.records import code_of
     from hk.services.visits import today

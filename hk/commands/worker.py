@@ -72,7 +72,7 @@ def parse_leave(text: str) -> dict[str, str]:
 
 def worker_fields(opts: dict[str, Any]) -> dict[str, Any]:
     """Map CLI options to record fields; skills and certificates as the import reads them."""
-    from hk.services.tabular_fields import GENDERS, parse_certificate, parse_skill
+    from hk.services.io.fields import GENDERS, parse_certificate, parse_skill
 
     simple = {
         "name": "name",

@@ -1,6 +1,6 @@
 """A day of hourly jobs as a routing problem, and the solver's answer as a plan people read.
 
-This module is pure: the service layer (:mod:`hk.services.dispatch`) reads the archive into
+This module is pure: the service layer (:mod:`hk.services.dispatch.plan`) reads the archive into
 :class:`DayJob` and :class:`DayWorker` values — who may take which job, by the same rules
 ``hk order assign`` applies — and this module turns them into the solver-neutral
 :class:`~hk.dispatch.model.Problem`, solves it, and explains the result: each worker's
@@ -36,7 +36,7 @@ from hk.dispatch.travel import LatLon, Located, Travel
 Span = tuple[float, float]
 """A stretch of the day, in seconds from midnight."""
 
-#: Rules of :mod:`hk.services.order_rules` in words for an unplaced job's reason.
+#: Rules of :mod:`hk.services.orders.rules` in words for an unplaced job's reason.
 RULE_WORDS = {
     "inactive": "已停用",
     "blocked": "被客户拒绝",

@@ -5,7 +5,7 @@ placement contract; :class:`Request` is what both say about the worker they need
 two steps, kept apart so the operator sees both:
 
 1. **Hard filters** (:func:`exclusions`): a worker who breaks one is not a candidate at all.
-   They are the assignment rules of :mod:`hk.services.order_rules`, under the same names
+   They are the assignment rules of :mod:`hk.services.orders.rules`, under the same names
    (``inactive``, ``blocked``, ``gender``, ``age``, ``skill``, ``certificate``, ``leave``, and
    for a job of a few hours ``availability`` and ``double_booking``), stated for a role that
    runs from one day to another rather than for one order's window.
@@ -18,7 +18,7 @@ twice: the assignment that fills the most roles, and among those the best total 
 (the Hungarian method of :func:`scipy.optimize.linear_sum_assignment`), which a greedy
 "best pair first" misses as soon as two roles want the same worker.
 
-Pure: the archive is read by :mod:`hk.services.dispatch_match`, which hands over the records
+Pure: the archive is read by :mod:`hk.services.dispatch.match`, which hands over the records
 and :class:`Facts` (a worker's bookings and ratings).
 """
 

@@ -2,7 +2,7 @@
 
 Pure: the schedule, the days asked for, the company's calendar and the worker's leave go in; the
 visits (timezone-aware windows) and the days left out, each with its reason, come out. The
-order generator (:mod:`hk.services.recurring`) turns the visits into orders; a preview, a
+order generator (:mod:`hk.services.orders.recurring`) turns the visits into orders; a preview, a
 reminder or a report may read them the same way.
 
 The rules, as :mod:`hk.domain.schedule` states them:

@@ -272,7 +272,7 @@ def packages_low(
 ) -> list[Due]:
     """Customers whose current package period has ``visits_left`` visits or fewer left.
 
-    Periods are chained as :func:`hk.services.order_rules.package_balance` chains them: the
+    Periods are chained as :func:`hk.services.orders.rules.package_balance` chains them: the
     first order using the package starts a period of its validity; the first order after a
     period ends starts the next (the customer renewed). The period holding ``today`` counts
     every visit its orders took, booked for earlier or later days; cancelled orders give their

@@ -2,7 +2,7 @@
 
 A complaint is answered by ``response_due`` (``[reminders] complaint_sla_hours`` after it came
 in; see :mod:`hk.domain.complaint`). Resolving it may agree compensation and a rework order
-(返工, made by :func:`hk.services.order_after.build_rework`), and schedules the return visit
+(返工, made by :func:`hk.services.orders.aftercare.build_rework`), and schedules the return visit
 after a complaint (``[visits] after_complaint``): the complaint, the rework order and the
 visit are one commit.
 
@@ -34,7 +34,7 @@ from hk.domain.complaint import (
 )
 from hk.domain.ids import new_id
 from hk.errors import HkError, UsageError
-from hk.services.orders import choice_of, load_order, moment, refused
+from hk.services.orders.steps import choice_of, load_order, moment, refused
 from hk.services.records import code_of, load_named, resolve_id
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save, save_together
@@ -183,7 +183,7 @@ def list_complaints(
 ) -> list[dict[str, Any]]:
     """Complaints by the day received, each with its SLA state now and the names it links."""
     from hk.services.lookup import list_rows
-    from hk.services.order_listing import Names
+    from hk.services.orders.listing import Names
 
     wanted = choice_of(status, STATUS_ZH, "a complaint status") if status else None
     refs = [
@@ -307,7 +307,7 @@ def resolve(
     """→ 已解决 with what was done, any compensation, and a rework order from ``rework_start``
     (free of charge, linked both ways); the return visit after a complaint is scheduled too.
     One commit for all of them."""
-    from hk.services.order_after import build_rework
+    from hk.services.orders.aftercare import build_rework
     from hk.services.visits import after_complaint_visit
 
     if not resolution.strip():

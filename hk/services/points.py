@@ -3,7 +3,7 @@
 The rules are in :mod:`hk.domain.points`; this module reads a customer's entries from the
 index (never by parsing every file), checks each change against the balance under the write
 lock, and saves it, one commit per change. Earning is tied to the rating: rating a completed
-or settled order (:func:`hk.services.order_after.rate`, the only way an order is rated, and
+or settled order (:func:`hk.services.orders.aftercare.rate`, the only way an order is rated, and
 only once it is done) writes its earn entry in the same commit, through :func:`earn_entry`;
 ``hk points earn`` earns for an order rated without one (rated before points were kept).
 """
@@ -70,7 +70,7 @@ class Ledger:
 
 
 def _today(archive: Archive, on: dt.date | None) -> dt.date:
-    from hk.services.orders import moment
+    from hk.services.orders.steps import moment
 
     return on or moment(archive, None).date()
 
@@ -171,7 +171,7 @@ def still_earns(archive: Archive, order: Order, at: dt.datetime, points: int) ->
 def earn(archive: Archive, order_ref: str, at: dt.datetime | None = None) -> Written:
     """Earn the points of a completed or settled, rated order that has none yet."""
     from hk.domain.lifecycle import label
-    from hk.services.orders import load_order, moment
+    from hk.services.orders.steps import load_order, moment
     from hk.services.records import code_of
 
     order, _ = load_order(archive, order_ref)
@@ -233,7 +233,7 @@ def adjust(
 def _take(
     archive: Archive, customer_ref: str, kind: str, points: int, reason: str, at: dt.datetime | None
 ) -> Written:
-    from hk.services.orders import moment
+    from hk.services.orders.steps import moment
     from hk.services.records import resolve_id
 
     _, customer_id = resolve_id(archive, "customer", customer_ref)
@@ -340,7 +340,7 @@ def _entry(
             }
         )
     except ValidationError as exc:
-        from hk.services.orders import refused
+        from hk.services.orders.steps import refused
 
         raise refused(exc) from None
 

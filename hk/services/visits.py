@@ -39,7 +39,7 @@ from hk.domain.visit import (
 )
 from hk.domain.visits import History, Owed, Rules, due_by, is_low, owed, written_due
 from hk.errors import ConflictError, UsageError
-from hk.services.orders import choice_of, moment, refused
+from hk.services.orders.steps import choice_of, moment, refused
 from hk.services.records import code_of, load, load_named, resolve_id
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save, save_together
@@ -110,7 +110,7 @@ def visits_due(
     ``customer`` (an ID) limits it to one customer. Written visits and computed ones alike;
     each with days overdue on ``day`` and a ``key`` naming the occasion.
     """
-    from hk.services.order_listing import Names
+    from hk.services.orders.listing import Names
 
     rules, names = rules_of(archive), Names(archive.index)
     found: list[DueVisit] = []
@@ -260,7 +260,7 @@ def list_visits(
 ) -> list[dict[str, Any]]:
     """Visit records by due day (both ends included), with the customer's code and name."""
     from hk.services.lookup import list_rows
-    from hk.services.order_listing import Names
+    from hk.services.orders.listing import Names
 
     wanted = choice_of(status, STATUS_ZH, "a visit status") if status else None
     kind = choice_of(visit_type, TYPE_ZH, "a visit type") if visit_type else None

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from hk.services.lookup import summary
-from hk.services.order_listing import list_items
+from hk.services.orders.listing import list_items
 from hk.tui.data.lists import expiring
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """What the dispatch board (派工) shows: a day's plan laid out on a grid of half hours.
 
-The plan itself is :mod:`hk.services.dispatch` (read the day, solve, apply, pin); this module
+The plan itself is :mod:`hk.services.dispatch.plan` (read the day, solve, apply, pin); this module
 only shapes it for the board: which columns of the time grid each job covers (in terminal
 cells, so that Chinese labels fit the block they name), who may be pinned to a job and why the
 others may not, and which planned jobs are still waiting to be accepted.
@@ -18,7 +18,7 @@ from hk.textwidth import cell_len, fit
 
 if TYPE_CHECKING:
     from hk.dispatch.day import DayJob, Itinerary, Plan, Visit
-    from hk.services.dispatch import Day
+    from hk.services.dispatch.plan import Day
     from hk.store.archive import Archive
     from hk.store.writer import SaveResult
 
@@ -67,7 +67,7 @@ class Board:
 
 def read_board(archive: Archive, day: dt.date, time_limit_s: float | None = None) -> Board:
     """Plan ``day`` (nothing is written); seconds at most, so callers run it in a worker."""
-    from hk.services.dispatch import make_plan
+    from hk.services.dispatch.plan import make_plan
 
     inputs, plan = make_plan(archive, day, time_limit_s)
     return Board(day=day, inputs=inputs, plan=plan)
@@ -75,14 +75,14 @@ def read_board(archive: Archive, day: dt.date, time_limit_s: float | None = None
 
 def accept(archive: Archive, board: Board, only: set[str] | None = None) -> SaveResult:
     """Dispatch the board's planned jobs (or only those in ``only``) in one commit."""
-    from hk.services.dispatch import apply
+    from hk.services.dispatch.plan import apply
 
     return apply(archive, board.inputs, board.plan, only=only)
 
 
 def pin(archive: Archive, order_id: str, worker_id: str | None) -> str:
     """Pin the order to the worker (None: unpin); the order's code, for the message."""
-    from hk.services.dispatch import pin as pin_order
+    from hk.services.dispatch.plan import pin as pin_order
     from hk.services.records import code_of
 
     order, _ = pin_order(archive, order_id, worker_id)

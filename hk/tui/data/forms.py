@@ -2,7 +2,7 @@
 
 A form is a list of :class:`FormField` and the text typed into each. :func:`draft` turns that
 text into the fields the services take (:func:`hk.services.people.add_customer`,
-:func:`~hk.services.people.add_worker`, :func:`hk.services.orders.new_order`), so the TUI
+:func:`~hk.services.people.add_worker`, :func:`hk.services.orders.steps.new_order`), so the TUI
 saves exactly what ``hk customer add`` or ``hk order new`` would. :func:`check` runs the same
 Pydantic models and settings rules without writing, and :func:`messages_of` puts each problem
 under the input it is about (``phones[1]`` under the phones, ``addresses[0].district`` under
@@ -322,7 +322,7 @@ def _parse(problems: list[Problem], name: str, parse: Callable[[str], Any], valu
 def _customer(
     archive: Archive, form: Form, text: dict[str, str], problems: list[Problem]
 ) -> dict[str, Any]:
-    from hk.services.tabular_fields import parse_date, split_list, split_phones
+    from hk.services.io.fields import parse_date, split_list, split_phones
 
     fields: dict[str, Any] = {
         "name": text["name"],
@@ -357,7 +357,7 @@ def _customer(
 
 
 def _worker(form: Form, text: dict[str, str], problems: list[Problem]) -> dict[str, Any]:
-    from hk.services.tabular_fields import parse_skill, parse_year, parse_years, split_list
+    from hk.services.io.fields import parse_skill, parse_year, parse_years, split_list
 
     fields: dict[str, Any] = {
         "name": text["name"],
@@ -580,7 +580,7 @@ def _order_args(archive: Archive, typed: OrderDraft) -> tuple[str, dict[str, Any
 
 def _preview(archive: Archive, typed: OrderDraft) -> Checked:
     """The order as it would be taken (priced, not saved)."""
-    from hk.services.orders import build_order
+    from hk.services.orders.steps import build_order
 
     customer, options = _order_args(archive, typed)
     assert typed.start is not None
@@ -602,7 +602,7 @@ def save(archive: Archive, form: Form, values: dict[str, str]) -> Saved:
     the bytes the form was opened from (one commit; refused if they changed meanwhile)."""
     fields = draft(archive, form, values)
     if form.kind == "order":
-        from hk.services.orders import new_order
+        from hk.services.orders.steps import new_order
 
         typed: OrderDraft = fields["draft"]
         customer, options = _order_args(archive, typed)

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from hk.domain.lifecycle import STATUSES, TRANSITIONS, IllegalTransition
 from hk.errors import UsageError
 from hk.services.lookup import summary
-from hk.services.order_listing import list_items
+from hk.services.orders.listing import list_items
 
 if TYPE_CHECKING:
-    from hk.services.orders import Changed
+    from hk.services.orders.steps import Changed
     from hk.store.archive import Archive
 
 SPANS = ("today", "tomorrow", "week")
@@ -92,7 +92,8 @@ def move(
     passes every item of the acceptance checklist (the board has no checklist to tick); settling
     records no payment, so an order with money due stays where it is and says so.
     """
-    from hk.services import order_money, orders
+    from hk.services.orders import money as order_money
+    from hk.services.orders import steps as orders
 
     if target == "confirmed":
         return orders.confirm(archive, order_id)
@@ -144,8 +145,8 @@ def scores_of(values: dict[str, str]) -> tuple[dict[str, int], int | None]:
 
 
 def rate(archive: Archive, order_id: str, values: dict[str, str]) -> Changed:
-    """Keep the customer's scores of a done order (:func:`hk.services.order_after.rate`)."""
-    from hk.services.order_after import rate as rate_order
+    """Keep the customer's scores of a done order (:func:`hk.services.orders.aftercare.rate`)."""
+    from hk.services.orders.aftercare import rate as rate_order
 
     scores, nps = scores_of(values)
     return rate_order(archive, order_id, scores, nps, values.get("comment", "").strip())

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from hk.errors import HkError
 from hk.services.lookup import summary
-from hk.services.order_listing import Names, list_items
+from hk.services.orders.listing import Names, list_items
 
 if TYPE_CHECKING:
     from hk.services.history import Entry

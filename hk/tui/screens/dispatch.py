@@ -1,6 +1,6 @@
 """The dispatch board (派工): a day's plan as workers × hours, accepted in whole or in part.
 
-The planner (:func:`hk.services.dispatch.make_plan`) runs in a worker, as it may search for
+The planner (:func:`hk.services.dispatch.plan.make_plan`) runs in a worker, as it may search for
 seconds; the board then shows each worker's day on a grid of half hours from 07:00 to 21:00,
 her jobs as blocks labelled with the order's code and community, the reasons of the job under
 the cursor (为何), and the jobs the plan left out with theirs. The operator selects jobs with

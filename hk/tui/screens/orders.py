@@ -36,7 +36,7 @@ from hk.tui.screens.dialogs import ChoiceDialog, Field, FormDialog
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
-    from hk.services.orders import Changed
+    from hk.services.orders.steps import Changed
     from hk.store.archive import Archive
     from hk.tui.data.forms import Saved
 

@@ -1,0 +1,1 @@
+"""``hk contract``: the Typer app (:mod:`.app`), parsing and printing (:mod:`.view`)."""

@@ -1,0 +1,1 @@
+"""``hk quote``: the Typer app (:mod:`.app`), parsing and printing (:mod:`.view`)."""
