@@ -56,8 +56,9 @@ def build_archive(root: Path, jobs: int, workers: int, seed: int) -> dict[str, A
     from hk.domain.ids import new_id
     from hk.domain.lifecycle import transition
     from hk.domain.worker import Worker
+    from hk.services.archive import init
     from hk.services.orders.steps import build_order
-    from hk.store.archive import Archive, init
+    from hk.store.archive import Archive
     from hk.store.writer import save_new_bulk
 
     init(root, company="基准家政", city="成都市")

@@ -509,7 +509,8 @@ def generate(out: Path, scale: float = 1.0, seed: int = 1) -> Generated:
     them); the kinds of :data:`DIRECT_KINDS` are written directly and staged in the same commit.
     """
     from benchmarks.orders import Catalog
-    from hk.store.archive import Archive, init
+    from hk.services.archive import init
+    from hk.store.archive import Archive
     from hk.store.writer import save_new_bulk
 
     report = init(out, company="蓉城优家家政服务有限公司")

@@ -117,7 +117,8 @@ def make_archive(root: Path, customers: int = 8) -> list[str]:
     from hk.domain.base import now
     from hk.domain.customer import Customer
     from hk.domain.ids import new_id
-    from hk.store.archive import Archive, init
+    from hk.services.archive import init
+    from hk.store.archive import Archive
     from hk.store.writer import save_new_bulk
 
     init(root)

@@ -17,7 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from hk.cli import app
-from hk.store.archive import Archive, init
+from hk.services.archive import init
+from hk.store.archive import Archive
 
 HK_BIN = str(Path(sys.executable).with_name("hk"))
 

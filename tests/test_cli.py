@@ -17,7 +17,7 @@ import pytest
 import typer.main
 
 from hk.cli import app
-from hk.store.archive import init
+from hk.services.archive import init
 from tests.conftest import HK_BIN, Hk, git, isolated_home, ok
 
 ID_NUMBER = "510104199001011230"

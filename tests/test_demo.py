@@ -16,6 +16,7 @@ from hk.commands import demo as demo_command
 from hk.domain.customer import Customer
 from hk.domain.worker import Worker
 from hk.errors import HkError
+from hk.services.archive import init
 from hk.services.demo.build import (
     build_demo,
     default_location,
@@ -26,7 +27,7 @@ from hk.services.demo.build import (
 )
 from hk.services.doctor import check_archive
 from hk.store import paths
-from hk.store.archive import Archive, init
+from hk.store.archive import Archive
 from hk.store.records import parse_record
 
 DAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()

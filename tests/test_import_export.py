@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from hk.cli import HkGroup, main
 from hk.commands import io as io_cmds
-from hk.store.archive import Archive, init
+from hk.services.archive import init
+from hk.store.archive import Archive
 
 VALID_ID = "11010519491231002X"
 MASKED_ID = "1101**********002X"

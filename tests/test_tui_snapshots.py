@@ -20,8 +20,9 @@ from textual.widgets import Input
 from hk.domain.customer import Customer
 from hk.domain.ids import CROCKFORD
 from hk.domain.worker import Worker
+from hk.services.archive import init
 from hk.services.orders.steps import build_order
-from hk.store.archive import Archive, init
+from hk.store.archive import Archive
 from hk.store.writer import save_new_bulk
 from hk.tui.app import HkApp, make_app
 

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 
 from hk.domain.ids import new_id
+from hk.services.archive import init
 from hk.services.lookup import find, list_rows, open_index
 from hk.services.people import add_customer
 from hk.store import watch
-from hk.store.archive import Archive, init
+from hk.store.archive import Archive
 from hk.store.snapshot import read_stamp
 from tests.conftest import Hk, git, ok
 from tests.orders_support import make_shop

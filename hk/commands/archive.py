@@ -18,7 +18,7 @@ def init(
 ) -> None:
     """Create a new archive: a git repository with hk.toml, the default catalog and a key."""
     from hk.commands.common import Options
-    from hk.store.archive import init as init_archive
+    from hk.services.archive import init as init_archive
     from hk.store.archive import locate
 
     opts = ctx.find_root().obj

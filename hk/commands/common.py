@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from hk.store.archive import Archive
 
 from hk.errors import UsageError
+from hk.services.orders import listing as order_listing
 
 
 @dataclass
@@ -102,3 +104,47 @@ def parse_day(text: str, option: str, tz: str) -> str:
         raise UsageError(
             f"{option}: '{text}' is not a day", hint="write it like 2026-12-01"
         ) from None
+
+
+def parse_moment(text: str, tz: str, option: str) -> dt.datetime:
+    """``2026-12-01 09:00`` (or ISO 8601) in the archive's timezone; a date alone is refused,
+    since an appointment or an event needs its time of day."""
+    value = text.strip().replace("T", " ")
+    try:
+        if len(value) <= 10:
+            raise ValueError
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{option}: '{text}' is not a date and time",
+            hint=f"write it like {option} '2026-12-01 09:00'",
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(tz))
+
+
+def moment_of(archive: Archive, text: str | None, option: str = "--at") -> dt.datetime | None:
+    """``--at`` (or another moment option) in the archive's timezone; None when not given."""
+    return None if text is None else parse_moment(text, archive.settings.locale.timezone, option)
+
+
+def parse_hours(text: str | None) -> Decimal | None:
+    """``--hours``: a positive number of hours (``3``, ``2.5``), or None when not given."""
+    if text is None:
+        return None
+    try:
+        hours = Decimal(text.strip())
+    except InvalidOperation:
+        raise UsageError(
+            f"--hours: '{text}' is not a number of hours", hint="e.g. --hours 3 or --hours 2.5"
+        ) from None
+    if not hours.is_finite() or hours <= 0:
+        raise UsageError(f"--hours must be more than 0, not {text}")
+    return hours
+
+
+class Names(order_listing.Names):
+    """``K3F9Q 张三`` for a record ID, each looked up in the archive's index once."""
+
+    def __init__(self, archive: Archive) -> None:
+        super().__init__(archive.index)
+        self.archive = archive

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hk.commands.common import archive_of, print_json, require, say
+from hk.commands.common import archive_of, moment_of, print_json, require, say
 
 if TYPE_CHECKING:
     from hk.domain.complaint import Complaint
-    from hk.services.complaints import Stepped
+    from hk.services.complaints import ComplaintIn, Stepped
     from hk.store.archive import Archive
 
 app = typer.Typer(
@@ -43,15 +43,8 @@ COLUMNS = [
 ]
 
 
-def _at(archive: Archive, text: str | None) -> Any:
-    from hk.commands.order.view import parse_moment
-
-    return None if text is None else parse_moment(text, archive.settings.locale.timezone, "--at")
-
-
 def _print(archive: Archive, complaint: Complaint, extra: dict[str, Any] | None = None) -> None:
-    from hk.services.orders.steps import moment
-    from hk.services.records import display
+    from hk.services.records import display, moment
 
     now = moment(archive, None)
     responded = complaint.responded_at()
@@ -149,7 +142,7 @@ def open_(
         require(text, "--text", "投诉内容 what about"),
         severity,
         via,
-        _at(archive, received),
+        moment_of(archive, received),
     )
     opened = open_complaint(archive, given, customer=customer, order=order, worker=worker)
     if json:
@@ -246,7 +239,7 @@ def complaint_text(archive: Archive, complaint: Complaint, history: bool = False
     """The complaint as the person handling it reads it."""
     from zoneinfo import ZoneInfo
 
-    from hk.commands.order.view import Names
+    from hk.commands.common import Names
     from hk.domain.complaint import (
         CATEGORY_ZH,
         RECEIVED_ZH,
@@ -257,8 +250,7 @@ def complaint_text(archive: Archive, complaint: Complaint, history: bool = False
     from hk.domain.fields import format_money
     from hk.domain.visit import STATUS_ZH as VISIT_ZH
     from hk.domain.visit import TYPE_ZH
-    from hk.services.orders.steps import moment
-    from hk.services.records import code_of
+    from hk.services.records import code_of, moment
 
     tz = ZoneInfo(archive.settings.locale.timezone)
     names = Names(archive)
@@ -327,7 +319,7 @@ def assign(
     from hk.services.complaints import assign as assign_complaint
 
     archive = archive_of(ctx)
-    stepped = assign_complaint(archive, ref, to, note, _at(archive, at))
+    stepped = assign_complaint(archive, ref, to, note, moment_of(archive, at))
     _report(archive, stepped, json, f"in progress, handled by {stepped.complaint.assignee}")
 
 
@@ -356,7 +348,7 @@ def resolve(
 ) -> None:
     """Resolved (→ 已解决): with compensation and a rework order if agreed; the return visit
     after a complaint is scheduled in the same commit."""
-    from hk.commands.order.view import parse_hours, parse_moment
+    from hk.commands.common import parse_hours, parse_moment
     from hk.domain.fields import format_money, parse_money
     from hk.errors import UsageError
     from hk.services.complaints import resolve as resolve_complaint
@@ -375,7 +367,7 @@ def resolve(
         compensation_fen=fen,
         rework_start=parse_moment(rework, tz, "--rework") if rework else None,
         rework_hours=parse_hours(rework_hours),
-        at=_at(archive, at),
+        at=moment_of(archive, at),
     )
     if json:
         _print(
@@ -418,6 +410,19 @@ def reject(
 
     archive = archive_of(ctx)
     stepped = reject_complaint(
-        archive, ref, require(reason, "--reason", "驳回原因 reason"), _at(archive, at)
+        archive, ref, require(reason, "--reason", "驳回原因 reason"), moment_of(archive, at)
     )
     _report(archive, stepped, json, "rejected")
+
+
+def ask_complaint(default_text: str) -> ComplaintIn | None:
+    """In a terminal, after a low score: open a complaint too? (and what about)."""
+    from hk.domain.complaint import CATEGORY_ZH
+    from hk.services.complaints import ComplaintIn
+
+    if not typer.confirm("评分偏低。同时登记投诉吗？ Open a complaint too?", default=False):
+        return None
+    choices = " ".join(f"{k}({v})" for k, v in CATEGORY_ZH.items())
+    category: str = typer.prompt(f"投诉类别 category [{choices}]", default="quality")
+    text: str = typer.prompt("投诉内容 what about", default=default_text or None)
+    return ComplaintIn(category, text, "normal", "visit")

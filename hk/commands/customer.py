@@ -301,7 +301,7 @@ def list_(
 def stage_named(text: str) -> str:
     """A stage from its name (``at_risk``) or its Chinese label (``有流失风险``)."""
     from hk.domain.stage import STAGE_ZH
-    from hk.services.orders.steps import choice_of
+    from hk.services.records import choice_of
 
     return choice_of(text, STAGE_ZH, "a stage")
 

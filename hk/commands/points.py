@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hk.commands.common import archive_of, print_json, say
+from hk.commands.common import archive_of, moment_of, print_json, say
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -38,12 +38,6 @@ COLUMNS = [
     ("reason", "说明"),
     ("by", "经办"),
 ]
-
-
-def _at(archive: Archive, text: str | None) -> dt.datetime | None:
-    from hk.commands.order.view import parse_moment
-
-    return None if text is None else parse_moment(text, archive.settings.locale.timezone, "--at")
 
 
 def _day(archive: Archive, text: str | None, option: str) -> dt.date | None:
@@ -146,7 +140,9 @@ def redeem(
     from hk.services.points import redeem as redeem_points
 
     archive = archive_of(ctx)
-    _report(redeem_points(archive, customer, points, what_for, _at(archive, at)), json, "redeemed")
+    _report(
+        redeem_points(archive, customer, points, what_for, moment_of(archive, at)), json, "redeemed"
+    )
 
 
 @app.command("adjust", context_settings={"ignore_unknown_options": True})
@@ -162,7 +158,9 @@ def adjust(
     from hk.services.points import adjust as adjust_points
 
     archive = archive_of(ctx)
-    _report(adjust_points(archive, customer, points, reason, _at(archive, at)), json, "adjusted")
+    _report(
+        adjust_points(archive, customer, points, reason, moment_of(archive, at)), json, "adjusted"
+    )
 
 
 @app.command("earn")
@@ -176,7 +174,7 @@ def earn(
     from hk.services.points import earn as earn_points
 
     archive = archive_of(ctx)
-    _report(earn_points(archive, order, _at(archive, at)), json, "earned")
+    _report(earn_points(archive, order, moment_of(archive, at)), json, "earned")
 
 
 @app.command("expire")

@@ -81,7 +81,7 @@ def list_(
     json: Json = False,
 ) -> None:
     """List survey responses, oldest first, with their five scores and NPS."""
-    from hk.commands.order.view import Names
+    from hk.commands.common import Names
     from hk.domain.survey import CHANNEL_ZH
     from hk.services.lookup import render_table
     from hk.services.surveys import list_surveys

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hk.commands.common import archive_of, interactive, print_json, require, say
+from hk.commands.common import archive_of, interactive, moment_of, print_json, require, say
 
 if TYPE_CHECKING:
     from hk.domain.visit import Visit
@@ -55,12 +55,6 @@ LIST_COLUMNS = [
 ]
 
 
-def _at(archive: Archive, text: str | None) -> Any:
-    from hk.commands.order.view import parse_moment
-
-    return None if text is None else parse_moment(text, archive.settings.locale.timezone, "--at")
-
-
 def _day(archive: Archive, text: str | None, option: str) -> str | None:
     from hk.commands.common import parse_day
 
@@ -68,8 +62,8 @@ def _day(archive: Archive, text: str | None, option: str) -> str | None:
 
 
 def _print_visit(archive: Archive, visit: Visit, extra: dict[str, Any] | None = None) -> None:
+    from hk.services.followups import today
     from hk.services.records import display
-    from hk.services.visits import today
 
     day = today(archive)
     data = display(archive, visit)
@@ -113,9 +107,10 @@ def due(
     """
     import datetime as dt
 
+    from hk.services.followups import today
     from hk.services.lookup import render_table
     from hk.services.records import resolve_id
-    from hk.services.visits import today, visits_due
+    from hk.services.visits import visits_due
 
     archive = archive_of(ctx)
     day = dt.date.fromisoformat(_day(archive, date, "--date") or today(archive).isoformat())
@@ -216,10 +211,10 @@ def visit_text(archive: Archive, visit: Visit, history: bool = False) -> str:
     """The visit as the operator reads it before calling the customer."""
     from zoneinfo import ZoneInfo
 
-    from hk.commands.order.view import Names
+    from hk.commands.common import Names
     from hk.domain.visit import METHOD_ZH, STATUS_ZH, TYPE_ZH
+    from hk.services.followups import today
     from hk.services.records import code_of
-    from hk.services.visits import today
 
     tz = ZoneInfo(archive.settings.locale.timezone)
     names = Names(archive)
@@ -338,10 +333,10 @@ def log(
     """
     from hk.domain.visits import is_low
     from hk.services.complaints import ComplaintIn
+    from hk.services.followups import rules_of
     from hk.services.records import code_of
     from hk.services.surveys import parse_scores
     from hk.services.visits import log as log_visit
-    from hk.services.visits import rules_of
 
     archive = archive_of(ctx)
     how = require(method, "--method", "回访方式 method (phone/wechat/survey/onsite)")
@@ -351,6 +346,8 @@ def log(
     if complaint:
         opened = ComplaintIn(category, complaint, severity, "visit")
     elif low and not no_complaint and interactive() and not json:
+        from hk.commands.complaint import ask_complaint
+
         opened = ask_complaint(note or comment)
     logged = log_visit(
         archive,
@@ -363,7 +360,7 @@ def log(
         actions=action or [],
         visit_type=type_,
         complaint=opened,
-        at=_at(archive, at),
+        at=moment_of(archive, at),
     )
     if json:
         extra = {
@@ -393,19 +390,6 @@ def _brief(archive: Archive, record: Any) -> dict[str, Any] | None:
     return {"id": record.id, "code": code_of(archive, record.id), "kind": record.kind}
 
 
-def ask_complaint(default_text: str) -> ComplaintIn | None:
-    """In a terminal, after a low score: open a complaint too? (and what about)."""
-    from hk.domain.complaint import CATEGORY_ZH
-    from hk.services.complaints import ComplaintIn
-
-    if not typer.confirm("评分偏低。同时登记投诉吗？ Open a complaint too?", default=False):
-        return None
-    choices = " ".join(f"{k}({v})" for k, v in CATEGORY_ZH.items())
-    category: str = typer.prompt(f"投诉类别 category [{choices}]", default="quality")
-    text: str = typer.prompt("投诉内容 what about", default=default_text or None)
-    return ComplaintIn(category, text, "normal", "visit")
-
-
 @app.command("cancel")
 def cancel(
     ctx: typer.Context,
@@ -421,7 +405,7 @@ def cancel(
 
     archive = archive_of(ctx)
     done = cancel_visit(
-        archive, ref, require(reason, "--reason", "取消原因 reason"), _at(archive, at)
+        archive, ref, require(reason, "--reason", "取消原因 reason"), moment_of(archive, at)
     )
     if json:
         _print_visit(archive, done.visit)

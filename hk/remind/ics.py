@@ -49,8 +49,9 @@ def export(archive: Archive, first: dt.date, last: dt.date, path: Path) -> Expor
     from icalendar import Calendar, Event
 
     from hk.domain.visits import due_by, owed
-    from hk.remind.gather import histories, records_of
+    from hk.remind.gather import records_of
     from hk.store.atomic import write_atomic
+    from hk.store.histories import histories
 
     settings = archive.settings
     tz = ZoneInfo(settings.locale.timezone)

@@ -34,8 +34,8 @@ from hk.domain.complaint import (
 )
 from hk.domain.ids import new_id
 from hk.errors import HkError, UsageError
-from hk.services.orders.steps import choice_of, load_order, moment, refused
-from hk.services.records import code_of, load_named, resolve_id
+from hk.services.orders.steps import load_order
+from hk.services.records import choice_of, code_of, load_named, moment, refused, resolve_id
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save, save_together
 
@@ -182,8 +182,7 @@ def list_complaints(
     now: dt.datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Complaints by the day received, each with its SLA state now and the names it links."""
-    from hk.services.lookup import list_rows
-    from hk.services.orders.listing import Names
+    from hk.services.lookup import Names, list_rows
 
     wanted = choice_of(status, STATUS_ZH, "a complaint status") if status else None
     refs = [
@@ -307,8 +306,8 @@ def resolve(
     """→ 已解决 with what was done, any compensation, and a rework order from ``rework_start``
     (free of charge, linked both ways); the return visit after a complaint is scheduled too.
     One commit for all of them."""
+    from hk.services.followups import after_complaint_visit
     from hk.services.orders.aftercare import build_rework
-    from hk.services.visits import after_complaint_visit
 
     if not resolution.strip():
         raise UsageError("say how the complaint was resolved", hint="--resolution …")

@@ -21,6 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from hk.domain.fields import phone_digits
+from hk.domain.pricing import format_quantity
 from hk.errors import HkError
 from hk.store.archive import Archive
 
@@ -242,3 +244,20 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|<>#"})
 def md_escape(value: object) -> str:
     """A value as literal Markdown text: a ``|`` in a name must not split a table cell."""
     return str(value).translate(_MD_SPECIAL).replace("\n", " ")
+
+
+def mask_phone(e164: str) -> str:
+    """``+8613800138000`` → ``138****8000``: enough for the customer to recognise it."""
+    digits = phone_digits(e164)
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+MEASURE_ZH = {"hour": "小时", "visit": "次", "day": "天", "month": "个月", "m2": "平方米"}
+"""Units as a document names them after a quantity."""
+
+
+def measure(quantity: Any, unit: str) -> str:
+    """``3小时``, ``120平方米``, ``1次``."""
+    return f"{format_quantity(quantity)}{MEASURE_ZH.get(unit, unit)}"

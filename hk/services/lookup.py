@@ -107,3 +107,23 @@ def list_rows(index: Index, kind: str, limit: int = 0, **filters: Any) -> list[d
     category, day_from, day_to, ref)."""
     warn_broken(index.refresh([kind]).broken)
     return [summary(r) for r in index.list(kind, limit=limit or None, **filters)]
+
+
+class Names:
+    """``K3F9Q 张三`` for a record ID, each looked up in the index once."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.seen: dict[str, tuple[str, str]] = {}
+
+    def parts(self, record_id: str) -> tuple[str, str]:
+        if record_id not in self.seen:
+            row = self.index.get(record_id)
+            self.seen[record_id] = (
+                (row["code"] or record_id, row["name"]) if row is not None else (record_id, "")
+            )
+        return self.seen[record_id]
+
+    def __call__(self, record_id: str) -> str:
+        code, name = self.parts(record_id)
+        return f"{code} {name}".strip()

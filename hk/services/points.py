@@ -70,7 +70,7 @@ class Ledger:
 
 
 def _today(archive: Archive, on: dt.date | None) -> dt.date:
-    from hk.services.orders.steps import moment
+    from hk.services.records import moment
 
     return on or moment(archive, None).date()
 
@@ -171,10 +171,10 @@ def still_earns(archive: Archive, order: Order, at: dt.datetime, points: int) ->
 def earn(archive: Archive, order_ref: str, at: dt.datetime | None = None) -> Written:
     """Earn the points of a completed or settled, rated order that has none yet."""
     from hk.domain.lifecycle import label
-    from hk.services.orders.steps import load_order, moment
-    from hk.services.records import code_of
+    from hk.domain.order import Order
+    from hk.services.records import code_of, load_named, moment
 
-    order, _ = load_order(archive, order_ref)
+    order, _ = load_named(archive, Order, order_ref, "list orders with hk order list")
     code = code_of(archive, order.id) or order.id
     if order.status not in RATED_STATUSES:
         raise PointsRefused(
@@ -233,8 +233,7 @@ def adjust(
 def _take(
     archive: Archive, customer_ref: str, kind: str, points: int, reason: str, at: dt.datetime | None
 ) -> Written:
-    from hk.services.orders.steps import moment
-    from hk.services.records import resolve_id
+    from hk.services.records import moment, resolve_id
 
     _, customer_id = resolve_id(archive, "customer", customer_ref)
     when = moment(archive, at)
@@ -340,7 +339,7 @@ def _entry(
             }
         )
     except ValidationError as exc:
-        from hk.services.orders.steps import refused
+        from hk.services.records import refused
 
         raise refused(exc) from None
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import orjson
+from pydantic import ValidationError
 
-from hk.domain.base import Record
+from hk.domain.base import Record, now
 from hk.domain.fields import Sealed, mask_id_number
 from hk.domain.records import KINDS
-from hk.errors import InvalidData, NotFound, UsageError
+from hk.errors import HkError, InvalidData, NotFound, UsageError
 from hk.store.archive import Archive
 from hk.store.records import parse_record, relpath_for
 from hk.store.writer import Loaded
@@ -152,3 +155,34 @@ def update_fields(record: R, changes: dict[str, Any]) -> R:
                 codec.problems_from_validation(exc, None, "<input>", type(record))
             ) from None
         raise
+
+
+def _tz(archive: Archive) -> ZoneInfo:
+    return ZoneInfo(archive.settings.locale.timezone)
+
+
+def moment(archive: Archive, at: dt.datetime | None) -> dt.datetime:
+    """``at`` in the archive's timezone if it has none, or now."""
+    if at is None:
+        return now(archive.settings.locale.timezone)
+    return at if at.tzinfo is not None else at.replace(tzinfo=_tz(archive))
+
+
+def refused(exc: ValidationError) -> HkError:
+    """An order rule broken by a change, in the words of the rule (no Pydantic wording)."""
+    messages = []
+    for error in exc.errors():
+        text = str(error["msg"]).removeprefix("Value error, ")
+        where = ".".join(str(p) for p in error["loc"])
+        messages.append(f"{where}: {text}" if where else text)
+    return HkError("; ".join(messages))
+
+
+def choice_of(text: str, names: dict[str, str], what: str) -> str:
+    """A key of ``names`` given as itself or its Chinese name (``phone`` or ``电话``)."""
+    value = text.strip()
+    for key, zh in names.items():
+        if value in (key, zh):
+            return key
+    choices = ", ".join(f"{k} ({zh})" for k, zh in names.items())
+    raise UsageError(f"'{text}' is not {what}", hint=f"one of: {choices}")

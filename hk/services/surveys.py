@@ -86,8 +86,7 @@ def list_surveys(
     and ``customer`` are codes or IDs, ``service`` a catalog code, ``channel`` how the
     scores came in (order_rate, phone, wechat, online, onsite)."""
     from hk.services.lookup import list_rows
-    from hk.services.orders.steps import choice_of
-    from hk.services.records import resolve_id
+    from hk.services.records import choice_of, resolve_id
 
     if day_from and day_to and day_from > day_to:
         raise UsageError(f"--from {day_from} is after --to {day_to}")

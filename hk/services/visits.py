@@ -34,29 +34,19 @@ from hk.domain.visit import (
     SURVEY_CHANNEL,
     TYPE_ZH,
     Visit,
-    made_event,
     step,
 )
-from hk.domain.visits import History, Owed, Rules, due_by, is_low, owed, written_due
+from hk.domain.visits import History, Owed, due_by, owed
 from hk.errors import ConflictError, UsageError
-from hk.services.orders.steps import choice_of, moment, refused
-from hk.services.records import code_of, load, load_named, resolve_id
+from hk.services.followups import low_score_visit, new_visit, rules_of
+from hk.services.records import choice_of, code_of, load, load_named, moment, refused, resolve_id
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save, save_together
 
 if TYPE_CHECKING:
     from hk.domain.complaint import Complaint
-    from hk.domain.contract import Contract
     from hk.domain.survey import Survey
     from hk.services.complaints import ComplaintIn
-
-
-def rules_of(archive: Archive) -> Rules:
-    return Rules.of(archive.settings.visits)
-
-
-def today(archive: Archive) -> dt.date:
-    return moment(archive, None).date()
 
 
 # --- what is owed ------------------------------------------------------------------------------
@@ -110,7 +100,7 @@ def visits_due(
     ``customer`` (an ID) limits it to one customer. Written visits and computed ones alike;
     each with days overdue on ``day`` and a ``key`` naming the occasion.
     """
-    from hk.services.orders.listing import Names
+    from hk.services.lookup import Names
 
     rules, names = rules_of(archive), Names(archive.index)
     found: list[DueVisit] = []
@@ -135,12 +125,12 @@ def histories(archive: Archive, customer: str | None = None) -> dict[str, Histor
     """Each customer's history, as the rules read it, from the index (one customer, or all
     who have a visit record or a completed service).
 
-    The reminders read the same histories (:func:`hk.remind.gather.histories`), straight from
-    the index's columns in a few SQL queries; a day's reminders and ``hk visit due`` can
+    The reminders read the same histories (:func:`hk.store.histories.histories`), straight
+    from the index's columns in a few SQL queries; a day's reminders and ``hk visit due`` can
     never disagree, and neither reads every order.
     """
-    from hk.remind.gather import histories as gathered
     from hk.services.lookup import warn_broken
+    from hk.store.histories import histories as gathered
 
     warn_broken(archive.index.refresh(["visit", "order", "contract"]).broken)
     found = gathered(archive.index.db)
@@ -148,99 +138,6 @@ def histories(archive: Archive, customer: str | None = None) -> dict[str, Histor
 
 
 # --- visits written at an event ----------------------------------------------------------------
-
-
-def new_visit(
-    archive: Archive,
-    customer: str,
-    visit_type: str,
-    due: dt.date,
-    at: dt.datetime,
-    reason: str = "",
-    note: str = "",
-    **links: Any,
-) -> Visit:
-    """A visit record, due, not saved: ``links`` are order, contract, complaint, worker,
-    trigger_survey (IDs)."""
-    try:
-        return Visit.model_validate(
-            {
-                "id": new_id(),
-                "created": at,
-                "updated": at,
-                "customer": customer,
-                "type": visit_type,
-                "due": due,
-                "reason": reason,
-                **{k: v for k, v in links.items() if v},
-                "events": [made_event(archive.operator(), at, note or reason)],
-            }
-        )
-    except ValidationError as exc:
-        raise refused(exc) from None
-
-
-def low_score_visit(archive: Archive, survey: Survey, at: dt.datetime) -> Visit | None:
-    """The follow-up a survey response asks for when a score is at or below ``[visits]
-    low_score`` (None otherwise): due ``low_score_within_days`` after it came in."""
-    rules = rules_of(archive)
-    lowest = survey.lowest()
-    if not is_low(lowest, rules):
-        return None
-    worst = [d for d, s in survey.scores().items() if s == lowest]
-    from hk.domain.survey import DIMENSION_ZH
-
-    reason = f"评分偏低：{'、'.join(DIMENSION_ZH[d] for d in worst)} {lowest} 分"
-    return new_visit(
-        archive,
-        survey.customer,
-        "low_score",
-        written_due("low_score", at.date(), rules),
-        at,
-        reason,
-        order=survey.order,
-        contract=survey.contract,
-        worker=survey.workers[0] if len(survey.workers) == 1 else None,
-        trigger_survey=survey.id,
-    )
-
-
-def after_complaint_visit(archive: Archive, complaint: Complaint, at: dt.datetime) -> Visit | None:
-    """The visit after a complaint is resolved (``[visits] after_complaint``), or None."""
-    rules = rules_of(archive)
-    if not rules.after_complaint:
-        return None
-    return new_visit(
-        archive,
-        complaint.customer,
-        "after_complaint",
-        written_due("after_complaint", at.date(), rules),
-        at,
-        "投诉处理后回访",
-        order=complaint.order,
-        complaint=complaint.id,
-        worker=complaint.worker,
-    )
-
-
-def new_worker_visit(
-    archive: Archive, contract: Contract, worker: str, day: dt.date, at: dt.datetime
-) -> Visit | None:
-    """The visit after a worker replacement (``[visits] after_replacement``): how the new
-    worker is doing, ``first_within_days`` after her first day; or None."""
-    rules = rules_of(archive)
-    if not rules.after_replacement:
-        return None
-    return new_visit(
-        archive,
-        contract.customer,
-        "new_worker",
-        written_due("new_worker", day, rules),
-        at,
-        "更换阿姨后回访",
-        contract=contract.id,
-        worker=worker,
-    )
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -259,8 +156,7 @@ def list_visits(
     day_to: str | None = None,
 ) -> list[dict[str, Any]]:
     """Visit records by due day (both ends included), with the customer's code and name."""
-    from hk.services.lookup import list_rows
-    from hk.services.orders.listing import Names
+    from hk.services.lookup import Names, list_rows
 
     wanted = choice_of(status, STATUS_ZH, "a visit status") if status else None
     kind = choice_of(visit_type, TYPE_ZH, "a visit type") if visit_type else None

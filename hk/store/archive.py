@@ -10,7 +10,6 @@ import json
 import os
 import tomllib
 import uuid
-from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -46,13 +45,6 @@ def locate(explicit: Path | None = None, cwd: Path | None = None) -> Path:
     from hk.store.discover import find_root
 
     return Path(find_root(str(explicit) if explicit else None, str(cwd) if cwd else None))
-
-
-@dataclass
-class InitReport:
-    root: Path
-    key_dir: Path
-    key_created: bool
 
 
 class Archive:
@@ -141,8 +133,13 @@ class Archive:
         return self._operator
 
 
-def init(root: Path, company: str | None = None, city: str = "成都市") -> InitReport:
-    """Create a new archive: git repository, hk.toml, .gitignore, default catalog, master key."""
+def prepare(root: Path, company: str | None = None, city: str = "成都市") -> tuple[Archive, bool]:
+    """The files of a new archive: git repository, hk.toml, .gitignore and the master key.
+
+    Nothing is committed yet: whoever creates the archive (:func:`hk.services.archive.init`)
+    adds its first records and commits them with these files, so a new archive is one commit.
+    Returns the archive and whether a new key was made (an existing one is reused).
+    """
     from hk.store import git
 
     root = root.expanduser().resolve()
@@ -165,16 +162,4 @@ def init(root: Path, company: str | None = None, city: str = "成都市") -> Ini
     if not (root / ".git").exists():
         git.init(root)
     archive = Archive(root)
-    key_created = archive.keyring.create_master()
-    from hk.services.catalog import default_catalog
-
-    records = default_catalog(archive)
-    from hk.store.writer import save_new_bulk
-
-    save_new_bulk(
-        archive,
-        records,
-        f"archive: create with default catalog ({len(records)} items)",
-        extra_paths=[SETTINGS_FILE, ".gitignore"],
-    )
-    return InitReport(root=root, key_dir=archive.keyring.folder, key_created=key_created)
+    return archive, archive.keyring.create_master()

@@ -25,12 +25,18 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from hk.store.index import CHUNK, FolderSpec, IndexedRecord, load_file
+from hk.store.rows import (
+    UPSERT,
+    FolderSpec,
+    load_file,
+    row_params,
+    upsert_params,
+)
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-    from hk.store.index import Index, RefreshReport
+    from hk.store.index import Index
 
 CHUNK_FILES = 250
 """Files per task sent to a worker: big enough that the round trip is noise, small enough that
@@ -144,59 +150,6 @@ def _read(path: str) -> bytes | None:
         os.close(fd)
 
 
-UPSERT = (
-    "INSERT INTO records (id, kind, path, code, name, sort_key, prefix_terms,"
-    " substring_terms, tags, communities, category, data, summary, day, refs)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, path = excluded.path,"
-    " code = coalesce(excluded.code, records.code), name = excluded.name,"
-    " sort_key = excluded.sort_key, prefix_terms = excluded.prefix_terms,"
-    " substring_terms = excluded.substring_terms, tags = excluded.tags,"
-    " communities = excluded.communities, category = excluded.category,"
-    " data = excluded.data, summary = excluded.summary, day = excluded.day,"
-    " refs = excluded.refs"
-)
-"""Insert a row or update it in place; a derived code (``code`` given as None) is kept."""
-
-
-def row_params(r: IndexedRecord) -> tuple[Any, ...]:
-    """A row as :data:`UPSERT`'s parameters (the ID first, the code fourth)."""
-    return (
-        r.id,
-        r.kind,
-        r.path,
-        r.own_code,
-        r.name,
-        r.sort_key,
-        r.prefix_terms,
-        r.substring_terms,
-        r.tags,
-        r.communities,
-        r.category,
-        r.data,
-        r.summary,
-        r.day,
-        r.refs,
-    )
-
-
-def upsert_params(db: sqlite3.Connection, params: list[tuple[Any, ...]]) -> list[str]:
-    """Insert or update rows given as :func:`row_params`; return the IDs that are new."""
-    known: set[str] = set()
-    ids = [p[0] for p in params]
-    for start in range(0, len(ids), CHUNK):  # SQLite caps the variables of one statement
-        chunk = ids[start : start + CHUNK]
-        known.update(
-            rid
-            for (rid,) in db.execute(
-                f"SELECT id FROM records WHERE id IN ({','.join('?' * len(chunk))})", chunk
-            )
-        )
-    db.executemany("DELETE FROM records WHERE path = ? AND id != ?", [(p[2], p[0]) for p in params])
-    db.executemany(UPSERT, params)
-    return [rid for rid in ids if rid not in known]
-
-
 def write(
     index: Index,
     db: sqlite3.Connection,
@@ -263,51 +216,6 @@ class _Codes:
             taken.add(code)
             out.append((*p[:3], code, *p[4:]))
         return out
-
-
-def rebuild(index: Index) -> RefreshReport:
-    """``hk reindex``: build a whole new index aside, then put it in place of the old one.
-
-    The new database is written with SQLite's safety nets off (no rollback journal, no WAL,
-    no fsync per transaction: WAL alone would write every page twice) into a folder of its
-    own, with larger pages that hold three order rows instead of one. Only once it is complete,
-    switched to WAL like any index and synced to disk, does it replace the old index and its
-    snapshots. An interrupted rebuild therefore leaves an index that is simply missing (and
-    built again by the next read) plus its folder, which the next rebuild removes.
-    """
-    import shutil
-
-    from hk.store.index import Index
-    from hk.store.schema import DDL, FILL_BULK, WITHOUT_BULK_TRIGGERS
-
-    index.close()
-    _remove_abandoned(index.dir)
-    work = os.path.join(index.dir, f"rebuild-{os.getpid()}")
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    aside = Index(index.root, list(index.specs.values()))
-    aside.dir = work
-    try:
-        db = sqlite3.connect(os.path.join(work, "index.sqlite"), timeout=30, isolation_level=None)
-        aside._db = db
-        db.execute("PRAGMA page_size = 8192")
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
-        db.executescript(DDL + WITHOUT_BULK_TRIGGERS)
-        report = aside.refresh()
-        db.executescript(FILL_BULK + DDL)
-        db.execute("PRAGMA journal_mode = WAL")
-        aside.close()
-        _fsync(os.path.join(work, "index.sqlite"))
-        for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
-            _unlink(os.path.join(index.dir, name))
-        names = sorted(os.listdir(work))  # the database first, then the snapshots
-        for name in names:
-            os.replace(os.path.join(work, name), os.path.join(index.dir, name))
-    finally:
-        aside.close()
-        shutil.rmtree(work, ignore_errors=True)
-    return report
 
 
 def _remove_abandoned(folder: str) -> None:

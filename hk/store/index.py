@@ -17,6 +17,15 @@ import os
 import sqlite3
 import time
 
+from hk.store.rows import (
+    BULK_MIN,
+    FolderSpec,
+    IndexedRecord,
+    RefreshReport,
+    load_file,
+    row_params,
+    upsert_params,
+)
 from hk.store.schema import DDL, FOUND_COLUMNS, SCHEMA_VERSION, SEARCHED
 from hk.store.search import SEP, normalize_query
 from hk.store.snapshot import (
@@ -38,90 +47,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from hk.store.snapshot import Stat
-
-CHUNK = 500
-"""IDs per ``IN (…)`` query; SQLite builds may cap a statement at 999 variables."""
-BULK_MIN = 2000
-"""Changed files in a folder from which they are parsed in worker processes (``build``)."""
-
-
-class IndexedRecord:
-    """What the index keeps of one record: enough to list and search it without its file."""
-
-    __slots__ = (
-        "category",
-        "communities",
-        "data",
-        "day",
-        "id",
-        "kind",
-        "name",
-        "own_code",
-        "path",
-        "prefix_terms",
-        "refs",
-        "sort_key",
-        "substring_terms",
-        "summary",
-        "tags",
-    )
-
-    def __init__(
-        self,
-        *,
-        id: str,
-        kind: str,
-        path: str,
-        name: str,
-        sort_key: str,
-        prefix_terms: str,
-        substring_terms: str,
-        tags: str,
-        communities: str,
-        category: str,
-        data: bytes,
-        summary: bytes = b"",
-        own_code: str | None = None,
-        day: str = "",
-        refs: str = SEP,
-    ) -> None:
-        self.id, self.kind, self.path, self.name = id, kind, path, name
-        self.sort_key = sort_key
-        self.prefix_terms, self.substring_terms = prefix_terms, substring_terms
-        self.tags, self.communities, self.category = tags, communities, category
-        self.data, self.summary, self.own_code = data, summary, own_code
-        self.day, self.refs = day, refs
-
-
-class FolderSpec:
-    """A folder of records, with the function that turns one file into an index row.
-
-    ``load(relative path, file bytes)`` returns an :class:`IndexedRecord` or raises
-    :class:`hk.errors.InvalidData` for a bad file.
-    """
-
-    __slots__ = ("code_prefix", "folder", "kind", "load", "partitioned", "suffix")
-
-    def __init__(
-        self,
-        kind: str,
-        folder: str,
-        suffix: str,
-        code_prefix: str,
-        load: Callable[[str, bytes], IndexedRecord],
-        partitioned: bool = False,
-    ) -> None:
-        self.kind, self.folder, self.suffix = kind, folder, suffix
-        self.code_prefix, self.load, self.partitioned = code_prefix, load, partitioned
-
-
-class RefreshReport:
-    __slots__ = ("broken", "parsed", "removed")
-
-    def __init__(self) -> None:
-        self.parsed = 0
-        self.removed = 0
-        self.broken: dict[str, str] = {}
 
 
 def default_specs() -> list[FolderSpec]:
@@ -351,8 +276,6 @@ class Index:
 
     def _upsert(self, db: sqlite3.Connection, rows: list[IndexedRecord]) -> list[str]:
         """Insert or update rows, keeping derived codes; return the IDs that are new."""
-        from hk.store.build import row_params, upsert_params
-
         return upsert_params(db, [row_params(r) for r in rows])
 
     def _assign_codes(
@@ -429,10 +352,50 @@ class Index:
         self._write_snapshot(spec, snap)
 
     def rebuild(self) -> RefreshReport:
-        """Forget everything and index every file again (``hk reindex``)."""
-        from hk.store.build import rebuild
+        """``hk reindex``: build a whole new index aside, then put it in place of the old one.
 
-        return rebuild(self)
+        The new database is written with SQLite's safety nets off (no rollback journal, no WAL,
+        no fsync per transaction: WAL alone would write every page twice) into a folder of its
+        own, with larger pages that hold three order rows instead of one. Only once it is complete,
+        switched to WAL like any index and synced to disk, does it replace the old index and its
+        snapshots. An interrupted rebuild therefore leaves an index that is simply missing (and
+        built again by the next read) plus its folder, which the next rebuild removes.
+        """
+        import shutil
+
+        from hk.store.build import _fsync, _remove_abandoned
+        from hk.store.schema import FILL_BULK, WITHOUT_BULK_TRIGGERS
+
+        self.close()
+        _remove_abandoned(self.dir)
+        work = os.path.join(self.dir, f"rebuild-{os.getpid()}")
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        aside = Index(self.root, list(self.specs.values()))
+        aside.dir = work
+        try:
+            db = sqlite3.connect(
+                os.path.join(work, "index.sqlite"), timeout=30, isolation_level=None
+            )
+            aside._db = db
+            db.execute("PRAGMA page_size = 8192")
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")
+            db.executescript(DDL + WITHOUT_BULK_TRIGGERS)
+            report = aside.refresh()
+            db.executescript(FILL_BULK + DDL)
+            db.execute("PRAGMA journal_mode = WAL")
+            aside.close()
+            _fsync(os.path.join(work, "index.sqlite"))
+            for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
+                _unlink(os.path.join(self.dir, name))
+            names = sorted(os.listdir(work))  # the database first, then the snapshots
+            for name in names:
+                os.replace(os.path.join(work, name), os.path.join(self.dir, name))
+        finally:
+            aside.close()
+            shutil.rmtree(work, ignore_errors=True)
+        return report
 
     # --- queries -------------------------------------------------------------------------------
 
@@ -553,18 +516,6 @@ class Index:
         return int(
             self.db.execute("SELECT count(*) FROM records WHERE kind = ?", (kind,)).fetchone()[0]
         )
-
-
-def load_file(spec: FolderSpec, name: str, data: bytes) -> IndexedRecord | str:
-    """The row of one file of the folder, or the first problem of a file that is broken."""
-    try:
-        return spec.load(f"{spec.folder}/{name}", data)
-    except Exception as exc:  # every failure is recorded and reported, never skipped
-        from hk.errors import InvalidData
-
-        if isinstance(exc, InvalidData) and exc.problems:
-            return exc.problems[0].render().splitlines()[0]
-        return f"{spec.folder}/{name}: {exc}"
 
 
 def _unlink(path: str) -> None:

@@ -13,7 +13,7 @@ from hk.domain.base import Record
 from hk.domain.layout import LAYOUT
 from hk.errors import InvalidData, Problem
 from hk.store import codec
-from hk.store.index import IndexedRecord
+from hk.store.rows import IndexedRecord
 from hk.store.search import pack, pinyin_readings, prefix_terms, substring_terms
 
 R = TypeVar("R", bound=Record)

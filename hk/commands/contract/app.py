@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hk.commands.common import archive_of, print_json, require, say, split_csv
+from hk.commands.common import archive_of, moment_of, print_json, require, say, split_csv
 
 if TYPE_CHECKING:
     from hk.domain.contract import Contract
@@ -32,12 +32,6 @@ At = Annotated[
 ]
 Note = Annotated[str, typer.Option("--note", help="A note for the contract's event log.")]
 Money = Annotated[str | None, typer.Option(help="Yuan, e.g. 6800 or 6800.50.")]
-
-
-def _at(archive: Archive, text: str | None) -> Any:
-    from hk.commands.order.view import parse_moment
-
-    return None if text is None else parse_moment(text, archive.settings.locale.timezone, "--at")
 
 
 def _day(text: str | None, option: str, archive: Archive) -> Any:
@@ -248,8 +242,7 @@ def list_(
     from hk.commands.contract.view import contract_table, list_items
     from hk.domain.contract import STATUS_ZH
     from hk.services.lookup import list_rows
-    from hk.services.orders.steps import choice_of
-    from hk.services.records import resolve_id
+    from hk.services.records import choice_of, resolve_id
 
     archive = archive_of(ctx)
     tz = archive.settings.locale.timezone
@@ -369,7 +362,7 @@ def sign(
         method,
         note=note,
         restart=restart,
-        at=_at(archive, at),
+        at=moment_of(archive, at),
     )
     _report(archive, stepped, json)
 
@@ -400,7 +393,7 @@ def activate(
     from hk.services.contracts.steps import activate as activate_contract
 
     archive = archive_of(ctx)
-    for stepped in activate_contract(archive, ref, note, _at(archive, at)):
+    for stepped in activate_contract(archive, ref, note, moment_of(archive, at)):
         _report(archive, stepped, json)
 
 
@@ -461,7 +454,7 @@ def terminate(
         ref,
         require(reason, "--reason", "终止原因 reason"),
         _day(date, "--date", archive),
-        _at(archive, at),
+        moment_of(archive, at),
     )
     _report(archive, stepped, json)
     if stepped.contract.schedule is not None:
@@ -498,7 +491,7 @@ def replace_worker(
         require(reason, "--reason", "更换原因 reason"),
         _day(date, "--date", archive),
         operator,
-        _at(archive, at),
+        moment_of(archive, at),
     )
     _report(archive, stepped, json)
     if not json:

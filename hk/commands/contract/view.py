@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hk.services.orders.listing import Names
+from hk.services.lookup import Names
 
 if TYPE_CHECKING:
     from hk.domain.contract import Contract, ContractEvent

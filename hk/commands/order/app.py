@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hk.commands.common import archive_of, interactive, print_json, require, say, split_csv
+from hk.commands.common import (
+    archive_of,
+    interactive,
+    moment_of,
+    print_json,
+    require,
+    say,
+    split_csv,
+)
 
 if TYPE_CHECKING:
     from hk.domain.order import Order
@@ -38,12 +46,6 @@ Pay = Annotated[
         "bank card. Repeat for several.",
     ),
 ]
-
-
-def _at(archive: Archive, text: str | None) -> Any:
-    from hk.commands.order.view import parse_moment
-
-    return None if text is None else parse_moment(text, archive.settings.locale.timezone, "--at")
 
 
 def _report(archive: Archive, changed: Changed, json: bool) -> None:
@@ -131,7 +133,8 @@ def new(
     json: Json = False,
 ) -> None:
     """Take an order: priced from the catalog for the customer's tier, logged as 待确认."""
-    from hk.commands.order.view import parse_hours, parse_moment, parse_service
+    from hk.commands.common import parse_hours, parse_moment
+    from hk.commands.order.view import parse_service
     from hk.domain.fields import format_money
     from hk.services.orders.steps import new_order
 
@@ -221,8 +224,8 @@ def list_(
     from hk.domain.lifecycle import STATUS_ZH
     from hk.errors import UsageError
     from hk.services.lookup import list_rows
-    from hk.services.orders.steps import channel_of, choice_of
-    from hk.services.records import resolve_id
+    from hk.services.orders.steps import channel_of
+    from hk.services.records import choice_of, resolve_id
 
     archive = archive_of(ctx)
     if date is not None and (from_ is not None or to is not None):
@@ -300,7 +303,7 @@ def confirm(
     from hk.services.orders import steps as orders
 
     archive = archive_of(ctx)
-    _report(archive, orders.confirm(archive, ref, note, _at(archive, at)), json)
+    _report(archive, orders.confirm(archive, ref, note, moment_of(archive, at)), json)
 
 
 @app.command("ready")
@@ -311,7 +314,7 @@ def ready(
     from hk.services.orders import steps as orders
 
     archive = archive_of(ctx)
-    _report(archive, orders.to_dispatch(archive, ref, note, _at(archive, at)), json)
+    _report(archive, orders.to_dispatch(archive, ref, note, moment_of(archive, at)), json)
 
 
 @app.command("assign")
@@ -339,7 +342,7 @@ def assign(
 
     archive = archive_of(ctx)
     changed = orders.assign(
-        archive, ref, workers, force=force, reason=reason, note=note, at=_at(archive, at)
+        archive, ref, workers, force=force, reason=reason, note=note, at=moment_of(archive, at)
     )
     _report(archive, changed, json)
 
@@ -361,7 +364,9 @@ def start(
     from hk.services.orders import steps as orders
 
     archive = archive_of(ctx)
-    changed = orders.start(archive, ref, _at(archive, at), _location(location, lat, lon), note)
+    changed = orders.start(
+        archive, ref, moment_of(archive, at), _location(location, lat, lon), note
+    )
     _report(archive, changed, json)
 
 
@@ -405,7 +410,9 @@ def finish(
 
     archive = archive_of(ctx)
     checks = [parse_check(c) for c in check or []]
-    changed = orders.finish(archive, ref, checks, all_ok=all_ok, at=_at(archive, at), note=note)
+    changed = orders.finish(
+        archive, ref, checks, all_ok=all_ok, at=moment_of(archive, at), note=note
+    )
     _report(archive, changed, json)
 
 
@@ -419,7 +426,7 @@ def pay(
 
     archive = archive_of(ctx)
     payments = [parse_payment(p) for p in payment or []]
-    changed = order_money.pay(archive, ref, payments, _at(archive, at))
+    changed = order_money.pay(archive, ref, payments, moment_of(archive, at))
     if not json:
         say(paid(changed.order, len(payments), changed.result.code))
         if not changed.events:
@@ -442,7 +449,7 @@ def settle(
 
     archive = archive_of(ctx)
     payments = [parse_payment(p) for p in payment or []]
-    _report(archive, order_money.settle(archive, ref, payments, _at(archive, at), note), json)
+    _report(archive, order_money.settle(archive, ref, payments, moment_of(archive, at), note), json)
 
 
 @app.command("cancel")
@@ -461,7 +468,7 @@ def cancel(
 
     archive = archive_of(ctx)
     why = require(reason, "--reason", "取消原因 reason")
-    changed = order_money.cancel(archive, ref, why, waive_fee=waive_fee, at=_at(archive, at))
+    changed = order_money.cancel(archive, ref, why, waive_fee=waive_fee, at=moment_of(archive, at))
     _report(archive, changed, json)
 
 
@@ -511,7 +518,7 @@ def rate(
     scores = {
         name: value if value is not None else _ask_score(name) for name, value in given.items()
     }
-    changed = order_after.rate(archive, ref, scores, nps, comment, _at(archive, at))
+    changed = order_after.rate(archive, ref, scores, nps, comment, moment_of(archive, at))
     low = any(note.startswith("low score") for note in changed.notes)
     opened = None
     if complaint or (low and not no_complaint and not json and interactive()):
@@ -532,7 +539,7 @@ def _complaint_after_rating(
     archive: Archive, ref: str, text: str | None, comment: str
 ) -> str | None:
     """Open the complaint given by ``--complaint``, or asked for in a terminal; its code."""
-    from hk.commands.visit import ask_complaint
+    from hk.commands.complaint import ask_complaint
     from hk.services.complaints import ComplaintIn, open_complaint
     from hk.services.records import code_of
 
@@ -572,7 +579,7 @@ def rework(
     json: Json = False,
 ) -> None:
     """Create a free order (返工) that redoes a completed one, linked to it."""
-    from hk.commands.order.view import parse_hours, parse_moment
+    from hk.commands.common import parse_hours, parse_moment
     from hk.services.orders import aftercare as order_after
 
     archive = archive_of(ctx)

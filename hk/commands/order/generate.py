@@ -61,7 +61,7 @@ def run(
 
 def report(archive: Archive, done: Run) -> list[str]:
     """The run in lines: per contract its orders, skipped days and cancellations; then totals."""
-    from hk.commands.order.view import Names
+    from hk.commands.common import Names
     from hk.services.records import code_of
 
     names = Names(archive)

@@ -6,10 +6,9 @@ Kept apart from the commands so that a change in wording never hides in a change
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from hk.commands.common import Names
 from hk.domain.lifecycle import STATUS_ZH
 from hk.errors import UsageError
 from hk.services.orders import listing
@@ -25,38 +24,6 @@ FAILED = ("fail", "failed", "不通过", "不合格", "n", "no")
 
 
 # --- reading -----------------------------------------------------------------------------------
-
-
-def parse_moment(text: str, tz: str, option: str) -> dt.datetime:
-    """``2026-12-01 09:00`` (or ISO 8601) in the archive's timezone; a date alone is refused,
-    since an appointment or an event needs its time of day."""
-    from zoneinfo import ZoneInfo
-
-    value = text.strip().replace("T", " ")
-    try:
-        if len(value) <= 10:
-            raise ValueError
-        when = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(
-            f"{option}: '{text}' is not a date and time",
-            hint=f"write it like {option} '2026-12-01 09:00'",
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(tz))
-
-
-def parse_hours(text: str | None) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        hours = Decimal(text.strip())
-    except InvalidOperation:
-        raise UsageError(
-            f"--hours: '{text}' is not a number of hours", hint="e.g. --hours 3 or --hours 2.5"
-        ) from None
-    if not hours.is_finite() or hours <= 0:
-        raise UsageError(f"--hours must be more than 0, not {text}")
-    return hours
 
 
 def parse_service(text: str) -> tuple[str, str | None]:
@@ -135,14 +102,6 @@ def paid(order: Order, count: int, code: str | None) -> str:
         f"order {code or order.id}: {recorded}; paid {format_money(order.amount_paid())}, "
         f"due {format_money(order.balance_due())}"
     )
-
-
-class Names(listing.Names):
-    """``K3F9Q 张三`` for a record ID, each looked up in the archive's index once."""
-
-    def __init__(self, archive: Archive) -> None:
-        super().__init__(archive.index)
-        self.archive = archive
 
 
 def list_items(archive: Archive, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

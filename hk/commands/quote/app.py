@@ -351,11 +351,10 @@ def accept(
     json: Json = False,
 ) -> None:
     """The customer said yes: make the orders (or the contract) and mark the quote accepted."""
-    from hk.commands.order.view import parse_hours, parse_moment
+    from hk.commands.common import parse_hours, parse_moment
     from hk.domain.fields import format_money
-    from hk.services.orders.steps import choice_of
     from hk.services.quotes.accept import accept_as_orders
-    from hk.services.records import code_of
+    from hk.services.records import choice_of, code_of
 
     archive = archive_of(ctx)
     target = choice_of(
@@ -447,7 +446,7 @@ def _accept_contract(
     terms: dict[str, Any],
 ) -> None:
     """``accept --as contract``: a day, or a day and time (the visits' time) as the start."""
-    from hk.commands.order.view import parse_moment
+    from hk.commands.common import parse_moment
     from hk.services.quotes.contract import accept_as_contract
     from hk.services.records import code_of
 

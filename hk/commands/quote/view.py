@@ -66,7 +66,7 @@ def event_line(event: QuoteEvent, tz: str) -> str:
 
 def quote_text(archive: Archive, quote: Quote, code: str, today: dt.date, history: bool) -> str:
     """The quote as an operator reads it to the customer on the phone."""
-    from hk.commands.order.view import Names
+    from hk.commands.common import Names
     from hk.domain.fields import format_money
     from hk.services.lookup import render_table
     from hk.services.quotes.document import line_context
@@ -130,7 +130,7 @@ def quote_text(archive: Archive, quote: Quote, code: str, today: dt.date, histor
 
 def list_items(archive: Archive, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Listing rows with the customer's code and name (for the table and JSON)."""
-    from hk.commands.order.view import Names
+    from hk.commands.common import Names
 
     names = Names(archive)
     out = []

@@ -42,7 +42,7 @@ from hk.errors import HkError, UsageError
 from hk.services import documents
 from hk.services.contracts.steps import Stepped, advance, change_contract, load_contract, today
 from hk.services.history import flatten
-from hk.services.orders.steps import choice_of, moment
+from hk.services.records import choice_of, moment
 from hk.store.archive import Archive
 
 TEMPLATE = "contract"

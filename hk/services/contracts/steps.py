@@ -72,8 +72,8 @@ from hk.domain.pricing import LineRequest, PriceBreakdown, parse_quantity, price
 from hk.domain.schedule import Schedule, ScheduleError, line_of, parse_schedule
 from hk.domain.worker import Worker
 from hk.errors import HkError, UsageError
-from hk.services.orders.steps import choice_of, moment, refused, service_items
-from hk.services.records import load, load_named, load_ref, resolve_id
+from hk.services.orders.steps import service_items
+from hk.services.records import choice_of, load, load_named, load_ref, moment, refused, resolve_id
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save, save_together
 
@@ -572,7 +572,7 @@ def replace_worker(
             replacements=[*c.replacements, replacement],
         )
 
-    from hk.services.visits import new_worker_visit
+    from hk.services.followups import new_worker_visit
 
     visit = new_worker_visit(archive, contract, worker.id, day, when)
     return change_contract(archive, contract.id, change, [visit] if visit else [])

@@ -202,7 +202,8 @@ def build_demo(out: Path, today: dt.date | None = None) -> Path:
     ``today`` is the day the demo is built for (default: today in the archive's timezone).
     """
     from hk.domain.base import now
-    from hk.store.archive import Archive, init
+    from hk.services.archive import init
+    from hk.store.archive import Archive
     from hk.store.writer import save_new_bulk
 
     sample = load_sample()

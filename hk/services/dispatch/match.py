@@ -109,7 +109,7 @@ class Proposal:
 
 def match(archive: Archive, ref: str, today: dt.date | None = None) -> Match:
     """Every worker filtered and ranked for the order or contract ``ref`` (code or ID)."""
-    from hk.services.orders.steps import moment
+    from hk.services.records import moment
 
     today = today or moment(archive, None).date()
     ensure_fresh(archive, *KINDS)
@@ -457,7 +457,7 @@ def open_requests(archive: Archive, today: dt.date) -> list[tuple[Request, str]]
 
 def match_all(archive: Archive, today: dt.date | None = None) -> Proposal:
     """A worker for every open role, none given twice; nothing is saved."""
-    from hk.services.orders.steps import moment
+    from hk.services.records import moment
 
     today = today or moment(archive, None).date()
     requests = open_requests(archive, today)
@@ -522,7 +522,7 @@ def name_worker(archive: Archive, ref: str, worker_ref: str, note: str = "") -> 
     from hk.domain.contract import ContractError, step
     from hk.domain.fields import format_phone
     from hk.services.contracts.steps import change_contract, load_worker
-    from hk.services.orders.steps import moment
+    from hk.services.records import moment
 
     worker = load_worker(archive, worker_ref)
 

@@ -365,8 +365,7 @@ def apply(
     why she was chosen. The day's orders are read again under the lock: if any changed since
     the plan was made (another operator assigned or cancelled one), nothing is written.
     """
-    from hk.services.orders.steps import moment
-    from hk.services.records import load
+    from hk.services.records import load, moment
     from hk.store.writer import save_together
 
     when = moment(archive, at)

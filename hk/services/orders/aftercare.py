@@ -18,7 +18,8 @@ from hk.domain.order import RATED_STATUSES, Order, Window
 from hk.domain.survey import DIMENSIONS as SCORES
 from hk.domain.survey import Survey
 from hk.errors import HkError, UsageError
-from hk.services.orders.steps import Changed, load_order, moment, refused, with_changes
+from hk.services.orders.steps import Changed, load_order, with_changes
+from hk.services.records import moment, refused
 from hk.store.archive import Archive
 from hk.store.writer import save, save_together
 
@@ -83,9 +84,9 @@ def rate(
         "survey": survey.id,
     }
     rated = with_changes(order, rating=rating)
+    from hk.services.followups import low_score_visit
     from hk.services.points import earn_entry, still_earns
     from hk.services.records import code_of
-    from hk.services.visits import low_score_visit
 
     follow = low_score_visit(archive, survey, when)
     earned = earn_entry(archive, rated, when)

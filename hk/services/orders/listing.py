@@ -10,30 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from hk.domain.fields import format_money
 from hk.domain.lifecycle import STATUS_ZH
-from hk.services.lookup import render_table
+from hk.services.lookup import Names, render_table
 
 if TYPE_CHECKING:
     from hk.store.index import Index
-
-
-class Names:
-    """``K3F9Q 张三`` for a record ID, each looked up in the index once."""
-
-    def __init__(self, index: Index) -> None:
-        self.index = index
-        self.seen: dict[str, tuple[str, str]] = {}
-
-    def parts(self, record_id: str) -> tuple[str, str]:
-        if record_id not in self.seen:
-            row = self.index.get(record_id)
-            self.seen[record_id] = (
-                (row["code"] or record_id, row["name"]) if row is not None else (record_id, "")
-            )
-        return self.seen[record_id]
-
-    def __call__(self, record_id: str) -> str:
-        code, name = self.parts(record_id)
-        return f"{code} {name}".strip()
 
 
 def list_items(index: Index, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -19,7 +19,8 @@ from hk.domain.lifecycle import IllegalTransition, LifecycleError, allowed, tran
 from hk.domain.order import PAYMENT_KIND_ZH, PAYMENT_METHOD_ZH, Order
 from hk.domain.pricing import CancellationFee, cancellation_fee
 from hk.errors import HkError, UsageError
-from hk.services.orders.steps import Changed, change_order, choice_of, moment, with_changes
+from hk.services.orders.steps import Changed, change_order, with_changes
+from hk.services.records import choice_of, moment
 from hk.store.archive import Archive
 
 

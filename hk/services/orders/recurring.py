@@ -52,8 +52,8 @@ from hk.domain.recurrence import Skipped, occurrences, schedule_days, window_on
 from hk.domain.worker import Worker
 from hk.errors import HkError, NotFound
 from hk.services.orders.rules import Booking, assignment_breaches, bookings_of, default_quantity
-from hk.services.orders.steps import build_order, change_order, moment, service_items, with_changes
-from hk.services.records import code_of, ensure_fresh, load, resolve_id
+from hk.services.orders.steps import build_order, change_order, service_items, with_changes
+from hk.services.records import code_of, ensure_fresh, load, moment, resolve_id
 from hk.store.archive import Archive
 from hk.store.writer import SaveResult, save_new_bulk
 

@@ -18,7 +18,7 @@ from hk.domain.customer import Customer
 from hk.domain.fields import format_phone
 from hk.domain.order import Order
 from hk.errors import HkError
-from hk.services.quotes.document import mask_phone, measure
+from hk.services.documents import mask_phone, measure
 from hk.services.records import code_of, display, load
 from hk.store.archive import Archive
 

@@ -24,11 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from hk.domain.base import now
 from hk.domain.catalog import Package, ServiceItem
 from hk.domain.common import Address
 from hk.domain.customer import Customer
@@ -66,7 +64,15 @@ from hk.services.orders.rules import (
     package_balance,
     standard_minutes,
 )
-from hk.services.records import load, load_named, load_ref, resolve_id
+from hk.services.records import (
+    choice_of,
+    load,
+    load_named,
+    load_ref,
+    moment,
+    refused,
+    resolve_id,
+)
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save
 
@@ -121,27 +127,6 @@ class AssignmentRefused(HkError):
 # --- shared -----------------------------------------------------------------------------------
 
 
-def _tz(archive: Archive) -> ZoneInfo:
-    return ZoneInfo(archive.settings.locale.timezone)
-
-
-def moment(archive: Archive, at: dt.datetime | None) -> dt.datetime:
-    """``at`` in the archive's timezone if it has none, or now."""
-    if at is None:
-        return now(archive.settings.locale.timezone)
-    return at if at.tzinfo is not None else at.replace(tzinfo=_tz(archive))
-
-
-def refused(exc: ValidationError) -> HkError:
-    """An order rule broken by a change, in the words of the rule (no Pydantic wording)."""
-    messages = []
-    for error in exc.errors():
-        text = str(error["msg"]).removeprefix("Value error, ")
-        where = ".".join(str(p) for p in error["loc"])
-        messages.append(f"{where}: {text}" if where else text)
-    return HkError("; ".join(messages))
-
-
 def _build(data: dict[str, Any]) -> Order:
     try:
         return Order.model_validate(data)
@@ -169,16 +154,6 @@ def change_order(archive: Archive, ref: str, change: Callable[[Order], Order]) -
     except ValidationError as exc:
         raise refused(exc) from None
     return Changed(updated, save(archive, updated, loaded), updated.events[len(order.events) :])
-
-
-def choice_of(text: str, names: dict[str, str], what: str) -> str:
-    """A key of ``names`` given as itself or its Chinese name (``phone`` or ``电话``)."""
-    value = text.strip()
-    for key, zh in names.items():
-        if value in (key, zh):
-            return key
-    choices = ", ".join(f"{k} ({zh})" for k, zh in names.items())
-    raise UsageError(f"'{text}' is not {what}", hint=f"one of: {choices}")
 
 
 def channel_of(text: str) -> str:

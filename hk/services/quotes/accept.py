@@ -25,9 +25,9 @@ from hk.domain.order import Order
 from hk.domain.quote import Quote, QuoteLine, step
 from hk.errors import HkError, UsageError
 from hk.services.orders.rules import standard_minutes
-from hk.services.orders.steps import build_order, moment, refused, service_items
+from hk.services.orders.steps import build_order, service_items
 from hk.services.quotes.steps import check_acceptable, load_quote, today
-from hk.services.records import code_of, load
+from hk.services.records import code_of, load, moment, refused
 from hk.store.archive import Archive
 from hk.store.writer import SaveResult, save_together
 

@@ -30,10 +30,10 @@ from hk.domain.quote import Frequency, Quote, QuoteLine, step
 from hk.domain.schedule import WEEKDAYS
 from hk.errors import UsageError
 from hk.services.orders.rules import standard_minutes
-from hk.services.orders.steps import moment, refused, service_items
+from hk.services.orders.steps import service_items
 from hk.services.quotes.accept import Accepted, _address_number
 from hk.services.quotes.steps import check_acceptable, load_quote, today
-from hk.services.records import code_of, load
+from hk.services.records import code_of, load, moment, refused
 from hk.store.archive import Archive
 from hk.store.writer import save
 

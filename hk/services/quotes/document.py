@@ -9,26 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from hk.domain.customer import Customer
-from hk.domain.fields import phone_digits
-from hk.domain.pricing import format_quantity
 from hk.domain.quote import STATUS_ZH, WEEKS_PER_MONTH, Quote, QuoteLine, frequency_zh
+from hk.services.documents import MEASURE_ZH, mask_phone, measure
 from hk.services.records import code_of, load
 from hk.store.archive import Archive
-
-MEASURE_ZH = {"hour": "小时", "visit": "次", "day": "天", "month": "个月", "m2": "平方米"}
-
-
-def mask_phone(e164: str) -> str:
-    """``+8613800138000`` → ``138****8000``: enough for the customer to recognise it."""
-    digits = phone_digits(e164)
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-
-
-def measure(quantity: Any, unit: str) -> str:
-    """``3小时``, ``120平方米``, ``1次``."""
-    return f"{format_quantity(quantity)}{MEASURE_ZH.get(unit, unit)}"
 
 
 def line_context(n: int, line: QuoteLine) -> dict[str, Any]:

@@ -38,8 +38,8 @@ from hk.domain.quote import (
 )
 from hk.errors import HkError, UsageError
 from hk.services.orders.rules import default_quantity
-from hk.services.orders.steps import choice_of, moment, refused, service_items
-from hk.services.records import load_named, load_ref, resolve_id
+from hk.services.orders.steps import service_items
+from hk.services.records import choice_of, load_named, load_ref, moment, refused, resolve_id
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save
 

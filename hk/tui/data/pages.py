@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hk.errors import HkError
-from hk.services.lookup import summary
-from hk.services.orders.listing import Names, list_items
+from hk.services.lookup import Names, summary
+from hk.services.orders.listing import list_items
 
 if TYPE_CHECKING:
     from hk.services.history import Entry
