@@ -54,7 +54,7 @@ def build_archive(root: Path, jobs: int, workers: int, seed: int) -> dict[str, A
     from hk.domain.base import now
     from hk.domain.customer import Customer
     from hk.domain.ids import new_id
-    from hk.domain.lifecycle import transition
+    from hk.domain.order.steps import transition
     from hk.domain.worker import Worker
     from hk.services.archive import init
     from hk.services.orders.steps import build_order

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from benchmarks import pools
 from hk.domain.catalog import Package, ServiceItem
 from hk.domain.customer import Customer
-from hk.domain.order import Order
+from hk.domain.order.model import Order
 from hk.domain.pricing import LineRequest, PackageBalance, cancellation_fee, price_lines
 from hk.domain.settings import Settings
 from hk.domain.worker import Worker

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from benchmarks.generate import Context
     from hk.domain.base import Record
     from hk.domain.contract import Contract
-    from hk.domain.order import Order
+    from hk.domain.order.model import Order
 
 OUTCOMES = [
     "客户对服务满意，希望继续安排原阿姨",

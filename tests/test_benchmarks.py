@@ -19,8 +19,9 @@ from benchmarks.orders import Catalog
 from benchmarks.run import ORDER_LIST, Result, dispatch_day, table
 from hk.domain.customer import Customer
 from hk.domain.layout import partition_of
-from hk.domain.lifecycle import NEEDS_A_WORKER, cancel, transition
-from hk.domain.order import Order
+from hk.domain.order.model import Order
+from hk.domain.order.status import NEEDS_A_WORKER
+from hk.domain.order.steps import cancel, transition
 from hk.domain.worker import Worker
 from hk.services.lookup import list_rows, open_index
 from hk.store import git

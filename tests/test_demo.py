@@ -209,7 +209,7 @@ def test_the_demo_company_has_work_around_the_demo_day(tmp_path: Path, offset: i
     waiting for the dispatcher tomorrow; every one follows its lifecycle. Built for seven
     consecutive days, so it holds on every weekday (a weekly contract visit falls on the day
     after the demo day once a week)."""
-    from hk.domain.order import Order
+    from hk.domain.order.model import Order
 
     day = DAY + dt.timedelta(days=offset)
     root = build_demo(tmp_path / "demo", today=day)

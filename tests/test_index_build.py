@@ -15,7 +15,7 @@ import pytest
 
 from hk.domain.customer import Customer
 from hk.domain.ids import assign_codes, new_id
-from hk.domain.order import Order
+from hk.domain.order.model import Order
 from hk.domain.records import KINDS
 from hk.errors import InvalidData
 from hk.store import build, codec, search

@@ -20,21 +20,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from hk.domain.common import Address
-from hk.domain.lifecycle import (
-    STATUS_ZH,
-    STATUSES,
-    TRANSITIONS,
-    IllegalTransition,
-    LifecycleError,
-    allowed,
-    cancel,
-    label,
-    late_cancellation_fee,
-    rework,
-    taken_event,
-    transition,
-)
-from hk.domain.order import (
+from hk.domain.order.model import (
     CHANNEL_ZH,
     PAYMENT_KIND_ZH,
     PAYMENT_METHOD_ZH,
@@ -43,6 +29,16 @@ from hk.domain.order import (
     OrderLine,
     Window,
 )
+from hk.domain.order.status import (
+    STATUS_ZH,
+    STATUSES,
+    TRANSITIONS,
+    IllegalTransition,
+    LifecycleError,
+    allowed,
+    label,
+)
+from hk.domain.order.steps import cancel, late_cancellation_fee, rework, taken_event, transition
 from hk.errors import EXIT_USER, HkError
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -14,8 +14,8 @@ import pytest
 
 from hk.domain.catalog import ServiceItem
 from hk.domain.customer import Customer
-from hk.domain.lifecycle import taken_event
-from hk.domain.order import Order, Window
+from hk.domain.order.model import Order, Window
+from hk.domain.order.steps import taken_event
 from hk.domain.worker import Worker
 from hk.errors import HkError
 from hk.services.orders.rules import (

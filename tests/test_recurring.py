@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hk.domain.contract import Contract
-from hk.domain.order import Order
+from hk.domain.order.model import Order
 from hk.domain.schedule import parse_schedule
 from hk.services.contracts.document import sign
 from hk.services.contracts.steps import activate, new_contract

@@ -29,6 +29,7 @@ from hk.domain.base import Record, Strict
 from hk.domain.events import log_problem
 from hk.domain.fields import Fen
 from hk.domain.layout import LAYOUT
+from hk.domain.lifecycle import IllegalStep, Lifecycle
 from hk.errors import HkError
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
@@ -89,23 +90,15 @@ class ComplaintError(HkError):
     """A complaint rule refuses the change: a step the lifecycle does not allow."""
 
 
-def label(status: str) -> str:
-    """``处理中 in_progress``: how messages name a status."""
-    return f"{STATUS_ZH[status]} {status}" if status in STATUS_ZH else status
-
-
-class IllegalComplaintStep(ComplaintError):
+class IllegalComplaintStep(IllegalStep, ComplaintError):
     """A move the table does not allow; the message names the moves that are."""
 
-    def __init__(self, current: str, target: str) -> None:
-        self.current, self.target = current, target
-        allowed = [s for s in TRANSITIONS.get(current, ()) if s != current]
-        options = (
-            "allowed: " + ", ".join(label(s) for s in allowed)
-            if allowed
-            else f"allowed: none, {label(current)} is final"
-        )
-        super().__init__(f"cannot go from {label(current)} to {label(target)}; {options}")
+
+COMPLAINT: Lifecycle[ComplaintStatus] = Lifecycle(
+    "complaint", STATUS_ZH, TRANSITIONS, ComplaintError, IllegalComplaintStep
+)
+"""The complaint lifecycle (SPEC §3)."""
+label = COMPLAINT.label
 
 
 class ComplaintEvent(Strict):
@@ -259,12 +252,7 @@ def step(
     Refuses a move the table does not allow (naming those it does) and an event dated before
     the last.
     """
-    if to not in STATUSES:
-        raise ComplaintError(
-            f"'{to}' is not a complaint status; statuses: " + ", ".join(label(s) for s in STATUSES)
-        )
-    if to not in TRANSITIONS[complaint.status]:
-        raise IllegalComplaintStep(complaint.status, to)
+    COMPLAINT.check(complaint.status, to)
     if complaint.events and at < complaint.events[-1].at:
         raise ComplaintError(
             "the event is dated before the complaint's last event", hint="give a later --at"

@@ -43,7 +43,8 @@ from hk.domain.common import Address, duplicates
 from hk.domain.events import log_problem
 from hk.domain.fields import Fen, NonEmpty
 from hk.domain.layout import LAYOUT
-from hk.domain.order import PAYMENT_METHOD_ZH, PaymentMethod, Quantity, RecordRef
+from hk.domain.lifecycle import IllegalStep, Lifecycle
+from hk.domain.order.model import PAYMENT_METHOD_ZH, PaymentMethod, Quantity, RecordRef
 from hk.domain.schedule import Schedule
 from hk.errors import HkError
 
@@ -473,11 +474,6 @@ class Contract(Record):
         }
 
 
-def label(status: str) -> str:
-    """``生效 active``: how messages and listings name a status."""
-    return f"{STATUS_ZH[status]} {status}" if status in STATUS_ZH else status
-
-
 # --- moving a contract -------------------------------------------------------------------------
 
 
@@ -485,18 +481,15 @@ class ContractError(HkError):
     """A contract rule refuses the step: a party missing, a worker not named, …"""
 
 
-class IllegalStep(ContractError):
+class IllegalContractStep(IllegalStep, ContractError):
     """A status change the lifecycle does not allow; the message names the ones it does."""
 
-    def __init__(self, current: str, target: str) -> None:
-        self.current, self.target = current, target
-        self.allowed = list(TRANSITIONS[current])
-        options = (
-            "allowed: " + ", ".join(map(label, self.allowed))
-            if self.allowed
-            else f"allowed: none, {label(current)} is final"
-        )
-        super().__init__(f"cannot go from {label(current)} to {label(target)}; {options}")
+
+CONTRACT: Lifecycle[ContractStatus] = Lifecycle(
+    "contract", STATUS_ZH, TRANSITIONS, ContractError, IllegalContractStep, stays=True
+)
+"""The contract lifecycle (SPEC §3); a step may keep the status (a signature, a replacement)."""
+label = CONTRACT.label
 
 
 def step(
@@ -505,11 +498,10 @@ def step(
     """A new contract in status ``to`` (or the same status, for a step that keeps it), with
     ``changes`` applied and one event appended; the contract given is left as it was.
 
-    Raises :class:`IllegalStep` for a change :data:`TRANSITIONS` does not allow, and
+    Raises :class:`IllegalContractStep` for a change :data:`TRANSITIONS` does not allow, and
     ``pydantic.ValidationError`` when the result breaks a rule of the model.
     """
-    if to != contract.status and to not in TRANSITIONS[contract.status]:
-        raise IllegalStep(contract.status, to)
+    CONTRACT.check(contract.status, to)
     if contract.events and at < contract.events[-1].at:
         raise ContractError(
             f"{at:%Y-%m-%d %H:%M} is before the contract's last event "

@@ -1,87 +1,35 @@
-"""The order lifecycle (SPEC §3) as one table, and the rules commands apply when they move an order.
+"""One lifecycle for every record that has states: orders, quotes, contracts, return visits
+and complaints (SPEC §3).
 
-待确认 pending → 已确认 confirmed → 待派工 to_dispatch → 已派工 dispatched → 服务中 in_service →
-服务完成 completed → 已结算 settled; 已取消 cancelled from any state before completed. Nothing else.
-
-Every function here is pure: it takes the order and the time (``at``) and returns a new order;
-nothing reads the clock, so the same call always gives the same result. The order module imports
-the table from here to check a stored event log; this module reaches the order models only inside
-its functions, so neither import waits on the other.
+A :class:`Lifecycle` is a table: the states, their Chinese names, and the moves each allows.
+It names a state for messages (``待确认 pending``), says which moves a state allows, and refuses
+any other with :class:`IllegalStep` (in the record's own error class), naming the moves that
+are allowed; so every record is moved, and every refusal worded, the same way. What a move
+does to the record (its event, its other fields) stays with the record's module.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar, cast
 
-from hk.domain.fields import format_money
 from hk.errors import HkError
 
-if TYPE_CHECKING:
-    from hk.domain.order import Location, Order, OrderEvent, OrderLine, Window
-
-OrderStatus = Literal[
-    "pending",
-    "confirmed",
-    "to_dispatch",
-    "dispatched",
-    "in_service",
-    "completed",
-    "settled",
-    "cancelled",
-]
-STATUSES: tuple[OrderStatus, ...] = (
-    "pending",
-    "confirmed",
-    "to_dispatch",
-    "dispatched",
-    "in_service",
-    "completed",
-    "settled",
-    "cancelled",
-)
-
-STATUS_ZH: dict[str, str] = {
-    "pending": "待确认",
-    "confirmed": "已确认",
-    "to_dispatch": "待派工",
-    "dispatched": "已派工",
-    "in_service": "服务中",
-    "completed": "服务完成",
-    "settled": "已结算",
-    "cancelled": "已取消",
-}
-"""Order statuses (SPEC §3) and their Chinese names."""
-
-TRANSITIONS: dict[str, tuple[OrderStatus, ...]] = {
-    "pending": ("confirmed", "cancelled"),
-    "confirmed": ("to_dispatch", "cancelled"),
-    "to_dispatch": ("dispatched", "cancelled"),
-    "dispatched": ("in_service", "cancelled"),
-    "in_service": ("completed", "cancelled"),
-    "completed": ("settled",),
-    "settled": (),
-    "cancelled": (),
-}
-"""Every allowed move, and the only place they are written down."""
-
-NEEDS_A_WORKER = ("dispatched", "in_service", "completed")
-"""States an order reaches only with a worker assigned."""
-REWORKABLE = ("completed", "settled")
-"""A rework (返工) redoes a service that was done."""
+S = TypeVar("S", bound=str)
 
 
-class LifecycleError(HkError):
-    """A lifecycle rule refuses the change: a worker is missing, money is still due, …"""
+class IllegalStep(HkError):
+    """A move the lifecycle does not allow; the message names the moves that are.
 
+    Each record's lifecycle raises a subclass that is also that record's own error class
+    (an illegal quote step is a :class:`hk.domain.quote.QuoteError`), so callers catch what
+    they always caught.
+    """
 
-class IllegalTransition(LifecycleError):
-    """A move the table does not allow; the message names the moves that are."""
-
-    def __init__(self, current: str, target: str) -> None:
-        self.current = current
-        self.target = target
-        self.allowed = allowed(current)
+    def __init__(self, lifecycle: Lifecycle[Any], current: str, target: str) -> None:
+        self.current, self.target = current, target
+        self.allowed = [s for s in lifecycle.moves.get(current, ()) if s != current]
+        label = lifecycle.label
         if self.allowed:
             options = "allowed: " + ", ".join(label(s) for s in self.allowed)
         else:
@@ -89,186 +37,69 @@ class IllegalTransition(LifecycleError):
         super().__init__(f"cannot go from {label(current)} to {label(target)}; {options}")
 
 
-def label(status: str) -> str:
-    """``待确认 pending``: how messages and listings name a status."""
-    return f"{STATUS_ZH[status]} {status}" if status in STATUS_ZH else status
+class Lifecycle(Generic[S]):
+    """The states of one kind of record and the moves between them: the only place they are
+    written down."""
 
+    def __init__(
+        self,
+        noun: str,
+        names: Mapping[str, str],
+        moves: Mapping[str, tuple[S, ...]],
+        refusal: type[HkError],
+        illegal: type[IllegalStep],
+        *,
+        stays: bool = False,
+    ) -> None:
+        self.noun = noun
+        """What the record is called in messages (``order``)."""
+        self.names = names
+        """Each state's Chinese name (and, for some records, derived states' names too)."""
+        self.moves = moves
+        """Each state and the states it may move to next, in lifecycle order."""
+        self.refusal = refusal
+        """The record's own error class: an unknown state is refused with it."""
+        self.illegal = illegal
+        """The record's illegal-step class (a subclass of both :class:`IllegalStep` and
+        ``refusal``)."""
+        self.stays = stays
+        """Whether a step may keep the state (a contract's signature, a worker replaced)."""
 
-def allowed(status: str) -> list[str]:
-    """The states an order in ``status`` may move to next, in lifecycle order."""
-    return list(TRANSITIONS[_known(status)])
+    @property
+    def states(self) -> tuple[str, ...]:
+        """Every stored state, in lifecycle order."""
+        return tuple(self.moves)
 
+    def label(self, status: str) -> str:
+        """``待确认 pending``: how messages and listings name a state."""
+        return f"{self.names[status]} {status}" if status in self.names else status
 
-def _known(status: str) -> OrderStatus:
-    for known in STATUSES:
-        if status == known:
-            return known
-    raise LifecycleError(
-        f"'{status}' is not an order status; statuses: " + ", ".join(map(label, STATUSES))
-    )
-
-
-# --- moving an order ---------------------------------------------------------------------------
-
-
-def transition(
-    order: Order,
-    to: str,
-    actor: str,
-    at: dt.datetime,
-    note: str = "",
-    location: Location | None = None,
-) -> Order:
-    """A new order in state ``to`` with one event appended; ``order`` itself is left as it was.
-
-    Refuses (:class:`IllegalTransition`) a move the table does not allow, and
-    (:class:`LifecycleError`) one the order is not ready for: dispatching without a worker,
-    settling with money still due, cancelling without a reason, an event dated before the last.
-    """
-    return _move(order, _known(to), actor, at, note, location, {})
-
-
-def cancel(
-    order: Order,
-    actor: str,
-    at: dt.datetime,
-    reason: str,
-    fee_fen: int = 0,
-    location: Location | None = None,
-) -> Order:
-    """Cancel ``order`` for ``reason``, charging ``fee_fen`` (see :func:`late_cancellation_fee`).
-
-    The reason is the note of the cancel event; the fee is kept on the order, and what was paid
-    beyond it becomes a refund owed (a negative balance due).
-    """
-    if fee_fen < 0 or fee_fen > order.total_fen:
-        raise LifecycleError(
-            f"a cancellation fee is between ¥0.00 and the order total "
-            f"({format_money(order.total_fen)}), not {format_money(fee_fen)}"
-        )
-    return _move(order, "cancelled", actor, at, reason, location, {"cancellation_fee_fen": fee_fen})
-
-
-def late_cancellation_fee(order: Order, at: dt.datetime, hours: float, fee_fen: int) -> int:
-    """The fee for cancelling ``order`` at ``at`` under the rule "``hours`` ahead is free".
-
-    ``fee_fen`` when the appointment starts less than ``hours`` after ``at`` (or has started),
-    0 when it is ``hours`` or more away; never more than the order total.
-    """
-    if not order.is_late_cancellation(at, hours):
-        return 0
-    return max(0, min(fee_fen, order.total_fen))
-
-
-def _move(
-    order: Order,
-    target: OrderStatus,
-    actor: str,
-    at: dt.datetime,
-    note: str,
-    location: Location | None,
-    changes: dict[str, Any],
-) -> Order:
-    if target not in TRANSITIONS[order.status]:
-        raise IllegalTransition(order.status, target)
-    _check_ready(order, target, note)
-    event = _event(order, actor, at, order.status, target, note, location)
-    data = {name: getattr(order, name) for name in type(order).model_fields}
-    data.update(changes, status=target, updated=at, events=[*order.events, event])
-    return type(order).model_validate(data)
-
-
-def _check_ready(order: Order, target: OrderStatus, note: str) -> None:
-    if target == "cancelled" and not note.strip():
-        raise LifecycleError("a cancellation needs a reason")
-    if target in NEEDS_A_WORKER and not order.workers:
-        raise LifecycleError(f"assign a worker before the order goes to {label(target)}")
-    if target == "settled" and order.balance_due() != 0:
-        raise LifecycleError(
-            f"{format_money(order.balance_due())} is still due; record the payment before settling"
+    def known(self, status: str) -> S:
+        """``status`` if it is a state of this lifecycle; refused otherwise, listing them."""
+        if status in self.moves:
+            return cast(S, status)
+        raise self.refusal(
+            f"'{status}' is not {self._article()} {self.noun} status; statuses: "
+            + ", ".join(map(self.label, self.states))
         )
 
+    def allowed(self, status: str) -> list[S]:
+        """The states a record in ``status`` may move to next, in lifecycle order."""
+        return list(self.moves[self.known(status)])
 
-def _event(
-    order: Order | None,
-    actor: str,
-    at: dt.datetime,
-    source: OrderStatus | None,
-    target: OrderStatus,
-    note: str,
-    location: Location | None,
-) -> OrderEvent:
-    from hk.domain.order import OrderEvent
+    def check(self, current: str, target: str) -> S:
+        """``target`` if a record in ``current`` may move there; :class:`IllegalStep` if not."""
+        state = self.known(target)
+        if self.stays and target == current:
+            return state
+        if state not in self.moves[current]:
+            raise self.illegal(self, current, target)
+        return state
 
-    if not actor.strip():
-        raise LifecycleError("every event names who did it; the actor is empty")
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise LifecycleError(f"the time {at:%Y-%m-%d %H:%M} has no timezone")
-    if order is not None and order.events and at < order.events[-1].at:
-        last = order.events[-1].at
-        raise LifecycleError(
-            f"the time {at.isoformat()} is before the last event ({last.isoformat()}); "
-            "the log only grows"
-        )
-    return OrderEvent(
-        at=at, actor=actor, from_status=source, to_status=target, note=note, location=location
-    )
+    def refuse(self, current: str, target: str) -> IllegalStep:
+        """The error for a move from ``current`` to ``target`` that a rule beyond the table
+        refuses in the table's words (a settle with nothing to settle, a second cancel)."""
+        return self.illegal(self, current, target)
 
-
-def taken_event(actor: str, at: dt.datetime, note: str = "") -> OrderEvent:
-    """The first event of a new order: taken by ``actor`` at ``at``, as pending."""
-    return _event(None, actor, at, None, "pending", note, None)
-
-
-# --- rework ------------------------------------------------------------------------------------
-
-
-def rework(
-    original: Order,
-    *,
-    order_id: str,
-    actor: str,
-    at: dt.datetime,
-    window: Window,
-    note: str = "",
-    lines: list[OrderLine] | None = None,
-) -> Order:
-    """A new pending order (返工) that redoes ``original``, linked to it by ``rework_of``.
-
-    Same customer, address, requirements, channel and contract; no workers yet (dispatch picks
-    again), no package visit consumed, no deposit. The lines are the original's at no charge
-    unless ``lines`` says otherwise: a rework is normally on the company.
-    """
-    if original.status not in REWORKABLE:
-        raise LifecycleError(
-            "only a completed or settled order can be reworked; this one is "
-            f"{label(original.status)}"
-        )
-    if lines is None:
-        free = {
-            "unit_price_fen": 0,
-            "gross_fen": 0,
-            "package_visits": 0,
-            "covered_fen": 0,
-            "discount_fen": 0,
-            "amount_fen": 0,
-        }
-        lines = [line.model_copy(update=free) for line in original.lines]
-    return type(original).model_validate(
-        {
-            "id": order_id,
-            "created": at,
-            "updated": at,
-            "customer": original.customer,
-            "address": original.address,
-            "window": window,
-            "expected_minutes": original.expected_minutes,
-            "lines": lines,
-            "total_fen": sum(line.amount_fen for line in lines),
-            "channel": original.channel,
-            "requirements": original.requirements.model_copy(deep=True),
-            "contract": original.contract,
-            "rework_of": original.id,
-            "events": [taken_event(actor, at, note)],
-        }
-    )
+    def _article(self) -> str:
+        return "an" if self.noun[:1] in "aeiou" else "a"

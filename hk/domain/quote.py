@@ -31,6 +31,7 @@ from hk.domain.common import Address
 from hk.domain.events import log_problem
 from hk.domain.fields import Fen
 from hk.domain.layout import LAYOUT
+from hk.domain.lifecycle import IllegalStep, Lifecycle
 from hk.errors import HkError
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
@@ -72,22 +73,15 @@ class QuoteError(HkError):
     """A quote rule refuses the change: a step the lifecycle does not allow, an expired quote."""
 
 
-def label(status: str) -> str:
-    """``已发送 sent``: how messages name a status."""
-    return f"{STATUS_ZH[status]} {status}" if status in STATUS_ZH else status
-
-
-class IllegalQuoteStep(QuoteError):
+class IllegalQuoteStep(IllegalStep, QuoteError):
     """A move the table does not allow; the message names the moves that are."""
 
-    def __init__(self, current: str, target: str) -> None:
-        self.current, self.target = current, target
-        self.allowed = list(TRANSITIONS.get(current, ()))
-        if self.allowed:
-            options = "allowed: " + ", ".join(label(s) for s in self.allowed)
-        else:
-            options = f"allowed: none, {label(current)} is final"
-        super().__init__(f"cannot go from {label(current)} to {label(target)}; {options}")
+
+QUOTE: Lifecycle[QuoteStatus] = Lifecycle(
+    "quote", STATUS_ZH, TRANSITIONS, QuoteError, IllegalQuoteStep
+)
+"""The quote lifecycle (SPEC §3)."""
+label = QUOTE.label
 
 
 class Frequency(Strict):
@@ -373,12 +367,7 @@ def step(
     Refuses a move the table does not allow (naming those it does), sending or accepting an
     expired quote (``today`` past ``valid_until``), and an event dated before the last.
     """
-    if to not in STATUSES:
-        raise QuoteError(
-            f"'{to}' is not a quote status; statuses: " + ", ".join(label(s) for s in STATUSES)
-        )
-    if to not in TRANSITIONS[quote.status]:
-        raise IllegalQuoteStep(quote.status, to)
+    QUOTE.check(quote.status, to)
     day = today if today is not None else at.date()
     if to in ("sent", "accepted") and quote.expired(day):
         raise QuoteError(

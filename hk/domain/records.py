@@ -19,7 +19,7 @@ MODELS: dict[str, tuple[str, str]] = {
     "worker": ("hk.domain.worker", "Worker"),
     "service": ("hk.domain.catalog", "ServiceItem"),
     "package": ("hk.domain.catalog", "Package"),
-    "order": ("hk.domain.order", "Order"),
+    "order": ("hk.domain.order.model", "Order"),
     "quote": ("hk.domain.quote", "Quote"),
     "contract": ("hk.domain.contract", "Contract"),
     "survey": ("hk.domain.survey", "Survey"),

@@ -25,6 +25,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 from hk.domain.base import Record, Strict
 from hk.domain.events import log_problem
 from hk.domain.layout import LAYOUT
+from hk.domain.lifecycle import IllegalStep, Lifecycle
 from hk.errors import HkError
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
@@ -79,9 +80,15 @@ class VisitError(HkError):
     """A visit rule refuses the change: a step the lifecycle does not allow."""
 
 
-def label(status: str) -> str:
-    """``待回访 due``: how messages name a status."""
-    return f"{STATUS_ZH[status]} {status}" if status in STATUS_ZH else status
+class IllegalVisitStep(IllegalStep, VisitError):
+    """A move the table does not allow; the message names the moves that are."""
+
+
+VISIT: Lifecycle[VisitStatus] = Lifecycle(
+    "visit", STATUS_ZH, TRANSITIONS, VisitError, IllegalVisitStep
+)
+"""The return visit's lifecycle (SPEC §4)."""
+label = VISIT.label
 
 
 class VisitEvent(Strict):
@@ -239,15 +246,7 @@ def step(
     Refuses a move the table does not allow, naming those it does, and an event dated before
     the last.
     """
-    if to not in STATUSES:
-        raise VisitError(
-            f"'{to}' is not a visit status; statuses: " + ", ".join(label(s) for s in STATUSES)
-        )
-    if to not in TRANSITIONS[visit.status]:
-        raise VisitError(
-            f"cannot go from {label(visit.status)} to {label(to)}; the visit is "
-            f"{label(visit.status)} already, which is final"
-        )
+    VISIT.check(visit.status, to)
     if visit.events and at < visit.events[-1].at:
         raise VisitError(
             "the event is dated before the visit's last event", hint="give a later --at"

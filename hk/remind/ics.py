@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from hk.domain.lifecycle import STATUS_ZH
+from hk.domain.order.status import STATUS_ZH
 from hk.domain.reminders import BOOKED, LIVE_CONTRACTS, VISIT_ZH
 
 if TYPE_CHECKING:

@@ -59,7 +59,7 @@ class Stepped:
     complaint: Complaint
     result: SaveResult
     rework: Any = None
-    """The rework order (an :class:`~hk.domain.order.Order`) a resolution made, if any."""
+    """The rework order (an :class:`~hk.domain.order.model.Order`) a resolution made, if any."""
     visit: Any = None
     """The return visit (a :class:`~hk.domain.visit.Visit`) a resolution scheduled, if any."""
 

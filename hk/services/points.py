@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hk.domain.ids import new_id
-from hk.domain.order import RATED_STATUSES, Order
+from hk.domain.order.model import RATED_STATUSES, Order
 from hk.domain.points import (
     Move,
     PointsEntry,
@@ -170,8 +170,8 @@ def still_earns(archive: Archive, order: Order, at: dt.datetime, points: int) ->
 
 def earn(archive: Archive, order_ref: str, at: dt.datetime | None = None) -> Written:
     """Earn the points of a completed or settled, rated order that has none yet."""
-    from hk.domain.lifecycle import label
-    from hk.domain.order import Order
+    from hk.domain.order.model import Order
+    from hk.domain.order.status import label
     from hk.services.records import code_of, load_named, moment
 
     order, _ = load_named(archive, Order, order_ref, "list orders with hk order list")

@@ -56,7 +56,7 @@ class Texts:
         return text.format(**values) if values else text
 
     def order_status(self, status: str) -> str:
-        from hk.domain.lifecycle import STATUS_ZH
+        from hk.domain.order.status import STATUS_ZH
 
         table = STATUS_ZH if self.zh else ORDER_STATUS_EN
         return table.get(status, status)

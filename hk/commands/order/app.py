@@ -22,7 +22,7 @@ from hk.commands.common import (
 )
 
 if TYPE_CHECKING:
-    from hk.domain.order import Order
+    from hk.domain.order.model import Order
     from hk.services.orders.steps import Changed
     from hk.store.archive import Archive
 
@@ -221,7 +221,7 @@ def list_(
     """List orders by appointment time, with filters."""
     from hk.commands.common import parse_day
     from hk.commands.order.view import list_items, order_table
-    from hk.domain.lifecycle import STATUS_ZH
+    from hk.domain.order.status import STATUS_ZH
     from hk.errors import UsageError
     from hk.services.lookup import list_rows
     from hk.services.orders.steps import channel_of
@@ -375,7 +375,7 @@ def _location(text: str | None, lat: float | None, lon: float | None) -> Any:
         return None
     from pydantic import ValidationError
 
-    from hk.domain.order import Location
+    from hk.domain.order.model import Location
     from hk.errors import UsageError
 
     try:

@@ -15,7 +15,7 @@ import typer
 from hk.commands.common import archive_of, print_json, say
 
 if TYPE_CHECKING:
-    from hk.domain.order import Order
+    from hk.domain.order.model import Order
     from hk.services.orders.recurring import Run
     from hk.store.archive import Archive
 

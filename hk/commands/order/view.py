@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hk.commands.common import Names
-from hk.domain.lifecycle import STATUS_ZH
+from hk.domain.order.status import STATUS_ZH
 from hk.errors import UsageError
 from hk.services.orders import listing
 
 if TYPE_CHECKING:
-    from hk.domain.order import Order, OrderEvent
+    from hk.domain.order.model import Order, OrderEvent
     from hk.services.orders.money import PaymentIn
     from hk.services.orders.steps import Changed, Check
     from hk.store.archive import Archive
@@ -84,7 +84,7 @@ def status_zh(status: str) -> str:
 
 def moved(changed: Changed, code: str | None) -> str:
     """``order D7K2M: 待确认 pending → 已确认 confirmed``."""
-    from hk.domain.lifecycle import label
+    from hk.domain.order.status import label
 
     return f"order {code or changed.order.id}: " + " → ".join(map(label, changed.path()))
 
@@ -92,7 +92,7 @@ def moved(changed: Changed, code: str | None) -> str:
 def paid(order: Order, count: int, code: str | None) -> str:
     """``order D7K2M: 定金 ¥100.00 微信; paid ¥100.00, due ¥28.25``: the last ``count`` payments."""
     from hk.domain.fields import format_money
-    from hk.domain.order import PAYMENT_KIND_ZH, PAYMENT_METHOD_ZH
+    from hk.domain.order.model import PAYMENT_KIND_ZH, PAYMENT_METHOD_ZH
 
     recorded = ", ".join(
         f"{PAYMENT_KIND_ZH[p.kind]} {format_money(p.amount_fen)} {PAYMENT_METHOD_ZH[p.method]}"
@@ -142,7 +142,7 @@ def order_text(
 
     from hk.domain.catalog import UNIT_ZH
     from hk.domain.fields import format_money
-    from hk.domain.order import CHANNEL_ZH, PAYMENT_KIND_ZH, PAYMENT_METHOD_ZH
+    from hk.domain.order.model import CHANNEL_ZH, PAYMENT_KIND_ZH, PAYMENT_METHOD_ZH
     from hk.domain.pricing import format_quantity
 
     tz = ZoneInfo(archive.settings.locale.timezone)

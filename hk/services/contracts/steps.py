@@ -53,12 +53,12 @@ from pydantic import ValidationError
 from hk.domain.base import Record
 from hk.domain.catalog import Package, ServiceItem
 from hk.domain.contract import (
+    CONTRACT,
     TRANSITIONS,
     Contract,
     ContractError,
     ContractEvent,
     ContractLine,
-    IllegalStep,
     Replacement,
     Termination,
     label,
@@ -67,7 +67,7 @@ from hk.domain.contract import (
 from hk.domain.customer import Customer
 from hk.domain.fields import format_phone
 from hk.domain.ids import new_id
-from hk.domain.order import PAYMENT_METHOD_ZH
+from hk.domain.order.model import PAYMENT_METHOD_ZH
 from hk.domain.pricing import LineRequest, PriceBreakdown, parse_quantity, price_lines
 from hk.domain.schedule import Schedule, ScheduleError, line_of, parse_schedule
 from hk.domain.worker import Worker
@@ -600,7 +600,7 @@ def renew(
     parties' contacts as they are today; it starts the day after this one ends."""
     old, _ = load_contract(archive, ref)
     if "renewed" not in TRANSITIONS[old.status]:
-        raise IllegalStep(old.status, "renewed")
+        raise CONTRACT.refuse(old.status, "renewed")
     live = [r for r in successors(archive, old) if r["status"] != "terminated"]
     if live:
         raise ContractError(

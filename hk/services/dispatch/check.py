@@ -22,7 +22,7 @@ import orjson
 
 from hk.dispatch.travel import Located, Travel, locate
 from hk.domain.customer import Customer
-from hk.domain.order import Order
+from hk.domain.order.model import Order
 from hk.domain.worker import Worker
 from hk.services.orders.rules import RULE_ZH, assignment_breaches, hours_breach
 from hk.services.orders.steps import known_items

@@ -53,8 +53,8 @@ from hk.dispatch.travel import locate
 from hk.domain.contract import STATUS_ZH as CONTRACT_STATUS_ZH
 from hk.domain.contract import Contract
 from hk.domain.customer import Customer
-from hk.domain.lifecycle import STATUS_ZH as ORDER_STATUS_ZH
-from hk.domain.order import Order
+from hk.domain.order.model import Order
+from hk.domain.order.status import STATUS_ZH as ORDER_STATUS_ZH
 from hk.domain.settings import MatchWeights
 from hk.domain.survey import DIMENSIONS
 from hk.domain.worker import Worker

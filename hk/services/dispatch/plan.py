@@ -28,8 +28,8 @@ from hk.dispatch.travel import Travel, locate
 from hk.domain.catalog import ServiceItem
 from hk.domain.common import WEEKDAYS
 from hk.domain.customer import Customer
-from hk.domain.lifecycle import transition
-from hk.domain.order import Order
+from hk.domain.order.model import Order
+from hk.domain.order.steps import transition
 from hk.domain.worker import Worker
 from hk.errors import ConflictError, HkError
 from hk.services.orders.rules import assignment_breaches

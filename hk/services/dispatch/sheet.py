@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from hk.dispatch.travel import Located, Travel, locate
 from hk.domain.common import Address
-from hk.domain.order import Order
+from hk.domain.order.model import Order
 from hk.domain.worker import Worker
 from hk.errors import HkError, NotFound, UsageError
 from hk.services.orders.sheet import sheet_context

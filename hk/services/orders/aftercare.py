@@ -11,10 +11,10 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from hk.domain import lifecycle
 from hk.domain.ids import new_id
-from hk.domain.lifecycle import LifecycleError, label
-from hk.domain.order import RATED_STATUSES, Order, Window
+from hk.domain.order import steps as order_steps
+from hk.domain.order.model import RATED_STATUSES, Order, Window
+from hk.domain.order.status import LifecycleError, label
 from hk.domain.survey import DIMENSIONS as SCORES
 from hk.domain.survey import Survey
 from hk.errors import HkError, UsageError
@@ -150,7 +150,7 @@ def build_rework(
         finish_at = begin + original.duration()
     try:
         window = Window(start=begin, end=finish_at)
-        return lifecycle.rework(
+        return order_steps.rework(
             original,
             order_id=new_id(),
             actor=archive.operator(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hk.domain.fields import format_money
-from hk.domain.lifecycle import STATUS_ZH
+from hk.domain.order.status import STATUS_ZH
 from hk.services.lookup import Names, render_table
 
 if TYPE_CHECKING:

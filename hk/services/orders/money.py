@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hk.domain import lifecycle
 from hk.domain.fields import format_money
-from hk.domain.lifecycle import IllegalTransition, LifecycleError, allowed, transition
-from hk.domain.order import PAYMENT_KIND_ZH, PAYMENT_METHOD_ZH, Order
+from hk.domain.order import steps as order_steps
+from hk.domain.order.model import PAYMENT_KIND_ZH, PAYMENT_METHOD_ZH, Order
+from hk.domain.order.status import ORDER, LifecycleError, allowed
+from hk.domain.order.steps import transition
 from hk.domain.pricing import CancellationFee, cancellation_fee
 from hk.errors import HkError, UsageError
 from hk.services.orders.steps import Changed, change_order, with_changes
@@ -92,7 +93,7 @@ def settle(
 
     def change(order: Order) -> Order:
         if "settled" not in allowed(order.status):
-            raise IllegalTransition(order.status, "settled")
+            raise ORDER.refuse(order.status, "settled")
         order = _paid(order, payments, when)
         if order.balance_due() > 0:
             raise LifecycleError(
@@ -119,7 +120,7 @@ def cancel(
 
     def change(order: Order) -> Order:
         if "cancelled" not in allowed(order.status):
-            raise IllegalTransition(order.status, "cancelled")
+            raise ORDER.refuse(order.status, "cancelled")
         fee = cancellation_fee(order.total_fen, order.window.start - when, archive.settings)
         if waive_fee and fee.fee_fen:
             waived = f"晚于免费取消时限取消，违约金{format_money(fee.fee_fen)}已免除"
@@ -128,7 +129,7 @@ def cancel(
         text = reason.strip()
         if fee.late and text:
             text += "（" + "，".join(fee.notes) + "）"
-        return lifecycle.cancel(order, actor, when, text, fee.fee_fen)
+        return order_steps.cancel(order, actor, when, text, fee.fee_fen)
 
     changed = change_order(archive, ref, change)
     changed.notes = list(fees[-1].notes)

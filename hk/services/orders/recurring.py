@@ -42,11 +42,11 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from hk.domain import lifecycle
 from hk.domain.catalog import ServiceItem
 from hk.domain.contract import Contract
 from hk.domain.customer import Customer
-from hk.domain.order import Order
+from hk.domain.order import steps as order_steps
+from hk.domain.order.model import Order
 from hk.domain.pricing import PackageBalance
 from hk.domain.recurrence import Skipped, occurrences, schedule_days, window_on
 from hk.domain.worker import Worker
@@ -539,7 +539,7 @@ class _Generator:
         def change(current: Order) -> Order:
             if current.status not in UNDISPATCHED:
                 raise _Dispatched()
-            return lifecycle.cancel(current, self.actor, self.now, note)
+            return order_steps.cancel(current, self.actor, self.now, note)
 
         if self.dry_run:
             return change(order)

@@ -19,7 +19,7 @@ import orjson
 from hk.domain.catalog import Package, ServiceItem
 from hk.domain.common import WEEKDAYS
 from hk.domain.customer import Customer
-from hk.domain.order import Order, Window
+from hk.domain.order.model import Order, Window
 from hk.domain.pricing import PackageBalance
 from hk.domain.worker import Worker
 from hk.errors import HkError

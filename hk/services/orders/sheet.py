@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from hk.domain.catalog import ServiceItem
 from hk.domain.customer import Customer
 from hk.domain.fields import format_phone
-from hk.domain.order import Order
+from hk.domain.order.model import Order
 from hk.errors import HkError
 from hk.services.documents import mask_phone, measure
 from hk.services.records import code_of, display, load

@@ -31,14 +31,7 @@ from hk.domain.catalog import Package, ServiceItem
 from hk.domain.common import Address
 from hk.domain.customer import Customer
 from hk.domain.ids import new_id
-from hk.domain.lifecycle import (
-    IllegalTransition,
-    LifecycleError,
-    allowed,
-    taken_event,
-    transition,
-)
-from hk.domain.order import (
+from hk.domain.order.model import (
     CHANNEL_ZH,
     ChecklistResult,
     Location,
@@ -46,6 +39,8 @@ from hk.domain.order import (
     OrderEvent,
     OrderLine,
 )
+from hk.domain.order.status import ORDER, LifecycleError, allowed
+from hk.domain.order.steps import taken_event, transition
 from hk.domain.pricing import (
     LineRequest,
     PackageBalance,
@@ -424,7 +419,7 @@ def assign(
     """
     order, loaded = load_order(archive, ref)
     if "dispatched" not in allowed(order.status):
-        error = IllegalTransition(order.status, "dispatched")
+        error = ORDER.refuse(order.status, "dispatched")
         if order.status == "confirmed":
             error.hint = "hk order ready moves it to 待派工 (after the deposit, or with a note)"
         raise error

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hk.domain.customer import Customer
-from hk.domain.order import Order
+from hk.domain.order.model import Order
 from hk.domain.quote import Quote, QuoteLine, step
 from hk.errors import HkError, UsageError
 from hk.services.orders.rules import standard_minutes

@@ -193,7 +193,7 @@ def open_form(
 ) -> Form:
     """The form for a new record of ``kind`` or for editing ``record_id``; a new order starts
     with ``customer`` (an ID) and at 09:00 the day after ``today``."""
-    from hk.domain.order import CHANNEL_ZH
+    from hk.domain.order.model import CHANNEL_ZH
 
     settings = archive.settings
     if kind == "customer":

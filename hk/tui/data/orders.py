@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hk.domain.lifecycle import STATUSES, TRANSITIONS, IllegalTransition
+from hk.domain.order.status import ORDER, STATUSES, TRANSITIONS
 from hk.errors import UsageError
 from hk.services.lookup import summary
 from hk.services.orders.listing import list_items
@@ -80,7 +80,7 @@ def board(archive: Archive, first: dt.date, last: dt.date) -> Board:
 def check_move(status: str, target: str) -> None:
     """Refuse (:class:`IllegalTransition`) a move the lifecycle table does not allow."""
     if target not in TRANSITIONS.get(status, ()):
-        raise IllegalTransition(status, target)
+        raise ORDER.refuse(status, target)
 
 
 def move(
@@ -112,7 +112,7 @@ def move(
     if target == "cancelled":
         return order_money.cancel(archive, order_id, reason)
     order, _ = orders.load_order(archive, order_id)
-    raise IllegalTransition(order.status, target)
+    raise ORDER.refuse(order.status, target)
 
 
 def workers_to_assign(archive: Archive) -> list[tuple[str, str]]:

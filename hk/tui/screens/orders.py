@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.containers import Horizontal
 from textual.widgets import ListItem, ListView, Static
 
-from hk.domain.lifecycle import STATUSES, IllegalTransition
+from hk.domain.order.status import ORDER, STATUSES, IllegalTransition
 from hk.tui.data.orders import (
     NEXT_STEP,
     SPANS,
@@ -182,7 +182,7 @@ class OrdersScreen(HkScreen):
             return
         target = NEXT_STEP.get(card["status"])
         if target is None:
-            self.hk.report_error(IllegalTransition(card["status"], "settled"))
+            self.hk.report_error(ORDER.refuse(card["status"], "settled"))
             return
         self.move_card(card, target)
 

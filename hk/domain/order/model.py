@@ -33,7 +33,7 @@ from hk.domain.common import Address, Gender, duplicates
 from hk.domain.events import log_problem
 from hk.domain.fields import Fen
 from hk.domain.layout import LAYOUT
-from hk.domain.lifecycle import TRANSITIONS, OrderStatus, label
+from hk.domain.order.status import TRANSITIONS, OrderStatus, label
 from hk.domain.survey import Scores
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
