@@ -29,6 +29,7 @@ lint: $(STAMP)
 	$(BIN)/python -m ruff format --check hk tests benchmarks
 	$(BIN)/python -m ruff check hk tests benchmarks
 	$(BIN)/python -m mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.generate --out bench-archive --scale 1

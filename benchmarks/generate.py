@@ -478,7 +478,7 @@ return visits.
 
 The bulk write path would spend most of a minute on them (a walk for sensitive values, a
 temporary file and a rename per file, index rows); they are validated records all the same,
-serialised by :func:`hk.store.records.serialise` to the path :func:`relpath_for` gives, and
+serialised by :func:`hk.store.files.serialise` to the path :func:`relpath_for` gives, and
 committed in the same commit as the records that go through the write path. The index picks
 them up on its first refresh (``hk reindex``), as it would after a ``git pull``.
 """
@@ -486,7 +486,7 @@ them up on its first refresh (``hk reindex``), as it would after a ``git pull``.
 
 def write_direct(root: Path, records: Sequence[Record]) -> list[str]:
     """Write each record's canonical file; return the paths, relative to ``root``."""
-    from hk.store.records import relpath_for, serialise
+    from hk.store.files import relpath_for, serialise
 
     paths = []
     folders: set[Path] = set()

@@ -289,7 +289,7 @@ def _verify(root: Path, state: _State, ids: set[str], summary: Summary) -> None:
     from hk.domain.customer import Customer
     from hk.errors import InvalidData
     from hk.services.lookup import find, open_index
-    from hk.store.records import parse_record, relpath_for
+    from hk.store.files import parse_record, relpath_for
 
     paths = {rid: relpath_for(Customer, rid) for rid in sorted(ids)}
     committed = _head_texts(root, list(paths.values()))

@@ -60,7 +60,7 @@ class Catalog:
     @classmethod
     def of_archive(cls, archive: Archive) -> Catalog:
         """The catalog as the archive's files hold it."""
-        from hk.store.records import parse_record
+        from hk.store.files import parse_record
 
         def read(model: type[ServiceItem] | type[Package]) -> dict[str, Any]:
             items: dict[str, Any] = {}

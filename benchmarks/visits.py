@@ -1,6 +1,6 @@
 """Return visits (回访) of the benchmark archive, as an office that keeps to SPEC §4 leaves them.
 
-A visit record exists where hk writes one (:mod:`hk.domain.visits`): the regular cadence — the
+A visit record exists where hk writes one (:mod:`hk.domain.visit.owed`): the regular cadence — the
 first visit within ``first_within_days`` of a customer's first completed service, then every
 ``active_every_months`` (a regular customer: two services or a contract) or
 ``one_off_every_months`` — becomes a record when the office logs it (done) or skips it
@@ -8,7 +8,7 @@ first visit within ``first_within_days`` of a customer's first completed service
 event are there from the event on, done, cancelled or still open: a low score (the order's
 rating at or below ``low_score``, due ``low_score_within_days`` later), a worker replaced on a
 contract, and some renewal talks before a contract ends. A visit done is a contact, from which
-the next periodic one counts, as :func:`hk.domain.visits.last_contact` says.
+the next periodic one counts, as :func:`hk.domain.visit.owed.last_contact` says.
 
 When the histories hold more visits than the plan asks for, the oldest are left out, as if
 the office had kept its first months of return visits on paper: every customer's latest
@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from benchmarks import pools
 from hk.domain.survey import DIMENSION_ZH
-from hk.domain.visit import Visit
-from hk.domain.visits import Rules, add_months
+from hk.domain.visit.model import Visit
+from hk.domain.visit.owed import Rules, add_months
 
 if TYPE_CHECKING:
     from benchmarks.generate import Context
@@ -215,7 +215,7 @@ def _cadence(
 ) -> list[Planned]:
     """The first and periodic visits the customer was owed up to ``now``, done or skipped.
 
-    As :mod:`hk.domain.visits` computes them: the first is owed until any visit is done; a
+    As :mod:`hk.domain.visit.owed` computes them: the first is owed until any visit is done; a
     periodic one falls due the months after the last contact, and a visit written at an event
     and done in between (a low score's) is a contact too.
     """

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -167,8 +169,8 @@ def test_a_search_answers_after_a_hand_edit(people: Hk) -> None:
 
 
 def test_every_kind_has_its_model_and_layout() -> None:
+    from hk.domain.kinds import KINDS
     from hk.domain.layout import LAYOUT
-    from hk.domain.records import KINDS
 
     assert set(KINDS) == set(LAYOUT)
     for kind, model in KINDS.items():
@@ -188,3 +190,54 @@ def test_text_is_measured_and_cut_in_terminal_cells() -> None:
     assert fit("欧阳娜娜的家", 7) == "欧阳娜…"
     assert fit("欧阳娜娜的家", 8) == "欧阳娜… "  # a wide character never half-shown
     assert fit("abcdef", 4) == "abc…"
+
+
+# --- the layer contracts ------------------------------------------------------------------------
+
+
+def lint_imports(root: Path, config: Path) -> subprocess.CompletedProcess[str]:
+    """``lint-imports`` on the package found first on ``root`` (no cache: a fresh graph)."""
+    return subprocess.run(
+        [
+            str(Path(sys.executable).with_name("lint-imports")),
+            "--config",
+            str(config),
+            "--no-cache",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+
+
+def test_the_layers_and_the_no_cycles_contracts_hold() -> None:
+    result = lint_imports(PACKAGE.parent, PACKAGE.parent / "pyproject.toml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        ("store/index.py", "from hk.services import records", "Layers"),
+        ("store/archive.py", "from hk.commands import common", "Layers"),
+        ("domain/customer.py", "from hk.store import git", "Layers"),
+        ("services/records.py", "from hk.services import visits", "No cycles"),
+    ],
+)
+def test_an_import_against_the_layers_breaks_a_contract(
+    tmp_path: Path, module: str, line: str, broken: str
+) -> None:
+    """The contracts are not decoration: an upward import, even one hidden inside a function,
+    fails ``make test``."""
+    shutil.copytree(PACKAGE, tmp_path / "hk", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(PACKAGE.parent / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / "hk" / module
+    target.write_text(
+        target.read_text(encoding="utf-8") + f"\n\ndef _sneaky() -> None:\n    {line}  # noqa\n",
+        encoding="utf-8",
+    )
+    result = lint_imports(tmp_path, tmp_path / "pyproject.toml")
+    assert result.returncode != 0
+    assert f"{broken}" in result.stdout and "BROKEN" in result.stdout

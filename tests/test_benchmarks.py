@@ -25,7 +25,7 @@ from hk.domain.order.steps import cancel, transition
 from hk.domain.worker import Worker
 from hk.services.lookup import list_rows, open_index
 from hk.store import git
-from hk.store.records import parse_record, relpath_for, serialise
+from hk.store.files import parse_record, relpath_for, serialise
 
 SCALE = 0.01
 SEED = 6
@@ -261,8 +261,8 @@ def test_return_visits_follow_the_rules_of_spec_4(records: dict[str, list]) -> N
     the regular ones keep the cadence: the first after the first service, each periodic one
     at least three months after the contact before it (unless that one is among the oldest,
     which the plan's count leaves out)."""
-    from hk.domain.visit import Visit
-    from hk.domain.visits import add_months
+    from hk.domain.visit.model import Visit
+    from hk.domain.visit.owed import add_months
 
     visits: list[Visit] = records["visit"]
     assert len(visits) == round(30_000 * SCALE)

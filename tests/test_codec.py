@@ -19,7 +19,7 @@ from hk.services.people import add_customer, edit
 from hk.services.records import load
 from hk.store import codec
 from hk.store.archive import Archive
-from hk.store.records import parse_record, relpath_for, serialise
+from hk.store.files import parse_record, relpath_for, serialise
 from hk.store.writer import save
 
 LONG = "不要用含氯的消毒液擦木地板，" * 20

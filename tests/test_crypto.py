@@ -19,7 +19,7 @@ from hk.errors import HkError
 from hk.services.people import add_customer, add_worker, edit
 from hk.store.archive import Archive
 from hk.store.crypto import Keyring
-from hk.store.records import relpath_for
+from hk.store.files import relpath_for
 from tests.conftest import Hk, git
 
 ID_NUMBER = "510104199001011230"

@@ -28,7 +28,7 @@ from hk.services.demo.build import (
 from hk.services.doctor import check_archive
 from hk.store import paths
 from hk.store.archive import Archive
-from hk.store.records import parse_record
+from hk.store.files import parse_record
 
 DAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 """The demo day: today in the archive's timezone, as quotes and contracts check validity by the

@@ -14,7 +14,7 @@ from hk.domain.customer import Customer
 from hk.domain.ids import new_id
 from hk.services.people import add_customer, add_worker
 from hk.store.archive import Archive
-from hk.store.records import relpath_for, serialise
+from hk.store.files import relpath_for, serialise
 from tests.conftest import Hk, git
 
 

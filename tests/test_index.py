@@ -24,7 +24,7 @@ from hk.domain.ids import assign_codes, new_id
 from hk.services.archive import init
 from hk.services.people import add_customer, add_worker, edit
 from hk.store.archive import Archive
-from hk.store.records import relpath_for, serialise
+from hk.store.files import relpath_for, serialise
 from tests.conftest import Hk, git, isolated_home
 
 

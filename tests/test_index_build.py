@@ -15,13 +15,13 @@ import pytest
 
 from hk.domain.customer import Customer
 from hk.domain.ids import assign_codes, new_id
+from hk.domain.kinds import KINDS
 from hk.domain.order.model import Order
-from hk.domain.records import KINDS
 from hk.errors import InvalidData
 from hk.store import build, codec, search
 from hk.store import index as index_module
+from hk.store.files import parse_record, relpath_for, serialise, validate_data
 from hk.store.index import Index, default_specs
-from hk.store.records import parse_record, relpath_for, serialise, validate_data
 
 TZ = ZoneInfo("Asia/Shanghai")
 NAMES = [

@@ -423,7 +423,7 @@ def test_light_copies_agree_with_the_models() -> None:
     """What the fast read path keeps without Pydantic is what the models say."""
     from hk.domain.complaint import NEAR_FRACTION, sla_state
     from hk.domain.settings import Reminders
-    from hk.domain.visit import TYPE_ZH
+    from hk.domain.visit.model import TYPE_ZH
     from hk.remind.config import REMINDER_KEYS
 
     assert rules.VISIT_ZH == TYPE_ZH
@@ -461,7 +461,7 @@ def test_complaints_near_and_past_their_deadline() -> None:
 
 
 def test_return_visit_due_then_overdue_within_the_catch_up_window() -> None:
-    from hk.domain.visits import Owed
+    from hk.domain.visit.owed import Owed
 
     first = Owed(C1, "first", dt.date(2026, 11, 10), order="O1", reason="首次服务后回访")
     assert rules.return_visits([first], dt.date(2026, 11, 9)) == []

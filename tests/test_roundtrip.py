@@ -25,10 +25,10 @@ from hk.domain.catalog import Package, ServiceItem
 from hk.domain.common import _time_range
 from hk.domain.customer import Customer
 from hk.domain.fields import SEAL_PREFIX, Sealed, normalize_phone
-from hk.domain.records import KINDS
+from hk.domain.kinds import KINDS
 from hk.domain.worker import Worker
 from hk.errors import InvalidData
-from hk.store.records import parse_record, relpath_for, serialise
+from hk.store.files import parse_record, relpath_for, serialise
 from tests.test_order_domain import orders
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hk.domain.visits import (
+from hk.domain.visit.owed import (
     History,
     Owed,
     Rules,

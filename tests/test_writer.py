@@ -21,8 +21,8 @@ from hk.errors import EXIT_CONFLICT, ConflictError, HkError, InvalidData
 from hk.services.people import add_customer, add_worker, edit
 from hk.services.records import load
 from hk.store.archive import Archive
+from hk.store.files import relpath_for
 from hk.store.lock import archive_lock
-from hk.store.records import relpath_for
 from hk.store.writer import save, save_new_bulk
 from tests.conftest import Hk
 

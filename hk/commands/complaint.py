@@ -248,8 +248,8 @@ def complaint_text(archive: Archive, complaint: Complaint, history: bool = False
         STATUS_ZH,
     )
     from hk.domain.fields import format_money
-    from hk.domain.visit import STATUS_ZH as VISIT_ZH
-    from hk.domain.visit import TYPE_ZH
+    from hk.domain.visit.model import STATUS_ZH as VISIT_ZH
+    from hk.domain.visit.model import TYPE_ZH
     from hk.services.records import code_of, moment
 
     tz = ZoneInfo(archive.settings.locale.timezone)

@@ -27,14 +27,14 @@ def show_record(
 ) -> None:
     """Print one record (as of ``at``); ``extra`` adds derived fields (a customer's stage)."""
     from hk.commands.render import render_record
-    from hk.domain.records import KINDS
+    from hk.domain.kinds import KINDS
     from hk.services.records import display, load, resolve_id
 
     kind, record_id = resolve_id(archive, kind, ref)
     model = KINDS[kind]
     if at is not None:
         from hk.services.history import data_at, parse_when
-        from hk.store.records import validate_data
+        from hk.store.files import validate_data
 
         when = parse_when(at, archive.settings.locale.timezone)
         data = data_at(archive, kind, record_id, when)

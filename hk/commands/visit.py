@@ -1,6 +1,6 @@
 """``hk visit``: return visits (回访) — what is due, log one, cancel one, list and show them.
 
-What is owed follows SPEC §4 (see :mod:`hk.domain.visits`): the first visit after a new
+What is owed follows SPEC §4 (see :mod:`hk.domain.visit.owed`): the first visit after a new
 customer's first service and the periodic ones are computed from the customer's history and
 listed under the customer's code; the visits an event asked for (a low score, a resolved
 complaint, a new worker) are records with their own code (V…). ``hk visit log`` takes either.
@@ -15,7 +15,7 @@ import typer
 from hk.commands.common import archive_of, interactive, moment_of, print_json, require, say
 
 if TYPE_CHECKING:
-    from hk.domain.visit import Visit
+    from hk.domain.visit.model import Visit
     from hk.services.complaints import ComplaintIn
     from hk.store.archive import Archive
 
@@ -163,7 +163,7 @@ def list_(
     json: Json = False,
 ) -> None:
     """List visit records (scheduled, done, cancelled) by due day."""
-    from hk.domain.visit import METHOD_ZH
+    from hk.domain.visit.model import METHOD_ZH
     from hk.services.lookup import render_table
     from hk.services.visits import list_visits
 
@@ -212,7 +212,7 @@ def visit_text(archive: Archive, visit: Visit, history: bool = False) -> str:
     from zoneinfo import ZoneInfo
 
     from hk.commands.common import Names
-    from hk.domain.visit import METHOD_ZH, STATUS_ZH, TYPE_ZH
+    from hk.domain.visit.model import METHOD_ZH, STATUS_ZH, TYPE_ZH
     from hk.services.followups import today
     from hk.services.records import code_of
 
@@ -331,7 +331,7 @@ def log(
     A score at or below [visits] low_score schedules a follow-up visit, and hk offers to open
     a complaint: asked in a terminal, --complaint TEXT otherwise.
     """
-    from hk.domain.visits import is_low
+    from hk.domain.visit.owed import is_low
     from hk.services.complaints import ComplaintIn
     from hk.services.followups import rules_of
     from hk.services.records import code_of

@@ -70,7 +70,7 @@ VISIT_ZH = {
     "renewal": "续约回访",
     "low_score": "低分回访",
 }
-"""Return-visit types as :data:`hk.domain.visit.TYPE_ZH` names them (a test keeps them equal;
+"""Return-visit types as :data:`hk.domain.visit.model.TYPE_ZH` names them (a test keeps them equal;
 that module loads Pydantic, which the fast read path does not)."""
 NEAR_FRACTION = 4
 """An unanswered complaint is near its deadline in the last quarter of its response time (as
@@ -563,7 +563,7 @@ def lapsed(
 
 def return_visits(owed: Iterable[Any], today: dt.date) -> list[Due]:
     """Return visits (回访) due today or overdue, to the office: one reminder when a visit falls
-    due, one more once it is overdue. ``owed`` are :class:`hk.domain.visits.Owed` (the visit
+    due, one more once it is overdue. ``owed`` are :class:`hk.domain.visit.owed.Owed` (the visit
     rules decide what is owed; their ``key`` names the visit)."""
     out: list[Due] = []
     for o in owed:

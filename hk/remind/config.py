@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from hk.domain.settings import Settings
-    from hk.domain.visits import Rules
+    from hk.domain.visit.owed import Rules
 
 AUDIENCE_OF = {"office": "office", "customers": "customer", "workers": "worker"}
 """Audiences as ``hk.toml`` and ``--audience`` name them → as reminder items name them."""
@@ -61,7 +61,7 @@ class RemindConfig:
         daily_at: str = "08:00",
         visits: Rules | None = None,
     ) -> None:
-        from hk.domain.visits import Rules
+        from hk.domain.visit.owed import Rules
 
         self.timezone, self.language = timezone, language
         self.leads = leads or Leads()
@@ -86,7 +86,7 @@ class RemindConfig:
             ChannelInfo(c.name, c.kind, tuple(AUDIENCE_OF[a] for a in c.audiences))
             for c in settings.notify.channels
         ]
-        from hk.domain.visits import Rules
+        from hk.domain.visit.owed import Rules
 
         return cls(
             settings.locale.timezone,
@@ -160,7 +160,7 @@ def _visit_rules(table: dict[str, Any]) -> Rules:
     """``[visits]`` as the visit rules take it; ValueError for an unknown key or a wrong type."""
     from dataclasses import fields
 
-    from hk.domain.visits import Rules
+    from hk.domain.visit.owed import Rules
 
     types = {f.name: type(getattr(Rules(), f.name)) for f in fields(Rules)}
     for key, value in table.items():

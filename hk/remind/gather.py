@@ -169,7 +169,7 @@ def _day_items(index: Index, today: dt.date, config: RemindConfig, tz: dt.tzinfo
     items += rules.lapsed(*_lapsed(db, today, leads.lapsed_days))
 
     if "visit" in index.specs:
-        from hk.domain.visits import due_by, owed
+        from hk.domain.visit.owed import due_by, owed
 
         since = today - dt.timedelta(
             days=rules.CATCH_UP_DAYS + config.visits.first_within_days + FIRST_SERVICE_DAYS

@@ -48,7 +48,7 @@ def export(archive: Archive, first: dt.date, last: dt.date, path: Path) -> Expor
 
     from icalendar import Calendar, Event
 
-    from hk.domain.visits import due_by, owed
+    from hk.domain.visit.owed import due_by, owed
     from hk.remind.gather import records_of
     from hk.store.atomic import write_atomic
     from hk.store.histories import histories
@@ -171,7 +171,7 @@ def export(archive: Archive, first: dt.date, last: dt.date, path: Path) -> Expor
 
 
 def _visit_rules(settings: Any) -> Any:
-    from hk.domain.visits import Rules
+    from hk.domain.visit.owed import Rules
 
     return Rules.of(settings.visits)
 

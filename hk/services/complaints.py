@@ -61,7 +61,7 @@ class Stepped:
     rework: Any = None
     """The rework order (an :class:`~hk.domain.order.model.Order`) a resolution made, if any."""
     visit: Any = None
-    """The return visit (a :class:`~hk.domain.visit.Visit`) a resolution scheduled, if any."""
+    """The return visit (a :class:`~hk.domain.visit.model.Visit`) a resolution scheduled, if any."""
 
 
 def category_of(text: str) -> str:

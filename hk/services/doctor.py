@@ -8,13 +8,13 @@ from typing import Any
 
 from hk.domain.base import Record
 from hk.domain.customer import Customer
+from hk.domain.kinds import KINDS
 from hk.domain.layout import LAYOUT, KindLayout
-from hk.domain.records import KINDS
 from hk.domain.rules import settings_problems
 from hk.errors import HkError, InvalidData, Problem
 from hk.store import git
 from hk.store.archive import SETTINGS_FILE, Archive
-from hk.store.records import parse_record
+from hk.store.files import parse_record
 
 
 @dataclass

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hk.domain.records import KINDS
+from hk.domain.kinds import KINDS
 from hk.errors import ConflictError, HkError, InvalidData, Problem
 from hk.services.records import load, resolve_id
 from hk.store import codec
 from hk.store.archive import Archive
-from hk.store.records import validate_data
+from hk.store.files import validate_data
 from hk.store.writer import SaveResult, save
 
 HEADER = "# hk: "

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from hk.domain.ids import new_id
-from hk.domain.visit import Visit, made_event
-from hk.domain.visits import Rules, is_low, written_due
+from hk.domain.visit.model import Visit, made_event
+from hk.domain.visit.owed import Rules, is_low, written_due
 from hk.services.records import moment, refused
 from hk.store.archive import Archive
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hk.domain.fields import SEAL_PREFIX, Sealed, mask_id_number
-from hk.domain.records import KINDS
+from hk.domain.kinds import KINDS
 from hk.errors import NotFound, UsageError
 from hk.store import codec, git
 from hk.store.archive import Archive
-from hk.store.records import relpath_for
+from hk.store.files import relpath_for
 
 _MISSING = object()
 

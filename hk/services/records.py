@@ -11,10 +11,10 @@ from pydantic import ValidationError
 
 from hk.domain.base import Record, now
 from hk.domain.fields import Sealed, mask_id_number
-from hk.domain.records import KINDS
+from hk.domain.kinds import KINDS
 from hk.errors import HkError, InvalidData, NotFound, UsageError
 from hk.store.archive import Archive
-from hk.store.records import parse_record, relpath_for
+from hk.store.files import parse_record, relpath_for
 from hk.store.writer import Loaded
 
 R = TypeVar("R", bound=Record)
@@ -97,7 +97,7 @@ def display(archive: Archive, record: Record, reveal: bool = False) -> dict[str,
     ID numbers show masked (``5101**********1234``); other sensitive text shows as ``******``;
     with ``reveal`` both show in full. Without the key they show as ``[locked]``.
     """
-    from hk.store.records import stored_data
+    from hk.store.files import stored_data
 
     data = stored_data(record)
     for path, value in record.sealed_values():

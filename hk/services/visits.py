@@ -1,6 +1,6 @@
 """Return visits (回访): what is owed, logging one, cancelling one (SPEC §2, §4).
 
-Which visits are owed is decided by :mod:`hk.domain.visits` (written at events vs computed:
+Which visits are owed is decided by :mod:`hk.domain.visit.owed` (written at events vs computed:
 see there). This module gathers each customer's history from the index, so listing what is
 due reads no record file: visits and orders by their index rows, and — only for customers
 still waiting for their first visit — the day their first service was completed, from the
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from hk.domain.ids import new_id
-from hk.domain.visit import (
+from hk.domain.visit.model import (
     METHOD_ZH,
     STATUS_ZH,
     SURVEY_CHANNEL,
@@ -36,7 +36,7 @@ from hk.domain.visit import (
     Visit,
     step,
 )
-from hk.domain.visits import History, Owed, due_by, owed
+from hk.domain.visit.owed import History, Owed, due_by, owed
 from hk.errors import ConflictError, UsageError
 from hk.services.followups import low_score_visit, new_visit, rules_of
 from hk.services.records import choice_of, code_of, load, load_named, moment, refused, resolve_id

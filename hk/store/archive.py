@@ -78,7 +78,7 @@ class Archive:
     @cached_property
     def settings(self) -> Settings:
         from hk.domain.settings import Settings
-        from hk.store.records import validate_data
+        from hk.store.files import validate_data
 
         path = self.root / SETTINGS_FILE
         text = path.read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from hk.domain.visits import History, Seen
+from hk.domain.visit.owed import History, Seen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ CHUNK = 500
 
 
 def histories(db: sqlite3.Connection, since: dt.date | None = None) -> list[Any]:
-    """Each customer's history as the visit rules read it (:class:`hk.domain.visits.History`),
+    """Each customer's history as the visit rules read it (:class:`hk.domain.visit.owed.History`),
     from the index alone (the reminders and ``hk visit due`` both read them here, so they
     never disagree): their visit records, their completed services
     (how many, and the first: earliest start, then ID), whether a signed or active contract

@@ -61,8 +61,8 @@ def default_specs() -> list[FolderSpec]:
 
 def _lazy_loader(kind: str) -> Callable[[str, bytes], IndexedRecord]:
     def load(path: str, data: bytes) -> IndexedRecord:
-        from hk.domain.records import KINDS
-        from hk.store.records import row_loader
+        from hk.domain.kinds import KINDS
+        from hk.store.files import row_loader
 
         return row_loader(KINDS[kind])(path, data)
 

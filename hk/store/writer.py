@@ -17,9 +17,9 @@ from hk.errors import ConflictError, InvalidData, Problem
 from hk.store import codec, git
 from hk.store.archive import Archive
 from hk.store.atomic import write_atomic, write_atomic_many
+from hk.store.files import index_row, relpath_for, stored_data
 from hk.store.index import IndexedRecord
 from hk.store.lock import archive_lock
-from hk.store.records import index_row, relpath_for, stored_data
 
 
 @dataclass
@@ -160,7 +160,7 @@ def save(
         if loaded is not None:
             record.updated = now(archive.settings.locale.timezone)
         old_text = text if text is not None else (loaded.base.decode("utf-8") if loaded else None)
-        from hk.store.records import serialise
+        from hk.store.files import serialise
 
         text = serialise(record, old_text)
         code = _code(archive, record)
@@ -190,7 +190,7 @@ def save_together(
     action`` per record. ``recheck`` runs under the lock after the stale-edit checks, as in
     :func:`save`.
     """
-    from hk.store.records import serialise
+    from hk.store.files import serialise
 
     with archive_lock(archive.hk_dir / "lock"):
         pending: list[tuple[Record, Loaded | None, str, list[str]]] = []
@@ -247,7 +247,7 @@ def save_new_bulk(
     with archive_lock(archive.hk_dir / "lock"):
         check(archive, records)
         _seal(archive, records)
-        from hk.store.records import serialise
+        from hk.store.files import serialise
 
         items: list[tuple[Path, bytes]] = []
         paths: list[str] = []

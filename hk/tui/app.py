@@ -329,7 +329,7 @@ def _log_crash(exc: BaseException) -> str:
 def tui_settings(session: Session) -> Tui:
     """``[tui]`` of ``hk.toml``, with the operator's own ``[tui]`` of ``hk.local.toml`` over it."""
     from hk.domain.settings import Tui
-    from hk.store.records import validate_data
+    from hk.store.files import validate_data
 
     shared = session.main.settings.tui
     local = session.main.local_settings.get("tui")

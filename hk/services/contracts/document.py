@@ -383,7 +383,7 @@ def _signed_version(
     archive: Archive, contract: Contract, signature: Signature
 ) -> dict[str, Any] | None:
     from hk.store import codec, git
-    from hk.store.records import relpath_for
+    from hk.store.files import relpath_for
 
     path = relpath_for(Contract, contract.id)
     shas = git.run(archive.root, ["log", "--format=%H", "--reverse", "--", path]).split()

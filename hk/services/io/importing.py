@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from hk.domain.base import Record, now
 from hk.domain.ids import new_id
-from hk.domain.records import KINDS as MODELS
+from hk.domain.kinds import KINDS as MODELS
 from hk.errors import UsageError
 from hk.services.io.fields import FIELD_BUILDERS, SCIENTIFIC, RowCells
 from hk.services.io.tabular import (

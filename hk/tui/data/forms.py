@@ -212,7 +212,7 @@ def open_form(
     shown = tuple(f for f in FIELDS[kind] if record_id is None or not f.new_only)
     form = Form(kind, shown, choices, {f.name: "" for f in shown})
     if record_id is not None:
-        from hk.domain.records import KINDS
+        from hk.domain.kinds import KINDS
         from hk.services.records import load
 
         record, loaded = load(archive, KINDS[kind], record_id)
@@ -499,7 +499,7 @@ def _record(archive: Archive, form: Form, fields: dict[str, Any]) -> Record:
 
     from hk.domain.base import now
     from hk.domain.ids import new_id
-    from hk.domain.records import KINDS
+    from hk.domain.kinds import KINDS
     from hk.services.records import update_fields
     from hk.store import codec
 
@@ -515,7 +515,7 @@ def _record(archive: Archive, form: Form, fields: dict[str, Any]) -> Record:
 
 def _listed(archive: Archive, form: Form, fields: dict[str, Any]) -> None:
     """The model's problems and the settings lists' (category, channel, tier) all at once."""
-    from hk.domain.records import KINDS
+    from hk.domain.kinds import KINDS
     from hk.domain.rules import settings_problems
 
     try:

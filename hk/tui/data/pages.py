@@ -59,7 +59,7 @@ def page(
 ) -> Page:
     """The page of a customer or worker; ``reveal`` needs the key (:class:`KeyNotHere`); a
     customer's stage is the one on ``today``."""
-    from hk.domain.records import KINDS
+    from hk.domain.kinds import KINDS
     from hk.services.records import code_of, display, load
 
     key_available = archive.keyring.available()

@@ -103,7 +103,7 @@ class CustomerScreen(RecordScreen):
         )
 
     def _visit(self, visit: dict[str, Any]) -> list[Text | str]:
-        from hk.domain.visit import STATUS_ZH, TYPE_ZH
+        from hk.domain.visit.model import STATUS_ZH, TYPE_ZH
 
         t = self.texts
         late = visit["status"] == "due" and visit["due"] < self.hk.today().isoformat()

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.containers import Vertical
 
 from hk.domain.survey import DIMENSIONS
-from hk.domain.visit import METHOD_ZH
+from hk.domain.visit.model import METHOD_ZH
 from hk.tui.data.queue import Waiting, log_visit, waiting
 from hk.tui.keys import bind
 from hk.tui.screens.base import HkScreen

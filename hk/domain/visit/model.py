@@ -4,7 +4,7 @@ customer, and what came of it.
 A visit record exists for every visit someone *scheduled* — at the event that asked for it (a
 low score, a resolved complaint, a worker replacement), or by hand — and for every visit
 *done*. The regular cadence (the first visit after a new customer's first service, then every
-three or six months) is computed from the customer's history by :mod:`hk.domain.visits` and
+three or six months) is computed from the customer's history by :mod:`hk.domain.visit.owed` and
 becomes a record only when the operator logs or cancels it: a schedule that depends on how
 many orders a customer has had would go stale in a file.
 

@@ -9,7 +9,7 @@ Two kinds of visit, kept two ways:
 
 - **Written at the event.** A low score, a resolved complaint, a worker replacement (and a
   visit scheduled by hand, such as before a contract renewal) write a
-  :class:`~hk.domain.visit.Visit` record in the same commit as the event that asked for it.
+  :class:`~hk.domain.visit.model.Visit` record in the same commit as the event that asked for it.
   The record carries the link (order, complaint, contract, worker) and the reason, and it is
   owed until someone logs or cancels it, whatever else happens. Due: ``low_score_within_days``
   after a low score (the next day by default), ``first_within_days`` after the other events.

@@ -23,7 +23,7 @@ MODELS: dict[str, tuple[str, str]] = {
     "quote": ("hk.domain.quote", "Quote"),
     "contract": ("hk.domain.contract", "Contract"),
     "survey": ("hk.domain.survey", "Survey"),
-    "visit": ("hk.domain.visit", "Visit"),
+    "visit": ("hk.domain.visit.model", "Visit"),
     "complaint": ("hk.domain.complaint", "Complaint"),
     "points": ("hk.domain.points", "PointsEntry"),
 }
