@@ -2,6 +2,12 @@
 
 Each section is a model that refuses unknown keys, so a typo in ``hk.toml`` is reported, not
 ignored. Later parts of hk (notifications, dispatch, key bindings) add their own sections.
+
+The model says everything about a setting in one place: its type and default, what it is for
+(``description`` or the docstring under the field), which ``HK_*`` environment variable
+overrides it (``json_schema_extra={"env": ...}``, see :func:`env_overrides`) and whether its
+value is a secret that is never printed (``{"secret": True}``). Reading the files and the
+environment is the store's job (``hk.store.settings``); nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -27,7 +33,12 @@ from hk.domain.reminders import DEFAULT_CONSENT_WORDS
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        defer_build=True,
+        use_attribute_docstrings=True,
+    )
 
 
 class Company(Section):
@@ -454,7 +465,11 @@ class NotifyChannel(Section):
     sender: str = Field("", description="email: From address")
     to: list[str] = Field(default_factory=list, description="email: the office's addresses")
     ca_file: str = Field("", description="email: CA certificates for a private server")
-    url: str = Field("", description="webhook URL (a group bot's includes its key)")
+    url: str = Field(
+        "",
+        description="webhook URL (a group bot's includes its key)",
+        json_schema_extra={"secret": True},
+    )
     url_env: str = Field("", description="variable holding the URL")
     url_file: str = Field("", description="file (outside the archive) holding the URL")
     secret_env: str = Field("", description="DingTalk signing secret, or a webhook's token")
@@ -462,6 +477,16 @@ class NotifyChannel(Section):
     format: Literal["markdown", "text"] = Field("markdown", description="group bots' digest")
     per_minute: int = Field(20, ge=1, le=600, description="group bots allow 20 a minute")
     timeout_s: float = Field(20, gt=0, le=300)
+
+    def secret_sources(self) -> list[tuple[str, str]]:
+        """The secrets this channel reads, as (what, from where): ``("password", "env X")``,
+        ``("url", "file ~/.hk/bot")``. Where, never what: the values stay unread here."""
+        found = []
+        for stem in ("password", "url", "secret"):
+            var, path = getattr(self, f"{stem}_env", ""), getattr(self, f"{stem}_file", "")
+            if var or path:
+                found.append((stem, f"env {var}" if var else f"file {path}"))
+        return found
 
     @model_validator(mode="before")
     @classmethod
@@ -569,11 +594,24 @@ class Tui(Section):
 
 
 class Settings(Section):
-    """The whole of ``hk.toml``."""
+    """The whole of ``hk.toml``, with the operator's ``hk.local.toml`` and ``HK_*`` over it."""
 
     archive_id: str = Field(description="names this archive's key folder; never change it")
     schema_version: int = 1
-    operator: str = Field("", description="default operator name on this archive")
+    """The layout of this file; hk raises it when a new version changes the meaning of a key."""
+    operator: str = Field("", json_schema_extra={"env": "HK_OPERATOR"})
+    """Who is recorded as making changes (the ``Operator:`` trailer of each commit).
+
+    Usually set per person, in ``hk.local.toml`` or ``HK_OPERATOR``; ``hk.toml`` may name a
+    shared front desk. Empty everywhere: git's ``user.name``, then the login name."""
+    key_dir: str = Field("", json_schema_extra={"env": "HK_KEY_DIR"})
+    """The folder holding this archive's master key and per-person data keys.
+
+    Empty: ``$XDG_DATA_HOME/hk/keys/<archive_id>``. It belongs to one machine, so it goes in
+    ``hk.local.toml`` or ``HK_KEY_DIR``; it must lie outside the archive, which is pushed."""
+    lock_timeout_s: float = Field(30, gt=0, le=3600, json_schema_extra={"env": "HK_LOCK_TIMEOUT"})
+    """Seconds a write waits for another hk process (cron, the TUI) to finish before giving
+    up with exit code 3."""
     company: Company = Field(default_factory=Company)
     locale: Locale = Field(default_factory=Locale)
     customers: Customers = Field(default_factory=Customers)
@@ -596,3 +634,38 @@ class Settings(Section):
 
     def tier_names(self) -> list[str]:
         return [t.name for t in self.tiers]
+
+
+LOCAL_ONLY_NOT = frozenset({"archive_id", "schema_version"})
+"""Keys that describe the shared archive itself, so ``hk.local.toml`` may not change them."""
+
+PROCESS_ENV: dict[str, str] = {
+    "HK_ARCHIVE": "the archive to open, as --archive does (read before any hk.toml is found)",
+    "HK_EDITOR": "the editor of `hk edit` and the TUI, before VISUAL and EDITOR",
+    "HK_NO_WATCH": "set: never ask the file watcher, stat the files instead",
+}
+"""``HK_*`` variables that are not settings: they act before an archive is open or steer one
+process. With the ``env`` of the fields of :class:`Settings`, these are all hk reads."""
+
+
+def env_overrides(model: type[BaseModel] = Settings) -> dict[str, tuple[str, ...]]:
+    """Each ``HK_*`` variable that overrides a setting → the setting's path in ``model``.
+
+    Read from the fields' ``json_schema_extra={"env": ...}``, so a setting and its variable are
+    declared together, once.
+    """
+    found: dict[str, tuple[str, ...]] = {}
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and isinstance(var := extra.get("env"), str):
+            found[var] = (name,)
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            found.update({var: (name, *path) for var, path in env_overrides(kind).items()})
+    return found
+
+
+def is_secret(model: type[BaseModel], name: str) -> bool:
+    """Whether field ``name`` of ``model`` holds a secret, shown only masked."""
+    extra = model.model_fields[name].json_schema_extra
+    return isinstance(extra, dict) and extra.get("secret") is True
