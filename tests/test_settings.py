@@ -221,3 +221,20 @@ def test_every_hk_variable_is_declared_once() -> None:
     overrides = env_overrides(Settings)
     assert set(overrides) == {"HK_OPERATOR", "HK_KEY_DIR", "HK_LOCK_TIMEOUT"}
     assert not set(overrides) & set(PROCESS_ENV)
+
+
+def test_every_setting_says_what_it_is_for() -> None:
+    """Each field has a docstring or a description, as ``hk config show`` users need."""
+    from pydantic import BaseModel
+
+    missing, seen, models = [], set(), [Settings]
+    while models:
+        model = models.pop()
+        for name, info in model.model_fields.items():
+            if not (info.description or "").strip():
+                missing.append(f"{model.__name__}.{name}")
+            for kind in (info.annotation, *getattr(info.annotation, "__args__", ())):
+                if isinstance(kind, type) and issubclass(kind, BaseModel) and kind not in seen:
+                    seen.add(kind)
+                    models.append(kind)
+    assert not missing
