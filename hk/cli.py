@@ -130,6 +130,7 @@ SUBAPPS: dict[str, str] = {
     "cron": "cron:app",
     "calendar": "calendar:app",
     "points": "points:app",
+    "config": "config:app",
 }
 """Each command group, as the module of :mod:`hk.commands` that holds it and its name there."""
 COMMANDS: dict[str, str] = {

@@ -2,6 +2,12 @@
 
 Each section is a model that refuses unknown keys, so a typo in ``hk.toml`` is reported, not
 ignored. Later parts of hk (notifications, dispatch, key bindings) add their own sections.
+
+The model says everything about a setting in one place: its type and default, what it is for
+(``description`` or the docstring under the field), which ``HK_*`` environment variable
+overrides it (``json_schema_extra={"env": ...}``, see :func:`env_overrides`) and whether its
+value is a secret that is never printed (``{"secret": True}``). Reading the files and the
+environment is the store's job (``hk.store.settings``); nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -27,22 +33,33 @@ from hk.domain.reminders import DEFAULT_CONSENT_WORDS
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        defer_build=True,
+        use_attribute_docstrings=True,
+    )
 
 
 class Company(Section):
     """Shown on quotes, contracts and messages."""
 
     name: str = "我的家政服务有限公司"
+    """The company name (公司名称) printed on quotes, contracts and messages."""
     phone: str = ""
+    """The office phone customers call."""
     address: str = ""
+    """The office address."""
     email: str = ""
+    """The office e-mail address."""
     license: str = Field("", description="统一社会信用代码 / 营业执照号")
 
 
 class Locale(Section):
     timezone: str = "Asia/Shanghai"
+    """The zone every time of day is read in (IANA name, e.g. Asia/Shanghai)."""
     currency: str = "CNY"
+    """The currency of every amount; amounts are kept in fen (分)."""
     language: str = Field("zh_CN", description="zh_CN or en")
     phone_region: str = Field("CN", description="region assumed for numbers without +country")
     city: str = Field("", description="default city for new addresses")
@@ -63,7 +80,9 @@ class Tier(Section):
     """A membership tier (会员等级) and what it gives."""
 
     name: str
+    """The tier as customers know it (白银, 黄金, 铂金 …)."""
     discount_percent: int = Field(0, ge=0, le=100)
+    """Discount on catalog prices for customers of this tier."""
     min_spend_fen: Fen = 0
 
 
@@ -82,6 +101,7 @@ class Customers(Section):
             "企业客户",
         ]
     )
+    """Customer categories (客户类别) an operator chooses from."""
     channels: list[str] = Field(
         default_factory=lambda: [
             "线上推广",
@@ -94,6 +114,7 @@ class Customers(Section):
             "电话",
         ]
     )
+    """Acquisition channels (获客渠道) an operator chooses from."""
     lapsed_days: int = Field(90, gt=0, description="no order for this long: lapsed")
     at_risk_factor: float = Field(1.5, gt=1, description="overdue by this × usual interval")
     at_risk_score: int = Field(2, ge=1, le=5, description="a latest survey score this low: at risk")
@@ -104,13 +125,21 @@ class Reminders(Section):
     """SPEC §4: what `hk remind` lists, and how early."""
 
     daily_at: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    """When the daily reminder run (`hk cron install`) sends, in the archive's timezone."""
     contract_end_days: list[int] = Field(default_factory=lambda: [30, 7])
+    """Remind this many days before a contract ends (each number once)."""
     certificate_days: int = 30
+    """Remind this many days before a worker's certificate expires."""
     insurance_days: int = 30
+    """Remind this many days before a worker's insurance expires."""
     quote_expiry_days: int = 3
+    """Remind this many days before a sent quote's last valid day."""
     complaint_sla_hours: int = 24
+    """A complaint must be answered within this many hours of receipt."""
     package_visits_left: int = 2
+    """Remind when a package has this many visits left or fewer."""
     birthday_days: int = 1
+    """Remind this many days before a customer's birthday."""
 
 
 class Quotes(Section):
@@ -124,11 +153,17 @@ class Visits(Section):
     """SPEC §4: the return-visit (回访) schedule."""
 
     first_within_days: int = 7
+    """The first return visit is due this many days after a new customer's first service."""
     active_every_months: int = 3
+    """Then one every this many months for an active customer."""
     one_off_every_months: int = 6
+    """And every this many months for a one-off customer."""
     after_complaint: bool = True
+    """A return visit after a complaint is resolved."""
     after_replacement: bool = True
+    """A return visit after a worker is replaced on a contract."""
     low_score: int = Field(2, ge=1, le=5)
+    """A survey score this low or lower brings a return visit."""
     low_score_within_days: int = Field(
         1, ge=0, le=30, description="a low score is followed up this many days later"
     )
@@ -136,8 +171,11 @@ class Visits(Section):
 
 class Points(Section):
     yuan_per_point: int = Field(10, gt=0)
+    """A completed and rated order earns one point per this many yuan."""
     expire_months: int = Field(12, gt=0)
+    """Points expire this many months after they were earned, oldest first."""
     yearly_cap: int = Field(5000, ge=0)
+    """At most this many points a customer earns in a year; 0: no cap."""
 
 
 class DepositRule(Section):
@@ -199,6 +237,7 @@ class Pricing(Section):
         default_factory=list, description="catalog codes or categories member discounts skip"
     )
     deposits: list[DepositRule] = Field(default_factory=_default_deposits)
+    """Deposit rules (定金), the first matching one deciding each line."""
     deposit_cap_percent: int = Field(
         100, ge=0, le=100, description="a deposit never exceeds this share of the total"
     )
@@ -370,6 +409,7 @@ class Dispatch(Section):
     continuity_days: int = Field(180, ge=1, description="how far back 'served before' looks")
     time_limit_s: float = Field(8, gt=0, le=600, description="the planner stops by then")
     match: MatchWeights = Field(default_factory=MatchWeights)
+    """How much each factor counts when ranking candidates for a placement."""
 
     @field_validator("places")
     @classmethod
@@ -448,13 +488,18 @@ class NotifyChannel(Section):
     host: str = Field("", description="email: the SMTP server")
     port: int = Field(0, ge=0, le=65535, description="email: 0 means 465 (ssl), 587, or 25")
     security: Literal["starttls", "ssl", "none"] = "starttls"
+    """email: starttls, ssl (implicit TLS) or none."""
     user: str = Field("", description="email: login name, if the server asks for one")
     password_env: str = Field("", description="email: variable holding the password")
     password_file: str = Field("", description="email: file (outside the archive) holding it")
     sender: str = Field("", description="email: From address")
     to: list[str] = Field(default_factory=list, description="email: the office's addresses")
     ca_file: str = Field("", description="email: CA certificates for a private server")
-    url: str = Field("", description="webhook URL (a group bot's includes its key)")
+    url: str = Field(
+        "",
+        description="webhook URL (a group bot's includes its key)",
+        json_schema_extra={"secret": True},
+    )
     url_env: str = Field("", description="variable holding the URL")
     url_file: str = Field("", description="file (outside the archive) holding the URL")
     secret_env: str = Field("", description="DingTalk signing secret, or a webhook's token")
@@ -462,6 +507,17 @@ class NotifyChannel(Section):
     format: Literal["markdown", "text"] = Field("markdown", description="group bots' digest")
     per_minute: int = Field(20, ge=1, le=600, description="group bots allow 20 a minute")
     timeout_s: float = Field(20, gt=0, le=300)
+    """Seconds to wait for the server before the delivery counts as failed."""
+
+    def secret_sources(self) -> list[tuple[str, str]]:
+        """The secrets this channel reads, as (what, from where): ``("password", "env X")``,
+        ``("url", "file ~/.hk/bot")``. Where, never what: the values stay unread here."""
+        found = []
+        for stem in ("password", "url", "secret"):
+            var, path = getattr(self, f"{stem}_env", ""), getattr(self, f"{stem}_file", "")
+            if var or path:
+                found.append((stem, f"env {var}" if var else f"file {path}"))
+        return found
 
     @model_validator(mode="before")
     @classmethod
@@ -516,6 +572,7 @@ class Notify(Section):
     output, which cron mails to the user running it."""
 
     channels: list[NotifyChannel] = Field(default_factory=list)
+    """Every way reminders go out, each with a name of its own."""
     marketing_consent: list[str] = Field(
         default_factory=lambda: list(DEFAULT_CONSENT_WORDS),
         description="a customer gets greetings and offers only with a consent naming one",
@@ -569,14 +626,30 @@ class Tui(Section):
 
 
 class Settings(Section):
-    """The whole of ``hk.toml``."""
+    """The whole of ``hk.toml``, with the operator's ``hk.local.toml`` and ``HK_*`` over it."""
 
     archive_id: str = Field(description="names this archive's key folder; never change it")
     schema_version: int = 1
-    operator: str = Field("", description="default operator name on this archive")
+    """The layout of this file; hk raises it when a new version changes the meaning of a key."""
+    operator: str = Field("", json_schema_extra={"env": "HK_OPERATOR"})
+    """Who is recorded as making changes (the ``Operator:`` trailer of each commit).
+
+    Usually set per person, in ``hk.local.toml`` or ``HK_OPERATOR``; ``hk.toml`` may name a
+    shared front desk. Empty everywhere: git's ``user.name``, then the login name."""
+    key_dir: str = Field("", json_schema_extra={"env": "HK_KEY_DIR"})
+    """The folder holding this archive's master key and per-person data keys.
+
+    Empty: ``$XDG_DATA_HOME/hk/keys/<archive_id>``. It belongs to one machine, so it goes in
+    ``hk.local.toml`` or ``HK_KEY_DIR``; it must lie outside the archive, which is pushed."""
+    lock_timeout_s: float = Field(30, gt=0, le=3600, json_schema_extra={"env": "HK_LOCK_TIMEOUT"})
+    """Seconds a write waits for another hk process (cron, the TUI) to finish before giving
+    up with exit code 3."""
     company: Company = Field(default_factory=Company)
+    """The company as documents and messages name it."""
     locale: Locale = Field(default_factory=Locale)
+    """Timezone, currency, language and the phone region."""
     customers: Customers = Field(default_factory=Customers)
+    """Customer categories, channels and the lifecycle-stage thresholds."""
     tiers: list[Tier] = Field(
         default_factory=lambda: [
             Tier(name="白银", discount_percent=0),
@@ -584,15 +657,60 @@ class Settings(Section):
             Tier(name="铂金", discount_percent=10, min_spend_fen=2000000),
         ]
     )
+    """Membership tiers (会员等级), lowest first."""
     reminders: Reminders = Field(default_factory=Reminders)
+    """What `hk remind` lists, and how early."""
     visits: Visits = Field(default_factory=Visits)
+    """The return-visit (回访) schedule."""
     points: Points = Field(default_factory=Points)
+    """The points ledger (积分) rules."""
     pricing: Pricing = Field(default_factory=Pricing)
+    """How orders and quotes are priced from the catalog."""
     calendar: Calendar = Field(default_factory=Calendar)
+    """Days the company is closed."""
     quotes: Quotes = Field(default_factory=Quotes)
+    """How long a quote holds."""
     dispatch: Dispatch = Field(default_factory=Dispatch)
+    """Daily routing and placement matching."""
     tui: Tui = Field(default_factory=Tui)
+    """The office TUI: language, theme, key bindings."""
     notify: Notify = Field(default_factory=Notify)
+    """Where reminders go."""
 
     def tier_names(self) -> list[str]:
         return [t.name for t in self.tiers]
+
+
+LOCAL_ONLY_NOT = frozenset({"archive_id", "schema_version"})
+"""Keys that describe the shared archive itself, so ``hk.local.toml`` may not change them."""
+
+PROCESS_ENV: dict[str, str] = {
+    "HK_ARCHIVE": "the archive to open, as --archive does (read before any hk.toml is found)",
+    "HK_EDITOR": "the editor of `hk edit` and the TUI, before VISUAL and EDITOR",
+    "HK_NO_WATCH": "set: never ask the file watcher, stat the files instead",
+}
+"""``HK_*`` variables that are not settings: they act before an archive is open or steer one
+process. With the ``env`` of the fields of :class:`Settings`, these are all hk reads."""
+
+
+def env_overrides(model: type[BaseModel] = Settings) -> dict[str, tuple[str, ...]]:
+    """Each ``HK_*`` variable that overrides a setting → the setting's path in ``model``.
+
+    Read from the fields' ``json_schema_extra={"env": ...}``, so a setting and its variable are
+    declared together, once.
+    """
+    found: dict[str, tuple[str, ...]] = {}
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and isinstance(var := extra.get("env"), str):
+            found[var] = (name,)
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            found.update({var: (name, *path) for var, path in env_overrides(kind).items()})
+    return found
+
+
+def is_secret(model: type[BaseModel], name: str) -> bool:
+    """Whether field ``name`` of ``model`` holds a secret, shown only masked."""
+    extra = model.model_fields[name].json_schema_extra
+    return isinstance(extra, dict) and extra.get("secret") is True

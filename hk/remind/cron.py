@@ -5,7 +5,8 @@ most one line and every other line of the crontab is kept as it is. Cron runs wi
 environment (``PATH=/usr/bin:/bin``, no variables of the user's shell), so the line sets what
 the run needs: the archive (``HK_ARCHIVE``, and ``cd`` into it), who is recorded as sending
 (``HK_OPERATOR``), a ``PATH`` holding the ``hk`` it was installed with and git, a UTF-8
-locale, and the user's key and data folders if they are moved by variables. Secrets are never
+locale, and the user's key and data folders if they are moved by variables (``hk.local.toml``
+needs no help: the run reads it from the archive as any command does). Secrets are never
 written into the crontab: a channel that reads one from a variable gets a warning (cron will
 not have it; use the ``*_file`` form).
 
@@ -30,8 +31,10 @@ from hk.errors import HkError
 if TYPE_CHECKING:
     from hk.store.archive import Archive
 
-PASSED_ON = ("HK_KEY_DIR", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME")
+PASSED_ON = ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME")
 """Variables copied into the line when set, so the cron run finds the same folders."""
+PASSED_SETTINGS = ("key_dir",)
+"""Settings copied into the line as their ``HK_*`` variable when that variable set them."""
 
 
 class CronError(HkError):
@@ -102,6 +105,11 @@ def line(archive: Archive) -> str:
     path = ":".join(dict.fromkeys([*folders, "/usr/local/bin", "/usr/bin", "/bin"]))
     env = {"HK_ARCHIVE": root, "HK_OPERATOR": archive.operator(), "PATH": path, "LANG": "C.UTF-8"}
     env.update({k: os.environ[k] for k in PASSED_ON if os.environ.get(k)})
+    loaded = archive.loaded_settings
+    for key in PASSED_SETTINGS:
+        source = loaded.source_of((key,))
+        if source.startswith("env "):
+            env[source.removeprefix("env ")] = str(getattr(settings, key))
     assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     command = f"cd {shlex.quote(root)} && {assignments} {shlex.quote(str(binary))} remind --send"
     # In a crontab line an unescaped % ends the command and starts its standard input.

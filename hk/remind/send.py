@@ -95,7 +95,7 @@ class RunFile:
         self.data["sent"] = self.entries
         data = encode(self.data)
         try:
-            with archive_lock(self.archive.hk_dir / "lock"):
+            with archive_lock(self.archive.hk_dir / "lock", self.archive.settings.lock_timeout_s):
                 write_atomic(self.archive.root / self.path, data)
         except ConflictError:
             # Another writer holds the archive for long (a big import): the message is out
@@ -129,7 +129,7 @@ def send(
     outcome = Outcome()
     settings = archive.settings
     channels = list(settings.notify.channels) or [default_channel()]
-    with archive_lock(archive.hk_dir / "remind.lock"):
+    with archive_lock(archive.hk_dir / "remind.lock", archive.settings.lock_timeout_s):
         leftovers = uncommitted_runs(archive)
         found = gather(archive.index, day, config)
         log = SentLog(archive.root)
@@ -244,7 +244,7 @@ def commit_runs(archive: Archive, paths: list[str], subject: str) -> str:
     message = f"{subject}\n\nOperator: {archive.operator()}\n"
     tracked = set(git.run(archive.root, ["ls-files", "--", *paths]).split("\n"))
     new = [p for p in paths if p not in tracked]
-    with archive_lock(archive.hk_dir / "lock"):
+    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
         deadline = time.monotonic() + 10
         while True:
             try:

@@ -7,15 +7,13 @@ nearest folder upwards holding ``hk.toml``, then the default archive in the user
 from __future__ import annotations
 
 import json
-import os
-import tomllib
 import uuid
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hk.errors import HkError, InvalidData, Problem
+from hk.errors import HkError
 from hk.store import paths
 from hk.store.discover import SETTINGS_FILE
 from hk.store.index import Index, default_specs
@@ -23,8 +21,8 @@ from hk.store.index import Index, default_specs
 if TYPE_CHECKING:
     from hk.domain.settings import Settings
     from hk.store.crypto import Keyring
+    from hk.store.settings import LoadedSettings
 
-LOCAL_SETTINGS_FILE = "hk.local.toml"
 
 GITIGNORE = """\
 # Derived or machine-local files; the records and hk.toml are the truth.
@@ -76,55 +74,38 @@ class Archive:
         return self.root / ".git" / "hk"
 
     @cached_property
+    def loaded_settings(self) -> LoadedSettings:
+        """``hk.toml``, ``hk.local.toml`` and the ``HK_*`` variables, read once per object,
+        with where each value came from (``hk config show``)."""
+        from hk.store.settings import load_settings
+
+        return load_settings(self.root)
+
+    @property
     def settings(self) -> Settings:
-        from hk.domain.settings import Settings
-        from hk.store.files import validate_data
-
-        path = self.root / SETTINGS_FILE
-        text = path.read_text(encoding="utf-8")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidData(
-                [Problem(message=f"not valid TOML: {exc}", path=SETTINGS_FILE)]
-            ) from None
-        return validate_data(Settings, data, None, SETTINGS_FILE)
-
-    @cached_property
-    def local_settings(self) -> dict[str, object]:
-        try:
-            return tomllib.loads((self.root / LOCAL_SETTINGS_FILE).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidData(
-                [Problem(message=f"not valid TOML: {exc}", path=LOCAL_SETTINGS_FILE)]
-            ) from None
+        """The effective settings (see :attr:`loaded_settings`)."""
+        return self.loaded_settings.settings
 
     @cached_property
     def keyring(self) -> Keyring:
         from hk.store.crypto import Keyring
 
-        return Keyring(paths.key_dir(self.settings.archive_id))
+        return Keyring(paths.key_dir(self.settings.archive_id, self.settings.key_dir))
 
     @cached_property
     def index(self) -> Index:
         return Index(self.root, default_specs())
 
     def operator(self) -> str:
-        """Who is making changes: HK_OPERATOR, hk.local.toml, hk.toml, git's user, the login.
+        """Who is making changes: the ``operator`` setting (``HK_OPERATOR``, ``hk.local.toml``,
+        ``hk.toml``), else git's user, else the login.
 
-        Looked up once per archive object (asking git costs a process); ``HK_OPERATOR`` is read
-        every time, so a long-running program follows a change of it.
+        Looked up once per archive object (asking git costs a process).
         """
         from hk.store import git
 
-        name = os.environ.get("HK_OPERATOR")
-        if name:
-            return " ".join(name.split())
         if self._operator is None:
-            found = str(self.local_settings.get("operator") or "")
-            found = found or self.settings.operator or git.user_name(self.root)
+            found = self.settings.operator or git.user_name(self.root)
             if not found:
                 import getpass
 

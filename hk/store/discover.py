@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 
 SETTINGS_FILE = "hk.toml"
+LOCAL_SETTINGS_FILE = "hk.local.toml"
+"""The operator's own settings beside ``hk.toml``: never committed, any key of it overridden."""
 
 
 def data_home() -> str:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from hk.errors import HkError
-from hk.store.archive import LOCAL_SETTINGS_FILE
 from hk.store.atomic import write_atomic
+from hk.store.discover import LOCAL_SETTINGS_FILE
 
 _HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-]+)\s*\]\s*(#.*)?$")
 _ANY_HEADER = re.compile(r"^\s*\[")

@@ -19,10 +19,9 @@ DEFAULT_TIMEOUT = 30.0
 
 
 @contextmanager
-def archive_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
-    """Hold the lock file at ``path``; wait up to ``timeout`` seconds (``HK_LOCK_TIMEOUT``)."""
-    if timeout is None:
-        timeout = float(os.environ.get("HK_LOCK_TIMEOUT", DEFAULT_TIMEOUT))
+def archive_lock(path: Path, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
+    """Hold the lock file at ``path``; wait up to ``timeout`` seconds (writers pass the
+    ``lock_timeout_s`` setting)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -35,7 +34,7 @@ def archive_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     raise ConflictError(
                         f"another hk process is writing to this archive (waited {timeout:g} s)",
-                        hint="try again when it has finished; HK_LOCK_TIMEOUT sets the wait",
+                        hint="try again when it has finished; lock_timeout_s sets the wait",
                     ) from None
                 time.sleep(0.02)
         yield

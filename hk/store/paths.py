@@ -25,15 +25,15 @@ def state_home() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state") / "hk"
 
 
-def key_dir(archive_id: str) -> Path:
+def key_dir(archive_id: str, explicit: str = "") -> Path:
     """The folder that holds an archive's master key and per-person data keys.
 
-    ``HK_KEY_DIR`` names it directly; otherwise ``$XDG_DATA_HOME/hk/keys/<archive id>``.
-    It is outside the archive on purpose: the archive is pushed to remotes, the keys are not.
+    ``explicit`` (the ``key_dir`` setting, or ``HK_KEY_DIR``) names it directly; otherwise
+    ``$XDG_DATA_HOME/hk/keys/<archive id>``. It is outside the archive on purpose: the
+    archive is pushed to remotes, the keys are not.
     """
-    explicit = os.environ.get("HK_KEY_DIR")
     if explicit:
-        return Path(explicit)
+        return Path(explicit).expanduser()
     return data_home() / "keys" / archive_id
 
 

@@ -130,7 +130,7 @@ def save(
     model = type(record)
     path = relpath_for(model, record.id)
     full = archive.root / path
-    with archive_lock(archive.hk_dir / "lock"):
+    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
         current = full.read_bytes() if full.exists() else None
         if loaded is None and current is not None:
             raise ConflictError(f"{path} already exists")
@@ -192,7 +192,7 @@ def save_together(
     """
     from hk.store.files import serialise
 
-    with archive_lock(archive.hk_dir / "lock"):
+    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
         pending: list[tuple[Record, Loaded | None, str, list[str]]] = []
         for record, loaded in changes:
             path = relpath_for(type(record), record.id)
@@ -244,7 +244,7 @@ def save_new_bulk(
     extra_paths: Sequence[str] = (),
 ) -> SaveResult:
     """Create many records in one commit (import, init, demo): one sync, one commit."""
-    with archive_lock(archive.hk_dir / "lock"):
+    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
         check(archive, records)
         _seal(archive, records)
         from hk.store.files import serialise

@@ -327,19 +327,9 @@ def _log_crash(exc: BaseException) -> str:
 
 
 def tui_settings(session: Session) -> Tui:
-    """``[tui]`` of ``hk.toml``, with the operator's own ``[tui]`` of ``hk.local.toml`` over it."""
-    from hk.domain.settings import Tui
-    from hk.store.files import validate_data
-
-    shared = session.main.settings.tui
-    local = session.main.local_settings.get("tui")
-    if not isinstance(local, dict):
-        return shared
-    merged = shared.model_dump()
-    keys = {**merged.get("keys", {}), **dict(local.get("keys", {}))}
-    merged.update({k: v for k, v in local.items() if k != "keys"})
-    merged["keys"] = keys
-    return validate_data(Tui, merged, None, "hk.local.toml [tui]")
+    """``[tui]`` of ``hk.toml``, with the operator's own ``[tui]`` of ``hk.local.toml`` over it
+    (the settings loader merges them, key by key)."""
+    return session.main.settings.tui
 
 
 def make_app(
