@@ -37,7 +37,7 @@ def init(
 
 def reindex(ctx: typer.Context) -> None:
     """Rebuild the search index from the files (it is derived; deleting it loses nothing)."""
-    from hk.services.lookup import warn_broken
+    from hk.commands.common import warn_broken
 
     archive = archive_of(ctx)
     report = archive.index.rebuild()

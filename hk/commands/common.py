@@ -21,16 +21,63 @@ from hk.services.orders import listing as order_listing
 
 @dataclass
 class Options:
+    """What the root command was given, and the archive once a command opened it."""
+
     archive: Path | None = None
+    opened: Archive | None = None
 
 
 def archive_of(ctx: typer.Context) -> Archive:
-    """The archive named by --archive, HK_ARCHIVE, the current folder or the default."""
+    """The archive named by --archive, HK_ARCHIVE, the current folder or the default; opened
+    once per command. When the command ends, the files its reads found broken are named on
+    stderr (the services only record them: only commands print)."""
     from hk.store.archive import Archive
 
     root = ctx.find_root()
-    opts = root.obj if isinstance(root.obj, Options) else Options()
-    return Archive.open(opts.archive)
+    if not isinstance(root.obj, Options):
+        root.obj = Options()
+    opts = root.obj
+    if opts.opened is None:
+        opts.opened = Archive.open(opts.archive)
+        archive = opts.opened
+        root.call_on_close(lambda: _warn_index(archive))
+    return opts.opened
+
+
+def _warn_index(archive: Archive) -> None:
+    if "index" in archive.__dict__:  # only an index this command opened
+        warn_broken(archive.index.broken)
+
+
+def warn_broken(broken: dict[str, str]) -> None:
+    """Files that failed to parse are named on stderr by every read: never a silent skip.
+    Each file once per command, however many reads found it."""
+    fresh = {p: m for p, m in broken.items() if p not in _WARNED}
+    if not fresh:
+        return
+    _WARNED.update(fresh)
+    n = len(fresh)
+    sys.stderr.write(
+        f"warning: {n} file{'s' if n != 1 else ''} could not be read and "
+        f"{'are' if n != 1 else 'is'} left out; run `hk doctor`\n"
+    )
+    for path, problem in list(fresh.items())[:3]:
+        line = problem if problem.startswith(path) else f"{path}: {problem}"
+        sys.stderr.write(f"  {line}\n")
+
+
+_WARNED: set[str] = set()
+"""The broken files this process has named already."""
+
+
+def print_results(kind: str, items: list[dict[str, Any]], as_json: bool) -> None:
+    """Search or list results: a table measured in terminal cells, or JSON."""
+    from hk.services.lookup import render_table
+
+    if as_json:
+        print_json(items)
+    elif items:
+        sys.stdout.write(render_table(kind, items) + "\n")
 
 
 def print_json(data: Any) -> None:
@@ -71,7 +118,7 @@ def split_csv(values: list[str] | None) -> list[str]:
 
 def run_find(ctx: typer.Context, kind: str, query: str, limit: int, as_json: bool) -> None:
     """Search one kind and print the results; exit 1 when nothing matched (like grep)."""
-    from hk.services.lookup import find, print_results
+    from hk.services.lookup import find
 
     items = find(archive_of(ctx).index, kind, query, limit)
     print_results(kind, items, as_json)
@@ -81,7 +128,7 @@ def run_find(ctx: typer.Context, kind: str, query: str, limit: int, as_json: boo
 
 def run_list(ctx: typer.Context, kind: str, as_json: bool, **filters: Any) -> None:
     """List one kind with the index's filters and print the results."""
-    from hk.services.lookup import list_rows, print_results
+    from hk.services.lookup import list_rows
 
     print_results(kind, list_rows(archive_of(ctx).index, kind, **filters), as_json)
 

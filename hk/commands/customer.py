@@ -283,7 +283,8 @@ def list_(
             ctx, "customer", json, tag=tag, community=community, category=category, limit=limit
         )
         return
-    from hk.services.lookup import list_rows, print_results
+    from hk.commands.common import print_results
+    from hk.services.lookup import list_rows
     from hk.services.stages import stages
 
     archive = archive_of(ctx)

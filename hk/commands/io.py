@@ -133,9 +133,9 @@ def import_workers(
 def _export(
     ctx: typer.Context, kind: str, fmt: Format | None, out: Path | None, reveal: bool
 ) -> None:
+    from hk.commands.common import warn_broken
     from hk.services.io.export import build_export, format_for, write_export
     from hk.services.io.tabular import PLURALS
-    from hk.services.lookup import warn_broken
 
     chosen = format_for(fmt.value if fmt else None, out)
     if chosen == "xlsx" and out is None:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from hk.commands.common import archive_of, print_json
+from hk.commands.common import archive_of, print_json, say, warn_broken
 from hk.errors import UsageError
 
 AUDIENCES = {"office": "office", "customers": "customer", "workers": "worker"}
@@ -59,11 +59,14 @@ def remind(
         "worker",
     )
     if not send or dry_run:
-        raise typer.Exit(
-            listing.run(archive.index, str(archive.root), day, config, audiences, json, dry_run)
-        )
+        shown = listing.listing(archive.index, str(archive.root), day, config, audiences, dry_run)
+        warn_broken(shown.broken)
+        if json:
+            print_json(shown.to_json())
+        elif shown.items:
+            say(listing.table(shown.items))
+        return
     from hk.remind.send import send as send_due
-    from hk.services.lookup import warn_broken
 
     outcome = send_due(archive, day, config, audiences)
     warn_broken(outcome.broken)

@@ -182,23 +182,14 @@ def _day_items(index: Index, today: dt.date, config: RemindConfig, tz: dt.tzinfo
 # --- the cache ------------------------------------------------------------------------------
 
 CACHE_FILE = "remind-cache.marshal"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def _cache_key(index: Index, today: dt.date, config: RemindConfig) -> tuple[Any, ...]:
     """What the day's items depend on: the day, the settings the rules read, and each kind's
     index snapshot (:mod:`hk.store.snapshot`: replaced, with a new inode, whenever the index
     changes the rows of its folder)."""
-    import os
-
-    stamps = []
-    for kind in sorted(k for k in KINDS if k in index.specs):
-        path = os.path.join(index.dir, f"snapshot-{kind}.marshal")
-        try:
-            s = os.stat(path)
-            stamps.append((kind, s.st_mtime_ns, s.st_size, s.st_ino))
-        except FileNotFoundError:
-            stamps.append((kind, 0, 0, 0))
+    stamps = index.freshness(sorted(k for k in KINDS if k in index.specs))
     leads = config.leads
     settings = (
         config.timezone,
@@ -206,17 +197,16 @@ def _cache_key(index: Index, today: dt.date, config: RemindConfig) -> tuple[Any,
         repr(config.visits),
         tuple(getattr(leads, name) for name in leads.__slots__),
     )
-    return (CACHE_VERSION, today.isoformat(), repr(settings), tuple(stamps))
+    return (CACHE_VERSION, today.isoformat(), repr(settings), stamps)
 
 
 def _cache_read(
     index: Index, key: tuple[Any, ...]
 ) -> tuple[list[Due], dict[str, dict[str, Any]]] | None:
     import marshal
-    import os
 
     try:
-        with open(os.path.join(index.dir, CACHE_FILE), "rb") as handle:
+        with open(index.derived_path(CACHE_FILE), "rb") as handle:
             stored_key, rows, records = marshal.loads(handle.read())
     except (OSError, ValueError, EOFError, TypeError):
         return None
@@ -238,7 +228,7 @@ def _cache_write(
     rows = [
         (i.key, i.rule, i.audience, i.day.isoformat(), i.person, i.refs, i.facts) for i in items
     ]
-    path = os.path.join(index.dir, CACHE_FILE)
+    path = index.derived_path(CACHE_FILE)
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         with open(tmp, "wb") as handle:

@@ -7,7 +7,7 @@ went out and on which it is still to go.
 
 from __future__ import annotations
 
-import sys
+from dataclasses import dataclass
 
 from hk.domain.fields import format_money
 
@@ -167,40 +167,39 @@ def table(items: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def run(
+@dataclass
+class Listing:
+    """The day's items as ``hk remind`` shows them (``dry_run``: only those ``--send`` would
+    send now), and the files that could not be read while gathering them."""
+
+    day: dt.date
+    dry_run: bool
+    items: list[dict[str, Any]]
+    broken: dict[str, str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"date": self.day.isoformat(), "dry_run": self.dry_run, "items": self.items}
+
+
+def listing(
     index: Index,
     root: str,
     day: dt.date,
     config: RemindConfig,
     audiences: tuple[str, ...],
-    as_json: bool,
     dry_run: bool,
-) -> int:
-    """Print the day's items (``dry_run``: only those ``--send`` would send); exit code."""
+) -> Listing:
+    """The day's items for ``audiences``, each with the channels it was or will be sent by."""
     from hk.remind.gather import gather
     from hk.remind.sentlog import SentLog
-    from hk.services.lookup import warn_broken
 
     found = gather(index, day, config)
-    warn_broken(found.broken)
+    broken = dict(found.broken)
     log = SentLog(root)
     try:
-        warn_broken(log.refresh())
+        broken.update(log.refresh())
         sent = log.sent(i.key for i in found.items)
     finally:
         log.close()
     items = rows(found, config, sent, audiences, pending_only=dry_run)
-    if as_json:
-        import orjson
-
-        sys.stdout.buffer.write(
-            orjson.dumps(
-                {"date": day.isoformat(), "dry_run": dry_run, "items": items},
-                option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS,
-            )
-            + b"\n"
-        )
-    elif items:
-        sys.stdout.write(table(items) + "\n")
-    sys.stdout.flush()
-    return 0
+    return Listing(day, dry_run, items, broken)

@@ -7,7 +7,6 @@ Pydantic and no pypinyin, so that a search starts within the performance budget 
 from __future__ import annotations
 
 import marshal
-import sys
 
 from hk.store.index import Index, default_specs
 from hk.textwidth import cell_len, fit
@@ -23,19 +22,6 @@ SUMMARY_FIELDS = ("code", "name", "phones", "community", "tags")
 
 def open_index(root: Path | str) -> Index:
     return Index(root, default_specs())
-
-
-def warn_broken(broken: dict[str, str]) -> None:
-    """Files that failed to parse are named on stderr by every read: never a silent skip."""
-    if broken:
-        n = len(broken)
-        sys.stderr.write(
-            f"warning: {n} file{'s' if n != 1 else ''} could not be read and "
-            f"{'are' if n != 1 else 'is'} left out; run `hk doctor`\n"
-        )
-        for path, problem in list(broken.items())[:3]:
-            line = problem if problem.startswith(path) else f"{path}: {problem}"
-            sys.stderr.write(f"  {line}\n")
 
 
 def summary(row: sqlite3.Row) -> dict[str, Any]:
@@ -88,24 +74,16 @@ def _cell(value: Any) -> str:
 
 
 def find(index: Index, kind: str, query: str, limit: int = 50) -> list[dict[str, Any]]:
-    broken = index.refresh([kind]).broken
-    warn_broken(broken)
+    """Summaries of the records of ``kind`` that ``query`` finds (name, pinyin, initials,
+    phone digits, tag, community); files that fail to parse are in ``index.broken``."""
+    index.refresh([kind])
     return [summary(r) for r in index.find(kind, query, limit)]
-
-
-def print_results(kind: str, items: list[dict[str, Any]], as_json: bool) -> None:
-    if as_json:
-        import json
-
-        sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
-    elif items:
-        sys.stdout.write(render_table(kind, items) + "\n")
 
 
 def list_rows(index: Index, kind: str, limit: int = 0, **filters: Any) -> list[dict[str, Any]]:
     """Summaries of a kind's records; ``filters`` are :meth:`Index.list`'s (tag, community,
     category, day_from, day_to, ref)."""
-    warn_broken(index.refresh([kind]).broken)
+    index.refresh([kind])
     return [summary(r) for r in index.list(kind, limit=limit or None, **filters)]
 
 

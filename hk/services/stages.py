@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import marshal
-import os
 import threading
 from typing import TYPE_CHECKING
 
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     import sqlite3
 
     from hk.store.archive import Archive
-    from hk.store.index import Index
 
 KINDS = ("customer", "order", "contract", "complaint", "survey")
 """The kinds a stage depends on; refreshed before the stages are worked out."""
@@ -54,17 +52,15 @@ def stages(
 ) -> dict[str, Stage]:
     """Customer ID → stage on ``today`` (default: today in the archive's timezone), for
     every customer; ``refresh=False`` reads the index as it is (the TUI keeps it current)."""
-    from hk.services.lookup import warn_broken
-
     index = archive.index
     kinds = [k for k in KINDS if k in index.specs]
     if refresh:
-        warn_broken(index.refresh(kinds).broken)
+        index.refresh(kinds)
     day = today or today_of(archive)
     rules = rules_of(archive)
-    key = (day, rules, _stamps(index, kinds))
+    key = (day, rules, index.freshness(kinds))
     with _cache_lock:
-        cached = _cache.get(index.dir)
+        cached = _cache.get(index.root)
     if cached is not None and cached[0] == key:
         return cached[1]
     found = {
@@ -72,7 +68,7 @@ def stages(
         for customer, facts in facts_of(index.db, day, rules).items()
     }
     with _cache_lock:
-        _cache[index.dir] = (key, found)
+        _cache[index.root] = (key, found)
     return found
 
 
@@ -141,16 +137,3 @@ def facts_of(db: sqlite3.Connection, today: dt.date, rules: StageRules) -> dict[
 
 SCORED = ("quality", "attitude", "hygiene", "punctuality", "overall")
 """The survey's scored dimensions (:data:`hk.domain.survey.DIMENSIONS`, 1–5)."""
-
-
-def _stamps(index: Index, kinds: list[str]) -> tuple[tuple[object, ...], ...]:
-    """Each kind's index snapshot file, as its stat: replaced (a new inode) whenever the
-    index changes the rows of its folder (:mod:`hk.store.snapshot`)."""
-    stamps = []
-    for kind in kinds:
-        try:
-            s = os.stat(os.path.join(index.dir, f"snapshot-{kind}.marshal"))
-            stamps.append((kind, s.st_mtime_ns, s.st_size, s.st_ino))
-        except FileNotFoundError:
-            stamps.append((kind, 0, 0, 0))
-    return tuple(stamps)

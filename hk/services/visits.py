@@ -129,10 +129,9 @@ def histories(archive: Archive, customer: str | None = None) -> dict[str, Histor
     from the index's columns in a few SQL queries; a day's reminders and ``hk visit due`` can
     never disagree, and neither reads every order.
     """
-    from hk.services.lookup import warn_broken
     from hk.store.histories import histories as gathered
 
-    warn_broken(archive.index.refresh(["visit", "order", "contract"]).broken)
+    archive.index.refresh(["visit", "order", "contract"])
     found = gathered(archive.index.db)
     return {h.customer: h for h in found if customer is None or h.customer == customer}
 

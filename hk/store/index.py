@@ -78,6 +78,9 @@ class Index:
         self.specs = {s.kind: s for s in specs}
         self._db: sqlite3.Connection | None = None
         self._written: dict[str, tuple[tuple[int, int, int], Snapshot]] = {}
+        self.broken: dict[str, str] = {}
+        """Files that failed to parse, as the refreshes of this object found them (path →
+        first problem): the command or screen that asked says so; never a silent skip."""
 
     # --- storage -------------------------------------------------------------------------------
 
@@ -195,7 +198,32 @@ class Index:
                 continue
             token = answer.token if answer and answer.watches(spec.folder) else None
             self._update_folder(spec, snap or self._snapshot(spec), names, stats, report, token)
+        for spec in specs:  # what is broken now, folder by folder: a fixed file leaves the list
+            prefix = spec.folder + "/"
+            self.broken = {p: m for p, m in self.broken.items() if not p.startswith(prefix)}
+        self.broken.update(report.broken)
         return report
+
+    def freshness(self, kinds: Iterable[str]) -> tuple[tuple[int, int, int], ...]:
+        """A token that changes whenever the index changes the rows of one of ``kinds``: for
+        caches of what is computed from those rows (the day's reminders, customers' stages).
+
+        Each kind's snapshot is replaced, with a new inode, whenever its folder's rows change
+        (:mod:`hk.store.snapshot`); a kind never indexed yet gives zeros.
+        """
+        out = []
+        for kind in kinds:
+            try:
+                st = os.stat(self._snapshot_path(self.specs[kind]))
+                out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+            except FileNotFoundError:
+                out.append((0, 0, 0))
+        return tuple(out)
+
+    def derived_path(self, name: str) -> str:
+        """Where a cache derived from the index may keep a file: beside the index, deleted
+        with it (``hk reindex``, or by hand), never committed."""
+        return os.path.join(self.dir, name)
 
     def _update_folder(
         self,
