@@ -561,7 +561,7 @@ def test_a_code_given_at_creation_is_the_code_in_the_index(archive: Archive, hk:
     assert found(hk, code) == ["张三"]
 
 
-# --- a search in a process of its own -------------------------------------------------------------------------------
+# --- a search in a process of its own ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(
