@@ -29,6 +29,7 @@ from hk.services.people import add_customer
 from hk.store import watch, watch_daemon
 from hk.store.archive import Archive, init
 from hk.store.snapshot import read_stamp
+from hk.tui.data.session import Watch
 from tests.conftest import Hk, git, ok
 from tests.orders_support import make_shop
 
@@ -516,6 +517,24 @@ def test_a_watchfiles_error_makes_every_older_token_get_everything(
     finally:
         watcher.end("test over")
         watcher.thread.join(2)
+
+
+def test_the_tui_poller_sees_an_edit_in_place_at_once_with_a_watcher(
+    daemon: Daemon, archive: Archive
+) -> None:
+    root = daemon.root
+    poller = Watch(root)
+    poller.check(archive)  # the first check takes the watcher's tokens
+    assert poller.check(archive).changed is False
+    path = customer_file(root, "张三")
+    stat = path.stat()
+    data = path.read_bytes()
+    with open(path, "r+b") as handle:  # same size, same folder: the signature cannot tell
+        handle.write(data.replace("张三".encode(), "李四".encode()))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert poller.check(archive).changed is True
+    assert names(root, "李四") == ["李四"]
+    assert poller.check(archive).changed is False
 
 
 def test_the_daemon_stays_light() -> None:
