@@ -35,6 +35,8 @@ import threading
 import time
 from collections.abc import Collection
 
+import watchfiles
+
 from hk.domain.layout import LAYOUT
 from hk.store.watch import (
     cookie_dir,
@@ -116,8 +118,6 @@ class Watcher:
 
     def follow(self) -> None:
         """Run watchfiles until told to stop; after an error, start it again (a few times)."""
-        import watchfiles
-
         errors: list[float] = []
         while not self.stop.is_set():
             with self.cond:
@@ -432,7 +432,8 @@ def main(argv: list[str]) -> int:
             server.close()
             _unlink_own(path, server_ino)
         os.ftruncate(lock, 0)  # the lock file stays: removing it would let two daemons lock
-        watcher.thread.join(timeout=1.0)
+        if watcher.thread.ident is not None:
+            watcher.thread.join(timeout=1.0)
         log("stopped")
     return 0
 
