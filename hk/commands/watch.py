@@ -33,17 +33,14 @@ def start(
     before = watch.status(root)
     info = watch.start(root, idle_hours)
     if before is None:
-        say(f"watcher started (pid {info.get('pid')}); log: {watch.log_path(root)}")
+        say(f"watcher started (pid {info['pid']}); log: {watch.log_path(root)}")
     else:
-        say(
-            f"watcher already running since {info.get('since', 'just now')} "
-            f"(pid {info.get('pid', '?')})"
-        )
+        say(f"watcher already running since {info.get('since') or 'just now'} (pid {info['pid']})")
 
 
 @app.command()
 def stop(ctx: typer.Context) -> None:
-    """Stop the watcher; reads go back to checking every file."""
+    """Stop the watcher (asked over its socket); reads go back to checking every file."""
     from hk.store import watch
 
     root = str(archive_of(ctx).root)
@@ -55,20 +52,18 @@ def status(
     ctx: typer.Context,
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Whether the watcher runs, since when, and whether it answers."""
+    """Whether the watcher runs and answers, and since when."""
     from hk.store import watch
 
     root = str(archive_of(ctx).root)
     info = watch.status(root)
-    answers = info is not None and watch.exchange(root, b"S\0") is not None
+    locked = info is not None or watch.locked(root)
     if json:
-        print_json({"running": info is not None, "answers": answers, **(info or {})})
+        print_json({"running": locked, "answers": info is not None, **(info or {})})
         return
-    if info is None:
-        say("watcher not running (reads check every file)")
+    if info is not None:
+        say(f"watcher running since {info.get('since') or 'just now'} (pid {info['pid']})")
+    elif locked:
+        say("a watcher holds its lock but does not answer (reads check every file)")
     else:
-        state = "" if answers else " but not answering (reads check every file)"
-        say(
-            f"watcher running since {info.get('since', 'just now')} "
-            f"(pid {info.get('pid', '?')}){state}"
-        )
+        say("watcher not running (reads check every file)")

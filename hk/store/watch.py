@@ -3,21 +3,31 @@
 The index must never serve stale data, so without help every read stats every record file:
 110 000 calls at benchmark scale. git meets the same problem with a file-system monitor
 (``core.fsmonitor``): a daemon watching the folders tells the reader what changed since the
-token it was given last time. This is that daemon for hk, on Linux's inotify (through ctypes;
-no dependency), and its client, which :meth:`hk.store.index.Index.refresh` asks first.
+token it was given last time. This module is the client of hk's daemon
+(:mod:`hk.store.watch_daemon`, built on ``watchfiles``), which
+:meth:`hk.store.index.Index.refresh` and the TUI's poller ask first, and the commands that
+start, stop and ask about it.
 
 The watcher is optional and only ever a shortcut. A reader that finds no daemon, cannot reach
 it within a few tens of milliseconds, or is told "everything" (an unknown token, a daemon just
-started, a queue overflow, a watched folder removed or renamed) stats every file as before.
+started, a flood of changes, a watcher error, a record folder removed or renamed) stats every
+file as before.
+
+Trust: the daemon runs as the user, in a folder only the user can enter (``.git/hk/watch/``,
+mode 0700). A client talks to a socket only if that folder and the socket are the user's and
+the process listening on it runs as the user (``SO_PEERCRED``); otherwise another user could
+answer "nothing changed" and make reads stale. Nothing here ever signals a process named by a
+file: ``hk watch stop`` asks the daemon over its socket, and only a daemon that accepted the
+connection but does not answer is ended, by the pid the kernel gives for the socket's peer.
 
 Exchange, one per connection, fields ended by NUL: the client sends ``F<folder>`` and
 ``K<token>`` per record folder, then ``Q``. The daemon first creates a cookie file and waits
-for its event, so every change made before the request has been read (git's fsmonitor does the
+for its event, so every change made before the request has been seen (git's fsmonitor does the
 same), then answers ``T<new token>`` and per folder ``U<folder>`` (not watched), ``A<folder>``
-(everything) or ``W<folder>`` followed by ``P<path>`` for each path (relative to the folder)
-changed since the token; ``E`` ends a complete answer. ``S`` asks for the daemon's state and
-``X`` tells it to stop. The daemon never writes the archive: only its socket, pid file, log and
-cookies under ``.git/hk/``.
+(everything) or ``W<folder>`` followed by ``P<path>`` for each record path (relative to the
+folder) changed since the token; ``E`` ends a complete answer. ``S`` asks for the daemon's state
+(``D<key> <value>`` fields) and ``X`` tells it to stop. The daemon never writes the archive:
+only its socket, lock, log and cookies under ``.git/hk/watch/``.
 
 The client half stays light to import (every read runs it): ``os``, and ``_socket`` only
 when a daemon's socket exists.
@@ -29,6 +39,8 @@ import os
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs a search 3 ms
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from hk.store.snapshot import Snapshot, Stat
 
 CONNECT_TIMEOUT = 0.05
@@ -40,33 +52,42 @@ DEFAULT_IDLE_HOURS = 24.0
 RESTAMP_AFTER = 64
 """Paths a watcher may keep naming though they match the snapshot (files hk wrote and noted
 itself) before the snapshot takes the watcher's newer token, which costs a rewrite of it."""
+_S_IFMT, _S_IFSOCK = 0o170000, 0o140000
 
 
 def state_dir(root: str) -> str:
-    return os.path.join(root, ".git", "hk")
+    """The daemon's private folder: lock, socket, log and cookies, mode 0700."""
+    return os.path.join(root, ".git", "hk", "watch")
 
 
-def pid_path(root: str, daemon: str = "watch") -> str:
-    """The daemon's pid file, locked (``flock``) for as long as the daemon lives."""
-    return os.path.join(state_dir(root), f"{daemon}.pid")
+def lock_path(root: str) -> str:
+    """Locked (``flock``) by the daemon for as long as it lives: one daemon per archive.
+
+    It holds the daemon's pid for people reading it; hk never acts on that number.
+    """
+    return os.path.join(state_dir(root), "lock")
 
 
-def log_path(root: str, daemon: str = "watch") -> str:
-    return os.path.join(state_dir(root), f"{daemon}.log")
+def log_path(root: str) -> str:
+    return os.path.join(state_dir(root), "log")
 
 
-def socket_path(root: str, daemon: str = "watch") -> str | None:
-    """``.git/hk/watch.sock``, or for a deep archive (a socket path holds at most 107 bytes)
+def cookie_dir(root: str) -> str:
+    return os.path.join(state_dir(root), "cookies")
+
+
+def socket_path(root: str) -> str | None:
+    """``.git/hk/watch/sock``, or for a deep archive (a socket path holds at most 107 bytes)
     a short one in a private folder named by a hash of the archive's path; None if neither fits.
     """
     root = os.path.realpath(root)
-    path = os.path.join(state_dir(root), f"{daemon}.sock")
+    path = os.path.join(state_dir(root), "sock")
     if len(os.fsencode(path)) <= MAX_SOCKET_PATH:
         return path
     import hashlib
 
     key = hashlib.blake2b(os.fsencode(root), digest_size=8).hexdigest()
-    path = os.path.join(private_dir(), f"hk-{daemon}-{key}.sock")
+    path = os.path.join(private_dir(), f"hk-watch-{key}.sock")
     return path if len(os.fsencode(path)) <= MAX_SOCKET_PATH else None
 
 
@@ -85,6 +106,23 @@ def is_private(folder: str) -> bool:
     except OSError:
         return False
     return st.st_uid == os.getuid() and not st.st_mode & 0o077
+
+
+def make_private(folder: str) -> None:
+    """Create ``folder`` (mode 0700) if missing, or close one of ours to others.
+
+    Raises PermissionError for a folder someone else owns: it is never used.
+    """
+    import contextlib
+
+    os.makedirs(os.path.dirname(folder), exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o700)
+    st = os.lstat(folder)
+    if st.st_uid != os.getuid() or (st.st_mode & _S_IFMT) != 0o040000:
+        raise PermissionError(f"{folder} is not a folder of this user")
+    if st.st_mode & 0o077:
+        os.chmod(folder, 0o700)
 
 
 # --- the client -----------------------------------------------------------------------------
@@ -140,12 +178,31 @@ def ask(root: str, tokens: dict[str, str | None]) -> Answer | None:
 
 def exchange(root: str, request: bytes, timeout: float = ANSWER_TIMEOUT) -> bytes | None:
     """Send one request and read the whole answer; None on any failure or an incomplete one."""
+    talked = talk(root, request, timeout)
+    return None if talked is None else talked[1]
+
+
+def talk(
+    root: str, request: bytes, timeout: float = ANSWER_TIMEOUT
+) -> tuple[int, bytes | None] | None:
+    """Send one request to the archive's daemon: (its pid, the whole answer or None).
+
+    None when there is no daemon this user can trust: no socket, a socket or folder of another
+    user or open to others, a refused connection, or a listener of another user. The pid is
+    the kernel's (``SO_PEERCRED``) for the process listening on the socket, never a file's.
+    """
     path = socket_path(root)
-    if path is None or not os.path.exists(path):
+    if path is None or not is_private(os.path.dirname(path)):
         return None
-    if os.path.basename(path) != "watch.sock" and not is_private(os.path.dirname(path)):
-        return None  # a socket in a shared folder could be anyone's
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    uid = os.getuid()
+    if st.st_uid != uid or (st.st_mode & _S_IFMT) != _S_IFSOCK:
+        return None
     import _socket
+    import sys
     import time
 
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
@@ -153,6 +210,14 @@ def exchange(root: str, request: bytes, timeout: float = ANSWER_TIMEOUT) -> byte
     try:
         sock.settimeout(CONNECT_TIMEOUT)
         sock.connect(path)
+        cred = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)  # pid, uid, gid
+        pid = int.from_bytes(cred[0:4], sys.byteorder, signed=True)
+        if int.from_bytes(cred[4:8], sys.byteorder) != uid:
+            return None  # someone else's process listens there
+    except OSError:  # refused (a stale socket), timed out: no daemon to rely on
+        sock.close()
+        return None
+    try:
         deadline = time.monotonic() + timeout
         sock.settimeout(timeout)
         sock.sendall(request)
@@ -162,12 +227,12 @@ def exchange(root: str, request: bytes, timeout: float = ANSWER_TIMEOUT) -> byte
                 break
             chunks.append(data)
             sock.settimeout(max(deadline - time.monotonic(), 0.001))
-    except OSError:  # refused (a stale socket), timed out, reset: no daemon to rely on
-        return None
+    except OSError:  # timed out, reset: the daemon is there but gives no answer
+        return pid, None
     finally:
         sock.close()
     raw = b"".join(chunks)
-    return raw if raw.endswith(b"E\0") else None
+    return pid, (raw if raw.endswith(b"E\0") else None)
 
 
 def is_record(name: str, suffix: str, partitioned: bool) -> bool:
@@ -209,28 +274,69 @@ def restat(
     return list(current), list(current.values()), differs
 
 
-def status(root: str, daemon: str = "watch") -> dict[str, str] | None:
-    """The running daemon's pid, start time and socket (from its pid file), or None."""
+class Tracker:
+    """Whether any record file changed since the last call, by the daemon's tokens.
+
+    The TUI's poller asks this first: with a daemon it learns of every change, an edit in place
+    included, without a stat of each file; without one it falls back to its own checks.
+    """
+
+    def __init__(self, root: str, folders: Iterable[str]) -> None:
+        self.root = root
+        self.tokens: dict[str, str | None] = dict.fromkeys(folders)
+
+    def changed(self) -> bool | None:
+        """True if something changed in a folder since the last call (or the daemon cannot
+        tell), False if nothing did, None when no daemon answers."""
+        answer = ask(self.root, self.tokens)
+        if answer is None:
+            self.tokens = dict.fromkeys(self.tokens)  # a daemon found later starts afresh
+            return None
+        moved = any(answer.changes(folder) != [] for folder in self.tokens)
+        self.tokens = dict.fromkeys(self.tokens, answer.token)
+        return moved
+
+
+# --- the daemon's life, for ``hk watch`` ----------------------------------------------------
+
+
+def status(root: str) -> dict[str, str] | None:
+    """The running daemon's own account (pid, since, socket, idle_hours…), or None if no daemon
+    this user can trust answers."""
+    talked = talk(root, b"S\0")
+    if talked is None:
+        return None
+    pid, raw = talked
+    if raw is None:
+        return None
+    info: dict[str, str] = {}
+    for field in raw.decode("utf-8", "replace").split("\0"):
+        if field[:1] == "D":
+            key, _, value = field[1:].partition(" ")
+            info[key] = value
+    info["pid"] = str(pid)  # the kernel's word, whatever the daemon says
+    return info
+
+
+def locked(root: str) -> bool:
+    """Whether some process holds the daemon's lock (a daemon, perhaps one not answering)."""
     import fcntl
 
     try:
-        fd = os.open(pid_path(root, daemon), os.O_RDONLY)
-    except FileNotFoundError:
-        return None
+        fd = os.open(lock_path(root), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:  # held: a daemon lives
-            lines = os.read(fd, 4096).decode("utf-8", "replace").splitlines()
-            keys = ("pid", "since", "socket", "idle_hours")
-            return dict(zip(keys, lines, strict=False))
-        return None
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
     finally:
         os.close(fd)
+    return False
 
 
 def start(root: str, idle_hours: float = DEFAULT_IDLE_HOURS, wait: float = 10.0) -> dict[str, str]:
-    """Start a detached daemon for the archive (if none runs) and wait until it answers."""
+    """Start a detached daemon for the archive (if none answers) and wait until it answers."""
     import subprocess
     import sys
     import time
@@ -245,7 +351,10 @@ def start(root: str, idle_hours: float = DEFAULT_IDLE_HOURS, wait: float = 10.0)
     running = status(root)
     if running is not None:
         return running
-    os.makedirs(state_dir(root), exist_ok=True)
+    try:
+        make_private(state_dir(root))
+    except PermissionError as exc:
+        raise HkError(str(exc), hint="remove that folder; hk makes it again, private") from exc
     with open(log_path(root), "ab") as log:
         if log.tell() > 1 << 20:  # keep the log small: each start begins a fresh one past 1 MB
             log.truncate(0)
@@ -265,34 +374,51 @@ def start(root: str, idle_hours: float = DEFAULT_IDLE_HOURS, wait: float = 10.0)
         )
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        if exchange(root, b"S\0") is not None:
-            info = status(root)
-            if info is not None:
-                return info
-        if proc.poll() is not None and status(root) is None:
+        info = status(root)
+        if info is not None:
+            return info
+        if proc.poll() is not None:
             break
         time.sleep(0.02)
     raise HkError("the watcher did not start", hint=f"see {log_path(root)}")
 
 
 def stop(root: str, wait: float = 5.0) -> bool:
-    """Stop the archive's daemon; False if none was running."""
+    """Stop the archive's daemon by asking it over its socket; False if none answered.
+
+    A daemon that accepts the connection but does not answer is ended with SIGTERM, by the pid
+    the kernel names as the socket's peer and only if that process is hk's watcher.
+    """
     import contextlib
     import signal
     import time
 
     from hk.errors import HkError
 
-    info = status(root)
-    if info is None:
+    talked = talk(root, b"X\0", timeout=1.0)
+    if talked is None:
         return False
-    if exchange(root, b"X\0", timeout=1.0) is None and info.get("pid", "").isdigit():
-        # it does not answer: end it by its recorded pid (the process holding the lock)
+    pid, answer = talked
+    if answer is None and is_watcher(pid, root):
         with contextlib.suppress(ProcessLookupError):
-            os.kill(int(info["pid"]), signal.SIGTERM)
+            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGCONT)  # a stopped process acts on SIGTERM only once resumed
     deadline = time.monotonic() + wait
-    while status(root) is not None:
+    while locked(root) or talk(root, b"S\0", timeout=0.1) is not None:
         if time.monotonic() > deadline:
-            raise HkError(f"the watcher (pid {info.get('pid')}) did not stop")
+            raise HkError(f"the watcher (pid {pid}) did not stop")
         time.sleep(0.02)
     return True
+
+
+def is_watcher(pid: int, root: str) -> bool:
+    """Whether process ``pid`` is this user's hk watcher of this archive (by its command line)."""
+    try:
+        if os.stat(f"/proc/{pid}").st_uid != os.getuid():
+            return False
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            args = handle.read().split(b"\0")
+    except OSError:
+        return False
+    want = [b"-m", b"hk.store.watch_daemon", os.fsencode(os.path.realpath(root))]
+    return any(args[i : i + 3] == want for i in range(len(args)))

@@ -1,55 +1,67 @@
-"""The watcher daemon of :mod:`hk.store.watch`: inotify on every record folder, a unix socket.
+"""The watcher daemon of :mod:`hk.store.watch`: ``watchfiles`` on the archive, a unix socket.
 
 ``python -m hk.store.watch_daemon ROOT [IDLE_HOURS]``, started detached by ``hk watch start``.
 
-It watches the archive's root and each folder on the way to a record folder (to see one
-appear), each record folder of :data:`hk.domain.layout.LAYOUT`, and for a partitioned kind each
-``yyyy`` and ``yyyy/mm`` folder, adding watches as folders appear. Every event in a record
-folder bumps a sequence number and files the path under its kind's folder, newest last, so an
-answer walks back only over what changed since the asker's token. A kind whose folders were
-removed or renamed, or every kind after a queue overflow, is reset: older tokens get
-"everything". Tokens name the daemon instance (start time and pid), so a token from an earlier
-daemon is never taken for one of this daemon's.
+One thread follows ``watchfiles.watch`` (Rust ``notify``, inotify on Linux) over the whole
+archive folder: record folders come and go with checkouts, and the cookie folder in ``.git``
+must be watched by the same watcher for its events to arrive in order with the others. The
+main thread serves the socket, one request at a time: the answers are tiny.
 
-One request at a time, in one thread: the answers are tiny and the daemon must read its
-inotify queue between them anyway.
+Every change to a record path bumps a sequence number and files the path under its kind's
+folder, newest last, so an answer walks back only over what changed since the asker's token.
+A kind is reset (older tokens get "everything") when its folder, a folder above it or one of
+its partition folders appears, goes or is renamed: files may be in it that no event named.
+Every kind is reset when watchfiles reports an error (it drops the changes it held) or when one
+batch holds a flood of paths. The flood rule is there because watchfiles (1.x) discards the
+path-less "rescan" event by which notify reports that the kernel's event queue overflowed and
+events were lost: a batch of more paths than a quarter of that queue (``max_queued_events``)
+is taken as one in which events may have been dropped. Tokens name the daemon instance (start
+time and pid) and the watcher's generation is checked by a cookie, so a token from an earlier
+daemon or from before a restart of the watcher is never taken for a current one.
+
+Kept light: the standard library, watchfiles and the record layout; no Typer, no Pydantic.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import os
 import select
 import signal
 import socket
-import struct
 import sys
+import threading
 import time
+from collections.abc import Collection
+
+import watchfiles
 
 from hk.domain.layout import LAYOUT
-from hk.store.watch import is_private, pid_path, socket_path, state_dir
+from hk.store.watch import (
+    cookie_dir,
+    is_private,
+    is_record,
+    lock_path,
+    make_private,
+    socket_path,
+    state_dir,
+)
 
-IN_MODIFY, IN_ATTRIB, IN_MOVED_FROM, IN_MOVED_TO = 0x2, 0x4, 0x40, 0x80
-IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF = 0x100, 0x200, 0x400, 0x800
-IN_UNMOUNT, IN_Q_OVERFLOW, IN_IGNORED = 0x2000, 0x4000, 0x8000
-IN_ONLYDIR, IN_EXCL_UNLINK, IN_ISDIR = 0x01000000, 0x04000000, 0x40000000
-IN_NONBLOCK, IN_CLOEXEC = os.O_NONBLOCK, 0o2000000
-
-GONE = IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED
-PARENT_MASK = IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR
-RECORDS_MASK = PARENT_MASK | IN_MODIFY | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM | IN_EXCL_UNLINK
-ROOT_MASK = PARENT_MASK | IN_DELETE | IN_MOVED_FROM
-"""The root also reports ``.git`` leaving: its own IN_DELETE_SELF never comes while our socket
-and pid file, inside it, hold it."""
-COOKIE_MASK = IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR
-EVENT = struct.Struct("iIII")
+STEP_MS = 5
+"""How often watchfiles looks for new changes: a reader waits one to two steps for its cookie."""
+DEBOUNCE_MS = 50
+"""The longest watchfiles groups a stream of changes before handing them over."""
 MAX_CHANGES = 500_000
 """Paths remembered in all; past that the daemon forgets them all and older tokens get
 "everything" (memory stays bounded however long it runs)."""
 HOUSEKEEPING = 30.0
-COOKIE_WAIT = 2.0
+COOKIE_WAIT = 1.0
+START_WAIT = 10.0
+ERRORS_BEFORE_GIVING_UP = 3
+"""Watcher errors within :data:`ERROR_WINDOW` seconds after which the daemon stops."""
+ERROR_WINDOW = 60.0
+ADDED, MODIFIED, DELETED = 1, 2, 3  # watchfiles.Change, without importing it here
 
 
 def log(message: str) -> None:
@@ -57,115 +69,140 @@ def log(message: str) -> None:
     sys.stderr.flush()
 
 
-class Inotify:
-    """The three inotify calls of libc, through ctypes."""
-
-    def __init__(self) -> None:
-        self.libc = ctypes.CDLL(None, use_errno=True)
-        self.fd = self.libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
-        if self.fd < 0:
-            raise OSError(ctypes.get_errno(), "inotify_init1")
-
-    def add(self, path: str, mask: int) -> int:
-        wd = int(self.libc.inotify_add_watch(self.fd, os.fsencode(path), mask))
-        if wd < 0:
-            errno = ctypes.get_errno()
-            raise OSError(errno, f"inotify_add_watch: {os.strerror(errno)}", path)
-        return wd
-
-    def remove(self, wd: int) -> None:
-        self.libc.inotify_rm_watch(self.fd, wd)
-
-    def read(self) -> list[tuple[int, int, str]]:
-        """The events queued now: (watch, mask, name)."""
-        try:
-            data = os.read(self.fd, 1 << 20)
-        except BlockingIOError:
-            return []
-        events, pos = [], 0
-        while pos < len(data):
-            wd, mask, _cookie, length = EVENT.unpack_from(data, pos)
-            name = data[pos + 16 : pos + 16 + length].rstrip(b"\0")
-            events.append((wd, mask, os.fsdecode(name)))
-            pos += 16 + length
-        return events
+def flood_size() -> int:
+    """Paths in one batch past which events may have been lost (see the module's text)."""
+    try:
+        with open("/proc/sys/fs/inotify/max_queued_events", encoding="ascii") as handle:
+            return max(int(handle.read()) // 4, 256)
+    except (OSError, ValueError):
+        return 4096
 
 
 class Watcher:
-    """The folders of one archive, what changed in them, and the socket that tells it."""
+    """What changed in the archive's record folders, and the thread that follows watchfiles."""
 
     def __init__(self, root: str, idle_hours: float) -> None:
         self.root = root
+        self.prefix = root.rstrip("/") + "/"
         self.idle = idle_hours * 3600
-        self.kinds = {k.folder: k.partitioned for k in LAYOUT.values()}
-        self.parents = {""} | {
-            "/".join(f.split("/")[:i]) for f in self.kinds for i in range(1, f.count("/") + 1)
-        }
+        self.kinds = {k.folder: (k.suffix, k.partitioned) for k in LAYOUT.values()}
+        self.by_top: dict[str, list[str]] = {}
+        for folder in self.kinds:
+            self.by_top.setdefault(folder.split("/", 1)[0], []).append(folder)
+        self.cookies = cookie_dir(root)
+        self.cookie_rel = self.cookies[len(self.prefix) :] + "/"
         self.instance = f"{time.time_ns():x}.{os.getpid()}"
+        self.flood = flood_size()
         self.seq = 0
+        self.remembered = 0
         self.changes: dict[str, dict[str, int]] = {f: {} for f in self.kinds}
         self.reset: dict[str, int] = dict.fromkeys(self.kinds, 0)
-        self.dirs: dict[int, str] = {}
-        self.cookie_dir = os.path.join(state_dir(root), "watch-cookies")
-        self.cookie_wd = -1
+        self.cond = threading.Condition()
         self.cookies_seen: set[str] = set()
         self.cookie_count = 0
-        self.running = True
-        self.check_now = False
+        self.generation = 0
+        """Bumped each time the thread (re)starts watchfiles; ``live`` once a cookie proves it
+        sees events."""
+        self.live = -1
+        self.stop = threading.Event()
+        self.gone: str | None = None
+        """Why the daemon must end, set by the thread (the archive went, the watcher failed)."""
+        self.wake_r, self.wake_w = os.pipe()
+        self.thread = threading.Thread(target=self.follow, name="watchfiles", daemon=True)
         self.last_request = time.monotonic()
-        self.ino = Inotify()
+        self.started = ""
+        """When it began to answer, for ``hk watch status``."""
+        self.socket_file = ""
 
-    # --- folders --------------------------------------------------------------------------------
+    # --- the watching thread --------------------------------------------------------------------
 
-    def role(self, rel: str) -> tuple[str, str] | None:
-        """(what the folder is, its kind's folder): parent, kind, year or records."""
-        if rel in self.kinds:
-            return ("kind" if self.kinds[rel] else "records"), rel
-        if rel in self.parents:
-            return "parent", ""
-        for folder, partitioned in self.kinds.items():
-            if partitioned and rel.startswith(folder + "/"):
-                parts = rel[len(folder) + 1 :].split("/")
-                if all(p.isdigit() for p in parts) and len(parts) <= 2:
-                    return ("year" if len(parts) == 1 else "records"), folder
-        return None
+    def follow(self) -> None:
+        """Run watchfiles until told to stop; after an error, start it again (a few times)."""
+        errors: list[float] = []
+        while not self.stop.is_set():
+            with self.cond:
+                self.generation += 1
+            try:
+                for batch in watchfiles.watch(
+                    self.root,
+                    watch_filter=None,
+                    debounce=DEBOUNCE_MS,
+                    step=STEP_MS,
+                    stop_event=self.stop,
+                    rust_timeout=0,
+                    raise_interrupt=False,
+                    force_polling=False,
+                    recursive=True,
+                    ignore_permission_denied=False,
+                ):
+                    self.take(batch)
+                    if self.gone:
+                        return
+            except Exception as exc:  # watchfiles' own error, or an OSError from notify
+                with self.cond:
+                    self.live = -1
+                    self.everything(list(self.kinds), f"watcher error: {exc}")
+                    self.cond.notify_all()
+                now = time.monotonic()
+                errors = [t for t in errors if now - t < ERROR_WINDOW] + [now]
+                if len(errors) >= ERRORS_BEFORE_GIVING_UP or not os.path.isdir(self.root):
+                    self.end(f"watcher failed {len(errors)} times: {exc}")
+                    return
+                self.stop.wait(0.2)
 
-    def watch(self, rel: str, report: bool) -> None:
-        """Watch a folder and the folders of interest inside it; with ``report``, file every
-        record already there as changed (it may have been written before the watch began)."""
-        role = self.role(rel)
-        if role is None:
-            return
-        path = os.path.join(self.root, rel) if rel else self.root
-        try:
-            mask = RECORDS_MASK if role[0] == "records" else ROOT_MASK if rel == "" else PARENT_MASK
-            wd = self.ino.add(path, mask)
-        except FileNotFoundError:
-            return
-        except NotADirectoryError:
-            return
-        self.dirs[wd] = rel
-        if role[0] == "records" and not report:
-            return
-        try:
-            entries = os.listdir(path)
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        for name in entries:
-            child = f"{rel}/{name}" if rel else name
-            if role[0] == "records":
-                if report:
-                    self.change(role[1], child)
-            elif self.role(child) is not None:
-                self.watch(child, report)
+    def take(self, batch: Collection[tuple[int, str]]) -> None:
+        """File a batch of changes from watchfiles, then wake requests waiting for a cookie."""
+        with self.cond:
+            if len(batch) >= self.flood:
+                self.everything(list(self.kinds), f"{len(batch)} changes at once")
+            prefix = self.prefix
+            for change, path in batch:
+                if not path.startswith(prefix):
+                    if path.rstrip("/") == self.root.rstrip("/") and change != MODIFIED:
+                        self.end("the archive folder was removed or moved")
+                    continue
+                self.file(change, path[len(prefix) :])
+            self.cond.notify_all()
 
-    def change(self, folder: str, rel: str) -> None:
+    def file(self, change: int, rel: str) -> None:
+        """One change, by its path relative to the archive (the lock is held)."""
+        if rel.startswith(".git/"):
+            if rel.startswith(self.cookie_rel) and change == ADDED:
+                self.cookie_seen(rel[len(self.cookie_rel) :])
+            return
+        top = rel.split("/", 1)[0]
+        if top == ".git":
+            if change != MODIFIED:
+                self.end("the archive's .git folder was removed or moved")
+            return
+        for folder in self.by_top.get(top, ()):
+            if rel == folder or folder.startswith(rel + "/"):  # the kind's folder or above it
+                if change != MODIFIED:
+                    self.everything([folder], f"{rel}/ appeared, went or was renamed")
+            elif rel.startswith(folder + "/"):
+                name = rel[len(folder) + 1 :]
+                suffix, partitioned = self.kinds[folder]
+                parts = name.split("/")
+                if partitioned and len(parts) <= 2 and all(p.isdigit() for p in parts):
+                    if change != MODIFIED:
+                        self.everything([folder], f"{rel}/ appeared, went or was renamed")
+                elif is_record(name, suffix, partitioned):
+                    self.note(folder, name)
+
+    def cookie_seen(self, name: str) -> None:
+        if self.live != self.generation:
+            # the first cookie of this watcher: it is set up, and what happened before is unknown
+            self.live = self.generation
+            self.everything(list(self.kinds), "the watcher (re)started")
+        self.cookies_seen.add(name)
+
+    def note(self, folder: str, name: str) -> None:
         self.seq += 1
         paths = self.changes[folder]
-        name = rel[len(folder) + 1 :]
-        paths.pop(name, None)  # re-inserted last: each kind's paths stay in the order they changed
-        paths[name] = self.seq
-        if sum(len(p) for p in self.changes.values()) > MAX_CHANGES:
+        if paths.pop(name, None) is None:
+            self.remembered += 1
+        paths[name] = self.seq  # re-inserted last: each kind's paths stay in the order they changed
+        if self.remembered > MAX_CHANGES:
             self.everything(list(self.kinds), "too many changes to remember")
 
     def everything(self, folders: list[str], why: str) -> None:
@@ -173,109 +210,73 @@ class Watcher:
         self.seq += 1
         for folder in folders:
             self.reset[folder] = self.seq
+            self.remembered -= len(self.changes[folder])
             self.changes[folder].clear()
-        log(f"everything changed in {', '.join(folders) or 'nothing'}: {why}")
+        log(f"everything changed in {', '.join(folders)}: {why}")
 
-    def lost(self, wd: int, rel: str) -> None:
-        """A watched folder was removed, renamed or unmounted: its kinds start over."""
-        if rel == "":
-            log("the archive folder was removed or moved")
-            self.running = False
-            return
-        for other, path in list(self.dirs.items()):
-            if path == rel or path.startswith(rel + "/"):  # a moved folder is still watched
-                del self.dirs[other]
-                self.ino.remove(other)
-        folders = [
-            f for f in self.kinds if f == rel or f.startswith(rel + "/") or rel.startswith(f + "/")
-        ]
-        self.everything(folders, f"{rel}/ was removed or renamed")
-        self.watch("", report=False)  # whatever stands there now is watched again
-
-    def handle(self, wd: int, mask: int, name: str) -> None:
-        if mask & IN_Q_OVERFLOW:
-            self.everything(list(self.kinds), "the event queue overflowed")
-            return
-        if wd == self.cookie_wd:
-            if mask & GONE:  # .git/hk removed? then our socket went with it
-                self.cookie_wd = -1
-                self.check_now = True
-            elif mask & IN_CREATE:
-                self.cookies_seen.add(name)
-            return
-        rel = self.dirs.get(wd)
-        if rel is None:
-            return
-        if mask & GONE:
-            self.lost(wd, rel)
-            return
-        if rel == "" and name == ".git" and mask & (IN_DELETE | IN_MOVED_FROM):
-            log("the archive's .git folder was removed or moved")
-            self.running = False
-            return
-        child = f"{rel}/{name}" if rel else name
-        role = self.role(rel)
-        if role is not None and role[0] == "records":
-            self.change(role[1], child)
-        elif mask & IN_ISDIR and mask & (IN_CREATE | IN_MOVED_TO):
-            self.watch(child, report=True)
-
-    def drain(self) -> None:
-        for wd, mask, name in self.ino.read():
-            self.handle(wd, mask, name)
+    def end(self, why: str) -> None:
+        """Tell the serving thread to end the daemon."""
+        if self.gone is None:
+            self.gone = why
+            self.stop.set()
+            with contextlib.suppress(OSError):
+                os.write(self.wake_w, b"x")
 
     # --- requests -------------------------------------------------------------------------------
 
-    def sync(self) -> bool:
-        """Make sure every change made before now has been read: write a cookie file and read
-        events until its own arrives (inotify queues events in order)."""
-        if self.cookie_wd < 0:
-            try:
-                os.makedirs(self.cookie_dir, exist_ok=True)
-                self.cookie_wd = self.ino.add(self.cookie_dir, COOKIE_MASK)
-            except OSError as exc:
-                log(f"no cookie folder: {exc}")
-                return False
+    def sync(self, wait: float = COOKIE_WAIT) -> bool:
+        """Make sure every change made before now has been filed: write a cookie file and wait
+        until the watcher hands over its event (events come in order)."""
         self.cookie_count += 1
         name = f"{self.instance}.{self.cookie_count}"
-        path = os.path.join(self.cookie_dir, name)
+        path = os.path.join(self.cookies, name)
         try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
         except OSError as exc:
             log(f"cookie not written: {exc}")
             return False
-        deadline = time.monotonic() + COOKIE_WAIT
         try:
-            while name not in self.cookies_seen:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    log("cookie event not seen in time")
-                    return False
-                select.select([self.ino.fd], [], [], left)
-                self.drain()
-            return True
+            with self.cond:
+                seen = self.cond.wait_for(
+                    lambda: name in self.cookies_seen or self.gone is not None, wait
+                )
+                self.cookies_seen.discard(name)
+                return bool(seen) and self.gone is None and self.live == self.generation
         finally:
-            self.cookies_seen.discard(name)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
+
+    def start(self) -> bool:
+        """Start the watching thread and wait until it sees events (its first cookie)."""
+        make_private(self.cookies)
+        for name in os.listdir(self.cookies):  # left by a daemon that was killed
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(self.cookies, name))
+        self.thread.start()
+        deadline = time.monotonic() + START_WAIT
+        while time.monotonic() < deadline and self.gone is None:
+            if self.sync(wait=0.1):
+                return True
+        return False
 
     def answer(self, request: list[str]) -> bytes:
         """The reply to a request's fields (see :mod:`hk.store.watch`)."""
         if request[:1] == ["S"]:
             return self.state()
         if request[:1] == ["X"]:
-            self.running = False
+            self.end("asked to stop")
             return b"E\0"
         synced = self.sync()
-        out = [f"T{self.instance}:{self.seq}"]
-        folder = None
-        for field in request:
-            kind, value = field[:1], field[1:]
-            if kind == "F":
-                folder = value
-            elif kind == "K" and folder is not None:
-                out += self.since(folder, value, synced)
-                folder = None
+        with self.cond:
+            out = [f"T{self.instance}:{self.seq}"]
+            folder = None
+            for field in request:
+                kind, value = field[:1], field[1:]
+                if kind == "F":
+                    folder = value
+                elif kind == "K" and folder is not None:
+                    out += self.since(folder, value, synced)
+                    folder = None
         out.append("E\0")
         return "\0".join(out).encode("utf-8", "surrogateescape")
 
@@ -296,10 +297,17 @@ class Watcher:
         return out
 
     def state(self) -> bytes:
-        remembered = sum(len(p) for p in self.changes.values())
-        return (
-            f"Tstate\0Dfolders {len(self.dirs)}\0Dchanges {remembered}\0Dseq {self.seq}\0E\0"
-        ).encode()
+        with self.cond:
+            fields = {
+                "pid": str(os.getpid()),
+                "since": self.started,
+                "socket": self.socket_file,
+                "idle_hours": f"{self.idle / 3600:g}",
+                "changes": str(self.remembered),
+                "seq": str(self.seq),
+                "live": "yes" if self.live == self.generation else "no",
+            }
+        return ("Tstate\0" + "".join(f"D{k} {v}\0" for k, v in fields.items()) + "E\0").encode()
 
     def serve(self, conn: socket.socket) -> None:
         conn.settimeout(0.5)
@@ -318,58 +326,53 @@ class Watcher:
 
     # --- life -----------------------------------------------------------------------------------
 
-    def alive(self, sock_path: str, sock_ino: int) -> bool:
-        return still_wanted(self.root, sock_path, sock_ino, self.last_request, self.idle)
-
     def run(self, server: socket.socket, sock_path: str) -> None:
         sock_ino = os.stat(sock_path).st_ino
         next_check = time.monotonic() + HOUSEKEEPING
-        while self.running:
+        while self.gone is None:
             wait = max(0.0, min(next_check, self.last_request + self.idle) - time.monotonic())
-            readable, _, _ = select.select([self.ino.fd, server], [], [], wait)
-            if self.ino.fd in readable:
-                self.drain()
-            if server in readable:
+            readable, _, _ = select.select([server.fileno(), self.wake_r], [], [], wait)
+            if server.fileno() in readable:
                 try:
                     conn, _ = server.accept()
                 except OSError:
                     continue
                 self.last_request = time.monotonic()
                 self.serve(conn)
-            if time.monotonic() >= next_check or not readable or self.check_now:
-                self.check_now = False
+            if time.monotonic() >= next_check or not readable:
                 next_check = time.monotonic() + HOUSEKEEPING
-                if not self.alive(sock_path, sock_ino):
-                    return
+                why = unwanted(self.root, sock_path, sock_ino, self.last_request, self.idle)
+                if why is None and not self.thread.is_alive():
+                    why = "the watcher thread ended"
+                if why is not None:
+                    self.end(why)
+        log(f"stopping: {self.gone}")
 
 
-def still_wanted(
+def unwanted(
     root: str, sock_path: str, sock_ino: int, last_request: float, idle: float
-) -> bool:
-    """A daemon of the archive is still wanted: the archive exists, its socket is still in
-    place, and it was asked something within ``idle`` seconds (logs why not)."""
+) -> str | None:
+    """Why the daemon is no longer wanted (idle, the archive gone, its socket removed), if so."""
     if time.monotonic() - last_request > idle:
-        log(f"idle for {idle / 3600:g} h")
-        return False
+        return f"idle for {idle / 3600:g} h"
     if not os.path.isdir(os.path.join(root, ".git")):
-        log("the archive is gone")
-        return False
+        return "the archive is gone"
     try:
         if os.stat(sock_path).st_ino != sock_ino:
-            raise FileNotFoundError(sock_path)
+            return "the socket was replaced"
     except FileNotFoundError:
-        log("the socket was removed")
-        return False
-    return True
+        return "the socket was removed"
+    return None
 
 
 def listen(root: str, path: str) -> socket.socket:
-    """Bind the socket, replacing a stale one (the pid-file lock proves no daemon owns it)."""
+    """Bind the socket in a private folder, replacing a stale one (the lock proves no daemon
+    owns it)."""
     folder = os.path.dirname(path)
     if folder != state_dir(root):
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        if not is_private(folder):
-            raise OSError(f"{folder} is not private to this user")
+        make_private(folder)
+    if not is_private(folder):
+        raise OSError(f"{folder} is not private to this user")
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -385,8 +388,15 @@ def listen(root: str, path: str) -> socket.socket:
 def main(argv: list[str]) -> int:
     root = os.path.realpath(argv[0])
     idle_hours = float(argv[1]) if len(argv) > 1 else 24.0
-    os.makedirs(state_dir(root), exist_ok=True)
-    lock = os.open(pid_path(root), os.O_RDWR | os.O_CREAT, 0o644)
+    if not os.path.isdir("/proc/sys/fs/inotify"):
+        log("no inotify on this system: watchfiles would poll, which cannot keep reads exact")
+        return 1
+    try:
+        make_private(state_dir(root))
+    except OSError as exc:
+        log(f"no private folder: {exc}")
+        return 1
+    lock = os.open(lock_path(root), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -399,28 +409,37 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     watcher = Watcher(root, idle_hours)
-    server = listen(root, path)
-    server_ino = os.stat(path).st_ino
+    server: socket.socket | None = None
+    server_ino = 0
     try:
-        watcher.watch("", report=False)
+        if not watcher.start():
+            log(f"the watcher did not start: {watcher.gone or 'no event seen'}")
+            return 1
+        server = listen(root, path)
+        server_ino = os.stat(path).st_ino
+        watcher.started = time.strftime("%Y-%m-%d %H:%M:%S")
+        watcher.socket_file = path
         os.ftruncate(lock, 0)
-        since = time.strftime("%Y-%m-%d %H:%M:%S")
-        os.pwrite(lock, f"{os.getpid()}\n{since}\n{path}\n{idle_hours:g}\n".encode(), 0)
-        log(f"watching {root} ({len(watcher.dirs)} folders) on {path}")
+        os.pwrite(lock, f"{os.getpid()}\n".encode(), 0)
+        log(f"watching {root} on {path}")
         watcher.run(server, path)
     except OSError as exc:  # e.g. the inotify watch limit: readers fall back to full scans
         log(f"stopping: {exc}")
         return 1
     finally:
-        server.close()
-        _unlink_own(path, server_ino)
-        _unlink_own(pid_path(root), os.fstat(lock).st_ino)
+        watcher.end("stopped")
+        if server is not None:
+            server.close()
+            _unlink_own(path, server_ino)
+        os.ftruncate(lock, 0)  # the lock file stays: removing it would let two daemons lock
+        if watcher.thread.ident is not None:
+            watcher.thread.join(timeout=1.0)
         log("stopped")
     return 0
 
 
 def _unlink_own(path: str, ino: int) -> None:
-    """Remove our socket or pid file, never a successor's that took its place."""
+    """Remove our socket, never a successor's that took its place."""
     try:
         if os.stat(path).st_ino == ino:
             os.unlink(path)

@@ -5,10 +5,12 @@ each thread gets its own :class:`~hk.store.archive.Archive` (settings, keys, ind
 made on its first job and kept for the next ones. Their refreshes of the index take turns.
 
 Whether someone else changed the archive (the CLI, cron, ``git pull``, an editor) is first
-asked cheaply: the stat data of the record folders (a file created, replaced or removed
-changes its folder), of git's HEAD and branch, and of ``hk.toml``. Only when that changes, or
-every :data:`FULL_EVERY` checks to catch a file edited in place, is the index refreshed, which
-stats every record file.
+asked cheaply: the archive's file watcher (``hk watch``, :class:`hk.store.watch.Tracker`), when
+one runs, says whether any record file changed, an edit in place included; and the stat data
+of the record folders (a file created, replaced or removed changes its folder), of git's HEAD
+and branch, and of ``hk.toml`` say whether a commit was made or the settings changed. Only when
+one of them says so, or without a watcher every :data:`FULL_EVERY` checks to catch a file
+edited in place, is the index refreshed (which itself asks the watcher, or stats every file).
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from typing import TYPE_CHECKING
 from hk.domain.layout import LAYOUT
 from hk.store.archive import Archive
 from hk.store.index import Index, RefreshReport, default_specs
+from hk.store.watch import Tracker
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
 FULL_EVERY = 15
-"""Checks between two full refreshes of the index (about half a minute at the default rate)."""
+"""Checks between two full refreshes of the index (about half a minute at the default rate)
+when no watcher runs."""
 
 Signature = tuple[tuple[str, int, int, int], ...]
 
@@ -133,26 +137,31 @@ class Outcome:
 
 
 class Watch:
-    """Remembers the last signature; :meth:`check` refreshes the index when it moved."""
+    """Remembers the last signature and the watcher's tokens; :meth:`check` refreshes the index
+    when either says something changed."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.last: Signature = signature(self.root)
+        self.tracker = Tracker(str(self.root), [kind.folder for kind in LAYOUT.values()])
         self.checks = 0
         self.known_broken: set[str] = set()
 
     def check(self, archive: Archive, force: bool = False) -> Outcome:
-        """Refresh the index if the archive changed (or on every :data:`FULL_EVERY`-th call);
-        report whether anything changed. Runs in a worker thread.
+        """Refresh the index if the archive changed (without a watcher, also on every
+        :data:`FULL_EVERY`-th call); report whether anything changed. Runs in a worker thread.
 
         A change made by the CLI is already in the index (the CLI updates it as it writes), so
-        a moved signature counts as a change even when the refresh parses nothing.
+        a moved signature counts as a change even when the refresh parses nothing. The watcher
+        is asked before the refresh, so a change it reports later came after the refresh began.
         """
         self.checks += 1
         now = signature(self.root)
         moved = now != self.last
+        seen = self.tracker.changed()
         outcome = Outcome()
-        if not (moved or force or self.checks % FULL_EVERY == 0):
+        periodic = seen is None and self.checks % FULL_EVERY == 0
+        if not (moved or force or seen or periodic):
             return outcome
         outcome.settings = _settings_of(now) != _settings_of(self.last)
         self.last = now
