@@ -23,11 +23,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
-from hk.errors import ConflictError, HkError
+from hk.errors import HkError
 from hk.remind.config import AUDIENCE_OF
 from hk.remind.sentlog import SENT_DIR, SentLog, encode, run_path
-from hk.store.atomic import write_atomic
 from hk.store.lock import archive_lock
+from hk.store.writer import commit_logs, write_log
 
 if TYPE_CHECKING:
     from hk.domain.reminders import Due
@@ -93,15 +93,7 @@ class RunFile:
             for key in message.keys
         ]
         self.data["sent"] = self.entries
-        data = encode(self.data)
-        try:
-            with archive_lock(self.archive.hk_dir / "lock", self.archive.settings.lock_timeout_s):
-                write_atomic(self.archive.root / self.path, data)
-        except ConflictError:
-            # Another writer holds the archive for long (a big import): the message is out
-            # already, and this file is this run's alone, so it is written all the same
-            # rather than forgotten (which would send the message again).
-            write_atomic(self.archive.root / self.path, data)
+        write_log(self.archive, self.path, encode(self.data))
 
 
 def _now(tz: str) -> dt.datetime:
@@ -236,24 +228,13 @@ def uncommitted_runs(archive: Archive) -> list[str]:
 
 
 def commit_runs(archive: Archive, paths: list[str], subject: str) -> str:
-    """Commit the run files (one commit), under the archive lock."""
-    import time
-
+    """Commit the run files (one commit) through the archive's write path."""
     from hk.store import git
 
-    message = f"{subject}\n\nOperator: {archive.operator()}\n"
-    tracked = set(git.run(archive.root, ["ls-files", "--", *paths]).split("\n"))
-    new = [p for p in paths if p not in tracked]
-    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                return git.commit(archive.root, git.Change(tuple(paths), message), new)
-            except git.GitError as exc:
-                if "index.lock" not in exc.message or time.monotonic() > deadline:
-                    raise HkError(
-                        f"the sent log could not be committed: {exc.message}",
-                        hint="it is kept in the working tree; the next "
-                        "`hk remind --send` commits it",
-                    ) from None
-                time.sleep(0.1)
+    try:
+        return commit_logs(archive, paths, subject)
+    except git.GitError as exc:
+        raise HkError(
+            f"the sent log could not be committed: {exc.message}",
+            hint="it is kept in the working tree; the next `hk remind --send` commits it",
+        ) from None

@@ -1,8 +1,11 @@
-"""The write path of DESIGN §3, the only way hk changes record files.
+"""The write path of DESIGN §3, the only way hk changes the files of an archive.
 
 lock → check (validation, settings, references, stale edit) → seal sensitive values →
 atomic write → one ``git commit`` of exactly these paths → index update. A killed process
 leaves every file old or new; a write is acknowledged only once its commit exists.
+
+The archive's own logs that are not records (the reminders' sent log) take the same lock,
+atomic write and commit through :func:`write_log` and :func:`commit_logs`.
 """
 
 from __future__ import annotations
@@ -314,3 +317,31 @@ def _code(archive: Archive, record: Record) -> str | None:
     if row is not None and row["code"]:
         return str(row["code"])
     return archive.index.code_for_new(record.kind, record.id)
+
+
+# --- the archive's own logs ---------------------------------------------------------------------
+
+
+def write_log(archive: Archive, relpath: str, data: bytes) -> None:
+    """Write a log file of the archive's own (not a record), atomically, under the archive
+    lock; it is committed later with :func:`commit_logs`.
+
+    The file is its writer's alone (one per run), so when another writer holds the archive
+    for long (a big import) it is written all the same rather than lost: what it records has
+    happened already (a message went out), and forgetting it would do it twice.
+    """
+    path = archive.root / relpath
+    try:
+        with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+            write_atomic(path, data)
+    except ConflictError:
+        write_atomic(path, data)
+
+
+def commit_logs(archive: Archive, paths: Sequence[str], subject: str) -> str:
+    """Commit log files written by :func:`write_log` (one commit), under the archive lock."""
+    message = f"{subject}\n\nOperator: {archive.operator()}\n"
+    tracked = set(git.run(archive.root, ["ls-files", "--", *paths]).split("\n"))
+    new = [p for p in paths if p not in tracked]
+    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        return _commit(archive, git.Change(tuple(paths), message), new)
