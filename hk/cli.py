@@ -232,7 +232,7 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except (SystemExit, typer.Exit):
         raise
-    except Exception:
+    except Exception:  # anything else is a bug: one line on screen, the traceback in the log
         sys.exit(report_crash())
 
 

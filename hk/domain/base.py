@@ -61,6 +61,14 @@ class Record(Strict):
         """IDs of other records this one belongs to, for listings by customer or worker."""
         return []
 
+    def checked_refs(self) -> list[tuple[str, str, list[str]]]:
+        """References the write path checks exist before it saves: (field, kind, IDs).
+
+        A record names here the other records it points at by ID that must exist when it is
+        written (a referrer, a preferred worker); the store knows no record's fields.
+        """
+        return []
+
     def sealed_values(self) -> Iterator[tuple[str, Sealed]]:
         """Every sensitive value in the record, with a dotted path for messages."""
         yield from _walk_sealed(self, "")

@@ -94,6 +94,14 @@ class Customer(Record):
             raise ValueError("a customer cannot be their own referrer")
         return self
 
+    def checked_refs(self) -> list[tuple[str, str, list[str]]]:
+        """The referrer is a customer; preferred and blocked workers are workers."""
+        return [
+            ("referrer", "customer", [self.referrer] if self.referrer else []),
+            ("preferred_workers", "worker", list(self.preferred_workers)),
+            ("blocked_workers", "worker", list(self.blocked_workers)),
+        ]
+
     def index_terms(self) -> dict[str, list[str]]:
         from hk.domain.fields import phone_digits
 

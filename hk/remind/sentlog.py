@@ -107,7 +107,7 @@ class SentLog:
                     )
                     db.execute("INSERT INTO files VALUES (?, ?, ?)", (path, current[path], problem))
                     known[path] = (current[path], problem)
-            except BaseException:
+            except BaseException:  # even on Ctrl-C: the cache is left as it was; re-raised
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")

@@ -9,7 +9,7 @@ from typing import Any
 
 from hk.domain.fields import SEAL_PREFIX, Sealed, mask_id_number
 from hk.domain.kinds import KINDS
-from hk.errors import NotFound, UsageError
+from hk.errors import HkError, NotFound, UsageError
 from hk.store import codec, git
 from hk.store.archive import Archive
 from hk.store.files import relpath_for
@@ -95,7 +95,7 @@ def _parse(data: bytes | None, path: str) -> dict[str, Any] | None:
         return None
     try:
         parsed = codec.parse(data.decode("utf-8"), path)
-    except Exception:
+    except (HkError, UnicodeDecodeError):  # a past version that never parsed: shown as such
         return {"(unreadable)": True}
     return parsed if isinstance(parsed, dict) else {"(unreadable)": True}
 

@@ -147,14 +147,10 @@ def update_fields(record: R, changes: dict[str, Any]) -> R:
     data.update(changes)
     try:
         return type(record).model_validate(data)
-    except Exception as exc:
-        from pydantic import ValidationError
-
-        if isinstance(exc, ValidationError):
-            raise InvalidData(
-                codec.problems_from_validation(exc, None, "<input>", type(record))
-            ) from None
-        raise
+    except ValidationError as exc:
+        raise InvalidData(
+            codec.problems_from_validation(exc, None, "<input>", type(record))
+        ) from None
 
 
 def _tz(archive: Archive) -> ZoneInfo:

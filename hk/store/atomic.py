@@ -31,7 +31,7 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644, sync_dir: bool = Tr
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException:  # even on Ctrl-C: no temp file is left behind; re-raised
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise

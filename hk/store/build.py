@@ -82,7 +82,7 @@ class Batches:
         )
         try:  # the workers start now, so the caller can open its transaction while they parse
             self._results = self._pool.map(_work, self._chunks)
-        except BaseException:
+        except BaseException:  # even on Ctrl-C: the worker processes are stopped; re-raised
             self.close()
             raise
         finally:

@@ -80,38 +80,31 @@ def _trailers(archive: Archive, record_id: str | None = None, count: int | None 
 
 def check(archive: Archive, records: Sequence[Record]) -> None:
     """Settings lists and references between records; raises with every problem found."""
-    from hk.domain.customer import Customer
     from hk.domain.rules import settings_problems
 
     problems: list[Problem] = []
     batch = {r.id for r in records}
-    refs_to_check = any(
-        isinstance(r, Customer) and (r.referrer or r.preferred_workers or r.blocked_workers)
-        for r in records
-    )
-    if refs_to_check:
-        archive.index.refresh(["customer", "worker"])
+    refs = {r.id: [(f, k, ids) for f, k, ids in r.checked_refs() if ids] for r in records}
+    kinds = sorted({k for found in refs.values() for _, k, _ in found})
+    if kinds:
+        archive.index.refresh(kinds)
     for record in records:
         path = relpath_for(type(record), record.id)
         problems += settings_problems(record, archive.settings, path)
-        if isinstance(record, Customer):
-            refs = [("referrer", "customer", [record.referrer] if record.referrer else [])]
-            refs += [("preferred_workers", "worker", record.preferred_workers)]
-            refs += [("blocked_workers", "worker", record.blocked_workers)]
-            for fld, kind, ids in refs:
-                for rid in ids:
-                    if rid in batch:
-                        continue
-                    row = archive.index.get(rid)
-                    if row is None or row["kind"] != kind:
-                        problems.append(
-                            Problem(
-                                message=f"there is no {kind} with id {rid}",
-                                path=path,
-                                field=fld,
-                                hint=f"find the right one with `hk {kind} find`",
-                            )
+        for fld, kind, ids in refs[record.id]:
+            for rid in ids:
+                if rid in batch:
+                    continue
+                row = archive.index.get(rid)
+                if row is None or row["kind"] != kind:
+                    problems.append(
+                        Problem(
+                            message=f"there is no {kind} with id {rid}",
+                            path=path,
+                            field=fld,
+                            hint=f"find the right one with `hk {kind} find`",
                         )
+                    )
     if problems:
         raise InvalidData(problems)
 

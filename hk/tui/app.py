@@ -192,8 +192,8 @@ class HkApp(App[None]):
             worker = get_current_worker()
             try:
                 result = job(session.archive())
-            except Exception as exc:
-                if not worker.is_cancelled:
+            except Exception as exc:  # a bug in a background job must not end the app:
+                if not worker.is_cancelled:  # report_error shows it and logs a traceback
                     self._deliver(self.report_error, exc)
                 return
             if not worker.is_cancelled:
