@@ -87,6 +87,24 @@ class UsageError(HkError):
     exit_code = EXIT_USAGE
 
 
+class FieldError(UsageError):
+    """A value given for one input field that cannot be read (``--gender x``, a bad skill).
+
+    ``field`` is the input's own name for it: the option without its dashes, which is also
+    the key of an ``hk batch`` line.
+    """
+
+    def __init__(self, field: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.field = field
+
+    def render(self) -> str:
+        text = f"error: --{self.field.replace('_', '-')}: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
 class NotFound(HkError):
     """No record matches the given ID, code or name."""
 

@@ -24,62 +24,6 @@ Reveal = Annotated[
 ]
 
 
-def address_fields(
-    city: str | None,
-    district: str | None,
-    community: str | None,
-    address: str | None,
-    access_notes: str | None,
-    lat: float | None,
-    lon: float | None,
-    default_city: str,
-) -> dict[str, Any] | None:
-    """An address from its options, or None if none of them was given."""
-    parts = {
-        "city": city,
-        "district": district,
-        "community": community,
-        "detail": address,
-        "access_notes": access_notes,
-        "lat": lat,
-        "lon": lon,
-    }
-    given = {k: v for k, v in parts.items() if v is not None}
-    if not given:
-        return None
-    given.setdefault("city", default_city)
-    return given
-
-
-def customer_fields(opts: dict[str, Any]) -> dict[str, Any]:
-    """Map CLI options to record fields; options left out are not in the result."""
-    simple = {
-        "name": "name",
-        "wechat": "wechat",
-        "category": "category",
-        "channel": "channel",
-        "referrer": "referrer",
-        "tier": "tier",
-        "birthday": "birthday",
-        "notes": "notes",
-        "id_number": "id_number",
-        "health_note": "health_notes",
-        "children": "children_details",
-    }
-    fields = {dst: opts[src] for src, dst in simple.items() if opts.get(src) is not None}
-    lists = {
-        "phone": "phones",
-        "tag": "tags",
-        "taboo": "taboos",
-        "prefer_worker": "preferred_workers",
-        "block_worker": "blocked_workers",
-    }
-    for src, dst in lists.items():
-        if opts.get(src):
-            fields[dst] = split_csv(opts[src])
-    return fields
-
-
 NameOpt = Annotated[str | None, typer.Option("--name", help="Full name (姓名).")]
 PhoneOpt = Annotated[
     list[str] | None, typer.Option("--phone", help="Phone number; repeat for several.")
@@ -142,18 +86,13 @@ def add(
     json: Json = False,
 ) -> None:
     """Add a customer. Prints the new customer's code (or the record with --json)."""
-    from hk.services.people import add_customer
+    from hk.services.people import CustomerChange, add_customer, customer_fields
     from hk.services.records import display
 
     archive = archive_of(ctx)
-    opts = dict(locals())
+    opts = {k: v for k, v in locals().items() if k in CustomerChange.model_fields}
     opts["name"] = require(name, "--name", "姓名 / name")
-    fields = customer_fields(opts)
-    addr = address_fields(
-        city, district, community, address, access_notes, lat, lon, archive.settings.locale.city
-    )
-    if addr:
-        fields["addresses"] = [addr]
+    fields = customer_fields(CustomerChange(**opts), archive.settings.locale.city)
     customer, result = add_customer(archive, fields)
     if json:
         print_json(display(archive, customer))
@@ -195,34 +134,20 @@ def edit(
     json: Json = False,
 ) -> None:
     """Change fields of a customer; the first address is updated by the address options."""
-    from hk.domain.fields import normalize_phone
+    from hk.services.people import CustomerChange, customer_fields
     from hk.services.people import edit as edit_record
     from hk.services.records import display
 
     archive = archive_of(ctx)
-    fields = customer_fields(dict(locals()))
-    addr = address_fields(
-        city, district, community, address, access_notes, lat, lon, archive.settings.locale.city
+    change = CustomerChange(
+        **{k: v for k, v in locals().items() if k in CustomerChange.model_fields}
     )
+    city_default = archive.settings.locale.city
 
     def derive(current: Any) -> dict[str, Any]:
-        """Phones added or removed, and address parts, applied to the current record."""
-        out: dict[str, Any] = {}
-        if add_phone or remove_phone:
-            phones = list(fields.get("phones", current.phones))
-            drop = {normalize_phone(p) for p in split_csv(remove_phone)}
-            out["phones"] = [p for p in phones if normalize_phone(p) not in drop]
-            out["phones"] += split_csv(add_phone)
-        if addr:
-            addresses = [a.model_dump() for a in current.addresses]
-            if addresses:
-                addresses[0].update(addr)
-            else:
-                addresses = [addr]
-            out["addresses"] = addresses
-        return out
+        return customer_fields(change, city_default, current)
 
-    customer, result = edit_record(archive, "customer", ref, fields, derive)
+    customer, result = edit_record(archive, "customer", ref, {}, derive)
     if json:
         print_json(display(archive, customer))
     elif result.commit:

@@ -13,7 +13,6 @@ from hk.commands.common import (
     run_find,
     run_list,
     say,
-    split_csv,
 )
 from hk.commands.customer import (
     AccessOpt,
@@ -28,84 +27,9 @@ from hk.commands.customer import (
     NotesOpt,
     Reveal,
     WechatOpt,
-    address_fields,
 )
-from hk.errors import UsageError
 
 app = typer.Typer(help="Workers (家政员/阿姨): add, find, show, edit.", no_args_is_help=True)
-
-DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-def parse_availability(values: list[str]) -> dict[str, list[str]]:
-    """``mon-fri 08:00-18:00``, ``sat 09:00-12:00`` or ``mon-fri 08:00-12:00,14:00-18:00``
-    (hours with a break) → weekly hours by day."""
-    out: dict[str, list[str]] = {}
-    for value in values:
-        try:
-            days, hours = value.split()
-        except ValueError:
-            raise UsageError(
-                f"'{value}': write days and hours, e.g. 'mon-fri 08:00-18:00'"
-            ) from None
-        for chunk in days.lower().split(","):
-            if "-" in chunk:
-                a, b = chunk.split("-")
-                if a not in DAY_NAMES or b not in DAY_NAMES:
-                    raise UsageError(f"'{chunk}': days are mon tue wed thu fri sat sun")
-                span = DAY_NAMES[DAY_NAMES.index(a) : DAY_NAMES.index(b) + 1]
-            elif chunk in DAY_NAMES:
-                span = [chunk]
-            else:
-                raise UsageError(f"'{chunk}': days are mon tue wed thu fri sat sun")
-            for day in span:
-                out.setdefault(day, []).extend(part for part in hours.split(",") if part)
-    return out
-
-
-def parse_leave(text: str) -> dict[str, str]:
-    """``2026-12-01..2026-12-05`` (optionally ``:reason``)."""
-    span, _, reason = text.partition(":")
-    start, _, end = span.partition("..")
-    return {"start": start, "end": end or start, "reason": reason}
-
-
-def worker_fields(opts: dict[str, Any]) -> dict[str, Any]:
-    """Map CLI options to record fields; skills and certificates as the import reads them."""
-    from hk.services.io.fields import GENDERS, parse_certificate, parse_skill
-
-    simple = {
-        "name": "name",
-        "phone": "phone",
-        "wechat": "wechat",
-        "birth_year": "birth_year",
-        "native_place": "native_place",
-        "id_number": "id_number",
-        "experience": "experience_years",
-        "status": "status",
-        "notes": "notes",
-    }
-    fields = {dst: opts[src] for src, dst in simple.items() if opts.get(src) is not None}
-    if opts.get("gender") is not None:
-        gender = GENDERS.get(opts["gender"].lower())
-        if gender is None:
-            raise UsageError("--gender is 女 or 男 (f or m)")
-        fields["gender"] = gender
-    if opts.get("dialect"):
-        fields["dialects"] = split_csv(opts["dialect"])
-    try:
-        if opts.get("skill"):
-            fields["skills"] = [parse_skill(s) for s in opts["skill"]]
-        if opts.get("cert"):
-            fields["certificates"] = [parse_certificate(c) for c in opts["cert"]]
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if opts.get("available"):
-        fields["availability"] = parse_availability(opts["available"])
-    if opts.get("leave"):
-        fields["leave"] = [parse_leave(x) for x in opts["leave"]]
-    return fields
-
 
 NameOpt = Annotated[str | None, typer.Option("--name", help="Full name (姓名).")]
 GenderOpt = Annotated[str | None, typer.Option(help="女 or 男.")]
@@ -163,19 +87,14 @@ def add(
     json: Json = False,
 ) -> None:
     """Add a worker. Prints the new worker's code (or the record with --json)."""
-    from hk.services.people import add_worker
+    from hk.services.people import WorkerChange, add_worker, worker_fields
     from hk.services.records import display
 
     archive = archive_of(ctx)
-    opts = dict(locals())
+    opts = {k: v for k, v in locals().items() if k in WorkerChange.model_fields}
     opts["name"] = require(name, "--name", "姓名 / name")
     opts["gender"] = require(gender, "--gender", "性别 (女/男)")
-    fields = worker_fields(opts)
-    home = address_fields(
-        city, district, community, address, access_notes, lat, lon, archive.settings.locale.city
-    )
-    if home:
-        fields["home"] = home
+    fields = worker_fields(WorkerChange(**opts), archive.settings.locale.city)
     worker, result = add_worker(archive, fields)
     if json:
         print_json(display(archive, worker))
@@ -214,22 +133,18 @@ def edit(
     json: Json = False,
 ) -> None:
     """Change fields of a worker (list options replace the whole list)."""
+    from hk.services.people import WorkerChange, worker_fields
     from hk.services.people import edit as edit_record
     from hk.services.records import display
 
     archive = archive_of(ctx)
-    fields = worker_fields(dict(locals()))
-    home = address_fields(
-        city, district, community, address, access_notes, lat, lon, archive.settings.locale.city
-    )
+    change = WorkerChange(**{k: v for k, v in locals().items() if k in WorkerChange.model_fields})
+    city_default = archive.settings.locale.city
 
     def derive(current: Any) -> dict[str, Any]:
-        """The home address options applied over the current home address."""
-        if not home:
-            return {}
-        return {"home": {**(current.home.model_dump() if current.home else {}), **home}}
+        return worker_fields(change, city_default, current)
 
-    worker, result = edit_record(archive, "worker", ref, fields, derive)
+    worker, result = edit_record(archive, "worker", ref, {}, derive)
     if json:
         print_json(display(archive, worker))
     elif result.commit:

@@ -1,17 +1,22 @@
-"""Customers and workers: create, edit, tag. Search and listing are in :mod:`hk.services.lookup`."""
+"""Customers and workers: create, edit, tag. Search and listing are in :mod:`hk.services.lookup`.
+
+A change in the command line's words (:class:`CustomerChange`, :class:`WorkerChange`) becomes
+record fields here, once, for ``hk customer``/``hk worker`` and for ``hk batch`` alike.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hk.domain.base import now
 from hk.domain.customer import Customer
+from hk.domain.fields import normalize_phone
 from hk.domain.ids import new_id
 from hk.domain.worker import Worker
-from hk.errors import InvalidData
+from hk.errors import FieldError, InvalidData
 from hk.services.records import load_ref, resolve_id, update_fields
 from hk.store import codec
 from hk.store.archive import Archive
@@ -86,3 +91,251 @@ def _resolve_refs(archive: Archive, fields: dict[str, Any]) -> dict[str, Any]:
         if key in out:
             out[key] = [resolve_id(archive, "worker", ref)[1] for ref in out[key]]
     return out
+
+
+# --- changes in the command line's words ---------------------------------------------------------
+
+
+class CustomerChange(BaseModel):
+    """A change to a customer as ``hk customer add/edit`` takes it: one field per option.
+
+    ``phone`` is ``--phone``, ``health_note`` is ``--health-note``, ``community`` and the
+    other address parts change the first address. A typed command and a line of ``hk batch``
+    build the same change, so they mean the same and are refused the same way. None is an
+    option not given; lists replace the whole list, and ``a,b`` in one item counts as two.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: str | None = None
+    phone: list[str] | None = None
+    add_phone: list[str] | None = None
+    remove_phone: list[str] | None = None
+    wechat: str | None = None
+    city: str | None = None
+    district: str | None = None
+    community: str | None = None
+    address: str | None = None
+    access_notes: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    category: str | None = None
+    channel: str | None = None
+    tag: list[str] | None = None
+    referrer: str | None = None
+    tier: str | None = None
+    birthday: str | None = None
+    id_number: str | None = None
+    health_note: str | None = None
+    children: str | None = None
+    taboo: list[str] | None = None
+    prefer_worker: list[str] | None = None
+    block_worker: list[str] | None = None
+    notes: str | None = None
+
+
+class WorkerChange(BaseModel):
+    """A change to a worker as ``hk worker add/edit`` takes it: one field per option.
+
+    Skills, certificates, weekly hours and leave are written as on the command line
+    (``烹饪:4:川菜/粤菜``, ``健康证:A123:2027-05-01``, ``mon-fri 08:00-18:00``,
+    ``2026-12-01..2026-12-05:探亲``); the address parts change the home address.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: str | None = None
+    gender: str | None = None
+    phone: str | None = None
+    wechat: str | None = None
+    birth_year: int | None = None
+    native_place: str | None = None
+    dialect: list[str] | None = None
+    id_number: str | None = None
+    skill: list[str] | None = None
+    cert: list[str] | None = None
+    experience: int | None = None
+    status: str | None = None
+    available: list[str] | None = None
+    leave: list[str] | None = None
+    city: str | None = None
+    district: str | None = None
+    community: str | None = None
+    address: str | None = None
+    access_notes: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    notes: str | None = None
+
+
+def split_values(values: list[str] | None) -> list[str]:
+    """Repeated values and comma-separated ones alike (``--tag a,b --tag c``; ， too)."""
+    out: list[str] = []
+    for value in values or []:
+        out += [v.strip() for v in value.replace("，", ",").split(",") if v.strip()]
+    return out
+
+
+def _address(change: CustomerChange | WorkerChange, default_city: str) -> dict[str, Any] | None:
+    """The address parts given, or None if none was; a new address gets the default city."""
+    parts = {
+        "city": change.city,
+        "district": change.district,
+        "community": change.community,
+        "detail": change.address,
+        "access_notes": change.access_notes,
+        "lat": change.lat,
+        "lon": change.lon,
+    }
+    given = {k: v for k, v in parts.items() if v is not None}
+    if not given:
+        return None
+    given.setdefault("city", default_city)
+    return given
+
+
+_CUSTOMER_TEXT = {
+    "name": "name",
+    "wechat": "wechat",
+    "category": "category",
+    "channel": "channel",
+    "referrer": "referrer",
+    "tier": "tier",
+    "birthday": "birthday",
+    "notes": "notes",
+    "id_number": "id_number",
+    "health_note": "health_notes",
+    "children": "children_details",
+}
+_CUSTOMER_LISTS = {
+    "phone": "phones",
+    "tag": "tags",
+    "taboo": "taboos",
+    "prefer_worker": "preferred_workers",
+    "block_worker": "blocked_workers",
+}
+
+
+def customer_fields(
+    change: CustomerChange, default_city: str, current: Customer | None = None
+) -> dict[str, Any]:
+    """The record fields ``change`` sets on ``current`` (None: a new customer).
+
+    Phones added or removed apply to the current list (or to ``phone`` when both are given);
+    address parts update the first address, or make one.
+    """
+    fields: dict[str, Any] = {
+        dst: getattr(change, src)
+        for src, dst in _CUSTOMER_TEXT.items()
+        if getattr(change, src) is not None
+    }
+    for src, dst in _CUSTOMER_LISTS.items():
+        if getattr(change, src):
+            fields[dst] = split_values(getattr(change, src))
+    if change.add_phone or change.remove_phone:
+        phones = list(fields.get("phones", current.phones if current else []))
+        drop = {normalize_phone(p) for p in split_values(change.remove_phone)}
+        fields["phones"] = [p for p in phones if normalize_phone(p) not in drop]
+        fields["phones"] += split_values(change.add_phone)
+    addr = _address(change, default_city)
+    if addr:
+        addresses = [a.model_dump() for a in current.addresses] if current else []
+        if addresses:
+            addresses[0].update(addr)
+        else:
+            addresses = [addr]
+        fields["addresses"] = addresses
+    return fields
+
+
+_WORKER_TEXT = {
+    "name": "name",
+    "phone": "phone",
+    "wechat": "wechat",
+    "birth_year": "birth_year",
+    "native_place": "native_place",
+    "id_number": "id_number",
+    "experience": "experience_years",
+    "status": "status",
+    "notes": "notes",
+}
+DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def worker_fields(
+    change: WorkerChange, default_city: str, current: Worker | None = None
+) -> dict[str, Any]:
+    """The record fields ``change`` sets on ``current`` (None: a new worker).
+
+    Skills and certificates are read as the import reads them; address parts update the home
+    address. A value that cannot be read raises :class:`FieldError` naming its field.
+    """
+    from hk.services.io.fields import GENDERS, parse_certificate, parse_skill
+
+    fields: dict[str, Any] = {
+        dst: getattr(change, src)
+        for src, dst in _WORKER_TEXT.items()
+        if getattr(change, src) is not None
+    }
+    if change.gender is not None:
+        gender = GENDERS.get(change.gender.lower())
+        if gender is None:
+            raise FieldError(
+                "gender", f"'{change.gender}' is not 女 or 男", hint="write 女 or 男 (f or m)"
+            )
+        fields["gender"] = gender
+    if change.dialect:
+        fields["dialects"] = split_values(change.dialect)
+    for name, parse, key in (
+        ("skill", parse_skill, "skills"),
+        ("cert", parse_certificate, "certificates"),
+    ):
+        values = getattr(change, name)
+        if values:
+            try:
+                fields[key] = [parse(v) for v in values]
+            except ValueError as exc:
+                raise FieldError(name, str(exc)) from None
+    if change.available:
+        fields["availability"] = parse_availability(change.available)
+    if change.leave:
+        fields["leave"] = [parse_leave(x) for x in change.leave]
+    home = _address(change, default_city)
+    if home:
+        before = current.home.model_dump() if current and current.home else {}
+        fields["home"] = {**before, **home}
+    return fields
+
+
+def parse_availability(values: list[str]) -> dict[str, list[str]]:
+    """``mon-fri 08:00-18:00``, ``sat 09:00-12:00`` or ``mon-fri 08:00-12:00,14:00-18:00``
+    (hours with a break) → weekly hours by day."""
+    days_hint = "days are mon tue wed thu fri sat sun"
+    out: dict[str, list[str]] = {}
+    for value in values:
+        try:
+            days, hours = value.split()
+        except ValueError:
+            raise FieldError(
+                "available", f"'{value}': write days and hours, e.g. 'mon-fri 08:00-18:00'"
+            ) from None
+        for chunk in days.lower().split(","):
+            if "-" in chunk:
+                a, _, b = chunk.partition("-")
+                if a not in DAY_NAMES or b not in DAY_NAMES:
+                    raise FieldError("available", f"'{chunk}': {days_hint}")
+                span = DAY_NAMES[DAY_NAMES.index(a) : DAY_NAMES.index(b) + 1]
+            elif chunk in DAY_NAMES:
+                span = [chunk]
+            else:
+                raise FieldError("available", f"'{chunk}': {days_hint}")
+            for day in span:
+                out.setdefault(day, []).extend(part for part in hours.split(",") if part)
+    return out
+
+
+def parse_leave(text: str) -> dict[str, str]:
+    """``2026-12-01..2026-12-05`` (optionally ``:reason``)."""
+    span, _, reason = text.partition(":")
+    start, _, end = span.partition("..")
+    return {"start": start, "end": end or start, "reason": reason}
