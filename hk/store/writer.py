@@ -227,9 +227,7 @@ def save_together(
         new_paths = [path for _, loaded, path, _ in pending if loaded is None]
         message = (summary or "; ".join(actions)) + _trailers(archive, count=len(pending))
         commit = _commit(archive, git.Change(tuple(paths), message), new_paths)
-        archive.index.load_pinyin()
-        for record, _, path, _ in pending:
-            archive.index.note_written(record.kind, [index_row(record, path)], [_in_folder(path)])
+        _note_written(archive, [(record, path) for record, _, path, _ in pending])
         return SaveResult(commit=commit, paths=paths, code=_code(archive, pending[0][0]))
 
 
@@ -274,6 +272,20 @@ def save_new_bulk(
         for kind, rows in by_kind.items():
             archive.index.note_written(kind, rows, [_in_folder(row.path) for row in rows])
         return SaveResult(commit=commit, paths=all_paths)
+
+
+def _note_written(archive: Archive, written: Sequence[tuple[Record, str]]) -> None:
+    """Index what was just written, one index update per kind.
+
+    Each update rewrites the kind's snapshot (stat data of every file in its folder), so a
+    thousand records of one kind cost one rewrite here, not a thousand (``hk batch``).
+    """
+    archive.index.load_pinyin()
+    by_kind: dict[str, list[IndexedRecord]] = {}
+    for record, path in written:
+        by_kind.setdefault(record.kind, []).append(index_row(record, path))
+    for kind, rows in by_kind.items():
+        archive.index.note_written(kind, rows, [_in_folder(row.path) for row in rows])
 
 
 def _in_folder(path: str) -> str:
