@@ -446,15 +446,22 @@ PLANS: list[KindPlan] = [
 """Built in this order; a builder may refer to the records of the kinds above it."""
 
 
-def build(scale: float, seed: int, catalog: Catalog | None = None) -> dict[str, list[Record]]:
+def build(
+    scale: float,
+    seed: int,
+    catalog: Catalog | None = None,
+    only: Sequence[str] | None = None,
+) -> dict[str, list[Record]]:
     """Every record of the benchmark archive, by kind (no I/O).
 
     ``catalog`` is what orders are priced from: the target archive's, or by default the
-    catalog and settings ``hk init`` writes (the same prices and rules).
+    catalog and settings ``hk init`` writes (the same prices and rules). ``only`` limits the
+    archive to these kinds (the customers-only archive of DESIGN §6 is workers and
+    customers); a kind must not need one left out.
     """
     ctx = Context(rng=random.Random(seed), catalog=catalog)
     for plan in PLANS:
-        if plan.build is not None:
+        if plan.build is not None and (only is None or plan.kind in only):
             ctx.records[plan.kind] = plan.build(ctx, max(1, round(plan.per_scale * scale)))
     return ctx.records
 
@@ -502,7 +509,9 @@ def write_direct(root: Path, records: Sequence[Record]) -> list[str]:
     return paths
 
 
-def generate(out: Path, scale: float = 1.0, seed: int = 1) -> Generated:
+def generate(
+    out: Path, scale: float = 1.0, seed: int = 1, only: Sequence[str] | None = None
+) -> Generated:
     """Create a new archive at ``out`` and fill it in one commit.
 
     People go through the bulk write path (which seals their sensitive values and indexes
@@ -516,7 +525,7 @@ def generate(out: Path, scale: float = 1.0, seed: int = 1) -> Generated:
     report = init(out, company="蓉城优家家政服务有限公司")
     archive = Archive(report.root)
     started = time.perf_counter()
-    records = build(scale, seed, Catalog.of_archive(archive))
+    records = build(scale, seed, Catalog.of_archive(archive), only)
     built = time.perf_counter()
     direct = [r for kind in DIRECT_KINDS for r in records.get(kind, [])]
     through_writer = [
@@ -546,11 +555,21 @@ def main(argv: list[str] | None = None) -> int:
         "--scale", type=float, default=1.0, help="1 = 300 workers, 10 000 customers, 100 000 orders"
     )
     parser.add_argument("--seed", type=int, default=1, help="same seed, same records")
+    parser.add_argument(
+        "--only",
+        type=lambda text: [k.strip() for k in text.split(",") if k.strip()],
+        default=None,
+        help="only these kinds, comma-separated (worker,customer: the customers-only archive)",
+    )
     args = parser.parse_args(argv)
+    unknown = set(args.only or []) - {plan.kind for plan in PLANS}
+    if unknown:
+        print(f"--only: no kind {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
     if args.out.exists() and any(args.out.iterdir()):
         print(f"{args.out} exists and is not empty; choose a new folder", file=sys.stderr)
         return 2
-    result = generate(args.out, args.scale, args.seed)
+    result = generate(args.out, args.scale, args.seed, args.only)
     what = ", ".join(f"{n} {kind}s" for kind, n in result.counts.items())
     print(f"wrote {what} to {args.out.resolve()} (seed {args.seed}, scale {args.scale:g})")
     print(f"  build {result.build_seconds:.1f} s, save and commit {result.save_seconds:.1f} s")
