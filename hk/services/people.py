@@ -16,16 +16,17 @@ from hk.domain.customer import Customer
 from hk.domain.fields import normalize_phone
 from hk.domain.ids import new_id
 from hk.domain.worker import Worker
-from hk.errors import FieldError, InvalidData
+from hk.errors import FieldError, HkError, InvalidData, Problem
 from hk.services.records import load_ref, resolve_id, update_fields
 from hk.store import codec
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save
 
 
-def _build(
+def build_new(
     archive: Archive, model: type[Customer] | type[Worker], fields: dict[str, Any]
 ) -> Customer | Worker:
+    """A new record of ``model`` with a fresh ID, validated (not saved)."""
     stamp = now(archive.settings.locale.timezone)
     data = {"id": new_id(), "created": stamp, "updated": stamp, **fields}
     try:
@@ -36,14 +37,14 @@ def _build(
 
 def add_customer(archive: Archive, fields: dict[str, Any]) -> tuple[Customer, SaveResult]:
     """Create a customer from validated fields; one commit."""
-    fields = _resolve_refs(archive, fields)
-    customer = _build(archive, Customer, fields)
+    fields = resolve_refs(archive, fields)
+    customer = build_new(archive, Customer, fields)
     assert isinstance(customer, Customer)
     return customer, save(archive, customer)
 
 
 def add_worker(archive: Archive, fields: dict[str, Any]) -> tuple[Worker, SaveResult]:
-    worker = _build(archive, Worker, fields)
+    worker = build_new(archive, Worker, fields)
     assert isinstance(worker, Worker)
     return worker, save(archive, worker)
 
@@ -67,7 +68,7 @@ def edit(
     if derive is not None:
         changes = {**changes, **derive(record)}
     if kind == "customer":
-        changes = _resolve_refs(archive, changes)
+        changes = resolve_refs(archive, changes)
     updated = update_fields(record, changes)
     return updated, save(archive, updated, loaded)
 
@@ -82,14 +83,26 @@ def tag(
     return updated, save(archive, updated, loaded)
 
 
-def _resolve_refs(archive: Archive, fields: dict[str, Any]) -> dict[str, Any]:
-    """Let users name the referrer and workers by code, not only by ID."""
+def resolve_refs(archive: Archive, fields: dict[str, Any], refresh: bool = True) -> dict[str, Any]:
+    """Let users name the referrer and workers by code, not only by ID.
+
+    A reference that names nothing is a problem of its field. ``refresh`` as in
+    :func:`~hk.services.records.resolve_id`.
+    """
     out = dict(fields)
-    if out.get("referrer"):
-        out["referrer"] = resolve_id(archive, "customer", out["referrer"])[1]
-    for key in ("preferred_workers", "blocked_workers"):
-        if key in out:
-            out[key] = [resolve_id(archive, "worker", ref)[1] for ref in out[key]]
+    refs = [("referrer", "customer")] if out.get("referrer") else []
+    refs += [(key, "worker") for key in ("preferred_workers", "blocked_workers") if key in out]
+    problems: list[Problem] = []
+    for key, kind in refs:
+        ids = []
+        for ref in [out[key]] if key == "referrer" else out[key]:
+            try:
+                ids.append(resolve_id(archive, kind, ref, refresh)[1])
+            except HkError as exc:
+                problems.append(Problem(exc.message, path="<input>", field=key, hint=exc.hint))
+        out[key] = ids[0] if key == "referrer" and ids else ids
+    if problems:
+        raise InvalidData(problems, summary="; ".join(p.message for p in problems))
     return out
 
 
@@ -305,6 +318,25 @@ def worker_fields(
         before = current.home.model_dump() if current and current.home else {}
         fields["home"] = {**before, **home}
     return fields
+
+
+INPUT_OF_FIELD: dict[str, dict[str, str]] = {
+    "customer": {
+        **{dst: src for src, dst in (_CUSTOMER_TEXT | _CUSTOMER_LISTS).items()},
+        "addresses": "address",
+    },
+    "worker": {
+        **{dst: src for src, dst in _WORKER_TEXT.items()},
+        "gender": "gender",
+        "dialects": "dialect",
+        "skills": "skill",
+        "certificates": "cert",
+        "availability": "available",
+        "leave": "leave",
+        "home": "address",
+    },
+}
+"""A record field → the input (option, ``hk batch`` key) that sets it, to name a problem."""
 
 
 def parse_availability(values: list[str]) -> dict[str, list[str]]:

@@ -29,10 +29,17 @@ def ensure_fresh(archive: Archive, *kinds: str) -> dict[str, str]:
     return archive.index.refresh(list(kinds) or None).broken
 
 
-def resolve_id(archive: Archive, kind: str | None, ref: str) -> tuple[str, str]:
-    """(kind, id) of the one record ``ref`` names: an ID, a unique ID prefix, or a code."""
+def resolve_id(
+    archive: Archive, kind: str | None, ref: str, refresh: bool = True
+) -> tuple[str, str]:
+    """(kind, id) of the one record ``ref`` names: an ID, a unique ID prefix, or a code.
+
+    ``refresh=False`` is for a caller that refreshed the index itself just before, once for
+    many references (``hk batch``): a refresh stats every file of the kind.
+    """
     kinds = [kind] if kind else list(KINDS)
-    ensure_fresh(archive, *kinds)
+    if refresh:
+        ensure_fresh(archive, *kinds)
     rows = archive.index.resolve(kind, ref)
     if not rows:
         what = kind or "record"
