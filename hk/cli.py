@@ -143,6 +143,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo:demo",
     "tui": "tui:tui",
     "remind": "remind:remind",
+    "batch": "batch:batch",
 }
 """Each single command, the same way. Only the module of the command in use is imported."""
 
