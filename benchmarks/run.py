@@ -52,11 +52,11 @@ its format (orjson for the JSON orders, libyaml's CSafeLoader for the YAML peopl
 
 ORDER_LIST = """
 import sys
-from hk.services.lookup import list_rows, open_index, print_results
+from hk.services.lookup import list_rows, open_index, render_table
 day = sys.argv[2]
 rows = list_rows(open_index(sys.argv[1]), "order", category="to_dispatch", day_from=day,
                  day_to=day)
-print_results("order", rows, False)
+print(render_table("order", rows))
 """
 """What ``hk order list --status to_dispatch --date D`` does, through the Python API, for a
 build in which the command is not there yet."""

@@ -65,11 +65,15 @@ def render_error(exc: HkError) -> str:
             head = (problem.field or "").split(".")[0].split("[")[0]
             option = OPTION_OF_FIELD.get(head, "--" + head.replace("_", "-"))
             text = f"error: {option}: {problem.message}"
-            if problem.hint:
-                text += f"\n  hint: {problem.hint}"
-            lines.append(text)
+        elif problem.path is None:  # a rule a change broke, named by the record's field
+            text = f"error: {problem.field}: {problem.message}" if problem.field else ""
+            text = text or f"error: {problem.message}"
         else:
             lines.append(problem.render())
+            continue
+        if problem.hint:
+            text += f"\n  hint: {problem.hint}"
+        lines.append(text)
     return "\n".join(lines)
 
 

@@ -475,7 +475,7 @@ def test_a_done_visit_cannot_be_logged_again_or_cancelled(shop: Shop) -> None:
     done_order(shop)
     code = shop.cli.json("visit", "log", shop.customer, "--method", "phone")["code"]
     again = shop.cli("visit", "log", code, "--method", "phone")
-    assert again.exit_code == 1 and "已回访 done already" in again.output
+    assert again.exit_code == 1 and "已回访 done is final" in again.output
     cancel = shop.cli("visit", "cancel", code, "--reason", "x")
     assert cancel.exit_code == 1 and "final" in cancel.output
 

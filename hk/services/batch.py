@@ -20,7 +20,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from hk.domain.base import Record
-from hk.domain.records import KINDS
+from hk.domain.kinds import KINDS
 from hk.domain.rules import settings_problems
 from hk.errors import FieldError, HkError, InvalidData, Problem
 from hk.services.people import (
@@ -35,7 +35,7 @@ from hk.services.people import (
 from hk.services.records import ensure_fresh, load, resolve_id, update_fields
 from hk.store import codec
 from hk.store.archive import Archive
-from hk.store.records import relpath_for
+from hk.store.files import relpath_for
 from hk.store.writer import Loaded, changed_fields, save_together
 
 _CHANGES: dict[str, type[CustomerChange] | type[WorkerChange]] = {

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from hk.domain.base import Record, now
 from hk.domain.fields import Sealed, mask_id_number
 from hk.domain.kinds import KINDS
-from hk.errors import HkError, InvalidData, NotFound, UsageError
+from hk.errors import InvalidData, NotFound, UsageError
 from hk.store.archive import Archive
 from hk.store.files import parse_record, relpath_for
 from hk.store.writer import Loaded
@@ -171,14 +171,19 @@ def moment(archive: Archive, at: dt.datetime | None) -> dt.datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=_tz(archive))
 
 
-def refused(exc: ValidationError) -> HkError:
-    """An order rule broken by a change, in the words of the rule (no Pydantic wording)."""
-    messages = []
-    for error in exc.errors():
-        text = str(error["msg"]).removeprefix("Value error, ")
-        where = ".".join(str(p) for p in error["loc"])
-        messages.append(f"{where}: {text}" if where else text)
-    return HkError("; ".join(messages))
+def refused(exc: ValidationError) -> InvalidData:
+    """A rule broken by a change, in the words of the rule (no Pydantic wording): every
+    problem with its field and, where one helps, a hint. The message is all of them on one
+    line, for the TUI's notification; the CLI prints each on its own line."""
+    from pydantic import BaseModel
+
+    from hk.store import codec
+
+    problems = codec.problems_from_validation(exc, None, "", BaseModel)
+    for problem in problems:
+        problem.path = None
+    summary = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems)
+    return InvalidData(problems, summary=summary)
 
 
 def choice_of(text: str, names: dict[str, str], what: str) -> str:
