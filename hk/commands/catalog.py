@@ -88,7 +88,9 @@ def list_(
     ]
     say(
         render_table(
-            "", rows, [("code", "编号"), ("name", "名称"), ("category", "类别"), ("price", "价格")]
+            None,
+            rows,
+            [("code", "编号"), ("name", "名称"), ("category", "类别"), ("price", "价格")],
         )
     )
     say("")
@@ -103,7 +105,7 @@ def list_(
     ]
     say(
         render_table(
-            "", prows, [("code", "套餐"), ("name", "名称"), ("period", "周期"), ("price", "价格")]
+            None, prows, [("code", "套餐"), ("name", "名称"), ("period", "周期"), ("price", "价格")]
         )
     )
 

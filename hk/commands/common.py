@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 if TYPE_CHECKING:
+    from hk.domain.layout import Kind
     from hk.store.archive import Archive
 
 from hk.errors import UsageError
@@ -70,7 +71,7 @@ _WARNED: set[str] = set()
 """The broken files this process has named already."""
 
 
-def print_results(kind: str, items: list[dict[str, Any]], as_json: bool) -> None:
+def print_results(kind: Kind, items: list[dict[str, Any]], as_json: bool) -> None:
     """Search or list results: a table measured in terminal cells, or JSON."""
     from hk.services.lookup import render_table
 
@@ -116,7 +117,7 @@ def split_csv(values: list[str] | None) -> list[str]:
     return out
 
 
-def run_find(ctx: typer.Context, kind: str, query: str, limit: int, as_json: bool) -> None:
+def run_find(ctx: typer.Context, kind: Kind, query: str, limit: int, as_json: bool) -> None:
     """Search one kind and print the results; exit 1 when nothing matched (like grep)."""
     from hk.services.lookup import find
 
@@ -126,7 +127,7 @@ def run_find(ctx: typer.Context, kind: str, query: str, limit: int, as_json: boo
         raise typer.Exit(1)
 
 
-def run_list(ctx: typer.Context, kind: str, as_json: bool, **filters: Any) -> None:
+def run_list(ctx: typer.Context, kind: Kind, as_json: bool, **filters: Any) -> None:
     """List one kind with the index's filters and print the results."""
     from hk.services.lookup import list_rows
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from hk.domain.layout import Kind
     from hk.store.archive import Archive
 
 from hk.commands.common import archive_of, print_json, say
@@ -18,7 +19,7 @@ Ref = Annotated[str, typer.Argument(help="Code or ID of any record (customer, wo
 
 def show_record(
     archive: Archive,
-    kind: str | None,
+    kind: Kind | None,
     ref: str,
     reveal: bool,
     json: bool,

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hk.domain.fields import Sealed
+from hk.domain.layout import Kind
 
 
 class Strict(BaseModel):
@@ -22,7 +23,7 @@ class Strict(BaseModel):
 class Record(Strict):
     """A record stored as one file, named by its ID, with its history in git."""
 
-    kind: ClassVar[str]
+    kind: ClassVar[Kind]
     """Singular noun used in commands and commit messages (``customer``)."""
     folder: ClassVar[str]
     """Folder of the archive that holds one file per record."""
@@ -61,7 +62,7 @@ class Record(Strict):
         """IDs of other records this one belongs to, for listings by customer or worker."""
         return []
 
-    def checked_refs(self) -> list[tuple[str, str, list[str]]]:
+    def checked_refs(self) -> list[tuple[str, Kind, list[str]]]:
         """References the write path checks exist before it saves: (field, kind, IDs).
 
         A record names here the other records it points at by ID that must exist when it is

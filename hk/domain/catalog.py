@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from hk.domain.base import Record, Strict
 from hk.domain.common import duplicates
 from hk.domain.fields import Fen, NonEmpty
-from hk.domain.layout import LAYOUT
+from hk.domain.layout import LAYOUT, Kind
 
 Unit = Literal["hour", "visit", "day", "month", "m2"]
 UNIT_ZH: dict[str, str] = {
@@ -41,7 +41,7 @@ class Acceptance(Strict):
 class ServiceItem(Record):
     """A service the company sells, priced per unit."""
 
-    kind: ClassVar[str] = "service"
+    kind: ClassVar[Kind] = "service"
     folder: ClassVar[str] = LAYOUT["service"].folder
     label_zh: ClassVar[str] = "服务项目"
 
@@ -85,7 +85,7 @@ class PackageItem(Strict):
 class Package(Record):
     """A bundle of visits of one or more services for a price and a validity period."""
 
-    kind: ClassVar[str] = "package"
+    kind: ClassVar[Kind] = "package"
     folder: ClassVar[str] = LAYOUT["package"].folder
     label_zh: ClassVar[str] = "套餐"
 

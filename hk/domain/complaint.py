@@ -28,7 +28,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 from hk.domain.base import Record, Strict
 from hk.domain.events import log_problem
 from hk.domain.fields import Fen
-from hk.domain.layout import LAYOUT
+from hk.domain.layout import LAYOUT, Kind
 from hk.domain.lifecycle import IllegalStep, Lifecycle
 from hk.errors import HkError
 
@@ -116,7 +116,7 @@ class ComplaintEvent(Strict):
 class Complaint(Record):
     """A customer's complaint about an order or a worker, with its handling."""
 
-    kind: ClassVar[str] = "complaint"
+    kind: ClassVar[Kind] = "complaint"
     folder: ClassVar[str] = LAYOUT["complaint"].folder
     code_prefix: ClassVar[str] = LAYOUT["complaint"].code_prefix
     label_zh: ClassVar[str] = "投诉"

@@ -42,7 +42,7 @@ from hk.domain.catalog import CATALOG_CODE, Unit
 from hk.domain.common import Address, duplicates
 from hk.domain.events import log_problem
 from hk.domain.fields import Fen, NonEmpty
-from hk.domain.layout import LAYOUT
+from hk.domain.layout import LAYOUT, Kind
 from hk.domain.lifecycle import IllegalStep, Lifecycle
 from hk.domain.order.model import PAYMENT_METHOD_ZH, PaymentMethod, Quantity, RecordRef
 from hk.domain.schedule import Schedule
@@ -235,7 +235,7 @@ class ContractEvent(Strict):
 class Contract(Record):
     """A contract between a customer, the company and (for a placement) a worker."""
 
-    kind: ClassVar[str] = "contract"
+    kind: ClassVar[Kind] = "contract"
     folder: ClassVar[str] = LAYOUT["contract"].folder
     code_prefix: ClassVar[str] = LAYOUT["contract"].code_prefix
     label_zh: ClassVar[str] = "合同"

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from hk.domain.base import Record, Strict
 from hk.domain.common import Address, Consent, Gender
 from hk.domain.fields import NonEmpty, Phone, SealedIdNumber, SealedText
-from hk.domain.layout import LAYOUT
+from hk.domain.layout import LAYOUT, Kind
 
 
 class HouseholdMember(Strict):
@@ -55,7 +55,7 @@ def _unique(values: list[str]) -> list[str]:
 class Customer(Record):
     """A customer: a household or a company the agency serves."""
 
-    kind: ClassVar[str] = "customer"
+    kind: ClassVar[Kind] = "customer"
     folder: ClassVar[str] = LAYOUT["customer"].folder
     code_prefix: ClassVar[str] = LAYOUT["customer"].code_prefix
     label_zh: ClassVar[str] = "客户"
@@ -94,7 +94,7 @@ class Customer(Record):
             raise ValueError("a customer cannot be their own referrer")
         return self
 
-    def checked_refs(self) -> list[tuple[str, str, list[str]]]:
+    def checked_refs(self) -> list[tuple[str, Kind, list[str]]]:
         """The referrer is a customer; preferred and blocked workers are workers."""
         return [
             ("referrer", "customer", [self.referrer] if self.referrer else []),

@@ -11,10 +11,12 @@ import importlib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from hk.domain.layout import Kind
+
 if TYPE_CHECKING:
     from hk.domain.base import Record
 
-MODELS: dict[str, tuple[str, str]] = {
+MODELS: dict[Kind, tuple[str, str]] = {
     "customer": ("hk.domain.customer", "Customer"),
     "worker": ("hk.domain.worker", "Worker"),
     "service": ("hk.domain.catalog", "ServiceItem"),
@@ -30,20 +32,20 @@ MODELS: dict[str, tuple[str, str]] = {
 """Each kind's model, as module and class name."""
 
 
-class _Kinds(Mapping[str, "type[Record]"]):
+class _Kinds(Mapping[Kind, "type[Record]"]):
     """``KINDS[kind]`` is the model; iterating gives the kinds without importing any model."""
 
-    def __getitem__(self, kind: str) -> type[Record]:
+    def __getitem__(self, kind: Kind) -> type[Record]:
         module, name = MODELS[kind]
         model: type[Record] = getattr(importlib.import_module(module), name)
         return model
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[Kind]:
         return iter(MODELS)
 
     def __len__(self) -> int:
         return len(MODELS)
 
 
-KINDS: Mapping[str, type[Record]] = _Kinds()
+KINDS: Mapping[Kind, type[Record]] = _Kinds()
 """Every record kind, by its singular name."""

@@ -6,6 +6,24 @@ the layout without loading the models.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
+Kind = Literal[
+    "customer",
+    "worker",
+    "service",
+    "package",
+    "order",
+    "contract",
+    "quote",
+    "survey",
+    "visit",
+    "complaint",
+    "points",
+]
+"""A kind of record, by its singular name: what the index, the services and the commands pass
+around instead of a bare string, so that a misspelt kind fails the type check."""
+
 
 class KindLayout:
     """A record kind's folder, file suffix and short-code prefix.
@@ -17,7 +35,7 @@ class KindLayout:
     __slots__ = ("code_prefix", "folder", "name", "partitioned", "suffix")
 
     def __init__(
-        self, name: str, folder: str, suffix: str, code_prefix: str, partitioned: bool = False
+        self, name: Kind, folder: str, suffix: str, code_prefix: str, partitioned: bool = False
     ) -> None:
         self.name = name
         self.folder = folder
@@ -48,7 +66,15 @@ def partition_of(record_id: str) -> str:
     return f"{year:04d}/{month:02d}"
 
 
-LAYOUT: dict[str, KindLayout] = {
+def kind_of(text: str) -> Kind:
+    """``text`` as a :data:`Kind`; ValueError naming the kinds when it is none of them."""
+    for kind in get_args(Kind):
+        if text == kind:
+            return kind
+    raise ValueError(f"'{text}' is not a kind of record; kinds: {', '.join(get_args(Kind))}")
+
+
+LAYOUT: dict[Kind, KindLayout] = {
     k.name: k
     for k in (
         KindLayout("customer", "customers", ".yaml", "K"),

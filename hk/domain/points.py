@@ -29,7 +29,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from hk.domain.base import Record
-from hk.domain.layout import LAYOUT
+from hk.domain.layout import LAYOUT, Kind
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 EntryType = Literal["earn", "redeem", "adjust", "expire"]
@@ -43,7 +43,7 @@ EXPIRING_DAYS = 30
 class PointsEntry(Record):
     """One movement of a customer's points, with why and what it links to."""
 
-    kind: ClassVar[str] = "points"
+    kind: ClassVar[Kind] = "points"
     folder: ClassVar[str] = LAYOUT["points"].folder
     code_prefix: ClassVar[str] = LAYOUT["points"].code_prefix
     label_zh: ClassVar[str] = "积分"

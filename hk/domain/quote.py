@@ -30,7 +30,7 @@ from hk.domain.catalog import CATALOG_CODE, UNIT_ZH, Unit
 from hk.domain.common import Address
 from hk.domain.events import log_problem
 from hk.domain.fields import Fen
-from hk.domain.layout import LAYOUT
+from hk.domain.layout import LAYOUT, Kind
 from hk.domain.lifecycle import IllegalStep, Lifecycle
 from hk.errors import HkError
 
@@ -216,7 +216,7 @@ class QuoteEvent(Strict):
 class Quote(Record):
     """A quote: priced lines for one customer, valid until a day, with its history."""
 
-    kind: ClassVar[str] = "quote"
+    kind: ClassVar[Kind] = "quote"
     folder: ClassVar[str] = LAYOUT["quote"].folder
     code_prefix: ClassVar[str] = LAYOUT["quote"].code_prefix
     label_zh: ClassVar[str] = "报价单"

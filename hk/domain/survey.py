@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AwareDatetime, Field
 
 from hk.domain.base import Record, Strict
-from hk.domain.layout import LAYOUT
+from hk.domain.layout import LAYOUT, Kind
 
 RecordRef = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 Score = Annotated[int, Field(ge=1, le=5)]
@@ -59,7 +59,7 @@ class Scores(Strict):
 class Survey(Scores, Record):
     """One customer's answer: five scores (1–5), how likely they are to recommend us (0–10)."""
 
-    kind: ClassVar[str] = "survey"
+    kind: ClassVar[Kind] = "survey"
     folder: ClassVar[str] = LAYOUT["survey"].folder
     code_prefix: ClassVar[str] = LAYOUT["survey"].code_prefix
     label_zh: ClassVar[str] = "满意度调查"

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from hk.domain.base import Record, Strict
 from hk.domain.common import WEEKDAYS, Address, DateSpan, Gender, TimeRange, Weekday, duplicates
 from hk.domain.fields import NonEmpty, Phone, SealedIdNumber
-from hk.domain.layout import LAYOUT
+from hk.domain.layout import LAYOUT, Kind
 
 
 class Skill(Strict):
@@ -85,7 +85,7 @@ STATUS_ZH: dict[str, str] = {"available": "可接单", "placed": "长期在岗",
 class Worker(Record):
     """A worker the agency places or dispatches."""
 
-    kind: ClassVar[str] = "worker"
+    kind: ClassVar[Kind] = "worker"
     folder: ClassVar[str] = LAYOUT["worker"].folder
     code_prefix: ClassVar[str] = LAYOUT["worker"].code_prefix
     label_zh: ClassVar[str] = "阿姨"

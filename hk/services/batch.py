@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from hk.domain.base import Record
 from hk.domain.kinds import KINDS
+from hk.domain.layout import Kind, kind_of
 from hk.domain.rules import settings_problems
 from hk.errors import FieldError, HkError, InvalidData, Problem
 from hk.services.people import (
@@ -38,7 +39,7 @@ from hk.store.archive import Archive
 from hk.store.files import relpath_for
 from hk.store.writer import Loaded, changed_fields, save_together
 
-_CHANGES: dict[str, type[CustomerChange] | type[WorkerChange]] = {
+_CHANGES: dict[Kind, type[CustomerChange] | type[WorkerChange]] = {
     "customer": CustomerChange,
     "worker": WorkerChange,
 }
@@ -172,7 +173,8 @@ def _apply_line(
 ) -> None:
     """Read one line and apply it to ``pending``; raises the line's problems."""
     op, ref, values = _parse(text, result)
-    kind, action = op.split(".")
+    noun, action = op.split(".")
+    kind = kind_of(noun)
     model = _CHANGES[kind]
     change = _change(model, values, action)
     try:
@@ -183,7 +185,7 @@ def _apply_line(
 
 def _apply_change(
     archive: Archive,
-    kind: str,
+    kind: Kind,
     action: str,
     change: CustomerChange | WorkerChange,
     ref: str | None,

@@ -11,13 +11,14 @@ from pydantic import ValidationError
 from hk.domain.base import Record, now
 from hk.domain.catalog import Package, ServiceItem
 from hk.domain.ids import new_id
+from hk.domain.layout import Kind
 from hk.errors import HkError, InvalidData
 from hk.services.records import ensure_fresh, load, update_fields
 from hk.store import codec
 from hk.store.archive import Archive
 from hk.store.writer import SaveResult, save
 
-CATALOG_KINDS: dict[str, type[ServiceItem] | type[Package]] = {
+CATALOG_KINDS: dict[Kind, type[ServiceItem] | type[Package]] = {
     "service": ServiceItem,
     "package": Package,
 }
@@ -52,7 +53,7 @@ def by_code(archive: Archive, code: str) -> ServiceItem | Package:
     )
 
 
-def add(archive: Archive, kind: str, fields: dict[str, Any]) -> tuple[Record, SaveResult]:
+def add(archive: Archive, kind: Kind, fields: dict[str, Any]) -> tuple[Record, SaveResult]:
     model = CATALOG_KINDS[kind]
     ensure_fresh(archive, "service", "package")
     code = str(fields.get("code", "")).upper()

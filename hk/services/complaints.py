@@ -35,7 +35,15 @@ from hk.domain.complaint import (
 from hk.domain.ids import new_id
 from hk.errors import HkError, UsageError
 from hk.services.orders.steps import load_order
-from hk.services.records import choice_of, code_of, load_named, moment, refused, resolve_id
+from hk.services.records import (
+    choice_of,
+    code_of,
+    load_named,
+    moment,
+    refs_by_kind,
+    refused,
+    resolve_id,
+)
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save, save_together
 
@@ -187,7 +195,7 @@ def list_complaints(
     wanted = choice_of(status, STATUS_ZH, "a complaint status") if status else None
     refs = [
         resolve_id(archive, kind, ref)[1]
-        for kind, ref in (("customer", customer), ("worker", worker))
+        for kind, ref in refs_by_kind(customer=customer, worker=worker)
         if ref
     ]
     rows = list_rows(

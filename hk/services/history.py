@@ -9,6 +9,7 @@ from typing import Any
 
 from hk.domain.fields import SEAL_PREFIX, Sealed, mask_id_number
 from hk.domain.kinds import KINDS
+from hk.domain.layout import Kind
 from hk.errors import HkError, NotFound, UsageError
 from hk.store import codec, git
 from hk.store.archive import Archive
@@ -100,7 +101,7 @@ def _parse(data: bytes | None, path: str) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else {"(unreadable)": True}
 
 
-def log(archive: Archive, kind: str, record_id: str, reveal: bool = False) -> list[Entry]:
+def log(archive: Archive, kind: Kind, record_id: str, reveal: bool = False) -> list[Entry]:
     """Every commit that touched the record, newest first, with its field-level changes."""
     path = relpath_for(KINDS[kind], record_id)
     git.ensure_commit_graph(archive.root)
@@ -160,7 +161,7 @@ def parse_when(text: str, tz: str) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(tz))
 
 
-def data_at(archive: Archive, kind: str, record_id: str, when: dt.datetime) -> dict[str, Any]:
+def data_at(archive: Archive, kind: Kind, record_id: str, when: dt.datetime) -> dict[str, Any]:
     """The record's stored data as it was at ``when`` (from the last commit before it)."""
     path = relpath_for(KINDS[kind], record_id)
     git.ensure_commit_graph(archive.root)

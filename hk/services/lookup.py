@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
+    from hk.domain.layout import Kind
+
 SUMMARY_FIELDS = ("code", "name", "phones", "community", "tags")
 
 
@@ -52,10 +54,14 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
 
 
 def render_table(
-    kind: str, items: list[dict[str, Any]], columns: list[tuple[str, str]] | None = None
+    kind: Kind | None, items: list[dict[str, Any]], columns: list[tuple[str, str]] | None = None
 ) -> str:
     """Plain aligned columns, measured in terminal cells (Chinese takes two)."""
-    columns = columns or COLUMNS.get(kind) or ([(k, k) for k in items[0]] if items else [])
+    columns = (
+        columns
+        or (COLUMNS.get(kind) if kind else None)
+        or ([(k, k) for k in items[0]] if items else [])
+    )
     cells = [[_cell(item.get(key)) for key, _ in columns] for item in items]
     heads = [title for _, title in columns]
     widths = [max([cell_len(h)] + [cell_len(r[i]) for r in cells]) for i, h in enumerate(heads)]
@@ -73,14 +79,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def find(index: Index, kind: str, query: str, limit: int = 50) -> list[dict[str, Any]]:
+def find(index: Index, kind: Kind, query: str, limit: int = 50) -> list[dict[str, Any]]:
     """Summaries of the records of ``kind`` that ``query`` finds (name, pinyin, initials,
     phone digits, tag, community); files that fail to parse are in ``index.broken``."""
     index.refresh([kind])
     return [summary(r) for r in index.find(kind, query, limit)]
 
 
-def list_rows(index: Index, kind: str, limit: int = 0, **filters: Any) -> list[dict[str, Any]]:
+def list_rows(index: Index, kind: Kind, limit: int = 0, **filters: Any) -> list[dict[str, Any]]:
     """Summaries of a kind's records; ``filters`` are :meth:`Index.list`'s (tag, community,
     category, day_from, day_to, ref)."""
     index.refresh([kind])

@@ -15,6 +15,7 @@ from hk.domain.base import now
 from hk.domain.customer import Customer
 from hk.domain.fields import normalize_phone
 from hk.domain.ids import new_id
+from hk.domain.layout import Kind
 from hk.domain.worker import Worker
 from hk.errors import FieldError, HkError, InvalidData, Problem
 from hk.services.records import load_ref, resolve_id, update_fields
@@ -51,7 +52,7 @@ def add_worker(archive: Archive, fields: dict[str, Any]) -> tuple[Worker, SaveRe
 
 def edit(
     archive: Archive,
-    kind: str,
+    kind: Kind,
     ref: str,
     changes: dict[str, Any],
     derive: Callable[[Any], dict[str, Any]] | None = None,
@@ -90,7 +91,7 @@ def resolve_refs(archive: Archive, fields: dict[str, Any], refresh: bool = True)
     :func:`~hk.services.records.resolve_id`.
     """
     out = dict(fields)
-    refs = [("referrer", "customer")] if out.get("referrer") else []
+    refs: list[tuple[str, Kind]] = [("referrer", "customer")] if out.get("referrer") else []
     refs += [(key, "worker") for key in ("preferred_workers", "blocked_workers") if key in out]
     problems: list[Problem] = []
     for key, kind in refs:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from hk.domain.base import Record, now
 from hk.domain.fields import Sealed, mask_id_number
 from hk.domain.kinds import KINDS
+from hk.domain.layout import Kind, kind_of
 from hk.errors import InvalidData, NotFound, UsageError
 from hk.store.archive import Archive
 from hk.store.files import parse_record, relpath_for
@@ -24,14 +25,19 @@ UNDECRYPTABLE = "[does not decrypt: run hk doctor]"
 HIDDEN = "******"
 
 
-def ensure_fresh(archive: Archive, *kinds: str) -> dict[str, str]:
+def refs_by_kind(**refs: str | None) -> list[tuple[Kind, str]]:
+    """The references given, each with its kind (``customer=…, worker=…``; None: not given)."""
+    return [(kind_of(kind), ref) for kind, ref in refs.items() if ref]
+
+
+def ensure_fresh(archive: Archive, *kinds: Kind) -> dict[str, str]:
     """Refresh the index for ``kinds``; return the files that could not be read (never hidden)."""
     return archive.index.refresh(list(kinds) or None).broken
 
 
 def resolve_id(
-    archive: Archive, kind: str | None, ref: str, refresh: bool = True
-) -> tuple[str, str]:
+    archive: Archive, kind: Kind | None, ref: str, refresh: bool = True
+) -> tuple[Kind, str]:
     """(kind, id) of the one record ``ref`` names: an ID, a unique ID prefix, or a code.
 
     ``refresh=False`` is for a caller that refreshed the index itself just before, once for
@@ -50,7 +56,7 @@ def resolve_id(
     if len(rows) > 1:
         codes = ", ".join(f"{r['code'] or r['id']}" for r in rows[:10])
         raise UsageError(f"'{ref}' matches several records: {codes}", hint="give more of the ID")
-    return rows[0]["kind"], rows[0]["id"]
+    return kind_of(rows[0]["kind"]), rows[0]["id"]
 
 
 def load(archive: Archive, model: type[R], record_id: str) -> tuple[R, Loaded]:
@@ -64,7 +70,7 @@ def load(archive: Archive, model: type[R], record_id: str) -> tuple[R, Loaded]:
     return record, Loaded(record=record.model_copy(deep=True), path=path, base=base)
 
 
-def load_ref(archive: Archive, kind: str, ref: str) -> tuple[Record, Loaded]:
+def load_ref(archive: Archive, kind: Kind, ref: str) -> tuple[Record, Loaded]:
     _, record_id = resolve_id(archive, kind, ref)
     return load(archive, KINDS[kind], record_id)
 

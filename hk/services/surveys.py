@@ -86,13 +86,13 @@ def list_surveys(
     and ``customer`` are codes or IDs, ``service`` a catalog code, ``channel`` how the
     scores came in (order_rate, phone, wechat, online, onsite)."""
     from hk.services.lookup import list_rows
-    from hk.services.records import choice_of, resolve_id
+    from hk.services.records import choice_of, refs_by_kind, resolve_id
 
     if day_from and day_to and day_from > day_to:
         raise UsageError(f"--from {day_from} is after --to {day_to}")
     refs = [
         resolve_id(archive, kind, ref)[1]
-        for kind, ref in (("worker", worker), ("customer", customer))
+        for kind, ref in refs_by_kind(worker=worker, customer=customer)
         if ref
     ]
     wanted = choice_of(channel, CHANNEL_ZH, "a survey channel") if channel else None

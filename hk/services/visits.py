@@ -39,7 +39,16 @@ from hk.domain.visit.model import (
 from hk.domain.visit.owed import History, Owed, due_by, owed
 from hk.errors import ConflictError, UsageError
 from hk.services.followups import low_score_visit, new_visit, rules_of
-from hk.services.records import choice_of, code_of, load, load_named, moment, refused, resolve_id
+from hk.services.records import (
+    choice_of,
+    code_of,
+    load,
+    load_named,
+    moment,
+    refs_by_kind,
+    refused,
+    resolve_id,
+)
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save, save_together
 
@@ -449,7 +458,7 @@ def schedule(
     _, customer = resolve_id(archive, "customer", customer_ref)
     links = {
         name: resolve_id(archive, name, ref)[1]
-        for name, ref in (("order", order), ("contract", contract), ("worker", worker))
+        for name, ref in refs_by_kind(order=order, contract=contract, worker=worker)
         if ref
     }
     when = moment(archive, at)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
+    from hk.domain.layout import Kind
     from hk.store.snapshot import Stat
 
 
@@ -59,7 +60,7 @@ def default_specs() -> list[FolderSpec]:
     ]
 
 
-def _lazy_loader(kind: str) -> Callable[[str, bytes], IndexedRecord]:
+def _lazy_loader(kind: Kind) -> Callable[[str, bytes], IndexedRecord]:
     def load(path: str, data: bytes) -> IndexedRecord:
         from hk.domain.kinds import KINDS
         from hk.store.files import row_loader
@@ -154,7 +155,7 @@ class Index:
         st = os.stat(path)
         self._written[spec.kind] = ((st.st_mtime_ns, st.st_size, st.st_ino), snap)
 
-    def refresh(self, kinds: Iterable[str] | None = None) -> RefreshReport:
+    def refresh(self, kinds: Iterable[Kind] | None = None) -> RefreshReport:
         """Bring the given kinds (default: all) up to date with the files; cheap if unchanged.
 
         With a watcher running (``hk watch``, :mod:`hk.store.watch`) a folder it saw no change
@@ -204,7 +205,7 @@ class Index:
         self.broken.update(report.broken)
         return report
 
-    def freshness(self, kinds: Iterable[str]) -> tuple[tuple[int, int, int], ...]:
+    def freshness(self, kinds: Iterable[Kind]) -> tuple[tuple[int, int, int], ...]:
         """A token that changes whenever the index changes the rows of one of ``kinds``: for
         caches of what is computed from those rows (the day's reminders, customers' stages).
 
@@ -336,14 +337,14 @@ class Index:
             updates = [(c, rid) for rid, c in codes.items() if current.get(rid) != c]
         db.executemany("UPDATE records SET code = ? WHERE id = ?", updates)
 
-    def code_for_new(self, kind: str, record_id: str) -> str:
+    def code_for_new(self, kind: Kind, record_id: str) -> str:
         """The code a record about to be created will get (for its commit message)."""
         from hk.domain.ids import next_code
 
         taken = {c for (c,) in self.db.execute("SELECT code FROM records WHERE kind = ?", (kind,))}
         return next_code(self.specs[kind].code_prefix, record_id, taken)
 
-    def note_written(self, kind: str, rows: list[IndexedRecord], names: list[str]) -> None:
+    def note_written(self, kind: Kind, rows: list[IndexedRecord], names: list[str]) -> None:
         """After hk wrote files itself: index the rows it already has, without re-parsing them.
 
         Only the written files' stat data enter the snapshot; every other file keeps the stat
@@ -432,7 +433,7 @@ class Index:
         db.row_factory = sqlite3.Row
         return db.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
 
-    def resolve(self, kind: str | None, ref: str) -> list[sqlite3.Row]:
+    def resolve(self, kind: Kind | None, ref: str) -> list[sqlite3.Row]:
         """Records named by ``ref``: an ID, an ID prefix (8+ chars), a short code or own code."""
         db = self.db
         db.row_factory = sqlite3.Row
@@ -452,7 +453,7 @@ class Index:
             ).fetchall()
         return rows
 
-    def find(self, kind: str, query: str, limit: int = 50) -> list[sqlite3.Row]:
+    def find(self, kind: Kind, query: str, limit: int = 50) -> list[sqlite3.Row]:
         """Records whose name, pinyin, initials, code, phone, WeChat, tag or community match."""
         q = normalize_query(query)
         if not q:
@@ -500,7 +501,7 @@ class Index:
 
     def list(
         self,
-        kind: str,
+        kind: Kind,
         tag: str | None = None,
         community: str | None = None,
         category: str | None = None,
@@ -540,7 +541,7 @@ class Index:
             args += [limit, offset]
         return db.execute(sql, args).fetchall()
 
-    def count(self, kind: str) -> int:
+    def count(self, kind: Kind) -> int:
         return int(
             self.db.execute("SELECT count(*) FROM records WHERE kind = ?", (kind,)).fetchone()[0]
         )

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from hk.domain.layout import Kind
+
 CHUNK = 500
 """IDs per ``IN (…)`` query; SQLite builds may cap a statement at 999 variables."""
 BULK_MIN = 2000
@@ -47,7 +49,7 @@ class IndexedRecord:
         self,
         *,
         id: str,
-        kind: str,
+        kind: Kind,
         path: str,
         name: str,
         sort_key: str,
@@ -81,7 +83,7 @@ class FolderSpec:
 
     def __init__(
         self,
-        kind: str,
+        kind: Kind,
         folder: str,
         suffix: str,
         code_prefix: str,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hk.domain.base import Record, now
+from hk.domain.layout import Kind
 from hk.errors import ConflictError, InvalidData, Problem
 from hk.store import codec, git
 from hk.store.archive import Archive
@@ -266,7 +267,7 @@ def save_new_bulk(
             [*extra, *(data for _, data in items)],
         )
         archive.index.load_pinyin()
-        by_kind: dict[str, list[IndexedRecord]] = {}
+        by_kind: dict[Kind, list[IndexedRecord]] = {}
         for record, path, data in zip(records, paths, datas, strict=True):
             by_kind.setdefault(record.kind, []).append(index_row(record, path, data))
         for kind, rows in by_kind.items():
@@ -281,7 +282,7 @@ def _note_written(archive: Archive, written: Sequence[tuple[Record, str]]) -> No
     thousand records of one kind cost one rewrite here, not a thousand (``hk batch``).
     """
     archive.index.load_pinyin()
-    by_kind: dict[str, list[IndexedRecord]] = {}
+    by_kind: dict[Kind, list[IndexedRecord]] = {}
     for record, path in written:
         by_kind.setdefault(record.kind, []).append(index_row(record, path))
     for kind, rows in by_kind.items():

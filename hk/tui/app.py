@@ -41,6 +41,7 @@ from hk.tui.screens.workers import WorkersScreen
 if TYPE_CHECKING:
     from textual.dom import DOMNode
 
+    from hk.domain.layout import Kind
     from hk.domain.settings import Tui
     from hk.store.archive import Archive
 
@@ -291,7 +292,7 @@ class HkApp(App[None]):
         self.notify(self.texts("msg.language"), timeout=3)
         self.remember("language", self.texts.language)
 
-    def open_record(self, kind: str, record_id: str) -> None:
+    def open_record(self, kind: Kind, record_id: str) -> None:
         """Push a customer's or worker's page on the current mode's stack."""
         from hk.tui.screens.customer import CustomerScreen
         from hk.tui.screens.worker import WorkerScreen

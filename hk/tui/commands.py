@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from textual.binding import Binding
     from textual.dom import DOMNode
 
+    from hk.domain.layout import Kind
     from hk.tui.app import HkApp
 
 RECORD_HITS = 8
@@ -80,14 +81,15 @@ class RecordCommands(Provider):
         if len(text) < 1:
             return
 
-        def find(archive: Any) -> list[tuple[str, dict[str, Any]]]:
-            found: list[tuple[str, dict[str, Any]]] = []
-            for kind in ("customer", "worker"):
+        def find(archive: Any) -> list[tuple[Kind, dict[str, Any]]]:
+            found: list[tuple[Kind, dict[str, Any]]] = []
+            kinds: tuple[Kind, ...] = ("customer", "worker")
+            for kind in kinds:
                 rows = search(archive, kind, text, Filters(), cap=RECORD_HITS).rows
                 found += [(kind, row) for row in rows]
             return found
 
-        results: list[list[tuple[str, dict[str, Any]]]] = []
+        results: list[list[tuple[Kind, dict[str, Any]]]] = []
         try:
             await app.work(app, "palette-search", find, results.append).wait()
         except WorkerCancelled:  # the operator typed on: a newer search runs

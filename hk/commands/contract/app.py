@@ -242,14 +242,14 @@ def list_(
     from hk.commands.contract.view import contract_table, list_items
     from hk.domain.contract import STATUS_ZH
     from hk.services.lookup import list_rows
-    from hk.services.records import choice_of, resolve_id
+    from hk.services.records import choice_of, refs_by_kind, resolve_id
 
     archive = archive_of(ctx)
     tz = archive.settings.locale.timezone
     wanted = choice_of(status, STATUS_ZH, "a contract status") if status else None
     refs = [
         resolve_id(archive, k, ref)[1]
-        for k, ref in (("customer", customer), ("worker", worker))
+        for k, ref in refs_by_kind(customer=customer, worker=worker)
         if ref
     ]
     day_to = parse_day(ending_before, "--ending-before", tz) if ending_before else None

@@ -225,7 +225,7 @@ def list_(
     from hk.errors import UsageError
     from hk.services.lookup import list_rows
     from hk.services.orders.steps import channel_of
-    from hk.services.records import choice_of, resolve_id
+    from hk.services.records import choice_of, refs_by_kind, resolve_id
 
     archive = archive_of(ctx)
     if date is not None and (from_ is not None or to is not None):
@@ -236,7 +236,7 @@ def list_(
     day_to = parse_day(last, "--date" if date else "--to", tz) if last else None
     refs = [
         resolve_id(archive, kind, ref)[1]
-        for kind, ref in (("customer", customer), ("worker", worker))
+        for kind, ref in refs_by_kind(customer=customer, worker=worker)
         if ref
     ]
     wanted_channel = channel_of(channel) if channel else None

@@ -32,7 +32,7 @@ from hk.domain.catalog import CATALOG_CODE, Unit
 from hk.domain.common import Address, Gender, duplicates
 from hk.domain.events import log_problem
 from hk.domain.fields import Fen
-from hk.domain.layout import LAYOUT
+from hk.domain.layout import LAYOUT, Kind
 from hk.domain.order.status import TRANSITIONS, OrderStatus, label
 from hk.domain.survey import Scores
 
@@ -235,7 +235,7 @@ class Rating(Scores):
 class Order(Record):
     """An order: one booked service visit (or a few items in one visit) for one customer."""
 
-    kind: ClassVar[str] = "order"
+    kind: ClassVar[Kind] = "order"
     folder: ClassVar[str] = LAYOUT["order"].folder
     code_prefix: ClassVar[str] = LAYOUT["order"].code_prefix
     label_zh: ClassVar[str] = "订单"

@@ -24,7 +24,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from hk.domain.base import Record, Strict
 from hk.domain.events import log_problem
-from hk.domain.layout import LAYOUT
+from hk.domain.layout import LAYOUT, Kind
 from hk.domain.lifecycle import IllegalStep, Lifecycle
 from hk.errors import HkError
 
@@ -106,7 +106,7 @@ class VisitEvent(Strict):
 class Visit(Record):
     """A return visit to one customer: why, by when, and — once done — how it went."""
 
-    kind: ClassVar[str] = "visit"
+    kind: ClassVar[Kind] = "visit"
     folder: ClassVar[str] = LAYOUT["visit"].folder
     code_prefix: ClassVar[str] = LAYOUT["visit"].code_prefix
     label_zh: ClassVar[str] = "回访"

@@ -53,6 +53,7 @@ from hk.dispatch.travel import locate
 from hk.domain.contract import STATUS_ZH as CONTRACT_STATUS_ZH
 from hk.domain.contract import Contract
 from hk.domain.customer import Customer
+from hk.domain.layout import Kind
 from hk.domain.order.model import Order
 from hk.domain.order.status import STATUS_ZH as ORDER_STATUS_ZH
 from hk.domain.settings import MatchWeights
@@ -69,7 +70,7 @@ CLOSED_CONTRACT = ("renewed", "expired", "terminated")
 LOOKBACK_DAYS = 62
 """Orders that started this long before a role are read for bookings: a month-long booking
 (月嫂 26 days, 医院陪护 by the day) may still hold a worker when the role starts."""
-KINDS = ("worker", "customer", "order", "contract", "survey", "service")
+KINDS: tuple[Kind, ...] = ("worker", "customer", "order", "contract", "survey", "service")
 
 
 @dataclass

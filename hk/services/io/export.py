@@ -22,6 +22,7 @@ from typing import IO, Any
 import orjson
 
 from hk.domain.fields import Sealed, format_phone, mask_id_number
+from hk.domain.layout import kind_of
 from hk.errors import UsageError
 from hk.services.io.tabular import COLUMNS, KINDS, PLURALS, SEALED_KEYS, Column, escape_formula
 from hk.store.archive import Archive
@@ -61,10 +62,10 @@ def build_export(archive: Archive, kind: str, reveal: bool = False) -> Export:
             "--reveal needs the master key, which is not on this machine",
             hint="export without --reveal (sensitive values masked), or restore the key",
         )
-    broken = archive.index.refresh([kind]).broken
+    broken = archive.index.refresh([kind_of(kind)]).broken
     columns = [c for c in COLUMNS[kind] if c.exported]
     export = Export(kind=kind, columns=columns, broken=broken)
-    rows = sorted(archive.index.list(kind), key=lambda r: r["id"])
+    rows = sorted(archive.index.list(kind_of(kind)), key=lambda r: r["id"])
     to_row = _customer_row if kind == "customer" else _worker_row
     for row in rows:
         data = orjson.loads(row["data"])

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from hk.domain.base import Record, now
 from hk.domain.ids import new_id
 from hk.domain.kinds import KINDS as MODELS
+from hk.domain.layout import kind_of
 from hk.errors import UsageError
 from hk.services.io.fields import FIELD_BUILDERS, SCIENTIFIC, RowCells
 from hk.services.io.tabular import (
@@ -202,7 +203,7 @@ class _RowChecker:
         self, archive: Archive, kind: str, headers: dict[str, str], order: dict[str, int], unit: str
     ) -> None:
         self.kind = kind
-        self.model = MODELS[kind]
+        self.model = MODELS[kind_of(kind)]
         self.build = FIELD_BUILDERS[kind]
         self.settings = archive.settings
         self.stamp = now(self.settings.locale.timezone)
@@ -390,7 +391,7 @@ def _existing_phones(archive: Archive, kind: str, warnings: list[str]) -> dict[s
     """Every phone already in the archive for ``kind``, with its record's code and name."""
     import orjson
 
-    broken = archive.index.refresh([kind]).broken
+    broken = archive.index.refresh([kind_of(kind)]).broken
     if broken:
         warnings.append(
             f"{len(broken)} {kind} files could not be read (run `hk doctor`); "
@@ -398,7 +399,7 @@ def _existing_phones(archive: Archive, kind: str, warnings: list[str]) -> dict[s
         )
     out: dict[str, str] = {}
     key = "phones" if kind == "customer" else "phone"
-    for row in archive.index.list(kind):
+    for row in archive.index.list(kind_of(kind)):
         data = orjson.loads(row["data"])
         value = data.get(key)
         for phone in value if isinstance(value, list) else [value] if value else []:

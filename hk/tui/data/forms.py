@@ -29,6 +29,7 @@ from hk.errors import HkError, InvalidData, NotFound, Problem
 
 if TYPE_CHECKING:
     from hk.domain.base import Record
+    from hk.domain.layout import Kind
     from hk.store.archive import Archive
     from hk.store.writer import Loaded
 
@@ -131,7 +132,7 @@ class Form:
     """What a form screen shows: its inputs, the choices of its selects, the values it starts
     with, and the record it edits (None for a new one)."""
 
-    kind: str
+    kind: Kind
     fields: tuple[FormField, ...]
     choices: dict[str, list[tuple[str, str]]]
     values: dict[str, str]
@@ -148,7 +149,7 @@ class Form:
 class Saved:
     """A save that went through: which record, its code, and its commit."""
 
-    kind: str
+    kind: Kind
     record_id: str
     code: str | None
     commit: str | None
@@ -185,7 +186,7 @@ class Reloaded:
 
 def open_form(
     archive: Archive,
-    kind: str,
+    kind: Kind,
     record_id: str | None = None,
     *,
     customer: str | None = None,
@@ -246,7 +247,7 @@ def _services(archive: Archive) -> list[tuple[str, str]]:
     return [(str(r["code"]), f"{r['code']} {r['name']}") for r in rows if r.get("active", True)]
 
 
-def values_of(kind: str, record: Any) -> dict[str, str]:
+def values_of(kind: Kind, record: Any) -> dict[str, str]:
     """The text each input of the form shows for ``record``."""
     from hk.domain.fields import format_phone
 

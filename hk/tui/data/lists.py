@@ -22,6 +22,7 @@ from hk.store.search import SEP
 if TYPE_CHECKING:
     import sqlite3
 
+    from hk.domain.layout import Kind
     from hk.store.archive import Archive
 
 CAP = 500
@@ -77,7 +78,7 @@ def _matches(row: sqlite3.Row, filters: Filters, staged: set[str] | None = None)
 
 def search(
     archive: Archive,
-    kind: str,
+    kind: Kind,
     query: str,
     filters: Filters,
     cap: int = CAP,
@@ -127,11 +128,11 @@ class Listed(dict[str, Any]):
         return self._parsed
 
 
-def _row(kind: str, row: sqlite3.Row) -> Listed:
+def _row(kind: Kind, row: sqlite3.Row) -> Listed:
     return Listed(summary(row), row["data"])
 
 
-def choices(archive: Archive, kind: str) -> Choices:
+def choices(archive: Archive, kind: Kind) -> Choices:
     """Filter values: categories and tiers from ``hk.toml``, tags (or skills) in use."""
     tags: set[str] = set()
     for row in archive.index.list(kind):

@@ -17,6 +17,7 @@ from hk.services.lookup import Names, summary
 from hk.services.orders.listing import list_items
 
 if TYPE_CHECKING:
+    from hk.domain.layout import Kind
     from hk.services.history import Entry
     from hk.store.archive import Archive
 
@@ -33,7 +34,7 @@ class KeyNotHere(HkError):
 class Page:
     """One record as shown: its masked (or revealed) data and what belongs to it."""
 
-    kind: str
+    kind: Kind
     id: str
     code: str
     data: dict[str, Any]
@@ -55,7 +56,7 @@ class Page:
 
 
 def page(
-    archive: Archive, kind: str, record_id: str, reveal: bool = False, today: dt.date | None = None
+    archive: Archive, kind: Kind, record_id: str, reveal: bool = False, today: dt.date | None = None
 ) -> Page:
     """The page of a customer or worker; ``reveal`` needs the key (:class:`KeyNotHere`); a
     customer's stage is the one on ``today``."""
@@ -129,7 +130,7 @@ def page(
     return out
 
 
-def history(archive: Archive, kind: str, record_id: str, reveal: bool = False) -> list[Entry]:
+def history(archive: Archive, kind: Kind, record_id: str, reveal: bool = False) -> list[Entry]:
     """Every commit that touched the record, newest first, field by field."""
     from hk.services.history import log
 

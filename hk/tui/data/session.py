@@ -29,6 +29,8 @@ from hk.store.watch import Tracker
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from hk.domain.layout import Kind
+
 FULL_EVERY = 15
 """Checks between two full refreshes of the index (about half a minute at the default rate)
 when no watcher runs."""
@@ -48,7 +50,7 @@ class SharedIndex(Index):
         super().__init__(root, default_specs())
         self._refreshing = lock
 
-    def refresh(self, kinds: Iterable[str] | None = None) -> RefreshReport:
+    def refresh(self, kinds: Iterable[Kind] | None = None) -> RefreshReport:
         with self._refreshing:
             return super().refresh(kinds)
 

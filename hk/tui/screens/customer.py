@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 
 from hk.domain.fields import format_money, format_phone
+from hk.domain.layout import Kind
 from hk.tui.format import address_line, joined
 from hk.tui.keys import bind
 from hk.tui.screens.record import RecordScreen, tab_keys
@@ -27,7 +28,7 @@ class CustomerScreen(RecordScreen):
     """One customer's page, by ID."""
 
     TITLE_KEY: ClassVar[str] = "screen.customer"
-    KIND: ClassVar[str] = "customer"
+    KIND: ClassVar[Kind] = "customer"
     TABS: ClassVar[list[str]] = [
         "profile",
         "orders",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from hk.domain.layout import Kind
 from hk.tui.data.lists import Listed
 from hk.tui.format import joined
 from hk.tui.keys import bind
@@ -15,7 +16,7 @@ class CustomersScreen(ListScreen):
     """Every customer, in pinyin order, or those the search and filters find."""
 
     TITLE_KEY: ClassVar[str] = "screen.customers"
-    KIND: ClassVar[str] = "customer"
+    KIND: ClassVar[Kind] = "customer"
     SEARCH_KEY: ClassVar[str] = "search.customers"
     FILTER_KEYS: ClassVar[dict[str, str]] = {
         "category": "filter.category",

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
     from textual.widget import Widget
 
+    from hk.domain.layout import Kind
     from hk.store.archive import Archive
     from hk.tui.screens.base import HkScreen
 
@@ -381,7 +382,7 @@ class _Refused(Exception):
 
 def open_form_screen(
     page: HkScreen,
-    kind: str,
+    kind: Kind,
     record_id: str | None = None,
     *,
     customer: str | None = None,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.containers import Horizontal
 from textual.widgets import Input, Select, Static
 
+from hk.domain.layout import Kind
 from hk.tui.data.lists import CAP, Choices, Filters, Found, Listed, choices, search
 from hk.tui.keys import bind
 from hk.tui.screens.base import HkScreen
@@ -31,7 +32,7 @@ FILTERS = ("category", "tag", "tier", "stage")
 class ListScreen(HkScreen):
     """Search box, filters, results and a status line for one kind of record."""
 
-    KIND: ClassVar[str] = ""
+    KIND: ClassVar[Kind] = "customer"  # each screen names its own
     SEARCH_KEY: ClassVar[str] = ""
     FILTER_KEYS: ClassVar[dict[str, str]] = {}
     """Filter (category, tag, tier) → i18n key of its name; only these are shown."""

@@ -15,6 +15,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
 from hk.domain.fields import format_money
+from hk.domain.layout import Kind
 from hk.tui.data.pages import Page, history, page
 from hk.tui.keys import bind
 from hk.tui.screens.base import HkScreen
@@ -40,7 +41,7 @@ class RecordScreen(HkScreen):
     """The page of one record of :attr:`KIND`: a panel per name of :attr:`PANELS` (``notes``
     free text, the others fields), filled by the subclass's ``show``."""
 
-    KIND: ClassVar[str] = ""
+    KIND: ClassVar[Kind] = "customer"  # each screen names its own
     PANELS: ClassVar[tuple[str, ...]] = ()
     TABS: ClassVar[list[str]] = ["profile", "orders", "history"]
     PROFILE_HELP: ClassVar[str] = "help.profile"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 
 from hk.domain.fields import format_phone
+from hk.domain.layout import Kind
 from hk.tui.format import address_line, availability_lines, due, joined
 from hk.tui.screens.record import RecordScreen, tab_keys
 from hk.tui.widgets.fields import Pair, TextPanel
@@ -25,7 +26,7 @@ class WorkerScreen(RecordScreen):
     """One worker's page, by ID."""
 
     TITLE_KEY: ClassVar[str] = "screen.worker"
-    KIND: ClassVar[str] = "worker"
+    KIND: ClassVar[Kind] = "worker"
     TABS: ClassVar[list[str]] = ["profile", "orders", "history"]
     BINDINGS: ClassVar[list[Any]] = tab_keys(TABS)
     PANELS: ClassVar[tuple[str, ...]] = (

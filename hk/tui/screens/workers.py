@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 
+from hk.domain.layout import Kind
 from hk.tui.data.lists import Listed, expiring, on_leave
 from hk.tui.format import availability_days, due, joined
 from hk.tui.keys import bind
@@ -21,7 +22,7 @@ class WorkersScreen(ListScreen):
     """Every worker, or those the search, status and skill filters find."""
 
     TITLE_KEY: ClassVar[str] = "screen.workers"
-    KIND: ClassVar[str] = "worker"
+    KIND: ClassVar[Kind] = "worker"
     SEARCH_KEY: ClassVar[str] = "search.workers"
     FILTER_KEYS: ClassVar[dict[str, str]] = {"category": "filter.status", "tag": "filter.skill"}
     BINDINGS: ClassVar[list[Any]] = [bind("ctrl+n", "new_record", "new_worker")]
