@@ -30,27 +30,26 @@ class HkGroup(typer.core.TyperGroup):
             ctx.exit(exc.exit_code)
 
 
-OPTION_OF_FIELD = {
-    "phones": "--phone",
-    "health_notes": "--health-note",
-    "children_details": "--children",
-    "id_number": "--id-number",
-    "tags": "--tag",
-    "taboos": "--taboo",
-    "addresses": "address",
-    "preferred_workers": "--prefer-worker",
-    "blocked_workers": "--block-worker",
-    "experience_years": "--experience",
-    "dialects": "--dialect",
-    "skills": "--skill",
-    "certificates": "--cert",
-    "availability": "--available",
+OTHER_OPTIONS = {
     "price_fen": "--price",
     "required_skills": "--skill",
     "checklist": "--check",
     "items": "--item",
-    "home": "address",
 }
+"""Record fields whose option is not named after them, beyond customers and workers (whose
+options come from the typed changes of :mod:`hk.services.people`)."""
+
+
+def option_of(field: str) -> str:
+    """The option that sets a record field, to name it in an error: from the same declaration
+    that turns the options into fields (:data:`hk.services.people.INPUT_OF_FIELD`)."""
+    from hk.services.people import INPUT_OF_FIELD
+
+    for inputs in INPUT_OF_FIELD.values():
+        if field in inputs:
+            name = inputs[field]
+            return name if name == "address" else "--" + name.replace("_", "-")
+    return OTHER_OPTIONS.get(field, "--" + field.replace("_", "-"))
 
 
 def render_error(exc: HkError) -> str:
@@ -63,7 +62,7 @@ def render_error(exc: HkError) -> str:
     for problem in exc.problems:
         if problem.path == "<input>":
             head = (problem.field or "").split(".")[0].split("[")[0]
-            option = OPTION_OF_FIELD.get(head, "--" + head.replace("_", "-"))
+            option = option_of(head)
             text = f"error: {option}: {problem.message}"
         elif problem.path is None:  # a rule a change broke, named by the record's field
             text = f"error: {problem.field}: {problem.message}" if problem.field else ""
