@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from hk.store.archive import Archive
 
 from hk.errors import UsageError
-from hk.services.orders import listing as order_listing
+from hk.services.lookup import Names as IndexNames
 
 
 @dataclass
@@ -190,7 +190,7 @@ def parse_hours(text: str | None) -> Decimal | None:
     return hours
 
 
-class Names(order_listing.Names):
+class Names(IndexNames):
     """``K3F9Q 张三`` for a record ID, each looked up in the archive's index once."""
 
     def __init__(self, archive: Archive) -> None:
