@@ -6,6 +6,7 @@ A small scale (1 000 orders) keeps these quick; the rules checked hold at every 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import subprocess
 import sys
@@ -16,7 +17,17 @@ import pytest
 
 from benchmarks.generate import END, PLANS, build, generate, pending_kinds
 from benchmarks.orders import Catalog
-from benchmarks.run import ORDER_LIST, Result, dispatch_day, table
+from benchmarks.run import (
+    BARE_EDIT,
+    BARE_FIND,
+    Result,
+    dispatch_day,
+    find_query,
+    index_path,
+    order_list_command,
+    sample_customer,
+    table,
+)
 from hk.domain.customer import Customer
 from hk.domain.layout import partition_of
 from hk.domain.order.model import Order
@@ -191,12 +202,10 @@ def test_generate_writes_one_commit_that_hk_reads(tmp_path: Path) -> None:
     rows = list_rows(index, "order", category="to_dispatch", day_from=day, day_to=day)
     assert len(rows) == count
     listed = subprocess.run(
-        [sys.executable, "-c", ORDER_LIST, str(root), day],
-        capture_output=True,
-        text=True,
-        check=True,
+        [*order_list_command(day), "--json"], cwd=root, capture_output=True, text=True, check=True
     )
-    assert len(listed.stdout.splitlines()) == count + 1  # a heading, then one line each
+    on_the_day = list_rows(index, "order", day_from=day, day_to=day)
+    assert len(json.loads(listed.stdout)) == len(on_the_day) >= count
 
 
 def test_the_table_names_failures() -> None:
@@ -207,6 +216,46 @@ def test_the_table_names_failures() -> None:
     text = table(results)
     assert "0.50×" in text and "pass" in text
     assert "9.00×" in text and "FAIL  (slow)" in text
+
+
+def test_an_absolute_budget_holds_the_value_not_the_ratio() -> None:
+    """The TUI's and hk batch's budgets are times; their anchor is printed for orientation."""
+    first = Result("TUI first usable screen", 0.9, "s", "import textual.app", 0.2, "≤ 1.2 s", 1.2)
+    first.absolute = True
+    assert first.ratio == pytest.approx(4.5) and first.ok is True
+    missing = Result("hk batch", None, "s", budget="≤ 5 s", limit=5.0, absolute=True)
+    assert missing.ok is None and "-" in table([missing])
+
+
+def test_the_bare_anchors_run_what_hk_runs_on_a_customers_only_archive(tmp_path: Path) -> None:
+    """The bare search runs the very query of hk customer find over the same index; the bare
+    edit leaves a record hk still reads, committed."""
+    root = tmp_path / "people"
+    generate(root, scale=SCALE, seed=SEED, only=["worker", "customer"])
+    index = open_index(root)
+    assert not index.refresh().broken
+    who = sample_customer(root)
+    for query in (who["name"], who["initials"], who["phone"]):
+        expected = [row["id"] for row in index.find("customer", query)]
+        sql, params = find_query(root, "customer", query)
+        bare = subprocess.run(
+            [sys.executable, "-S", "-c", BARE_FIND, str(index_path(root)), sql, json.dumps(params)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert who["id"] in expected
+        assert len(bare.stdout.splitlines()) == len(expected)
+    before = git.run(root, ["rev-list", "--count", "HEAD"])
+    subprocess.run(
+        [sys.executable, "-c", BARE_EDIT, who["file"], "phones", "+8616600000001"],
+        cwd=root,
+        check=True,
+    )
+    assert int(git.run(root, ["rev-list", "--count", "HEAD"])) == int(before) + 1
+    assert git.run(root, ["status", "--porcelain"]) == ""
+    edited = parse_record(Customer, (root / who["file"]).read_text(encoding="utf-8"), who["file"])
+    assert edited.phones == ["+8616600000001"]
 
 
 def test_quotes_are_priced_dated_and_answered_as_an_office_would(
