@@ -13,54 +13,16 @@ import difflib
 import types
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from hk.errors import InvalidData, Problem
 
+if TYPE_CHECKING:
+    import yaml
+
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-
-
-def _without_timestamps(resolvers: dict[Any, list[Any]]) -> dict[Any, list[Any]]:
-    return {k: [(t, rx) for t, rx in v if t != _TIMESTAMP] for k, v in resolvers.items()}
-
-
-class _Loader(yaml.CSafeLoader):
-    """libyaml parser; refuses duplicate keys and leaves dates as strings."""
-
-
-class _Dumper(yaml.CSafeDumper):
-    """libyaml emitter with the same resolvers as :class:`_Loader`, so dates need no quotes."""
-
-
-_Loader.yaml_implicit_resolvers = _without_timestamps(yaml.CSafeLoader.yaml_implicit_resolvers)
-_Dumper.yaml_implicit_resolvers = _without_timestamps(yaml.CSafeDumper.yaml_implicit_resolvers)
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key '{key}' appears twice", key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-    return mapping
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -68,8 +30,12 @@ _Dumper.add_representer(str, _represent_str)
 
 def parse_yaml(text: str, path: str) -> Any:
     """Parse YAML text; a syntax error becomes an :class:`InvalidData` with line and column."""
+    import yaml
+
+    from hk.store.libyaml import Loader
+
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -135,8 +101,12 @@ def _yaml_node_for(text: str, loc: Sequence[int | str]) -> tuple[yaml.Node | Non
 
     The boolean says whether the whole path was found.
     """
+    import yaml
+
+    from hk.store.libyaml import Loader
+
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=Loader)
     except yaml.YAMLError:
         return None, False
     found: yaml.Node | None = node
@@ -376,9 +346,13 @@ def _trim(plan: _Plan, dumped: dict[str, Any]) -> dict[str, Any]:
 
 
 def dump_yaml(data: Any) -> str:
+    import yaml
+
+    from hk.store.libyaml import Dumper
+
     return yaml.dump(
         data,
-        Dumper=_Dumper,
+        Dumper=Dumper,
         allow_unicode=True,
         sort_keys=False,
         default_flow_style=False,
@@ -411,7 +385,10 @@ def dump_keeping_comments(old_text: str, data: dict[str, Any]) -> str:
         return canonical
     from io import StringIO
 
+    import yaml
     from ruamel.yaml import YAML
+
+    from hk.store.libyaml import Loader
 
     rt = YAML(typ="rt")
     rt.Resolver = _round_trip_resolver()
@@ -426,7 +403,7 @@ def dump_keeping_comments(old_text: str, data: dict[str, Any]) -> str:
         buf = StringIO()
         rt.dump(doc, buf)
         text = buf.getvalue()
-        if yaml.load(text, Loader=_Loader) == data:
+        if yaml.load(text, Loader=Loader) == data:
             return text
     except Exception:  # any ruamel trouble: the canonical text is always a correct answer
         return canonical
@@ -435,14 +412,18 @@ def dump_keeping_comments(old_text: str, data: dict[str, Any]) -> str:
 
 def _is_canonical(text: str) -> bool:
     """Whether ``text`` is exactly what hk itself writes for what it means."""
+    import yaml
+
+    from hk.store.libyaml import Loader
+
     try:
-        return dump_yaml(yaml.load(text, Loader=_Loader)) == text
+        return dump_yaml(yaml.load(text, Loader=Loader)) == text
     except yaml.YAMLError:
         return False
 
 
 def _round_trip_resolver() -> type:
-    """ruamel's resolver without YAML's timestamp rule, like :class:`_Loader` and :class:`_Dumper`.
+    """ruamel's resolver without YAML's timestamp rule, like :mod:`hk.store.libyaml`'s.
 
     Dates and times are text here: without this, ruamel reads ``created:`` as a datetime, and
     every save of a commented file would rewrite unchanged dates in quotes.
