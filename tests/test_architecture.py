@@ -25,6 +25,7 @@ PACKAGE = Path(hk.__file__).parent
 HEAVY_FOR_A_READ = {
     "textual",
     "pypinyin",
+    "yaml",
     "ruamel",
     "cryptography",
     "phonenumbers",

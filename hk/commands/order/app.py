@@ -224,8 +224,6 @@ def list_(
     from hk.domain.order.status import STATUS_ZH
     from hk.errors import UsageError
     from hk.services.lookup import list_rows
-    from hk.services.orders.steps import channel_of
-    from hk.services.records import choice_of, refs_by_kind, resolve_id
 
     archive = archive_of(ctx)
     if date is not None and (from_ is not None or to is not None):
@@ -234,18 +232,28 @@ def list_(
     first, last = (date, date) if date is not None else (from_, to)
     day_from = parse_day(first, "--date" if date else "--from", tz) if first else None
     day_to = parse_day(last, "--date" if date else "--to", tz) if last else None
-    refs = [
-        resolve_id(archive, kind, ref)[1]
-        for kind, ref in refs_by_kind(customer=customer, worker=worker)
-        if ref
-    ]
-    wanted_channel = channel_of(channel) if channel else None
+    # Each filter imports what it needs, so a listing by day loads no order model or pricing.
+    refs: list[str] = []
+    if customer or worker:
+        from hk.services.records import refs_by_kind, resolve_id
+
+        refs = [
+            resolve_id(archive, kind, ref)[1]
+            for kind, ref in refs_by_kind(customer=customer, worker=worker)
+        ]
+    category = wanted_channel = None
+    if status or channel:
+        from hk.services.orders.steps import channel_of
+        from hk.services.records import choice_of
+
+        category = choice_of(status, STATUS_ZH, "an order status") if status else None
+        wanted_channel = channel_of(channel) if channel else None
     later = wanted_channel is not None or len(refs) > 1
     rows = list_rows(
         archive.index,
         "order",
         limit=0 if later else limit,
-        category=choice_of(status, STATUS_ZH, "an order status") if status else None,
+        category=category,
         day_from=day_from,
         day_to=day_to,
         ref=refs[0] if refs else None,
