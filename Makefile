@@ -33,7 +33,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.generate --out bench-archive --scale 1
-	$(BIN)/python -m benchmarks.run --archive bench-archive
+	$(BIN)/python -m benchmarks.generate --out bench-customers --scale 1 --only worker,customer
+	$(BIN)/python -m benchmarks.run --archive bench-archive --customers-only bench-customers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
