@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -134,20 +134,14 @@ def edit(
     json: Json = False,
 ) -> None:
     """Change fields of a customer; the first address is updated by the address options."""
-    from hk.services.people import CustomerChange, customer_fields
-    from hk.services.people import edit as edit_record
+    from hk.services.people import CustomerChange, edit_customer
     from hk.services.records import display
 
-    archive = archive_of(ctx)
     change = CustomerChange(
         **{k: v for k, v in locals().items() if k in CustomerChange.model_fields}
     )
-    city_default = archive.settings.locale.city
-
-    def derive(current: Any) -> dict[str, Any]:
-        return customer_fields(change, city_default, current)
-
-    customer, result = edit_record(archive, "customer", ref, {}, derive)
+    archive = archive_of(ctx)
+    customer, result = edit_customer(archive, ref, change)
     if json:
         print_json(display(archive, customer))
     elif result.commit:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -133,18 +133,12 @@ def edit(
     json: Json = False,
 ) -> None:
     """Change fields of a worker (list options replace the whole list)."""
-    from hk.services.people import WorkerChange, worker_fields
-    from hk.services.people import edit as edit_record
+    from hk.services.people import WorkerChange, edit_worker
     from hk.services.records import display
 
-    archive = archive_of(ctx)
     change = WorkerChange(**{k: v for k, v in locals().items() if k in WorkerChange.model_fields})
-    city_default = archive.settings.locale.city
-
-    def derive(current: Any) -> dict[str, Any]:
-        return worker_fields(change, city_default, current)
-
-    worker, result = edit_record(archive, "worker", ref, {}, derive)
+    archive = archive_of(ctx)
+    worker, result = edit_worker(archive, ref, change)
     if json:
         print_json(display(archive, worker))
     elif result.commit:

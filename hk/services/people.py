@@ -6,7 +6,6 @@ record fields here, once, for ``hk customer``/``hk worker`` and for ``hk batch``
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -55,23 +54,36 @@ def edit(
     kind: Kind,
     ref: str,
     changes: dict[str, Any],
-    derive: Callable[[Any], dict[str, Any]] | None = None,
     opened: tuple[Any, Loaded] | None = None,
 ) -> tuple[Any, SaveResult]:
     """Apply field changes to the record ``ref`` names; refuses a stale edit; one commit.
 
-    ``derive`` computes further changes from the current record (adding a phone to the list,
-    changing one part of the address) without reading it twice. ``opened`` is the record as
-    read earlier (a form opened minutes ago): the changes apply to it, and the save is
-    refused if the file changed since then, not only since now.
+    ``opened`` is the record as read earlier (a form opened minutes ago, or just now to work
+    out the change): the changes apply to it, and the save is refused if the file changed
+    since then, not only since now.
     """
     record, loaded = opened if opened is not None else load_ref(archive, kind, ref)
-    if derive is not None:
-        changes = {**changes, **derive(record)}
     if kind == "customer":
         changes = resolve_refs(archive, changes)
     updated = update_fields(record, changes)
     return updated, save(archive, updated, loaded)
+
+
+def edit_customer(archive: Archive, ref: str, change: CustomerChange) -> tuple[Any, SaveResult]:
+    """Apply ``hk customer edit``'s typed change to the customer ``ref`` names: phones added
+    or removed and address parts apply to what the record holds now; one commit."""
+    record, loaded = load_ref(archive, "customer", ref)
+    assert isinstance(record, Customer)
+    fields = customer_fields(change, archive.settings.locale.city, record)
+    return edit(archive, "customer", ref, fields, opened=(record, loaded))
+
+
+def edit_worker(archive: Archive, ref: str, change: WorkerChange) -> tuple[Any, SaveResult]:
+    """Apply ``hk worker edit``'s typed change to the worker ``ref`` names; one commit."""
+    record, loaded = load_ref(archive, "worker", ref)
+    assert isinstance(record, Worker)
+    fields = worker_fields(change, archive.settings.locale.city, record)
+    return edit(archive, "worker", ref, fields, opened=(record, loaded))
 
 
 def tag(
