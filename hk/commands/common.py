@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -168,6 +168,12 @@ def parse_moment(text: str, tz: str, option: str) -> dt.datetime:
             hint=f"write it like {option} '2026-12-01 09:00'",
         ) from None
     return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(tz))
+
+
+At = Annotated[
+    str | None, typer.Option("--at", help="When it happened, 'YYYY-MM-DD HH:MM' (default: now).")
+]
+"""``--at``: when a step happened, for commands that record one (read by :func:`moment_of`)."""
 
 
 def moment_of(archive: Archive, text: str | None, option: str = "--at") -> dt.datetime | None:

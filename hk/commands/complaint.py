@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hk.commands.common import archive_of, moment_of, print_json, require, say
+from hk.commands.common import At, archive_of, moment_of, print_json, require, say
 
 if TYPE_CHECKING:
     from hk.domain.complaint import Complaint
@@ -26,9 +26,6 @@ app = typer.Typer(
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Ref = Annotated[str, typer.Argument(help="Code or ID of the complaint.")]
-At = Annotated[
-    str | None, typer.Option("--at", help="When it happened, 'YYYY-MM-DD HH:MM' (default: now).")
-]
 
 COLUMNS = [
     ("code", "编号"),

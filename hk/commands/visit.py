@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hk.commands.common import archive_of, interactive, moment_of, print_json, require, say
+from hk.commands.common import At, archive_of, interactive, moment_of, print_json, require, say
 
 if TYPE_CHECKING:
     from hk.domain.visit.model import Visit
@@ -30,9 +30,6 @@ VisitRef = Annotated[
     typer.Argument(
         help="Code or ID of the visit, or the customer's code for the visit they are owed."
     ),
-]
-At = Annotated[
-    str | None, typer.Option("--at", help="When it happened, 'YYYY-MM-DD HH:MM' (default: now).")
 ]
 
 DUE_COLUMNS = [

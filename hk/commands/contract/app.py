@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hk.commands.common import archive_of, moment_of, print_json, require, say, split_csv
+from hk.commands.common import At, archive_of, moment_of, print_json, require, say, split_csv
 
 if TYPE_CHECKING:
     from hk.domain.contract import Contract
@@ -27,9 +27,6 @@ app = typer.Typer(
 
 Json = Annotated[bool, typer.Option("--json", help="Print the contract as JSON.")]
 Ref = Annotated[str, typer.Argument(help="Code or ID of the contract.")]
-At = Annotated[
-    str | None, typer.Option("--at", help="When it happened, 'YYYY-MM-DD HH:MM' (default: now).")
-]
 Note = Annotated[str, typer.Option("--note", help="A note for the contract's event log.")]
 Money = Annotated[str | None, typer.Option(help="Yuan, e.g. 6800 or 6800.50.")]
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hk.commands.common import (
+    At,
     archive_of,
     interactive,
     moment_of,
@@ -33,9 +34,6 @@ app = typer.Typer(
 
 Json = Annotated[bool, typer.Option("--json", help="Print the order as JSON.")]
 OrderRef = Annotated[str, typer.Argument(help="Code or ID of the order.")]
-At = Annotated[
-    str | None, typer.Option("--at", help="When it happened, 'YYYY-MM-DD HH:MM' (default: now).")
-]
 Note = Annotated[str, typer.Option("--note", help="A note for the order's event log.")]
 Pay = Annotated[
     list[str] | None,
