@@ -227,11 +227,14 @@ def test_every_setting_says_what_it_is_for() -> None:
     """Each field has a docstring or a description, as ``hk config show`` users need."""
     from pydantic import BaseModel
 
+    from hk.domain.settings import field_docs
+
     missing, seen, models = [], set(), [Settings]
     while models:
         model = models.pop()
+        docs = field_docs(model)
         for name, info in model.model_fields.items():
-            if not (info.description or "").strip():
+            if not docs.get(name, "").strip():
                 missing.append(f"{model.__name__}.{name}")
             for kind in (info.annotation, *getattr(info.annotation, "__args__", ())):
                 if isinstance(kind, type) and issubclass(kind, BaseModel) and kind not in seen:

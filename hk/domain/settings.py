@@ -4,10 +4,11 @@ Each section is a model that refuses unknown keys, so a typo in ``hk.toml`` is r
 ignored. Later parts of hk (notifications, dispatch, key bindings) add their own sections.
 
 The model says everything about a setting in one place: its type and default, what it is for
-(``description`` or the docstring under the field), which ``HK_*`` environment variable
-overrides it (``json_schema_extra={"env": ...}``, see :func:`env_overrides`) and whether its
-value is a secret that is never printed (``{"secret": True}``). Reading the files and the
-environment is the store's job (``hk.store.settings``); nothing here does I/O.
+(``description`` or the docstring under the field, read by :func:`field_docs`), which
+``HK_*`` environment variable overrides it (``json_schema_extra={"env": ...}``, see
+:func:`env_overrides`) and whether its value is a secret that is never printed
+(``{"secret": True}``). Reading the files and the environment is the store's job
+(``hk.store.settings``); nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ class Section(BaseModel):
         extra="forbid",
         str_strip_whitespace=True,
         defer_build=True,
-        use_attribute_docstrings=True,
     )
 
 
@@ -714,3 +714,31 @@ def is_secret(model: type[BaseModel], name: str) -> bool:
     """Whether field ``name`` of ``model`` holds a secret, shown only masked."""
     extra = model.model_fields[name].json_schema_extra
     return isinstance(extra, dict) and extra.get("secret") is True
+
+
+def field_docs(model: type[BaseModel]) -> dict[str, str]:
+    """What each field of a settings section is for: its ``description``, else the docstring
+    written under it. Read from the source only when asked (``hk config show``, the tests),
+    since parsing it on every start would cost each command tens of milliseconds."""
+    import ast
+    import inspect
+    import itertools
+    import textwrap
+
+    docs = {name: info.description or "" for name, info in model.model_fields.items()}
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(model)))
+    except (OSError, TypeError):  # no source (a frozen build): the descriptions alone
+        return docs
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    for node, after in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+            and not docs.get(node.target.id)
+        ):
+            docs[node.target.id] = inspect.cleandoc(after.value.value)
+    return docs
