@@ -244,7 +244,7 @@ def complaint_text(archive: Archive, complaint: Complaint, history: bool = False
         SLA_ZH,
         STATUS_ZH,
     )
-    from hk.domain.fields import format_money
+    from hk.domain.money import format_money
     from hk.domain.visit.model import STATUS_ZH as VISIT_ZH
     from hk.domain.visit.model import TYPE_ZH
     from hk.services.records import code_of, moment
@@ -346,7 +346,8 @@ def resolve(
     """Resolved (→ 已解决): with compensation and a rework order if agreed; the return visit
     after a complaint is scheduled in the same commit."""
     from hk.commands.common import parse_hours, parse_moment
-    from hk.domain.fields import format_money, parse_money
+    from hk.domain.fields import parse_money
+    from hk.domain.money import format_money
     from hk.errors import UsageError
     from hk.services.complaints import resolve as resolve_complaint
     from hk.services.records import code_of

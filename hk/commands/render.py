@@ -106,7 +106,8 @@ LABELS = {
 
 
 def format_value(key: str, value: Any) -> str:
-    from hk.domain.fields import format_money, format_phone
+    from hk.domain.fields import format_phone
+    from hk.domain.money import format_money
 
     if key.endswith("_fen") and isinstance(value, int):
         return format_money(value)

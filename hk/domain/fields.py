@@ -15,14 +15,6 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
-
-def format_money(fen: int) -> str:
-    """``12050`` → ``¥120.50``."""
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
-
-
 # --- phones ---------------------------------------------------------------------------------------
 
 _CN_MOBILE_E164 = re.compile(r"\+861[3-9][0-9]{9}")

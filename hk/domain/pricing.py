@@ -31,7 +31,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from hk.domain.catalog import CATALOG_CODE, UNIT_ZH, Package, ServiceItem, Unit
-from hk.domain.fields import format_money
+from hk.domain.money import format_money
 from hk.domain.settings import DepositRule, Settings, Tier
 from hk.errors import HkError
 

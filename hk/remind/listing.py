@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hk.domain.fields import format_money
+from hk.domain.money import format_money
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -166,7 +166,7 @@ def new(
     json: Json = False,
 ) -> None:
     """Draft a contract (草稿): priced from the catalog for the customer's tier."""
-    from hk.domain.fields import format_money
+    from hk.domain.money import format_money
     from hk.services.contracts.steps import new_contract
 
     archive = archive_of(ctx)

@@ -79,7 +79,7 @@ COLUMNS = [
 
 def contract_table(items: list[dict[str, Any]]) -> str:
     from hk.domain.contract import FEE_UNIT_ZH, TYPE_ZH
-    from hk.domain.fields import format_money
+    from hk.domain.money import format_money
     from hk.services.lookup import render_table
 
     rows = [
@@ -119,7 +119,7 @@ def contract_text(
         STATUS_ZH,
         TYPE_ZH,
     )
-    from hk.domain.fields import format_money
+    from hk.domain.money import format_money
 
     tz = archive.settings.locale.timezone
     names = Names(archive.index)

@@ -133,7 +133,7 @@ def new(
     """Take an order: priced from the catalog for the customer's tier, logged as 待确认."""
     from hk.commands.common import parse_hours, parse_moment
     from hk.commands.order.view import parse_service
-    from hk.domain.fields import format_money
+    from hk.domain.money import format_money
     from hk.services.orders.steps import new_order
 
     archive = archive_of(ctx)

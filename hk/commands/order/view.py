@@ -91,7 +91,7 @@ def moved(changed: Changed, code: str | None) -> str:
 
 def paid(order: Order, count: int, code: str | None) -> str:
     """``order D7K2M: 定金 ¥100.00 微信; paid ¥100.00, due ¥28.25``: the last ``count`` payments."""
-    from hk.domain.fields import format_money
+    from hk.domain.money import format_money
     from hk.domain.order.model import PAYMENT_KIND_ZH, PAYMENT_METHOD_ZH
 
     recorded = ", ".join(
@@ -141,7 +141,7 @@ def order_text(
     from zoneinfo import ZoneInfo
 
     from hk.domain.catalog import UNIT_ZH
-    from hk.domain.fields import format_money
+    from hk.domain.money import format_money
     from hk.domain.order.model import CHANNEL_ZH, PAYMENT_KIND_ZH, PAYMENT_METHOD_ZH
     from hk.domain.pricing import format_quantity
 

@@ -110,7 +110,8 @@ def new(
     """Make a quote: priced from the catalog for the customer's tier, kept as a draft."""
     from hk.commands.order.view import parse_service
     from hk.commands.quote.view import parse_frequencies
-    from hk.domain.fields import format_money, parse_money
+    from hk.domain.fields import parse_money
+    from hk.domain.money import format_money
     from hk.errors import UsageError
     from hk.services.quotes.steps import LineIn, new_quote
 
@@ -352,7 +353,7 @@ def accept(
 ) -> None:
     """The customer said yes: make the orders (or the contract) and mark the quote accepted."""
     from hk.commands.common import parse_hours, parse_moment
-    from hk.domain.fields import format_money
+    from hk.domain.money import format_money
     from hk.services.quotes.accept import accept_as_orders
     from hk.services.records import choice_of, code_of
 

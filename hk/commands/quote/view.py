@@ -67,7 +67,7 @@ def event_line(event: QuoteEvent, tz: str) -> str:
 def quote_text(archive: Archive, quote: Quote, code: str, today: dt.date, history: bool) -> str:
     """The quote as an operator reads it to the customer on the phone."""
     from hk.commands.common import Names
-    from hk.domain.fields import format_money
+    from hk.domain.money import format_money
     from hk.services.lookup import render_table
     from hk.services.quotes.document import line_context
 
@@ -152,7 +152,7 @@ QUOTE_COLUMNS = [
 
 
 def quote_table(items: list[dict[str, Any]]) -> str:
-    from hk.domain.fields import format_money
+    from hk.domain.money import format_money
     from hk.services.lookup import render_table
 
     rows = [

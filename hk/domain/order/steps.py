@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from hk.domain.fields import format_money
+from hk.domain.money import format_money
 from hk.domain.order.model import Location, Order, OrderEvent, OrderLine, Window
 from hk.domain.order.status import (
     NEEDS_A_WORKER,

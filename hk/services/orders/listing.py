@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hk.domain.fields import format_money
+from hk.domain.money import format_money
 from hk.domain.order.status import STATUS_ZH
 from hk.services.lookup import Names, render_table
 

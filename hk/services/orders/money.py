@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hk.domain.fields import format_money
+from hk.domain.money import format_money
 from hk.domain.order import steps as order_steps
 from hk.domain.order.model import PAYMENT_KIND_ZH, PAYMENT_METHOD_ZH, Order
 from hk.domain.order.status import ORDER, LifecycleError, allowed

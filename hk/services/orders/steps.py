@@ -385,7 +385,7 @@ def to_dispatch(
     archive: Archive, ref: str, note: str = "", at: dt.datetime | None = None
 ) -> Changed:
     """已确认 → 待派工; with a deposit still outstanding only with a note saying why."""
-    from hk.domain.fields import format_money
+    from hk.domain.money import format_money
 
     actor, when = archive.operator(), moment(archive, at)
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hk.domain.fields import format_money
+from hk.domain.money import format_money
 from hk.domain.quote import Frequency, Quote, QuoteLine, step
 from hk.domain.schedule import WEEKDAYS
 from hk.errors import UsageError

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 
-from hk.domain.fields import format_money, format_phone
+from hk.domain.fields import format_phone
 from hk.domain.layout import Kind
+from hk.domain.money import format_money
 from hk.tui.format import address_line, joined
 from hk.tui.keys import bind
 from hk.tui.screens.record import RecordScreen, tab_keys

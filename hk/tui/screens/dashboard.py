@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.containers import Horizontal, VerticalScroll
 
-from hk.domain.fields import format_money
+from hk.domain.money import format_money
 from hk.tui.data.dashboard import (
     STATUS_ORDER,
     Dashboard,

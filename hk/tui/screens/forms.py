@@ -192,7 +192,7 @@ class FormScreen(OfHkApp, ModalScreen[Saved | None]):
         box.display = bool(text)
 
     def show_preview(self, checked: Checked) -> None:
-        from hk.domain.fields import format_money
+        from hk.domain.money import format_money
 
         preview = self.query_one("#form-preview", Static)
         if checked.total_fen is None:

@@ -14,8 +14,8 @@ from rich.text import Text
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
-from hk.domain.fields import format_money
 from hk.domain.layout import Kind
+from hk.domain.money import format_money
 from hk.tui.data.pages import Page, history, page
 from hk.tui.keys import bind
 from hk.tui.screens.base import HkScreen
