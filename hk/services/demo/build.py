@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import tomllib
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,18 +177,19 @@ def _forget_keys(out: Path) -> None:
     """Remove the old demo's own key folder, so rebuilding does not pile up keys.
 
     Only a folder named by the archive's own ID under the default key location goes; a key
-    folder chosen with ``HK_KEY_DIR`` is shared with real archives and is left alone.
+    folder chosen on purpose (the ``key_dir`` setting, ``HK_KEY_DIR``) is shared with real
+    archives and is left alone.
     """
     from hk.store import paths
+    from hk.store.archive import Archive
 
-    if os.environ.get("HK_KEY_DIR"):
-        return
     try:
-        settings = tomllib.loads((out / "hk.toml").read_text(encoding="utf-8"))
-        archive_id = str(uuid.UUID(str(settings["archive_id"])))
-    except (OSError, KeyError, ValueError, tomllib.TOMLDecodeError):
+        settings = Archive(out).settings
+    except HkError:  # not an archive any more, or one whose settings do not read: keep keys
         return
-    keys = paths.key_dir(archive_id)
+    if settings.key_dir:  # a key folder named on purpose is shared with real archives
+        return
+    keys = paths.key_dir(settings.archive_id)
     if keys.is_dir() and keys.parent == paths.data_home() / "keys":
         shutil.rmtree(keys)
 
