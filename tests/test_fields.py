@@ -22,7 +22,6 @@ from hk.domain.catalog import ServiceItem
 from hk.domain.common import Consent, DateSpan
 from hk.domain.customer import Customer
 from hk.domain.fields import (
-    format_money,
     format_phone,
     id_check_char,
     mask_id_number,
@@ -31,6 +30,7 @@ from hk.domain.fields import (
     validate_id_number,
 )
 from hk.domain.ids import new_id
+from hk.domain.money import format_money
 from hk.domain.worker import Certificate, Leave, Worker
 
 VALID_ID = "510104199001011230"
