@@ -57,7 +57,7 @@ def build_archive(root: Path, jobs: int, workers: int, seed: int) -> dict[str, A
     from hk.domain.order.steps import transition
     from hk.domain.worker import Worker
     from hk.services.archive import init
-    from hk.services.orders.steps import build_order
+    from hk.services.orders.steps import OrderRequest, build_order
     from hk.store.archive import Archive
     from hk.store.writer import save_new_bulk
 
@@ -109,13 +109,15 @@ def build_archive(root: Path, jobs: int, workers: int, seed: int) -> dict[str, A
             requirements["gender"] = "女"
         order, _ = build_order(
             archive,
-            customer.id,
-            [(code, quantity)],
-            start,
-            channel="phone",
-            hours=hours,
-            requirements=requirements,
-            at=stamp,
+            OrderRequest(
+                customer.id,
+                [(code, quantity)],
+                start,
+                channel="phone",
+                hours=hours,
+                requirements=requirements,
+                at=stamp,
+            ),
         )
         if ctx.chance(0.5):  # "any time this morning": a window wider than the job
             widened = order.window.end + dt.timedelta(minutes=60 * rng.randrange(1, 4))

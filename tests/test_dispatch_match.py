@@ -119,11 +119,9 @@ class Place:
         code, _, quantity = service.partition(":")
         taken = orders.new_order(
             self.archive,
-            self.customer,
-            [(code, quantity or None)],
-            begin,
-            channel="phone",
-            **options,
+            orders.OrderRequest(
+                self.customer, [(code, quantity or None)], begin, channel="phone", **options
+            ),
         )
         assert taken.result.code
         return taken.result.code

@@ -19,7 +19,7 @@ from hk.domain.schedule import parse_schedule
 from hk.services.contracts.document import sign
 from hk.services.contracts.steps import activate, new_contract
 from hk.services.orders.recurring import generate, reschedule
-from hk.services.orders.steps import assign, confirm
+from hk.services.orders.steps import OrderRequest, assign, confirm
 from hk.services.people import edit
 from hk.services.records import code_of, load, load_ref
 from hk.store.archive import Archive
@@ -510,12 +510,14 @@ def test_orders_taken_by_hand_for_the_contract_are_not_cancelled(shop: Shop) -> 
     c, _ = _generated(shop)
     extra = new_order(
         shop.archive,
-        shop.customer,
-        [("JD-AC", 1)],
-        dt.datetime.combine(day(3), dt.time(15), tzinfo=TZ),
-        channel="phone",
-        address=c.address,
-        contract=c.id,
+        OrderRequest(
+            shop.customer,
+            [("JD-AC", 1)],
+            dt.datetime.combine(day(3), dt.time(15), tzinfo=TZ),
+            channel="phone",
+            address=c.address,
+            contract=c.id,
+        ),
     ).order
     change_schedule(shop.archive, c.id, "weekly:wed 09:00-12:00")
     run = reschedule(shop.archive, c.id)

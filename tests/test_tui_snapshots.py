@@ -21,7 +21,7 @@ from hk.domain.customer import Customer
 from hk.domain.ids import CROCKFORD
 from hk.domain.worker import Worker
 from hk.services.archive import init
-from hk.services.orders.steps import build_order
+from hk.services.orders.steps import OrderRequest, build_order
 from hk.store.archive import Archive
 from hk.store.writer import save_new_bulk
 from hk.tui.app import HkApp, make_app
@@ -196,11 +196,13 @@ def build_office(root: Path) -> Path:
         start = dt.datetime.combine(day, dt.time.fromisoformat(time), TZ)
         order, _ = build_order(
             archive,
-            customer,
-            [(item, quantity)],
-            start,
-            channel="phone",
-            at=stamp(TODAY - dt.timedelta(days=3)),
+            OrderRequest(
+                customer,
+                [(item, quantity)],
+                start,
+                channel="phone",
+                at=stamp(TODAY - dt.timedelta(days=3)),
+            ),
         )
         orders.append(order.model_copy(update={"id": fixed_id(n, TODAY - dt.timedelta(days=3))}))
     save_new_bulk(archive, orders, "test: orders")

@@ -134,7 +134,7 @@ def new(
     from hk.commands.common import parse_hours, parse_moment
     from hk.commands.order.view import parse_service
     from hk.domain.money import format_money
-    from hk.services.orders.steps import new_order
+    from hk.services.orders.steps import OrderRequest, new_order
 
     archive = archive_of(ctx)
     tz = archive.settings.locale.timezone
@@ -155,16 +155,18 @@ def new(
         requirements["gender"] = require_gender.strip()
     taken = new_order(
         archive,
-        customer,
-        [parse_service(s) for s in services],
-        begin,
-        channel=channel,
-        end=parse_moment(end, tz, "--end") if end else None,
-        hours=parse_hours(hours),
-        address=address,
-        requirements=requirements,
-        notes=notes,
-        package=package,
+        OrderRequest(
+            customer,
+            [parse_service(s) for s in services],
+            begin,
+            channel=channel,
+            end=parse_moment(end, tz, "--end") if end else None,
+            hours=parse_hours(hours),
+            address=address,
+            requirements=requirements,
+            notes=notes,
+            package=package,
+        ),
     )
     order = taken.order
     if json:

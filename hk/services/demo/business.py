@@ -237,13 +237,15 @@ def _order(
     hours = Decimal(str(entry["hours"])) if entry.get("hours") else None
     taken = orders.new_order(
         archive,
-        _key(ids, entry["customer"]),
-        lines,
-        start,
-        hours=hours,
-        channel=entry.get("channel", "phone"),
-        at=taken_at,
-        requirements=entry.get("requirements"),
+        orders.OrderRequest(
+            _key(ids, entry["customer"]),
+            lines,
+            start,
+            hours=hours,
+            channel=entry.get("channel", "phone"),
+            at=taken_at,
+            requirements=entry.get("requirements"),
+        ),
     )
     ref = taken.order.id
     until = entry["until"]

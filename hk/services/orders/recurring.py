@@ -52,7 +52,13 @@ from hk.domain.recurrence import Skipped, occurrences, schedule_days, window_on
 from hk.domain.worker import Worker
 from hk.errors import HkError, NotFound
 from hk.services.orders.rules import Booking, assignment_breaches, bookings_of, default_quantity
-from hk.services.orders.steps import build_order, change_order, service_items, with_changes
+from hk.services.orders.steps import (
+    OrderRequest,
+    build_order,
+    change_order,
+    service_items,
+    with_changes,
+)
 from hk.services.records import code_of, ensure_fresh, load, moment, resolve_id
 from hk.store.archive import Archive
 from hk.store.writer import SaveResult, save_new_bulk
@@ -452,18 +458,20 @@ class _Generator:
         note = f"按合同 {contract.number} {GENERATED}（{schedule.text_zh()}）"
         order, breakdown = build_order(
             self.archive,
-            contract.customer,
-            [(line.service, line.quantity) for line in schedule.services],
-            start,
-            channel=CHANNEL,
-            end=end,
-            address=contract.address,
-            package=contract.package,
-            contract=contract.id,
-            package_left=balance,
-            at=self.now,
-            taken_note=note,
-            unit_prices=[agreed.get(line.service) for line in schedule.services],
+            OrderRequest(
+                contract.customer,
+                [(line.service, line.quantity) for line in schedule.services],
+                start,
+                channel=CHANNEL,
+                end=end,
+                address=contract.address,
+                package=contract.package,
+                contract=contract.id,
+                package_left=balance,
+                at=self.now,
+                taken_note=note,
+                unit_prices=[agreed.get(line.service) for line in schedule.services],
+            ),
         )
         if breakdown.package is not None:
             self.packages[key] = breakdown.package.balance()

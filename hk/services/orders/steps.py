@@ -175,59 +175,65 @@ def service_items(archive: Archive, codes: Sequence[str]) -> dict[str, ServiceIt
 # --- taking an order --------------------------------------------------------------------------
 
 
-def new_order(
-    archive: Archive,
-    customer_ref: str,
-    lines: Sequence[tuple[str, Decimal | int | str | None]],
-    start: dt.datetime,
-    **options: Any,
-) -> Taken:
-    """Take an order: price it for the customer, copy their address, log it as 待确认; one commit.
-
-    ``options`` are :func:`build_order`'s (``channel`` is required).
-    """
-    order, breakdown = build_order(archive, customer_ref, lines, start, **options)
+def new_order(archive: Archive, request: OrderRequest) -> Taken:
+    """Take an order: price it for the customer, copy their address, log it as 待确认; one
+    commit."""
+    order, breakdown = build_order(archive, request)
     return Taken(order, save(archive, order), breakdown)
 
 
-def build_order(
-    archive: Archive,
-    customer_ref: str,
-    lines: Sequence[tuple[str, Decimal | int | str | None]],
-    start: dt.datetime,
-    *,
-    channel: str,
-    end: dt.datetime | None = None,
-    hours: Decimal | None = None,
-    address: int | Address = 1,
-    requirements: dict[str, Any] | None = None,
-    notes: str = "",
-    package: str | None = None,
-    at: dt.datetime | None = None,
-    quote: str | None = None,
-    unit_prices: Sequence[int | None] | None = None,
-    tier: str | None = None,
-    discount_fen: int = 0,
-    discount_note: str = "",
-    contract: str | None = None,
-    package_left: PackageBalance | None = None,
-    taken_note: str = "",
-) -> tuple[Order, PriceBreakdown]:
-    """A new order, priced and validated but not saved (:func:`new_order` saves one; a quote's
-    acceptance saves several in one commit).
+@dataclass(frozen=True)
+class OrderRequest:
+    """An order as asked for, before it is priced: the customer (code or ID), the lines
+    (service code, quantity: None is the booked hours for an hourly item and 1 otherwise),
+    the start, how it came in, and what else the caller knows.
 
-    ``lines`` are (service code, quantity); a quantity of None is the booked hours for an
-    hourly item and 1 otherwise. The window ends at ``end``, after ``hours``, or after the
-    catalog's standard duration of the lines. ``address`` is the customer's address by number,
-    from 1. With ``package`` the lines use its visits left (see :func:`package_balance`).
-    An order from a quote keeps the quoted prices: ``unit_prices`` (agreed, by line; None is
-    the catalog's), ``tier`` (as priced then; "" for none) and the quote's extra discount, and
-    links back by ``quote`` (its ID).
-    An order from a contract's schedule links back by ``contract`` (its ID), goes to the
-    contract's ``address`` (an :class:`Address`, not a number), notes ``taken_note`` on its
-    first event, and, when several are made in one commit, takes the package balance the
-    previous one left (``package_left``) instead of the archive's, which does not hold them yet.
+    The window ends at ``end``, after ``hours``, or after the catalog's standard duration of
+    the lines. ``address`` is the customer's address by number, from 1, or an
+    :class:`Address` (a contract's). With ``package`` the lines use its visits left (see
+    :func:`package_balance`). An order from a quote keeps the quoted prices: ``unit_prices``
+    (agreed, by line; None is the catalog's), ``tier`` (as priced then; "" for none) and the
+    quote's extra discount, and links back by ``quote`` (its ID). An order from a contract's
+    schedule links back by ``contract`` (its ID), notes ``taken_note`` on its first event, and,
+    when several are made in one commit, takes the package balance the previous one left
+    (``package_left``) instead of the archive's, which does not hold them yet.
     """
+
+    customer: str
+    lines: Sequence[tuple[str, Decimal | int | str | None]]
+    start: dt.datetime
+    channel: str
+    end: dt.datetime | None = None
+    hours: Decimal | None = None
+    address: int | Address = 1
+    requirements: dict[str, Any] | None = None
+    notes: str = ""
+    package: str | None = None
+    at: dt.datetime | None = None
+    quote: str | None = None
+    unit_prices: Sequence[int | None] | None = None
+    tier: str | None = None
+    discount_fen: int = 0
+    discount_note: str = ""
+    contract: str | None = None
+    package_left: PackageBalance | None = None
+    taken_note: str = ""
+
+
+def build_order(archive: Archive, request: OrderRequest) -> tuple[Order, PriceBreakdown]:
+    """A new order, priced and validated but not saved (:func:`new_order` saves one; a quote's
+    acceptance saves several in one commit)."""
+    customer_ref, lines, start = request.customer, request.lines, request.start
+    channel, end, hours, address = request.channel, request.end, request.hours, request.address
+    requirements, notes, package, at = (
+        request.requirements,
+        request.notes,
+        request.package,
+        request.at,
+    )
+    quote, unit_prices, tier = request.quote, request.unit_prices, request.tier
+    discount_fen, discount_note = request.discount_fen, request.discount_note
+    contract, package_left, taken_note = request.contract, request.package_left, request.taken_note
     record, _ = load_ref(archive, "customer", customer_ref)
     assert isinstance(record, Customer)
     customer = record

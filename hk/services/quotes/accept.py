@@ -25,7 +25,7 @@ from hk.domain.order.model import Order
 from hk.domain.quote import Quote, QuoteLine, step
 from hk.errors import HkError, UsageError
 from hk.services.orders.rules import standard_minutes
-from hk.services.orders.steps import build_order, service_items
+from hk.services.orders.steps import OrderRequest, build_order, service_items
 from hk.services.quotes.steps import check_acceptable, load_quote, today
 from hk.services.records import code_of, load, moment, refused
 from hk.store.archive import Archive
@@ -128,19 +128,21 @@ def accept_as_orders(
         timed = standard_minutes([(items[line.service], line.quantity) for line in lines])
         order, _ = build_order(
             archive,
-            customer.id,
-            [(line.service, line.quantity) for line in lines],
-            begin + dt.timedelta(days=day),
-            channel=channel,
-            hours=hours if timed is None else None,
-            address=number,
-            notes=quote.notes,
-            at=when,
-            quote=quote.id,
-            unit_prices=[line.unit_price_fen for line in lines],
-            tier=quote.tier,
-            discount_fen=share,
-            discount_note=quote.discount_note if share else "",
+            OrderRequest(
+                customer.id,
+                [(line.service, line.quantity) for line in lines],
+                begin + dt.timedelta(days=day),
+                channel=channel,
+                hours=hours if timed is None else None,
+                address=number,
+                notes=quote.notes,
+                at=when,
+                quote=quote.id,
+                unit_prices=[line.unit_price_fen for line in lines],
+                tier=quote.tier,
+                discount_fen=share,
+                discount_note=quote.discount_note if share else "",
+            ),
         )
         _as_quoted(order, lines)
         orders.append(order)

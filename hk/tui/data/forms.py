@@ -581,11 +581,11 @@ def _order_args(archive: Archive, typed: OrderDraft) -> tuple[str, dict[str, Any
 
 def _preview(archive: Archive, typed: OrderDraft) -> Checked:
     """The order as it would be taken (priced, not saved)."""
-    from hk.services.orders.steps import build_order
+    from hk.services.orders.steps import OrderRequest, build_order
 
     customer, options = _order_args(archive, typed)
     assert typed.start is not None
-    order, _ = build_order(archive, customer, typed.lines, typed.start, **options)
+    order, _ = build_order(archive, OrderRequest(customer, typed.lines, typed.start, **options))
     where = " ".join(
         part
         for part in (order.address.district, order.address.community, order.address.detail)
@@ -603,12 +603,12 @@ def save(archive: Archive, form: Form, values: dict[str, str]) -> Saved:
     the bytes the form was opened from (one commit; refused if they changed meanwhile)."""
     fields = draft(archive, form, values)
     if form.kind == "order":
-        from hk.services.orders.steps import new_order
+        from hk.services.orders.steps import OrderRequest, new_order
 
         typed: OrderDraft = fields["draft"]
         customer, options = _order_args(archive, typed)
         assert typed.start is not None
-        taken = new_order(archive, customer, typed.lines, typed.start, **options)
+        taken = new_order(archive, OrderRequest(customer, typed.lines, typed.start, **options))
         return Saved(
             "order",
             taken.order.id,
