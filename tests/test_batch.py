@@ -182,6 +182,44 @@ def test_lines_come_from_stdin_or_a_file(hk: Hk, tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "cannot read" in missing.output
 
 
+def test_an_empty_value_clears_a_field(hk: Hk) -> None:
+    added = ["--name", "张三", "--wechat", "zs", "--tag", "高端客户", "--birthday", "1980-03-01"]
+    a = str(json.loads(ok(hk("customer", "add", *added, "--json")).stdout)["code"])
+    worker = ["--name", "王秀英", "--gender", "女", "--birth-year", "1976", "--experience", "8"]
+    w = str(json.loads(ok(hk("worker", "add", *worker, "--json")).stdout)["code"])
+    ok(
+        hk(
+            "batch",
+            input=lines(
+                line("customer.edit", a, wechat="", tag=[], birthday=""),
+                line("worker.edit", w, birth_year="", experience=""),
+            ),
+        )
+    )
+    shown = show(hk, "customer", a)
+    assert [shown.get(key) for key in ("wechat", "tags", "birthday")] == [None, None, None]
+    assert shown["name"] == "张三"
+    cleared = show(hk, "worker", w)
+    assert (cleared.get("birth_year"), cleared["experience_years"]) == (None, 0)
+
+
+def test_null_is_refused_and_a_number_is_not_text(hk: Hk) -> None:
+    a = add_customer(hk, "张三", "13800138000")
+    w = str(
+        json.loads(ok(hk("worker", "add", "--name", "王秀英", "--gender", "女", "--json")).stdout)[
+            "code"
+        ]
+    )
+    result = hk(
+        "batch",
+        input=lines(line("customer.edit", a, tag=None), line("worker.edit", w, birth_year="1976")),
+    )
+    assert result.exit_code == 1
+    assert "line 1: error: tag: null is not a value here" in result.output
+    assert "line 2: error: birth_year: a whole number" in result.output
+    assert show(hk, "customer", a).get("tags") is None
+
+
 def run_batch(hk: Hk, text: str, **env: str) -> subprocess.CompletedProcess[str]:
     """``hk batch`` as a real process reading ``text`` on stdin."""
     return subprocess.run(

@@ -616,6 +616,29 @@ def test_customer_edit_with_nothing_new_changes_nothing(hk: Hk) -> None:
     assert git(hk.root, "rev-parse", "HEAD") == head
 
 
+def test_an_address_part_changed_keeps_the_city_of_the_address(hk: Hk) -> None:
+    added = ["--name", "张三", "--city", "重庆市", "--district", "渝中区", "--json"]
+    code = as_json(hk("customer", "add", *added))["code"]
+    ok(hk("customer", "edit", code, "--community", "解放碑"))
+    (address,) = as_json(hk("customer", "show", code, "--json"))["addresses"]
+    assert (address["city"], address["district"], address["community"]) == (
+        "重庆市",
+        "渝中区",
+        "解放碑",
+    )
+
+
+def test_an_empty_value_clears_a_field_and_a_birthday_is_read_once(hk: Hk) -> None:
+    added = ["--name", "张三", "--wechat", "zs", "--birthday", "1980/3/1", "--json"]
+    code = as_json(hk("customer", "add", *added))["code"]
+    assert as_json(hk("customer", "show", code, "--json"))["birthday"] == "1980-03-01"
+    ok(hk("customer", "edit", code, "--wechat", "", "--birthday", ""))
+    shown = as_json(hk("customer", "show", code, "--json"))
+    assert (shown.get("wechat"), shown.get("birthday")) == (None, None)
+    wrong = hk("customer", "edit", code, "--birthday", "1980-13-40")
+    assert wrong.exit_code == 2 and "--birthday: '1980-13-40' is not a real date" in wrong.output
+
+
 def test_a_referrer_is_named_by_code(hk: Hk) -> None:
     first = as_json(hk("customer", "add", "--name", "张三", "--json"))
     second = as_json(

@@ -21,11 +21,11 @@ from hk.domain.customer import Customer
 from hk.domain.worker import Worker
 from hk.errors import InvalidData, Problem
 from hk.services.orders.steps import load_order
-from hk.services.people import edit
+from hk.services.people import CustomerChange, edit
 from hk.services.records import load
 from hk.store.archive import Archive
 from hk.tui.app import HkApp
-from hk.tui.data.forms import TOP, check, edit_text, messages_of, open_form
+from hk.tui.data.forms import TOP, change_of, check, edit_text, messages_of, open_form, save
 from hk.tui.screens.customer import CustomerScreen
 from hk.tui.screens.dialogs import ChoiceDialog
 from hk.tui.screens.forms import FormScreen
@@ -240,6 +240,53 @@ def test_an_edit_opens_with_the_record_and_saves_only_what_changed(office: Path)
     worker, _ = load(Archive(office), Worker, WANG)
     assert worker.native_place == "四川广安" and len(worker.skills) == 2
     assert "update native_place" in git(office, "log", "-1", "--format=%s")
+
+
+def test_an_emptied_input_clears_its_field_and_the_others_are_kept(office: Path) -> None:
+    edit(Archive(office), "customer", ZHANG, {"birthday": "1980-03-01"})
+
+    async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
+        await open_customer_page(app, pilot, ZHANG)
+        await pilot.press("e")
+        await settle(pilot)
+        form = form_of(app)
+        assert form.query_one("#input-birthday", Input).value == "1980-03-01"
+        for name in ("tags", "wechat", "birthday"):
+            await fill(pilot, form, name, "")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerScreen)
+
+    drive(office, scenario)
+    customer, _ = load(Archive(office), Customer, ZHANG)
+    assert (customer.tags, customer.wechat, customer.birthday) == ([], "", None)
+    assert customer.taboos == ["不进书房", "进门穿鞋套"] and customer.preferred_workers == [WANG]
+    assert customer.phones == ["+8613800138000", "+8613900139000"]
+    assert git(office, "log", "-1", "--format=%s").strip().endswith("update wechat, tags, birthday")
+
+
+def test_the_form_gives_the_cli_change_for_what_the_operator_changed(office: Path) -> None:
+    form = open_form(Archive(office), "customer", ZHANG)
+    assert change_of(form, form.values) == CustomerChange(name="张三")  # the name is required
+    typed = {**form.values, "tags": " ", "detail": "5栋", "phones": "138 0013 8000, 13700137000"}
+    assert change_of(form, typed) == CustomerChange(
+        name="张三", tag=[], address="5栋", phone=["+8613800138000", "+8613700137000"]
+    )
+
+
+def test_a_worker_form_reads_as_the_cli_and_clears_the_birth_year(office: Path) -> None:
+    archive = Archive(office)
+    form = open_form(archive, "worker", WANG)
+    values = {**form.values, "birth_year": "", "experience_years": "八年"}
+    assert set(check(archive, form, values).messages) == {"experience_years"}
+    values.update(experience_years="", skills="保洁:x")
+    messages = check(archive, form, values).messages
+    assert set(messages) == {"skills"} and "level is a number" in messages["skills"][0]
+    values["skills"] = form.values["skills"]
+    save(archive, form, values)
+    worker, _ = load(Archive(office), Worker, WANG)
+    assert (worker.birth_year, worker.experience_years) == (None, 0)
+    assert len(worker.skills) == 2 and len(worker.certificates) == 1 and worker.availability
 
 
 def test_a_save_over_a_record_changed_meanwhile_is_refused_and_the_input_kept(office: Path) -> None:

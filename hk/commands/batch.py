@@ -26,9 +26,10 @@ from --file.
 ref is the record's code or ID. The keys of set are the options of hk customer add/edit and
 hk worker add/edit without their dashes (phone, add_phone, remove_phone, health_note,
 prefer_worker, community, skill, cert, available …) and are checked the same way; a list
-replaces the whole list. Lines apply in order. If any line is refused nothing is written and
-every bad line is reported (line N: error: …), unless --keep-going. Exit 0: all applied;
-1: a line was refused; 2: usage; 3: the archive is locked or a record changed meanwhile.
+replaces the whole list, and an empty value ("" or []) clears a field. Lines apply in
+order. If any line is refused nothing is written and every bad line is reported (line N:
+error: …), unless --keep-going. Exit 0: all applied; 1: a line was refused; 2: usage; 3: the
+archive is locked or a record changed meanwhile.
 """
 
 

@@ -86,14 +86,13 @@ def add(
     json: Json = False,
 ) -> None:
     """Add a customer. Prints the new customer's code (or the record with --json)."""
-    from hk.services.people import CustomerChange, add_customer, customer_fields
+    from hk.services.people import CustomerChange, new_customer
     from hk.services.records import display
 
     archive = archive_of(ctx)
     opts = {k: v for k, v in locals().items() if k in CustomerChange.model_fields}
     opts["name"] = require(name, "--name", "姓名 / name")
-    fields = customer_fields(CustomerChange(**opts), archive.settings.locale.city)
-    customer, result = add_customer(archive, fields)
+    customer, result = new_customer(archive, CustomerChange(**opts))
     if json:
         print_json(display(archive, customer))
     else:

@@ -87,15 +87,14 @@ def add(
     json: Json = False,
 ) -> None:
     """Add a worker. Prints the new worker's code (or the record with --json)."""
-    from hk.services.people import WorkerChange, add_worker, worker_fields
+    from hk.services.people import WorkerChange, new_worker
     from hk.services.records import display
 
     archive = archive_of(ctx)
     opts = {k: v for k, v in locals().items() if k in WorkerChange.model_fields}
     opts["name"] = require(name, "--name", "姓名 / name")
     opts["gender"] = require(gender, "--gender", "性别 (女/男)")
-    fields = worker_fields(WorkerChange(**opts), archive.settings.locale.city)
-    worker, result = add_worker(archive, fields)
+    worker, result = new_worker(archive, WorkerChange(**opts))
     if json:
         print_json(display(archive, worker))
     else:

@@ -29,9 +29,8 @@ from hk.services.people import (
     CustomerChange,
     WorkerChange,
     build_new,
-    customer_fields,
+    change_fields,
     resolve_refs,
-    worker_fields,
 )
 from hk.services.records import ensure_fresh, load, resolve_id, update_fields
 from hk.store import codec
@@ -195,7 +194,7 @@ def _apply_change(
     """Turn a valid change into its record and keep it in ``pending`` (in line order)."""
     city = archive.settings.locale.city
     if action == "add":
-        fields = _fields(change, city, None)
+        fields = change_fields(change, city, None)
         if kind == "customer":
             fields = resolve_refs(archive, fields, refresh=False)
         record: Record = build_new(archive, KINDS[kind], fields)  # type: ignore[arg-type]
@@ -213,7 +212,7 @@ def _apply_change(
     if item is None:
         current, loaded = load(archive, KINDS[kind], record_id)
         item = _Pending(current, loaded)
-    fields = _fields(change, city, item.record)
+    fields = change_fields(change, city, item.record)  # type: ignore[arg-type]
     if kind == "customer":
         fields = resolve_refs(archive, fields, refresh=False)
     updated = update_fields(item.record, fields)
@@ -298,7 +297,7 @@ def _change(
         Problem(
             "null is not a value here",
             field=key,
-            hint="leave the field out to keep its value; hk batch does not clear fields",
+            hint='leave the field out to keep its value; "" or [] clears it',
         )
         for key, value in values.items()
         if value is None
@@ -332,14 +331,6 @@ def _change_problems(exc: ValidationError, model: type[BaseModel]) -> list[Probl
         if problem.message == "unknown field" and problem.hint and "'" not in problem.hint:
             problem.hint = "the keys of set are the options of the add and edit commands"
     return problems
-
-
-def _fields(
-    change: CustomerChange | WorkerChange, city: str, current: Record | None
-) -> dict[str, Any]:
-    if isinstance(change, CustomerChange):
-        return customer_fields(change, city, current)  # type: ignore[arg-type]
-    return worker_fields(change, city, current)  # type: ignore[arg-type]
 
 
 def _check_settings(archive: Archive, record: Record) -> None:

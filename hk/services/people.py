@@ -1,14 +1,15 @@
 """Customers and workers: create, edit, tag. Search and listing are in :mod:`hk.services.lookup`.
 
 A change in the command line's words (:class:`CustomerChange`, :class:`WorkerChange`) becomes
-record fields here, once, for ``hk customer``/``hk worker`` and for ``hk batch`` alike.
+record fields here, once, for ``hk customer``/``hk worker``, ``hk batch`` and the TUI's forms
+alike.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 
 from hk.domain.base import now
 from hk.domain.customer import Customer
@@ -69,18 +70,43 @@ def edit(
     return updated, save(archive, updated, loaded)
 
 
-def edit_customer(archive: Archive, ref: str, change: CustomerChange) -> tuple[Any, SaveResult]:
+def new_customer(archive: Archive, change: CustomerChange) -> tuple[Customer, SaveResult]:
+    """Create the customer ``hk customer add`` (or a form) describes; one commit."""
+    return add_customer(archive, customer_fields(change, archive.settings.locale.city))
+
+
+def new_worker(archive: Archive, change: WorkerChange) -> tuple[Worker, SaveResult]:
+    """Create the worker ``hk worker add`` (or a form) describes; one commit."""
+    return add_worker(archive, worker_fields(change, archive.settings.locale.city))
+
+
+def edit_customer(
+    archive: Archive,
+    ref: str,
+    change: CustomerChange,
+    opened: tuple[Customer, Loaded] | None = None,
+) -> tuple[Any, SaveResult]:
     """Apply ``hk customer edit``'s typed change to the customer ``ref`` names: phones added
-    or removed and address parts apply to what the record holds now; one commit."""
-    record, loaded = load_ref(archive, "customer", ref)
+    or removed and address parts apply to what the record holds now; one commit.
+
+    ``opened`` is the customer as a form read it when it opened: the change applies to it,
+    and the save is refused if the file changed since then (see :func:`edit`).
+    """
+    record, loaded = opened if opened is not None else load_ref(archive, "customer", ref)
     assert isinstance(record, Customer)
     fields = customer_fields(change, archive.settings.locale.city, record)
     return edit(archive, "customer", ref, fields, opened=(record, loaded))
 
 
-def edit_worker(archive: Archive, ref: str, change: WorkerChange) -> tuple[Any, SaveResult]:
-    """Apply ``hk worker edit``'s typed change to the worker ``ref`` names; one commit."""
-    record, loaded = load_ref(archive, "worker", ref)
+def edit_worker(
+    archive: Archive,
+    ref: str,
+    change: WorkerChange,
+    opened: tuple[Worker, Loaded] | None = None,
+) -> tuple[Any, SaveResult]:
+    """Apply ``hk worker edit``'s typed change to the worker ``ref`` names; one commit.
+    ``opened`` as in :func:`edit_customer`."""
+    record, loaded = opened if opened is not None else load_ref(archive, "worker", ref)
     assert isinstance(record, Worker)
     fields = worker_fields(change, archive.settings.locale.city, record)
     return edit(archive, "worker", ref, fields, opened=(record, loaded))
@@ -121,14 +147,32 @@ def resolve_refs(archive: Archive, fields: dict[str, Any], refresh: bool = True)
 
 # --- changes in the command line's words ---------------------------------------------------------
 
+Empty = Literal[""]
+"""The empty value of an option: given, it clears the field (see :class:`CustomerChange`)."""
+
+
+def _whole_number(value: object) -> int | Empty | None:
+    """A number option's value as strictly as the others' (no text, no bool, no 1.5), or the
+    empty value; one message instead of one per member of the union."""
+    if value is None or value == "" or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValueError('a whole number, or "" to clear it')
+
+
+WholeNumber = Annotated[int | Empty | None, PlainValidator(_whole_number)]
+"""A number option (a year, a count of years) that can also be cleared."""
+
 
 class CustomerChange(BaseModel):
     """A change to a customer as ``hk customer add/edit`` takes it: one field per option.
 
     ``phone`` is ``--phone``, ``health_note`` is ``--health-note``, ``community`` and the
-    other address parts change the first address. A typed command and a line of ``hk batch``
-    build the same change, so they mean the same and are refused the same way. None is an
-    option not given; lists replace the whole list, and ``a,b`` in one item counts as two.
+    other address parts change the first address. A typed command, a line of ``hk batch`` and
+    the TUI's form build the same change, so they mean the same and are refused the same way.
+
+    None is an option not given: the field keeps its value. An empty value given clears the
+    field, back to what a new record has: ``""`` for a text (no birthday, no referrer), ``[]``
+    for a list (no tags). Lists replace the whole list, and ``a,b`` in one item counts as two.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -165,7 +209,9 @@ class WorkerChange(BaseModel):
 
     Skills, certificates, weekly hours and leave are written as on the command line
     (``烹饪:4:川菜/粤菜``, ``健康证:A123:2027-05-01``, ``mon-fri 08:00-18:00``,
-    ``2026-12-01..2026-12-05:探亲``); the address parts change the home address.
+    ``2026-12-01..2026-12-05:探亲``); the address parts change the home address. None and
+    the empty values mean what they mean in :class:`CustomerChange` (``""`` clears the birth
+    year too, and sets the years of experience back to 0).
     """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -174,13 +220,13 @@ class WorkerChange(BaseModel):
     gender: str | None = None
     phone: str | None = None
     wechat: str | None = None
-    birth_year: int | None = None
+    birth_year: WholeNumber = None
     native_place: str | None = None
     dialect: list[str] | None = None
     id_number: str | None = None
     skill: list[str] | None = None
     cert: list[str] | None = None
-    experience: int | None = None
+    experience: WholeNumber = None
     status: str | None = None
     available: list[str] | None = None
     leave: list[str] | None = None
@@ -202,22 +248,46 @@ def split_values(values: list[str] | None) -> list[str]:
     return out
 
 
-def _address(change: CustomerChange | WorkerChange, default_city: str) -> dict[str, Any] | None:
-    """The address parts given, or None if none was; a new address gets the default city."""
-    parts = {
-        "city": change.city,
-        "district": change.district,
-        "community": change.community,
-        "detail": change.address,
-        "access_notes": change.access_notes,
-        "lat": change.lat,
-        "lon": change.lon,
+ADDRESS_OPTIONS = {
+    "city": "city",
+    "district": "district",
+    "community": "community",
+    "detail": "address",
+    "access_notes": "access_notes",
+    "lat": "lat",
+    "lon": "lon",
+}
+"""A part of an address (a customer's first, a worker's home) → the option that sets it."""
+
+
+def _address(
+    change: CustomerChange | WorkerChange, default_city: str, current: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The address ``change`` makes of ``current`` (None: there is none yet), or None if it
+    gives no part. An existing address keeps the parts not given and its own city; a new one
+    is made of the parts given that are not empty (none: no address), the city by default
+    the one in hk.toml."""
+    given = {
+        part: getattr(change, option)
+        for part, option in ADDRESS_OPTIONS.items()
+        if getattr(change, option) is not None
     }
-    given = {k: v for k, v in parts.items() if v is not None}
-    if not given:
-        return None
-    given.setdefault("city", default_city)
-    return given
+    if current is not None:
+        return {**current, **given} if given else None
+    given = {part: value for part, value in given.items() if value != ""}
+    return {"city": default_city, **given} if given else None
+
+
+def _set_text(
+    fields: dict[str, Any], model: type[Customer] | type[Worker], value: Any, dst: str
+) -> None:
+    """An option's value as its field's, the empty value as the field's default (a field with
+    no default keeps ``""``, which its model refuses: a name cannot be cleared)."""
+    if value is None:
+        return
+    info = model.model_fields[dst]
+    empty = value == "" and not info.is_required()
+    fields[dst] = info.get_default(call_default_factory=True) if empty else value
 
 
 _CUSTOMER_TEXT = {
@@ -250,27 +320,28 @@ def customer_fields(
     Phones added or removed apply to the current list (or to ``phone`` when both are given);
     address parts update the first address, or make one.
     """
-    fields: dict[str, Any] = {
-        dst: getattr(change, src)
-        for src, dst in _CUSTOMER_TEXT.items()
-        if getattr(change, src) is not None
-    }
+    fields: dict[str, Any] = {}
+    for src, dst in _CUSTOMER_TEXT.items():
+        _set_text(fields, Customer, getattr(change, src), dst)
+    if fields.get("birthday"):
+        from hk.services.io.fields import parse_date
+
+        try:
+            fields["birthday"] = parse_date(fields["birthday"])
+        except ValueError as exc:
+            raise FieldError("birthday", str(exc)) from None
     for src, dst in _CUSTOMER_LISTS.items():
-        if getattr(change, src):
+        if getattr(change, src) is not None:
             fields[dst] = split_values(getattr(change, src))
     if change.add_phone or change.remove_phone:
         phones = list(fields.get("phones", current.phones if current else []))
         drop = {normalize_phone(p) for p in split_values(change.remove_phone)}
         fields["phones"] = [p for p in phones if normalize_phone(p) not in drop]
         fields["phones"] += split_values(change.add_phone)
-    addr = _address(change, default_city)
-    if addr:
-        addresses = [a.model_dump() for a in current.addresses] if current else []
-        if addresses:
-            addresses[0].update(addr)
-        else:
-            addresses = [addr]
-        fields["addresses"] = addresses
+    addresses = [a.model_dump() for a in current.addresses] if current else []
+    first = _address(change, default_city, addresses[0] if addresses else None)
+    if first is not None:
+        fields["addresses"] = [first, *addresses[1:]]
     return fields
 
 
@@ -298,11 +369,9 @@ def worker_fields(
     """
     from hk.services.io.fields import GENDERS, parse_certificate, parse_skill
 
-    fields: dict[str, Any] = {
-        dst: getattr(change, src)
-        for src, dst in _WORKER_TEXT.items()
-        if getattr(change, src) is not None
-    }
+    fields: dict[str, Any] = {}
+    for src, dst in _WORKER_TEXT.items():
+        _set_text(fields, Worker, getattr(change, src), dst)
     if change.gender is not None:
         gender = GENDERS.get(change.gender.lower())
         if gender is None:
@@ -310,27 +379,39 @@ def worker_fields(
                 "gender", f"'{change.gender}' is not 女 or 男", hint="write 女 or 男 (f or m)"
             )
         fields["gender"] = gender
-    if change.dialect:
+    if change.dialect is not None:
         fields["dialects"] = split_values(change.dialect)
     for name, parse, key in (
         ("skill", parse_skill, "skills"),
         ("cert", parse_certificate, "certificates"),
     ):
         values = getattr(change, name)
-        if values:
+        if values is not None:
             try:
                 fields[key] = [parse(v) for v in values]
             except ValueError as exc:
                 raise FieldError(name, str(exc)) from None
-    if change.available:
+    if change.available is not None:
         fields["availability"] = parse_availability(change.available)
-    if change.leave:
+    if change.leave is not None:
         fields["leave"] = [parse_leave(x) for x in change.leave]
-    home = _address(change, default_city)
-    if home:
-        before = current.home.model_dump() if current and current.home else {}
-        fields["home"] = {**before, **home}
+    home = _address(
+        change, default_city, current.home.model_dump() if current and current.home else None
+    )
+    if home is not None:
+        fields["home"] = home
     return fields
+
+
+def change_fields(
+    change: CustomerChange | WorkerChange, default_city: str, current: Customer | Worker | None
+) -> dict[str, Any]:
+    """:func:`customer_fields` or :func:`worker_fields`, as the change is."""
+    if isinstance(change, CustomerChange):
+        assert current is None or isinstance(current, Customer)
+        return customer_fields(change, default_city, current)
+    assert current is None or isinstance(current, Worker)
+    return worker_fields(change, default_city, current)
 
 
 INPUT_OF_FIELD: dict[str, dict[str, str]] = {
@@ -350,6 +431,20 @@ INPUT_OF_FIELD: dict[str, dict[str, str]] = {
     },
 }
 """A record field → the input (option, ``hk batch`` key) that sets it, to name a problem."""
+
+
+def option_of_field(kind: str, path: str) -> str:
+    """The option that sets the record field at ``path``, to put a problem under it:
+    ``phones[1]`` → ``phone``, ``addresses[0].district`` → ``district``, ``home.city`` →
+    ``city``; an option's own name stays; a path no option sets (a second address) is kept."""
+    head, _, rest = path.partition(".")
+    name, _, index = head.partition("[")
+    if name in ("addresses", "home") and rest:
+        if name == "addresses" and index != "0]":
+            return path  # not the first address: no option sets it
+        part = rest.split(".")[0].split("[")[0]
+        return ADDRESS_OPTIONS.get(part, INPUT_OF_FIELD[kind][name])
+    return INPUT_OF_FIELD.get(kind, {}).get(name, name)
 
 
 def parse_availability(values: list[str]) -> dict[str, list[str]]:

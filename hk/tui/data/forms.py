@@ -1,12 +1,17 @@
 """The forms of the TUI (new and edited customers and workers, new orders), without Textual.
 
-A form is a list of :class:`FormField` and the text typed into each. :func:`draft` turns that
-text into the fields the services take (:func:`hk.services.people.add_customer`,
-:func:`~hk.services.people.add_worker`, :func:`hk.services.orders.steps.new_order`), so the TUI
-saves exactly what ``hk customer add`` or ``hk order new`` would. :func:`check` runs the same
-Pydantic models and settings rules without writing, and :func:`messages_of` puts each problem
-under the input it is about (``phones[1]`` under the phones, ``addresses[0].district`` under
-the district); a problem no input owns goes to the top of the form.
+A form is a list of :class:`FormField` and the text typed into each. For a customer or a
+worker, :func:`change_of` turns that text into the typed change ``hk customer add/edit`` and
+``hk worker add/edit`` build (:class:`~hk.services.people.CustomerChange`,
+:class:`~hk.services.people.WorkerChange`): each input sets the option that sets the record
+field it shows, an input the operator emptied clears its field, one left as shown is not given.
+The people service turns the change into record fields, so the TUI saves exactly what the
+command would, read and refused by the same code. A new order's text becomes an
+:class:`OrderDraft` for :func:`hk.services.orders.steps.new_order`. :func:`check` runs the
+same conversion, Pydantic models and settings rules without writing, and :func:`messages_of`
+puts each problem under the input it is about (``phones[1]`` under the phones,
+``addresses[0].district`` under the district: the option that sets the field, then the input
+that sets the option); a problem no input owns goes to the top of the form.
 
 Editing keeps the record's file as read when the form opened (:class:`Opened`); the save goes
 over those bytes, so the writer refuses (:class:`~hk.errors.ConflictError`) if anyone changed
@@ -23,13 +28,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
-from hk.errors import HkError, InvalidData, NotFound, Problem
+from hk.errors import FieldError, HkError, InvalidData, NotFound, Problem
 
 if TYPE_CHECKING:
     from hk.domain.base import Record
     from hk.domain.layout import Kind
+    from hk.services.people import CustomerChange, WorkerChange
     from hk.store.archive import Archive
     from hk.store.writer import Loaded
 
@@ -43,7 +49,8 @@ class FormField:
 
     ``widget`` is ``text`` (one line), ``choice`` (one of :attr:`Form.choices`) or ``notes``
     (free text, several lines, also editable in $EDITOR). ``paths`` are the record fields whose
-    problems show under this input besides its own name's.
+    problems show under this input besides its own name's; in a customer's or worker's form
+    the input shows the record field its first path (or else its name) names.
     """
 
     name: str
@@ -289,105 +296,79 @@ def values_of(kind: Kind, record: Any) -> dict[str, str]:
     }
 
 
-# --- typed text to fields -----------------------------------------------------------------------
+# --- typed text to a change ----------------------------------------------------------------------
 
 
-def draft(archive: Archive, form: Form, values: dict[str, str]) -> dict[str, Any]:
-    """The fields the service takes, from the text of each input; every input that cannot be
-    read at all is one problem (:class:`InvalidData`), named by the input."""
-    problems: list[Problem] = []
+def _text(form: Form, values: dict[str, str]) -> dict[str, str]:
+    """Each input's text as it counts: trimmed, the notes only at their end."""
     text = {f.name: values.get(f.name, "").strip() for f in form.fields}
     text["notes"] = values.get("notes", "").rstrip()
+    return text
+
+
+def option_of(form: Form, item: FormField) -> str:
+    """The option of the people service's change that a customer's or worker's input sets:
+    the one that sets the record field it shows (its first path, or its name)."""
+    from hk.services.people import option_of_field
+
+    return option_of_field(form.kind, item.paths[0] if item.paths else item.name)
+
+
+def change_of(form: Form, values: dict[str, str]) -> CustomerChange | WorkerChange:
+    """The change ``hk customer add/edit`` or ``hk worker add/edit`` would take for what the
+    form holds: an input the operator changed (or a required one) gives its option's value, an
+    input emptied gives the empty value that clears the field; an input left as it was shown
+    is no option given, so a value the form cannot show exactly is kept as it is.
+
+    Only the form's own reading is done here, as Typer does it for the command line: a list
+    typed in one input is split as a spreadsheet cell is (``保洁:4, 烹饪:3`` · ``高端 老客户``),
+    a number is read as one. Every input that cannot be read is one problem
+    (:class:`InvalidData`), named by its option.
+    """
+    from pydantic import ValidationError
+
+    from hk.services.people import CustomerChange, WorkerChange
+    from hk.store import codec
+
+    model = CustomerChange if form.kind == "customer" else WorkerChange
+    text, shown = _text(form, values), _text(form, form.values)
+    problems: list[Problem] = []
+    given: dict[str, Any] = {}
     for item in form.fields:
-        if item.required and not text[item.name]:
-            problems.append(Problem("this field is required", field=item.name))
-    if form.kind == "customer":
-        fields = _customer(archive, form, text, problems)
-    elif form.kind == "worker":
-        fields = _worker(form, text, problems)
-    else:
-        fields = _order(text, problems)
+        option, value = option_of(form, item), text[item.name]
+        if item.required and not value:
+            problems.append(Problem("this field is required", field=option))
+        if item.required or value != shown[item.name]:
+            given[option] = _read(model, option, value, problems)
+    try:
+        change = model.model_validate(given)
+    except ValidationError as exc:
+        problems += codec.problems_from_validation(exc, None, "<input>", model)
     if problems:
         raise InvalidData(problems)
-    return fields
+    return change
 
 
-def _parse(problems: list[Problem], name: str, parse: Callable[[str], Any], value: str) -> Any:
-    try:
-        return parse(value)
-    except (ValueError, HkError) as exc:
-        problems.append(Problem(getattr(exc, "message", None) or str(exc), field=name))
-        return None
+def _read(
+    model: type[CustomerChange] | type[WorkerChange],
+    option: str,
+    value: str,
+    problems: list[Problem],
+) -> Any:
+    """An input's text as its option's type: a list, a whole number or a text."""
+    from hk.services.io.fields import split_list, split_phones
 
-
-def _customer(
-    archive: Archive, form: Form, text: dict[str, str], problems: list[Problem]
-) -> dict[str, Any]:
-    from hk.services.io.fields import parse_date, split_list, split_phones
-
-    fields: dict[str, Any] = {
-        "name": text["name"],
-        "phones": split_phones([text["phones"]]) if text["phones"] else [],
-        "wechat": text["wechat"],
-        "category": text["category"],
-        "channel": text["channel"],
-        "tier": text["tier"],
-        "tags": split_list([text["tags"]]) if text["tags"] else [],
-        "taboos": split_list([text["taboos"]]) if text["taboos"] else [],
-        "notes": text["notes"],
-        "birthday": _parse(problems, "birthday", parse_date, text["birthday"])
-        if text["birthday"]
-        else None,
-    }
-    parts = {part: text[part] for part in ADDRESS_PARTS}
-    opened = form.opened
-    current = [a.model_dump() for a in getattr(opened.record, "addresses", [])] if opened else []
-    if any(parts[p] for p in ADDRESS_PARTS if p != "city"):
-        parts["city"] = parts["city"] or archive.settings.locale.city
-        if current:
-            current[0].update(parts)
-        else:
-            current = [parts]
-    elif current:
-        current[0].update(parts)
-    fields["addresses"] = current
-    if opened is None:
-        fields.update(id_number=text["id_number"], health_notes=text["health_notes"])
-        fields = {k: v for k, v in fields.items() if v not in ("", [], None)}
-    return fields
-
-
-def _worker(form: Form, text: dict[str, str], problems: list[Problem]) -> dict[str, Any]:
-    from hk.services.io.fields import parse_skill, parse_year, parse_years, split_list
-
-    fields: dict[str, Any] = {
-        "name": text["name"],
-        "gender": text["gender"],
-        "wechat": text["wechat"],
-        "native_place": text["native_place"],
-        "status": text["status"] or "available",
-        "dialects": split_list([text["dialects"]]) if text["dialects"] else [],
-        "phone": text["phone"] or None,
-        "notes": text["notes"],
-        "birth_year": _parse(problems, "birth_year", parse_year, text["birth_year"])
-        if text["birth_year"]
-        else None,
-        "experience_years": _parse(
-            problems, "experience_years", lambda v: parse_years(v, "8"), text["experience_years"]
-        )
-        if text["experience_years"]
-        else 0,
-    }
-    skills = []
-    for part in split_list([text["skills"]], spaces=True) if text["skills"] else []:
-        skill = _parse(problems, "skills", parse_skill, part)
-        if skill is not None:
-            skills.append(skill)
-    fields["skills"] = skills
-    if form.opened is None:
-        fields["id_number"] = text["id_number"]
-        fields = {k: v for k, v in fields.items() if v not in ("", [], None, 0)}
-    return fields
+    kinds = get_args(model.model_fields[option].annotation)
+    if any(get_origin(kind) is list for kind in kinds):
+        if not value:
+            return []
+        return split_phones([value]) if option == "phone" else split_list([value], spaces=True)
+    if int in kinds and value:
+        try:
+            return int(value)
+        except ValueError:
+            problems.append(Problem(f"'{value}' is not a whole number", field=option))
+    return value
 
 
 @dataclass
@@ -423,7 +404,22 @@ def _positive(text: dict[str, str], name: str, problems: list[Problem]) -> Decim
     return None
 
 
-def _order(text: dict[str, str], problems: list[Problem]) -> dict[str, Any]:
+def order_draft(form: Form, values: dict[str, str]) -> OrderDraft:
+    """The new order the form's text stands for; every input that cannot be read at all is
+    one problem (:class:`InvalidData`), named by the input."""
+    text = _text(form, values)
+    problems = [
+        Problem("this field is required", field=item.name)
+        for item in form.fields
+        if item.required and not text[item.name]
+    ]
+    typed = _order(text, problems)
+    if problems:
+        raise InvalidData(problems)
+    return typed
+
+
+def _order(text: dict[str, str], problems: list[Problem]) -> OrderDraft:
     lines: list[tuple[str, str | None]] = []
     if text["service"]:
         lines.append((text["service"], text["quantity"] or None))
@@ -465,17 +461,15 @@ def _order(text: dict[str, str], problems: list[Problem]) -> dict[str, Any]:
                 hint="1 for her first address, 2 for the second …",
             )
         )
-    return {
-        "draft": OrderDraft(
-            text["customer"],
-            address or 1,
-            lines,
-            start,
-            hours,
-            text["channel"] or "phone",
-            text["notes"],
-        )
-    }
+    return OrderDraft(
+        text["customer"],
+        address or 1,
+        lines,
+        start,
+        hours,
+        text["channel"] or "phone",
+        text["notes"],
+    )
 
 
 # --- checking and saving ------------------------------------------------------------------------
@@ -485,13 +479,24 @@ def check(archive: Archive, form: Form, values: dict[str, str]) -> Checked:
     """What a save would refuse, by input, without writing anything (the same models and
     settings rules as the save); for an order, what it would cost."""
     try:
-        fields = draft(archive, form, values)
         if form.kind == "order":
-            return _preview(archive, fields["draft"])
-        _listed(archive, form, fields)
+            return _preview(archive, order_draft(form, values))
+        _listed(archive, form, _fields(archive, form, change_of(form, values)))
     except HkError as exc:
         return Checked(messages_of(form, exc))
     return Checked()
+
+
+def _fields(archive: Archive, form: Form, change: CustomerChange | WorkerChange) -> dict[str, Any]:
+    """The record fields the change sets on the record the form opened (as a save would)."""
+    from hk.domain.customer import Customer
+    from hk.domain.worker import Worker
+    from hk.services.people import change_fields, resolve_refs
+
+    current = form.opened.record if form.opened is not None else None
+    assert current is None or isinstance(current, Customer | Worker)
+    fields = change_fields(change, archive.settings.locale.city, current)
+    return resolve_refs(archive, fields) if form.kind == "customer" else fields
 
 
 def _record(archive: Archive, form: Form, fields: dict[str, Any]) -> Record:
@@ -601,11 +606,10 @@ def _preview(archive: Archive, typed: OrderDraft) -> Checked:
 def save(archive: Archive, form: Form, values: dict[str, str]) -> Saved:
     """Save the form through the services: a new record or order, or the edited record over
     the bytes the form was opened from (one commit; refused if they changed meanwhile)."""
-    fields = draft(archive, form, values)
     if form.kind == "order":
         from hk.services.orders.steps import OrderRequest, new_order
 
-        typed: OrderDraft = fields["draft"]
+        typed = order_draft(form, values)
         customer, options = _order_args(archive, typed)
         assert typed.start is not None
         taken = new_order(archive, OrderRequest(customer, typed.lines, typed.start, **options))
@@ -616,25 +620,37 @@ def save(archive: Archive, form: Form, values: dict[str, str]) -> Saved:
             taken.result.commit,
             taken.order.window.start.date(),
         )
+    from hk.domain.customer import Customer
+    from hk.domain.worker import Worker
+    from hk.services import people
+
+    change = change_of(form, values)
+    record: Record
     if form.opened is None:
-        from hk.services.people import add_customer, add_worker
-
-        add = add_customer if form.kind == "customer" else add_worker
-        record, result = add(archive, fields)
+        if isinstance(change, people.CustomerChange):
+            record, result = people.new_customer(archive, change)
+        else:
+            record, result = people.new_worker(archive, change)
         return Saved(form.kind, record.id, result.code, result.commit)
-    from hk.services.people import edit
-
-    opened = (form.opened.record, form.opened.loaded)
-    updated, result = edit(archive, form.kind, form.opened.record.id, fields, opened=opened)
-    return Saved(form.kind, updated.id, result.code, result.commit)
+    opened, loaded = form.opened.record, form.opened.loaded
+    if isinstance(change, people.CustomerChange):
+        assert isinstance(opened, Customer)
+        record, result = people.edit_customer(archive, opened.id, change, (opened, loaded))
+    else:
+        assert isinstance(opened, Worker)
+        record, result = people.edit_worker(archive, opened.id, change, (opened, loaded))
+    return Saved(form.kind, record.id, result.code, result.commit)
 
 
 def messages_of(form: Form, exc: BaseException) -> dict[str, list[str]]:
     """Each problem of ``exc`` under the input that owns its field (the most specific), the
     rest at the top; an error with no problems is one message at the top."""
     out: dict[str, list[str]] = {}
-    if isinstance(exc, InvalidData) and exc.problems:
-        for problem in exc.problems:
+    problems = exc.problems if isinstance(exc, InvalidData) else []
+    if isinstance(exc, FieldError):  # a value the people service could not read, by option
+        problems = [Problem(exc.message, field=exc.field, hint=exc.hint)]
+    if problems:
+        for problem in problems:
             owner = _owner(form, problem.field or "")
             text = problem.message + (f"（{problem.hint}）" if problem.hint else "")
             if owner == TOP and problem.field:
@@ -647,6 +663,14 @@ def messages_of(form: Form, exc: BaseException) -> dict[str, list[str]]:
 
 
 def _owner(form: Form, problem_field: str) -> str:
+    """The input a problem's field belongs to: for a customer or a worker, the input that sets
+    the option that sets the field (:func:`hk.services.people.option_of_field`); for an order,
+    the input whose name or paths own it most closely."""
+    if form.kind in ("customer", "worker"):
+        from hk.services.people import option_of_field
+
+        option = option_of_field(form.kind, problem_field)
+        return next((f.name for f in form.fields if option_of(form, f) == option), TOP)
     best, owner = 0, TOP
     for item in form.fields:
         score = item.owns(problem_field)
