@@ -73,7 +73,7 @@ def _visits(archive: Archive, complaint_id: str) -> list[dict[str, Any]]:
 def _report(archive: Archive, stepped: Stepped, json: bool, what: str) -> None:
     from hk.services.records import code_of
 
-    complaint = stepped.complaint
+    complaint = stepped.record
     if json:
         _print(archive, complaint)
         return
@@ -143,11 +143,11 @@ def open_(
     )
     opened = open_complaint(archive, given, customer=customer, order=order, worker=worker)
     if json:
-        _print(archive, opened.complaint)
+        _print(archive, opened.record)
         return
-    due = opened.complaint.response_due
+    due = opened.record.response_due
     say(
-        f"complaint {opened.result.code or opened.complaint.id}: opened; answer by "
+        f"complaint {opened.result.code or opened.record.id}: opened; answer by "
         f"{due:%Y-%m-%d %H:%M}"
     )
 
@@ -317,7 +317,7 @@ def assign(
 
     archive = archive_of(ctx)
     stepped = assign_complaint(archive, ref, to, note, moment_of(archive, at))
-    _report(archive, stepped, json, f"in progress, handled by {stepped.complaint.assignee}")
+    _report(archive, stepped, json, f"in progress, handled by {stepped.record.assignee}")
 
 
 @app.command("resolve")
@@ -348,6 +348,8 @@ def resolve(
     from hk.commands.common import parse_hours, parse_moment
     from hk.domain.fields import parse_money
     from hk.domain.money import format_money
+    from hk.domain.order.model import Order
+    from hk.domain.visit.model import Visit
     from hk.errors import UsageError
     from hk.services.complaints import resolve as resolve_complaint
     from hk.services.records import code_of
@@ -370,11 +372,11 @@ def resolve(
     if json:
         _print(
             archive,
-            stepped.complaint,
+            stepped.record,
             {
                 "rework_order": (
-                    {"id": stepped.rework.id, "code": code_of(archive, stepped.rework.id)}
-                    if stepped.rework
+                    {"id": redo.id, "code": code_of(archive, redo.id)}
+                    if (redo := stepped.made_of(Order))
                     else None
                 )
             },
@@ -382,17 +384,13 @@ def resolve(
         return
     extra = f", compensation {format_money(fen)}" if fen else ""
     _report(archive, stepped, False, "resolved" + extra)
-    if stepped.rework is not None:
-        start = stepped.rework.window.start
-        say(
-            f"  rework order {code_of(archive, stepped.rework.id)}: {start:%Y-%m-%d %H:%M}, "
-            "待确认 pending"
-        )
-    if stepped.visit is not None:
-        say(
-            f"  return visit {code_of(archive, stepped.visit.id)} due "
-            f"{stepped.visit.due.isoformat()} (投诉后回访)"
-        )
+    redo = stepped.made_of(Order)
+    if redo is not None:
+        start = redo.window.start
+        say(f"  rework order {code_of(archive, redo.id)}: {start:%Y-%m-%d %H:%M}, 待确认 pending")
+    after = stepped.made_of(Visit)
+    if after is not None:
+        say(f"  return visit {code_of(archive, after.id)} due {after.due.isoformat()} (投诉后回访)")
 
 
 @app.command("reject")

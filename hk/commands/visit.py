@@ -328,6 +328,9 @@ def log(
     A score at or below [visits] low_score schedules a follow-up visit, and hk offers to open
     a complaint: asked in a terminal, --complaint TEXT otherwise.
     """
+    from hk.domain.complaint import Complaint
+    from hk.domain.survey import Survey
+    from hk.domain.visit.model import Visit
     from hk.domain.visit.owed import is_low
     from hk.services.complaints import ComplaintIn
     from hk.services.followups import rules_of
@@ -361,20 +364,22 @@ def log(
     )
     if json:
         extra = {
-            "survey": logged.survey.id if logged.survey else None,
-            "follow_up_visit": _brief(archive, logged.follow_up),
-            "complaint_opened": _brief(archive, logged.complaint),
+            "survey": survey.id if (survey := logged.made_of(Survey)) else None,
+            "follow_up_visit": _brief(archive, logged.made_of(Visit)),
+            "complaint_opened": _brief(archive, logged.made_of(Complaint)),
         }
-        _print_visit(archive, logged.visit, {"logged": extra})
+        _print_visit(archive, logged.record, {"logged": extra})
         return
-    code = code_of(archive, logged.visit.id) or logged.visit.id
+    code = code_of(archive, logged.record.id) or logged.record.id
     say(f"visit {code}: done" + (f", lowest score {min(given.values())}" if given else ""))
     for text in logged.notes:
         say(f"  {text}")
-    if low and logged.complaint is None and not no_complaint:
-        order = code_of(archive, logged.visit.order) if logged.visit.order else None
+    if low and logged.made_of(Complaint) is None and not no_complaint:
+        order = code_of(archive, logged.record.order) if logged.record.order else None
         target = (
-            f"--order {order}" if order else f"--customer {code_of(archive, logged.visit.customer)}"
+            f"--order {order}"
+            if order
+            else f"--customer {code_of(archive, logged.record.customer)}"
         )
         say(f"  to open a complaint: hk complaint open {target} --category quality --text '…'")
 
@@ -405,9 +410,9 @@ def cancel(
         archive, ref, require(reason, "--reason", "取消原因 reason"), moment_of(archive, at)
     )
     if json:
-        _print_visit(archive, done.visit)
+        _print_visit(archive, done.record)
         return
-    say(f"visit {code_of(archive, done.visit.id) or done.visit.id}: cancelled")
+    say(f"visit {code_of(archive, done.record.id) or done.record.id}: cancelled")
 
 
 @app.command("add")
@@ -446,6 +451,6 @@ def add(
         worker=worker,
     )
     if json:
-        _print_visit(archive, made.visit)
+        _print_visit(archive, made.record)
         return
-    say(f"visit {made.result.code or made.visit.id}: due {made.visit.due.isoformat()}")
+    say(f"visit {made.result.code or made.record.id}: due {made.record.due.isoformat()}")

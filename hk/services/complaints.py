@@ -36,6 +36,7 @@ from hk.domain.ids import new_id
 from hk.errors import HkError, UsageError
 from hk.services.orders.steps import load_order
 from hk.services.records import (
+    Stepped,
     choice_of,
     code_of,
     load_named,
@@ -45,7 +46,7 @@ from hk.services.records import (
     resolve_id,
 )
 from hk.store.archive import Archive
-from hk.store.writer import Loaded, SaveResult, save, save_together
+from hk.store.writer import Loaded, save, save_together
 
 
 @dataclass(frozen=True)
@@ -58,18 +59,6 @@ class ComplaintIn:
     received_via: str = "phone"
     received_at: dt.datetime | None = None
     """When the customer complained (default: now)."""
-
-
-@dataclass
-class Stepped:
-    """A complaint after one step, its commit, and what the step made with it."""
-
-    complaint: Complaint
-    result: SaveResult
-    rework: Any = None
-    """The rework order (an :class:`~hk.domain.order.model.Order`) a resolution made, if any."""
-    visit: Any = None
-    """The return visit (a :class:`~hk.domain.visit.model.Visit`) a resolution scheduled, if any."""
 
 
 def category_of(text: str) -> str:
@@ -361,7 +350,11 @@ def resolve(
     visit = after_complaint_visit(archive, resolved, when)
     records: list[tuple[Any, Loaded | None]] = [(resolved, loaded)]
     records += [(r, None) for r in (order, visit) if r is not None]
-    return Stepped(resolved, save_together(archive, records), order, visit)
+    return Stepped(
+        resolved,
+        save_together(archive, records),
+        made=[r for r in (order, visit) if r is not None],
+    )
 
 
 def reject(archive: Archive, ref: str, reason: str, at: dt.datetime | None = None) -> Stepped:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -16,9 +18,41 @@ from hk.domain.layout import Kind, kind_of
 from hk.errors import InvalidData, NotFound, UsageError
 from hk.store.archive import Archive
 from hk.store.files import parse_record, relpath_for
-from hk.store.writer import Loaded
+from hk.store.writer import Loaded, SaveResult
 
 R = TypeVar("R", bound=Record)
+M = TypeVar("M", bound=Record)
+
+
+@dataclass
+class Stepped(Generic[R]):
+    """A record after one step (taken, moved along its lifecycle, rated, logged): the one
+    result every service step returns, so commands and the TUI report every step alike.
+
+    ``events`` are those the step added to the record's log; ``made`` the other records the
+    step wrote in the same commit (a rework order, a return visit, a survey, a complaint);
+    ``notes`` what the operator should be told; ``file`` a document the step wrote.
+    """
+
+    record: R
+    result: SaveResult
+    events: list[Any] = field(default_factory=list)
+    made: list[Record] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    file: Path | None = None
+
+    def path(self) -> list[str]:
+        """The statuses the step went through, from the first one it left (one, for a step
+        that keeps the status)."""
+        if not self.events:
+            return [str(getattr(self.record, "status", ""))]
+        first = self.events[0].from_status
+        return [*([first] if first else []), *(e.to_status for e in self.events)]
+
+    def made_of(self, model: type[M]) -> M | None:
+        """The record of ``model``'s kind the step made with this one, if any."""
+        return next((r for r in self.made if isinstance(r, model)), None)
+
 
 LOCKED = "[locked]"
 UNDECRYPTABLE = "[does not decrypt: run hk doctor]"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -40,6 +40,7 @@ from hk.domain.visit.owed import History, Owed, due_by, owed
 from hk.errors import ConflictError, UsageError
 from hk.services.followups import low_score_visit, new_visit, rules_of
 from hk.services.records import (
+    Stepped,
     choice_of,
     code_of,
     load,
@@ -50,10 +51,9 @@ from hk.services.records import (
     resolve_id,
 )
 from hk.store.archive import Archive
-from hk.store.writer import Loaded, SaveResult, save, save_together
+from hk.store.writer import Loaded, save, save_together
 
 if TYPE_CHECKING:
-    from hk.domain.complaint import Complaint
     from hk.domain.survey import Survey
     from hk.services.complaints import ComplaintIn
 
@@ -282,18 +282,6 @@ def _one_worker(archive: Archive, order: str | None) -> str | None:
 # --- logging and cancelling --------------------------------------------------------------------
 
 
-@dataclass
-class Logged:
-    """A visit after one step, with the records the step made and its commit."""
-
-    visit: Visit
-    result: SaveResult
-    survey: Survey | None = None
-    follow_up: Visit | None = None
-    complaint: Complaint | None = None
-    notes: list[str] = field(default_factory=list)
-
-
 def method_of(text: str) -> str:
     """``phone`` or ``电话`` → ``phone``; anything else is refused with the choices."""
     return choice_of(text, METHOD_ZH, "a way to make a return visit")
@@ -312,7 +300,7 @@ def log(
     visit_type: str | None = None,
     complaint: ComplaintIn | None = None,
     at: dt.datetime | None = None,
-) -> Logged:
+) -> Stepped[Visit]:
     """The visit was made: how, what came of it, the scores given; one commit.
 
     ``ref`` is a visit, or a customer (see :func:`target`). Scores (all five, 1–5, and NPS)
@@ -360,7 +348,7 @@ def log(
     records: list[tuple[Any, Loaded | None]] = [(done, loaded)]
     records += [(r, None) for r in (survey, follow, made) if r is not None]
     result = save_together(archive, records, recheck=_still_owed(archive, found))
-    logged = Logged(done, result, survey, follow, made)
+    logged = Stepped(done, result, made=[r for r in (survey, follow, made) if r is not None])
     if follow is not None:
         logged.notes.append(
             f"low score: follow-up visit {code_of(archive, follow.id)} due "
@@ -421,7 +409,9 @@ def _survey(
         raise refused(exc) from None
 
 
-def cancel(archive: Archive, ref: str, reason: str, at: dt.datetime | None = None) -> Logged:
+def cancel(
+    archive: Archive, ref: str, reason: str, at: dt.datetime | None = None
+) -> Stepped[Visit]:
     """Not needed after all (the customer asked not to be called, the contract ended): → 已取消,
     with the reason in the log. Cancelling a computed first or periodic visit skips it: the
     next one counts from its due day."""
@@ -433,7 +423,7 @@ def cancel(archive: Archive, ref: str, reason: str, at: dt.datetime | None = Non
         cancelled = step(found.visit, "cancelled", archive.operator(), when, reason.strip())
     except ValidationError as exc:
         raise refused(exc) from None
-    return Logged(
+    return Stepped(
         cancelled, save(archive, cancelled, found.loaded, recheck=_still_owed(archive, found))
     )
 
@@ -449,7 +439,7 @@ def schedule(
     contract: str | None = None,
     worker: str | None = None,
     at: dt.datetime | None = None,
-) -> Logged:
+) -> Stepped[Visit]:
     """A visit scheduled by hand (a renewal talk, a visit moved to another day); one commit.
 
     A first or periodic visit scheduled by hand takes the place of the computed one.
@@ -465,4 +455,4 @@ def schedule(
     if due < when.date() - dt.timedelta(days=366):
         raise UsageError(f"the due day {due.isoformat()} is more than a year ago")
     visit = new_visit(archive, customer, kind, due, when, reason.strip() or "手动安排", **links)
-    return Logged(visit, save(archive, visit))
+    return Stepped(visit, save(archive, visit))

@@ -66,7 +66,7 @@ def _report(archive: Archive, stepped: Stepped, json: bool) -> None:
     from hk.commands.contract.view import moved
 
     if json:
-        _print(archive, stepped.contract)
+        _print(archive, stepped.record)
     else:
         say(moved(stepped))
 
@@ -454,8 +454,8 @@ def terminate(
         moment_of(archive, at),
     )
     _report(archive, stepped, json)
-    if stepped.contract.schedule is not None:
-        run = reschedule(archive, stepped.contract.id)
+    if stepped.record.schedule is not None:
+        run = reschedule(archive, stepped.record.id)
         if not json and (run.cancelled or run.skipped):
             for line in report(archive, run):
                 say(line)
@@ -494,7 +494,7 @@ def replace_worker(
     if not json:
         from hk.services.records import code_of
 
-        for visit in stepped.also:
+        for visit in stepped.made:
             due = getattr(visit, "due", None)
             say(
                 f"  return visit {code_of(archive, visit.id) or visit.id} due {due} "

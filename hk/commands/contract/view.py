@@ -27,7 +27,7 @@ def moved(stepped: Stepped) -> str:
     from hk.domain.contract import label
 
     event = stepped.events[-1] if stepped.events else None
-    head = f"contract {stepped.contract.number}: "
+    head = f"contract {stepped.record.number}: "
     path = [s for n, s in enumerate(stepped.path()) if n == 0 or s != stepped.path()[n - 1]]
     text = head + " → ".join(map(label, path))
     return f"{text}  {event.note}" if event is not None and event.note else text

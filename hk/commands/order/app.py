@@ -24,7 +24,7 @@ from hk.commands.common import (
 
 if TYPE_CHECKING:
     from hk.domain.order.model import Order
-    from hk.services.orders.steps import Changed
+    from hk.services.records import Stepped
     from hk.store.archive import Archive
 
 app = typer.Typer(
@@ -46,12 +46,12 @@ Pay = Annotated[
 ]
 
 
-def _report(archive: Archive, changed: Changed, json: bool) -> None:
+def _report(archive: Archive, changed: Stepped[Order], json: bool) -> None:
     """The step as one line (and what pricing or the fee rule says), or the order as JSON."""
     from hk.commands.order.view import moved
 
     if json:
-        _print_order(archive, changed.order)
+        _print_order(archive, changed.record)
         return
     say(moved(changed, changed.result.code))
     for note in changed.notes:
@@ -436,7 +436,7 @@ def pay(
     payments = [parse_payment(p) for p in payment or []]
     changed = order_money.pay(archive, ref, payments, moment_of(archive, at))
     if not json:
-        say(paid(changed.order, len(payments), changed.result.code))
+        say(paid(changed.record, len(payments), changed.result.code))
         if not changed.events:
             return
     _report(archive, changed, json)
@@ -532,9 +532,9 @@ def rate(
     if complaint or (low and not no_complaint and not json and interactive()):
         opened = _complaint_after_rating(archive, ref, complaint, comment)
     if json:
-        _print_order(archive, changed.order)
+        _print_order(archive, changed.record)
     else:
-        lowest = changed.order.rating.lowest() if changed.order.rating else None
+        lowest = changed.record.rating.lowest() if changed.record.rating else None
         say(
             f"order {changed.result.code}: rated, lowest score {lowest}; "
             + "; ".join(changed.notes)
@@ -555,7 +555,7 @@ def _complaint_after_rating(
     if given is None:
         return None
     stepped = open_complaint(archive, given, order=ref)
-    return code_of(archive, stepped.complaint.id) or stepped.complaint.id
+    return code_of(archive, stepped.record.id) or stepped.record.id
 
 
 def _ask_score(name: str) -> int:
@@ -604,9 +604,9 @@ def rework(
         note=note,
     )
     if json:
-        _print_order(archive, changed.order)
+        _print_order(archive, changed.record)
     else:
-        say(f"created order {changed.result.code}: rework of {ref}, {changed.order.title()}")
+        say(f"created order {changed.result.code}: rework of {ref}, {changed.record.title()}")
 
 
 @app.command("sheet")

@@ -16,7 +16,8 @@ from hk.services.orders import listing
 if TYPE_CHECKING:
     from hk.domain.order.model import Order, OrderEvent
     from hk.services.orders.money import PaymentIn
-    from hk.services.orders.steps import Changed, Check
+    from hk.services.orders.steps import Check
+    from hk.services.records import Stepped
     from hk.store.archive import Archive
 
 PASSED = ("ok", "pass", "passed", "通过", "合格", "y", "yes")
@@ -82,11 +83,11 @@ def status_zh(status: str) -> str:
     return STATUS_ZH.get(status, status)
 
 
-def moved(changed: Changed, code: str | None) -> str:
+def moved(changed: Stepped[Order], code: str | None) -> str:
     """``order D7K2M: 待确认 pending → 已确认 confirmed``."""
     from hk.domain.order.status import label
 
-    return f"order {code or changed.order.id}: " + " → ".join(map(label, changed.path()))
+    return f"order {code or changed.record.id}: " + " → ".join(map(label, changed.path()))
 
 
 def paid(order: Order, count: int, code: str | None) -> str:

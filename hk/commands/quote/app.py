@@ -242,9 +242,9 @@ def send(
     how = require(via, "--via", "发送方式 via (wechat/email/print/sms)")
     sent = send_quote(archive, ref, how, to=to, fmt=fmt.strip().lower(), out=out, note=note)
     if json:
-        _print_quote(archive, sent.quote, {"file": str(sent.file)})
+        _print_quote(archive, sent.record, {"file": str(sent.file)})
         return
-    event = sent.event
+    event = sent.events[-1]
     say(
         f"quote {sent.result.code}: {label(event.from_status or 'draft')} → "
         f"{label(event.to_status)} via {event.via}; document written to {sent.file}"
@@ -267,10 +267,10 @@ def reject(
     archive = archive_of(ctx)
     done = reject_quote(archive, ref, require(reason, "--reason", "拒绝原因 reason"))
     if json:
-        _print_quote(archive, done.quote)
+        _print_quote(archive, done.record)
         return
     say(
-        f"quote {done.result.code}: {label(done.event.from_status or 'draft')} → "
+        f"quote {done.result.code}: {label(done.events[-1].from_status or 'draft')} → "
         f"{label('rejected')}"
     )
 

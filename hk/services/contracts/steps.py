@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -57,7 +56,6 @@ from hk.domain.contract import (
     TRANSITIONS,
     Contract,
     ContractError,
-    ContractEvent,
     ContractLine,
     Replacement,
     Termination,
@@ -73,29 +71,22 @@ from hk.domain.schedule import Schedule, ScheduleError, line_of, parse_schedule
 from hk.domain.worker import Worker
 from hk.errors import HkError, UsageError
 from hk.services.orders.steps import service_items
-from hk.services.records import choice_of, load, load_named, load_ref, moment, refused, resolve_id
+from hk.services.records import (
+    Stepped,
+    choice_of,
+    load,
+    load_named,
+    load_ref,
+    moment,
+    refused,
+    resolve_id,
+)
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save, save_together
 
 MODELS = ("中介制", "员工制")
 FEE_UNITS = {"placement": "month", "package": "total", "service": "visit"}
 CYCLES = {"placement": "monthly", "package": "once", "service": "monthly"}
-
-
-@dataclass
-class Stepped:
-    """A contract after one step, its commit, and the events the step added."""
-
-    contract: Contract
-    result: SaveResult
-    events: list[ContractEvent]
-    also: list[Record] = field(default_factory=list)
-    """New records the step made with it (a replacement's return visit)."""
-
-    def path(self) -> list[str]:
-        """The statuses the step went through (one, for a step that keeps the status)."""
-        first = self.events[0].from_status if self.events else None
-        return [*([first] if first else []), *(e.to_status for e in self.events)]
 
 
 # --- shared ------------------------------------------------------------------------------------

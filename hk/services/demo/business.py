@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hk.domain.complaint import Complaint
 from hk.errors import HkError
 from hk.store.archive import Archive
 
@@ -372,8 +373,9 @@ def _aftercare(
             if said
             else None,
         )
-        if logged.complaint is not None:
-            taken[entry["customer"]] = logged.complaint.id
+        opened = logged.made_of(Complaint)
+        if opened is not None:
+            taken[entry["customer"]] = opened.id
     for entry in business.get("complaints") or []:
         if "order_day" in entry:
             given = ComplaintIn(
@@ -385,7 +387,7 @@ def _aftercare(
             )
             ref = complaints.open_complaint(
                 archive, given, order=orders[(entry["customer"], int(entry["order_day"]))], at=now
-            ).complaint.id
+            ).record.id
         else:
             ref = taken[entry["customer"]]
         if entry.get("assign"):

@@ -18,8 +18,8 @@ from hk.domain.order.status import LifecycleError, label
 from hk.domain.survey import DIMENSIONS as SCORES
 from hk.domain.survey import Survey
 from hk.errors import HkError, UsageError
-from hk.services.orders.steps import Changed, load_order, with_changes
-from hk.services.records import moment, refused
+from hk.services.orders.steps import load_order, with_changes
+from hk.services.records import Stepped, moment, refused
 from hk.store.archive import Archive
 from hk.store.writer import save, save_together
 
@@ -31,7 +31,7 @@ def rate(
     nps: int | None = None,
     comment: str = "",
     at: dt.datetime | None = None,
-) -> Changed:
+) -> Stepped[Order]:
     """Keep the customer's scores (1–5 per SPEC §2 dimension, NPS 0–10) once the work is done.
 
     The scores are a survey response (满意度调查) of their own, which the satisfaction figures
@@ -107,7 +107,7 @@ def rate(
             f"{follow.due.isoformat()} ({follow.reason}); to open a complaint: "
             f"hk complaint open --order {code_of(archive, order.id) or order.id}"
         )
-    return Changed(rated, result, [], notes=notes)
+    return Stepped(rated, result, [], notes=notes)
 
 
 def rework(
@@ -119,14 +119,14 @@ def rework(
     hours: Decimal | None = None,
     note: str = "",
     at: dt.datetime | None = None,
-) -> Changed:
+) -> Stepped[Order]:
     """A new order (返工) that redoes a completed one, free of charge, linked by ``rework_of``.
 
     The window is as long as the original's unless ``end`` or ``hours`` says otherwise.
     """
     original, _ = load_order(archive, ref)
     order = build_rework(archive, original, start, end=end, hours=hours, note=note, at=at)
-    return Changed(order, save(archive, order), list(order.events))
+    return Stepped(order, save(archive, order), list(order.events))
 
 
 def build_rework(

@@ -20,8 +20,8 @@ from hk.domain.order.status import ORDER, LifecycleError, allowed
 from hk.domain.order.steps import transition
 from hk.domain.pricing import CancellationFee, cancellation_fee
 from hk.errors import HkError, UsageError
-from hk.services.orders.steps import Changed, change_order, with_changes
-from hk.services.records import choice_of, moment
+from hk.services.orders.steps import change_order, with_changes
+from hk.services.records import Stepped, choice_of, moment
 from hk.store.archive import Archive
 
 
@@ -64,7 +64,7 @@ def _paid(order: Order, payments: Sequence[PaymentIn], at: dt.datetime) -> Order
 
 def pay(
     archive: Archive, ref: str, payments: Sequence[PaymentIn], at: dt.datetime | None = None
-) -> Changed:
+) -> Stepped[Order]:
     """Record money received or refunded; a confirmed order whose deposit is now in goes on
     to 待派工."""
     if not payments:
@@ -87,7 +87,7 @@ def settle(
     payments: Sequence[PaymentIn] = (),
     at: dt.datetime | None = None,
     note: str = "",
-) -> Changed:
+) -> Stepped[Order]:
     """服务完成 → 已结算, recording the payments first; refused while money is still due."""
     actor, when = archive.operator(), moment(archive, at)
 
@@ -113,7 +113,7 @@ def cancel(
     *,
     waive_fee: bool = False,
     at: dt.datetime | None = None,
-) -> Changed:
+) -> Stepped[Order]:
     """Cancel for ``reason``; a late cancellation costs the fee of ``[pricing]`` unless waived."""
     actor, when = archive.operator(), moment(archive, at)
     fees: list[CancellationFee] = []  # the fee as computed inside the change, for the caller

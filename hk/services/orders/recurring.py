@@ -552,7 +552,7 @@ class _Generator:
         if self.dry_run:
             return change(order)
         try:
-            return change_order(self.archive, order.id, change).order
+            return change_order(self.archive, order.id, change).record
         except _Dispatched:
             return None
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -36,7 +36,6 @@ from hk.domain.order.model import (
     ChecklistResult,
     Location,
     Order,
-    OrderEvent,
     OrderLine,
 )
 from hk.domain.order.status import ORDER, LifecycleError, allowed
@@ -60,6 +59,7 @@ from hk.services.orders.rules import (
     standard_minutes,
 )
 from hk.services.records import (
+    Stepped,
     choice_of,
     load,
     load_named,
@@ -83,23 +83,6 @@ class Taken:
     order: Order
     result: SaveResult
     breakdown: PriceBreakdown
-
-
-@dataclass
-class Changed:
-    """An order after one step: its commit, the events the step added, and what to tell."""
-
-    order: Order
-    result: SaveResult
-    events: list[OrderEvent]
-    notes: list[str] = field(default_factory=list)
-
-    def path(self) -> list[str]:
-        """The statuses the step went through, from the first one it left."""
-        if not self.events:
-            return [self.order.status]
-        first = self.events[0].from_status
-        return [*([first] if first else []), *(e.to_status for e in self.events)]
 
 
 @dataclass(frozen=True)
@@ -141,14 +124,14 @@ def load_order(archive: Archive, ref: str) -> tuple[Order, Loaded]:
     return load_named(archive, Order, ref, "list orders with hk order list (--customer, --date …)")
 
 
-def change_order(archive: Archive, ref: str, change: Callable[[Order], Order]) -> Changed:
+def change_order(archive: Archive, ref: str, change: Callable[[Order], Order]) -> Stepped[Order]:
     """Apply ``change`` to the order ``ref`` names and save the result over what was read."""
     order, loaded = load_order(archive, ref)
     try:
         updated = change(order)
     except ValidationError as exc:
         raise refused(exc) from None
-    return Changed(updated, save(archive, updated, loaded), updated.events[len(order.events) :])
+    return Stepped(updated, save(archive, updated, loaded), updated.events[len(order.events) :])
 
 
 def channel_of(text: str) -> str:
@@ -373,7 +356,9 @@ def _order_line(priced: PricedLine) -> OrderLine:
 # --- confirming and dispatching ---------------------------------------------------------------
 
 
-def confirm(archive: Archive, ref: str, note: str = "", at: dt.datetime | None = None) -> Changed:
+def confirm(
+    archive: Archive, ref: str, note: str = "", at: dt.datetime | None = None
+) -> Stepped[Order]:
     """待确认 → 已确认, and on to 待派工 when no deposit is outstanding (two events, one commit)."""
     actor, when = archive.operator(), moment(archive, at)
 
@@ -389,7 +374,7 @@ def confirm(archive: Archive, ref: str, note: str = "", at: dt.datetime | None =
 
 def to_dispatch(
     archive: Archive, ref: str, note: str = "", at: dt.datetime | None = None
-) -> Changed:
+) -> Stepped[Order]:
     """已确认 → 待派工; with a deposit still outstanding only with a note saying why."""
     from hk.domain.money import format_money
 
@@ -416,7 +401,7 @@ def assign(
     reason: str = "",
     note: str = "",
     at: dt.datetime | None = None,
-) -> Changed:
+) -> Stepped[Order]:
     """待派工 → 已派工 with these workers, if each meets every assignment rule.
 
     A soft rule (skills, certificates, leave, availability, gender, age) gives way to
@@ -465,7 +450,7 @@ def assign(
         updated = transition(assigned, "dispatched", archive.operator(), moment(archive, at), text)
     except ValidationError as exc:
         raise refused(exc) from None
-    return Changed(
+    return Stepped(
         updated,
         save(archive, updated, loaded, recheck=no_double_booking),
         updated.events[len(order.events) :],
@@ -533,7 +518,7 @@ def start(
     at: dt.datetime | None = None,
     location: Location | None = None,
     note: str = "",
-) -> Changed:
+) -> Stepped[Order]:
     """已派工 → 服务中: the worker arrived and began, where the location says."""
     actor, when = archive.operator(), moment(archive, at)
 
@@ -558,7 +543,7 @@ def finish(
     at: dt.datetime | None = None,
     location: Location | None = None,
     note: str = "",
-) -> Changed:
+) -> Stepped[Order]:
     """服务中 → 服务完成 with the checklist results; ``all_ok`` passes every item not named."""
     actor, when = archive.operator(), moment(archive, at)
 

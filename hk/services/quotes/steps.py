@@ -31,7 +31,6 @@ from hk.domain.quote import (
     Frequency,
     IllegalQuoteStep,
     Quote,
-    QuoteEvent,
     QuoteLine,
     made_event,
     step,
@@ -39,7 +38,15 @@ from hk.domain.quote import (
 from hk.errors import HkError, UsageError
 from hk.services.orders.rules import default_quantity
 from hk.services.orders.steps import service_items
-from hk.services.records import choice_of, load_named, load_ref, moment, refused, resolve_id
+from hk.services.records import (
+    Stepped,
+    choice_of,
+    load_named,
+    load_ref,
+    moment,
+    refused,
+    resolve_id,
+)
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save
 
@@ -51,16 +58,6 @@ class Made:
     quote: Quote
     result: SaveResult
     breakdown: PriceBreakdown
-
-
-@dataclass
-class Stepped:
-    """A quote after one step, with its commit and the event the step added."""
-
-    quote: Quote
-    result: SaveResult
-    event: QuoteEvent
-    file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -214,7 +211,7 @@ def change_quote(archive: Archive, ref: str, change: Callable[[Quote], Quote]) -
         updated = change(quote)
     except ValidationError as exc:
         raise refused(exc) from None
-    return Stepped(updated, save(archive, updated, loaded), updated.events[-1])
+    return Stepped(updated, save(archive, updated, loaded), updated.events[-1:])
 
 
 def list_quotes(
@@ -310,7 +307,7 @@ def send(
         raise HkError(
             f"cannot write {target}: {exc.strerror}", hint="give another file with --out"
         ) from None
-    return Stepped(updated, save(archive, updated, loaded), updated.events[-1], target)
+    return Stepped(updated, save(archive, updated, loaded), updated.events[-1:], file=target)
 
 
 def reject(archive: Archive, ref: str, reason: str, at: dt.datetime | None = None) -> Stepped:

@@ -21,7 +21,8 @@ from hk.services.lookup import summary
 from hk.services.orders.listing import list_items
 
 if TYPE_CHECKING:
-    from hk.services.orders.steps import Changed
+    from hk.domain.order.model import Order
+    from hk.services.records import Stepped
     from hk.store.archive import Archive
 
 SPANS = ("today", "tomorrow", "week")
@@ -85,7 +86,7 @@ def check_move(status: str, target: str) -> None:
 
 def move(
     archive: Archive, order_id: str, target: str, *, workers: Sequence[str] = (), reason: str = ""
-) -> Changed:
+) -> Stepped[Order]:
     """Move the order to ``target`` through the service of that step (one commit).
 
     ``workers`` are asked for by the move to 已派工, ``reason`` by a cancellation. Finishing
@@ -144,7 +145,7 @@ def scores_of(values: dict[str, str]) -> tuple[dict[str, int], int | None]:
     return scores, int(nps_text)
 
 
-def rate(archive: Archive, order_id: str, values: dict[str, str]) -> Changed:
+def rate(archive: Archive, order_id: str, values: dict[str, str]) -> Stepped[Order]:
     """Keep the customer's scores of a done order (:func:`hk.services.orders.aftercare.rate`)."""
     from hk.services.orders.aftercare import rate as rate_order
 

@@ -16,7 +16,8 @@ from hk.domain.survey import DIMENSIONS
 from hk.tui.data.orders import scores_of
 
 if TYPE_CHECKING:
-    from hk.services.visits import Logged
+    from hk.domain.visit.model import Visit
+    from hk.services.records import Stepped
     from hk.store.archive import Archive
 
 
@@ -53,7 +54,7 @@ def waiting(archive: Archive, day: dt.date) -> Waiting:
     return Waiting(day, visits(archive, day), reminders(archive, day))
 
 
-def log_visit(archive: Archive, visit: dict[str, Any], values: dict[str, str]) -> Logged:
+def log_visit(archive: Archive, visit: dict[str, Any], values: dict[str, str]) -> Stepped[Visit]:
     """Log the visit ``visit`` (a row of :func:`visits`) as made, with what the form says.
 
     The five scores are all given or none; the note is the visit's outcome.

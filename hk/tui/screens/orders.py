@@ -36,7 +36,8 @@ from hk.tui.screens.dialogs import ChoiceDialog, Field, FormDialog
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
-    from hk.services.orders.steps import Changed
+    from hk.domain.order.model import Order
+    from hk.services.records import Stepped
     from hk.store.archive import Archive
     from hk.tui.data.forms import Saved
 
@@ -256,17 +257,17 @@ class OrdersScreen(HkScreen):
     ) -> None:
         order_id = card["id"]
 
-        def job(archive: Archive) -> Changed:
+        def job(archive: Archive) -> Stepped[Order]:
             return move(archive, order_id, target, workers=workers or [], reason=reason)
 
         self.work("move", job, self.written)
 
-    def written(self, changed: Changed) -> None:
+    def written(self, changed: Stepped[Order]) -> None:
         t = self.texts
         path = " → ".join(t.order_status(s) for s in changed.path())
         notes = "\n".join(changed.notes)
         self.notify(t("board.moved", path=path) + (f"\n{notes}" if notes else ""), timeout=5)
-        self.follow = changed.order.id
+        self.follow = changed.record.id
         self.hk.generation += 1
         self.reload()
 
@@ -306,7 +307,7 @@ class OrdersScreen(HkScreen):
             if values is None:
                 return
 
-            def job(archive: Archive) -> Changed:
+            def job(archive: Archive) -> Stepped[Order]:
                 return rate(archive, order_id, values)
 
             self.work("rate", job, self.rated)
@@ -316,9 +317,9 @@ class OrdersScreen(HkScreen):
             given,
         )
 
-    def rated(self, changed: Changed) -> None:
+    def rated(self, changed: Stepped[Order]) -> None:
         notes = "\n".join(changed.notes)
         self.notify(self.texts("board.rated") + (f"\n{notes}" if notes else ""), timeout=5)
-        self.follow = changed.order.id
+        self.follow = changed.record.id
         self.hk.generation += 1
         self.reload()

@@ -24,7 +24,8 @@ from hk.tui.widgets.results import ResultTable
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
-    from hk.services.visits import Logged
+    from hk.domain.visit.model import Visit
+    from hk.services.records import Stepped
     from hk.store.archive import Archive
 
 METHOD_EN = {"phone": "phone", "wechat": "WeChat", "survey": "online survey", "onsite": "on site"}
@@ -130,14 +131,14 @@ class QueueScreen(HkScreen):
             if values is None:
                 return
 
-            def job(archive: Archive) -> Logged:
+            def job(archive: Archive) -> Stepped[Visit]:
                 return log_visit(archive, visit, values)
 
             self.work("log-visit", job, self.logged)
 
         self.app.push_screen(FormDialog(title, fields, t("queue.log_hint")), given)
 
-    def logged(self, logged: Logged) -> None:
+    def logged(self, logged: Stepped[Visit]) -> None:
         notes = "\n".join(logged.notes)
         self.notify(self.texts("queue.logged") + (f"\n{notes}" if notes else ""), timeout=5)
         self.hk.generation += 1
