@@ -231,7 +231,7 @@ def test_return_visits_and_complaints_are_what_their_services_say(demo: Path) ->
             archive,
             ComplaintIn("quality", "没擦干净", received_at=now - dt.timedelta(hours=hours)),
             customer=customer,
-        ).complaint.id
+        ).record.id
         for customer, hours in zip(customers, (2, 20, 30), strict=True)
     ]
     config = RemindConfig.from_settings(archive.settings)
