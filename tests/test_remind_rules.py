@@ -419,20 +419,6 @@ def test_leads_defaults_are_the_settings_defaults() -> None:
         ), name
 
 
-def test_light_copies_agree_with_the_models() -> None:
-    """What the fast read path keeps without Pydantic is what the models say."""
-    from hk.domain.complaint import NEAR_FRACTION, sla_state
-    from hk.domain.visit.model import TYPE_ZH
-
-    assert rules.VISIT_ZH == TYPE_ZH
-    assert rules.NEAR_FRACTION == NEAR_FRACTION
-    received = dt.datetime(2026, 11, 1, 9, tzinfo=TZ)
-    due = received + dt.timedelta(hours=24)
-    for hours in (0, 17, 18, 19, 24, 25):
-        now = received + dt.timedelta(hours=hours)
-        assert rules.complaint_state(received, due, now) == sla_state(received, due, None, now)
-
-
 def test_complaints_near_and_past_their_deadline() -> None:
     received = dt.datetime(2026, 11, 1, 9, tzinfo=TZ)
     row = {

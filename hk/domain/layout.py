@@ -1,7 +1,7 @@
 """Where each kind of record lives in an archive.
 
-Kept free of Pydantic and every other heavy import: the index and the search fast path need
-the layout without loading the models.
+Kept free of Pydantic and every other heavy import: the index and a search need the layout
+without loading the models.
 """
 
 from __future__ import annotations

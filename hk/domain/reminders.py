@@ -1,8 +1,8 @@
 """Reminder rules (SPEC §4): what is due on a day, each item with a stable occasion key.
 
 Pure functions over records as plain data (the JSON the index keeps of each record), with no
-I/O and no Pydantic: ``hk remind --dry-run`` is a warm read command and must start as fast as
-a search (DESIGN §6). :mod:`hk.remind.gather` reads the index and calls these; the channels
+I/O: ``hk remind --dry-run`` reads the index, never every record's file (DESIGN §6).
+:mod:`hk.remind.gather` reads the index and calls these; the channels
 in :mod:`hk.remind` send what they return.
 
 **Occasions.** Each item has a key naming the occasion it reminds of, built from record IDs,
@@ -28,7 +28,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the fast path does not import typing
+from hk.domain.complaint import sla_state
+from hk.domain.visit.model import TYPE_ZH as VISIT_ZH
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: this module imports nothing it does not use
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from typing import Any
@@ -62,27 +65,15 @@ CATCH_UP_DAYS = 30
 """A customer lapsed, or a return visit overdue, for this many days or more is not reminded
 any more (it was, when it happened, if cron ran): a first run on an archive with years of
 history must not flood the digest. ``hk visit list`` still shows every overdue visit."""
-VISIT_ZH = {
-    "first": "首次回访",
-    "periodic": "定期回访",
-    "after_complaint": "投诉后回访",
-    "new_worker": "换人回访",
-    "renewal": "续约回访",
-    "low_score": "低分回访",
-}
-"""Return-visit types as :data:`hk.domain.visit.model.TYPE_ZH` names them (a test keeps them equal;
-that module loads Pydantic, which the fast read path does not)."""
-NEAR_FRACTION = 4
-"""An unanswered complaint is near its deadline in the last quarter of its response time (as
-:func:`hk.domain.complaint.sla_state` has it; a test keeps the two equal)."""
 DEFAULT_CONSENT_WORDS = ("优惠", "营销", "推广", "促销", "生日", "marketing", "offers")
 
 
 class Leads:
     """How early each reminder comes (``[reminders]`` and ``[customers] lapsed_days``).
 
-    The defaults are those of :class:`hk.domain.settings.Reminders` (a test keeps them equal);
-    they are repeated here because the fast read path reads ``hk.toml`` without Pydantic.
+    Built from the settings by :meth:`hk.remind.config.RemindConfig.from_settings`; the
+    defaults here serve the rules' tests, and a test keeps them those of
+    :class:`hk.domain.settings.Reminders`.
     """
 
     __slots__ = (
@@ -595,14 +586,6 @@ def return_visits(owed: Iterable[Any], today: dt.date) -> list[Due]:
     return out
 
 
-def complaint_state(received: dt.datetime, due: dt.datetime, now: dt.datetime) -> str:
-    """``overdue``, ``near`` (the last quarter of the response time) or ``running``, for a
-    complaint nobody has answered yet."""
-    if now > due:
-        return "overdue"
-    return "near" if due - now <= (due - received) / NEAR_FRACTION else "running"
-
-
 def complaints(rows: Iterable[Data], now: dt.datetime) -> list[Due]:
     """Open complaints near or past their response deadline, to the office: one reminder as
     the deadline nears, one once it has passed. ``rows`` are complaints' index summaries, with
@@ -612,7 +595,7 @@ def complaints(rows: Iterable[Data], now: dt.datetime) -> list[Due]:
         if row.get("status") != "open" or row.get("responded_at"):
             continue
         due = dt.datetime.fromisoformat(row["response_due"])
-        state = complaint_state(dt.datetime.fromisoformat(row["received_at"]), due, now)
+        state = sla_state(dt.datetime.fromisoformat(row["received_at"]), due, None, now)
         if state == "running":
             continue
         refs = {role: row[role] for role in ("customer", "order", "worker") if row.get(role)}

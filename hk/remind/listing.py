@@ -1,8 +1,7 @@
 """``hk remind`` and ``hk remind --dry-run``: the day's items, and what ``--send`` would send.
 
-Shared by the fast path (:mod:`hk.remind.fast`, no Typer, no Pydantic) and the Typer command:
-the same rows, the same table, the same JSON. Each row says on which channels the item already
-went out and on which it is still to go.
+The rows, the table and the JSON the command prints (only the command prints). Each row says
+on which channels the item already went out and on which it is still to go.
 """
 
 from __future__ import annotations

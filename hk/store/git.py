@@ -18,7 +18,7 @@ class GitError(HkError):
 
 
 def fallback_name() -> str:
-    """The login name, read when needed (a command server serves callers of any environment)."""
+    """The login name, when git has no ``user.name``."""
     return os.environ.get("USER") or os.environ.get("LOGNAME") or "hk"
 
 

@@ -7,8 +7,8 @@ differ are parsed again, which covers ``git pull``, a checkout, an editor that w
 or by rename, and files added or deleted by hand. Files whose mtime is too close to the
 snapshot to be trusted (the "racy" case git knows too) are compared by content next time.
 
-This module must stay light to import: a warm query imports no Pydantic, no pypinyin, and not
-even ``dataclasses``, ``typing`` or ``pathlib`` (each costs milliseconds a search cannot spare).
+This module stays light to import: a search imports no Pydantic and no pypinyin through it
+(a record's parser is imported only when a file changed).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ when they differ is the full snapshot loaded and the changed files parsed again.
 mtime is within ``RACY_NS`` of the snapshot ("racy", as git calls them: a second write in the
 same clock tick would not change their stat data) are compared by content on the next read.
 
-Like the index, this module stays light to import: a warm search runs it.
+Like the index, this module stays light to import: every read runs it.
 """
 
 from __future__ import annotations
