@@ -41,7 +41,7 @@ def reindex(ctx: typer.Context) -> None:
 
     archive = archive_of(ctx)
     report = archive.index.rebuild()
-    warn_broken(report.broken)
+    warn_broken(ctx, report.broken)
     say(f"indexed {report.parsed} records")
 
 

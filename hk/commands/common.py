@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from hk.store.archive import Archive
 
 from hk.errors import UsageError
-from hk.services.lookup import Names as IndexNames
 
 
 @dataclass
@@ -26,6 +25,15 @@ class Options:
 
     archive: Path | None = None
     opened: Archive | None = None
+    warned: set[str] = field(default_factory=set)
+    """The broken files this command has named already."""
+
+
+def _options(ctx: typer.Context) -> Options:
+    root = ctx.find_root()
+    if not isinstance(root.obj, Options):
+        root.obj = Options()
+    return root.obj
 
 
 def archive_of(ctx: typer.Context) -> Archive:
@@ -34,29 +42,27 @@ def archive_of(ctx: typer.Context) -> Archive:
     stderr (the services only record them: only commands print)."""
     from hk.store.archive import Archive
 
-    root = ctx.find_root()
-    if not isinstance(root.obj, Options):
-        root.obj = Options()
-    opts = root.obj
+    opts = _options(ctx)
     if opts.opened is None:
         opts.opened = Archive.open(opts.archive)
         archive = opts.opened
-        root.call_on_close(lambda: _warn_index(archive))
+        ctx.find_root().call_on_close(lambda: _warn_index(ctx, archive))
     return opts.opened
 
 
-def _warn_index(archive: Archive) -> None:
+def _warn_index(ctx: typer.Context, archive: Archive) -> None:
     if "index" in archive.__dict__:  # only an index this command opened
-        warn_broken(archive.index.broken)
+        warn_broken(ctx, archive.index.broken)
 
 
-def warn_broken(broken: dict[str, str]) -> None:
+def warn_broken(ctx: typer.Context, broken: dict[str, str]) -> None:
     """Files that failed to parse are named on stderr by every read: never a silent skip.
     Each file once per command, however many reads found it."""
-    fresh = {p: m for p, m in broken.items() if p not in _WARNED}
+    warned = _options(ctx).warned
+    fresh = {p: m for p, m in broken.items() if p not in warned}
     if not fresh:
         return
-    _WARNED.update(fresh)
+    warned.update(fresh)
     n = len(fresh)
     sys.stderr.write(
         f"warning: {n} file{'s' if n != 1 else ''} could not be read and "
@@ -65,10 +71,6 @@ def warn_broken(broken: dict[str, str]) -> None:
     for path, problem in list(fresh.items())[:3]:
         line = problem if problem.startswith(path) else f"{path}: {problem}"
         sys.stderr.write(f"  {line}\n")
-
-
-_WARNED: set[str] = set()
-"""The broken files this process has named already."""
 
 
 def print_results(kind: Kind, items: list[dict[str, Any]], as_json: bool) -> None:
@@ -194,11 +196,3 @@ def parse_hours(text: str | None) -> Decimal | None:
     if not hours.is_finite() or hours <= 0:
         raise UsageError(f"--hours must be more than 0, not {text}")
     return hours
-
-
-class Names(IndexNames):
-    """``K3F9Q 张三`` for a record ID, each looked up in the archive's index once."""
-
-    def __init__(self, archive: Archive) -> None:
-        super().__init__(archive.index)
-        self.archive = archive

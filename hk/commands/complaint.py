@@ -236,7 +236,6 @@ def complaint_text(archive: Archive, complaint: Complaint, history: bool = False
     """The complaint as the person handling it reads it."""
     from zoneinfo import ZoneInfo
 
-    from hk.commands.common import Names
     from hk.domain.complaint import (
         CATEGORY_ZH,
         RECEIVED_ZH,
@@ -247,10 +246,11 @@ def complaint_text(archive: Archive, complaint: Complaint, history: bool = False
     from hk.domain.money import format_money
     from hk.domain.visit.model import STATUS_ZH as VISIT_ZH
     from hk.domain.visit.model import TYPE_ZH
+    from hk.services.lookup import Names
     from hk.services.records import code_of, moment
 
     tz = ZoneInfo(archive.settings.locale.timezone)
-    names = Names(archive)
+    names = Names(archive.index)
     code = code_of(archive, complaint.id) or complaint.id
     now = moment(archive, None)
     state = complaint.sla_state(now)

@@ -146,7 +146,7 @@ def _export(
             hint=f"hk export {PLURALS[kind]} --format xlsx --out {PLURALS[kind]}.xlsx",
         )
     export = build_export(archive_of(ctx), kind, reveal=reveal)
-    warn_broken(export.broken)
+    warn_broken(ctx, export.broken)
     write_export(export, chosen, out, sys.stdout.buffer)
     if out is not None:
         say(f"exported {len(export.rows)} {PLURALS[kind]} to {out}")

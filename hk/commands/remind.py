@@ -60,7 +60,7 @@ def remind(
     )
     if not send or dry_run:
         shown = listing.listing(archive.index, str(archive.root), day, config, audiences, dry_run)
-        warn_broken(shown.broken)
+        warn_broken(ctx, shown.broken)
         if json:
             print_json(shown.to_json())
         elif shown.items:
@@ -69,7 +69,7 @@ def remind(
     from hk.remind.send import send as send_due
 
     outcome = send_due(archive, day, config, audiences)
-    warn_broken(outcome.broken)
+    warn_broken(ctx, outcome.broken)
     if json:
         print_json(
             {

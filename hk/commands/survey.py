@@ -81,14 +81,13 @@ def list_(
     json: Json = False,
 ) -> None:
     """List survey responses, oldest first, with their five scores and NPS."""
-    from hk.commands.common import Names
     from hk.domain.survey import CHANNEL_ZH
-    from hk.services.lookup import render_table
+    from hk.services.lookup import Names, render_table
     from hk.services.surveys import list_surveys
 
     archive = archive_of(ctx)
     rows = list_surveys(archive, *_days(archive, from_, to), worker, service, customer, channel)
-    names = Names(archive)
+    names = Names(archive.index)
     items: list[dict[str, Any]] = []
     for row in rows:
         code, name = names.parts(row["customer"])

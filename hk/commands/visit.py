@@ -208,13 +208,13 @@ def visit_text(archive: Archive, visit: Visit, history: bool = False) -> str:
     """The visit as the operator reads it before calling the customer."""
     from zoneinfo import ZoneInfo
 
-    from hk.commands.common import Names
     from hk.domain.visit.model import METHOD_ZH, STATUS_ZH, TYPE_ZH
     from hk.services.followups import today
+    from hk.services.lookup import Names
     from hk.services.records import code_of
 
     tz = ZoneInfo(archive.settings.locale.timezone)
-    names = Names(archive)
+    names = Names(archive.index)
     code = code_of(archive, visit.id) or visit.id
     late = visit.days_overdue(today(archive))
     lines = [

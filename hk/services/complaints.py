@@ -185,7 +185,6 @@ def list_complaints(
     refs = [
         resolve_id(archive, kind, ref)[1]
         for kind, ref in refs_by_kind(customer=customer, worker=worker)
-        if ref
     ]
     rows = list_rows(
         archive.index,

@@ -93,7 +93,6 @@ def list_surveys(
     refs = [
         resolve_id(archive, kind, ref)[1]
         for kind, ref in refs_by_kind(worker=worker, customer=customer)
-        if ref
     ]
     wanted = choice_of(channel, CHANNEL_ZH, "a survey channel") if channel else None
     rows = list_rows(

@@ -449,7 +449,6 @@ def schedule(
     links = {
         name: resolve_id(archive, name, ref)[1]
         for name, ref in refs_by_kind(order=order, contract=contract, worker=worker)
-        if ref
     }
     when = moment(archive, at)
     if due < when.date() - dt.timedelta(days=366):

@@ -245,9 +245,7 @@ def list_(
     tz = archive.settings.locale.timezone
     wanted = choice_of(status, STATUS_ZH, "a contract status") if status else None
     refs = [
-        resolve_id(archive, k, ref)[1]
-        for k, ref in refs_by_kind(customer=customer, worker=worker)
-        if ref
+        resolve_id(archive, k, ref)[1] for k, ref in refs_by_kind(customer=customer, worker=worker)
     ]
     day_to = parse_day(ending_before, "--ending-before", tz) if ending_before else None
     rows = list_rows(archive.index, "contract", ref=refs[0] if refs else None, day_to=day_to)

@@ -61,10 +61,10 @@ def run(
 
 def report(archive: Archive, done: Run) -> list[str]:
     """The run in lines: per contract its orders, skipped days and cancellations; then totals."""
-    from hk.commands.common import Names
+    from hk.services.lookup import Names
     from hk.services.records import code_of
 
-    names = Names(archive)
+    names = Names(archive.index)
     lines: list[str] = []
     for number in done.contracts:
         made = [m for m in done.created if m.contract == number]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hk.commands.common import Names
 from hk.domain.order.status import STATUS_ZH
 from hk.errors import UsageError
+from hk.services.lookup import Names
 from hk.services.orders import listing
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ def order_text(
     from hk.domain.pricing import format_quantity
 
     tz = ZoneInfo(archive.settings.locale.timezone)
-    names = Names(archive)
+    names = Names(archive.index)
     start, end = order.window.start.astimezone(tz), order.window.end.astimezone(tz)
     until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
     lines = [

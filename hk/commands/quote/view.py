@@ -66,12 +66,11 @@ def event_line(event: QuoteEvent, tz: str) -> str:
 
 def quote_text(archive: Archive, quote: Quote, code: str, today: dt.date, history: bool) -> str:
     """The quote as an operator reads it to the customer on the phone."""
-    from hk.commands.common import Names
     from hk.domain.money import format_money
-    from hk.services.lookup import render_table
+    from hk.services.lookup import Names, render_table
     from hk.services.quotes.document import line_context
 
-    names = Names(archive)
+    names = Names(archive.index)
     lines = [f"报价单 {code}  {status_text(quote, today)}", f"  客户    {names(quote.customer)}"]
     if quote.address.one_line():
         lines.append(f"  地址    {quote.address.one_line()}")
@@ -130,9 +129,9 @@ def quote_text(archive: Archive, quote: Quote, code: str, today: dt.date, histor
 
 def list_items(archive: Archive, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Listing rows with the customer's code and name (for the table and JSON)."""
-    from hk.commands.common import Names
+    from hk.services.lookup import Names
 
-    names = Names(archive)
+    names = Names(archive.index)
     out = []
     for row in rows:
         code, name = names.parts(row["customer"])
