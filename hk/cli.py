@@ -237,25 +237,27 @@ def run(argv: list[str] | None = None) -> None:
     except (SystemExit, typer.Exit):
         raise
     except Exception:  # anything else is a bug: one line on screen, the traceback in the log
-        sys.exit(report_crash())
+        sys.exit(report_crash(args))
 
 
-def report_crash() -> int:
-    """A bug: one line for the user, the traceback in the crash log."""
-    import datetime as dt
-    import traceback
+def report_crash(args: list[str] | None = None) -> int:
+    """A bug: one line for the user, the traceback in the crash log (without the command
+    line's values: only the command's name, see :mod:`hk.store.crashlog`)."""
+    from hk.store import crashlog
 
-    from hk.store.paths import crash_log
-
-    path = crash_log()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(f"--- {dt.datetime.now().isoformat()} hk {__version__} {sys.argv}\n")
-            handle.write(traceback.format_exc())
-        where = str(path)
-    except OSError:
-        where = "(the log could not be written)"
     exc = sys.exc_info()[1]
+    assert exc is not None
+    where = crashlog.record(command_name(sys.argv[1:] if args is None else args), exc, __version__)
     typer.echo(f"hk: internal error: {type(exc).__name__}: {exc} — details in {where}", err=True)
     return 1
+
+
+def command_name(argv: list[str]) -> str:
+    """The command a command line runs (``customer add``), none of its values."""
+    args = first_pass(argv)
+    if not args or args[0] not in {*SUBAPPS, *COMMANDS}:
+        return "hk"
+    words = ["hk", args[0]]
+    if args[0] in SUBAPPS and len(args) > 1 and args[1].replace("-", "").isalpha():
+        words.append(args[1] if args[1].isascii() else "?")
+    return " ".join(words)

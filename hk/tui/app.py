@@ -311,20 +311,10 @@ def _message_of(exc: HkError) -> str:
 
 def _log_crash(exc: BaseException) -> str:
     """Write the traceback to the crash log (as the CLI does); where it went."""
-    import traceback
-
     from hk import __version__
-    from hk.store.paths import crash_log
+    from hk.store import crashlog
 
-    path = crash_log()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(f"--- {dt.datetime.now().isoformat()} hk {__version__} tui\n")
-            handle.write("".join(traceback.format_exception(exc)))
-    except OSError:
-        return "(the log could not be written)"
-    return str(path)
+    return crashlog.record("hk tui", exc, __version__)
 
 
 def tui_settings(session: Session) -> Tui:
