@@ -163,7 +163,7 @@ def test_a_tampered_token_does_not_decrypt(archive: Archive) -> None:
 def test_show_masks_the_id_number_and_hides_health_notes(archive: Archive, hk: Hk) -> None:
     record = sensitive_customer(archive)
     shown = json.loads(hk("customer", "show", code_of(archive, record.id), "--json").output)
-    assert shown["id_number"] == "5101**********1230"
+    assert shown["id_number"] == "5101**************"
     assert shown["health_notes"] == "******"
     assert shown["children_details"] == "******"
     assert shown["household"][0]["care_notes"] == "******"

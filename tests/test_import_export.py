@@ -26,7 +26,7 @@ from hk.services.archive import init
 from hk.store.archive import Archive
 
 VALID_ID = "11010519491231002X"
-MASKED_ID = "1101**********002X"
+MASKED_ID = "1101**************"
 
 CUSTOMER_HEADER = ["客户姓名", "手机号", "小区", "详细地址", "服务类型", "来源", "备注", "身份证号"]
 CUSTOMER_ROWS = [

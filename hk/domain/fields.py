@@ -140,10 +140,14 @@ def validate_id_number(value: str) -> str:
 
 
 def mask_id_number(text: str) -> str:
-    """``510104199001011234`` → ``5101**********1234``."""
-    if len(text) <= 8:
-        return "*" * len(text)
-    return text[:4] + "*" * (len(text) - 8) + text[-4:]
+    """``510104199001011234`` → ``5101**************``: the province and city only.
+
+    Everything after them is hidden, the last four characters too: digits 7–14 are the birth
+    date and 5–6 the district, both often in the same record in plain text (a birthday, an
+    address), and with them the sequence and check digits would complete the number. With
+    those hidden, a thousand numbers fit whatever else the record says.
+    """
+    return "*" * len(text) if len(text) <= 8 else text[:4] + "*" * (len(text) - 4)
 
 
 # --- money ----------------------------------------------------------------------------------------

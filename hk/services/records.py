@@ -141,7 +141,7 @@ def code_of(archive: Archive, record_id: str) -> str | None:
 def display(archive: Archive, record: Record, reveal: bool = False) -> dict[str, Any]:
     """The record as a user may see it: sensitive values masked, revealed, or locked.
 
-    ID numbers show masked (``5101**********1234``); other sensitive text shows as ``******``;
+    ID numbers show masked (``5101**************``); other sensitive text shows as ``******``;
     with ``reveal`` both show in full. Without the key they show as ``[locked]``.
     """
     from hk.store.files import stored_data

@@ -5,7 +5,7 @@ again. Records come from the index (each row holds the record's data as JSON), w
 and never stale. The table is the spreadsheet view of a record: the first address only, no
 household or history; the archive itself, under git, remains the complete copy.
 
-Sensitive values are exported masked (ID numbers as ``5101**********1234``, other sensitive
+Sensitive values are exported masked (ID numbers as ``5101**************``, other sensitive
 text as ``******``) unless revealed on purpose; without the key they read ``[locked]``. Text a
 spreadsheet would run as a formula gets a leading ``'`` in CSV and XLSX.
 """
