@@ -115,10 +115,16 @@ class Keyring:
 
             write_atomic_many(items, mode=0o600)
 
-    def seal(self, record_id: str, plain: str) -> str:
+    def seal(self, record_id: str, plain: str, create: bool = True) -> str:
+        """Seal ``plain`` with the record's data key; ``create`` makes the key if there is none.
+
+        A record that already holds sealed values passes ``create=False``: its key missing
+        means it was lost or erased, and a new key would split her data between two keys
+        (restoring the backup would then lose what the new one sealed).
+        """
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        key = self._data_key(record_id, create=True)
+        key = self._data_key(record_id, create=create)
         nonce = secrets.token_bytes(12)
         blob = nonce + AESGCM(key).encrypt(nonce, plain.encode(), record_id.encode())
         return SEAL_PREFIX + base64.urlsafe_b64encode(blob).decode().rstrip("=")
@@ -138,11 +144,11 @@ class Keyring:
                 hint="it was sealed with another key or copied from another record",
             ) from None
 
-    def seal_all(self, record_id: str, values: list[Sealed]) -> None:
+    def seal_all(self, record_id: str, values: list[Sealed], create: bool = True) -> None:
         """Seal every value that has only its plaintext (new or changed input)."""
         for value in values:
             if value.token is None and value.plain is not None:
-                value.token = self.seal(record_id, value.plain)
+                value.token = self.seal(record_id, value.plain, create)
 
     def try_unseal(self, record_id: str, value: Sealed) -> str | None:
         """The plaintext, or None when it cannot be had: no key here, or a damaged token.

@@ -21,6 +21,7 @@ from hk.errors import ConflictError, InvalidData, Problem
 from hk.store import codec, git
 from hk.store.archive import Archive
 from hk.store.atomic import write_atomic, write_atomic_many
+from hk.store.crypto import KeyMissing
 from hk.store.files import index_row, relpath_for, stored_data
 from hk.store.index import IndexedRecord
 from hk.store.lock import archive_lock
@@ -298,11 +299,16 @@ def _in_folder(path: str) -> str:
 
 
 def _seal(archive: Archive, records: Sequence[Record], old: Record | None = None) -> None:
-    """Seal new plaintexts; one equal to the old value keeps the old token (no byte changes)."""
+    """Seal new plaintexts; one equal to the old value keeps the old token (no byte changes).
+
+    A person's data key is made with their first sealed value and never again: if a record
+    already holds sealed values (now or in the version it was loaded from) and its key is not
+    on this machine, the write is refused, naming the person, rather than sealing with a new key.
+    """
     previous = dict(old.sealed_values()) if old is not None else {}
     if len(records) > 1:
         archive.keyring.create_keys(
-            [r.id for r in records if any(v.token is None for _, v in r.sealed_values())]
+            [r.id for r in records if not _has_tokens(r) and any(True for _ in r.sealed_values())]
         )
     for record in records:
         pending = [(p, v) for p, v in record.sealed_values() if v.token is None]
@@ -311,8 +317,25 @@ def _seal(archive: Archive, records: Sequence[Record], old: Record | None = None
             if before is not None and archive.keyring.try_unseal(record.id, before) == value.plain:
                 value.token = before.token
         values = [v for _, v in pending if v.token is None]
-        if values:
-            archive.keyring.seal_all(record.id, values)
+        if not values:
+            continue
+        sealed_before = _has_tokens(record) or (old is not None and _has_tokens(old))
+        try:
+            archive.keyring.seal_all(record.id, values, create=not sealed_before)
+        except KeyMissing as exc:
+            if archive.keyring.available():
+                raise KeyMissing(
+                    f"the data key of {record.kind} {_code(archive, record) or record.id} "
+                    f"({record.title()}) is not on this machine, although the record holds "
+                    "sealed values",
+                    hint=f"restore people/{record.id} from your key backup into "
+                    f"{archive.keyring.folder}; nothing was written",
+                ) from None
+            raise exc from None
+
+
+def _has_tokens(record: Record) -> bool:
+    return any(value.token is not None for _, value in record.sealed_values())
 
 
 def _code(archive: Archive, record: Record) -> str | None:

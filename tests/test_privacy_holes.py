@@ -1,0 +1,103 @@
+"""Holes a data-protection check found: the crash log, the masked ID number, a lost data key."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import stat
+
+import pytest
+
+from hk.cli import command_name, report_crash
+from hk.domain.fields import id_check_char, mask_id_number
+from hk.store.archive import Archive
+from hk.store.paths import crash_log
+from tests.conftest import Hk, ok
+
+ID_NUMBER = "510104199001011230"
+CANARY = "青霉素过敏-canary-7731"
+
+
+def test_the_crash_log_holds_the_command_name_and_frames_but_no_value() -> None:
+    argv = ["--archive", "/a", "customer", "add", "--name", "陈淑芬", "--id-number", ID_NUMBER]
+    try:
+        raise ValueError(f"could not use {ID_NUMBER} with {CANARY}")
+    except ValueError:
+        assert report_crash(argv) == 1
+    text = crash_log().read_text(encoding="utf-8")
+    assert "hk customer add" in text
+    assert "test_privacy_holes.py" in text and "ValueError" in text
+    assert ID_NUMBER not in text and CANARY not in text and "陈淑芬" not in text
+    assert stat.S_IMODE(crash_log().stat().st_mode) == 0o600
+
+
+def test_an_existing_crash_log_readable_by_others_is_made_private() -> None:
+    crash_log().parent.mkdir(parents=True)
+    crash_log().write_text("old\n")
+    crash_log().chmod(0o644)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        report_crash(["doctor"])
+    assert stat.S_IMODE(crash_log().stat().st_mode) == 0o600
+    assert crash_log().read_text().startswith("old\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "name"),
+    [
+        (["-C", "/x", "customer", "edit", "K1", "--phone", "139"], "hk customer edit"),
+        (["show", "陈淑芬"], "hk show"),
+        (["customer", "陈淑芬"], "hk customer ?"),
+        (["--help"], "hk"),
+        ([], "hk"),
+    ],
+)
+def test_a_command_is_named_without_its_values(argv: list[str], name: str) -> None:
+    assert command_name(argv) == name
+
+
+def test_the_masked_id_number_cannot_be_rebuilt_from_the_rest_of_the_record() -> None:
+    """What a record says in plain text besides the mask: the birthday and the district.
+
+    Every number that fits the mask, that birthday and that district is a candidate; the mask
+    must leave many, not one.
+    """
+    masked = mask_id_number(ID_NUMBER)
+    assert masked.startswith("5101") and masked.count("*") == 14
+    birthday, district = "19900101", "04"
+    candidates = []
+    for digits in itertools.product("0123456789", repeat=3):
+        body = "5101" + district + birthday + "".join(digits)
+        number = body + id_check_char(body)
+        if mask_id_number(number) == masked:
+            candidates.append(number)
+    assert ID_NUMBER in candidates
+    assert len(candidates) == 1000
+
+
+def test_a_lost_data_key_is_named_never_replaced(hk: Hk) -> None:
+    added = json.loads(
+        ok(
+            hk(
+                "customer",
+                "add",
+                "--name",
+                "张三",
+                "--phone",
+                "13800138000",
+                "--id-number",
+                ID_NUMBER,
+                "--json",
+            )
+        ).stdout
+    )
+    key = Archive(hk.root).keyring.folder / "people" / added["id"]
+    assert key.exists()
+    key.unlink()
+    result = hk.process("customer", "edit", added["code"], "--health-note", CANARY)
+    assert result.returncode != 0
+    assert "张三" in result.stderr and f"people/{added['id']}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not key.exists(), "no new key was made"
+    assert CANARY not in (hk.root / "customers" / f"{added['id']}.yaml").read_text()
