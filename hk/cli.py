@@ -134,6 +134,7 @@ SUBAPPS: dict[str, str] = {
     "calendar": "calendar:app",
     "points": "points:app",
     "config": "config:app",
+    "key": "key:app",
 }
 """Each command group, as the module of :mod:`hk.commands` that holds it and its name there."""
 COMMANDS: dict[str, str] = {

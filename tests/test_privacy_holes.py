@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import stat
@@ -12,7 +13,7 @@ from hk.cli import command_name, report_crash
 from hk.domain.fields import id_check_char, mask_id_number
 from hk.store.archive import Archive
 from hk.store.paths import crash_log
-from tests.conftest import Hk, ok
+from tests.conftest import Hk, git, ok
 
 ID_NUMBER = "510104199001011230"
 CANARY = "青霉素过敏-canary-7731"
@@ -101,3 +102,80 @@ def test_a_lost_data_key_is_named_never_replaced(hk: Hk) -> None:
     assert "Traceback" not in result.stderr
     assert not key.exists(), "no new key was made"
     assert CANARY not in (hk.root / "customers" / f"{added['id']}.yaml").read_text()
+
+
+def test_rotating_the_master_key_rewraps_every_data_key(hk: Hk) -> None:
+    added = json.loads(
+        ok(
+            hk(
+                "customer",
+                "add",
+                "--name",
+                "李四",
+                "--phone",
+                "13800138001",
+                "--id-number",
+                ID_NUMBER,
+                "--json",
+            )
+        ).stdout
+    )
+    keyring = Archive(hk.root).keyring
+    old_master = keyring.master_path.read_bytes()
+    wrapped = (keyring.folder / "people" / added["id"]).read_bytes()
+    head = git_head(hk)
+    result = hk.process("key", "rotate")
+    assert result.returncode == 0, result.stderr
+    assert "re-wrapped 1" in result.stdout
+    assert keyring.master_path.read_bytes() != old_master
+    assert (keyring.folder / "people" / added["id"]).read_bytes() != wrapped
+    assert stat.S_IMODE(keyring.master_path.stat().st_mode) == 0o600
+    assert git_head(hk) == head, "no record changed"
+    shown = json.loads(ok(hk("customer", "show", added["code"], "--reveal", "--json")).stdout)
+    assert shown["id_number"] == ID_NUMBER
+
+
+def test_an_interrupted_rotation_still_opens_every_key_and_finishes_when_run_again(hk: Hk) -> None:
+    ids = [
+        json.loads(
+            ok(
+                hk(
+                    "customer",
+                    "add",
+                    "--name",
+                    name,
+                    "--phone",
+                    phone,
+                    "--health-note",
+                    CANARY,
+                    "--json",
+                )
+            ).stdout
+        )["id"]
+        for name, phone in (("王五", "13800138002"), ("赵六", "13800138003"))
+    ]
+    keyring = Archive(hk.root).keyring
+    # the state a rotation killed after re-wrapping the first key leaves behind
+    from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+
+    new = bytes(range(32))
+    keyring.next_master_path.write_bytes(base64.b64encode(new) + b"\n")
+    first = keyring.folder / "people" / ids[0]
+    key = aes_key_unwrap(keyring._master_key(), base64.b64decode(first.read_bytes()))
+    first.write_bytes(base64.b64encode(aes_key_wrap(new, key)) + b"\n")
+    for rid in ids:
+        assert Archive(hk.root).keyring.unseal(rid, _token(hk, rid)) == CANARY
+    assert hk.process("key", "rotate").returncode == 0
+    assert not keyring.next_master_path.exists()
+    assert base64.b64decode(keyring.master_path.read_bytes()) == new
+    for rid in ids:
+        assert Archive(hk.root).keyring.unseal(rid, _token(hk, rid)) == CANARY
+
+
+def _token(hk: Hk, record_id: str) -> str:
+    text = (hk.root / "customers" / f"{record_id}.yaml").read_text(encoding="utf-8")
+    return next(line.split(": ", 1)[1] for line in text.splitlines() if "health_notes:" in line)
+
+
+def git_head(hk: Hk) -> str:
+    return git(hk.root, "rev-parse", "HEAD").strip()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hk.domain.fields import SEAL_PREFIX, Sealed
 from hk.errors import HkError
-from hk.store.atomic import write_atomic
+from hk.store.atomic import fsync_dir, write_atomic
 
 
 class KeyMissing(HkError):
@@ -66,10 +66,7 @@ class Keyring:
                     hint="copy master.key and people/ from your key backup into that folder, "
                     "or set HK_KEY_DIR to where they are",
                 ) from None
-            key = base64.b64decode(raw.strip())
-            if len(key) != 32:
-                raise KeyMissing(f"{self.master_path} is not a valid master key")
-            self._master = key
+            self._master = _read_master(self.master_path, raw)
         return self._master
 
     def _person_path(self, record_id: str) -> Path:
@@ -78,12 +75,12 @@ class Keyring:
     def _data_key(self, record_id: str, create: bool) -> bytes:
         if record_id in self._data_keys:
             return self._data_keys[record_id]
-        from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+        from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 
         master = self._master_key()
         path = self._person_path(record_id)
         try:
-            key = aes_key_unwrap(master, base64.b64decode(path.read_bytes().strip()))
+            key = self._unwrap(path.read_bytes())
         except FileNotFoundError:
             if not create:
                 raise KeyMissing(
@@ -96,6 +93,74 @@ class Keyring:
             write_atomic(path, wrapped, mode=0o600, sync_dir=False)
         self._data_keys[record_id] = key
         return key
+
+    @property
+    def next_master_path(self) -> Path:
+        """The new master key while a rotation is under way (see :meth:`rotate`)."""
+        return self.folder / "master.key.new"
+
+    def _unwrap(self, wrapped: bytes) -> bytes:
+        """A data key, unwrapped with the master key, or with the next one if a rotation was
+        interrupted after re-wrapping it."""
+        from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
+
+        blob = base64.b64decode(wrapped.strip())
+        try:
+            return aes_key_unwrap(self._master_key(), blob)
+        except InvalidUnwrap:
+            if not self.next_master_path.exists():
+                raise
+            return aes_key_unwrap(_read_master(self.next_master_path), blob)
+
+    def rotate(self) -> int:
+        """Make a new master key and re-wrap every person's data key with it; how many.
+
+        The data keys themselves do not change, so no record changes. Crash-safe and
+        resumable: the new master key is written first (as ``master.key.new``), each data key
+        is re-wrapped in place (atomically), and only when all are done does the new key
+        replace ``master.key``; until then every data key opens with one of the two, and
+        running the rotation again finishes it. Callers hold the archive lock, so no data key
+        is made under the old master meanwhile.
+        """
+        from cryptography.hazmat.primitives.keywrap import (
+            InvalidUnwrap,
+            aes_key_unwrap,
+            aes_key_wrap,
+        )
+
+        old = self._master_key()
+        if self.next_master_path.exists():
+            new = _read_master(self.next_master_path)
+        else:
+            new = secrets.token_bytes(32)
+            write_atomic(self.next_master_path, base64.b64encode(new) + b"\n", mode=0o600)
+        people = self.folder / "people"
+        names = sorted(p.name for p in people.iterdir()) if people.is_dir() else []
+        for name in names:
+            path = people / name
+            blob = base64.b64decode(path.read_bytes().strip())
+            try:
+                aes_key_unwrap(new, blob)
+                continue  # re-wrapped by an interrupted rotation
+            except InvalidUnwrap:
+                pass
+            try:
+                key = aes_key_unwrap(old, blob)
+            except InvalidUnwrap:
+                raise KeyMissing(
+                    f"the data key people/{name} opens with neither master key",
+                    hint="restore it from your key backup, then run the rotation again; "
+                    "the keys done so far stay usable",
+                ) from None
+            wrapped = base64.b64encode(aes_key_wrap(new, key)) + b"\n"
+            write_atomic(path, wrapped, mode=0o600, sync_dir=False)
+        if names:
+            fsync_dir(people)
+        os.replace(self.next_master_path, self.master_path)
+        fsync_dir(self.folder)
+        self._master = new
+        self._data_keys.clear()
+        return len(names)
 
     def create_keys(self, record_ids: list[str]) -> None:
         """Create the data keys of many new people with one sync (a bulk import), not one each."""
@@ -163,3 +228,10 @@ class Keyring:
         except (KeyMissing, Undecryptable):
             return None
         return value.plain
+
+
+def _read_master(path: Path, raw: bytes | None = None) -> bytes:
+    key = base64.b64decode((path.read_bytes() if raw is None else raw).strip())
+    if len(key) != 32:
+        raise KeyMissing(f"{path} is not a valid master key")
+    return key
