@@ -135,6 +135,7 @@ SUBAPPS: dict[str, str] = {
     "points": "points:app",
     "config": "config:app",
     "key": "key:app",
+    "audit": "audit:app",
 }
 """Each command group, as the module of :mod:`hk.commands` that holds it and its name there."""
 COMMANDS: dict[str, str] = {

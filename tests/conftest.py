@@ -65,7 +65,11 @@ def git(root: Path, *args: str) -> str:
 
 
 def ok(result: Any) -> Any:
-    """A CliRunner result that must have succeeded (its output shown if not)."""
+    """A CliRunner result or a finished process that must have succeeded (its output shown
+    if not)."""
+    if isinstance(result, subprocess.CompletedProcess):
+        assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+        return result
     assert result.exit_code == 0, result.output
     return result
 

@@ -407,7 +407,10 @@ def test_worker_add_show_edit_find_and_list(hk: Hk) -> None:
 
     shown = as_json(hk("worker", "show", code, "--json"))
     assert shown == added
-    assert as_json(hk("worker", "show", code, "--reveal", "--json"))["id_number"] == WORKER_ID
+    assert (
+        as_json(hk("worker", "show", code, "--reveal", "--reason", "核对", "--json"))["id_number"]
+        == WORKER_ID
+    )
 
     edited = ok(hk("worker", "edit", code, "--status", "placed", "--skill", "育儿:5"))
     assert edited.stdout == f"updated worker {code}: skills, status\n"

@@ -136,7 +136,7 @@ def test_a_token_copied_into_another_file_by_hand_is_not_shown_as_its_plaintext(
     path.write_text(
         text.replace(str(second.id_number.token), str(first.id_number.token)), encoding="utf-8"
     )
-    result = hk("show", code_of(archive, second.id), "--reveal", "--json")
+    result = hk("show", code_of(archive, second.id), "--reveal", "--reason", "核对", "--json")
     assert ID_NUMBER not in result.output
     assert result.exit_code == 0, "one bad value must not hide the rest of the record"
     assert "does not decrypt" in result.output
@@ -171,12 +171,14 @@ def test_show_masks_the_id_number_and_hides_health_notes(archive: Archive, hk: H
 
 def test_reveal_shows_the_plaintext(archive: Archive, hk: Hk) -> None:
     record = sensitive_customer(archive)
-    result = hk("customer", "show", code_of(archive, record.id), "--reveal", "--json")
+    result = hk(
+        "customer", "show", code_of(archive, record.id), "--reveal", "--reason", "核对", "--json"
+    )
     shown = json.loads(result.output)
     assert shown["id_number"] == ID_NUMBER
     assert shown["health_notes"] == HEALTH
     assert shown["household"][0]["care_notes"] == CARE
-    text = hk("show", code_of(archive, record.id), "--reveal").output
+    text = hk("show", code_of(archive, record.id), "--reveal", "--reason", "核对").output
     assert ID_NUMBER in text and HEALTH in text
 
 
@@ -268,7 +270,7 @@ def test_without_the_key_folder_show_says_locked(
     assert shown["health_notes"] == "[locked]"
     assert shown["household"][0]["care_notes"] == "[locked]"
     assert shown["name"] == "张三"
-    revealed = json.loads(hk("show", code, "--reveal", "--json").output)
+    revealed = json.loads(hk("show", code, "--reveal", "--reason", "核对", "--json").output)
     assert revealed["id_number"] == "[locked]"
     assert "[locked]" in hk("show", code).output
 
@@ -341,9 +343,15 @@ def test_the_key_folder_restored_from_a_backup_unlocks_the_values_again(
     backup = tmp_path / "backup"
     subprocess.run(["cp", "-a", str(archive.keyring.folder), str(backup)], check=True)
     lock_keys()
-    assert json.loads(hk("show", code, "--reveal", "--json").output)["id_number"] == "[locked]"
+    assert (
+        json.loads(hk("show", code, "--reveal", "--reason", "核对", "--json").output)["id_number"]
+        == "[locked]"
+    )
     monkeypatch.setenv("HK_KEY_DIR", str(backup))
-    assert json.loads(hk("show", code, "--reveal", "--json").output)["id_number"] == ID_NUMBER
+    assert (
+        json.loads(hk("show", code, "--reveal", "--reason", "核对", "--json").output)["id_number"]
+        == ID_NUMBER
+    )
 
 
 def test_the_sealed_type_never_serialises_a_plaintext() -> None:

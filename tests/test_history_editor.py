@@ -353,7 +353,7 @@ def test_log_masks_sensitive_values_unless_revealed(hk: Hk, history: str) -> Non
     plain = ok(hk("log", history)).stdout
     assert "    health_notes: ****** → ******" in plain
     assert "青霉素" not in plain and "芒果" not in plain
-    revealed = ok(hk("log", history, "--reveal")).stdout
+    revealed = ok(hk("log", history, "--reveal", "--reason", "核对")).stdout
     assert "    health_notes: 青霉素过敏 → 芒果过敏" in revealed
 
 

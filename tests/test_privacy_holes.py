@@ -131,7 +131,9 @@ def test_rotating_the_master_key_rewraps_every_data_key(hk: Hk) -> None:
     assert (keyring.folder / "people" / added["id"]).read_bytes() != wrapped
     assert stat.S_IMODE(keyring.master_path.stat().st_mode) == 0o600
     assert git_head(hk) == head, "no record changed"
-    shown = json.loads(ok(hk("customer", "show", added["code"], "--reveal", "--json")).stdout)
+    shown = json.loads(
+        ok(hk("customer", "show", added["code"], "--reveal", "--reason", "核对", "--json")).stdout
+    )
     assert shown["id_number"] == ID_NUMBER
 
 

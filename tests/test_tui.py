@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TabbedContent
 
+from hk.services.audit import Filter, entries
 from hk.services.people import add_customer, edit
 from hk.store.archive import Archive
 from hk.tui.app import HkApp, make_app
@@ -164,7 +165,22 @@ def test_sensitive_values_are_masked_until_revealed(office: Path) -> None:
         assert "5101**************" in shown(sensitive)
         assert "尘螨过敏" not in shown(sensitive)
         assert "高血压" not in shown(page.query_one("#panel-household", FieldsPanel))
+        await pilot.press("v")  # asks why: Escape reveals nothing
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "尘螨过敏" not in shown(sensitive)
         await pilot.press("v")
+        await settle(pilot)
+        await pilot.press("enter")  # no reason given: refused
+        await settle(pilot)
+        assert "尘螨过敏" not in shown(sensitive)
+        assert "--reason" in "\n".join(n.message for n in app._notifications)
+        await pilot.press("v")
+        await settle(pilot)
+        for key in "check":
+            await pilot.press(key)
+        await pilot.press("enter")
         await settle(pilot)
         assert "510107196809120427" in shown(sensitive)
         assert "尘螨过敏" in shown(sensitive)
@@ -174,6 +190,9 @@ def test_sensitive_values_are_masked_until_revealed(office: Path) -> None:
         assert "尘螨过敏" not in shown(sensitive)
 
     drive(office, scenario)
+    [entry] = entries(Archive(office), Filter(record=ZHANG))
+    assert (entry.action, entry.reason, entry.to) == ("reveal", "check", "screen")
+    assert "id_number" in entry.fields
 
 
 def test_reveal_needs_the_key(office: Path) -> None:

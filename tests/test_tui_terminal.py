@@ -93,6 +93,8 @@ def test_hk_opens_the_tui_in_a_terminal_and_answers_keys(tmp_path: Path, tmux: T
     for text in ("服务禁忌", "已遮住", "桐梓林"):
         tmux.wait_for(text)
     tmux.keys("v")
+    tmux.wait_for("原因")
+    tmux.keys("check", "Enter")
     tmux.wait_for("已显示")
     tmux.wait_for("尘螨过敏")
     tmux.keys("Escape", "F4")

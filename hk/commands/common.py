@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import typer
@@ -90,6 +90,29 @@ def print_json(data: Any) -> None:
         orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n"
     )
     sys.stdout.flush()
+
+
+Reason = Annotated[
+    str | None,
+    typer.Option(
+        "--reason",
+        help="Why the personal data is needed; recorded in `hk audit` (required with --reveal).",
+    ),
+]
+
+
+def audit_reveal(reveal: bool, reason: str | None, what: str = "--reveal") -> str:
+    """The reason for a reveal, checked before anything is shown ("" when not revealing)."""
+    if not reveal:
+        return (reason or "").strip()
+    from hk.services.audit import require_reason
+
+    return require_reason(reason, what)
+
+
+def destination() -> Literal["terminal", "stdout"]:
+    """Where printed data goes, for the audit trail: a person's screen, or a pipe or file."""
+    return "terminal" if sys.stdout.isatty() else "stdout"
 
 
 def say(text: str) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from hk.commands.common import (
+    Reason,
     archive_of,
     print_json,
     require,
@@ -230,10 +231,11 @@ def show(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="Code or ID of the customer.")],
     reveal: Reveal = False,
+    reason: Reason = None,
     json: Json = False,
 ) -> None:
     """Show one customer, with their lifecycle stage; ID numbers masked and health notes
-    hidden unless --reveal."""
+    hidden unless --reveal (with --reason, recorded in `hk audit`)."""
     from hk.commands.record import show_record
     from hk.domain.stage import STAGE_ZH
     from hk.services.records import resolve_id
@@ -242,5 +244,11 @@ def show(
     archive = archive_of(ctx)
     found = stage_of(archive, resolve_id(archive, "customer", ref)[1])
     show_record(
-        archive, "customer", ref, reveal, json, extra={"stage": found if json else STAGE_ZH[found]}
+        archive,
+        "customer",
+        ref,
+        reveal,
+        json,
+        extra={"stage": found if json else STAGE_ZH[found]},
+        reason=reason,
     )

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from hk.domain.layout import Kind
     from hk.store.archive import Archive
 
-from hk.commands.common import archive_of, print_json, say
+from hk.commands.common import Reason, archive_of, audit_reveal, destination, print_json, say
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Reveal = Annotated[bool, typer.Option("--reveal", help="Show sensitive values in full.")]
@@ -25,12 +25,17 @@ def show_record(
     json: bool,
     at: str | None = None,
     extra: dict[str, Any] | None = None,
+    reason: str | None = None,
 ) -> None:
-    """Print one record (as of ``at``); ``extra`` adds derived fields (a customer's stage)."""
+    """Print one record (as of ``at``); ``extra`` adds derived fields (a customer's stage).
+
+    A reveal needs a reason and is recorded in the audit trail once printed.
+    """
     from hk.commands.render import render_record
     from hk.domain.kinds import KINDS
     from hk.services.records import display, load, resolve_id
 
+    why = audit_reveal(reveal, reason)
     kind, record_id = resolve_id(archive, kind, ref)
     model = KINDS[kind]
     if at is not None:
@@ -46,14 +51,24 @@ def show_record(
     shown.update(extra or {})
     if json:
         print_json(shown)
-        return
-    for key in ("referrer", "preferred_workers", "blocked_workers"):
-        if key in shown:
-            shown[key] = _names(archive, shown[key])
-    title = f"{record.title()}  {shown.get('code', '')}  {model.label_zh}"
-    if at is not None:
-        title += f"  (as of {at})"
-    say(render_record(title, {k: v for k, v in shown.items() if k not in ("code", "name")}))
+    else:
+        for key in ("referrer", "preferred_workers", "blocked_workers"):
+            if key in shown:
+                shown[key] = _names(archive, shown[key])
+        title = f"{record.title()}  {shown.get('code', '')}  {model.label_zh}"
+        if at is not None:
+            title += f"  (as of {at})"
+        say(render_record(title, {k: v for k, v in shown.items() if k not in ("code", "name")}))
+    if reveal:
+        _audit_reveal(archive, kind, record_id, [p for p, _ in record.sealed_values()], why)
+
+
+def _audit_reveal(
+    archive: Archive, kind: Kind, record_id: str, fields: list[str], reason: str
+) -> None:
+    from hk.services.audit import record_reveal
+
+    record_reveal(archive, kind, record_id, reason, destination(), fields)
 
 
 def _names(archive: Archive, ids: str | list[str]) -> str | list[str]:
@@ -74,21 +89,28 @@ def show(
         typer.Option("--at", help="Show the record as it was then (YYYY-MM-DD[ HH:MM])."),
     ] = None,
     reveal: Reveal = False,
+    reason: Reason = None,
     json: Json = False,
 ) -> None:
     """Show any record by code or ID, now or as it was at a past date."""
-    show_record(archive_of(ctx), None, ref, reveal, json, at)
+    show_record(archive_of(ctx), None, ref, reveal, json, at, reason=reason)
 
 
-def log(ctx: typer.Context, ref: Ref, reveal: Reveal = False, json: Json = False) -> None:
+def log(
+    ctx: typer.Context, ref: Ref, reveal: Reveal = False, reason: Reason = None, json: Json = False
+) -> None:
     """The record's history: who changed which fields, from what to what, and when."""
     from hk.commands.render import format_value
     from hk.services.history import log as history
     from hk.services.records import resolve_id
 
+    why = audit_reveal(reveal, reason)
     archive = archive_of(ctx)
     kind, record_id = resolve_id(archive, None, ref)
     entries = history(archive, kind, record_id, reveal)
+    if reveal:
+        sealed = sorted({c.field for e in entries for c in e.changes if c.sensitive})
+        _audit_reveal(archive, kind, record_id, sealed, why)
     if json:
         print_json(
             [

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from hk.commands.common import (
+    Reason,
     archive_of,
     print_json,
     require,
@@ -174,9 +175,10 @@ def show(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="Code or ID of the worker.")],
     reveal: Reveal = False,
+    reason: Reason = None,
     json: Json = False,
 ) -> None:
-    """Show one worker; the ID number masked unless --reveal."""
+    """Show one worker; the ID number masked unless --reveal (with --reason, audited)."""
     from hk.commands.record import show_record
 
-    show_record(archive_of(ctx), "worker", ref, reveal, json)
+    show_record(archive_of(ctx), "worker", ref, reveal, json, reason=reason)

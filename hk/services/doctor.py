@@ -12,6 +12,7 @@ from hk.domain.kinds import KINDS
 from hk.domain.layout import LAYOUT, KindLayout
 from hk.domain.rules import settings_problems
 from hk.errors import HkError, InvalidData, Problem
+from hk.services.audit import problems as audit_problems
 from hk.store import git
 from hk.store.archive import SETTINGS_FILE, Archive
 from hk.store.files import parse_record
@@ -90,6 +91,7 @@ def check_archive(archive: Archive) -> Report:
                 report.errors += settings_problems(record, settings, rel)
     report.errors += _reference_problems(records)
     report.errors += _duplicate_codes(records)
+    report.errors += audit_problems(archive)
     report.warnings += _git_warnings(archive)
     report.warnings += _key_warnings(archive, records)
     report.warnings += _plaintext_warnings(records)

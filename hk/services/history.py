@@ -23,6 +23,8 @@ class FieldChange:
     field: str
     old: Any
     new: Any
+    sensitive: bool = False
+    """Either value is sealed (shown masked unless revealed; a reveal is audited)."""
 
 
 @dataclass
@@ -91,6 +93,10 @@ def _show(archive: Archive, record_id: str, fieldname: str, value: Any, reveal: 
     return value
 
 
+def _sealed(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(SEAL_PREFIX)
+
+
 def _parse(data: bytes | None, path: str) -> dict[str, Any] | None:
     if data is None:
         return None
@@ -130,6 +136,7 @@ def log(archive: Archive, kind: Kind, record_id: str, reveal: bool = False) -> l
                         key,
                         None if old is _MISSING else _show(archive, record_id, key, old, reveal),
                         None if new is _MISSING else _show(archive, record_id, key, new, reveal),
+                        _sealed(old) or _sealed(new),
                     )
                 )
         entries.append(Entry(sha, operator, when, subject, changes))

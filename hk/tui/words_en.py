@@ -252,6 +252,9 @@ EN: dict[str, str] = {
     "page.on_leave": "on leave",
     "msg.error": "Error",
     "msg.bug": "hk internal error: {what}. Details are in {log}",
+    "reveal.title": "Reveal sensitive values",
+    "reveal.reason": "Reason (recorded in the audit log)",
+    "reveal.hint": "Enter to confirm, Escape to cancel; each reveal is recorded: who, when, why",
     "msg.no_key": "The key of this archive is not on this machine: sensitive values stay hidden",
     "msg.no_key_hint": "copy master.key and people/ from your key backup into {folder}, or set "
     "HK_KEY_DIR",

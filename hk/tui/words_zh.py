@@ -251,6 +251,9 @@ ZH: dict[str, str] = {
     # messages
     "msg.error": "出错了",
     "msg.bug": "hk 内部错误：{what}。详情已写入 {log}",
+    "reveal.title": "显示敏感信息",
+    "reveal.reason": "原因（记入审计日志）",
+    "reveal.hint": "回车确认，Esc 取消；每次显示都会记录操作员、时间和原因",
     "msg.no_key": "本机没有这份档案的密钥，不能显示敏感信息",
     "msg.no_key_hint": "把 master.key 和 people/ 从密钥备份复制到 {folder}，或用 HK_KEY_DIR 指定",
     "msg.changed": "档案有更新，已刷新",

@@ -16,9 +16,11 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from hk.domain.layout import Kind
 from hk.domain.money import format_money
+from hk.services.audit import record_reveal
 from hk.tui.data.pages import Page, history, page
 from hk.tui.keys import bind
 from hk.tui.screens.base import HkScreen
+from hk.tui.screens.dialogs import Field, FormDialog
 from hk.tui.widgets.results import ResultTable
 
 if TYPE_CHECKING:
@@ -256,10 +258,14 @@ class RecordScreen(HkScreen):
         self.load()
 
     def action_reveal(self) -> None:
-        """Show or hide sensitive values; showing them needs the key on this machine."""
+        """Show or hide sensitive values; showing them needs the key on this machine and a
+        reason, which goes into the audit trail with the reveal (as ``--reveal --reason``)."""
         t = self.texts
         keyring = self.hk.session.main.keyring
-        if not self.revealed and not keyring.available():
+        if self.revealed:
+            self._reveal(False)
+            return
+        if not keyring.available():
             self.notify(
                 t("msg.no_key") + "\n" + t("msg.no_key_hint", folder=keyring.folder),
                 title=t("msg.error"),
@@ -267,8 +273,26 @@ class RecordScreen(HkScreen):
                 timeout=10,
             )
             return
-        self.revealed = not self.revealed
-        self.to_sensitive = self.revealed
+        kind, record_id = self.KIND, self.record_id
+
+        def given(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            reason = values.get("reason", "")
+
+            def job(archive: Archive) -> object:
+                return record_reveal(archive, kind, record_id, reason, "screen")
+
+            self.work("reveal", job, lambda _: self._reveal(True))
+
+        self.app.push_screen(
+            FormDialog(t("reveal.title"), [Field("reason", t("reveal.reason"))], t("reveal.hint")),
+            given,
+        )
+
+    def _reveal(self, shown: bool) -> None:
+        self.revealed = shown
+        self.to_sensitive = shown
         self.load()
 
     def action_tab(self, tab: str) -> None:
