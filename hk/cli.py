@@ -136,6 +136,8 @@ SUBAPPS: dict[str, str] = {
     "config": "config:app",
     "key": "key:app",
     "audit": "audit:app",
+    "consent": "consent:app",
+    "privacy": "privacy:app",
 }
 """Each command group, as the module of :mod:`hk.commands` that holds it and its name there."""
 COMMANDS: dict[str, str] = {

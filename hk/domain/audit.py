@@ -33,7 +33,9 @@ ACTION_ZH: dict[str, str] = {
     "erase": "删除个人信息",
     "access-copy": "个人信息副本",
 }
-Destination = Literal["terminal", "file", "stdout", "printer", "channel", "screen"]
+Destination = Literal["terminal", "file", "stdout", "printer", "channel", "screen", "archive"]
+"""Where the data went: a screen, a pipe, a file, a message channel; ``archive`` for an
+erasure, which sends nothing anywhere."""
 
 FOLDER = "audit"
 GENESIS = "0" * 32

@@ -48,6 +48,35 @@ class Consent(Strict):
     method: str = Field("", description="纸质签字, 微信确认, 电话录音 …")
     withdrawn: dt.date | None = None
 
+    def in_force(self, today: dt.date) -> bool:
+        return self.date <= today and (self.withdrawn is None or self.withdrawn > today)
+
+    def is_for(self, purpose: str) -> bool:
+        """Whether this consent covers ``purpose`` (a key of :data:`PURPOSES` or its words)."""
+        words = PURPOSE_WORDS.get(purpose, (purpose,))
+        text = f"{self.purpose} {self.scope}".lower()
+        return any(word.lower() in text for word in words)
+
+
+PURPOSES: dict[str, str] = {
+    "service": "提供家政服务（派单、上门、结算）",
+    "sensitive": "敏感个人信息处理",
+    "marketing": "回访与优惠信息",
+}
+"""The purposes an office records consent for, by key, with the words written into the record.
+
+PIPL asks for a separate consent for sensitive personal information (Art. 29: ID numbers,
+health, children's details) and for marketing; ``service`` is the processing the service
+itself needs (Art. 13)."""
+
+PURPOSE_WORDS: dict[str, tuple[str, ...]] = {
+    "service": ("提供家政服务", "service"),
+    "sensitive": ("敏感", "sensitive"),
+    "marketing": ("优惠", "营销", "推广", "促销", "marketing", "offers"),
+}
+"""What a consent's purpose or scope must say to count for a purpose (hand-written consents
+say it in their own words: 敏感个人信息处理, 回访与优惠信息)."""
+
 
 _RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 

@@ -80,6 +80,9 @@ class Customer(Record):
     health_notes: SealedText | None = None
     children_details: SealedText | None = None
     notes: str = ""
+    erased: dt.date | None = Field(
+        None, description="the day the person's data was erased (PIPL Art. 47); a tombstone since"
+    )
 
     _dedupe = field_validator("phones", "tags", "taboos", "preferred_workers", "blocked_workers")(
         _unique

@@ -70,6 +70,10 @@ class Lifecycle(Generic[S]):
         """Every stored state, in lifecycle order."""
         return tuple(self.moves)
 
+    def is_final(self, status: str) -> bool:
+        """Whether a record in ``status`` is done with: no move leads on from it."""
+        return not self.moves.get(status)
+
     def label(self, status: str) -> str:
         """``待确认 pending``: how messages and listings name a state."""
         return f"{self.names[status]} {status}" if status in self.names else status
@@ -103,3 +107,20 @@ class Lifecycle(Generic[S]):
 
     def _article(self) -> str:
         return "an" if self.noun[:1] in "aeiou" else "a"
+
+
+def lifecycle_of(kind: str) -> Lifecycle[Any] | None:
+    """The lifecycle of a kind of record, or None for records without one (people, catalog)."""
+    import importlib
+
+    where = {
+        "order": ("hk.domain.order.status", "ORDER"),
+        "quote": ("hk.domain.quote", "QUOTE"),
+        "contract": ("hk.domain.contract", "CONTRACT"),
+        "visit": ("hk.domain.visit.model", "VISIT"),
+        "complaint": ("hk.domain.complaint", "COMPLAINT"),
+    }.get(kind)
+    if where is None:
+        return None
+    found: Lifecycle[Any] = getattr(importlib.import_module(where[0]), where[1])
+    return found

@@ -178,6 +178,12 @@ class Points(Section):
     """At most this many points a customer earns in a year; 0: no cap."""
 
 
+class Privacy(Section):
+    retention_years: int = Field(3, ge=1, le=30)
+    """A person with no business for this many years is listed by `hk privacy due`, for the
+    office to decide whether to erase them (PIPL Art. 47: keep data no longer than needed)."""
+
+
 class DepositRule(Section):
     """Which lines take a deposit (定金) and how much; the first rule that matches a line decides.
 
@@ -676,6 +682,8 @@ class Settings(Section):
     """The office TUI: language, theme, key bindings."""
     notify: Notify = Field(default_factory=Notify)
     """Where reminders go."""
+    privacy: Privacy = Field(default_factory=Privacy)
+    """How long personal data is kept without business."""
 
     def tier_names(self) -> list[str]:
         return [t.name for t in self.tiers]

@@ -112,6 +112,9 @@ class Worker(Record):
     status: WorkerStatus = "available"
     employment: Employment | None = None
     notes: str = ""
+    erased: dt.date | None = Field(
+        None, description="the day the person's data was erased (PIPL Art. 47); a tombstone since"
+    )
 
     @field_validator("skills")
     @classmethod

@@ -94,6 +94,7 @@ def check_archive(archive: Archive) -> Report:
     report.errors += audit_problems(archive)
     report.warnings += _git_warnings(archive)
     report.warnings += _key_warnings(archive, records)
+    report.errors += erased_keys_present(archive, records)
     report.warnings += _plaintext_warnings(records)
     return report
 
@@ -222,6 +223,22 @@ def _key_warnings(archive: Archive, records: dict[str, Record]) -> list[Problem]
                     )
                 )
     return problems
+
+
+def erased_keys_present(archive: Archive, records: dict[str, Record]) -> list[Problem]:
+    """Data keys of erased people still on this machine (erased on another clone): while the
+    key is here, the old copies of their sensitive values in git's history can be read."""
+    return [
+        Problem(
+            message="this person was erased, but their data key is still on this machine",
+            path=f"{record.folder}/{record.id}.yaml",
+            field="erased",
+            hint=f"delete {archive.keyring.folder / 'people' / record.id} "
+            "(`hk doctor --fix` does it)",
+        )
+        for record in records.values()
+        if getattr(record, "erased", None) and archive.keyring.has_key(record.id)
+    ]
 
 
 def _plaintext_warnings(records: dict[str, Record]) -> list[Problem]:

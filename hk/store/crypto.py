@@ -162,6 +162,21 @@ class Keyring:
         self._data_keys.clear()
         return len(names)
 
+    def destroy(self, record_id: str) -> bool:
+        """Delete a person's data key (erasure): every value sealed with it, in every copy of
+        the archive and its history, can no longer be read. True if there was one here."""
+        self._data_keys.pop(record_id, None)
+        path = self._person_path(record_id)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        fsync_dir(path.parent)
+        return True
+
+    def has_key(self, record_id: str) -> bool:
+        return self._person_path(record_id).exists()
+
     def create_keys(self, record_ids: list[str]) -> None:
         """Create the data keys of many new people with one sync (a bulk import), not one each."""
         from cryptography.hazmat.primitives.keywrap import aes_key_wrap

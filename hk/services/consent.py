@@ -1,0 +1,116 @@
+"""Consents a customer gave (PIPL Art. 13–14, 29): recorded, listed, withdrawn.
+
+A consent is part of the customer's record (``consents:``), so it travels with the file, has
+its history in git and is merged like any other list entry. Withdrawing keeps the entry and
+dates the withdrawal: when it was given stays on record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from hk.domain.common import PURPOSES, Consent
+from hk.domain.customer import Customer
+from hk.errors import InvalidData, Problem
+from hk.services.records import load_ref, moment, update_fields
+from hk.store.archive import Archive
+from hk.store.writer import SaveResult, save
+
+
+def purpose_named(text: str) -> str:
+    """The words to record for ``text``: a known purpose's full name, else the text itself."""
+    value = text.strip()
+    if not value:
+        raise InvalidData(
+            [
+                Problem(
+                    message="a consent needs a purpose",
+                    path="<input>",
+                    field="purpose",
+                    hint="one of " + ", ".join(PURPOSES) + ", or the purpose in your own words",
+                )
+            ]
+        )
+    return PURPOSES.get(value, value)
+
+
+def purpose_key(text: str) -> str:
+    """``sensitive`` for ``sensitive`` or 敏感个人信息处理; the text itself otherwise."""
+    value = text.strip()
+    return next((k for k, label in PURPOSES.items() if value in (k, label)), value)
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    purpose: str
+    scope: str
+    method: str
+    day: dt.date | None = None
+
+
+def add_consent(
+    archive: Archive, ref: str, given: ConsentGiven
+) -> tuple[Customer, Consent, SaveResult]:
+    """Record a consent the customer gave (today unless ``given.day``); one commit."""
+    record, loaded = load_ref(archive, "customer", ref)
+    assert isinstance(record, Customer)
+    if not given.method.strip():
+        raise InvalidData(
+            [
+                Problem(
+                    message="say how the consent was given",
+                    path="<input>",
+                    field="method",
+                    hint="--how 纸质签字, 微信确认 or 电话录音",
+                )
+            ]
+        )
+    consent = Consent(
+        purpose=purpose_named(given.purpose),
+        scope=given.scope,
+        date=given.day or moment(archive, None).date(),
+        method=given.method,
+    )
+    updated = update_fields(record, {"consents": [*record.consents, consent]})
+    return updated, consent, save(archive, updated, loaded)
+
+
+def withdraw_consent(
+    archive: Archive, ref: str, purpose: str, day: dt.date | None = None
+) -> tuple[Customer, list[Consent], SaveResult]:
+    """Date the withdrawal of every consent in force for ``purpose``; one commit."""
+    record, loaded = load_ref(archive, "customer", ref)
+    assert isinstance(record, Customer)
+    when = day or moment(archive, None).date()
+    key = purpose_key(purpose)
+    consents = [c.model_copy() for c in record.consents]
+    withdrawn = [c for c in consents if c.in_force(when) and c.is_for(key)]
+    if not withdrawn:
+        raise InvalidData(
+            [
+                Problem(
+                    message=f"{record.title()} has no consent in force for {purpose}",
+                    path="<input>",
+                    field="purpose",
+                    hint=f"list the consents on record with `hk consent list {ref}`",
+                )
+            ]
+        )
+    for consent in withdrawn:
+        consent.withdrawn = when
+    updated = update_fields(record, {"consents": consents})
+    return updated, withdrawn, save(archive, updated, loaded)
+
+
+@dataclass(frozen=True)
+class ConsentLine:
+    consent: Consent
+    in_force: bool
+
+
+def consents_of(archive: Archive, ref: str) -> tuple[Customer, list[ConsentLine]]:
+    record, _ = load_ref(archive, "customer", ref)
+    assert isinstance(record, Customer)
+    today = moment(archive, None).date()
+    return record, [ConsentLine(c, c.in_force(today)) for c in record.consents]
