@@ -17,7 +17,8 @@ def _customer(hk: Hk, name: str = "陈淑芬", phone: str = "13800138000") -> di
         ok(
             hk(
                 "customer", "add", "--name", name, "--phone", phone,
-                "--id-number", ID_NUMBER, "--health-note", "青霉素过敏", "--json",
+                "--id-number", ID_NUMBER, "--health-note", "青霉素过敏",
+                "--consent-sensitive", "纸质签字", "--json",
             )
         ).stdout
     )  # fmt: skip

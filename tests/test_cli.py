@@ -66,6 +66,8 @@ def test_the_new_user_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
             ID_NUMBER,
             "--health-note",
             "青霉素过敏",
+            "--consent-sensitive",
+            "纸质签字",
             "--json",
         )
     )

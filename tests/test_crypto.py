@@ -316,7 +316,15 @@ def test_without_the_key_folder_a_new_sensitive_value_cannot_be_sealed(
     record = sensitive_customer(archive)
     before = file_text(archive, record)
     lock_keys()
-    result = hk("customer", "edit", code_of(archive, record.id), "--health-note", "芒果过敏")
+    result = hk(
+        "customer",
+        "edit",
+        code_of(archive, record.id),
+        "--health-note",
+        "芒果过敏",
+        "--consent-sensitive",
+        "纸质签字",
+    )
     assert result.exit_code == 1
     assert "master key is not on this machine" in result.output
     assert "Traceback" not in result.output

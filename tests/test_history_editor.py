@@ -89,7 +89,7 @@ def test_a_valid_edit_is_saved_as_one_commit(
 def test_the_editor_gets_the_file_as_it_is_on_disk(
     hk: Hk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, path = add(hk, "--id-number", ID_NUMBER)
+    code, path = add(hk, "--id-number", ID_NUMBER, "--consent-sensitive", "纸质签字")
     editor = Editor(tmp_path, monkeypatch, LEAVE_AS_IS)
     ok(hk("edit", code))
     assert editor.seen == [path.read_text(encoding="utf-8")]
@@ -313,7 +313,15 @@ def history(hk: Hk, monkeypatch: pytest.MonkeyPatch) -> str:
     """A customer created on 1 March, changed on 2 and 3 March by two operators."""
     at_time(monkeypatch, "2026-03-01T10:00:00+08:00")
     code, _ = add(
-        hk, "--id-number", ID_NUMBER, "--health-note", "青霉素过敏", "--community", "万科城"
+        hk,
+        "--id-number",
+        ID_NUMBER,
+        "--health-note",
+        "青霉素过敏",
+        "--community",
+        "万科城",
+        "--consent-sensitive",
+        "纸质签字",
     )
     at_time(monkeypatch, "2026-03-02T10:00:00+08:00")
     ok(hk("customer", "edit", code, "--phone", "13900139000", "--community", "中海"))

@@ -24,6 +24,7 @@ from hk.cli import HkGroup, main
 from hk.commands import io as io_cmds
 from hk.services.archive import init
 from hk.store.archive import Archive
+from tests.conftest import Hk
 
 VALID_ID = "11010519491231002X"
 MASKED_ID = "1101**************"
@@ -100,7 +101,7 @@ def people(root: Path, kind: str = "customer") -> list[tuple[str, list[str]]]:
 def test_csv_with_chinese_headers_imports_in_one_commit(archive_path: Path, tmp_path: Path) -> None:
     before = commit_count(archive_path)
     path = write_csv(tmp_path / "客户.csv", [CUSTOMER_HEADER, *CUSTOMER_ROWS])
-    result = run(archive_path, "import", "customers", str(path))
+    result = run(archive_path, "import", "customers", "--consent-sensitive", "纸质签字", str(path))
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "imported 2 customers"
     assert commit_count(archive_path) == before + 1
@@ -122,7 +123,7 @@ def test_csv_with_chinese_headers_imports_in_one_commit(archive_path: Path, tmp_
 
 def test_gb18030_csv_as_excel_in_china_writes_it(archive_path: Path, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "c.csv", [CUSTOMER_HEADER, *CUSTOMER_ROWS], encoding="gb18030")
-    result = run(archive_path, "import", "customers", str(path))
+    result = run(archive_path, "import", "customers", "--consent-sensitive", "纸质签字", str(path))
     assert result.exit_code == 0, result.output
     assert [name for name, _ in people(archive_path)] == ["张三", "李四"]
 
@@ -138,7 +139,7 @@ def test_xlsx_rows_are_numbered_as_in_the_sheet(archive_path: Path, tmp_path: Pa
     ]
     path = write_xlsx(tmp_path / "c.xlsx", rows)
     before = head(archive_path)
-    result = run(archive_path, "import", "customers", str(path))
+    result = run(archive_path, "import", "customers", "--consent-sensitive", "纸质签字", str(path))
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert "row 5: 电话: '123' is not a valid phone number" in lines[0]
@@ -154,7 +155,15 @@ def test_xlsx_rows_are_numbered_as_in_the_sheet(archive_path: Path, tmp_path: Pa
 def test_skip_invalid_imports_the_valid_rows(archive_path: Path, tmp_path: Path) -> None:
     rows = [CUSTOMER_HEADER, *CUSTOMER_ROWS, ["王五", "123", "", "", "", "", "", ""]]
     path = write_csv(tmp_path / "c.csv", rows)
-    result = run(archive_path, "import", "customers", str(path), "--skip-invalid")
+    result = run(
+        archive_path,
+        "import",
+        "customers",
+        "--consent-sensitive",
+        "纸质签字",
+        str(path),
+        "--skip-invalid",
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "row 4: 手机号: '123' is not a valid phone number; mobiles have 11 digits "
@@ -167,7 +176,15 @@ def test_skip_invalid_imports_the_valid_rows(archive_path: Path, tmp_path: Path)
 def test_dry_run_writes_nothing(archive_path: Path, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "c.csv", [CUSTOMER_HEADER, *CUSTOMER_ROWS])
     before = head(archive_path)
-    result = run(archive_path, "import", "customers", str(path), "--dry-run")
+    result = run(
+        archive_path,
+        "import",
+        "customers",
+        "--consent-sensitive",
+        "纸质签字",
+        str(path),
+        "--dry-run",
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "dry run: 2 rows valid, nothing written"
     assert head(archive_path) == before
@@ -191,7 +208,9 @@ def test_duplicate_phones_in_the_file_and_in_the_archive(
         ["丁", "13600136000"],
     ]
     path = write_csv(tmp_path / "c.csv", rows)
-    result = run(archive_path, "import", "customers", str(path), "--json")
+    result = run(
+        archive_path, "import", "customers", "--consent-sensitive", "纸质签字", str(path), "--json"
+    )
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["empty_rows"] == 1 and report["rows"] == 4 and report["valid"] == 2
@@ -210,7 +229,14 @@ def test_excel_damage_and_near_misses_are_explained(archive_path: Path, tmp_path
         ["姓名", "电话", "身份证号", "服务类型"],
         ["张三", "1.38001E+10", "5.10104E+17", "保洁"],
     ]
-    result = run(archive_path, "import", "customers", str(write_csv(tmp_path / "c.csv", rows)))
+    result = run(
+        archive_path,
+        "import",
+        "customers",
+        "--consent-sensitive",
+        "纸质签字",
+        str(write_csv(tmp_path / "c.csv", rows)),
+    )
     assert result.exit_code == 1
     assert result.stdout.splitlines()[:3] == [
         "row 2: 电话: '1.38001E+10': Excel saved the number in scientific notation and lost "
@@ -233,7 +259,7 @@ def test_the_same_id_number_twice_in_a_file(archive_path: Path, tmp_path: Path) 
 def test_unknown_columns_are_reported_not_dropped(archive_path: Path, tmp_path: Path) -> None:
     rows = [["姓名", "喜欢的颜色", "ＴＡＧＳ"], ["张三", "红", "VIP 老客户"]]
     path = write_csv(tmp_path / "c.csv", rows)
-    result = run(archive_path, "import", "customers", str(path))
+    result = run(archive_path, "import", "customers", "--consent-sensitive", "纸质签字", str(path))
     assert result.exit_code == 0, result.output
     assert "warning: column B '喜欢的颜色' is not a field hk knows" in result.stderr
     archive = Archive(archive_path)
@@ -256,7 +282,7 @@ def test_a_file_that_cannot_be_imported_is_exit_1(
     path = tmp_path / name
     if content is not None:
         path.write_text(content, encoding="utf-8")
-    result = run(archive_path, "import", "customers", str(path))
+    result = run(archive_path, "import", "customers", "--consent-sensitive", "纸质签字", str(path))
     assert result.exit_code == 1
     assert message in result.stderr
 
@@ -297,14 +323,19 @@ def test_export_imports_again_with_the_same_names_and_phones(
     archive_path: Path, tmp_path: Path, fmt: str
 ) -> None:
     path = write_csv(tmp_path / "c.csv", [CUSTOMER_HEADER, *CUSTOMER_ROWS])
-    assert run(archive_path, "import", "customers", str(path)).exit_code == 0
+    assert (
+        run(
+            archive_path, "import", "customers", "--consent-sensitive", "纸质签字", str(path)
+        ).exit_code
+        == 0
+    )
     out = tmp_path / f"export.{fmt}"
     result = run(archive_path, "export", "customers", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"exported 2 customers to {out}"
     fresh = tmp_path / "fresh"
     init(fresh)
-    again = run(fresh, "import", "customers", str(out))
+    again = run(fresh, "import", "customers", "--consent-sensitive", "纸质签字", str(out))
     assert again.exit_code == 0, again.output
     assert "'编号' was not imported" in again.stderr
     assert "1 masked or locked values were left out" in again.stderr
@@ -338,7 +369,14 @@ def test_formula_cells_are_escaped_in_csv_and_xlsx_not_json(
 ) -> None:
     rows = [["姓名", "备注", "微信"], ['=HYPERLINK("x")', "@SUM(A1)", "-2+3"]]
     assert (
-        run(archive_path, "import", "customers", str(write_csv(tmp_path / "c.csv", rows))).exit_code
+        run(
+            archive_path,
+            "import",
+            "customers",
+            "--consent-sensitive",
+            "纸质签字",
+            str(write_csv(tmp_path / "c.csv", rows)),
+        ).exit_code
         == 0
     )
     result = run(archive_path, "export", "customers", "--format", "csv")
@@ -363,7 +401,12 @@ def test_formula_cells_are_escaped_in_csv_and_xlsx_not_json(
 
 def test_id_numbers_are_masked_unless_revealed(archive_path: Path, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "c.csv", [CUSTOMER_HEADER, *CUSTOMER_ROWS])
-    assert run(archive_path, "import", "customers", str(path)).exit_code == 0
+    assert (
+        run(
+            archive_path, "import", "customers", "--consent-sensitive", "纸质签字", str(path)
+        ).exit_code
+        == 0
+    )
     masked = run(archive_path, "export", "customers", "-f", "json")
     assert MASKED_ID in masked.stdout and VALID_ID not in masked.stdout
     revealed = run(archive_path, "export", "customers", "-f", "csv", "--reveal")
@@ -374,3 +417,27 @@ def test_xlsx_export_needs_a_file(archive_path: Path) -> None:
     result = run(archive_path, "export", "customers", "--format", "xlsx")
     assert result.exit_code == 2
     assert "needs --out" in result.stderr
+
+
+def test_sensitive_values_without_a_consent_are_refused(archive_path: Path, tmp_path: Path) -> None:
+    rows = [
+        ["姓名", "电话", "身份证号"],
+        ["甲", "13800138000", VALID_ID],
+        ["乙", "13800138001", ""],
+    ]
+    path = write_csv(tmp_path / "c.csv", rows)
+    result = run(archive_path, "import", "customers", str(path))
+    assert result.exit_code == 1
+    assert "row 2: 身份证号: sensitive data needs the customer's recorded consent" in result.output
+    assert "--consent-sensitive" in result.output
+    imported = run(
+        archive_path, "import", "customers", "--consent-sensitive", "纸质签字", str(path)
+    )
+    assert imported.exit_code == 0, imported.output
+    hk = Hk(archive_path)
+    listed = json.loads(hk("customer", "list", "--json").output)
+    first = next(c for c in listed if c["name"] == "甲")
+    consents = json.loads(hk("consent", "list", first["code"], "--json").output)
+    assert [(c["purpose"], c["method"]) for c in consents] == [("敏感个人信息处理", "纸质签字")]
+    second = next(c for c in listed if c["name"] == "乙")
+    assert json.loads(hk("consent", "list", second["code"], "--json").output) == []

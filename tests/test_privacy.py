@@ -26,7 +26,15 @@ ID_NUMBER = "510104199001011230"
 def shop(archive: Archive, archive_path: Path) -> Shop:
     made = make_shop(archive, archive_path)
     made.cli.ok(
-        "customer", "edit", made.customer, "--health-note", CANARY, "--id-number", ID_NUMBER
+        "customer",
+        "edit",
+        made.customer,
+        "--health-note",
+        CANARY,
+        "--id-number",
+        ID_NUMBER,
+        "--consent-sensitive",
+        "纸质签字",
     )
     return made
 
@@ -45,6 +53,7 @@ def test_consents_are_recorded_listed_and_withdrawn(shop: Shop) -> None:
            "--scope", "身份证号、健康状况"))  # fmt: skip
     listed = cli.json("consent", "list", shop.customer)
     assert [(c["purpose"], c["method"], c["in_force"]) for c in listed] == [
+        ("敏感个人信息处理", "纸质签字", True),  # recorded with the fixture's sensitive values
         ("回访与优惠信息", "微信确认", True),
         ("敏感个人信息处理", "纸质签字", True),
     ]

@@ -89,6 +89,8 @@ def test_a_lost_data_key_is_named_never_replaced(hk: Hk) -> None:
                 "13800138000",
                 "--id-number",
                 ID_NUMBER,
+                "--consent-sensitive",
+                "纸质签字",
                 "--json",
             )
         ).stdout
@@ -116,6 +118,8 @@ def test_rotating_the_master_key_rewraps_every_data_key(hk: Hk) -> None:
                 "13800138001",
                 "--id-number",
                 ID_NUMBER,
+                "--consent-sensitive",
+                "纸质签字",
                 "--json",
             )
         ).stdout
@@ -150,6 +154,8 @@ def test_an_interrupted_rotation_still_opens_every_key_and_finishes_when_run_aga
                     phone,
                     "--health-note",
                     CANARY,
+                    "--consent-sensitive",
+                    "纸质签字",
                     "--json",
                 )
             ).stdout

@@ -105,6 +105,11 @@ def test_a_customer_made_in_the_form_is_one_commit_and_its_page_opens(office: Pa
         await fill(pilot, form, "id_number", "510107196809120427")
         await pilot.press("ctrl+s")
         await settle(pilot)
+        assert app.screen is form, "an ID number without a consent is refused"
+        assert "recorded consent" in message(form, "id_number")
+        await fill(pilot, form, "consent_sensitive", "纸质签字")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
         page = app.screen
         assert isinstance(page, CustomerScreen)
         customer, _ = load(Archive(office), Customer, page.record_id)

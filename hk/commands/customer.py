@@ -56,6 +56,14 @@ BlockOpt = Annotated[
     list[str] | None, typer.Option("--block-worker", help="Code of a worker not to send.")
 ]
 NotesOpt = Annotated[str | None, typer.Option(help="Free notes.")]
+ConsentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--consent-sensitive",
+        help="How the customer consented to sensitive data being kept (纸质签字, 微信确认 …); "
+        "needed with --id-number, --health-note, --children unless a consent is on file.",
+    ),
+]
 
 
 @app.command("add")
@@ -84,6 +92,7 @@ def add(
     prefer_worker: PreferOpt = None,
     block_worker: BlockOpt = None,
     notes: NotesOpt = None,
+    consent_sensitive: ConsentOpt = None,
     json: Json = False,
 ) -> None:
     """Add a customer. Prints the new customer's code (or the record with --json)."""
@@ -131,6 +140,7 @@ def edit(
     prefer_worker: PreferOpt = None,
     block_worker: BlockOpt = None,
     notes: NotesOpt = None,
+    consent_sensitive: ConsentOpt = None,
     json: Json = False,
 ) -> None:
     """Change fields of a customer; the first address is updated by the address options."""

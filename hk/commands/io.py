@@ -77,11 +77,19 @@ RevealOpt = Annotated[
 
 
 def _import(
-    ctx: typer.Context, kind: str, file: Path, dry_run: bool, skip_invalid: bool, json: bool
+    ctx: typer.Context,
+    kind: str,
+    file: Path,
+    dry_run: bool,
+    skip_invalid: bool,
+    json: bool,
+    consent_sensitive: str | None = None,
 ) -> None:
     from hk.services.io.importing import import_file
 
-    report = import_file(archive_of(ctx), kind, file, dry_run=dry_run, skip_invalid=skip_invalid)
+    report = import_file(
+        archive_of(ctx), kind, file, dry_run, skip_invalid, consent_sensitive=consent_sensitive
+    )
     if json:
         print_json(report.to_json())
     else:
@@ -100,6 +108,15 @@ def import_customers(
     file: FileArg,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
+    consent_sensitive: Annotated[
+        str | None,
+        typer.Option(
+            "--consent-sensitive",
+            help="How the customers in the file consented to their sensitive data being kept "
+            "(e.g. 纸质签字); recorded with each. Without it, rows with ID numbers or health "
+            "notes are refused.",
+        ),
+    ] = None,
     json: Json = False,
 ) -> None:
     """Import customers from an .xlsx or .csv file.
@@ -109,7 +126,7 @@ def import_customers(
     row is reported by its row number; if any row is bad nothing is imported (unless
     --skip-invalid). A phone already in the archive, or twice in the file, makes a row bad.
     """
-    _import(ctx, "customer", file, dry_run, skip_invalid, json)
+    _import(ctx, "customer", file, dry_run, skip_invalid, json, consent_sensitive)
 
 
 @import_app.command("workers")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
@@ -96,6 +97,24 @@ class Customer(Record):
         if self.referrer is not None and self.referrer == self.id:
             raise ValueError("a customer cannot be their own referrer")
         return self
+
+    def unconsented_sensitive(
+        self, today: dt.date, on_file: Mapping[str, str | None] | None = None
+    ) -> list[str]:
+        """Sensitive fields given a new value while no consent for sensitive data is in force.
+
+        PIPL Art. 29 asks for the person's separate consent before sensitive personal data is
+        processed; values already on file (sealed earlier, or typed again as they were:
+        ``on_file`` maps a path to its plaintext on file) are not new input.
+        """
+        if any(c.in_force(today) and c.is_for("sensitive") for c in self.consents):
+            return []
+        known = on_file or {}
+        return [
+            p
+            for p, v in self.sealed_values()
+            if v.token is None and v.plain is not None and known.get(p) != v.plain
+        ]
 
     def checked_refs(self) -> list[tuple[str, Kind, list[str]]]:
         """The referrer is a customer; preferred and blocked workers are workers."""

@@ -11,6 +11,7 @@ nothing by default: one bad line and nothing is written, and every bad line is r
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from hk.services.people import (
     change_fields,
     resolve_refs,
 )
-from hk.services.records import ensure_fresh, load, resolve_id, update_fields
+from hk.services.records import ensure_fresh, load, moment, resolve_id, update_fields
 from hk.store import codec
 from hk.store.archive import Archive
 from hk.store.files import relpath_for
@@ -182,6 +183,18 @@ def _apply_line(
         raise InvalidData([_in_words(p, kind) for p in exc.problems]) from None
 
 
+def _check_consent(
+    record: Record, today: dt.date, archive: Archive | None = None, before: Record | None = None
+) -> None:
+    """New sensitive values of a customer need a consent for them (as ``customer edit``)."""
+    from hk.domain.customer import Customer
+    from hk.services.consent import require_sensitive_consent
+
+    if isinstance(record, Customer):
+        old = before if isinstance(before, Customer) else None
+        require_sensitive_consent(record, today, archive, old)
+
+
 def _apply_change(
     archive: Archive,
     kind: Kind,
@@ -193,12 +206,14 @@ def _apply_change(
 ) -> None:
     """Turn a valid change into its record and keep it in ``pending`` (in line order)."""
     city = archive.settings.locale.city
+    today = moment(archive, None).date()
     if action == "add":
-        fields = change_fields(change, city, None)
+        fields = change_fields(change, city, None, today)
         if kind == "customer":
             fields = resolve_refs(archive, fields, refresh=False)
         record: Record = build_new(archive, KINDS[kind], fields)  # type: ignore[arg-type]
         _check_settings(archive, record)
+        _check_consent(record, today)
         result.id = record.id
         pending[record.id] = _Pending(record, None, [result])
         return
@@ -212,11 +227,12 @@ def _apply_change(
     if item is None:
         current, loaded = load(archive, KINDS[kind], record_id)
         item = _Pending(current, loaded)
-    fields = change_fields(change, city, item.record)  # type: ignore[arg-type]
+    fields = change_fields(change, city, item.record, today)  # type: ignore[arg-type]
     if kind == "customer":
         fields = resolve_refs(archive, fields, refresh=False)
     updated = update_fields(item.record, fields)
     _check_settings(archive, updated)
+    _check_consent(updated, today, archive, item.record)
     result.changed = changed_fields(item.record, updated)
     item.record = updated
     item.lines.append(result)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from hk.domain.common import PURPOSES, Consent
 from hk.domain.customer import Customer
@@ -39,6 +40,40 @@ def purpose_key(text: str) -> str:
     """``sensitive`` for ``sensitive`` or 敏感个人信息处理; the text itself otherwise."""
     value = text.strip()
     return next((k for k, label in PURPOSES.items() if value in (k, label)), value)
+
+
+def require_sensitive_consent(
+    customer: Customer,
+    today: dt.date,
+    archive: Archive | None = None,
+    before: Customer | None = None,
+) -> None:
+    """Refuse new sensitive values for a customer without a consent for them in force.
+
+    A value typed again as it is on file (``before``, unsealed with ``archive``'s keys) is
+    not new."""
+    on_file: dict[str, str | None] = {}
+    if archive is not None and before is not None:
+        on_file = {p: archive.keyring.try_unseal(before.id, v) for p, v in before.sealed_values()}
+    paths = customer.unconsented_sensitive(today, on_file)
+    if paths:
+        raise InvalidData(
+            [
+                Problem(
+                    message="sensitive data needs the customer's recorded consent (PIPL Art. 29)",
+                    path="<input>",
+                    field=path,
+                    hint="add --consent-sensitive 纸质签字 (or how it was given) to record it "
+                    "with this change, or `hk consent add CODE --purpose sensitive --how …`",
+                )
+                for path in paths
+            ]
+        )
+
+
+def sensitive_consent(method: str, scope: str, day: dt.date) -> dict[str, Any]:
+    """The consent ``--consent-sensitive METHOD`` records with a change, as record data."""
+    return {"purpose": PURPOSES["sensitive"], "scope": scope, "date": day, "method": method}
 
 
 @dataclass(frozen=True)

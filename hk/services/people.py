@@ -7,6 +7,7 @@ alike.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
@@ -18,7 +19,7 @@ from hk.domain.ids import new_id
 from hk.domain.layout import Kind
 from hk.domain.worker import Worker
 from hk.errors import FieldError, HkError, InvalidData, Problem
-from hk.services.records import load_ref, resolve_id, update_fields
+from hk.services.records import load_ref, moment, resolve_id, update_fields
 from hk.store import codec
 from hk.store.archive import Archive
 from hk.store.writer import Loaded, SaveResult, save
@@ -71,8 +72,19 @@ def edit(
 
 
 def new_customer(archive: Archive, change: CustomerChange) -> tuple[Customer, SaveResult]:
-    """Create the customer ``hk customer add`` (or a form) describes; one commit."""
-    return add_customer(archive, customer_fields(change, archive.settings.locale.city))
+    """Create the customer ``hk customer add`` (or a form) describes; one commit.
+
+    New sensitive values need a consent for them (given with the change, or on file)."""
+    from hk.services.consent import require_sensitive_consent
+
+    today = moment(archive, None).date()
+    fields = resolve_refs(
+        archive, customer_fields(change, archive.settings.locale.city, None, today)
+    )
+    customer = build_new(archive, Customer, fields)
+    assert isinstance(customer, Customer)
+    require_sensitive_consent(customer, today)
+    return customer, save(archive, customer)
 
 
 def new_worker(archive: Archive, change: WorkerChange) -> tuple[Worker, SaveResult]:
@@ -92,10 +104,15 @@ def edit_customer(
     ``opened`` is the customer as a form read it when it opened: the change applies to it,
     and the save is refused if the file changed since then (see :func:`edit`).
     """
+    from hk.services.consent import require_sensitive_consent
+
     record, loaded = opened if opened is not None else load_ref(archive, "customer", ref)
     assert isinstance(record, Customer)
-    fields = customer_fields(change, archive.settings.locale.city, record)
-    return edit(archive, "customer", ref, fields, opened=(record, loaded))
+    today = moment(archive, None).date()
+    fields = customer_fields(change, archive.settings.locale.city, record, today)
+    updated = update_fields(record, resolve_refs(archive, fields))
+    require_sensitive_consent(updated, today, archive, record)
+    return updated, save(archive, updated, loaded)
 
 
 def edit_worker(
@@ -202,6 +219,9 @@ class CustomerChange(BaseModel):
     prefer_worker: list[str] | None = None
     block_worker: list[str] | None = None
     notes: str | None = None
+    consent_sensitive: str | None = None
+    """How the customer consented to her sensitive data being kept (纸质签字 …): recorded as a
+    consent with this change, which sensitive values need (PIPL Art. 29)."""
 
 
 class WorkerChange(BaseModel):
@@ -313,12 +333,16 @@ _CUSTOMER_LISTS = {
 
 
 def customer_fields(
-    change: CustomerChange, default_city: str, current: Customer | None = None
+    change: CustomerChange,
+    default_city: str,
+    current: Customer | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """The record fields ``change`` sets on ``current`` (None: a new customer).
 
     Phones added or removed apply to the current list (or to ``phone`` when both are given);
-    address parts update the first address, or make one.
+    address parts update the first address, or make one. A consent given with the change is
+    dated ``today`` (the archive's).
     """
     fields: dict[str, Any] = {}
     for src, dst in _CUSTOMER_TEXT.items():
@@ -342,6 +366,22 @@ def customer_fields(
     first = _address(change, default_city, addresses[0] if addresses else None)
     if first is not None:
         fields["addresses"] = [first, *addresses[1:]]
+    if change.consent_sensitive and change.consent_sensitive.strip():
+        from hk.services.consent import sensitive_consent
+
+        scope = "、".join(
+            label
+            for given, label in (
+                (change.id_number, "身份证号"),
+                (change.health_note, "健康状况"),
+                (change.children, "儿童信息"),
+            )
+            if given
+        )
+        consent = sensitive_consent(
+            change.consent_sensitive.strip(), scope, today or dt.date.today()
+        )
+        fields["consents"] = [*(current.consents if current else []), consent]
     return fields
 
 
@@ -404,12 +444,15 @@ def worker_fields(
 
 
 def change_fields(
-    change: CustomerChange | WorkerChange, default_city: str, current: Customer | Worker | None
+    change: CustomerChange | WorkerChange,
+    default_city: str,
+    current: Customer | Worker | None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """:func:`customer_fields` or :func:`worker_fields`, as the change is."""
     if isinstance(change, CustomerChange):
         assert current is None or isinstance(current, Customer)
-        return customer_fields(change, default_city, current)
+        return customer_fields(change, default_city, current, today)
     assert current is None or isinstance(current, Worker)
     return worker_fields(change, default_city, current)
 

@@ -431,6 +431,8 @@ EN: dict[str, str] = {
     "form.f.detail": "Street, door",
     "form.f.access_notes": "Access",
     "form.f.taboos": "Taboos",
+    "form.f.consent_sensitive": "Consent (sensitive)",
+    "form.ph.consent": "needed with an ID number or health notes: 纸质签字, 微信确认 …",
     "form.f.customer": "Customer",
     "form.f.address": "Address",
     "form.f.service": "Service",

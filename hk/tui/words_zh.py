@@ -428,6 +428,8 @@ ZH: dict[str, str] = {
     "form.f.detail": "门牌地址",
     "form.f.access_notes": "入户说明",
     "form.f.taboos": "服务禁忌",
+    "form.f.consent_sensitive": "敏感信息同意",
+    "form.ph.consent": "填身份证号或健康信息时必填：纸质签字、微信确认…",
     "form.f.customer": "客户",
     "form.f.address": "地址",
     "form.f.service": "服务项目",

@@ -115,9 +115,19 @@ def _count(n: int, noun: str) -> str:
 
 
 def import_file(
-    archive: Archive, kind: str, path: Path, dry_run: bool = False, skip_invalid: bool = False
+    archive: Archive,
+    kind: str,
+    path: Path,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    consent_sensitive: str | None = None,
 ) -> ImportReport:
     """Validate every row of ``path`` and, unless told otherwise, write them in one commit.
+
+    A customer's sensitive values (ID number, health, children) need her consent
+    (PIPL Art. 29): ``consent_sensitive`` says how the customers in the file gave it (the
+    office's paper forms), and is recorded with each customer who has such values; without
+    it those rows are refused.
 
     Nothing is written on a dry run, nor when any row is invalid and ``skip_invalid`` is
     False. The caller decides the exit code from the report.
@@ -137,7 +147,9 @@ def import_file(
         report.warnings.append(
             f"column '{hmap.headers['code']}' was not imported: hk gives every record its own code"
         )
-    records, hidden = _validate_rows(archive, kind, table, hmap.columns, hmap.headers, report)
+    records, hidden = _validate_rows(
+        archive, kind, table, hmap.columns, hmap.headers, report, consent_sensitive
+    )
     for key, count in hidden.items():
         report.warnings.append(
             f"column '{hmap.headers[key]}': {count} masked or locked values were left out "
@@ -165,10 +177,11 @@ def _validate_rows(
     columns: dict[int, Column],
     headers: dict[str, str],
     report: ImportReport,
+    consent_sensitive: str | None = None,
 ) -> tuple[list[Record], dict[str, int]]:
     """Every row to a record; problems go into ``report``; returns the valid records."""
     order = {col.key: pos for pos, col in sorted(columns.items(), reverse=True)}
-    check = _RowChecker(archive, kind, headers, order, table.unit)
+    check = _RowChecker(archive, kind, headers, order, table.unit, consent_sensitive)
     report.warnings += check.warnings
     hidden: dict[str, int] = {}
     ids = sorted(new_id() for _ in table.rows)  # row order becomes ID (and listing) order
@@ -200,9 +213,16 @@ class _RowChecker:
     """Validates one row after another, remembering phones and ID numbers already seen."""
 
     def __init__(
-        self, archive: Archive, kind: str, headers: dict[str, str], order: dict[str, int], unit: str
+        self,
+        archive: Archive,
+        kind: str,
+        headers: dict[str, str],
+        order: dict[str, int],
+        unit: str,
+        consent_sensitive: str | None = None,
     ) -> None:
         self.kind = kind
+        self.consent_sensitive = (consent_sensitive or "").strip()
         self.model = MODELS[kind_of(kind)]
         self.build = FIELD_BUILDERS[kind]
         self.settings = archive.settings
@@ -245,10 +265,41 @@ class _RowChecker:
             for p in settings_problems(listed, self.settings, "")
         ]
         if record is not None:
+            record, unconsented = self._consented(record)
+            found += unconsented
             found += self._duplicates(number, record, remember=not found)
         found.sort(key=lambda f: self.order.get(f[0] or "", len(self.order)))
         problems = [RowProblem(number, _header(self.headers, k), m) for k, m in found]
         return (None if problems else record), problems
+
+    def _consented(self, record: Record) -> tuple[Record, list[tuple[str | None, str]]]:
+        """The customer with the file's consent for her sensitive values recorded, or the
+        problems of values that have none (see :func:`import_file`)."""
+        from hk.domain.customer import Customer
+
+        if not isinstance(record, Customer):
+            return record, []
+        today = self.stamp.date()
+        paths = record.unconsented_sensitive(today)
+        if not paths:
+            return record, []
+        if not self.consent_sensitive:
+            return record, [
+                (
+                    path,
+                    "sensitive data needs the customer's recorded consent (PIPL Art. 29); "
+                    "if the customers in this file gave it, import with --consent-sensitive "
+                    "纸质签字 (or how they gave it)",
+                )
+                for path in paths
+            ]
+        from hk.domain.common import Consent
+        from hk.services.consent import sensitive_consent
+
+        consent = Consent.model_validate(
+            sensitive_consent(self.consent_sensitive, "导入时的同意书", today)
+        )
+        return record.model_copy(update={"consents": [*record.consents, consent]}), []
 
     def _did_you_mean(self, key: str | None, message: str) -> str:
         """'保洁' is not one of … → did you mean 家庭保洁? (the sheet's words are often short)."""

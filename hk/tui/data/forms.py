@@ -93,6 +93,12 @@ CUSTOMER: tuple[FormField, ...] = (
     FormField("taboos", "form.f.taboos", placeholder="form.ph.list"),
     FormField("id_number", "f.id_number", new_only=True),
     FormField("health_notes", "f.health_notes", new_only=True),
+    FormField(
+        "consent_sensitive",
+        "form.f.consent_sensitive",
+        placeholder="form.ph.consent",
+        new_only=True,
+    ),
     FormField("notes", "f.notes", "notes"),
 )
 WORKER: tuple[FormField, ...] = (
