@@ -132,10 +132,7 @@ def save(
         if loaded is None and current is not None:
             raise ConflictError(f"{path} already exists")
         if loaded is not None and current != loaded.base:
-            raise ConflictError(
-                f"{model.kind} {record.id} was changed by someone else since it was opened",
-                hint="open it again and redo the change; nothing was written",
-            )
+            loaded = reapply(archive, record, loaded, current)
         if loaded is not None and loaded.record.own_code() != record.own_code():
             raise InvalidData(
                 [
@@ -191,16 +188,16 @@ def save_together(
 
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
         pending: list[tuple[Record, Loaded | None, str, list[str]]] = []
+        fresh: list[tuple[Record, Loaded | None]] = []
         for record, loaded in changes:
             path = relpath_for(type(record), record.id)
             current = (archive.root / path).read_bytes() if (archive.root / path).exists() else None
             if loaded is None and current is not None:
                 raise ConflictError(f"{path} already exists")
             if loaded is not None and current != loaded.base:
-                raise ConflictError(
-                    f"{record.kind} {record.id} was changed by someone else since it was opened",
-                    hint="open it again and redo the change; nothing was written",
-                )
+                loaded = reapply(archive, record, loaded, current)
+            fresh.append((record, loaded))
+        changes = fresh
         if recheck is not None:
             recheck()
         for record, loaded in changes:
@@ -230,6 +227,66 @@ def save_together(
         commit = _commit(archive, git.Change(tuple(paths), message), new_paths)
         _note_written(archive, [(record, path) for record, _, path, _ in pending])
         return SaveResult(commit=commit, paths=paths, code=_code(archive, pending[0][0]))
+
+
+def reapply(archive: Archive, record: Record, loaded: Loaded, current: bytes | None) -> Loaded:
+    """A stale edit made again on the file as it is now, when the two changes do not overlap.
+
+    ``record`` was edited from ``loaded``, but someone saved the file since (``current``). The
+    edit is merged with that change (:func:`hk.store.merge.merge_data`, base = what was
+    loaded): if no field was changed both ways, ``record`` becomes the merged record, in
+    place, and the returned :class:`Loaded` is the file as it is now, for the save to go on
+    as if it had been opened a moment ago. A real overlap raises :class:`ConflictError`
+    naming the fields and both values, sensitive ones masked; nothing is written.
+    """
+    import datetime as dt
+
+    from hk.domain.conflicts import masked, shown
+    from hk.store.merge import Side, file_data, merge_data
+
+    model = type(record)
+    code = _code(archive, record) or record.id
+    label = f"{model.kind} {code}"
+    redo = f"nothing was written; see it as it is now (`hk show {code}`) and redo the change"
+    if current is None:
+        raise ConflictError(f"{label} was removed by someone else since it was opened", hint=redo)
+    _seal(archive, [record], loaded.record)
+    try:
+        base, theirs = file_data(loaded.path, loaded.base), file_data(loaded.path, current)
+    except InvalidData:
+        raise ConflictError(
+            f"{label} was changed by someone else since it was opened, and {loaded.path} no "
+            "longer reads as a record",
+            hint="see `hk doctor`; " + redo,
+        ) from None
+    assert theirs is not None
+    now = dt.datetime.now(dt.UTC)
+    mtime = dt.datetime.fromtimestamp((archive.root / loaded.path).stat().st_mtime, dt.UTC)
+    ours = Side(codec.canonical_data(record), archive.operator(), now)
+    other = Side(theirs, "", min(mtime, now - dt.timedelta(milliseconds=1)))
+    merged = merge_data(model.kind, base, ours, other)
+    if merged.losers or merged.data is None:
+        clashes = []
+        for loser in merged.losers:
+            mine, saved = (
+                (loser.kept, loser.lost) if loser.kept_at == now else (loser.lost, loser.kept)
+            )
+            saved_text, mine_text = shown(masked(saved)), shown(masked(mine))
+            clashes.append(f"{loser.field}: saved meanwhile {saved_text}, yours {mine_text}")
+        raise ConflictError(
+            f"{label} was changed by someone else since it was opened, in the same "
+            + ("field" if len(clashes) == 1 else "fields")
+            + ": "
+            + "; ".join(clashes),
+            hint=redo,
+        )
+    from hk.store.files import validate_data
+
+    fresh = validate_data(model, merged.data, None, loaded.path)
+    for name in model.model_fields:
+        setattr(record, name, getattr(fresh, name))
+    now_loaded = validate_data(model, theirs, None, loaded.path)
+    return Loaded(record=now_loaded, path=loaded.path, base=current)
 
 
 def save_new_bulk(
