@@ -116,18 +116,21 @@ def save(
     loaded: Loaded | None = None,
     text: str | None = None,
     recheck: Callable[[], None] | None = None,
+    also: Sequence[tuple[str, bytes]] = (),
 ) -> SaveResult:
     """Create ``record`` (``loaded`` is None) or save it over ``loaded``; one commit.
 
     ``text`` is the user's own file text when they edited it by hand: its comments and layout
     are kept where they mean the same as the canonical form. ``recheck`` runs under the lock,
     after the stale-edit check, for rules that depend on other records (a worker's bookings):
-    two operators cannot both pass it and both write.
+    two operators cannot both pass it and both write. ``also`` are files of the archive's own
+    (an attic file: path and contents) written and committed with the record.
     """
     model = type(record)
     path = relpath_for(model, record.id)
     full = archive.root / path
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        _settle_pending(archive)
         current = full.read_bytes() if full.exists() else None
         if loaded is None and current is not None:
             raise ConflictError(f"{path} already exists")
@@ -158,14 +161,22 @@ def save(
 
         text = serialise(record, old_text)
         code = _code(archive, record)
-        write_atomic(full, text.encode("utf-8"))
+        new_paths = [path] if loaded is None else []
+        if also:
+            new_paths += [p for p, _ in also if not (archive.root / p).exists()]
+            write_atomic_many(
+                [(full, text.encode("utf-8"))] + [(archive.root / p, b) for p, b in also]
+            )
+        else:
+            write_atomic(full, text.encode("utf-8"))
         label = code or record.id
         action = "create" if loaded is None else "update " + ", ".join(fields)
         message = f"{model.kind} {label}: {action}" + _trailers(archive, record.id)
-        commit = _commit(archive, git.Change((path,), message), [path] if loaded is None else [])
+        paths = (path, *(p for p, _ in also))
+        commit = _commit(archive, git.Change(paths, message), new_paths)
         archive.index.load_pinyin()
         archive.index.note_written(model.kind, [index_row(record, path)], [_in_folder(path)])
-        return SaveResult(commit=commit, paths=[path], changed_fields=fields, code=code)
+        return SaveResult(commit=commit, paths=list(paths), changed_fields=fields, code=code)
 
 
 def save_together(
@@ -187,6 +198,7 @@ def save_together(
     from hk.store.files import serialise
 
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        _settle_pending(archive)
         pending: list[tuple[Record, Loaded | None, str, list[str]]] = []
         fresh: list[tuple[Record, Loaded | None]] = []
         for record, loaded in changes:
@@ -408,3 +420,64 @@ def commit_logs(archive: Archive, paths: Sequence[str], subject: str) -> str:
     new = [p for p in paths if p not in tracked]
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
         return _commit(archive, git.Change(tuple(paths), message), new)
+
+
+# --- the attic ------------------------------------------------------------------------------------
+
+
+def write_files(archive: Archive, files: Sequence[tuple[str, bytes]], subject: str) -> str | None:
+    """Write files of the archive's own (attic files) and commit them in one commit, under
+    the lock; None if there is nothing to write."""
+    if not files:
+        return None
+    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        return _write_files(archive, files, subject)
+
+
+def _write_files(archive: Archive, files: Sequence[tuple[str, bytes]], subject: str) -> str:
+    new = [p for p, _ in files if not (archive.root / p).exists()]
+    write_atomic_many([(archive.root / p, data) for p, data in files])
+    message = subject + _trailers(archive)
+    return _commit(archive, git.Change(tuple(p for p, _ in files), message), new)
+
+
+def settle_pending(archive: Archive) -> str | None:
+    """Move the values git's merge driver set aside into the attic, in one commit.
+
+    Entries of a merge that did not happen (aborted: the commit it brought in is not in
+    HEAD's history) are dropped. Nothing is done while a merge is still under way (its
+    MERGE_HEAD exists): a commit then would be refused, or would interfere with it.
+    Returns the commit, or None.
+    """
+    from hk.store import attic
+
+    if not attic.has_pending(archive.hk_dir):
+        return None
+    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        return _settle_pending(archive)
+
+
+def _settle_pending(archive: Archive) -> str | None:
+    """:func:`settle_pending` with the lock held."""
+    from hk.store import attic
+
+    if not attic.has_pending(archive.hk_dir) or (archive.root / ".git" / "MERGE_HEAD").exists():
+        return None
+    taken = attic.take_pending(archive.hk_dir)
+    if taken is None:
+        return None
+    landed: dict[str, bool] = {}
+    entries = []
+    for merged, found in taken:
+        if merged is not None and merged not in landed:
+            landed[merged] = git.is_ancestor(archive.root, merged, "HEAD")
+        if merged is None or landed[merged]:
+            entries += found
+    files = attic.with_entries(archive.root, entries)
+    commit = None
+    if files:
+        n = len(entries)
+        subject = f"conflicts: {n} value{'s' if n != 1 else ''} that lost a merge kept in the attic"
+        commit = _write_files(archive, files, subject)
+    attic.done_pending(archive.hk_dir)
+    return commit
