@@ -149,11 +149,12 @@ def canonical(model: type[Record], data: dict[str, Any], path: str) -> dict[str,
     A sensitive value someone wrote into a file by hand, not sealed yet, stays as the text it
     was (the next save seals it); everything else is as :func:`codec.canonical_data` writes it.
     """
-    return _stored(validate_data(model, data, None, path))
+    return record_data(validate_data(model, data, None, path))
 
 
-def _stored(record: Record) -> dict[str, Any]:
-    """The canonical data of ``record``, a sensitive value not sealed yet as its text."""
+def record_data(record: Record) -> dict[str, Any]:
+    """The canonical data of ``record``; a sensitive value not sealed yet stays as its text
+    (the next save seals it), where :func:`codec.canonical_data` would refuse it."""
     from pydantic_core import PydanticSerializationError
 
     try:
@@ -507,4 +508,4 @@ def _read(model: type[Record], path: str, raw: bytes | None) -> dict[str, Any] |
                 )
             ]
         ) from None
-    return _stored(validate_data(model, codec.parse(text, path), text, path))
+    return record_data(validate_data(model, codec.parse(text, path), text, path))
