@@ -335,3 +335,44 @@ def test_put_sets_dotted_fields_and_named_entries() -> None:
     put(data, "worker", "skills[保洁]", None)
     put(data, "customer", "preferences.cooking_taste", None)
     assert data == {"preferences": {"skills": ["做饭"]}, "skills": [{"name": "育儿", "level": 2}]}
+
+
+def code_of(hk: Hk, *args: str) -> str:
+    """The code of the record a command made (its --json output)."""
+    return str(json.loads(ok(hk(*args, "--json")).stdout)["code"])
+
+
+def test_an_order_cancelled_on_one_clone_and_dispatched_on_the_other(hk: Hk) -> None:
+    """Status and event log only make sense together: the later writer's lifecycle is kept,
+    the other's goes to the attic, and putting it back puts back both together."""
+    from tests.orders_support import when
+
+    customer, _ = add_customer(
+        hk, "--district", "武侯区", "--community", "万科城", "--address", "1栋"
+    )
+    worker = code_of(
+        hk, "worker", "add", "--name", "王秀英", "--gender", "女", "--skill", "保洁:4",
+        "--available", "mon-sun 07:00-21:00",
+    )  # fmt: skip
+    order = code_of(
+        hk, "order", "new", "--customer", customer, "--service", "BJ-DAILY:3", "--start", when()
+    )
+    ok(hk("order", "confirm", order))  # no deposit: on to 待派工 (to dispatch)
+    other = clone(hk, "b", "李助理")
+    cancelled = hk.process("order", "cancel", order, "--reason", "客户有事")
+    assert cancelled.returncode == 0, cancelled.stderr
+    time.sleep(1.1)  # the dispatch is the later change, by commit time
+    sent = other.process("order", "assign", order, worker, env={"HK_OPERATOR": "李助理"})
+    assert sent.returncode == 0, sent.stderr
+    assert pull(other).returncode == 0
+    shown = json.loads(ok(other("order", "show", order, "--json")).stdout)
+    assert shown["status"] == "dispatched"
+    open_ = json.loads(ok(other("conflicts", "--json")).stdout)
+    assert sorted(c["field"] for c in open_) == ["events", "status"]
+    assert ok(other("doctor")).exit_code == 0
+
+    done = ok(other("conflicts", "resolve", order, "status", "--keep", "lost"))
+    assert "status, events: lost value put back" in done.stdout
+    shown = json.loads(ok(other("order", "show", order, "--json")).stdout)
+    assert shown["status"] == "cancelled"
+    assert json.loads(ok(other("conflicts", "--json")).stdout) == []

@@ -108,13 +108,14 @@ def resolve(
                 "record": entry.record,
                 "code": done.conflict.code,
                 "field": entry.field,
+                "fields": done.fields,
                 "keep": keep,
                 "commit": done.commit,
             }
         )
         return
     what = "lost value put back" if keep == "lost" else "kept value confirmed"
-    say(f"resolved {entry.kind} {done.conflict.code} {entry.field}: {what}")
+    say(f"resolved {entry.kind} {done.conflict.code} {', '.join(done.fields)}: {what}")
 
 
 def merge_driver(

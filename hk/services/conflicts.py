@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,7 +19,7 @@ from hk.domain.fields import SEAL_PREFIX
 from hk.domain.kinds import KINDS
 from hk.domain.layout import kind_of_path
 from hk.domain.merging import rule_for
-from hk.errors import HkError, NotFound, UsageError
+from hk.errors import HkError, InvalidData, NotFound, UsageError
 from hk.store import attic, git
 from hk.store.archive import Archive
 from hk.store.writer import SaveResult, save, settle_pending, write_files
@@ -37,7 +37,10 @@ class OpenConflict:
     name: str
 
     def to_dict(self, archive: Archive, reveal: bool = False) -> dict[str, Any]:
+        from zoneinfo import ZoneInfo
+
         e = self.entry
+        zone = ZoneInfo(archive.settings.locale.timezone)
         return {
             "kind": e.kind,
             "record": e.record,
@@ -46,10 +49,10 @@ class OpenConflict:
             "field": e.field,
             "kept": shown_value(archive, e.record, e.kept, reveal),
             "kept_by": e.kept_by,
-            "kept_at": e.kept_at.isoformat(),
+            "kept_at": e.kept_at.astimezone(zone).isoformat(),
             "lost": shown_value(archive, e.record, e.lost, reveal),
             "lost_by": e.lost_by,
-            "lost_at": e.lost_at.isoformat(),
+            "lost_at": e.lost_at.astimezone(zone).isoformat(),
             "file": self.path,
         }
 
@@ -105,6 +108,9 @@ class Resolution:
     keep: Keep
     result: SaveResult | None
     commit: str | None
+    fields: list[str] = field(default_factory=list)
+    """Every field resolved: more than the one asked for when fields that only make sense
+    together lost in one merge (an order's status and its event log)."""
 
 
 def resolve(archive: Archive, ref: str, field: str, keep: Keep, now: dt.datetime) -> Resolution:
@@ -138,9 +144,10 @@ def resolve(archive: Archive, ref: str, field: str, keep: Keep, now: dt.datetime
             hint=f"confirm it with `hk conflicts resolve {newest.code} '*' --keep kept`",
         )
     operator = archive.operator()
-    files = _marked(archive, chosen, keep, operator, now)
     if keep == "kept":
-        return Resolution(newest, keep, None, write_files(archive, files, _subject(newest, keep)))
+        files = _marked(archive, chosen, keep, operator, now)
+        commit = write_files(archive, files, _subject(newest, keep))
+        return Resolution(newest, keep, None, commit, [entry.field])
     model = KINDS[entry.kind]
     record, loaded = load(archive, model, entry.record)
     from hk.store.files import validate_data
@@ -148,11 +155,31 @@ def resolve(archive: Archive, ref: str, field: str, keep: Keep, now: dt.datetime
 
     data = record_data(record)
     put(data, entry.kind, entry.field, entry.lost)
-    changed = validate_data(model, data, None, loaded.path)
+    try:
+        changed = validate_data(model, data, None, loaded.path)
+    except InvalidData as exc:
+        # Fields that only make sense together (a status and its event log) lost together,
+        # in one merge: put them back together, or not at all.
+        together = [
+            c
+            for c in mine
+            if c.entry.field != entry.field
+            and (c.entry.lost_at, c.entry.lost_by) == (entry.lost_at, entry.lost_by)
+        ]
+        for other in together:
+            put(data, other.entry.kind, other.entry.field, other.entry.lost)
+        try:
+            changed = validate_data(model, data, None, loaded.path)
+        except InvalidData:
+            raise exc from None
+        chosen += [c for c in mine if c.entry.field in {o.entry.field for o in together}]
+    files = _marked(archive, chosen, keep, operator, now)
     result = save(archive, changed, loaded, also=files)
+    settled = list(dict.fromkeys(c.entry.field for c in chosen))
     if result.commit is None:  # the record holds that value already
-        return Resolution(newest, keep, result, write_files(archive, files, _subject(newest, keep)))
-    return Resolution(newest, keep, result, result.commit)
+        commit = write_files(archive, files, _subject(newest, keep))
+        return Resolution(newest, keep, result, commit, settled)
+    return Resolution(newest, keep, result, result.commit, settled)
 
 
 def _subject(conflict: OpenConflict, keep: Keep) -> str:
