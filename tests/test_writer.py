@@ -582,6 +582,25 @@ def test_records_saved_together_are_one_commit_or_nothing(archive: Archive) -> N
     assert archive.index.get(new.id) is not None
 
 
+def test_records_saved_together_merge_a_stale_one_that_does_not_overlap(
+    archive: Archive,
+) -> None:
+    from hk.store.writer import save_together
+
+    first, _ = add_customer(archive, {"name": "张三"})
+    second, _ = add_customer(archive, {"name": "李四"})
+    one, loaded_one = load(archive, Customer, first.id)
+    two, loaded_two = load(archive, Customer, second.id)
+    edit(archive, "customer", second.id, {"wechat": "lisi"})
+    one.notes, two.notes = "一", "二"
+    result = save_together(archive, [(one, loaded_one), (two, loaded_two)])
+    assert result.commit == head(archive)
+    saved = load(archive, Customer, second.id)[0]
+    assert (saved.notes, saved.wechat) == ("二", "lisi")
+    assert load(archive, Customer, first.id)[0].notes == "一"
+    assert git(archive, "status", "--porcelain") == ""
+
+
 def test_a_direct_commit_changes_one_entry_of_a_large_folder_as_git_would(
     archive: Archive,
 ) -> None:
