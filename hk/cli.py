@@ -138,6 +138,7 @@ SUBAPPS: dict[str, str] = {
     "audit": "audit:app",
     "consent": "consent:app",
     "privacy": "privacy:app",
+    "conflicts": "conflicts:app",
 }
 """Each command group, as the module of :mod:`hk.commands` that holds it and its name there."""
 COMMANDS: dict[str, str] = {
@@ -151,8 +152,13 @@ COMMANDS: dict[str, str] = {
     "tui": "tui:tui",
     "remind": "remind:remind",
     "batch": "batch:batch",
+    "merge-driver": "conflicts:merge_driver",
 }
 """Each single command, the same way. Only the module of the command in use is imported."""
+
+
+HIDDEN = {"merge-driver"}
+"""Commands not listed in the help: run by git, not by people."""
 
 
 def _load(where: str) -> Any:
@@ -168,7 +174,7 @@ def _register(root: typer.Typer, names: list[str]) -> typer.Typer:
         if name in SUBAPPS:
             root.add_typer(_load(SUBAPPS[name]), name=name)
         else:
-            root.command(name)(_load(COMMANDS[name]))
+            root.command(name, hidden=name in HIDDEN)(_load(COMMANDS[name]))
     return root
 
 
