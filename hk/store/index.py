@@ -166,6 +166,10 @@ class Index:
         """
         from hk.store.watch import RESTAMP_AFTER, ask, restat
 
+        if os.path.exists(os.path.join(self.dir, "journal")):  # a bulk write died half-way
+            from hk.store.journal import recover_if_free
+
+            recover_if_free(self.root)
         report = RefreshReport()
         _ = self.db  # opening it drops an index of another schema, and the snapshots with it
         specs = [self.specs[kind] for kind in kinds or list(self.specs)]
