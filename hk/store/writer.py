@@ -364,3 +364,11 @@ def commit_logs(archive: Archive, paths: Sequence[str], subject: str) -> str:
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
         journal.recover(archive.root, archive.hk_dir)
         return _commit(archive, git.Change(tuple(paths), message), new)
+
+
+def tidy(archive: Archive) -> tuple[journal.Recovery | None, list[str]]:
+    """``hk doctor --fix``: finish a dead writer's bulk write, then remove every leftover temp
+    file of the archive (a full sweep; writers only clean where a dead write is known to be)."""
+    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        found = journal.recover(archive.root, archive.hk_dir)
+        return found, journal.sweep_archive(archive.root)
