@@ -22,10 +22,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from benchmarks.killtest import _wait_group
+from hk.domain.customer import Customer
+from hk.errors import HkError
+from hk.services.people import add_customer
+from hk.store import git as git_store
 from hk.store.archive import Archive
-from hk.store.journal import is_temp
-from tests.conftest import HK_BIN, git
+from hk.store.files import relpath_for
+from hk.store.journal import is_temp, write_together
+from tests.conftest import HK_BIN, Hk, git
 from tests.orders_support import DAY
 from tests.test_dispatch_plan import EAST, WEST, Town
 
@@ -306,3 +313,118 @@ def test_a_killed_dispatch_apply_leaves_all_or_nothing_and_the_retry_applies(
     assert not tally.torn, tally.torn
     assert tally.kills >= 4 + 1 + 2
     assert tally.partial_at_kill >= 1  # stopped after the first rename
+
+
+# --- the journal's other ways out, reads during a live write, leftover temp files ---------------
+
+
+def _customers(archive: Archive, n: int) -> list[Customer]:
+    return [
+        add_customer(archive, {"name": f"老客户{i}", "phones": [f"1370000{i:04d}"]})[0]
+        for i in range(n)
+    ]
+
+
+def _bulk_files(archive: Archive, old: list[Customer]) -> list[tuple[str, bytes, bytes | None]]:
+    """An update of each of ``old`` and one new file: what a bulk write would put in place."""
+    files: list[tuple[str, bytes, bytes | None]] = []
+    for customer in old:
+        path = relpath_for(Customer, customer.id)
+        before = (archive.root / path).read_bytes()
+        files.append((path, before.replace(b"name: ", b"name: \xe6\x96\xb0"), before))
+    files.append(("customers/01K0000000000000000000NEW0.yaml", b"id: new\n", None))
+    return files
+
+
+def test_a_commit_that_fails_puts_every_file_back_at_once(archive: Archive) -> None:
+    files = _bulk_files(archive, _customers(archive, 2))
+    head = git(archive.root, "rev-parse", "HEAD")
+
+    def refuse() -> str:
+        assert (archive.root / files[-1][0]).exists()  # every file was in place
+        raise HkError("the commit failed")
+
+    with pytest.raises(HkError, match="the commit failed"):
+        write_together(archive.root, archive.hk_dir, files, refuse)
+    for path, _, before in files:
+        assert (
+            (archive.root / path).read_bytes() == before
+            if before
+            else not (archive.root / path).exists()
+        )
+    assert git(archive.root, "rev-parse", "HEAD") == head
+    assert git(archive.root, "status", "--porcelain", "--untracked-files=all") == ""
+    assert not _temps(archive.root) and not (archive.hk_dir / "journal").exists()
+
+
+def test_a_failure_after_the_commit_keeps_the_write(archive: Archive) -> None:
+    files = _bulk_files(archive, _customers(archive, 2))
+    paths = tuple(path for path, _, _ in files)
+
+    def commit_then_fail() -> str:
+        git_store.commit(archive.root, git_store.Change(paths, "bulk"), [paths[-1]])
+        raise HkError("lost after the commit")
+
+    with pytest.raises(HkError):
+        write_together(archive.root, archive.hk_dir, files, commit_then_fail)
+    for path, data, _ in files:
+        assert (archive.root / path).read_bytes() == data
+    assert git(archive.root, "status", "--porcelain", "--untracked-files=all") == ""
+    assert not (archive.hk_dir / "journal").exists()
+
+
+def test_a_read_does_not_wait_for_a_live_bulk_write_and_recovers_a_dead_one(
+    archive_path: Path, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "c.csv"
+    sheet.write_text("客户姓名,手机号\n" + "".join(f"客户{n},139{n:08d}\n" for n in range(20)))
+    bulk = Bulk(archive_path, ["import", "customers", str(sheet)], "", set())
+    proc = bulk.start("5")
+    assert _stopped_or_done(proc)  # holding the lock, 5 of 20 files in place
+    started = time.monotonic()
+    read = bulk.run("customer", "list")
+    assert read.returncode == 0 and time.monotonic() - started < 10
+    assert (archive_path / ".git" / "hk" / "journal").exists()  # a live writer's: left alone
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert bulk.run("customer", "list", "--json").stdout.strip() == "[]"
+    assert not (archive_path / ".git" / "hk" / "journal").exists()
+    assert git(archive_path, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_the_next_write_removes_the_temp_file_a_killed_single_write_left(archive: Archive) -> None:
+    _customers(archive, 1)
+    # What a process killed inside write_one leaves: its folder noted, a temp file there.
+    leftover = archive.root / "customers" / ".hk-k1ll3d.tmp"
+    leftover.write_bytes(b"id: half")
+    (archive.hk_dir / "writing").write_text("customers", encoding="utf-8")
+    Archive(archive.root).index.refresh()
+    assert leftover.exists()  # a read leaves it; only a writer holds the lock
+    add_customer(Archive(archive.root), {"name": "新客户", "phones": ["13600000001"]})
+    assert not leftover.exists() and not (archive.hk_dir / "writing").exists()
+
+
+def test_doctor_lists_leftovers_and_fix_removes_them_and_undoes_a_dead_bulk_write(
+    archive_path: Path, tmp_path: Path, hk: Hk
+) -> None:
+    sheet = tmp_path / "c.csv"
+    sheet.write_text("客户姓名,手机号\n" + "".join(f"客户{n},139{n:08d}\n" for n in range(20)))
+    proc = Bulk(archive_path, ["import", "customers", str(sheet)], "", set()).start("5")
+    assert _stopped_or_done(proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    old = archive_path / ".hk-old.tmp"
+    old.write_text("x")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    fresh = archive_path / ".hk-fresh.tmp"  # outside a record folder, maybe a live writer's
+    fresh.write_text("x")
+    checked = hk("doctor")
+    assert "warning: customers/.hk-" in checked.output  # the killed import's temp files
+    fixed = hk("doctor", "--fix")
+    assert fixed.exit_code == 0, fixed.output
+    assert "a bulk write of 20 files interrupted by a killed process: undone" in fixed.stdout
+    assert "removed 1 leftover temp file" in fixed.stdout
+    assert "warning" not in fixed.output
+    assert not old.exists() and fresh.exists()
+    assert _temps(archive_path) == [str(fresh)]
+    assert git(archive_path, "status", "--porcelain", "--untracked-files=all") == ""
