@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hk.commands.common import archive_of, print_json, say
+
+if TYPE_CHECKING:
+    from hk.services.doctor import Fixed
+    from hk.store.archive import Archive
 
 
 def init(
@@ -48,14 +52,26 @@ def reindex(ctx: typer.Context) -> None:
 def doctor(
     ctx: typer.Context,
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix",
+            help="First finish what an interrupted write left: a half-done bulk write, "
+            "leftover temp files.",
+        ),
+    ] = False,
 ) -> None:
     """Check every file of the archive; report all problems; exit 1 if there are errors."""
     from hk.services.doctor import check_archive
 
     archive = archive_of(ctx)
+    fixed = _fix(archive, quiet=json) if fix else None
     report = check_archive(archive)
     if json:
-        print_json(report.to_json())
+        data = report.to_json()
+        if fixed is not None:
+            data["fixed"] = {"recovered": fixed.recovered, "removed": fixed.removed}
+        print_json(data)
     else:
         for problem in report.errors:
             typer.echo(problem.render(), err=True)
@@ -68,3 +84,17 @@ def doctor(
         )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _fix(archive: Archive, quiet: bool) -> Fixed:
+    """``hk doctor --fix``: repair, and say what was repaired (unless the output is JSON)."""
+    from hk.services.doctor import fix
+
+    fixed = fix(archive)
+    if not quiet:
+        if fixed.recovered:
+            say(fixed.recovered)
+        if fixed.removed:
+            n = len(fixed.removed)
+            say(f"removed {n} leftover temp file{'s' if n != 1 else ''}")
+    return fixed

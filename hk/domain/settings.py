@@ -696,6 +696,8 @@ PROCESS_ENV: dict[str, str] = {
     "HK_ARCHIVE": "the archive to open, as --archive does (read before any hk.toml is found)",
     "HK_EDITOR": "the editor of `hk edit` and the TUI, before VISUAL and EDITOR",
     "HK_NO_WATCH": "set: never ask the file watcher, stat the files instead",
+    "HK_BULK_PAUSE": "for kill tests: a bulk write stops itself (SIGSTOP) once this many of its"
+    " files are in place (0: none yet), or after its commit ('commit')",
 }
 """``HK_*`` variables that are not settings: they act before an archive is open or steer one
 process. With the ``env`` of the fields of :class:`Settings`, these are all hk reads."""

@@ -99,6 +99,28 @@ def check_archive(archive: Archive) -> Report:
     return report
 
 
+@dataclass
+class Fixed:
+    """What ``hk doctor --fix`` repaired before checking."""
+
+    recovered: str | None = None
+    """what became of a bulk write a killed process left half done, if there was one"""
+    removed: list[str] = field(default_factory=list)
+    """leftover temp files removed"""
+
+
+def fix(archive: Archive) -> Fixed:
+    """Repair what an interrupted write leaves (``--fix``); the check then runs as always."""
+    from hk.store.writer import tidy
+
+    found, removed = tidy(archive)
+    recovered = None
+    if found is not None:
+        done = "finished (it was committed)" if found.forward else "undone (it was not committed)"
+        recovered = f"a bulk write of {found.paths} files interrupted by a killed process: {done}"
+    return Fixed(recovered, removed)
+
+
 def _files(archive: Archive, layout: KindLayout) -> list[str]:
     """Every file in a kind's folder (and its month folders), relative to the archive."""
     top = archive.root / layout.folder

@@ -44,7 +44,8 @@ def write_atomic_many(items: list[tuple[Path, bytes]], mode: int = 0o644) -> Non
 
     All temp files are written first, then flushed to disk together (``os.sync``), then
     renamed into place, then each folder is fsynced once. A crash at any point leaves every
-    file either old or new.
+    file either old or new, each on its own: some may be new and others old. Record files
+    that must change together go through :func:`hk.store.journal.write_together` instead.
     """
     temps: list[tuple[str, Path]] = []
     try:

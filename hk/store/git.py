@@ -294,6 +294,20 @@ def _object_format(git_dir: Path) -> str:
     return "sha256" if "objectformat" in config.lower().replace(" ", "") else "sha1"
 
 
+def blob_ids(root: Path, contents: Sequence[bytes]) -> list[str]:
+    """The ids git gives ``contents`` stored as blobs (hex), computed here, not by a process."""
+    import hashlib
+
+    sha256 = _object_format(root / ".git") == "sha256"
+    out = []
+    for data in contents:
+        header = b"blob %d\0" % len(data)
+        digest = hashlib.sha256(header) if sha256 else hashlib.sha1(header)  # git's ids
+        digest.update(data)
+        out.append(digest.hexdigest())
+    return out
+
+
 def _cat_batch(root: Path, names: Sequence[str]) -> list[tuple[str, str, bytes] | None]:
     """``git cat-file --batch`` for ``names``: (type, id, content), or None where missing."""
     proc = subprocess.run(

@@ -85,9 +85,19 @@ class Index:
 
     # --- storage -------------------------------------------------------------------------------
 
+    def _recover(self) -> None:
+        """Undo (or finish) a bulk write whose writer died half-way, before anything is read:
+        at the first query of this object and at every refresh (see :mod:`hk.store.journal`).
+        One ``stat`` when there is none."""
+        if os.path.exists(os.path.join(self.dir, "journal")):
+            from hk.store.journal import recover_if_free
+
+            recover_if_free(self.root)
+
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
+            self._recover()
             os.makedirs(self.dir, exist_ok=True)
             path = os.path.join(self.dir, "index.sqlite")
             db = sqlite3.connect(path, timeout=30, isolation_level=None)
@@ -166,6 +176,7 @@ class Index:
         """
         from hk.store.watch import RESTAMP_AFTER, ask, restat
 
+        self._recover()
         report = RefreshReport()
         _ = self.db  # opening it drops an index of another schema, and the snapshots with it
         specs = [self.specs[kind] for kind in kinds or list(self.specs)]

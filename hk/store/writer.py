@@ -2,7 +2,10 @@
 
 lock → check (validation, settings, references, stale edit) → seal sensitive values →
 atomic write → one ``git commit`` of exactly these paths → index update. A killed process
-leaves every file old or new; a write is acknowledged only once its commit exists.
+leaves every file old or new; a write is acknowledged only once its commit exists. A write of
+several records (:func:`save_together`, :func:`save_new_bulk`) goes through the journal of
+:mod:`hk.store.journal`: all its files or none, even when killed between two renames; every
+writer finishes a dead writer's journal first.
 
 The archive's own logs that are not records (the reminders' sent log) take the same lock,
 atomic write and commit through :func:`write_log` and :func:`commit_logs`.
@@ -17,10 +20,10 @@ from pathlib import Path
 
 from hk.domain.base import Record, now
 from hk.domain.layout import Kind
-from hk.errors import ConflictError, InvalidData, Problem
-from hk.store import codec, git
+from hk.errors import ConflictError, HkError, InvalidData, Problem
+from hk.store import codec, git, journal
 from hk.store.archive import Archive
-from hk.store.atomic import write_atomic, write_atomic_many
+from hk.store.atomic import write_atomic
 from hk.store.crypto import KeyMissing
 from hk.store.files import index_row, relpath_for, stored_data
 from hk.store.index import IndexedRecord
@@ -131,6 +134,7 @@ def save(
     path = relpath_for(model, record.id)
     full = archive.root / path
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        journal.recover(archive.root, archive.hk_dir)
         _settle_pending(archive)
         current = full.read_bytes() if full.exists() else None
         if loaded is None and current is not None:
@@ -163,18 +167,21 @@ def save(
         text = serialise(record, old_text)
         code = _code(archive, record)
         new_paths = [path] if loaded is None else []
-        if also:
-            new_paths += [p for p, _ in also if not (archive.root / p).exists()]
-            write_atomic_many(
-                [(full, text.encode("utf-8"))] + [(archive.root / p, b) for p, b in also]
-            )
-        else:
-            write_atomic(full, text.encode("utf-8"))
+        new_paths += [p for p, _ in also if not (archive.root / p).exists()]
         label = code or record.id
         action = "create" if loaded is None else "update " + ", ".join(fields)
         message = f"{model.kind} {label}: {action}" + _trailers(archive, record.id)
         paths = (path, *(p for p, _ in also))
-        commit = _commit(archive, git.Change(paths, message), new_paths)
+        change = git.Change(paths, message)
+        if also:  # the record and an attic file: together, all or nothing
+            files = [(path, text.encode("utf-8"), current)]
+            files += [(p, b, _read_or_none(archive.root / p)) for p, b in also]
+            commit = journal.write_together(
+                archive.root, archive.hk_dir, files, lambda: _commit(archive, change, new_paths)
+            )
+        else:
+            journal.write_one(archive.root, archive.hk_dir, full, text.encode("utf-8"))
+            commit = _commit(archive, change, new_paths)
         archive.index.load_pinyin()
         archive.index.note_written(model.kind, [index_row(record, path)], [_in_folder(path)])
         return SaveResult(commit=commit, paths=list(paths), changed_fields=fields, code=code)
@@ -199,12 +206,15 @@ def save_together(
     from hk.store.files import serialise
 
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        journal.recover(archive.root, archive.hk_dir)
         _settle_pending(archive)
         pending: list[tuple[Record, Loaded | None, str, list[str]]] = []
         fresh: list[tuple[Record, Loaded | None]] = []
+        before: dict[str, bytes | None] = {}
         for record, loaded in changes:
             path = relpath_for(type(record), record.id)
             current = (archive.root / path).read_bytes() if (archive.root / path).exists() else None
+            before[path] = current
             if loaded is None and current is not None:
                 raise ConflictError(f"{path} already exists")
             if loaded is not None and current != loaded.base:
@@ -223,21 +233,23 @@ def save_together(
             return SaveResult(commit=None, paths=[])
         check(archive, [record for record, *_ in pending])
         stamp = now(archive.settings.locale.timezone)
-        items: list[tuple[Path, bytes]] = []
+        files: list[tuple[str, bytes, bytes | None]] = []
         actions: list[str] = []
         for record, loaded, path, fields in pending:
             if loaded is not None:
                 record.updated = stamp
             old_text = loaded.base.decode("utf-8") if loaded else None
-            items.append((archive.root / path, serialise(record, old_text).encode("utf-8")))
+            files.append((path, serialise(record, old_text).encode("utf-8"), before[path]))
             label = _code(archive, record) or record.id
             action = "create" if loaded is None else "update " + ", ".join(fields)
             actions.append(f"{record.kind} {label}: {action}")
-        write_atomic_many(items)
         paths = [path for _, _, path, _ in pending]
         new_paths = [path for _, loaded, path, _ in pending if loaded is None]
         message = (summary or "; ".join(actions)) + _trailers(archive, count=len(pending))
-        commit = _commit(archive, git.Change(tuple(paths), message), new_paths)
+        change = git.Change(tuple(paths), message)
+        commit = journal.write_together(
+            archive.root, archive.hk_dir, files, lambda: _commit(archive, change, new_paths)
+        )
         _note_written(archive, [(record, path) for record, _, path, _ in pending])
         return SaveResult(commit=commit, paths=paths, code=_code(archive, pending[0][0]))
 
@@ -308,33 +320,35 @@ def save_new_bulk(
     summary: str,
     extra_paths: Sequence[str] = (),
 ) -> SaveResult:
-    """Create many records in one commit (import, init, demo): one sync, one commit."""
+    """Create many records in one commit (import, init, demo): one sync, one commit, and
+    none of the files if the commit does not happen (:mod:`hk.store.journal`)."""
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        journal.recover(archive.root, archive.hk_dir)
         check(archive, records)
         _seal(archive, records)
         from hk.store.files import serialise
 
-        items: list[tuple[Path, bytes]] = []
+        files: list[tuple[str, bytes, bytes | None]] = []
         paths: list[str] = []
         datas = []
         for record in records:
             path = relpath_for(type(record), record.id)
-            full = archive.root / path
-            if full.exists():
+            if (archive.root / path).exists():
                 raise ConflictError(f"{path} already exists")
             data = codec.canonical_data(record)
             datas.append(data)
-            items.append((full, serialise(record, data=data).encode("utf-8")))
+            files.append((path, serialise(record, data=data).encode("utf-8"), None))
             paths.append(path)
-        write_atomic_many(items)
         extra = [(archive.root / p).read_bytes() for p in extra_paths]
         all_paths = [*extra_paths, *paths]
         message = summary + _trailers(archive, count=len(records))
-        commit = _commit(
-            archive,
-            git.Change(tuple(all_paths), message),
-            all_paths,
-            [*extra, *(data for _, data in items)],
+        change = git.Change(tuple(all_paths), message)
+        contents = [*extra, *(data for _, data, _ in files)]
+        commit = journal.write_together(
+            archive.root,
+            archive.hk_dir,
+            files,
+            lambda: _commit(archive, change, all_paths, contents),
         )
         archive.index.load_pinyin()
         by_kind: dict[Kind, list[IndexedRecord]] = {}
@@ -425,14 +439,16 @@ def write_log(archive: Archive, relpath: str, data: bytes) -> None:
     lock; it is committed later with :func:`commit_logs`.
 
     The file is its writer's alone (one per run), so when another writer holds the archive
-    for long (a big import) it is written all the same rather than lost: what it records has
-    happened already (a message went out), and forgetting it would do it twice.
+    for long (a big import), or a dead writer's journal cannot be finished yet, it is written
+    all the same rather than lost: what it records has happened already (a message went out),
+    and forgetting it would do it twice.
     """
     path = archive.root / relpath
     try:
         with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
-            write_atomic(path, data)
-    except ConflictError:
+            journal.recover(archive.root, archive.hk_dir)
+            journal.write_one(archive.root, archive.hk_dir, path, data)
+    except HkError:
         write_atomic(path, data)
 
 
@@ -442,6 +458,7 @@ def commit_logs(archive: Archive, paths: Sequence[str], subject: str) -> str:
     tracked = set(git.run(archive.root, ["ls-files", "--", *paths]).split("\n"))
     new = [p for p in paths if p not in tracked]
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        journal.recover(archive.root, archive.hk_dir)
         return _commit(archive, git.Change(tuple(paths), message), new)
 
 
@@ -459,9 +476,19 @@ def write_files(archive: Archive, files: Sequence[tuple[str, bytes]], subject: s
 
 def _write_files(archive: Archive, files: Sequence[tuple[str, bytes]], subject: str) -> str:
     new = [p for p, _ in files if not (archive.root / p).exists()]
-    write_atomic_many([(archive.root / p, data) for p, data in files])
     message = subject + _trailers(archive)
-    return _commit(archive, git.Change(tuple(p for p, _ in files), message), new)
+    change = git.Change(tuple(p for p, _ in files), message)
+    staged = [(p, data, _read_or_none(archive.root / p)) for p, data in files]
+    return journal.write_together(
+        archive.root, archive.hk_dir, staged, lambda: _commit(archive, change, new)
+    )
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def settle_pending(archive: Archive) -> str | None:
@@ -504,3 +531,11 @@ def _settle_pending(archive: Archive) -> str | None:
         commit = _write_files(archive, files, subject)
     attic.done_pending(archive.hk_dir)
     return commit
+
+
+def tidy(archive: Archive) -> tuple[journal.Recovery | None, list[str]]:
+    """``hk doctor --fix``: finish a dead writer's bulk write, then remove every leftover temp
+    file of the archive (a full sweep; writers only clean where a dead write is known to be)."""
+    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        found = journal.recover(archive.root, archive.hk_dir)
+        return found, journal.sweep_archive(archive.root)
