@@ -169,6 +169,9 @@ def test_a_key_of_an_erased_person_left_on_another_machine_is_an_error(shop: Sho
     result = shop.cli("doctor")
     assert result.exit_code == 1
     assert "was erased, but their data key is still on this machine" in result.output
+    fixed = ok(shop.cli("doctor", "--fix"))
+    assert f"destroyed the data key of {shop.customer}, erased on another clone" in fixed.output
+    assert not key.exists()
 
 
 def test_sensitive_only_erasure_keeps_the_rest(shop: Shop) -> None:

@@ -70,7 +70,11 @@ def doctor(
     if json:
         data = report.to_json()
         if fixed is not None:
-            data["fixed"] = {"recovered": fixed.recovered, "removed": fixed.removed}
+            data["fixed"] = {
+                "recovered": fixed.recovered,
+                "removed": fixed.removed,
+                "shredded": fixed.shredded,
+            }
         print_json(data)
     else:
         for problem in report.errors:
@@ -97,4 +101,6 @@ def _fix(archive: Archive, quiet: bool) -> Fixed:
         if fixed.removed:
             n = len(fixed.removed)
             say(f"removed {n} leftover temp file{'s' if n != 1 else ''}")
+        for code in fixed.shredded:
+            say(f"destroyed the data key of {code}, erased on another clone")
     return fixed

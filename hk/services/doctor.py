@@ -107,6 +107,8 @@ class Fixed:
     """what became of a bulk write a killed process left half done, if there was one"""
     removed: list[str] = field(default_factory=list)
     """leftover temp files removed"""
+    shredded: list[str] = field(default_factory=list)
+    """codes of erased people whose data key this machine still had, now destroyed"""
 
 
 def fix(archive: Archive) -> Fixed:
@@ -118,7 +120,21 @@ def fix(archive: Archive) -> Fixed:
     if found is not None:
         done = "finished (it was committed)" if found.forward else "undone (it was not committed)"
         recovered = f"a bulk write of {found.paths} files interrupted by a killed process: {done}"
-    return Fixed(recovered, removed)
+    return Fixed(recovered, removed, shred_erased_keys(archive))
+
+
+def shred_erased_keys(archive: Archive) -> list[str]:
+    """Destroy the data keys of people erased on another clone (PIPL Art. 47): until then the
+    old copies of their sensitive values in git's history open on this machine."""
+    import orjson
+
+    archive.index.refresh(["customer", "worker"])
+    shredded = []
+    for kind in ("customer", "worker"):
+        for row in archive.index.list(kind):
+            if orjson.loads(row["data"]).get("erased") and archive.keyring.destroy(row["id"]):
+                shredded.append(str(row["code"] or row["id"]))
+    return shredded
 
 
 def _files(archive: Archive, layout: KindLayout) -> list[str]:
