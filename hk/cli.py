@@ -148,6 +148,7 @@ COMMANDS: dict[str, str] = {
     "tui": "tui:tui",
     "remind": "remind:remind",
     "batch": "batch:batch",
+    "report": "report:report",
 }
 """Each single command, the same way. Only the module of the command in use is imported."""
 

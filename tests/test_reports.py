@@ -22,9 +22,15 @@ BJ-DAILY is 138.00 a visit; 黄金 takes 5 % off (131.10), 白银 nothing.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
+import os
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,7 +49,8 @@ from hk.services.reports.facts import order_row
 from hk.services.reports.model import Filters, Period
 from hk.services.reports.month import month_figures
 from hk.store.archive import Archive
-from tests.conftest import isolated_home
+from hk.textwidth import cell_len
+from tests.conftest import HK_BIN, isolated_home
 
 TZ = ZoneInfo("Asia/Shanghai")
 MARCH = Period(dt.date(2025, 3, 1), dt.date(2025, 3, 31))
@@ -471,3 +478,88 @@ def test_a_changed_order_is_counted_again(shop: Shop) -> None:
     (o7,) = shop.archive.index.list("order", day_from="2025-04-02", day_to="2025-04-02")
     steps.confirm(shop.archive, o7["id"], at=at("03-30", "10:00"))
     assert [r["reached"] for r in funnel(shop.archive, april).table("steps").rows][:2] == [1, 1]
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def run_hk(shop: Shop, *args: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [HK_BIN, "--archive", str(shop.archive.root), "report", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_hk_report_prints_the_same_numbers(shop: Shop) -> None:
+    found = json.loads(
+        run_hk(shop, "revenue", "--from", "2025-03-01", "--to", "2025-03-31", "--json").stdout
+    )
+    figures = {f["key"]: (f["value"], f["previous"]) for f in found["figures"]}
+    assert figures["revenue_fen"] == (40020, 13110)
+    assert figures["fee_fen"] == (5000, 0)
+    text = run_hk(shop, "all", "--from", "2025-03-01", "--to", "2025-03-31").stdout
+    assert "营业额 ¥400.20 ↑205%" in text  # 400.20 against 131.10
+    assert "净收入 ¥450.20" in text
+    assert "王秀英" in text and "李桂芳" in text
+    assert max(cell_len(line) for line in text.splitlines()) <= 80
+    for title in (
+        "营收",
+        "订单漏斗",
+        "客户构成",
+        "复购与留存",
+        "阿姨绩效",
+        "满意度",
+        "服务质量指标",
+    ):
+        assert f"{title}  2025-03-01 – 2025-03-31" in text
+
+
+def test_hk_report_filters_and_csv(shop: Shop) -> None:
+    wechat = run_hk(
+        shop,
+        "revenue",
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-31",
+        "--channel",
+        "微信",
+        "--json",
+    ).stdout
+    assert json.loads(wechat)["figures"][0]["value"] == 26910
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                run_hk(
+                    shop, "workers", "--from", "2025-03-01", "--to", "2025-03-31", "--csv"
+                ).stdout.lstrip("\ufeff")
+            )
+        )
+    )
+    assert ["阿姨", "单数", "工时", "营业额(元)", "评分", "准时", "投诉", "回头客"] in rows
+    assert [shop.w1_label, "2", "6.0", "269.10", "4.5", "1.0", "0", "0"] in rows
+
+
+def test_hk_report_all_as_html(shop: Shop, tmp_path: Path) -> None:
+    out = tmp_path / "月报.html"
+    run_hk(
+        shop,
+        "all",
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-31",
+        "--format",
+        "html",
+        "--out",
+        str(out),
+    )
+    page = out.read_text(encoding="utf-8")
+    assert page.count("<section>") == 8
+    assert "<svg" in page and "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "counter(page)" in page and "size: A4" in page
+    assert "营收" in page and "400.20" in page and "王秀英" in page

@@ -336,7 +336,8 @@ def revenue(archive: Archive, period: Period, filters: Filters | None = None) ->
                         Column("share", "占比", "pct"),
                     ],
                     rows,
-                    _sum_rows(rows, ["served", "revenue_fen"]) | {"group": "合计"},
+                    _sum_rows(rows, ["served", "revenue_fen"])
+                    | {"group": "合计", "share": 1.0 if total else None},
                     chart="revenue_fen",
                 )
             )
@@ -1014,11 +1015,11 @@ QUALITY_FOOTNOTE = (
     "投诉率 = 期内收到的投诉 / 期内完成的订单；复购率 = 期内下单两次及以上的客户 / 期内下单的客户。"
 )
 KPI_COLUMNS = [
-    Column("on_time", "准时到岗", "pct"),
-    Column("deposit", "定金收取", "pct"),
-    Column("checklist", "验收通过", "pct"),
+    Column("on_time", "准时", "pct"),
+    Column("deposit", "定金", "pct"),
+    Column("checklist", "验收", "pct"),
     Column("complaint_rate", "投诉率", "pct"),
-    Column("repeat_rate", "复购率", "pct"),
+    Column("repeat_rate", "复购", "pct"),
 ]
 
 
