@@ -153,6 +153,7 @@ COMMANDS: dict[str, str] = {
     "remind": "remind:remind",
     "batch": "batch:batch",
     "merge-driver": "conflicts:merge_driver",
+    "report": "report:report",
 }
 """Each single command, the same way. Only the module of the command in use is imported."""
 

@@ -139,6 +139,7 @@ def people(archive: Archive, hk: Hk) -> Hk:
         ["worker", "find", "wxy", "--limit", "5"],
         ["order", "list", "--date", "today"],
         ["remind", "--dry-run"],
+        ["report", "revenue"],
     ],
 )
 def test_a_read_command_imports_only_what_it_uses(people: Hk, args: list[str]) -> None:

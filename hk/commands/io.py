@@ -192,3 +192,87 @@ def export_workers(
     unless --reveal; text starting with = + - @ is escaped against formula injection.
     """
     _export(ctx, "worker", format, out, reveal)
+
+
+# --- business records ----------------------------------------------------------------------------
+
+FromOpt = Annotated[
+    str | None,
+    typer.Option("--from", help="Only from this day (YYYY-MM-DD; an order's appointment day)."),
+]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Only up to this day (included).")]
+
+
+def _export_records(
+    ctx: typer.Context,
+    kind: str,
+    fmt: Format | None,
+    out: Path | None,
+    day_from: str | None,
+    day_to: str | None,
+) -> None:
+    """The orders, visits, complaints or surveys of a period, through the same writers."""
+    from hk.commands.common import parse_day, warn_broken
+    from hk.services.io.export import RECORD_PLURALS, build_record_export, format_for, write_export
+
+    archive = archive_of(ctx)
+    tz = archive.settings.locale.timezone
+    chosen = format_for(fmt.value if fmt else None, out)
+    export = build_record_export(
+        archive,
+        kind,
+        parse_day(day_from, "--from", tz) if day_from else None,
+        parse_day(day_to, "--to", tz) if day_to else None,
+    )
+    warn_broken(ctx, export.broken)
+    write_export(export, chosen, out, sys.stdout.buffer)
+    if out is not None:
+        say(f"exported {len(export.rows)} {RECORD_PLURALS[kind]} to {out}")
+
+
+@export_app.command("orders")
+def export_orders(
+    ctx: typer.Context,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+) -> None:
+    """Export orders (by appointment day) as CSV, XLSX or JSON: amounts in yuan, names."""
+    _export_records(ctx, "order", format, out, from_, to)
+
+
+@export_app.command("visits")
+def export_visits(
+    ctx: typer.Context,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+) -> None:
+    """Export return visits (by due day) as CSV, XLSX or JSON."""
+    _export_records(ctx, "visit", format, out, from_, to)
+
+
+@export_app.command("complaints")
+def export_complaints(
+    ctx: typer.Context,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+) -> None:
+    """Export complaints (by day received) as CSV, XLSX or JSON."""
+    _export_records(ctx, "complaint", format, out, from_, to)
+
+
+@export_app.command("surveys")
+def export_surveys(
+    ctx: typer.Context,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+) -> None:
+    """Export survey responses (by day answered) as CSV, XLSX or JSON."""
+    _export_records(ctx, "survey", format, out, from_, to)

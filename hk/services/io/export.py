@@ -220,7 +220,7 @@ def write_export(export: Export, fmt: str, out: Path | None, stdout: IO[bytes]) 
         if out is None:
             raise UsageError(
                 "an .xlsx export needs --out FILE",
-                hint=f"hk export {PLURALS[export.kind]} --format xlsx --out 客户.xlsx",
+                hint=f"hk export {PLURALS_ALL[export.kind]} --format xlsx --out 客户.xlsx",
             )
         write_xlsx(export, out)
         return
@@ -243,3 +243,222 @@ def format_for(fmt: str | None, out: Path | None) -> str:
     if out is not None and out.suffix.lower().lstrip(".") in FORMATS:
         return out.suffix.lower().lstrip(".")
     return "csv"
+
+
+# --- business records: orders, visits, complaints, surveys ---------------------------------------
+
+RECORD_KINDS = ("order", "visit", "complaint", "survey")
+RECORD_PLURALS = {
+    "order": "orders",
+    "visit": "visits",
+    "complaint": "complaints",
+    "survey": "surveys",
+}
+SHEET_TITLES.update({"order": "订单", "visit": "回访", "complaint": "投诉", "survey": "满意度调查"})
+PLURALS_ALL = {**PLURALS, **RECORD_PLURALS}
+RECORD_COLUMNS: dict[str, list[Column]] = {
+    "order": [
+        Column("code", "编号"),
+        Column("day", "预约日期"),
+        Column("time", "开始时间"),
+        Column("status", "状态"),
+        Column("customer", "客户"),
+        Column("services", "服务项目", multi=True),
+        Column("district", "区"),
+        Column("community", "小区"),
+        Column("channel", "渠道"),
+        Column("workers", "阿姨", multi=True),
+        Column("total", "金额(元)"),
+        Column("discount", "整单优惠(元)"),
+        Column("received", "已收(元)"),
+        Column("refunded", "退款(元)"),
+        Column("cancellation_fee", "取消费(元)"),
+        Column("overall", "总体评分"),
+    ],
+    "visit": [
+        Column("code", "编号"),
+        Column("due", "到期日"),
+        Column("status", "状态"),
+        Column("type", "类型"),
+        Column("customer", "客户"),
+        Column("worker", "阿姨"),
+        Column("method", "方式"),
+        Column("done_at", "完成时间"),
+        Column("done_by", "经办"),
+        Column("outcome", "结果"),
+    ],
+    "complaint": [
+        Column("code", "编号"),
+        Column("received_at", "收到时间"),
+        Column("status", "状态"),
+        Column("category", "类别"),
+        Column("severity", "严重程度"),
+        Column("customer", "客户"),
+        Column("worker", "阿姨"),
+        Column("response_due", "回复期限"),
+        Column("resolution", "处理结果"),
+        Column("compensation", "赔偿(元)"),
+    ],
+    "survey": [
+        Column("code", "编号"),
+        Column("at", "时间"),
+        Column("customer", "客户"),
+        Column("workers", "阿姨", multi=True),
+        Column("services", "服务项目", multi=True),
+        Column("quality", "服务质量"),
+        Column("attitude", "服务态度"),
+        Column("hygiene", "卫生"),
+        Column("punctuality", "准时"),
+        Column("overall", "总体"),
+        Column("nps", "推荐意愿(NPS)"),
+        Column("channel", "来源"),
+        Column("comment", "评价"),
+    ],
+}
+"""The columns of each business record's export: what an owner's spreadsheet of it holds."""
+
+
+def build_record_export(
+    archive: Archive, kind: str, day_from: str | None = None, day_to: str | None = None
+) -> Export:
+    """The orders (by appointment day), visits (by due day), complaints (by day received) or
+    survey responses (by day answered) of a period, oldest first, names instead of IDs."""
+    from hk.services.lookup import Names
+
+    if kind not in RECORD_KINDS:
+        raise UsageError(f"cannot export {kind}; hk exports {', '.join(PLURALS_ALL.values())}")
+    broken = archive.index.refresh([kind_of(kind)]).broken
+    export = Export(kind=kind, columns=RECORD_COLUMNS[kind], broken=broken)
+    names = Names(archive.index)
+    labels = _labels(kind)
+    rows = archive.index.list(kind_of(kind), day_from=day_from, day_to=day_to)
+    for row in sorted(rows, key=lambda r: (r["day"], r["id"])):
+        data = orjson.loads(row["data"])
+        values = _RECORD_ROWS[kind](data, names, labels)
+        values["code"] = row["code"] or ""
+        export.rows.append(values)
+    return export
+
+
+def _yuan(fen: int | None) -> str:
+    if fen is None:
+        return ""
+    sign = "-" if fen < 0 else ""
+    whole, rest = divmod(abs(int(fen)), 100)
+    return f"{sign}{whole}.{rest:02d}"
+
+
+def _when(stamp: str | None) -> str:
+    """``2025-03-17 18:00`` from an ISO timestamp (in the record's own offset)."""
+    return stamp[:16].replace("T", " ") if stamp else ""
+
+
+def _labels(kind: str) -> dict[str, dict[str, str]]:
+    """Chinese names of the codes a record's columns hold."""
+    if kind == "order":
+        from hk.domain.order.model import CHANNEL_ZH
+        from hk.domain.order.status import STATUS_ZH
+
+        return {"status": STATUS_ZH, "channel": CHANNEL_ZH}
+    if kind == "visit":
+        from hk.domain.visit.model import METHOD_ZH, STATUS_ZH, TYPE_ZH
+
+        return {"status": STATUS_ZH, "type": TYPE_ZH, "method": METHOD_ZH}
+    if kind == "complaint":
+        from hk.domain.complaint import CATEGORY_ZH, SEVERITY_ZH, STATUS_ZH
+
+        return {"status": STATUS_ZH, "category": CATEGORY_ZH, "severity": SEVERITY_ZH}
+    from hk.domain.survey import CHANNEL_ZH
+
+    return {"channel": CHANNEL_ZH}
+
+
+def _named(labels: dict[str, dict[str, str]], key: str, value: str | None) -> str:
+    return labels[key].get(value or "", value or "")
+
+
+def _order_row(
+    data: dict[str, Any], names: Any, labels: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    payments = data.get("payments") or []
+
+    def paid(*kinds: str) -> int:
+        return sum(int(p["amount_fen"]) for p in payments if p["kind"] in kinds)
+
+    address = data.get("address") or {}
+    start = data["window"]["start"]
+    rating = data.get("rating") or {}
+    return {
+        "day": start[:10],
+        "time": start[11:16],
+        "status": _named(labels, "status", data.get("status")),
+        "customer": names(data["customer"]),
+        "services": [
+            f"{line.get('name') or line['service']}×{line['quantity']}" for line in data["lines"]
+        ],
+        "district": address.get("district", ""),
+        "community": address.get("community", ""),
+        "channel": _named(labels, "channel", data.get("channel")),
+        "workers": [names(w) for w in data.get("workers") or []],
+        "total": _yuan(data.get("total_fen", 0)),
+        "discount": _yuan(data.get("discount_fen", 0)),
+        "received": _yuan(paid("deposit", "final", "cancellation_fee")),
+        "refunded": _yuan(paid("refund")),
+        "cancellation_fee": _yuan(data.get("cancellation_fee_fen", 0)),
+        "overall": rating.get("overall", ""),
+    }
+
+
+def _visit_row(
+    data: dict[str, Any], names: Any, labels: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    return {
+        "due": data["due"],
+        "status": _named(labels, "status", data.get("status")),
+        "type": _named(labels, "type", data.get("type")),
+        "customer": names(data["customer"]),
+        "worker": names(data["worker"]) if data.get("worker") else "",
+        "method": _named(labels, "method", data.get("method")),
+        "done_at": _when(data.get("done_at")),
+        "done_by": data.get("done_by", ""),
+        "outcome": data.get("outcome", ""),
+    }
+
+
+def _complaint_row(
+    data: dict[str, Any], names: Any, labels: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    return {
+        "received_at": _when(data["received_at"]),
+        "status": _named(labels, "status", data.get("status")),
+        "category": _named(labels, "category", data.get("category")),
+        "severity": _named(labels, "severity", data.get("severity")),
+        "customer": names(data["customer"]),
+        "worker": names(data["worker"]) if data.get("worker") else "",
+        "response_due": _when(data.get("response_due")),
+        "resolution": data.get("resolution", ""),
+        "compensation": _yuan(data.get("compensation_fen", 0)),
+    }
+
+
+def _survey_row(
+    data: dict[str, Any], names: Any, labels: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    return {
+        "at": _when(data["at"]),
+        "customer": names(data["customer"]),
+        "workers": [names(w) for w in data.get("workers") or []],
+        "services": list(data.get("services") or []),
+        **{k: data[k] for k in ("quality", "attitude", "hygiene", "punctuality", "overall")},
+        "nps": data.get("nps"),
+        "channel": _named(labels, "channel", data.get("channel")),
+        "comment": data.get("comment", ""),
+    }
+
+
+_RECORD_ROWS = {
+    "order": _order_row,
+    "visit": _visit_row,
+    "complaint": _complaint_row,
+    "survey": _survey_row,
+}

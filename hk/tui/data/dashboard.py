@@ -1,10 +1,8 @@
 """The dashboard's figures (SPEC §1: the operator's morning), from the index alone.
 
 - today's and tomorrow's orders, counted by status, and listed;
-- this month's key figures: orders booked for the month (cancelled ones apart), revenue
-  (the total of the month's orders that were served: completed or settled), satisfaction
-  (the mean overall score of the month's survey responses, and NPS when asked), and new
-  customers (records created this month);
+- this month's key figures (:mod:`hk.services.reports.month`, counted as ``hk report``
+  counts them);
 - what is waiting for the office: today's reminders by rule (what ``hk remind`` lists for
   the office), return visits due or overdue, and complaints still open;
 - workers whose certificates or insurance run out within ``[reminders] certificate_days``.
@@ -15,18 +13,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import orjson
 
 from hk.services.lookup import summary
 from hk.services.orders.listing import list_items
+from hk.services.reports.month import MonthFigures, month_figures
 from hk.tui.data.lists import expiring
 
 if TYPE_CHECKING:
     from hk.store.archive import Archive
-
-SERVED = ("completed", "settled")
 
 
 @dataclass
@@ -37,18 +33,6 @@ class DayOrders:
     @property
     def total(self) -> int:
         return sum(self.by_status.values())
-
-
-@dataclass
-class MonthFigures:
-    first: dt.date
-    orders: int = 0
-    cancelled: int = 0
-    revenue_fen: int = 0
-    surveys: int = 0
-    satisfaction: float | None = None
-    nps: int | None = None
-    new_customers: int = 0
 
 
 @dataclass
@@ -150,42 +134,6 @@ def open_complaints(archive: Archive) -> list[dict[str, Any]]:
     from hk.services.complaints import list_complaints
 
     return list_complaints(archive, open_only=True)
-
-
-def month_figures(archive: Archive, today: dt.date) -> MonthFigures:
-    index = archive.index
-    first = today.replace(day=1)
-    last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-    day_from, day_to = first.isoformat(), last.isoformat()
-    figures = MonthFigures(first)
-    for row in index.list("order", day_from=day_from, day_to=day_to):
-        status = row["category"]
-        if status == "cancelled":
-            figures.cancelled += 1
-            continue
-        figures.orders += 1
-        if status in SERVED:
-            figures.revenue_fen += int(summary(row)["total_fen"])
-    overall: list[int] = []
-    nps: list[int] = []
-    for row in index.list("survey", day_from=day_from, day_to=day_to):
-        scores = summary(row)
-        overall.append(int(scores["overall"]))
-        if scores.get("nps") is not None:
-            nps.append(int(scores["nps"]))
-    figures.surveys = len(overall)
-    if overall:
-        figures.satisfaction = sum(overall) / len(overall)
-    if nps:
-        promoters = sum(1 for n in nps if n >= 9)
-        detractors = sum(1 for n in nps if n <= 6)
-        figures.nps = round(100 * (promoters - detractors) / len(nps))
-    zone = ZoneInfo(archive.settings.locale.timezone)
-    for row in index.list("customer"):
-        created = orjson.loads(row["data"]).get("created")
-        if created and first <= dt.datetime.fromisoformat(created).astimezone(zone).date() <= last:
-            figures.new_customers += 1
-    return figures
 
 
 def _expiring(archive: Archive, today: dt.date, within: int) -> list[tuple[str, str, str, dt.date]]:
