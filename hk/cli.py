@@ -153,12 +153,13 @@ COMMANDS: dict[str, str] = {
     "remind": "remind:remind",
     "batch": "batch:batch",
     "merge-driver": "conflicts:merge_driver",
+    "textconv": "record:textconv",
     "report": "report:report",
 }
 """Each single command, the same way. Only the module of the command in use is imported."""
 
 
-HIDDEN = {"merge-driver"}
+HIDDEN = {"merge-driver", "textconv"}
 """Commands not listed in the help: run by git, not by people."""
 
 

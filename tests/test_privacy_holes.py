@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import stat
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -187,3 +190,32 @@ def _token(hk: Hk, record_id: str) -> str:
 
 def git_head(hk: Hk) -> str:
     return git(hk.root, "rev-parse", "HEAD").strip()
+
+
+def test_git_log_p_shows_sealed_values_masked_to_key_holders_and_ciphertext_to_others(
+    hk: Hk, tmp_path: Path
+) -> None:
+    added = json.loads(
+        ok(
+            hk(
+                "customer", "add", "--name", "周七", "--phone", "13800138009",
+                "--id-number", ID_NUMBER, "--health-note", "轻度哮喘",
+                "--consent-sensitive", "纸质签字", "--json",
+            )
+        ).stdout
+    )  # fmt: skip
+    ok(hk("customer", "edit", added["code"], "--health-note", "重度哮喘"))
+    log = git(hk.root, "log", "-p", "--", "customers/")
+    assert "id_number: 5101************** #" in log
+    assert "-health_notes: ****** #" in log and "+health_notes: ****** #" in log
+    assert "哮喘" not in log and ID_NUMBER not in log and "enc:v1:" not in log
+    marks = [line.rsplit("#", 1)[1] for line in log.splitlines() if "health_notes:" in line]
+    assert len(set(marks)) == 2, "a changed value shows a changed mark"
+    without_key = subprocess.run(
+        ["git", "-C", str(hk.root), "log", "-p", "--", "customers/"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HK_KEY_DIR": str(tmp_path / "elsewhere")},
+        check=True,
+    ).stdout
+    assert "enc:v1:" in without_key and "哮喘" not in without_key

@@ -1,10 +1,14 @@
-"""Commands on any record by ID or code: ``hk show``, ``hk log``, ``hk edit``."""
+"""Commands on any record by ID or code: ``hk show``, ``hk log``, ``hk edit`` (and ``hk
+textconv``, git's view of a people file in a diff)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from hk.errors import HkError
 
 if TYPE_CHECKING:
     from hk.domain.layout import Kind
@@ -149,3 +153,22 @@ def edit(ctx: typer.Context, ref: Ref) -> None:
     else:
         r = outcome.result
         say(f"saved {r.code or ref}: {', '.join(r.changed_fields) or 'no field changes'}")
+
+
+def textconv(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The file git hands over.")],
+) -> None:
+    """Show a people file for git's diff: sealed values masked, with a mark that says whether
+    they changed (set up by hk for `git diff` and `git log -p`)."""
+    import sys
+
+    from hk.services.history import diff_view
+
+    text = file.read_text(encoding="utf-8", errors="replace")
+    try:
+        archive = archive_of(ctx)
+    except HkError:  # not inside an archive: show the file as it is
+        sys.stdout.write(text)
+        return
+    sys.stdout.write(diff_view(archive, text))

@@ -181,3 +181,38 @@ def data_at(archive: Archive, kind: Kind, record_id: str, when: dt.datetime) -> 
     if data is None:
         raise NotFound(f"the record was deleted before {when.isoformat(sep=' ')}")
     return data
+
+
+def diff_view(archive: Archive, text: str) -> str:
+    """A people file as ``git diff`` and ``git log -p`` show it (``hk textconv``).
+
+    On a machine with the keys each sealed value becomes its masked form with a keyed mark
+    (``5101************** #a3f09c``): a key holder's diff says which sensitive value changed,
+    and to what masked form, without printing it. Without a key the sealed text stays as it
+    is. The rest of the file is unchanged, line for line.
+    """
+    import re
+
+    from hk.store.crypto import HkError as KeyProblem
+
+    match = re.search(r"^id: *['\"]?([0-9A-HJKMNP-TV-Z]{26})", text, re.MULTILINE)
+    if match is None or not archive.keyring.available():
+        return text
+    record_id = match.group(1)
+
+    def shown(found: re.Match[str]) -> str:
+        key, token = found.group(1), found.group(2)
+        try:
+            plain = archive.keyring.unseal(record_id, token)
+            mark = archive.keyring.fingerprint(record_id, plain)
+        except KeyProblem:
+            return found.group(0)
+        masked = mask_id_number(plain) if key == "id_number" else "******"
+        return f"{found.group(0)[: found.start(2) - found.start(0)]}{masked} #{mark}"
+
+    return re.sub(
+        rf"^\s*(?:- )?(\w+): *({re.escape(SEAL_PREFIX)}[A-Za-z0-9_-]+)",
+        shown,
+        text,
+        flags=re.MULTILINE,
+    )

@@ -162,6 +162,15 @@ class Keyring:
         self._data_keys.clear()
         return len(names)
 
+    def fingerprint(self, record_id: str, plain: str) -> str:
+        """A short mark of a plaintext, keyed with the person's data key: equal values give
+        equal marks, so a diff shows whether a sensitive value changed without showing it, and
+        without the key the mark says nothing."""
+        import hashlib
+
+        key = self._data_key(record_id, create=False)
+        return hashlib.blake2b(plain.encode(), key=key, digest_size=3).hexdigest()
+
     def destroy(self, record_id: str) -> bool:
         """Delete a person's data key (erasure): every value sealed with it, in every copy of
         the archive and its history, can no longer be read. True if there was one here."""

@@ -467,12 +467,15 @@ ATTRIBUTES_HEAD = "# Record files merge field by field (hk merge-driver); see `h
 
 
 def merge_attributes() -> str:
-    """The ``.gitattributes`` lines that send every record file and attic file to hk's driver."""
+    """The ``.gitattributes`` lines that send every record file and attic file to hk's driver,
+    and the files that hold sealed values (people's) to its diff view (``hk textconv``)."""
     from hk.domain.conflicts import FOLDER
     from hk.domain.layout import LAYOUT
 
     folders = sorted({layout.folder for layout in LAYOUT.values()} | {FOLDER})
-    return "\n".join([ATTRIBUTES_HEAD, *(f"{folder}/** merge=hk" for folder in folders)]) + "\n"
+    sealed = {LAYOUT["customer"].folder, LAYOUT["worker"].folder}
+    lines = [f"{f}/** merge=hk" + (" diff=hk" if f in sealed else "") for f in folders]
+    return "\n".join([ATTRIBUTES_HEAD, *lines]) + "\n"
 
 
 def driver_command() -> str:
@@ -481,6 +484,14 @@ def driver_command() -> str:
     import sys
 
     return f"{shlex.quote(sys.executable)} -m hk merge-driver %O %A %B %P"
+
+
+def textconv_command() -> str:
+    """The command git runs to show a people file in a diff (sealed values, masked)."""
+    import shlex
+    import sys
+
+    return f"{shlex.quote(sys.executable)} -m hk textconv"
 
 
 def ensure_merge_driver(root: Path) -> None:
@@ -501,6 +512,9 @@ def ensure_merge_driver(root: Path) -> None:
     if f"driver = {command}\n" not in config:
         run(root, ["config", "merge.hk.name", "hk record files, field by field"], check=False)
         run(root, ["config", "merge.hk.driver", command], check=False)
+    textconv = textconv_command()
+    if f"textconv = {textconv}\n" not in config:
+        run(root, ["config", "diff.hk.textconv", textconv], check=False)
     info = git_dir / "info" / "attributes"
     wanted = merge_attributes()
     try:
