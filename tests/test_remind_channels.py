@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from hk.remind.channels import dingtalk_sign
+from hk.services.audit import Filter, entries
 from tests.conftest import git
 from tests.orders_support import Shop
 from tests.remind_support import (
@@ -112,6 +113,10 @@ to = ["boss@example.com", "desk@example.com"]
     assert any(p.get_content_type() == "text/html" for p in mail.walk())
     again = send(shop)
     assert again.exit_code == 0 and len(inbox.messages) == 1
+    [sent] = entries(shop.archive, Filter(action="send"))
+    assert (sent.to, sent.channel, sent.kind) == ("channel", "office-mail", "customer")
+    assert shop.customer_id in sent.records or shop.cleaner_id in sent.records
+    assert "phones" in sent.fields and "张三" not in sent.model_dump_json()
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:

@@ -58,6 +58,8 @@ class Outcome:
     commit: str | None = None
     path: str | None = None
     broken: dict[str, str] = field(default_factory=dict)
+    reached: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
+    """(channel, channel kind, audience) → the people whose data the messages carried"""
 
     @property
     def total(self) -> int:
@@ -145,8 +147,44 @@ def send(
             paths = leftovers + ([run.path] if run.entries else [])
             if paths:
                 outcome.path = run.path if run.entries else None
+                paths += _audit(archive, outcome.reached)
                 outcome.commit = commit_runs(archive, paths, _message(outcome, leftovers))
     return outcome
+
+
+SENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "customer": ("name", "appointment"),
+    "worker": ("name", "address", "access_notes", "phones"),
+    "office": ("name", "address", "phones"),
+}
+"""The kinds of personal data each audience's messages carry, for the audit trail: a worker's
+day names her customers, their addresses and access notes; the office digest names people
+and how to reach them."""
+
+
+def _audit(archive: Archive, reached: dict[tuple[str, str, str], set[str]]) -> list[str]:
+    """One audit entry per channel and audience: whose data went out, on which channel;
+    written for the run's commit, which holds them with the sent log (their paths)."""
+    from hk.services.audit import Access, record
+
+    if not reached:
+        return []
+    made = record(
+        archive,
+        *(
+            Access(
+                "send",
+                "worker" if audience == "worker" else "customer",
+                sorted(ids),
+                SENT_FIELDS.get(audience, ("name",)),
+                "stdout" if kind == "stdout" else "channel",
+                channel=name,
+            )
+            for (name, kind, audience), ids in sorted(reached.items())
+        ),
+        commit=False,
+    )
+    return [entry.relpath() for entry in made]
 
 
 def _deliver(
@@ -168,6 +206,9 @@ def _deliver(
         sender = Stdout(channel, archive.root, settings_company(archive), out)
     else:
         sender = sender_for(channel, archive.root, settings_company(archive))
+    person_of = {
+        i.key: i.person or i.refs.get("customer") or i.refs.get("worker") or "" for i in items
+    }
     office = [i for i in items if i.audience == "office"]
     people = [i for i in items if i.audience != "office"]
     queue = build.digest(archive, found, office, config.language, sender.limit) if office else []
@@ -192,6 +233,11 @@ def _deliver(
                 continue
             in_a_row = 0
             run.record(channel.name, message, _now(config.timezone))
+            whose = {person_of[k] for k in message.keys if person_of.get(k)}
+            reach = outcome.reached.setdefault(
+                (channel.name, channel.kind, message.audience), set()
+            )
+            reach.update(whose)
             outcome.sent[channel.name] = outcome.sent.get(channel.name, 0) + len(message.keys)
     finally:
         sender.close()

@@ -54,8 +54,9 @@ def require_reason(reason: str | None, what: str) -> str:
     return text
 
 
-def record(archive: Archive, *accesses: Access) -> list[AuditEntry]:
-    """Append one entry per access, in one commit."""
+def record(archive: Archive, *accesses: Access, commit: bool = True) -> list[AuditEntry]:
+    """Append one entry per access, in one commit (``commit=False``: written only, for a
+    caller that commits them with its own log files; their paths are ``entry.relpath()``)."""
     at = moment(archive, None)
     operator = archive.operator()
     entries = [
@@ -76,7 +77,7 @@ def record(archive: Archive, *accesses: Access) -> list[AuditEntry]:
     ]
     kinds = sorted({a.action for a in accesses})
     subject = "audit: " + ", ".join(ACTION_ZH[k] for k in kinds)
-    return trail.append(archive, entries, subject)
+    return trail.append(archive, entries, subject if commit else None)
 
 
 def record_reveal(

@@ -51,8 +51,11 @@ def _last_hash(root: str) -> str:
     return str(data.get("hash", GENESIS))
 
 
-def append(archive: Archive, entries: list[dict[str, Any]], subject: str) -> list[AuditEntry]:
-    """Chain ``entries`` (each without ``prev``/``hash``) after the last one and commit them."""
+def append(
+    archive: Archive, entries: list[dict[str, Any]], subject: str | None
+) -> list[AuditEntry]:
+    """Chain ``entries`` (each without ``prev``/``hash``) after the last one and commit them
+    (``subject`` None: written only, for the caller to commit with its own files)."""
     made: list[AuditEntry] = []
     prev = _last_hash(str(archive.root))
     paths = []
@@ -65,7 +68,7 @@ def append(archive: Archive, entries: list[dict[str, Any]], subject: str) -> lis
         paths.append(path)
         made.append(entry)
         prev = entry.hash
-    if paths:
+    if paths and subject is not None:
         commit_logs(archive, paths, subject)
     return made
 
