@@ -112,7 +112,7 @@ def test_the_new_user_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert "139 0013 9000" in between and "as of 2026-03-02 12:00" in between
     assert as_json(hk("show", code, "--json"))["phones"] == ["+8613700137000"]
 
-    history = git(hk.root, "log", "-p", "--all")
+    history = git(hk.root, "log", "-p", "--no-textconv", "--all")
     assert ID_NUMBER not in history and "青霉素过敏" not in history and "青霉素" not in history
 
     path = next((hk.root / "customers").glob("*.yaml"))

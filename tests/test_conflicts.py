@@ -317,7 +317,7 @@ def test_a_sealed_value_that_loses_is_kept_sealed_and_shown_masked(hk: Hk) -> No
     assert "health_notes" in listed.stdout and "******" in listed.stdout
     assert "海鲜" not in listed.stdout and "高血压" not in listed.stdout
     assert "enc:v1:" not in listed.stdout
-    history = git(other.root, "log", "-p").stdout
+    history = git(other.root, "log", "-p", "--no-textconv").stdout
     assert "海鲜" not in history and "高血压" not in history
     [entry] = json.loads(ok(other("conflicts", "--json", "--reveal")).stdout)
     assert {entry["kept"], entry["lost"]} == {"对海鲜过敏", "高血压"}

@@ -84,7 +84,7 @@ def test_sensitive_values_never_appear_in_git_history(archive: Archive) -> None:
     record = sensitive_customer(archive)
     edit(archive, "customer", record.id, {"health_notes": "芒果过敏", "id_number": OTHER_ID})
     add_worker(archive, {"name": "王阿姨", "gender": "女", "id_number": ID_NUMBER})
-    history = git(archive.root, "log", "-p", "--all", "--format=%B")
+    history = git(archive.root, "log", "-p", "--no-textconv", "--all", "--format=%B")
     for secret in (ID_NUMBER, OTHER_ID, HEALTH, "芒果过敏", "芒果", CHILDREN, CARE):
         assert secret not in history
     assert SEAL_PREFIX in history

@@ -125,7 +125,9 @@ def test_sensitive_values_are_sealed_in_files_and_history(tmp_path: Path) -> Non
     assert len([s for s in secrets if len(s) == 18]) >= 20
     root = build_demo(tmp_path / "demo", today=DAY)
     history = subprocess.run(
-        ["git", "-C", str(root), "log", "-p", "--all"], capture_output=True, check=True
+        ["git", "-C", str(root), "log", "-p", "--no-textconv", "--all"],
+        capture_output=True,
+        check=True,
     ).stdout
     blobs = [history] + [p.read_bytes() for p in root.rglob("*") if p.is_file()]
     for secret in secrets:

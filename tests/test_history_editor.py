@@ -224,7 +224,7 @@ def test_a_sensitive_value_typed_in_the_editor_is_sealed(
     )
     assert ok(hk("edit", code)).stdout == f"saved {code}: health_notes\n"
     assert "海鲜" not in path.read_text(encoding="utf-8")
-    assert "海鲜" not in git(hk.root, "log", "-p")
+    assert "海鲜" not in git(hk.root, "log", "-p", "--no-textconv")
 
 
 def test_an_edit_that_goes_stale_on_the_same_field_keeps_the_users_text_and_says_where(
