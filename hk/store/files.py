@@ -149,6 +149,7 @@ def row_loader(model: type[Record]) -> Callable[[str, bytes], IndexedRecord]:
                 pass  # not UTF-8, or not JSON: told below, located in the text
             else:
                 try:
+                    codec.check_json_depth(parsed, data, path)
                     return index_row(validate_data(model, parsed, None, path), path)
                 except InvalidData:
                     pass  # told below, each problem located in the text
