@@ -17,6 +17,7 @@ import os
 import sqlite3
 import time
 
+from hk.store.limits import MAX_RECORD_BYTES
 from hk.store.rows import (
     BULK_MIN,
     FolderSpec,
@@ -32,6 +33,7 @@ from hk.store.snapshot import (
     RACY_NS,
     Snapshot,
     content_hash,
+    entry,
     fingerprint,
     read_snapshot,
     read_stamp,
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from hk.domain.layout import Kind
+    from hk.errors import InvalidData
     from hk.store.snapshot import Stat
 
 
@@ -237,6 +240,8 @@ class Index:
     ) -> None:
         """Index what changed between ``snap`` and the listing; write the listing, with the
         watcher's ``token`` (from before the listing was taken) if there is one."""
+        from hk.errors import InvalidData
+
         old = dict(zip(snap.names, snap.stats, strict=True))
         now_ns = time.time_ns()
         current = dict(zip(names, stats, strict=True))
@@ -244,12 +249,15 @@ class Index:
         contents: dict[str, bytes] = {}
         for name, digest in snap.racy.items():
             if name in current and old.get(name) == current[name]:
-                data = self._read(spec, name)
+                data = self._read_quietly(spec, name)
                 if data is not None and content_hash(data) != digest:
                     changed.append(name)
                     contents[name] = data
         removed = [n for n in old if n not in current]
         broken = {n: p for n, p in snap.broken.items() if n in current and n not in changed}
+        refused = {n for n in changed if _refused(spec, n, current[n], broken)}
+        if refused:  # not a regular file, or too big: said from the listing, never opened
+            changed = [n for n in changed if n not in refused]
         rows: list[IndexedRecord] = []
         if changed:
             self.load_pinyin()
@@ -259,7 +267,11 @@ class Index:
 
             bulk = build.Batches(self.root, spec, sorted(changed), build.workers())
         for name in changed if bulk is None else ():
-            data = contents.get(name) if name in contents else self._read(spec, name)
+            try:
+                data = contents.get(name) if name in contents else self._read(spec, name)
+            except InvalidData as exc:  # replaced since it was listed
+                broken[name] = _first(exc)
+                continue
             if data is None:
                 continue
             contents[name] = data
@@ -287,8 +299,8 @@ class Index:
                 bulk.close()
         racy: dict[str, str] = {}
         for name, st in current.items():
-            if st[0] >= now_ns - RACY_NS:
-                data = contents.get(name) or self._read(spec, name)
+            if st[0] >= now_ns - RACY_NS and name not in broken:
+                data = contents.get(name) or self._read_quietly(spec, name)
                 if data is not None:
                     racy[name] = content_hash(data)
         self._write_snapshot(spec, Snapshot(names, stats, racy, broken, token))
@@ -297,10 +309,20 @@ class Index:
         report.broken.update({f"{spec.folder}/{n}": p for n, p in broken.items()})
 
     def _read(self, spec: FolderSpec, name: str) -> bytes | None:
+        """A listed record file's bytes (None if gone); :class:`InvalidData` if it is no
+        longer a regular file within the size limit."""
+        from hk.store.limits import read_record
+
+        return read_record(self.root, f"{spec.folder}/{name}", listed=True)
+
+    def _read_quietly(self, spec: FolderSpec, name: str) -> bytes | None:
+        """:meth:`_read` for the content check of racy files: a file that cannot be read is
+        none of its business (the next refresh, which parses it, says why)."""
+        from hk.errors import InvalidData
+
         try:
-            with open(os.path.join(self.root, spec.folder, name), "rb") as handle:
-                return handle.read()
-        except FileNotFoundError:
+            return self._read(spec, name)
+        except InvalidData:
             return None
 
     def _upsert(self, db: sqlite3.Connection, rows: list[IndexedRecord]) -> list[str]:
@@ -362,10 +384,9 @@ class Index:
         now_ns = time.time_ns()
         for name in names:
             try:
-                s = os.stat(os.path.join(folder, name), follow_symlinks=False)
+                st = entry(os.stat(os.path.join(folder, name), follow_symlinks=False))
             except FileNotFoundError:
                 continue
-            st = (s.st_mtime_ns, s.st_ctime_ns, s.st_size, s.st_ino)
             if name in position:
                 snap.stats[position[name]] = st
             else:
@@ -375,7 +396,7 @@ class Index:
             snap.broken.pop(name, None)
             snap.racy.pop(name, None)
             if st[0] >= now_ns - RACY_NS:
-                data = self._read(spec, name)
+                data = self._read_quietly(spec, name)
                 if data is not None:
                     snap.racy[name] = content_hash(data)
         self._write_snapshot(spec, snap)
@@ -545,6 +566,25 @@ class Index:
         return int(
             self.db.execute("SELECT count(*) FROM records WHERE kind = ?", (kind,)).fetchone()[0]
         )
+
+
+def _refused(spec: FolderSpec, name: str, stat: Stat, broken: dict[str, str]) -> bool:
+    """Whether the listing alone says the file cannot be a record (not a regular file, too
+    big); if so, why goes into ``broken``."""
+    if 0 <= stat[2] <= MAX_RECORD_BYTES:
+        return False
+    from hk.store.limits import refusal
+
+    problem = refusal(f"{spec.folder}/{name}", stat[2])
+    if problem is None:
+        return False
+    broken[name] = _first(problem)
+    return True
+
+
+def _first(exc: InvalidData) -> str:
+    """A broken file's first problem, one line, as the index keeps it."""
+    return exc.problems[0].render().splitlines()[0]
 
 
 def _unlink(path: str) -> None:

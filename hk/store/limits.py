@@ -60,6 +60,17 @@ def not_regular(path: str, kind: int) -> InvalidData:
     from hk.errors import InvalidData, Problem
 
     what = _WHAT.get(kind & _S_IFMT, "not a regular file")
+    if path.endswith("/"):  # a folder of records that is not one (see snapshot.scan)
+        return InvalidData(
+            [
+                Problem(
+                    message=f"{what} where a folder of records belongs: hk never follows it",
+                    path=path,
+                    hint="put the folder itself here, with its files (a link can point outside "
+                    "the archive)",
+                )
+            ]
+        )
     if kind & _S_IFMT == _S_IFLNK:
         hint = "put the file itself here (a link can point outside the archive), or remove the link"
     else:
@@ -103,17 +114,20 @@ _FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 
 """No following of a link, no waiting on a pipe that slipped in after the listing."""
 
 
-def read_record(full: str, path: str, listed: bool = False) -> bytes | None:
-    """The bytes of the record file ``full`` (``path`` relative to the archive, for errors);
-    None if there is no such file.
+def read_record(root: str, path: str, listed: bool = False) -> bytes | None:
+    """The bytes of the record file at ``path`` (relative to the archive ``root``); None if
+    there is no such file.
 
     Raises :class:`~hk.errors.InvalidData` for anything but a regular file within the size
-    limit. ``listed`` says the caller's folder listing (taken without following links) found
-    a regular file there; otherwise the entry is looked at first, so that a device or a pipe
-    is refused without being opened. Either way the file is opened without following a link
-    and checked again once open: it may have been replaced in between.
+    limit, in a folder of the archive that is not a link. ``listed`` says the caller's folder
+    listing (taken without following links) found a regular file there; otherwise the folders
+    and the entry are looked at first, so that a device or a pipe is refused without being
+    opened. Either way the file is opened without following a link and checked again once
+    open: it may have been replaced in between.
     """
+    full = os.path.join(root, path)
     if not listed:
+        _check_folders(root, path)
         try:
             st = os.lstat(full)
         except FileNotFoundError:
@@ -141,6 +155,35 @@ def read_record(full: str, path: str, listed: bool = False) -> bytes | None:
         return _read_at_most(fd, path)
     finally:
         os.close(fd)
+
+
+def _check_folders(root: str, path: str) -> None:
+    """Refuse a record whose folder (or month folder) inside the archive is a link: reading
+    or writing through it would reach outside the archive. A folder that does not exist is
+    left for the caller to find the file missing."""
+    parts = path.split("/")[:-1]
+    for depth in range(1, len(parts) + 1):
+        folder = "/".join(parts[:depth])
+        try:
+            mode = os.lstat(os.path.join(root, folder)).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        if mode & _S_IFMT != 0o040000:
+            raise not_regular(folder + "/", mode)
+
+
+def check_writable(root: str, path: str) -> None:
+    """Refuse to write the record file ``path`` where it would not land in the archive as a
+    regular file: through a folder that is a link, or over anything but a regular file
+    (os.replace would put a file in place of a link, a pipe or a device, and the link's
+    meaning, git's record of it, would be lost without anyone having asked)."""
+    _check_folders(root, path)
+    try:
+        st = os.lstat(os.path.join(root, path))
+    except FileNotFoundError:
+        return
+    if st.st_mode & _S_IFMT != _S_IFREG:
+        raise not_regular(path, st.st_mode)
 
 
 _CHUNK = 1 << 16

@@ -23,6 +23,7 @@ from hk.store.archive import Archive
 from hk.store.atomic import write_atomic, write_atomic_many
 from hk.store.files import index_row, relpath_for, stored_data
 from hk.store.index import IndexedRecord
+from hk.store.limits import check_writable, read_record
 from hk.store.lock import archive_lock
 
 
@@ -33,6 +34,9 @@ class Loaded:
     record: Record
     path: str
     base: bytes
+    broken: bool = False
+    """The file did not hold a valid record (``hk edit`` repairing it): ``record`` is only the
+    new one again, nothing to compare with, and the save writes the file whatever differs."""
 
 
 @dataclass
@@ -128,7 +132,8 @@ def save(
     path = relpath_for(model, record.id)
     full = archive.root / path
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
-        current = full.read_bytes() if full.exists() else None
+        check_writable(str(archive.root), path)  # never through a link, never over a pipe
+        current = read_record(str(archive.root), path)
         if loaded is None and current is not None:
             raise ConflictError(f"{path} already exists")
         if loaded is not None and current != loaded.base:
@@ -149,9 +154,10 @@ def save(
             )
         if recheck is not None:
             recheck()
-        _seal(archive, [record], loaded.record if loaded else None)
-        fields = changed_fields(loaded.record if loaded else None, record)
-        if loaded is not None and not fields:
+        old = loaded.record if loaded is not None and not loaded.broken else None
+        _seal(archive, [record], old)
+        fields = changed_fields(old, record)
+        if loaded is not None and not fields and not loaded.broken:
             return SaveResult(commit=None, paths=[], code=_code(archive, record))
         check(archive, [record])
         if loaded is not None:
@@ -164,6 +170,8 @@ def save(
         write_atomic(full, text.encode("utf-8"))
         label = code or record.id
         action = "create" if loaded is None else "update " + ", ".join(fields)
+        if loaded is not None and loaded.broken:
+            action = "repair the file"
         message = f"{model.kind} {label}: {action}" + _trailers(archive, record.id)
         commit = _commit(archive, git.Change((path,), message), [path] if loaded is None else [])
         archive.index.load_pinyin()
