@@ -85,6 +85,9 @@ class Index:
         self.broken: dict[str, str] = {}
         """Files that failed to parse, as the refreshes of this object found them (path →
         first problem): the command or screen that asked says so; never a silent skip."""
+        self.fresh: set[str] = set()
+        """Kinds this object has refreshed: each query refreshes the kinds it reads first,
+        unless they are here (see :meth:`_reading`)."""
 
     # --- storage -------------------------------------------------------------------------------
 
@@ -205,8 +208,22 @@ class Index:
         for spec in specs:  # what is broken now, folder by folder: a fixed file leaves the list
             prefix = spec.folder + "/"
             self.broken = {p: m for p, m in self.broken.items() if not p.startswith(prefix)}
+            self.fresh.add(spec.kind)
         self.broken.update(report.broken)
         return report
+
+    def _reading(self, kinds: Iterable[Kind]) -> None:
+        """Refresh the ``kinds`` a query is about to read, if this object has not yet.
+
+        Every query goes through here, so no read can be served from rows older than the
+        files (a hand edit, a ``git pull``) whether or not its caller thought of refreshing:
+        the first query of a kind refreshes it, and later ones in the same command or screen
+        read what that refresh found. An explicit :meth:`refresh` always looks again (the TUI
+        polls with it; a write's recheck under the lock uses it).
+        """
+        stale = [k for k in kinds if k not in self.fresh and k in self.specs]
+        if stale:
+            self.refresh(stale)
 
     def freshness(self, kinds: Iterable[Kind]) -> tuple[tuple[int, int, int], ...]:
         """A token that changes whenever the index changes the rows of one of ``kinds``: for
@@ -363,6 +380,7 @@ class Index:
         """The code a record about to be created will get (for its commit message)."""
         from hk.domain.ids import next_code
 
+        self._reading([kind])
         taken = {c for (c,) in self.db.execute("SELECT code FROM records WHERE kind = ?", (kind,))}
         return next_code(self.specs[kind].code_prefix, record_id, taken)
 
@@ -449,16 +467,32 @@ class Index:
 
     # --- queries -------------------------------------------------------------------------------
 
-    def get(self, record_id: str) -> sqlite3.Row | None:
+    def get(self, record_id: str, kind: Kind | None = None) -> sqlite3.Row | None:
+        """The row of ``record_id``, fresh: its kind is refreshed first if this object has
+        not yet. ``kind`` is the kind the caller expects (only it is refreshed); without
+        one, the row's kind is, and an ID not found refreshes every kind not yet refreshed
+        before it is declared missing (it may be a file added by hand)."""
+        if kind is not None:
+            self._reading([kind])
+            return self._row(record_id)
+        row = self._row(record_id)
+        stale = [k for k in ([row["kind"]] if row else self.specs) if k not in self.fresh]
+        if stale:
+            self._reading(stale)
+            row = self._row(record_id)
+        return row
+
+    def _row(self, record_id: str) -> sqlite3.Row | None:
         db = self.db
         db.row_factory = sqlite3.Row
         return db.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
 
     def resolve(self, kind: Kind | None, ref: str) -> list[sqlite3.Row]:
         """Records named by ``ref``: an ID, an ID prefix (8+ chars), a short code or own code."""
+        kinds = [kind] if kind else list(self.specs)
+        self._reading(kinds)
         db = self.db
         db.row_factory = sqlite3.Row
-        kinds = [kind] if kind else list(self.specs)
         where, args = f"kind IN ({','.join('?' * len(kinds))}) AND ", kinds
         ref_up = ref.strip().upper()
         # Two lookups, one per index (the primary key, then kind and code): with an OR, SQLite
@@ -479,6 +513,7 @@ class Index:
         q = normalize_query(query)
         if not q:
             return []
+        self._reading([kind])
         db = self.db
         db.row_factory = sqlite3.Row
         args = {
@@ -534,6 +569,7 @@ class Index:
     ) -> list[sqlite3.Row]:
         """Records of a kind, filtered; ``category`` is an order's status, ``ref`` an ID it
         belongs to (customer or worker), days are ``YYYY-MM-DD`` and both ends included."""
+        self._reading([kind])
         db = self.db
         db.row_factory = sqlite3.Row
         sql = "SELECT * FROM records WHERE kind = ?"
@@ -563,6 +599,7 @@ class Index:
         return db.execute(sql, args).fetchall()
 
     def count(self, kind: Kind) -> int:
+        self._reading([kind])
         return int(
             self.db.execute("SELECT count(*) FROM records WHERE kind = ?", (kind,)).fetchone()[0]
         )

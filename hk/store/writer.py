@@ -327,7 +327,7 @@ def _code(archive: Archive, record: Record) -> str | None:
     own = record.own_code()
     if own or not type(record).code_prefix:
         return own
-    row = archive.index.get(record.id)
+    row = archive.index.get(record.id, record.kind)
     if row is not None and row["code"]:
         return str(row["code"])
     return archive.index.code_for_new(record.kind, record.id)
