@@ -136,7 +136,7 @@ def _refuse_conflict(text: str, path: str) -> None:
     raise InvalidData(
         [
             Problem(
-                message="the file has unresolved merge conflict markers (<<<<<<< … >>>>>>>)",
+                message="the file has unresolved merge conflict markers",
                 path=path,
                 line=line,
                 column=1,
