@@ -592,3 +592,19 @@ def test_a_document_render_uses_the_same_output_rules(town: Town, tmp_path: Path
     written = town.cli("dispatch", "sheet", "--date", str(DAY), "--out", str(folder / "all.md"))
     assert written.exit_code == 0, written.output
     assert (folder / "all.md").is_file()
+
+
+def test_no_writer_writes_into_a_folder_that_is_a_link(
+    archive: Archive, hk: Hk, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (hk.root / "customers").symlink_to(elsewhere)
+    added = hk.process("customer", "add", "--name", "陈淑芬", "--phone", "13800138000")
+    assert added.returncode == 1
+    assert "customers/: a symbolic link where a folder of records belongs" in added.stderr
+    rows = tmp_path / "客户.csv"
+    rows.write_text("姓名,电话\n李四,13800138001\n", encoding="utf-8")
+    imported = hk.process("import", "customers", str(rows))
+    assert imported.returncode == 1 and "symbolic link" in imported.stdout + imported.stderr
+    assert list(elsewhere.iterdir()) == []

@@ -84,10 +84,14 @@ def _trailers(archive: Archive, record_id: str | None = None, count: int | None 
 
 
 def check(archive: Archive, records: Sequence[Record]) -> None:
-    """Settings lists and references between records; raises with every problem found."""
+    """Settings lists and references between records, and that each file lands in the
+    archive as a regular file (no folder that is a link, nothing but a regular file in its
+    place); raises with every problem found. Every writer runs it, under the lock, before
+    it writes."""
     from hk.domain.rules import settings_problems
 
     problems: list[Problem] = []
+    root = str(archive.root)
     batch = {r.id for r in records}
     refs = {r.id: [(f, k, ids) for f, k, ids in r.checked_refs() if ids] for r in records}
     kinds = sorted({k for found in refs.values() for _, k, _ in found})
@@ -95,6 +99,10 @@ def check(archive: Archive, records: Sequence[Record]) -> None:
         archive.index.refresh(kinds)
     for record in records:
         path = relpath_for(type(record), record.id)
+        try:
+            check_writable(root, path)
+        except InvalidData as exc:
+            problems += exc.problems
         problems += settings_problems(record, archive.settings, path)
         for fld, kind, ids in refs[record.id]:
             for rid in ids:
