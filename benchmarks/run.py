@@ -387,6 +387,9 @@ def find_query(archive: Path, kind: str, query: str) -> tuple[str, dict[str, Any
     from hk.services.lookup import open_index
 
     index = open_index(archive)
+    from hk.domain.layout import kind_of
+
+    index.refresh([kind_of(kind)])  # as hk's search does first: then it runs only the query
     real = index.db
     seen: list[tuple[str, dict[str, Any]]] = []
 

@@ -4,6 +4,7 @@ calendar application (see :mod:`hk.remind.ics`)."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +22,13 @@ app = typer.Typer(
 @app.command()
 def export(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The .ics file to write.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The .ics file to write ('-': stdout; a device or pipe is written as it is, "
+            "a link refused)."
+        ),
+    ],
     from_: Annotated[
         str | None, typer.Option("--from", help="First day (YYYY-MM-DD, today); default today.")
     ] = None,
@@ -35,6 +42,9 @@ def export(
     from hk.commands.common import parse_day
     from hk.remind.ics import export as write_ics
 
+    to_stdout = str(file) == "-"
+    if to_stdout and json:
+        raise UsageError("--json prints the counts on stdout, where '-' writes the calendar")
     archive = archive_of(ctx)
     tz = archive.settings.locale.timezone
     first = dt.date.fromisoformat(parse_day(from_ or "today", "--from", tz))
@@ -42,7 +52,7 @@ def export(
     last = last or first + dt.timedelta(days=60)
     if last < first:
         raise UsageError("--to is before --from")
-    done = write_ics(archive, first, last, file)
+    done = write_ics(archive, first, last, file, sys.stdout.buffer)
     if json:
         print_json(
             {
@@ -54,7 +64,7 @@ def export(
                 "visits": done.visits,
             }
         )
-    else:
+    elif not to_stdout:  # with '-' stdout holds the calendar, nothing else
         say(
             f"wrote {file}: {done.appointments} appointments, {done.contract_ends} contract "
             f"ends, {done.visits} visits due ({first} – {last})"

@@ -73,6 +73,16 @@ def warn_broken(ctx: typer.Context, broken: dict[str, str]) -> None:
         sys.stderr.write(f"  {line}\n")
 
 
+def write_out(out: str | Path, text: str) -> None:
+    """Write a command's document to ``--out`` (``-``: stdout) and say where it went, through
+    the one helper every named output uses (:func:`hk.store.output.write_output`)."""
+    from hk.store.output import STDOUT, write_output
+
+    write_output(out, text.encode("utf-8"), stdout=sys.stdout.buffer)
+    if str(out) != STDOUT:
+        say(f"wrote {out}")
+
+
 def print_results(kind: Kind, items: list[dict[str, Any]], as_json: bool) -> None:
     """Search or list results: a table measured in terminal cells, or JSON."""
     from hk.services.lookup import render_table

@@ -66,7 +66,8 @@ OutOpt = Annotated[
     typer.Option(
         "--out",
         "-o",
-        help="Write to this file (needed for xlsx; default: stdout).",
+        help="Write to this file (replaced atomically; a device or pipe is written as it "
+        "is; a link is refused); '-' or none: stdout (xlsx only when it is not a terminal).",
         show_default=False,
     ),
 ]
@@ -154,18 +155,12 @@ def _export(
     from hk.services.io.export import build_export, format_for, write_export
     from hk.services.io.tabular import PLURALS
 
-    chosen = format_for(fmt.value if fmt else None, out)
-    if chosen == "xlsx" and out is None:
-        from hk.errors import UsageError
-
-        raise UsageError(
-            "an .xlsx export needs --out FILE",
-            hint=f"hk export {PLURALS[kind]} --format xlsx --out {PLURALS[kind]}.xlsx",
-        )
+    to_file = out is not None and str(out) != "-"
+    chosen = format_for(fmt.value if fmt else None, out if to_file else None)
     export = build_export(archive_of(ctx), kind, reveal=reveal)
     warn_broken(ctx, export.broken)
-    write_export(export, chosen, out, sys.stdout.buffer)
-    if out is not None:
+    write_export(export, chosen, out if to_file else None, sys.stdout.buffer)
+    if to_file:
         say(f"exported {len(export.rows)} {PLURALS[kind]} to {out}")
 
 

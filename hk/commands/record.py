@@ -37,7 +37,9 @@ def show_record(
     """
     from hk.commands.render import render_record
     from hk.domain.kinds import KINDS
-    from hk.services.records import display, load, resolve_id
+    from hk.errors import HkError, InvalidData, Problem
+    from hk.services.records import display, file_text, load, resolve_id
+    from hk.store.files import relpath_for
 
     why = audit_reveal(reveal, reason)
     kind, record_id = resolve_id(archive, kind, ref)
@@ -50,7 +52,22 @@ def show_record(
         data = data_at(archive, kind, record_id, when)
         record = validate_data(model, data, None, f"{model.folder}/{record_id}.yaml@{at}")
     else:
-        record, _ = load(archive, model, record_id)
+        try:
+            record, _ = load(archive, model, record_id)
+        except InvalidData as exc:  # say how to get at it, as well as what is wrong
+            try:
+                file_text(archive, model, record_id)
+            except HkError:  # not a text file at all: only its own problem applies
+                raise exc from None
+            exc.problems.append(
+                Problem(
+                    message="the record cannot be shown until its file is repaired",
+                    path=relpath_for(model, record_id),
+                    hint=f"`hk show {ref} --raw` prints the file as it is; "
+                    f"`hk edit {ref}` opens it for repair",
+                )
+            )
+            raise
     shown = display(archive, record, reveal)
     shown.update(extra or {})
     if json:
@@ -95,9 +112,48 @@ def show(
     reveal: Reveal = False,
     reason: Reason = None,
     json: Json = False,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="Print the file as it is on disk (sensitive values stay sealed), and its "
+            "problems if it is not valid (then exit 1): also for a record that does not parse.",
+        ),
+    ] = False,
 ) -> None:
     """Show any record by code or ID, now or as it was at a past date."""
+    if raw:
+        if at is not None or reveal or json:
+            from hk.errors import UsageError
+
+            raise UsageError("--raw prints the file as it is; it takes no --at, --reveal or --json")
+        show_raw(ctx, ref)
+        return
     show_record(archive_of(ctx), None, ref, reveal, json, at, reason=reason)
+
+
+def show_raw(ctx: typer.Context, ref: str) -> None:
+    """The record's file as it is, then what is wrong with it (on stderr, exit 1)."""
+    import sys
+
+    from hk.domain.kinds import KINDS
+    from hk.services.records import file_text, resolve_id
+
+    archive = archive_of(ctx)
+    kind, record_id = resolve_id(archive, None, ref)
+    found = file_text(archive, KINDS[kind], record_id)
+    sys.stdout.write(found.text)
+    sys.stdout.flush()
+    if not found.problems:
+        return
+    n = len(found.problems)
+    if found.text and not found.text.endswith("\n"):
+        sys.stdout.write("\n")
+    sys.stderr.write(f"{found.path} is not a valid record ({n} problem{'s' * (n != 1)}):\n")
+    for problem in found.problems:
+        sys.stderr.write(problem.render() + "\n")
+    sys.stderr.write(f"  hint: `hk edit {ref}` opens the file for repair\n")
+    raise typer.Exit(1)
 
 
 def log(
@@ -150,6 +206,8 @@ def edit(ctx: typer.Context, ref: Ref) -> None:
         say("edit aborted: the file was emptied; nothing changed")
     elif outcome.result is None or outcome.result.commit is None:
         say("nothing changed")
+    elif outcome.repaired:
+        say(f"repaired {outcome.result.code or ref}: the file is a valid record again")
     else:
         r = outcome.result
         say(f"saved {r.code or ref}: {', '.join(r.changed_fields) or 'no field changes'}")

@@ -72,7 +72,8 @@ def report(
         Format, typer.Option("--format", help="text, or html: one printable A4 document.")
     ] = Format.text,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write to this file (html: needed).")
+        Path | None,
+        typer.Option("--out", "-o", help="Write to this file (default and '-': standard output)."),
     ] = None,
     service: Annotated[
         str | None, typer.Option("--service", help="Only orders of this catalog code.")
@@ -155,14 +156,11 @@ def _worker(archive: Archive, ref: str) -> str:
 
 
 def _write(out: Path | None, data: bytes) -> None:
-    from hk.errors import UsageError
-    from hk.store.atomic import write_atomic
+    """A report to ``--out`` through the one helper every named output uses (``-``: stdout;
+    a device written in place, a link refused, an unwritable path a user error)."""
+    from hk.store.output import STDOUT, write_output
 
-    if out is None:
-        raise UsageError(
-            "an HTML report needs --out FILE", hint="hk report all --format html --out 月报.html"
-        )
-    write_atomic(out.resolve(), data, sync_dir=False)
+    write_output(STDOUT if out is None else out, data, stdout=sys.stdout.buffer)
 
 
 # --- numbers as text ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
@@ -42,16 +42,19 @@ class Exported:
         return self.appointments + self.contract_ends + self.visits
 
 
-def export(archive: Archive, first: dt.date, last: dt.date, path: Path) -> Exported:
-    """Write the events from ``first`` to ``last`` (both included) to ``path``."""
+def export(
+    archive: Archive, first: dt.date, last: dt.date, path: Path, stdout: IO[bytes] | None = None
+) -> Exported:
+    """Write the events from ``first`` to ``last`` (both included) to ``path`` (``-``:
+    ``stdout``), as :func:`hk.store.output.write_output` writes a named output."""
     from zoneinfo import ZoneInfo
 
     from icalendar import Calendar, Event
 
     from hk.domain.visit.owed import due_by, owed
     from hk.remind.gather import records_of
-    from hk.store.atomic import write_atomic
     from hk.store.histories import histories
+    from hk.store.output import write_output
 
     settings = archive.settings
     tz = ZoneInfo(settings.locale.timezone)
@@ -166,7 +169,7 @@ def export(archive: Archive, first: dt.date, last: dt.date, path: Path) -> Expor
         done.visits += 1
     if hasattr(cal, "add_missing_timezones"):
         cal.add_missing_timezones()
-    write_atomic(path, cal.to_ical())
+    write_output(path, cal.to_ical(), stdout=stdout)
     return done
 
 

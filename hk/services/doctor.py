@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,8 @@ from hk.errors import HkError, InvalidData, Problem
 from hk.services.audit import problems as audit_problems
 from hk.store import git
 from hk.store.archive import SETTINGS_FILE, Archive
-from hk.store.files import parse_record
+from hk.store.files import decode, parse_record
+from hk.store.limits import listed_size, read_record, refusal
 
 
 @dataclass
@@ -49,6 +51,9 @@ def check_archive(archive: Archive) -> Report:
     for model in KINDS.values():
         layout = LAYOUT[model.kind]
         for rel in _files(archive, layout):
+            if rel.endswith("/"):
+                report.errors += _folder_problems(archive, rel)
+                continue
             name = rel.rsplit("/", 1)[-1]
             if name.startswith(".hk-") and name.endswith(".tmp"):
                 report.warnings.append(
@@ -78,11 +83,10 @@ def check_archive(archive: Archive) -> Report:
                 )
                 continue
             try:
-                text = (archive.root / rel).read_bytes().decode("utf-8")
-                record = parse_record(model, text, rel)
-            except UnicodeDecodeError:
-                report.errors.append(Problem(message="not UTF-8 text", path=rel))
-                continue
+                data = read_record(str(archive.root), rel)
+                if data is None:  # removed while the check ran
+                    continue
+                record = parse_record(model, decode(data, rel), rel)
             except InvalidData as exc:
                 report.errors += exc.problems
                 continue
@@ -138,17 +142,44 @@ def shred_erased_keys(archive: Archive) -> list[str]:
 
 
 def _files(archive: Archive, layout: KindLayout) -> list[str]:
-    """Every file in a kind's folder (and its month folders), relative to the archive."""
-    top = archive.root / layout.folder
-    if not top.is_dir():
+    """Every entry in a kind's folder (and its month folders), relative to the archive, but
+    the folders themselves: a file of any type, and a link (to a folder or not), never
+    followed. The read of each refuses what is not a regular record file."""
+    try:
+        top = os.lstat(archive.root / layout.folder)
+    except FileNotFoundError:
         return []
-    if not layout.partitioned:
-        return [f"{layout.folder}/{n}" for n in sorted(os.listdir(top))]
-    out = []
-    for path in sorted(top.rglob("*")):
-        if path.is_file():
-            out.append(path.relative_to(archive.root).as_posix())
-    return out
+    if not stat.S_ISDIR(top.st_mode):  # a link in place of the folder: not followed
+        return [f"{layout.folder}/"]
+    out: list[str] = []
+    _walk(str(archive.root), layout.folder, out, layout.partitioned)
+    return sorted(out)
+
+
+def _walk(root: str, rel: str, out: list[str], deeper: bool) -> None:
+    """Entries under ``rel``; with ``deeper``, of its month folders too. A link where a
+    month folder could be is listed with a trailing ``/``, as the index lists it."""
+    try:
+        entries = list(os.scandir(os.path.join(root, rel)))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for item in entries:
+        if deeper and item.is_dir(follow_symlinks=False):
+            _walk(root, f"{rel}/{item.name}", out, deeper)
+        elif deeper and item.name.isdigit() and item.is_symlink():
+            out.append(f"{rel}/{item.name}/")
+        else:
+            out.append(f"{rel}/{item.name}")
+
+
+def _folder_problems(archive: Archive, rel: str) -> list[Problem]:
+    """What is wrong with an entry listed where a folder of records belongs."""
+    try:
+        st = os.lstat(archive.root / rel.rstrip("/"))
+    except FileNotFoundError:
+        return []
+    refused = refusal(rel, listed_size(st.st_mode, st.st_size))
+    return refused.problems if refused is not None else []
 
 
 def _reference_problems(records: dict[str, Record]) -> list[Problem]:

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from hk.domain.kinds import KINDS
 from hk.errors import ConflictError, HkError, InvalidData, Problem
-from hk.services.records import load, resolve_id
+from hk.services.records import file_text, resolve_id
 from hk.store import codec
 from hk.store.archive import Archive
 from hk.store.files import validate_data
-from hk.store.writer import SaveResult, save
+from hk.store.writer import Loaded, SaveResult, save
 
 HEADER = "# hk: "
 
@@ -31,6 +31,8 @@ class EditOutcome:
     result: SaveResult | None
     aborted: bool = False
     kept_at: Path | None = None
+    repaired: bool = False
+    """The file was not a valid record before the edit, and now is."""
 
 
 def editor_command() -> list[str]:
@@ -72,14 +74,22 @@ def header_for(problems: list[Problem]) -> str:
 
 
 def edit(archive: Archive, ref: str, editor: Callable[[Path], None] = run_editor) -> EditOutcome:
+    """Edit the record ``ref`` names in the editor, and save it once it is valid.
+
+    A record whose file does not parse or validate (a hand edit gone wrong, merge conflict
+    markers) opens too, with its problems on top, as an invalid save would come back: this is
+    how such a file is repaired. Only a file that is no text at all (a link, a pipe, a huge or
+    binary file) is refused.
+    """
     kind, record_id = resolve_id(archive, None, ref)
     model = KINDS[kind]
-    record, loaded = load(archive, model, record_id)
-    original = loaded.base.decode("utf-8")
+    found = file_text(archive, model, record_id)
+    original = found.text
     folder = Path(tempfile.mkdtemp(prefix="hk-edit-"))
     os.chmod(folder, 0o700)
-    draft = folder / Path(loaded.path).name
-    draft.write_text(original, encoding="utf-8")
+    draft = folder / Path(found.path).name
+    header = header_for(found.problems) if found.problems else ""
+    draft.write_text(header + original, encoding="utf-8")
     keep = False
     try:
         while True:
@@ -90,8 +100,8 @@ def edit(archive: Archive, ref: str, editor: Callable[[Path], None] = run_editor
             if text == original:
                 return EditOutcome(None)
             try:
-                data = codec.parse(text, loaded.path)
-                if isinstance(data, dict) and data.get("id") != record.id:
+                data = codec.parse(text, found.path)
+                if isinstance(data, dict) and data.get("id") != record_id:
                     line = next(
                         (n for n, t in enumerate(text.splitlines(), 1) if t.startswith("id:")), None
                     )
@@ -100,14 +110,18 @@ def edit(archive: Archive, ref: str, editor: Callable[[Path], None] = run_editor
                             Problem(
                                 message="the id cannot change",
                                 field="id",
-                                path=loaded.path,
+                                path=found.path,
                                 line=line,
                                 column=1 if line else None,
-                                hint=f"put back id: {record.id}",
+                                hint=f"put back id: {record_id}",
                             )
                         ]
                     )
-                new = validate_data(model, data, text, loaded.path)
+                new = validate_data(model, data, text, found.path)
+                if found.record is None:  # a repair: nothing valid to compare with
+                    loaded = Loaded(new.model_copy(deep=True), found.path, found.base, broken=True)
+                    return EditOutcome(save(archive, new, loaded, text=text), repaired=True)
+                loaded = Loaded(found.record.model_copy(deep=True), found.path, found.base)
                 return EditOutcome(save(archive, new, loaded, text=text))
             except InvalidData as exc:
                 draft.write_text(header_for(exc.problems) + text, encoding="utf-8")

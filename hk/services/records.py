@@ -15,9 +15,10 @@ from hk.domain.base import Record, now
 from hk.domain.fields import Sealed, mask_id_number
 from hk.domain.kinds import KINDS
 from hk.domain.layout import Kind, kind_of
-from hk.errors import InvalidData, NotFound, UsageError
+from hk.errors import InvalidData, NotFound, Problem, UsageError
 from hk.store.archive import Archive
-from hk.store.files import parse_record, relpath_for
+from hk.store.files import decode, parse_record, relpath_for
+from hk.store.limits import read_record
 from hk.store.writer import Loaded, SaveResult
 
 R = TypeVar("R", bound=Record)
@@ -82,6 +83,13 @@ def resolve_id(
         ensure_fresh(archive, *kinds)
     rows = archive.index.resolve(kind, ref)
     if not rows:
+        broken = broken_named(archive, kinds, ref)
+        if len(broken) == 1:
+            return broken[0]
+        if broken:
+            ids = ", ".join(rid for _, rid in broken[:10])
+            raise UsageError(f"'{ref}' matches several records: {ids}", hint="give more of the ID")
+    if not rows:
         what = kind or "record"
         raise NotFound(
             f"no {what} with ID or code '{ref}'",
@@ -93,15 +101,69 @@ def resolve_id(
     return kind_of(rows[0]["kind"]), rows[0]["id"]
 
 
+def broken_named(archive: Archive, kinds: list[Kind], ref: str) -> list[tuple[Kind, str]]:
+    """(kind, id) of the files that failed to parse (the index keeps them, by path) whose name
+    ``ref`` gives: the ID, an ID prefix of 8 or more characters, or the short code the ID
+    gives when no other record holds it. A broken record is not in the index, but it must
+    still be found to be shown and repaired (``hk show --raw``, ``hk edit``)."""
+    from hk.domain.ids import is_id, next_code
+    from hk.domain.layout import LAYOUT
+
+    ref_up = ref.strip().upper()
+    found: list[tuple[Kind, str]] = []
+    for path in archive.index.broken:
+        for kind in kinds:
+            layout = LAYOUT[kind]
+            if not (path.startswith(layout.folder + "/") and path.endswith(layout.suffix)):
+                continue
+            stem = path.rpartition("/")[2][: -len(layout.suffix)]
+            if not is_id(stem) or layout.relpath(stem) != path:
+                continue
+            if (
+                stem == ref_up
+                or (len(ref_up) >= 8 and stem.startswith(ref_up))
+                or (layout.code_prefix and ref_up == next_code(layout.code_prefix, stem, set()))
+            ):
+                found.append((kind, stem))
+    return found
+
+
 def load(archive: Archive, model: type[R], record_id: str) -> tuple[R, Loaded]:
     """Read and validate a record from its file (not from the index), for editing."""
     path = relpath_for(model, record_id)
-    try:
-        base = (archive.root / path).read_bytes()
-    except FileNotFoundError:
-        raise NotFound(f"{path} does not exist") from None
-    record = parse_record(model, base.decode("utf-8"), path)
+    base = read_record(str(archive.root), path)
+    if base is None:
+        raise NotFound(f"{path} does not exist")
+    record = parse_record(model, decode(base, path), path)
     return record, Loaded(record=record.model_copy(deep=True), path=path, base=base)
+
+
+@dataclass
+class FileText:
+    """A record's file as it is on disk, valid or not: for showing it raw and repairing it."""
+
+    path: str
+    base: bytes
+    text: str
+    record: Record | None
+    problems: list[Problem]
+
+
+def file_text(archive: Archive, model: type[Record], record_id: str) -> FileText:
+    """The record's file and what is wrong with it (nothing, for a valid record).
+
+    Only a regular file within the size limit is read, and only UTF-8 text is shown: a link,
+    a pipe, a huge or binary file raises its own located error instead.
+    """
+    path = relpath_for(model, record_id)
+    base = read_record(str(archive.root), path)
+    if base is None:
+        raise NotFound(f"{path} does not exist")
+    text = decode(base, path)
+    try:
+        return FileText(path, base, text, parse_record(model, text, path), [])
+    except InvalidData as exc:
+        return FileText(path, base, text, None, exc.problems)
 
 
 def load_ref(archive: Archive, kind: Kind, ref: str) -> tuple[Record, Loaded]:

@@ -25,6 +25,8 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from hk.errors import InvalidData
+from hk.store.limits import read_record
 from hk.store.rows import (
     UPSERT,
     FolderSpec,
@@ -116,9 +118,12 @@ def _chunk(root: str, spec: FolderSpec, names: list[str]) -> Batch:
 
     params: list[tuple[Any, ...]] = []
     broken: dict[str, str] = {}
-    folder = os.path.join(root, spec.folder)
     for name in names:
-        data = _read(os.path.join(folder, name))
+        try:
+            data = read_record(root, f"{spec.folder}/{name}", listed=True)
+        except InvalidData as exc:  # no longer a regular file within the limit
+            broken[name] = exc.problems[0].render().splitlines()[0]
+            continue
         if data is None:  # deleted since the folder was listed: the next read sees it
             continue
         loaded = load_file(spec, name, data)
@@ -127,27 +132,6 @@ def _chunk(root: str, spec: FolderSpec, names: list[str]) -> Batch:
         else:
             params.append(row_params(loaded))
     return params, broken, search.learned()
-
-
-READ_SIZE = 1 << 16
-
-
-def _read(path: str) -> bytes | None:
-    """A whole file, with bare system calls: a file object costs more than reading a record."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    try:
-        data = os.read(fd, READ_SIZE)
-        if len(data) < READ_SIZE:  # a regular file reads short only at its end
-            return data
-        parts = [data]
-        while part := os.read(fd, READ_SIZE):
-            parts.append(part)
-        return b"".join(parts)
-    finally:
-        os.close(fd)
 
 
 def write(

@@ -29,23 +29,30 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
 def parse_yaml(text: str, path: str) -> Any:
-    """Parse YAML text; a syntax error becomes an :class:`InvalidData` with line and column."""
+    """Parse YAML text; a syntax error, or a file beyond what a record may be (see
+    :mod:`hk.store.limits`), becomes an :class:`InvalidData` with line and column."""
     import yaml
 
     from hk.store.libyaml import Loader
 
+    _check_size(text, path)
+    if "<<<<<<<" in text or ">>>>>>>" in text:
+        _refuse_conflict(text, path)
     try:
+        if "*" in text:  # an alias needs a star; without one none can be there
+            _refuse_aliases(text, path)
         return yaml.load(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
         problem = str(exc.problem or exc.context or "not valid YAML")
-        hint = (
-            "keep one of them: a field may appear only once"
-            if isinstance(exc, yaml.constructor.ConstructorError) and "appears twice" in problem
-            else "check the indentation and that text with ':' or '#' is quoted"
-        )
+        if isinstance(exc, yaml.constructor.ConstructorError) and "appears twice" in problem:
+            hint = "keep one of them: a field may appear only once"
+        elif "nest" in problem:
+            hint = "a record's fields nest a few levels at most; check the brackets and indentation"
+        else:
+            hint = "check the indentation and that text with ':' or '#' is quoted"
         raise InvalidData(
             [
                 Problem(
@@ -53,7 +60,7 @@ def parse_yaml(text: str, path: str) -> Any:
                     path=path,
                     line=line,
                     column=col,
-                    source_line=_line(text, line),
+                    source_line=_line(text, line, col),
                     hint=hint,
                 )
             ]
@@ -62,35 +69,199 @@ def parse_yaml(text: str, path: str) -> Any:
         raise InvalidData([Problem(message=f"not valid YAML: {exc}", path=path)]) from None
 
 
+def _refuse_aliases(text: str, path: str) -> None:
+    """Refuse the first YAML alias (``*name``), located, before anything is built.
+
+    An alias repeats the value of an anchor (``&name``); a few hundred KB of aliases of
+    aliases stand for gigabytes of data, which every reader of the record would build,
+    validate and index. hk never writes one, so a record file has none. The check reads
+    libyaml's events (no data is built) and stops at the first alias.
+    """
+    import yaml
+
+    from hk.store.libyaml import Loader
+
+    anchors: dict[str, int] = {}
+    for event in yaml.parse(text, Loader=Loader):
+        mark = event.start_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        if isinstance(event, yaml.AliasEvent):
+            where = (
+                f" (anchored at line {anchors[event.anchor]})" if event.anchor in anchors else ""
+            )
+            raise InvalidData(
+                [
+                    Problem(
+                        message=f"the alias *{event.anchor} repeats another value{where}: "
+                        "record files do not use YAML aliases",
+                        path=path,
+                        line=line,
+                        column=col,
+                        source_line=_line(text, line, col),
+                        hint="write the value out in full where it is needed (hk never writes "
+                        "aliases)",
+                    )
+                ]
+            )
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None and line is not None:
+            anchors.setdefault(anchor, line)
+
+
+def _check_size(text: str, path: str) -> None:
+    """The size limit for text that did not come from a file hk read itself (a past version
+    from git, the text of an editor): a file on disk is measured before it is read."""
+    from hk.store.limits import MAX_RECORD_BYTES, too_big
+
+    if len(text) > MAX_RECORD_BYTES // 4 and (size := len(text.encode("utf-8"))) > MAX_RECORD_BYTES:
+        raise too_big(path, size)
+
+
+_CONFLICT = r"^(<{7}|>{7})(?: |$)"
+
+
+def conflict_line(text: str) -> int | None:
+    """The line of the first merge conflict marker (``<<<<<<<`` or ``>>>>>>>`` at the start
+    of a line) git left in ``text``, if any."""
+    import re
+
+    found = re.search(_CONFLICT, text, re.MULTILINE)
+    return text.count("\n", 0, found.start()) + 1 if found else None
+
+
+def _refuse_conflict(text: str, path: str) -> None:
+    line = conflict_line(text)
+    if line is None:
+        return
+    raise InvalidData(
+        [
+            Problem(
+                message="the file has unresolved merge conflict markers",
+                path=path,
+                line=line,
+                column=1,
+                source_line=_line(text, line),
+                hint="keep the lines you want and delete the markers (`hk edit` opens the file), "
+                "or let `hk sync` merge the two versions field by field",
+            )
+        ]
+    )
+
+
 def parse_json(text: str, path: str) -> Any:
     import orjson
 
+    _check_size(text, path)
     try:
-        return orjson.loads(text)
+        data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
+        _refuse_conflict(text, path)
         line, col = exc.lineno, exc.colno
+        deep = "depth" in exc.msg or "recursion" in exc.msg.lower()
         raise InvalidData(
             [
                 Problem(
-                    message=f"not valid JSON: {exc.msg}",
+                    message=_too_deep() if deep else f"not valid JSON: {exc.msg}",
                     path=path,
                     line=line,
                     column=col,
-                    source_line=_line(text, line),
+                    source_line=_line(text, line, col),
+                    hint=_DEPTH_HINT if deep else None,
                 )
             ]
         ) from None
+    check_json_depth(data, text, path)
+    return data
+
+
+_DEPTH_HINT = "a record's fields nest a few levels at most; check the brackets"
+
+
+def _too_deep() -> str:
+    from hk.store.limits import MAX_DEPTH
+
+    return f"not valid JSON: nested more than {MAX_DEPTH} levels deep"
+
+
+def check_json_depth(data: Any, text: str | bytes, path: str) -> None:
+    """Refuse parsed JSON nested deeper than :data:`~hk.store.limits.MAX_DEPTH`, located.
+
+    orjson stops at 1 024 levels by itself; this keeps JSON records to the same limit as
+    YAML ones. A file with fewer brackets than the limit cannot be that deep, so almost
+    every record is let through on two counts of its bytes.
+    """
+    from hk.store.limits import MAX_DEPTH
+
+    if isinstance(text, bytes):
+        if text.count(b"[") + text.count(b"{") <= MAX_DEPTH:
+            return
+    elif text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            source = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+            line, col = _json_depth_position(source, MAX_DEPTH + 1)
+            raise InvalidData(
+                [
+                    Problem(
+                        message=_too_deep(),
+                        path=path,
+                        line=line,
+                        column=col,
+                        source_line=_line(source, line, col),
+                        hint=_DEPTH_HINT,
+                    )
+                ]
+            )
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+
+
+def _json_depth_position(text: str, depth: int) -> tuple[int | None, int | None]:
+    """Line and column of the bracket that opens level ``depth`` (outside strings)."""
+    level, line, col, in_string, escaped = 0, 1, 0, False, False
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+        elif in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            level += 1
+            if level == depth:
+                return line, col
+        elif ch in "]}":
+            level -= 1
+    return None, None
 
 
 def parse(text: str, path: str) -> Any:
     return parse_json(text, path) if path.endswith(".json") else parse_yaml(text, path)
 
 
-def _line(text: str, line: int | None) -> str | None:
-    if line is None:
+SHOWN_LINE = 160
+"""Characters of a file's line shown under an error (a hostile file may be one long line)."""
+
+
+def _line(text: str, line: int | None, column: int | None = None) -> str | None:
+    """Line ``line`` of ``text`` to show under an error, cut to :data:`SHOWN_LINE` characters;
+    None if the ``column`` pointed at is past the cut."""
+    if line is None or (column is not None and column > SHOWN_LINE):
         return None
     lines = text.splitlines()
-    return lines[line - 1] if 0 < line <= len(lines) else None
+    if not 0 < line <= len(lines):
+        return None
+    shown = lines[line - 1]
+    return shown if len(shown) <= SHOWN_LINE else shown[:SHOWN_LINE] + " …"
 
 
 # --- validation errors mapped back to lines -------------------------------------------------------

@@ -73,6 +73,22 @@ def _stem(path: str) -> str:
     return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
+def decode(data: bytes, path: str) -> str:
+    """A record file's text; a file that is not UTF-8 is a located error."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidData(
+            [
+                Problem(
+                    message=f"the file is not UTF-8 text (byte {exc.start})",
+                    path=path,
+                    hint="save it as UTF-8",
+                )
+            ]
+        ) from None
+
+
 def parse_record(model: type[R], text: str, path: str) -> R:
     return validate_data(model, codec.parse(text, path), text, path)
 
@@ -149,21 +165,10 @@ def row_loader(model: type[Record]) -> Callable[[str, bytes], IndexedRecord]:
                 pass  # not UTF-8, or not JSON: told below, located in the text
             else:
                 try:
+                    codec.check_json_depth(parsed, data, path)
                     return index_row(validate_data(model, parsed, None, path), path)
                 except InvalidData:
                     pass  # told below, each problem located in the text
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InvalidData(
-                [
-                    Problem(
-                        message=f"the file is not UTF-8 text (byte {exc.start})",
-                        path=path,
-                        hint="save it as UTF-8",
-                    )
-                ]
-            ) from None
-        return index_row(parse_record(model, text, path), path)
+        return index_row(parse_record(model, decode(data, path), path), path)
 
     return load

@@ -17,6 +17,7 @@ import os
 import sqlite3
 import time
 
+from hk.store.limits import MAX_RECORD_BYTES
 from hk.store.rows import (
     BULK_MIN,
     FolderSpec,
@@ -32,6 +33,7 @@ from hk.store.snapshot import (
     RACY_NS,
     Snapshot,
     content_hash,
+    entry,
     fingerprint,
     read_snapshot,
     read_stamp,
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from hk.domain.layout import Kind
+    from hk.errors import InvalidData
     from hk.store.snapshot import Stat
 
 
@@ -82,6 +85,9 @@ class Index:
         self.broken: dict[str, str] = {}
         """Files that failed to parse, as the refreshes of this object found them (path →
         first problem): the command or screen that asked says so; never a silent skip."""
+        self.fresh: set[str] = set()
+        """Kinds this object has refreshed: each query refreshes the kinds it reads first,
+        unless they are here (see :meth:`_reading`)."""
 
     # --- storage -------------------------------------------------------------------------------
 
@@ -213,8 +219,22 @@ class Index:
         for spec in specs:  # what is broken now, folder by folder: a fixed file leaves the list
             prefix = spec.folder + "/"
             self.broken = {p: m for p, m in self.broken.items() if not p.startswith(prefix)}
+            self.fresh.add(spec.kind)
         self.broken.update(report.broken)
         return report
+
+    def _reading(self, kinds: Iterable[Kind]) -> None:
+        """Refresh the ``kinds`` a query is about to read, if this object has not yet.
+
+        Every query goes through here, so no read can be served from rows older than the
+        files (a hand edit, a ``git pull``) whether or not its caller thought of refreshing:
+        the first query of a kind refreshes it, and later ones in the same command or screen
+        read what that refresh found. An explicit :meth:`refresh` always looks again (the TUI
+        polls with it; a write's recheck under the lock uses it).
+        """
+        stale = [k for k in kinds if k not in self.fresh and k in self.specs]
+        if stale:
+            self.refresh(stale)
 
     def freshness(self, kinds: Iterable[Kind]) -> tuple[tuple[int, int, int], ...]:
         """A token that changes whenever the index changes the rows of one of ``kinds``: for
@@ -248,6 +268,8 @@ class Index:
     ) -> None:
         """Index what changed between ``snap`` and the listing; write the listing, with the
         watcher's ``token`` (from before the listing was taken) if there is one."""
+        from hk.errors import InvalidData
+
         old = dict(zip(snap.names, snap.stats, strict=True))
         now_ns = time.time_ns()
         current = dict(zip(names, stats, strict=True))
@@ -255,12 +277,15 @@ class Index:
         contents: dict[str, bytes] = {}
         for name, digest in snap.racy.items():
             if name in current and old.get(name) == current[name]:
-                data = self._read(spec, name)
+                data = self._read_quietly(spec, name)
                 if data is not None and content_hash(data) != digest:
                     changed.append(name)
                     contents[name] = data
         removed = [n for n in old if n not in current]
         broken = {n: p for n, p in snap.broken.items() if n in current and n not in changed}
+        refused = {n for n in changed if _refused(spec, n, current[n], broken)}
+        if refused:  # not a regular file, or too big: said from the listing, never opened
+            changed = [n for n in changed if n not in refused]
         rows: list[IndexedRecord] = []
         if changed:
             self.load_pinyin()
@@ -270,7 +295,11 @@ class Index:
 
             bulk = build.Batches(self.root, spec, sorted(changed), build.workers())
         for name in changed if bulk is None else ():
-            data = contents.get(name) if name in contents else self._read(spec, name)
+            try:
+                data = contents.get(name) if name in contents else self._read(spec, name)
+            except InvalidData as exc:  # replaced since it was listed
+                broken[name] = _first(exc)
+                continue
             if data is None:
                 continue
             contents[name] = data
@@ -298,8 +327,8 @@ class Index:
                 bulk.close()
         racy: dict[str, str] = {}
         for name, st in current.items():
-            if st[0] >= now_ns - RACY_NS:
-                data = contents.get(name) or self._read(spec, name)
+            if st[0] >= now_ns - RACY_NS and name not in broken:
+                data = contents.get(name) or self._read_quietly(spec, name)
                 if data is not None:
                     racy[name] = content_hash(data)
         self._write_snapshot(spec, Snapshot(names, stats, racy, broken, token))
@@ -308,10 +337,20 @@ class Index:
         report.broken.update({f"{spec.folder}/{n}": p for n, p in broken.items()})
 
     def _read(self, spec: FolderSpec, name: str) -> bytes | None:
+        """A listed record file's bytes (None if gone); :class:`InvalidData` if it is no
+        longer a regular file within the size limit."""
+        from hk.store.limits import read_record
+
+        return read_record(self.root, f"{spec.folder}/{name}", listed=True)
+
+    def _read_quietly(self, spec: FolderSpec, name: str) -> bytes | None:
+        """:meth:`_read` for the content check of racy files: a file that cannot be read is
+        none of its business (the next refresh, which parses it, says why)."""
+        from hk.errors import InvalidData
+
         try:
-            with open(os.path.join(self.root, spec.folder, name), "rb") as handle:
-                return handle.read()
-        except FileNotFoundError:
+            return self._read(spec, name)
+        except InvalidData:
             return None
 
     def _upsert(self, db: sqlite3.Connection, rows: list[IndexedRecord]) -> list[str]:
@@ -352,6 +391,7 @@ class Index:
         """The code a record about to be created will get (for its commit message)."""
         from hk.domain.ids import next_code
 
+        self._reading([kind])
         taken = {c for (c,) in self.db.execute("SELECT code FROM records WHERE kind = ?", (kind,))}
         return next_code(self.specs[kind].code_prefix, record_id, taken)
 
@@ -373,10 +413,9 @@ class Index:
         now_ns = time.time_ns()
         for name in names:
             try:
-                s = os.stat(os.path.join(folder, name), follow_symlinks=False)
+                st = entry(os.stat(os.path.join(folder, name), follow_symlinks=False))
             except FileNotFoundError:
                 continue
-            st = (s.st_mtime_ns, s.st_ctime_ns, s.st_size, s.st_ino)
             if name in position:
                 snap.stats[position[name]] = st
             else:
@@ -386,7 +425,7 @@ class Index:
             snap.broken.pop(name, None)
             snap.racy.pop(name, None)
             if st[0] >= now_ns - RACY_NS:
-                data = self._read(spec, name)
+                data = self._read_quietly(spec, name)
                 if data is not None:
                     snap.racy[name] = content_hash(data)
         self._write_snapshot(spec, snap)
@@ -439,16 +478,32 @@ class Index:
 
     # --- queries -------------------------------------------------------------------------------
 
-    def get(self, record_id: str) -> sqlite3.Row | None:
+    def get(self, record_id: str, kind: Kind | None = None) -> sqlite3.Row | None:
+        """The row of ``record_id``, fresh: its kind is refreshed first if this object has
+        not yet. ``kind`` is the kind the caller expects (only it is refreshed); without
+        one, the row's kind is, and an ID not found refreshes every kind not yet refreshed
+        before it is declared missing (it may be a file added by hand)."""
+        if kind is not None:
+            self._reading([kind])
+            return self._row(record_id)
+        row = self._row(record_id)
+        stale = [k for k in ([row["kind"]] if row else self.specs) if k not in self.fresh]
+        if stale:
+            self._reading(stale)
+            row = self._row(record_id)
+        return row
+
+    def _row(self, record_id: str) -> sqlite3.Row | None:
         db = self.db
         db.row_factory = sqlite3.Row
         return db.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
 
     def resolve(self, kind: Kind | None, ref: str) -> list[sqlite3.Row]:
         """Records named by ``ref``: an ID, an ID prefix (8+ chars), a short code or own code."""
+        kinds = [kind] if kind else list(self.specs)
+        self._reading(kinds)
         db = self.db
         db.row_factory = sqlite3.Row
-        kinds = [kind] if kind else list(self.specs)
         where, args = f"kind IN ({','.join('?' * len(kinds))}) AND ", kinds
         ref_up = ref.strip().upper()
         # Two lookups, one per index (the primary key, then kind and code): with an OR, SQLite
@@ -469,6 +524,7 @@ class Index:
         q = normalize_query(query)
         if not q:
             return []
+        self._reading([kind])
         db = self.db
         db.row_factory = sqlite3.Row
         args = {
@@ -524,6 +580,7 @@ class Index:
     ) -> list[sqlite3.Row]:
         """Records of a kind, filtered; ``category`` is an order's status, ``ref`` an ID it
         belongs to (customer or worker), days are ``YYYY-MM-DD`` and both ends included."""
+        self._reading([kind])
         db = self.db
         db.row_factory = sqlite3.Row
         sql = "SELECT * FROM records WHERE kind = ?"
@@ -553,9 +610,29 @@ class Index:
         return db.execute(sql, args).fetchall()
 
     def count(self, kind: Kind) -> int:
+        self._reading([kind])
         return int(
             self.db.execute("SELECT count(*) FROM records WHERE kind = ?", (kind,)).fetchone()[0]
         )
+
+
+def _refused(spec: FolderSpec, name: str, stat: Stat, broken: dict[str, str]) -> bool:
+    """Whether the listing alone says the file cannot be a record (not a regular file, too
+    big); if so, why goes into ``broken``."""
+    if 0 <= stat[2] <= MAX_RECORD_BYTES:
+        return False
+    from hk.store.limits import refusal
+
+    problem = refusal(f"{spec.folder}/{name}", stat[2])
+    if problem is None:
+        return False
+    broken[name] = _first(problem)
+    return True
+
+
+def _first(exc: InvalidData) -> str:
+    """A broken file's first problem, one line, as the index keeps it."""
+    return exc.problems[0].render().splitlines()[0]
 
 
 def _unlink(path: str) -> None:

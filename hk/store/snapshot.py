@@ -11,6 +11,7 @@ Like the index, this module stays light to import: every read runs it.
 
 from __future__ import annotations
 
+import errno
 import marshal
 import os
 import threading
@@ -126,25 +127,52 @@ def write_snapshot(path: str, snap: Snapshot) -> None:
 
 
 def scan(root: str, folder: str, suffix: str, partitioned: bool) -> tuple[list[str], list[Stat]]:
-    """Names (relative to the kind's folder) and stat data of every record file."""
+    """Names (relative to the kind's folder) and stat data of every record file.
+
+    Nothing is followed: a symbolic link, a pipe or a device named like a record is listed
+    as what it is (see :func:`hk.store.limits.listed_size`), for the index to refuse without
+    opening it. A folder that is a link (the kind's folder, a partition) is not read but
+    listed as an entry of its own, its name ending in ``/`` (the kind's folder itself: ``""``).
+    """
     top = os.path.join(root, folder)
+    try:
+        st = os.stat(top, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return [], []
+    if st.st_mode & 0o170000 != 0o040000:  # the folder itself is a link (or a file)
+        return [""], [entry(st)]
     if not partitioned:
         return _scan_dir(top, "", suffix)
     names: list[str] = []
     stats: list[Stat] = []
-    for year in _subdirs(top):
-        for month in _subdirs(os.path.join(top, year)):
+    for year in _subdirs(top, ""):
+        if isinstance(year, tuple):
+            names.append(year[0])
+            stats.append(year[1])
+            continue
+        for month in _subdirs(os.path.join(top, year), year + "/"):
+            if isinstance(month, tuple):
+                names.append(month[0])
+                stats.append(month[1])
+                continue
             n, s = _scan_dir(os.path.join(top, year, month), f"{year}/{month}/", suffix)
             names += n
             stats += s
     return names, stats
 
 
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+
+
 def _scan_dir(folder: str, prefix: str, suffix: str) -> tuple[list[str], list[Stat]]:
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except FileNotFoundError:
+        fd = os.open(folder, _DIR_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
         return [], []
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a link: not followed (its partition is listed as such)
+            return [], []
+        raise
     try:
         names = [n for n in os.listdir(fd) if n.endswith(suffix) and n[0] != "."]
         stat = os.stat
@@ -152,18 +180,40 @@ def _scan_dir(folder: str, prefix: str, suffix: str) -> tuple[list[str], list[St
         append = stats.append
         for n in names:
             s = stat(n, dir_fd=fd, follow_symlinks=False)
-            append((s.st_mtime_ns, s.st_ctime_ns, s.st_size, s.st_ino))
+            mode = s.st_mode & 0o170000  # listed_size, inlined: this runs for every file
+            append(
+                (s.st_mtime_ns, s.st_ctime_ns, s.st_size if mode == 0o100000 else -mode, s.st_ino)
+            )
         return [prefix + n for n in names] if prefix else names, stats
     finally:
         os.close(fd)
 
 
-def _subdirs(folder: str) -> list[str]:
-    """Partition folders (``2026``, ``11``), in order; anything else is not a partition."""
+def _subdirs(folder: str, prefix: str) -> list[str | tuple[str, Stat]]:
+    """Partition folders (``2026``, ``11``), in order; anything else is not a partition.
+
+    A partition name that is not a folder (a link to one, a file) comes back as its listing
+    entry, name and stat data, so that it is refused like any entry that is not a record.
+    """
     try:
-        return sorted(n for n in os.listdir(folder) if n.isdigit())
-    except FileNotFoundError:
+        names = sorted(n for n in os.listdir(folder) if n.isdigit())
+    except (FileNotFoundError, NotADirectoryError):
         return []
+    out: list[str | tuple[str, Stat]] = []
+    for name in names:
+        s = os.stat(os.path.join(folder, name), follow_symlinks=False)
+        if s.st_mode & 0o170000 == 0o040000:
+            out.append(name)
+        else:
+            out.append((f"{prefix}{name}/", entry(s)))
+    return out
+
+
+def entry(s: os.stat_result) -> Stat:
+    """A file's stat data as a listing keeps it (what :func:`scan` builds inline)."""
+    from hk.store.limits import listed_size
+
+    return (s.st_mtime_ns, s.st_ctime_ns, listed_size(s.st_mode, s.st_size), s.st_ino)
 
 
 def fingerprint(names: list[str], stats: list[Stat]) -> tuple[int, int]:

@@ -254,6 +254,8 @@ def restat(
     Also says whether anything differs from the snapshot. A path that no longer exists leaves
     the listing, a new one joins it, exactly as a full scan would have found them.
     """
+    from hk.store.snapshot import entry
+
     current = dict(zip(snap.names, snap.stats, strict=True))
     top = os.path.join(root, folder)
     differs = False
@@ -261,8 +263,7 @@ def restat(
         if not is_record(name, suffix, partitioned):
             continue
         try:
-            s = os.stat(os.path.join(top, name), follow_symlinks=False)
-            st: Stat | None = (s.st_mtime_ns, s.st_ctime_ns, s.st_size, s.st_ino)
+            st: Stat | None = entry(os.stat(os.path.join(top, name), follow_symlinks=False))
         except OSError:  # gone, or a partition folder that is not a folder
             st = None
         if current.get(name) != st:

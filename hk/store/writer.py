@@ -27,6 +27,7 @@ from hk.store.atomic import write_atomic
 from hk.store.crypto import KeyMissing
 from hk.store.files import index_row, relpath_for, stored_data
 from hk.store.index import IndexedRecord
+from hk.store.limits import check_writable, read_record
 from hk.store.lock import archive_lock
 
 
@@ -37,6 +38,9 @@ class Loaded:
     record: Record
     path: str
     base: bytes
+    broken: bool = False
+    """The file did not hold a valid record (``hk edit`` repairing it): ``record`` is only the
+    new one again, nothing to compare with, and the save writes the file whatever differs."""
 
 
 @dataclass
@@ -84,10 +88,14 @@ def _trailers(archive: Archive, record_id: str | None = None, count: int | None 
 
 
 def check(archive: Archive, records: Sequence[Record]) -> None:
-    """Settings lists and references between records; raises with every problem found."""
+    """Settings lists and references between records, and that each file lands in the
+    archive as a regular file (no folder that is a link, nothing but a regular file in its
+    place); raises with every problem found. Every writer runs it, under the lock, before
+    it writes."""
     from hk.domain.rules import settings_problems
 
     problems: list[Problem] = []
+    root = str(archive.root)
     batch = {r.id for r in records}
     refs = {r.id: [(f, k, ids) for f, k, ids in r.checked_refs() if ids] for r in records}
     kinds = sorted({k for found in refs.values() for _, k, _ in found})
@@ -95,6 +103,10 @@ def check(archive: Archive, records: Sequence[Record]) -> None:
         archive.index.refresh(kinds)
     for record in records:
         path = relpath_for(type(record), record.id)
+        try:
+            check_writable(root, path)
+        except InvalidData as exc:
+            problems += exc.problems
         problems += settings_problems(record, archive.settings, path)
         for fld, kind, ids in refs[record.id]:
             for rid in ids:
@@ -136,7 +148,8 @@ def save(
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
         journal.recover(archive.root, archive.hk_dir)
         _settle_pending(archive)
-        current = full.read_bytes() if full.exists() else None
+        check_writable(str(archive.root), path)  # never through a link, never over a pipe
+        current = read_record(str(archive.root), path)
         if loaded is None and current is not None:
             raise ConflictError(f"{path} already exists")
         if loaded is not None and current != loaded.base:
@@ -154,9 +167,10 @@ def save(
             )
         if recheck is not None:
             recheck()
-        _seal(archive, [record], loaded.record if loaded else None)
-        fields = changed_fields(loaded.record if loaded else None, record)
-        if loaded is not None and not fields:
+        old = loaded.record if loaded is not None and not loaded.broken else None
+        _seal(archive, [record], old)
+        fields = changed_fields(old, record)
+        if loaded is not None and not fields and not loaded.broken:
             return SaveResult(commit=None, paths=[], code=_code(archive, record))
         check(archive, [record])
         if loaded is not None:
@@ -170,6 +184,8 @@ def save(
         new_paths += [p for p, _ in also if not (archive.root / p).exists()]
         label = code or record.id
         action = "create" if loaded is None else "update " + ", ".join(fields)
+        if loaded is not None and loaded.broken:
+            action = "repair the file"
         message = f"{model.kind} {label}: {action}" + _trailers(archive, record.id)
         paths = (path, *(p for p, _ in also))
         change = git.Change(paths, message)
@@ -425,7 +441,7 @@ def _code(archive: Archive, record: Record) -> str | None:
     own = record.own_code()
     if own or not type(record).code_prefix:
         return own
-    row = archive.index.get(record.id)
+    row = archive.index.get(record.id, record.kind)
     if row is not None and row["code"]:
         return str(row["code"])
     return archive.index.code_for_new(record.kind, record.id)

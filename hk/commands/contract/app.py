@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hk.commands.common import At, archive_of, moment_of, print_json, require, say, split_csv
+from hk.commands.common import (
+    At,
+    archive_of,
+    moment_of,
+    print_json,
+    require,
+    say,
+    split_csv,
+    write_out,
+)
 
 if TYPE_CHECKING:
     from hk.domain.contract import Contract
@@ -313,8 +322,7 @@ def render(
     if out is None:
         say(text.rstrip("\n"))
         return
-    out.write_text(text, encoding="utf-8")
-    say(f"wrote {out}")
+    write_out(out, text)
 
 
 @app.command("sign")

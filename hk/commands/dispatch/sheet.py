@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from hk.commands.common import archive_of, print_json, say
+from hk.commands.common import archive_of, print_json, write_out
 
 
 def sheet(
@@ -76,12 +76,9 @@ def sheet(
     if target.is_dir() or out.endswith(("/", "\\")):
         target.mkdir(parents=True, exist_ok=True)
         for d in days:
-            path = target / sheets.file_name(d, kind)
-            path.write_text(sheets.render_day(archive, d, kind), encoding="utf-8")
-            say(f"wrote {path}")
+            write_out(target / sheets.file_name(d, kind), sheets.render_day(archive, d, kind))
         return
-    target.write_text(sheets.render_days(archive, days, kind), encoding="utf-8")
-    say(f"wrote {target}")
+    write_out(out, sheets.render_days(archive, days, kind))
 
 
 def register(app: typer.Typer) -> None:

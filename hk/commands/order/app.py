@@ -20,6 +20,7 @@ from hk.commands.common import (
     require,
     say,
     split_csv,
+    write_out,
 )
 
 if TYPE_CHECKING:
@@ -620,7 +621,6 @@ def sheet(
     ] = False,
 ) -> None:
     """The worker's order sheet (派工单): time, address and access, services, checklist."""
-    from pathlib import Path
 
     from hk.services.orders.sheet import render_sheet
 
@@ -628,8 +628,7 @@ def sheet(
     if out is None:
         typer.echo(text, nl=False)
         return
-    Path(out).write_text(text, encoding="utf-8")
-    say(f"wrote {out}")
+    write_out(out, text)
 
 
 # --- recurring service (周期服务) -----------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hk.commands.common import archive_of, print_json, require, say, split_csv
+from hk.commands.common import archive_of, print_json, require, say, split_csv, write_out
 
 if TYPE_CHECKING:
     from hk.domain.quote import Quote
@@ -216,8 +216,7 @@ def render(ctx: typer.Context, ref: QuoteRef, fmt: Format = "md", out: Out = Non
     if out is None:
         typer.echo(text, nl=False)
         return
-    out.write_text(text, encoding="utf-8")
-    say(f"wrote {out}")
+    write_out(out, text)
 
 
 @app.command("send")

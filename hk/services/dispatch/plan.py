@@ -372,6 +372,7 @@ def apply(
     actor = archive.operator()
 
     def unchanged() -> None:
+        archive.index.refresh(["order"])  # look again: the plan's own read was a while ago
         rows = archive.index.list(
             "order", day_from=inputs.day.isoformat(), day_to=inputs.day.isoformat()
         )

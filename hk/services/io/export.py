@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -180,7 +179,7 @@ def write_json(export: Export, stream: IO[bytes]) -> None:
     stream.write(orjson.dumps(items, option=orjson.OPT_INDENT_2) + b"\n")
 
 
-def write_xlsx(export: Export, path: Path) -> None:
+def write_xlsx(export: Export, stream: IO[bytes]) -> None:
     """One sheet, header row frozen, every cell text (ID numbers and phones stay exact)."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -204,36 +203,22 @@ def write_xlsx(export: Export, path: Path) -> None:
         ws.column_dimensions[column_letter(i)].width = widths.get(col.key, 10)
     for cells in table_cells(export):
         ws.append([ILLEGAL_CHARACTERS_RE.sub("", c) for c in cells])
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    wb.save(stream)
 
 
 def write_export(export: Export, fmt: str, out: Path | None, stdout: IO[bytes]) -> None:
-    """Write ``export`` as ``fmt`` to the file ``out`` (atomically) or to ``stdout``."""
+    """Write ``export`` as ``fmt`` to the file ``out`` or, given none or ``-``, to ``stdout``
+    (as :func:`hk.store.output.write_output` says: a file replaced atomically, a device
+    written in place, a link refused, xlsx never on a terminal)."""
+    from hk.store.output import STDOUT, write_output
+
     if fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}'; use csv, xlsx or json")
-    if fmt == "xlsx":
-        if out is None:
-            raise UsageError(
-                "an .xlsx export needs --out FILE",
-                hint=f"hk export {PLURALS_ALL[export.kind]} --format xlsx --out 客户.xlsx",
-            )
-        write_xlsx(export, out)
-        return
-    writer = write_csv if fmt == "csv" else write_json
-    if out is None:
-        writer(export, stdout)
-        stdout.flush()
-        return
+    writer = {"csv": write_csv, "json": write_json, "xlsx": write_xlsx}[fmt]
     buf = io.BytesIO()
     writer(export, buf)
-    from hk.store.atomic import write_atomic
-
-    write_atomic(out.resolve(), buf.getvalue(), sync_dir=False)
+    binary = "xlsx" if fmt == "xlsx" else None
+    write_output(STDOUT if out is None else out, buf.getvalue(), stdout=stdout, binary=binary)
 
 
 def format_for(fmt: str | None, out: Path | None) -> str:

@@ -48,6 +48,7 @@ from hk.services.records import (
     resolve_id,
 )
 from hk.store.archive import Archive
+from hk.store.output import write_output
 from hk.store.writer import Loaded, SaveResult, save
 
 
@@ -300,13 +301,14 @@ def send(
         )
     except ValidationError as exc:
         raise refused(exc) from None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(document, encoding="utf-8")
-    except OSError as exc:
-        raise HkError(
-            f"cannot write {target}: {exc.strerror}", hint="give another file with --out"
-        ) from None
+    if out is None:  # the default place: its folder is made; one the user names must exist
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HkError(
+                f"cannot write {target}: {exc.strerror}", hint="give another file with --out"
+            ) from None
+    write_output(target, document.encode("utf-8"))
     return Stepped(updated, save(archive, updated, loaded), updated.events[-1:], file=target)
 
 
