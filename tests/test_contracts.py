@@ -402,7 +402,8 @@ def test_html_is_a4_with_the_parties_names_and_ids_only_when_revealed(
     assert "size: A4" in page and "<table>" in page
     assert "张三" in page and "王秀英" in page and "李经理" in page
     assert ID_NUMBER not in page
-    revealed = office.ok("contract", "render", code, "--reveal").stdout
+    assert office.hk("contract", "render", code, "--reveal").exit_code == 1  # no reason
+    revealed = office.ok("contract", "render", code, "--reveal", "--reason", "签约核对").stdout
     assert ID_NUMBER in revealed
     assert office.hk("contract", "verify", code).exit_code == 0
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hk.dispatch.travel import Travel
+from hk.services.audit import Filter, entries
 from hk.services.people import add_customer, edit
 from hk.store.archive import Archive
 from tests.orders_support import DAY, TZ, Shop, make_shop, when
@@ -164,9 +165,12 @@ def test_the_message_holds_no_full_phone_id_number_or_health_notes(shop: Shop) -
         text = sheet(shop, *args)
         for secret in (ID_NUMBER, "青霉素", "13800138000", "138 0013 8000"):
             assert secret not in text, (args, secret)
-    revealed = sheet(shop, "--reveal")
+    revealed = sheet(shop, "--reveal", "--reason", "阿姨需要联系客户")
     assert "张三 138 0013 8000 门禁 1234 健康：青霉素过敏 单号" in revealed
-    page = sheet(shop, "--format", "md", "--reveal")
+    page = sheet(shop, "--format", "md", "--reveal", "--reason", "阿姨需要联系客户")
+    documents = entries(shop.archive, Filter(action="document"))
+    assert [e.reason for e in documents][-2:] == ["阿姨需要联系客户"] * 2
+    assert documents[-1].records == [shop.customer_id] and "health_notes" in documents[-1].fields
     assert "- 健康/过敏：青霉素过敏" in page and ID_NUMBER not in page
 
 

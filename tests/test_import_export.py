@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from hk.cli import HkGroup, main
 from hk.commands import io as io_cmds
 from hk.services.archive import init
+from hk.services.audit import Filter, entries
 from hk.store.archive import Archive
 from tests.conftest import Hk
 
@@ -409,8 +410,18 @@ def test_id_numbers_are_masked_unless_revealed(archive_path: Path, tmp_path: Pat
     )
     masked = run(archive_path, "export", "customers", "-f", "json")
     assert MASKED_ID in masked.stdout and VALID_ID not in masked.stdout
-    revealed = run(archive_path, "export", "customers", "-f", "csv", "--reveal")
+    refused = run(archive_path, "export", "customers", "-f", "csv", "--reveal")
+    assert refused.exit_code == 1 and "--reason" in refused.output
+    assert VALID_ID not in refused.stdout
+    revealed = run(
+        archive_path, "export", "customers", "-f", "csv", "--reveal", "--reason", "交接给新店长"
+    )
     assert VALID_ID in revealed.stdout
+    masked_entry, revealed_entry = entries(Archive(archive_path), Filter(action="export"))
+    assert (masked_entry.channel, masked_entry.to, masked_entry.count) == ("json", "stdout", 2)
+    assert "id_number (masked)" in masked_entry.fields and "name" in masked_entry.fields
+    assert revealed_entry.reason == "交接给新店长" and "id_number" in revealed_entry.fields
+    assert VALID_ID not in revealed_entry.model_dump_json()
 
 
 def test_xlsx_export_goes_to_stdout_only_when_it_is_not_a_terminal(archive_path: Path) -> None:

@@ -86,7 +86,7 @@ def test_the_sheet_holds_no_id_number_and_no_health_notes_unless_revealed(shop: 
         "138 0013 8000",
     ):
         assert secret not in plain
-    revealed = shop.cli.ok("order", "sheet", code, "--reveal").stdout
+    revealed = shop.cli.ok("order", "sheet", code, "--reveal", "--reason", "上门前核对").stdout
     assert "- 健康/过敏：青霉素过敏" in revealed and "照护：高血压，按时服药" in revealed
     assert "- 电话：138 0013 8000" in revealed
     assert ID_NUMBER not in revealed and "身份证" not in revealed

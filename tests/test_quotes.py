@@ -69,10 +69,11 @@ def past_quote(archive: Archive, customer: str, days_ago: int = 10, valid_days: 
 
 
 def log_subjects(root: Path) -> list[str]:
+    """The subjects of the archive's commits, newest first, without the audit trail's."""
     out = subprocess.run(
         ["git", "-C", str(root), "log", "--format=%s"], check=True, capture_output=True, text=True
     ).stdout
-    return out.splitlines()
+    return [s for s in out.splitlines() if not s.startswith("audit:")]
 
 
 # --- the whole flow ----------------------------------------------------------------------------

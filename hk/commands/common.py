@@ -120,6 +120,33 @@ def audit_reveal(reveal: bool, reason: str | None, what: str = "--reveal") -> st
     return require_reason(reason, what)
 
 
+SHEET_FIELDS = ("name", "address", "access_notes", "household", "taboos", "phones (masked)")
+"""The personal data a worker's sheet carries; a revealed one adds the next."""
+REVEALED_SHEET_FIELDS = ("phones", "health_notes", "household.care_notes")
+
+
+def audit_document(
+    archive: Archive,
+    customers: list[str],
+    revealed: bool,
+    reason: str,
+    out: object,
+    document: str,
+    fields: tuple[str, ...] | None = None,
+) -> None:
+    """Record a document with customers' personal data (a worker's sheet, a quote, a contract)
+    in the audit trail: whose, which kinds (``fields``; a sheet's by default), why, and where
+    it went (a file, or the screen or a pipe)."""
+    from hk.services.audit import Access, record
+
+    if fields is None:
+        fields = SHEET_FIELDS[:-1] + REVEALED_SHEET_FIELDS if revealed else SHEET_FIELDS
+    to_file = out is not None and str(out) != "-"
+    to = "file" if to_file else destination()
+    ids = sorted(set(customers))
+    record(archive, Access("document", "customer", ids, fields, to, reason, document))
+
+
 def destination() -> Literal["terminal", "stdout"]:
     """Where printed data goes, for the audit trail: a person's screen, or a pipe or file."""
     return "terminal" if sys.stdout.isatty() else "stdout"

@@ -10,11 +10,14 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hk.commands.common import archive_of, print_json, say
+from hk.commands.common import Reason, archive_of, print_json, say
+
+if TYPE_CHECKING:
+    from hk.services.io.export import Export
 
 import_app = typer.Typer(
     help="Import customers or workers from a spreadsheet (.xlsx or .csv) in one commit.",
@@ -149,24 +152,60 @@ def import_workers(
 
 
 def _export(
-    ctx: typer.Context, kind: str, fmt: Format | None, out: Path | None, reveal: bool
+    ctx: typer.Context,
+    kind: str,
+    fmt: Format | None,
+    out: Path | None,
+    reveal: bool,
+    reason: str | None = None,
 ) -> None:
-    from hk.commands.common import warn_broken
-    from hk.services.io.export import build_export, format_for, write_export
-    from hk.services.io.tabular import PLURALS
+    from hk.commands.common import audit_reveal
+    from hk.services.io.export import build_export
+
+    why = audit_reveal(reveal, reason, "--reveal in an export")
+    export = build_export(archive_of(ctx), kind, reveal=reveal)
+    _write_export(ctx, export, fmt, out, why, reveal)
+
+
+def _write_export(
+    ctx: typer.Context,
+    export: Export,
+    fmt: Format | None,
+    out: Path | None,
+    reason: str,
+    revealed: bool = False,
+) -> None:
+    """Write an export (``--out``, or ``-``/none for standard output) and record it in the
+    audit trail: which kind, how many records, which columns, why, and where it went."""
+    from hk.commands.common import destination, warn_broken
+    from hk.domain.layout import kind_of
+    from hk.services.audit import Access, record
+    from hk.services.io.export import PLURALS_ALL, format_for, write_export
+    from hk.services.io.tabular import SEALED_KEYS
 
     to_file = out is not None and str(out) != "-"
     chosen = format_for(fmt.value if fmt else None, out if to_file else None)
-    export = build_export(archive_of(ctx), kind, reveal=reveal)
     warn_broken(ctx, export.broken)
     write_export(export, chosen, out if to_file else None, sys.stdout.buffer)
+    fields = [
+        c.key if revealed or c.key not in SEALED_KEYS else f"{c.key} (masked)"
+        for c in export.columns
+    ]
+    to = "file" if to_file else destination()
+    kind = kind_of(export.kind)
+    access = Access("export", kind, [], fields, to, reason, chosen, len(export.rows))
+    record(archive_of(ctx), access)
     if to_file:
-        say(f"exported {len(export.rows)} {PLURALS[kind]} to {out}")
+        say(f"exported {len(export.rows)} {PLURALS_ALL[export.kind]} to {out}")
 
 
 @export_app.command("customers")
 def export_customers(
-    ctx: typer.Context, format: FormatOpt = None, out: OutOpt = None, reveal: RevealOpt = False
+    ctx: typer.Context,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    reveal: RevealOpt = False,
+    reason: Reason = None,
 ) -> None:
     """Export all customers as CSV, XLSX or JSON.
 
@@ -174,19 +213,23 @@ def export_customers(
     for Excel; text starting with = + - @ gets a leading ' so a spreadsheet never runs it as
     a formula. ID numbers are masked unless --reveal.
     """
-    _export(ctx, "customer", format, out, reveal)
+    _export(ctx, "customer", format, out, reveal, reason)
 
 
 @export_app.command("workers")
 def export_workers(
-    ctx: typer.Context, format: FormatOpt = None, out: OutOpt = None, reveal: RevealOpt = False
+    ctx: typer.Context,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    reveal: RevealOpt = False,
+    reason: Reason = None,
 ) -> None:
     """Export all workers as CSV, XLSX or JSON.
 
     The column titles are the import's, so the file imports again. ID numbers are masked
     unless --reveal; text starting with = + - @ is escaped against formula injection.
     """
-    _export(ctx, "worker", format, out, reveal)
+    _export(ctx, "worker", format, out, reveal, reason)
 
 
 # --- business records ----------------------------------------------------------------------------
@@ -205,24 +248,21 @@ def _export_records(
     out: Path | None,
     day_from: str | None,
     day_to: str | None,
+    reason: str | None = None,
 ) -> None:
     """The orders, visits, complaints or surveys of a period, through the same writers."""
-    from hk.commands.common import parse_day, warn_broken
-    from hk.services.io.export import RECORD_PLURALS, build_record_export, format_for, write_export
+    from hk.commands.common import parse_day
+    from hk.services.io.export import build_record_export
 
     archive = archive_of(ctx)
     tz = archive.settings.locale.timezone
-    chosen = format_for(fmt.value if fmt else None, out)
     export = build_record_export(
         archive,
         kind,
         parse_day(day_from, "--from", tz) if day_from else None,
         parse_day(day_to, "--to", tz) if day_to else None,
     )
-    warn_broken(ctx, export.broken)
-    write_export(export, chosen, out, sys.stdout.buffer)
-    if out is not None:
-        say(f"exported {len(export.rows)} {RECORD_PLURALS[kind]} to {out}")
+    _write_export(ctx, export, fmt, out, (reason or "").strip())
 
 
 @export_app.command("orders")
@@ -232,9 +272,10 @@ def export_orders(
     out: OutOpt = None,
     from_: FromOpt = None,
     to: ToOpt = None,
+    reason: Reason = None,
 ) -> None:
     """Export orders (by appointment day) as CSV, XLSX or JSON: amounts in yuan, names."""
-    _export_records(ctx, "order", format, out, from_, to)
+    _export_records(ctx, "order", format, out, from_, to, reason)
 
 
 @export_app.command("visits")
@@ -244,9 +285,10 @@ def export_visits(
     out: OutOpt = None,
     from_: FromOpt = None,
     to: ToOpt = None,
+    reason: Reason = None,
 ) -> None:
     """Export return visits (by due day) as CSV, XLSX or JSON."""
-    _export_records(ctx, "visit", format, out, from_, to)
+    _export_records(ctx, "visit", format, out, from_, to, reason)
 
 
 @export_app.command("complaints")
@@ -256,9 +298,10 @@ def export_complaints(
     out: OutOpt = None,
     from_: FromOpt = None,
     to: ToOpt = None,
+    reason: Reason = None,
 ) -> None:
     """Export complaints (by day received) as CSV, XLSX or JSON."""
-    _export_records(ctx, "complaint", format, out, from_, to)
+    _export_records(ctx, "complaint", format, out, from_, to, reason)
 
 
 @export_app.command("surveys")
@@ -268,6 +311,7 @@ def export_surveys(
     out: OutOpt = None,
     from_: FromOpt = None,
     to: ToOpt = None,
+    reason: Reason = None,
 ) -> None:
     """Export survey responses (by day answered) as CSV, XLSX or JSON."""
-    _export_records(ctx, "survey", format, out, from_, to)
+    _export_records(ctx, "survey", format, out, from_, to, reason)

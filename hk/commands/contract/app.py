@@ -15,6 +15,7 @@ import typer
 
 from hk.commands.common import (
     At,
+    Reason,
     archive_of,
     moment_of,
     print_json,
@@ -307,12 +308,17 @@ def render(
             "--reveal", help="Print the parties' ID numbers in full (never in the signed text)."
         ),
     ] = False,
+    reason: Reason = None,
 ) -> None:
-    """The contract document: the signed terms, then the appendix (signatures, replacements)."""
+    """The contract document: the signed terms, then the appendix (signatures, replacements).
+
+    Recorded in `hk audit` (it names the parties); --reveal needs a --reason."""
+    from hk.commands.common import audit_document, audit_reveal
     from hk.errors import UsageError
     from hk.services.contracts.document import id_numbers, render_document
     from hk.services.contracts.steps import load_contract
 
+    why = audit_reveal(reveal, reason)
     archive = archive_of(ctx)
     if fmt not in ("md", "html"):
         raise UsageError(f"--format is md or html, not {fmt}")
@@ -321,8 +327,11 @@ def render(
     text = render_document(archive, contract, "html" if fmt == "html" else "md", ids)
     if out is None:
         say(text.rstrip("\n"))
-        return
-    write_out(out, text)
+    else:
+        write_out(out, text)
+    fields = ("name", "address", "phones", "id_number" if reveal else "id_number (masked)")
+    people = [contract.customer, *([contract.worker] if contract.worker else [])]
+    audit_document(archive, people, reveal, why, out, f"contract:{fmt}", fields)
 
 
 @app.command("sign")

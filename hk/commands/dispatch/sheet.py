@@ -12,7 +12,14 @@ from typing import Annotated
 
 import typer
 
-from hk.commands.common import archive_of, print_json, write_out
+from hk.commands.common import (
+    Reason,
+    archive_of,
+    audit_document,
+    audit_reveal,
+    print_json,
+    write_out,
+)
 
 
 def sheet(
@@ -48,6 +55,7 @@ def sheet(
     json: Annotated[
         bool, typer.Option("--json", help="Print each worker's day as JSON, with its message.")
     ] = False,
+    reason: Reason = None,
 ) -> None:
     """Each worker's day (派工日程), as a message to send by SMS or WeChat or as a page to
     print: her jobs that start on the day (dispatched to her, or under way), in time order,
@@ -58,12 +66,16 @@ def sheet(
     from hk.errors import UsageError
     from hk.services.dispatch import sheet as sheets
 
+    why = audit_reveal(reveal, reason)
     archive = archive_of(ctx)
     kind = sheets.check_format(fmt)
     if json and out is not None:
         raise UsageError("--json prints to the terminal; give --json or --out, not both")
     day = dt.date.fromisoformat(parse_day(date, "--date", archive.settings.locale.timezone))
     days = sheets.worker_days(archive, day, worker, reveal)
+    customers = [job["customer"]["id"] for d in days for job in d.jobs]
+    if customers:
+        audit_document(archive, customers, reveal, why, out, f"dispatch_sheet:{kind}")
     if json:
         print_json(
             [{**d.summary(), "message": sheets.render_day(archive, d, "text")} for d in days]

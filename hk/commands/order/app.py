@@ -13,6 +13,7 @@ import typer
 
 from hk.commands.common import (
     At,
+    Reason,
     archive_of,
     interactive,
     moment_of,
@@ -619,16 +620,23 @@ def sheet(
     reveal: Annotated[
         bool, typer.Option("--reveal", help="Add the customer's full phone and health notes.")
     ] = False,
+    reason: Reason = None,
 ) -> None:
-    """The worker's order sheet (派工单): time, address and access, services, checklist."""
+    """The worker's order sheet (派工单): time, address and access, services, checklist.
 
+    It carries the customer's personal data, so it is recorded in `hk audit`; --reveal needs
+    a --reason."""
+    from hk.commands.common import audit_document, audit_reveal
     from hk.services.orders.sheet import render_sheet
 
-    text, _ = render_sheet(archive_of(ctx), ref, fmt.strip().lower(), reveal)
+    why = audit_reveal(reveal, reason)
+    archive = archive_of(ctx)
+    text, order = render_sheet(archive, ref, fmt.strip().lower(), reveal)
     if out is None:
         typer.echo(text, nl=False)
-        return
-    write_out(out, text)
+    else:
+        write_out(out, text)
+    audit_document(archive, [order.customer], reveal, why, out, f"order_sheet:{fmt}")
 
 
 # --- recurring service (周期服务) -----------------------------------------------------------

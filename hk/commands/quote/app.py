@@ -13,7 +13,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hk.commands.common import archive_of, print_json, require, say, split_csv, write_out
+from hk.commands.common import (
+    archive_of,
+    audit_document,
+    print_json,
+    require,
+    say,
+    split_csv,
+    write_out,
+)
+
+QUOTE_FIELDS = ("name", "address", "phones")
+"""The customer's personal data a quote document names."""
 
 if TYPE_CHECKING:
     from hk.domain.quote import Quote
@@ -215,8 +226,9 @@ def render(ctx: typer.Context, ref: QuoteRef, fmt: Format = "md", out: Out = Non
     text, _ = render_quote(archive, quote, fmt.strip().lower())
     if out is None:
         typer.echo(text, nl=False)
-        return
-    write_out(out, text)
+    else:
+        write_out(out, text)
+    audit_document(archive, [quote.customer], False, "", out, f"quote:{fmt}", QUOTE_FIELDS)
 
 
 @app.command("send")
@@ -240,6 +252,9 @@ def send(
     archive = archive_of(ctx)
     how = require(via, "--via", "发送方式 via (wechat/email/print/sms)")
     sent = send_quote(archive, ref, how, to=to, fmt=fmt.strip().lower(), out=out, note=note)
+    audit_document(
+        archive, [sent.record.customer], False, "", sent.file, f"quote:{fmt}", QUOTE_FIELDS
+    )
     if json:
         _print_quote(archive, sent.record, {"file": str(sent.file)})
         return

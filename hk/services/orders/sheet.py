@@ -117,6 +117,7 @@ def sheet_context(archive: Archive, order: Order, reveal: bool = False) -> dict[
             "for_dispatch": order.status in STATUS_FOR_SHEET,
         },
         "customer": {
+            "id": customer.id,
             "name": customer.name,
             "phone": (format_phone(phone) if reveal else mask_phone(phone)) if phone else "",
             "tier": customer.tier,
