@@ -155,6 +155,9 @@ def test_erasure_makes_every_copy_of_the_sensitive_values_unreadable(shop: Shop)
     assert CANARY not in plaintexts and ID_NUMBER not in plaintexts
     assert OTHER_CANARY in plaintexts
     assert ok(shop.cli("doctor")).exit_code == 0
+    exported = json.loads(ok(shop.cli("export", "customers", "--format", "json")).stdout)
+    assert [row["姓名"] for row in exported] == ["李四"]
+    assert shop.cli.json("customer", "find", "张三") == []
     [entry] = entries(shop.archive, Filter(action="erase"))
     assert entry.records == [shop.customer_id] and entry.reason == "客户要求删除"
     assert "张三" not in git(shop.archive.root, "log", "-2", "--format=%B")

@@ -127,6 +127,8 @@ class Customer(Record):
     def index_terms(self) -> dict[str, list[str]]:
         from hk.domain.fields import phone_digits
 
+        if self.erased:  # a tombstone: found by its code only, in no list of a tag or place
+            return {"terms": [], "tags": [], "communities": [], "category": []}
         communities = self.communities()
         return {
             "terms": [

@@ -135,6 +135,8 @@ class Worker(Record):
     def index_terms(self) -> dict[str, list[str]]:
         from hk.domain.fields import phone_digits
 
+        if self.erased:  # a tombstone: found by its code only
+            return {"terms": [], "tags": [], "communities": [], "category": []}
         skills = [s.name for s in self.skills]
         community = [self.home.community] if self.home and self.home.community else []
         return {

@@ -51,7 +51,9 @@ class Export:
 
 
 def build_export(archive: Archive, kind: str, reveal: bool = False) -> Export:
-    """Every record of ``kind`` as table rows, oldest first (the order they were added)."""
+    """Every record of ``kind`` as table rows, oldest first (the order they were added).
+
+    Erased people are left out: their tombstones hold nothing to export (PIPL Art. 47)."""
     if kind not in KINDS:
         raise UsageError(f"cannot export {kind}; hk exports customers and workers")
     if reveal and not archive.keyring.available():
@@ -68,6 +70,8 @@ def build_export(archive: Archive, kind: str, reveal: bool = False) -> Export:
     to_row = _customer_row if kind == "customer" else _worker_row
     for row in rows:
         data = orjson.loads(row["data"])
+        if data.get("erased"):
+            continue
         values = to_row(data)
         values["code"] = row["code"] or ""
         for key in SEALED_KEYS:
