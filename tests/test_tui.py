@@ -18,8 +18,10 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TabbedContent
 
+from hk.domain.customer import Customer
 from hk.services.audit import Filter, entries
 from hk.services.people import add_customer, edit
+from hk.services.records import load
 from hk.store.archive import Archive
 from hk.tui.app import HkApp, make_app
 from hk.tui.data.lists import Filters, search
@@ -193,6 +195,32 @@ def test_sensitive_values_are_masked_until_revealed(office: Path) -> None:
     [entry] = entries(Archive(office), Filter(record=ZHANG))
     assert (entry.action, entry.reason, entry.to) == ("reveal", "check", "screen")
     assert "id_number" in entry.fields
+
+
+def test_consents_are_recorded_and_withdrawn_on_the_customer_page(office: Path) -> None:
+    async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
+        app.open_record("customer", ZHANG)
+        await settle(pilot)
+        page = app.screen
+        assert isinstance(page, CustomerScreen)
+        await pilot.press("c")
+        await settle(pilot)
+        await type_text(pilot, "wechat")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is page
+        assert "wechat" in shown(page.query_one("#panel-consents", FieldsPanel))
+        await pilot.press("C")
+        await settle(pilot)
+        await pilot.press("enter")  # the first consent in force
+        await settle(pilot)
+        assert "已撤回" in "\n".join(n.message for n in app._notifications)
+
+    drive(office, scenario)
+    customer, _ = load(Archive(office), Customer, ZHANG)
+    added = [c for c in customer.consents if c.method == "wechat"]
+    assert [c.purpose for c in added] == ["敏感个人信息处理"]
+    assert any(c.withdrawn is not None for c in customer.consents)
 
 
 def test_reveal_needs_the_key(office: Path) -> None:

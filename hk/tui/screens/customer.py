@@ -20,6 +20,7 @@ from hk.tui.widgets.fields import Pair, TextPanel
 from hk.tui.widgets.results import ResultTable
 
 if TYPE_CHECKING:
+    from hk.store.archive import Archive
     from hk.tui.data.pages import Page
 
 SENSITIVE = ("id_number", "health_notes", "children_details")
@@ -39,7 +40,12 @@ class CustomerScreen(RecordScreen):
         "surveys",
         "history",
     ]
-    BINDINGS: ClassVar[list[Any]] = [*tab_keys(TABS), bind("n", "new_order", "new_order")]
+    BINDINGS: ClassVar[list[Any]] = [
+        *tab_keys(TABS),
+        bind("n", "new_order", "new_order"),
+        bind("c", "consent", "consent_add"),
+        bind("C", "withdraw_consent", "consent_withdraw"),
+    ]
     PANELS: ClassVar[tuple[str, ...]] = (
         "basics",
         "points",
@@ -283,6 +289,70 @@ class CustomerScreen(RecordScreen):
         from hk.tui.screens.forms import open_form_screen
 
         open_form_screen(self, "order", customer=self.record_id)
+
+    def action_consent(self) -> None:
+        """Record a consent the customer gave (as ``hk consent add``), in a short form."""
+        from hk.domain.common import PURPOSES
+        from hk.services.consent import ConsentGiven, add_consent
+        from hk.tui.screens.dialogs import Field, FormDialog
+
+        t = self.texts
+        record_id = self.record_id
+        purposes = tuple((key, t(f"consent.{key}")) for key in PURPOSES)
+        fields = [
+            Field("purpose", t("consent.purpose"), "sensitive", purposes),
+            Field("how", t("consent.how")),
+            Field("scope", t("consent.scope")),
+        ]
+
+        def given(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            consent = ConsentGiven(values["purpose"], values.get("scope", ""), values["how"])
+
+            def job(archive: Archive) -> object:
+                return add_consent(archive, record_id, consent)
+
+            self.work("consent", job, lambda _: self._consents_changed("consent.added"))
+
+        self.app.push_screen(FormDialog(t("consent.title"), fields, t("consent.hint")), given)
+
+    def action_withdraw_consent(self) -> None:
+        """Withdraw one of the customer's consents in force (as ``hk consent withdraw``)."""
+        from hk.domain.common import PURPOSES, Consent
+        from hk.services.consent import withdraw_consent
+        from hk.tui.screens.dialogs import ChoiceDialog
+
+        t = self.texts
+        record_id = self.record_id
+        today = self.hk.today()
+        data = self.page.data if self.page else {}
+        consents = [Consent.model_validate(c) for c in data.get("consents", [])]
+        in_force = [c for c in consents if c.in_force(today)]
+        if not in_force:
+            self.notify(t("consent.none"), timeout=5)
+            return
+        keys = [next((k for k in PURPOSES if c.is_for(k)), c.purpose) for c in in_force]
+        choices = [
+            (key, f"{c.purpose} · {c.method} · {c.date}")
+            for key, c in zip(keys, in_force, strict=True)
+        ]
+
+        def chosen(purpose: str | None) -> None:
+            if purpose is None:
+                return
+
+            def job(archive: Archive) -> object:
+                return withdraw_consent(archive, record_id, purpose, today)
+
+            self.work("consent", job, lambda _: self._consents_changed("consent.withdrawn"))
+
+        self.app.push_screen(ChoiceDialog(t("consent.withdraw_title"), choices), chosen)
+
+    def _consents_changed(self, key: str) -> None:
+        self.notify(self.texts(key), timeout=5)
+        self.hk.generation += 1
+        self.load()
 
     def on_result_table_chosen(self, event: ResultTable.Chosen) -> None:
         event.stop()
