@@ -294,9 +294,13 @@ def test_a_worker_form_reads_as_the_cli_and_clears_the_birth_year(office: Path) 
     assert len(worker.skills) == 2 and len(worker.certificates) == 1 and worker.availability
 
 
-def test_a_save_over_a_record_changed_meanwhile_is_refused_and_the_input_kept(office: Path) -> None:
-    before, loaded = load(Archive(office), Customer, ZHANG)
-    customer_file = office / loaded.path
+def test_a_save_over_a_record_changed_meanwhile_in_another_field_keeps_both(
+    office: Path,
+) -> None:
+    """Someone else changed the notes while the form was open: the operator's new WeChat is
+    merged onto the record as it is now, and nothing of theirs is lost (a clash in the same
+    field is refused: see the next test)."""
+    before, _ = load(Archive(office), Customer, ZHANG)
 
     async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
         await open_customer_page(app, pilot, ZHANG)
@@ -305,22 +309,11 @@ def test_a_save_over_a_record_changed_meanwhile_is_refused_and_the_input_kept(of
         form = form_of(app)
         await fill(pilot, form, "wechat", "zhang_new")
         edit(Archive(office), "customer", ZHANG, {"notes": "别人改的备注"})
-        theirs = customer_file.read_bytes()
         count = commits(office)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.screen is form
-        assert "别人改过" in str(form.query_one("#form-top", Static).render())
-        assert form.query_one("#input-wechat", Input).value == "zhang_new"
-        assert customer_file.read_bytes() == theirs and commits(office) == count
-        await pilot.press("ctrl+r")
-        await settle(pilot)
-        assert "备注" in str(form.query_one("#form-top", Static).render())
-        assert form.query_one("#input-notes", TextArea).text == "别人改的备注"
-        assert form.query_one("#input-wechat", Input).value == "zhang_new"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
         assert isinstance(app.screen, CustomerScreen)
+        assert commits(office) == count + 1
 
     drive(office, scenario)
     customer, _ = load(Archive(office), Customer, ZHANG)

@@ -352,7 +352,10 @@ def tour(root: Path) -> list[str]:
         (f"{hk} customer list", "全部客户，按拼音排序"),
         (f"{hk} customer find {initials}", f"按姓名拼音首字母找（{name}）"),
         (f"{hk} customer find {digits}", "按电话号码里的几位数字找"),
-        (f"{hk} customer show {code} --reveal", "客户档案；--reveal 显示加密的身份证号和健康信息"),
+        (
+            f"{hk} customer show {code} --reveal --reason 核对身份",
+            "客户档案；--reveal 显示加密的身份证号和健康信息（须说明原因，记入 hk audit）",
+        ),
         (f"{hk} customer list --tag {shell_word(tag)}", f"按标签筛选（{tag}）") if tag else None,
         (f"{hk} worker list", "阿姨：状态、技能、籍贯"),
         (f"{hk} worker show {worker['code']}", f"{worker['name']}的证书快到期了"),
