@@ -147,6 +147,9 @@ COMMANDS: dict[str, str] = {
     "tui": "tui:tui",
     "remind": "remind:remind",
     "batch": "batch:batch",
+    "sync": "sync:sync",
+    "review": "sync:review",
+    "propose": "sync:propose",
 }
 """Each single command, the same way. Only the module of the command in use is imported."""
 

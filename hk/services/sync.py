@@ -1,0 +1,642 @@
+"""``hk sync``: several operators, one archive, through an ordinary git remote.
+
+A sync fetches the remote, merges its branch record by record, and pushes. The merge is git's
+own three-way read of the trees (``git read-tree -m``: a file changed on one side only is taken
+as it is) with every file changed on *both* sides merged field by field by the merge engine
+(:mod:`hk.store.merge`) in this process, not by a merge driver started once per file: a
+thousand records changed on both sides cost a thousand function calls, not a thousand Python
+processes. Values that lose go to the attic (``hk conflicts``), with who and when.
+
+What comes out is checked before anything is committed: every record file the merge touched
+is parsed and validated against its model, and no file may hold a conflict marker. Any problem
+puts the archive back as it was (HEAD, index and files) and names the file. Only then is the
+merge committed (two parents, an ``Operator:`` trailer like every hk commit), the index brought
+up to date and the result pushed; a push refused because the remote moved meanwhile fetches and
+merges again.
+
+Short codes are a function of the set of IDs (:func:`hk.domain.ids.assign_codes`), so every
+clone computes the same ones after a sync; the records whose code changed are reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from hk.domain.layout import LAYOUT
+from hk.errors import ConflictError, HkError, InvalidData, Problem
+from hk.services.history import blobs
+from hk.services.review import (
+    Target,
+    current_branch,
+    default_remote,
+    fetch,
+    record_of,
+    resolve_target,
+)
+from hk.store import git
+from hk.store.archive import Archive
+from hk.store.lock import archive_lock
+
+MAX_TRIES = 5
+"""Fetch-merge-push rounds before giving up when others keep pushing first."""
+MARKER = "sync-started"
+"""In ``.git/hk``: the HEAD a merge started from, while it runs (see :func:`_recover`)."""
+ATTIC = "conflicts"
+"""The attic's folder: values that lost a merge, with who and when (``hk conflicts``)."""
+SHOWN_DIRTY = 10
+"""Uncommitted files named in the refusal; the rest are counted."""
+
+Step = Literal["none", "fast-forward", "merge"]
+
+
+@dataclass
+class Recoded:
+    """A record whose short code changed (an older record with the same code arrived)."""
+
+    kind: str
+    record_id: str
+    title: str
+    old: str
+    new: str
+
+
+@dataclass
+class Outcome:
+    """What merging a branch did."""
+
+    target: Target
+    step: Step = "none"
+    head: str = ""
+    incoming: int = 0
+    """Commits brought in."""
+    touched: list[str] = field(default_factory=list)
+    """Files the merge changed in this archive."""
+    merged: list[str] = field(default_factory=list)
+    """Record files changed on both sides, merged field by field."""
+    conflicts: list[tuple[str, Any]] = field(default_factory=list)
+    """(record file, the engine's ``Loser``) of each losing value kept in the attic."""
+    attic: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    recoded: list[Recoded] = field(default_factory=list)
+
+
+@dataclass
+class SyncReport:
+    outcome: Outcome
+    pushed: int = 0
+    """Commits the remote did not have and now has."""
+    tries: int = 1
+
+
+# --- the working tree must be hk's ----------------------------------------------------------
+
+
+def _watched(path: str) -> bool:
+    """Files a sync must not merge over: records, the attic, the settings."""
+    return (
+        path.startswith(ATTIC + "/")
+        or path in ("hk.toml", ".gitattributes")
+        or any(path.startswith(layout.folder + "/") for layout in LAYOUT.values())
+    )
+
+
+def uncommitted(archive: Archive) -> list[tuple[str, str]]:
+    """(path, what) of changes git does not have: tracked files changed or deleted anywhere,
+    new files where records live. hk commits every write of its own, so these are hand edits
+    (or an interrupted one)."""
+    out = git.run(archive.root, ["status", "--porcelain=v1", "-z", "--untracked-files=all"])
+    entries = out.split("\0")
+    found = []
+    i = 0
+    while i < len(entries):
+        entry = entries[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        code, path = entry[:2], entry[3:]
+        if code[0] in "RC":  # a rename names its source next
+            i += 1
+        if code == "??":
+            if _watched(path):
+                found.append((path, "new, not committed"))
+        elif "D" in code:
+            found.append((path, "deleted, not committed"))
+        elif "U" in code or code in ("AA", "DD"):
+            found.append((path, "in an unfinished merge"))
+        else:
+            found.append((path, "changed, not committed"))
+    return found
+
+
+def refuse_uncommitted(archive: Archive) -> None:
+    """A sync merges committed records only: it refuses while anything is left uncommitted."""
+    if (archive.root / ".git" / "MERGE_HEAD").exists():
+        raise ConflictError(
+            "a git merge is in progress in this archive",
+            hint="finish it (`git commit`) or undo it (`git merge --abort`), then sync again",
+        )
+    found = uncommitted(archive)
+    if not found:
+        return
+    lines = [f"  {path}: {what}" for path, what in found[:SHOWN_DIRTY]]
+    if len(found) > SHOWN_DIRTY:
+        lines.append(f"  … and {len(found) - SHOWN_DIRTY} more (`git status`)")
+    raise HkError(
+        "the archive has changes hk did not make and git does not have:\n" + "\n".join(lines),
+        hint="hk commits its own changes; check these (`hk doctor`), then commit them "
+        "(`git add … && git commit`) or undo them (`git restore …`), and sync again",
+    )
+
+
+# --- merging --------------------------------------------------------------------------------
+
+
+def _rev(archive: Archive, ref: str) -> str:
+    return git.run(archive.root, ["rev-parse", "--verify", ref + "^{commit}"]).strip()
+
+
+def _is_ancestor(archive: Archive, older: str, newer: str) -> bool:
+    """``git merge-base --is-ancestor`` (it answers with its exit code only)."""
+    import subprocess
+
+    return (
+        subprocess.run(
+            ["git", "-C", str(archive.root), "merge-base", "--is-ancestor", older, newer],
+            capture_output=True,
+        ).returncode
+        == 0
+    )
+
+
+def merge(archive: Archive, target: Target) -> Outcome:
+    """Merge ``target`` into HEAD (see the module's docstring); under the archive lock."""
+    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        _recover(archive)
+        refuse_uncommitted(archive)
+        _ensure_driver(archive)
+        outcome = Outcome(target)
+        if target.ref is None:
+            return outcome
+        head, theirs = _rev(archive, "HEAD"), _rev(archive, target.ref)
+        outcome.head = head
+        if _is_ancestor(archive, theirs, head):
+            return outcome
+        before = _codes(archive)
+        base = git.run(archive.root, ["merge-base", head, theirs], check=False).strip()
+        if not base:
+            raise HkError(
+                f"{target.name} holds another archive (no history in common with this one)",
+                hint="sync only clones of one archive; check `git remote -v`",
+            )
+        outcome.incoming = int(
+            git.run(archive.root, ["rev-list", "--count", f"{head}..{theirs}"]).strip()
+        )
+        _start(archive, head)
+        try:
+            if base == head:
+                _fast_forward(archive, outcome, head, theirs)
+            else:
+                _three_way(archive, outcome, base, head, theirs)
+        except BaseException:
+            _undo(archive, head)
+            raise
+        finally:
+            (archive.hk_dir / MARKER).unlink(missing_ok=True)
+        outcome.recoded = _recoded(archive, before)
+        return outcome
+
+
+def _ensure_driver(archive: Archive) -> None:
+    """The merge driver stays configured for people who ``git pull`` by hand."""
+    from hk.store.merge import ensure_merge_driver
+
+    ensure_merge_driver(archive.root)
+
+
+def _start(archive: Archive, head: str) -> None:
+    archive.hk_dir.mkdir(parents=True, exist_ok=True)
+    (archive.hk_dir / MARKER).write_text(head + "\n", encoding="ascii")
+
+
+def _recover(archive: Archive) -> None:
+    """A merge killed half-way (files and index changed, HEAD not moved) is undone at the next
+    sync: the tree was clean when it started, so going back to HEAD loses nothing."""
+    marker = archive.hk_dir / MARKER
+    try:
+        started = marker.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return
+    if started == _rev(archive, "HEAD"):
+        _undo(archive, started)
+    marker.unlink(missing_ok=True)
+
+
+def _undo(archive: Archive, head: str) -> None:
+    """Index and files back to ``head`` (only files git tracks or the merge added)."""
+    git.run(archive.root, ["reset", "--quiet", "--hard", head])
+
+
+def _fast_forward(archive: Archive, outcome: Outcome, head: str, theirs: str) -> None:
+    git.run(archive.root, ["read-tree", "-m", "-u", head, theirs])
+    outcome.touched = _changed(archive, head)
+    _validate(archive, outcome.touched)
+    git.run(archive.root, ["update-ref", "-m", "hk sync: fast-forward", "HEAD", theirs, head])
+    outcome.step, outcome.head = "fast-forward", theirs
+
+
+def _three_way(archive: Archive, outcome: Outcome, base: str, head: str, theirs: str) -> None:
+    git.run(archive.root, ["read-tree", "-m", "-u", "--aggressive", base, head, theirs])
+    _resolve(archive, outcome, base, head, theirs)
+    outcome.touched = _changed(archive, head)
+    _validate(archive, outcome.touched)
+    tree = git.run(archive.root, ["write-tree"]).strip()
+    message = _message(archive, outcome)
+    commit = git.run(
+        archive.root, ["commit-tree", tree, "-p", head, "-p", theirs, "-F", "-"], input=message
+    ).strip()
+    git.run(archive.root, ["update-ref", "-m", "hk sync: merge", "HEAD", commit, head])
+    outcome.step, outcome.head = "merge", commit
+
+
+def _changed(archive: Archive, head: str) -> list[str]:
+    """Files whose staged content differs from ``head`` (what the merge changed here)."""
+    out = git.run(
+        archive.root, ["diff-index", "--cached", "--name-only", "--no-renames", "-z", head]
+    )
+    return [p for p in out.split("\0") if p]
+
+
+def _message(archive: Archive, outcome: Outcome) -> str:
+    target = outcome.target
+    subject = f"sync: merge {target.name}"
+    if target.remote and target.name == target.remote:
+        subject = f"sync: merge {target.remote}/{target.branch}"
+    parts = [f"{outcome.incoming} commits"]
+    if outcome.merged:
+        parts.append(f"{len(outcome.merged)} records merged field by field")
+    if outcome.conflicts:
+        parts.append(f"{len(outcome.conflicts)} values kept in the attic")
+    return f"{subject} ({', '.join(parts)})\n\nOperator: {archive.operator()}\n"
+
+
+# --- files changed on both sides ------------------------------------------------------------
+
+
+@dataclass
+class _Unmerged:
+    path: str
+    stages: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """stage (1 base, 2 ours, 3 theirs) → (mode, blob id)."""
+
+
+def _unmerged(archive: Archive) -> list[_Unmerged]:
+    out = git.run(archive.root, ["ls-files", "--unmerged", "-z"])
+    found: dict[str, _Unmerged] = {}
+    for entry in out.split("\0"):
+        if not entry:
+            continue
+        meta, _, path = entry.partition("\t")
+        mode, sha, stage = meta.split()
+        found.setdefault(path, _Unmerged(path)).stages[int(stage)] = (mode, sha)
+    return list(found.values())
+
+
+def _resolve(archive: Archive, outcome: Outcome, base: str, head: str, theirs: str) -> None:
+    """Settle every file git left unmerged, then stage the results (stage 0)."""
+    unmerged = _unmerged(archive)
+    if not unmerged:
+        return
+    shas = sorted({sha for u in unmerged for _, sha in u.stages.values()})
+    content = dict(zip(shas, blobs(archive, shas), strict=True))
+    sides = _last_writers(archive, base, head, theirs, [u.path for u in unmerged])
+    written: list[tuple[Path, bytes]] = []
+    conflicts: list[str] = []
+    for item in unmerged:
+        old, ours, new = (item.stages.get(n) for n in (1, 2, 3))
+        data = {n: content[s[1]] or b"" for n, s in item.stages.items()}
+        if ours is None or new is None:  # deleted on one side, changed on the other
+            kept = data[2] if ours is not None else data[3]
+            written.append((archive.root / item.path, kept))
+            outcome.notes.append(
+                f"{item.path}: deleted on one side and changed on the other; the changed "
+                "record is kept"
+            )
+            continue
+        base_bytes = data[1] if old is not None else b""
+        if record_of(item.path) is None:
+            text = _merge_text(archive, item.path, base_bytes, data[2], data[3])
+            if text is None:
+                conflicts.append(item.path)
+            else:
+                written.append((archive.root / item.path, text))
+            continue
+        merged, losers = _merge_record(
+            item.path, base_bytes if old is not None else None, data[2], data[3], sides
+        )
+        written.append((archive.root / item.path, merged))
+        outcome.merged.append(item.path)
+        outcome.conflicts += [(item.path, loser) for loser in losers]
+    if conflicts:
+        raise ConflictError(
+            "these files were changed on both sides and cannot be merged line by line: "
+            + ", ".join(conflicts),
+            hint=f"merge them by hand: `git merge {outcome.target.ref}`, edit the files, "
+            "`git commit`; then sync again",
+        )
+    from hk.store.atomic import write_atomic_many
+
+    write_atomic_many(written)
+    outcome.attic = _to_attic(archive, outcome.conflicts)
+    _stage(archive, [str(p.relative_to(archive.root)) for p, _ in written] + outcome.attic)
+
+
+def _stage(archive: Archive, paths: list[str]) -> None:
+    if paths:
+        git.run(
+            archive.root,
+            ["update-index", "--add", "--remove", "-z", "--stdin"],
+            input="\0".join(paths) + "\0",
+        )
+
+
+def _merge_text(
+    archive: Archive, path: str, base: bytes, ours: bytes, theirs: bytes
+) -> bytes | None:
+    """A file that is not a record (``hk.toml``), merged line by line; None on a conflict."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir=archive.hk_dir) as folder:
+        names = []
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
+            (Path(folder) / name).write_bytes(data)
+            names.append(str(Path(folder) / name))
+        proc = subprocess.run(["git", "merge-file", "-p", "-q", *names], capture_output=True)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _last_writers(
+    archive: Archive, base: str, head: str, theirs: str, paths: list[str]
+) -> dict[tuple[int, str], tuple[str, dt.datetime]]:
+    """For each side (2 ours, 3 theirs) and path: who changed the file last on that side since
+    the merge base, and when (the commit's ``Operator:`` and committer time)."""
+    from hk.services.review import commits_of
+
+    wanted = set(paths)
+    found: dict[tuple[int, str], tuple[str, dt.datetime]] = {}
+    for side, tip in ((2, head), (3, theirs)):
+        for commit in commits_of(archive, f"{base}..{tip}", wanted):
+            for *_, path in commit.files:
+                if path in wanted:
+                    found[(side, path)] = (commit.operator, commit.at)
+    return found
+
+
+def _merge_record(
+    path: str,
+    base: bytes | None,
+    ours: bytes,
+    theirs: bytes,
+    sides: dict[tuple[int, str], tuple[str, dt.datetime]],
+) -> tuple[bytes, list[Any]]:
+    """One record changed on both sides, merged field by field by the engine."""
+    from hk.store import merge as engine
+
+    now = dt.datetime.now(dt.UTC)
+    ours_by, ours_at = sides.get((2, path), ("", now))
+    theirs_by, theirs_at = sides.get((3, path), ("", now))
+    result = engine.merge_file(
+        path,
+        base,
+        ours,
+        theirs,
+        engine.Side(None, ours_by, ours_at),
+        engine.Side(None, theirs_by, theirs_at),
+    )
+    text, losers = result
+    return (text.encode("utf-8") if isinstance(text, str) else text), list(losers)
+
+
+def _to_attic(archive: Archive, losers: list[Any]) -> list[str]:
+    """Write the losing values into the attic; the paths written."""
+    if not losers:
+        return []
+    from hk.store import merge as engine
+
+    return list(engine.write_attic(archive.root, losers))
+
+
+# --- checks before the commit ---------------------------------------------------------------
+
+_MARKER_LINE = re.compile(rb"^(<{7}|>{7})( |$)", re.M)
+
+
+def _validate(archive: Archive, paths: list[str]) -> None:
+    """Every record file the merge touched parses and fits its model; no file holds a
+    conflict marker. All problems are reported, each with its file."""
+    from hk.domain.kinds import KINDS
+    from hk.store.files import parse_record
+
+    problems: list[Problem] = []
+    for path in paths:
+        full = archive.root / path
+        if not full.is_file():
+            continue
+        data = full.read_bytes()
+        marker = _MARKER_LINE.search(data)
+        if marker is not None:
+            line = data.count(b"\n", 0, marker.start()) + 1
+            problems.append(
+                Problem(
+                    message="a conflict marker; a merge left this file half-done",
+                    path=path,
+                    line=line,
+                    hint="the merge was undone; fix the file on the side it came from",
+                )
+            )
+            continue
+        found = record_of(path)
+        if found is None:
+            continue
+        try:
+            parse_record(KINDS[found[0]], data.decode("utf-8"), path)
+        except UnicodeDecodeError:
+            problems.append(Problem(message="not UTF-8 text", path=path))
+        except InvalidData as exc:
+            problems += exc.problems
+    if problems:
+        raise InvalidData(
+            problems,
+            summary=f"the merge would leave {len(problems)} problem(s); nothing was merged",
+        )
+
+
+# --- short codes ----------------------------------------------------------------------------
+
+
+def _codes(archive: Archive) -> dict[str, tuple[str, str, str]]:
+    """id → (kind, code, name) of every record with a derived code, from the fresh index."""
+    archive.index.refresh()
+    rows = archive.index.db.execute(
+        "SELECT id, kind, code, name FROM records WHERE code IS NOT NULL"
+    )
+    return {r[0]: (r[1], r[2], r[3] or "") for r in rows}
+
+
+def _recoded(archive: Archive, before: dict[str, tuple[str, str, str]]) -> list[Recoded]:
+    after = _codes(archive)
+    out = []
+    for rid, (kind, code, name) in after.items():
+        old = before.get(rid)
+        if old is not None and old[1] != code:
+            out.append(Recoded(kind, rid, name, old[1], code))
+    return sorted(out, key=lambda r: (r.kind, r.new))
+
+
+# --- sync, accept, propose, reject ----------------------------------------------------------
+
+
+class PushRejected(HkError):
+    """The remote moved while we merged."""
+
+
+def push(archive: Archive, target: Target) -> int:
+    """Push HEAD to ``target``'s branch; how many commits the remote did not have."""
+    assert target.remote is not None
+    head = _rev(archive, "HEAD")
+    missing = int(
+        git.run(
+            archive.root,
+            ["rev-list", "--count", head, *([f"^{target.ref}"] if target.ref else [])],
+        ).strip()
+    )
+    if not missing:
+        return 0
+    _push(archive, target.remote, f"{head}:refs/heads/{target.branch}")
+    branch = current_branch(archive)
+    if not git.run(archive.root, ["config", f"branch.{branch}.remote"], check=False).strip():
+        git.run(archive.root, ["config", f"branch.{branch}.remote", target.remote])
+        git.run(archive.root, ["config", f"branch.{branch}.merge", f"refs/heads/{target.branch}"])
+    return missing
+
+
+def _push(archive: Archive, remote: str, refspec: str) -> None:
+    try:
+        git.run(archive.root, ["push", "--quiet", remote, refspec])
+    except git.GitError as exc:
+        words = exc.message
+        if any(w in words for w in ("rejected", "fetch first", "non-fast-forward")):
+            raise PushRejected(f"{remote} moved meanwhile") from None
+        raise HkError(
+            f"could not push to {remote}: {words.removeprefix('git push failed: ')}",
+            hint=f"check the network and that you may write there (`git remote get-url {remote}`)",
+        ) from None
+
+
+def sync(archive: Archive, remote: str | None = None) -> SyncReport:
+    """Fetch, merge and push, again if the remote moved meanwhile (see the module's docstring)."""
+    target = resolve_target(archive, remote or default_remote(archive))
+    tries = 0
+    while True:
+        tries += 1
+        outcome = merge(archive, target)
+        try:
+            pushed = push(archive, target)
+        except PushRejected:
+            if tries >= MAX_TRIES:
+                raise ConflictError(
+                    f"{target.remote} kept moving: {tries} tries to push, each refused",
+                    hint="others are syncing right now; run hk sync again in a moment",
+                ) from None
+            target = resolve_target(archive, target.name)
+            continue
+        archive.index.refresh()
+        return SyncReport(outcome, pushed, tries)
+
+
+def accept(archive: Archive, name: str | None = None) -> Outcome:
+    """``hk review --accept``: merge the branch reviewed (fetched again), without pushing."""
+    target = resolve_target(archive, name)
+    outcome = merge(archive, target)
+    archive.index.refresh()
+    return outcome
+
+
+@dataclass
+class Proposal:
+    remote: str
+    branch: str
+    commits: int
+
+
+def operator_slug(name: str) -> str:
+    """An ASCII name for a branch: the operator's name in pinyin (``王店长`` → ``wangdianzhang``),
+    or, if nothing readable is left, a short hash of it."""
+    from pypinyin import lazy_pinyin
+
+    text = "".join(lazy_pinyin(name)).lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:32].strip("-")
+    return slug or "op-" + hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
+
+
+def propose(archive: Archive, remote: str | None = None, today: dt.date | None = None) -> Proposal:
+    """Push the commits the remote's branch lacks to ``propose/<operator>-<day>`` instead,
+    for the owner to review (``hk review BRANCH``) and accept or reject."""
+    target = resolve_target(archive, remote or default_remote(archive))
+    assert target.remote is not None
+    refuse_uncommitted(archive)
+    ahead = int(
+        git.run(
+            archive.root,
+            ["rev-list", "--count", "HEAD", *([f"^{target.ref}"] if target.ref else [])],
+        ).strip()
+    )
+    if not ahead:
+        raise HkError(
+            f"nothing to propose: {target.remote}/{target.branch} has every change made here",
+        )
+    if today is None:
+        from hk.domain.base import now
+
+        today = now(archive.settings.locale.timezone).date()
+    stem = f"propose/{operator_slug(archive.operator())}-{today.isoformat()}"
+    head = _rev(archive, "HEAD")
+    for n in range(1, 100):
+        branch = stem if n == 1 else f"{stem}-{n}"
+        try:
+            _push(archive, target.remote, f"{head}:refs/heads/{branch}")
+        except PushRejected:  # a proposal of the same day, not part of this one: the next name
+            continue
+        fetch(archive, target.remote)
+        return Proposal(target.remote, branch, ahead)
+    raise HkError(f"too many proposals today on {target.remote}")
+
+
+def reject(archive: Archive, name: str) -> Target:
+    """``hk review BRANCH --reject``: delete a proposed branch from its remote (or a local
+    branch); the branch the archive syncs with cannot be rejected."""
+    target = resolve_target(archive, name)
+    own = current_branch(archive)
+    if target.branch == own:
+        raise HkError(
+            f"{target.name} is the branch this archive syncs with; it cannot be rejected",
+            hint="reject a proposed branch (`git branch -r` lists them)",
+        )
+    if target.ref is None:
+        raise HkError(f"there is no branch {target.name}")
+    if target.remote is None:
+        git.run(archive.root, ["branch", "-D", target.branch])
+    else:
+        try:
+            git.run(archive.root, ["push", "--quiet", target.remote, "--delete", target.branch])
+        except git.GitError as exc:
+            raise HkError(
+                f"could not delete {target.branch} on {target.remote}: {exc.message}"
+            ) from None
+        fetch(archive, target.remote)
+    return target
