@@ -91,3 +91,18 @@ LAYOUT: dict[Kind, KindLayout] = {
     )
 }
 """Every record kind by its singular name; the models take their folder and prefix from here."""
+
+
+def kind_of_path(path: str) -> Kind | None:
+    """The kind of record whose file ``path`` (relative to the archive root) is, or None.
+
+    A record file is ``<folder>/<id><suffix>``, or ``<folder>/<yyyy>/<mm>/<id><suffix>`` for a
+    partitioned kind; anything else (hk.toml, the attic, a README) is not a record.
+    """
+    for layout in LAYOUT.values():
+        if not path.startswith(layout.folder + "/") or not path.endswith(layout.suffix):
+            continue
+        rest = path[len(layout.folder) + 1 :].split("/")
+        if len(rest) == (3 if layout.partitioned else 1):
+            return layout.name
+    return None
