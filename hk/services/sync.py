@@ -40,7 +40,9 @@ from hk.services.review import (
 )
 from hk.store import git
 from hk.store.archive import Archive
+from hk.store.atomic import write_atomic_many
 from hk.store.lock import archive_lock
+from hk.store.merge import FileMerge, merge_file
 
 MAX_TRIES = 5
 """Fetch-merge-push rounds before giving up when others keep pushing first."""
@@ -307,7 +309,13 @@ def _unmerged(archive: Archive) -> list[_Unmerged]:
 
 
 def _resolve(archive: Archive, outcome: Outcome, base: str, head: str, theirs: str) -> None:
-    """Settle every file git left unmerged, then stage the results (stage 0)."""
+    """Settle every file git left unmerged, then stage the results (stage 0).
+
+    A record goes to the engine, whatever happened on each side (changed on both, created on
+    both, deleted on one and changed on the other: the change is kept and the deletion goes to
+    the attic). Any other file (``hk.toml``) is merged line by line, and a conflict there stops
+    the merge: no conflict marker is ever written.
+    """
     unmerged = _unmerged(archive)
     if not unmerged:
         return
@@ -315,44 +323,40 @@ def _resolve(archive: Archive, outcome: Outcome, base: str, head: str, theirs: s
     content = dict(zip(shas, blobs(archive, shas), strict=True))
     sides = _last_writers(archive, base, head, theirs, [u.path for u in unmerged])
     written: list[tuple[Path, bytes]] = []
+    gone: list[str] = []
     conflicts: list[str] = []
     for item in unmerged:
-        old, ours, new = (item.stages.get(n) for n in (1, 2, 3))
-        data = {n: content[s[1]] or b"" for n, s in item.stages.items()}
-        if ours is None or new is None:  # deleted on one side, changed on the other
-            kept = data[2] if ours is not None else data[3]
-            written.append((archive.root / item.path, kept))
-            outcome.notes.append(
-                f"{item.path}: deleted on one side and changed on the other; the changed "
-                "record is kept"
-            )
-            continue
-        base_bytes = data[1] if old is not None else b""
+        old, ours, new = (
+            content[item.stages[n][1]] if n in item.stages else None for n in (1, 2, 3)
+        )
         if record_of(item.path) is None:
-            text = _merge_text(archive, item.path, base_bytes, data[2], data[3])
+            text = None
+            if ours is not None and new is not None:
+                text = _merge_text(archive, ours, old or b"", new)
             if text is None:
                 conflicts.append(item.path)
             else:
                 written.append((archive.root / item.path, text))
             continue
-        merged, losers = _merge_record(
-            item.path, base_bytes if old is not None else None, data[2], data[3], sides
-        )
-        written.append((archive.root / item.path, merged))
+        merged = _merge_record(item.path, old, ours, new, sides)
+        if merged.text is None:
+            gone.append(item.path)
+        else:
+            written.append((archive.root / item.path, merged.text))
         outcome.merged.append(item.path)
-        outcome.conflicts += [(item.path, loser) for loser in losers]
+        outcome.conflicts += [(item.path, loser) for loser in merged.losers]
     if conflicts:
         raise ConflictError(
             "these files were changed on both sides and cannot be merged line by line: "
             + ", ".join(conflicts),
-            hint=f"merge them by hand: `git merge {outcome.target.ref}`, edit the files, "
-            "`git commit`; then sync again",
+            hint=f"merge them by hand (`git merge {outcome.target.ref}`, edit them, "
+            "`git commit`), then sync again",
         )
-    from hk.store.atomic import write_atomic_many
-
     write_atomic_many(written)
+    for path in gone:
+        (archive.root / path).unlink(missing_ok=True)
     outcome.attic = _to_attic(archive, outcome.conflicts)
-    _stage(archive, [str(p.relative_to(archive.root)) for p, _ in written] + outcome.attic)
+    _stage(archive, [str(p.relative_to(archive.root)) for p, _ in written] + gone + outcome.attic)
 
 
 def _stage(archive: Archive, paths: list[str]) -> None:
@@ -364,9 +368,7 @@ def _stage(archive: Archive, paths: list[str]) -> None:
         )
 
 
-def _merge_text(
-    archive: Archive, path: str, base: bytes, ours: bytes, theirs: bytes
-) -> bytes | None:
+def _merge_text(archive: Archive, ours: bytes, base: bytes, theirs: bytes) -> bytes | None:
     """A file that is not a record (``hk.toml``), merged line by line; None on a conflict."""
     import subprocess
     import tempfile
@@ -400,26 +402,21 @@ def _last_writers(
 def _merge_record(
     path: str,
     base: bytes | None,
-    ours: bytes,
-    theirs: bytes,
+    ours: bytes | None,
+    theirs: bytes | None,
     sides: dict[tuple[int, str], tuple[str, dt.datetime]],
-) -> tuple[bytes, list[Any]]:
-    """One record changed on both sides, merged field by field by the engine."""
-    from hk.store import merge as engine
-
-    now = dt.datetime.now(dt.UTC)
-    ours_by, ours_at = sides.get((2, path), ("", now))
-    theirs_by, theirs_at = sides.get((3, path), ("", now))
-    result = engine.merge_file(
+) -> FileMerge:
+    """One record changed on both sides, merged field by field by the engine, each side
+    with who changed the file last and when."""
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return merge_file(
         path,
         base,
         ours,
         theirs,
-        engine.Side(None, ours_by, ours_at),
-        engine.Side(None, theirs_by, theirs_at),
+        sides.get((2, path), ("", never)),
+        sides.get((3, path), ("", never)),
     )
-    text, losers = result
-    return (text.encode("utf-8") if isinstance(text, str) else text), list(losers)
 
 
 def _to_attic(archive: Archive, losers: list[Any]) -> list[str]:
