@@ -7,12 +7,21 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
+from textual.widgets import OptionList
 
 from hk.services.sync import operator_slug
+from hk.tui.app import HkApp
+from hk.tui.screens.dialogs import ChoiceDialog
+from hk.tui.screens.review import ReviewScreen
+from hk.tui.widgets.results import ResultTable
 from tests.conftest import Hk, git, ok
 from tests.sync_support import GitServer, git_server, head, office
+from tests.test_tui import drive, rows
+from tests.test_tui_snapshots import settle
 
 __all__ = ["git_server"]
 
@@ -134,3 +143,57 @@ def test_an_operator_name_becomes_an_ascii_branch_name() -> None:
     assert operator_slug("王店长") == "wangdianzhang"
     assert operator_slug("Anna Lee") == "anna-lee"
     assert re.fullmatch(r"op-[0-9a-f]{8}", operator_slug("★★"))
+
+
+# --- the TUI's review page ------------------------------------------------------------------
+
+
+def test_the_review_page_lists_a_colleagues_changes_and_accepts_them(pair: list[Hk]) -> None:
+    owner, colleague = pair
+    code = code_of(ok(colleague("customer", "find", "陈淑芬")).output)
+    ok(colleague("customer", "edit", code, "--phone", "13900139000"))
+    ok(colleague("sync"))
+
+    async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        page = app.screen
+        assert isinstance(page, ReviewScreen)
+        table = page.query_one("#review-changes", ResultTable)
+        assert any(
+            f"customer {code} 陈淑芬" in row and "phones" in row and "李会计" in row
+            for row in rows(table)
+        ), rows(table)
+        assert "origin/main 有 1 个提交待合并" in str(page.query_one("#review-status").render())
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        dialog.query_one(OptionList).highlighted = 0  # "merge them"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is page
+        assert rows(table) == []
+        assert any("已合并 1 个提交" in n.message for n in app._notifications)
+
+    drive(owner.root, scenario)
+    assert json.loads(ok(owner("customer", "show", code, "--json")).stdout)["phones"] == [
+        "+8613900139000"
+    ]
+
+
+def test_the_review_page_says_when_there_is_no_remote(office_root: Path) -> None:
+    async def scenario(app: HkApp, pilot: Pilot[Any]) -> None:
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        status = str(app.screen.query_one("#review-status").render())
+        assert "no remote to sync with" in status and "git remote add origin URL" in status
+        await pilot.press("a")
+        assert any("没有可接受的更改" in n.message for n in app._notifications)
+
+    drive(office_root, scenario)
+
+
+@pytest.fixture
+def office_root(archive_path: Path) -> Path:
+    return archive_path
