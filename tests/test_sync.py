@@ -9,6 +9,7 @@ order: every file valid, no conflict marker in any commit, no lost value, every 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,11 @@ from hk.services.people import build_new
 from hk.store.archive import Archive
 from hk.store.writer import save
 from tests.conftest import Hk, git, ok
-from tests.sync_support import GitServer, git_server, head, office
+from tests.sync_support import GitServer, git_server, head, office, tree
 
 __all__ = ["git_server"]
+
+WHEN = r"\d{4}-\d\d-\d\d \d\d:\d\d"
 
 
 def customer(hk: Hk, name: str, phone: str) -> str:
@@ -177,3 +180,53 @@ def test_codes_that_collide_across_clones_are_settled_the_same_way_everywhere(
         rows = json.loads(ok(hk("customer", "list", "--json")).stdout)
         codes = {r["name"]: r["code"] for r in rows}
         assert codes["老客户"] == short and codes["新客户"] == longer
+
+
+# --- two operators, one customer ------------------------------------------------------------
+
+
+def test_different_fields_of_one_customer_changed_on_two_clones_are_both_kept(
+    pair: list[Hk],
+) -> None:
+    a, b = pair
+    code = customer(a, "陈淑芬", "13800138000")
+    ok(a("sync"))
+    ok(b("sync"))
+    ok(a("customer", "edit", code, "--phone", "13900139000"))
+    ok(b("customer", "edit", code, "--tag", "高端客户", "--notes", "周三下午在家"))
+    ok(a("sync"))
+    out = ok(b("sync")).output
+    assert "1 record(s) changed on both sides merged field by field" in out
+    assert "attic" not in out
+    ok(a("sync"))
+    for hk in (a, b):
+        data = shown(hk, code)
+        assert data["phones"] == ["+8613900139000"]
+        assert data["tags"] == ["高端客户"] and data["notes"] == "周三下午在家"
+        assert [r["code"] for r in json.loads(ok(hk("customer", "list", "--json")).stdout)] == [
+            code
+        ]
+    assert tree(a.root) == tree(b.root)
+    assert ok(a("doctor")).exit_code == 0
+
+
+def test_one_field_changed_on_two_clones_keeps_the_later_value_and_the_other_in_the_attic(
+    pair: list[Hk],
+) -> None:
+    a, b = pair
+    code = customer(a, "陈淑芬", "13800138000")
+    ok(a("sync"))
+    ok(b("sync"))
+    ok(a("customer", "edit", code, "--wechat", "chen_old"))
+    ok(b("customer", "edit", code, "--wechat", "chen_new"))  # later
+    ok(a("sync"))
+    out = ok(b("sync")).output
+    assert re.search(
+        rf"customer {code} 陈淑芬: wechat changed on both sides; kept 李会计's \({WHEN}\), "
+        rf"王店长's \({WHEN}\) is in the attic",
+        out,
+    ), out
+    ok(a("sync"))
+    for hk in (a, b):
+        assert shown(hk, code)["wechat"] == "chen_new"
+    assert tree(a.root) == tree(b.root)
