@@ -134,6 +134,7 @@ SUBAPPS: dict[str, str] = {
     "calendar": "calendar:app",
     "points": "points:app",
     "config": "config:app",
+    "conflicts": "conflicts:app",
 }
 """Each command group, as the module of :mod:`hk.commands` that holds it and its name there."""
 COMMANDS: dict[str, str] = {
@@ -147,11 +148,16 @@ COMMANDS: dict[str, str] = {
     "tui": "tui:tui",
     "remind": "remind:remind",
     "batch": "batch:batch",
+    "merge-driver": "conflicts:merge_driver",
     "sync": "sync:sync",
     "review": "sync:review",
     "propose": "sync:propose",
 }
 """Each single command, the same way. Only the module of the command in use is imported."""
+
+
+HIDDEN = {"merge-driver"}
+"""Commands not listed in the help: run by git, not by people."""
 
 
 def _load(where: str) -> Any:
@@ -167,7 +173,7 @@ def _register(root: typer.Typer, names: list[str]) -> typer.Typer:
         if name in SUBAPPS:
             root.add_typer(_load(SUBAPPS[name]), name=name)
         else:
-            root.command(name)(_load(COMMANDS[name]))
+            root.command(name, hidden=name in HIDDEN)(_load(COMMANDS[name]))
     return root
 
 

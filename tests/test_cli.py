@@ -219,7 +219,7 @@ def test_a_stale_edit_exits_3(hk: Hk, tmp_path: Path, monkeypatch: pytest.Monkey
         tmp_path,
         monkeypatch,
         "import os\nreal = Path(os.environ['REAL_FILE'])\n"
-        "real.write_text(real.read_text(encoding='utf-8') + 'notes: 同事改的\\n', "
+        "real.write_text(real.read_text(encoding='utf-8').replace('张三', '张四'), "
         "encoding='utf-8')\n"
         "path.write_text(text.replace('张三', '张叁'), encoding='utf-8')\n",
     )

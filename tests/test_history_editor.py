@@ -227,7 +227,32 @@ def test_a_sensitive_value_typed_in_the_editor_is_sealed(
     assert "海鲜" not in git(hk.root, "log", "-p")
 
 
-def test_an_edit_that_goes_stale_keeps_the_users_text_and_says_where(
+def test_an_edit_that_goes_stale_on_the_same_field_keeps_the_users_text_and_says_where(
+    hk: Hk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, path = add(hk)
+    monkeypatch.setenv("REAL_FILE", str(path))
+    Editor(
+        tmp_path,
+        monkeypatch,
+        "import os\n"
+        "real = Path(os.environ['REAL_FILE'])\n"
+        "real.write_text(real.read_text(encoding='utf-8').replace('name: 张三', 'name: 张四'), "
+        "encoding='utf-8')\n" + replace("name: 张三", "name: 张叁  # 我的修改"),
+    )
+    result = hk("edit", code)
+    assert result.exit_code == 3
+    assert "changed by someone else while you edited it" in result.output
+    kept = Path(result.output.split("your text is kept in ")[1].split(";")[0])
+    try:
+        assert kept.read_text(encoding="utf-8").count("name: 张叁  # 我的修改") == 1
+        assert "name: 张四" in path.read_text(encoding="utf-8")
+        assert "张叁" not in path.read_text(encoding="utf-8")
+    finally:
+        shutil.rmtree(kept.parent)
+
+
+def test_an_edit_that_goes_stale_on_other_fields_is_saved_with_both_changes(
     hk: Hk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, path = add(hk)
@@ -240,16 +265,9 @@ def test_an_edit_that_goes_stale_keeps_the_users_text_and_says_where(
         "real.write_text(real.read_text(encoding='utf-8') + 'notes: 同事刚改的\\n', "
         "encoding='utf-8')\n" + replace("name: 张三", "name: 张叁  # 我的修改"),
     )
-    result = hk("edit", code)
-    assert result.exit_code == 3
-    assert "changed by someone else while you edited it" in result.output
-    kept = Path(result.output.split("your text is kept in ")[1].split(";")[0])
-    try:
-        assert kept.read_text(encoding="utf-8").count("name: 张叁  # 我的修改") == 1
-        assert "notes: 同事刚改的" in path.read_text(encoding="utf-8")
-        assert "张叁" not in path.read_text(encoding="utf-8")
-    finally:
-        shutil.rmtree(kept.parent)
+    assert ok(hk("edit", code)).stdout == f"saved {code}: name\n"
+    text = path.read_text(encoding="utf-8")
+    assert "name: 张叁  # 我的修改" in text and "notes: 同事刚改的" in text
 
 
 def test_a_failing_editor_saves_nothing(

@@ -519,3 +519,14 @@ def test_random_edits_are_deterministic_keep_one_side_changes_and_lose_nothing()
                 assert got == x, key
             elif x != was and y != was and x != y and not isinstance(x or y, (list, dict)):
                 assert got == y or key in lost, key  # a scalar: the later wins or it is noted
+
+
+def test_one_item_of_a_set_replaced_two_ways_is_a_conflict_over_the_list() -> None:
+    base = customer(phones=["+8613800138000", "+862888886666"])
+    a = edited(base, phones=["+8613700137000", "+862888886666"])
+    b = edited(base, phones=["+8613900139000", "+862888886666"])
+    result = merge("customer", base, a, b)
+    assert result.data is not None and result.data["phones"] == b["phones"]
+    assert [(x.field, x.kept, x.lost) for x in result.losers] == [
+        ("phones", b["phones"], a["phones"])
+    ]

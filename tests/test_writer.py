@@ -172,10 +172,12 @@ def assert_nothing_written(archive: Archive, before_head: str) -> None:
     assert git(archive, "status", "--porcelain") == ""
 
 
-def test_a_stale_edit_is_refused_with_exit_code_3_and_nothing_written(archive: Archive) -> None:
+def test_a_stale_edit_of_the_same_field_is_refused_with_exit_code_3_naming_it(
+    archive: Archive,
+) -> None:
     record = new_customer(archive)
     mine, loaded = load(archive, Customer, record.id)
-    edit(archive, "customer", record.id, {"notes": "别人先改了"})
+    edit(archive, "customer", record.id, {"notes": "别人先改了", "phones": ["13700137000"]})
     path = archive.root / relpath_for(Customer, record.id)
     theirs = path.read_bytes()
     before = head(archive)
@@ -185,8 +187,42 @@ def test_a_stale_edit_is_refused_with_exit_code_3_and_nothing_written(archive: A
         save(archive, mine, loaded)
     assert exc.value.exit_code == EXIT_CONFLICT == 3
     assert "changed by someone else" in exc.value.message
+    assert "in the same field: phones: saved meanwhile" in exc.value.message
+    assert '["137****7000"]' in exc.value.message and '["139****9000"]' in exc.value.message
+    assert "13700137000" not in exc.value.message and "notes" not in exc.value.message
+    assert exc.value.hint is not None and "redo the change" in exc.value.hint
     assert path.read_bytes() == theirs
     assert_nothing_written(archive, before)
+
+
+def test_a_stale_edit_of_other_fields_is_made_again_on_the_fresh_record(
+    archive: Archive,
+) -> None:
+    record = new_customer(archive, tags=["老客户"])
+    mine, loaded = load(archive, Customer, record.id)
+    edit(archive, "customer", record.id, {"notes": "别人先改了", "tags": ["老客户", "VIP"]})
+    before = commit_count(archive)
+    mine.phones = ["+8613900139000"]
+    mine.tags = ["老客户", "周末"]
+    result = save(archive, mine, loaded)
+    assert result.commit is not None and commit_count(archive) == before + 1
+    assert sorted(result.changed_fields) == ["phones", "tags"]
+    saved, _ = load(archive, Customer, record.id)
+    assert saved.notes == "别人先改了"
+    assert saved.phones == ["+8613900139000"]
+    assert saved.tags == ["老客户", "VIP", "周末"]
+    assert mine.notes == "别人先改了"  # the caller's record is the merged one
+    assert git(archive, "status", "--porcelain") == ""
+
+
+def test_a_stale_edit_already_made_by_the_other_saves_nothing(archive: Archive) -> None:
+    record = new_customer(archive)
+    mine, loaded = load(archive, Customer, record.id)
+    edit(archive, "customer", record.id, {"notes": "一样的"})
+    before = head(archive)
+    mine.notes = "一样的"
+    assert save(archive, mine, loaded).commit is None
+    assert head(archive) == before
 
 
 def test_a_hand_edit_between_load_and_save_also_makes_the_edit_stale(archive: Archive) -> None:
@@ -194,10 +230,19 @@ def test_a_hand_edit_between_load_and_save_also_makes_the_edit_stale(archive: Ar
     mine, loaded = load(archive, Customer, record.id)
     path = archive.root / relpath_for(Customer, record.id)
     path.write_text(path.read_text(encoding="utf-8").replace("张三", "张叁"), encoding="utf-8")
-    mine.notes = "新备注"
-    with pytest.raises(ConflictError):
+    mine.name = "张三丰"
+    with pytest.raises(ConflictError, match="name: saved meanwhile 张叁, yours 张三丰"):
         save(archive, mine, loaded)
     assert "张叁" in path.read_text(encoding="utf-8")
+
+
+def test_a_stale_edit_of_a_record_removed_meanwhile_is_refused(archive: Archive) -> None:
+    record = new_customer(archive)
+    mine, loaded = load(archive, Customer, record.id)
+    (archive.root / relpath_for(Customer, record.id)).unlink()
+    mine.notes = "x"
+    with pytest.raises(ConflictError, match="removed by someone else"):
+        save(archive, mine, loaded)
 
 
 def test_creating_over_an_existing_file_is_refused(archive: Archive) -> None:
@@ -535,6 +580,25 @@ def test_records_saved_together_are_one_commit_or_nothing(archive: Archive) -> N
     )
     assert load(archive, Customer, new.id)[0].name == "王五"
     assert archive.index.get(new.id) is not None
+
+
+def test_records_saved_together_merge_a_stale_one_that_does_not_overlap(
+    archive: Archive,
+) -> None:
+    from hk.store.writer import save_together
+
+    first, _ = add_customer(archive, {"name": "张三"})
+    second, _ = add_customer(archive, {"name": "李四"})
+    one, loaded_one = load(archive, Customer, first.id)
+    two, loaded_two = load(archive, Customer, second.id)
+    edit(archive, "customer", second.id, {"wechat": "lisi"})
+    one.notes, two.notes = "一", "二"
+    result = save_together(archive, [(one, loaded_one), (two, loaded_two)])
+    assert result.commit == head(archive)
+    saved = load(archive, Customer, second.id)[0]
+    assert (saved.notes, saved.wechat) == ("二", "lisi")
+    assert load(archive, Customer, first.id)[0].notes == "一"
+    assert git(archive, "status", "--porcelain") == ""
 
 
 def test_a_direct_commit_changes_one_entry_of_a_large_folder_as_git_would(

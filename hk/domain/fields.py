@@ -84,6 +84,14 @@ def phone_digits(e164: str) -> str:
     return national if len(national) == 11 and national[0] == "1" else "0" + national
 
 
+def mask_phone(e164: str) -> str:
+    """``+8613800138000`` → ``138****8000``: enough for the customer to recognise it."""
+    digits = phone_digits(e164)
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
 Phone = Annotated[str, BeforeValidator(normalize_phone)]
 
 # --- Chinese resident ID numbers (GB 11643-1999) --------------------------------------------------

@@ -25,7 +25,9 @@ The strategies:
     A mapping merged key by key, each key by its own rule (the default for a mapping).
 ``union``
     A set: items added on either side are kept (base order first, then the earlier writer's
-    additions, then the later's), items removed on either side are gone. Never a loser.
+    additions, then the later's), items removed on either side are gone. But when both sides
+    took out one same item and each put in another (one phone number changed two ways), the
+    list is one value: the later writer's wins and the other goes to the attic.
 ``entries``
     A list of entries named by ``key``: an entry added, removed or changed on one side takes
     that side's version; changed on both, the later writer's entry wins and the other goes to

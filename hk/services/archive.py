@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hk.services.catalog import default_catalog
-from hk.store.archive import prepare
-from hk.store.discover import SETTINGS_FILE
+from hk.store.archive import ARCHIVE_FILES, prepare
 from hk.store.writer import save_new_bulk
 
 
@@ -29,6 +28,6 @@ def init(root: Path, company: str | None = None, city: str = "成都市") -> Ini
         archive,
         records,
         f"archive: create with default catalog ({len(records)} items)",
-        extra_paths=[SETTINGS_FILE, ".gitignore"],
+        extra_paths=list(ARCHIVE_FILES),
     )
     return InitReport(root=archive.root, key_dir=archive.keyring.folder, key_created=key_created)

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from hk.domain.fields import phone_digits
+from hk.domain.fields import mask_phone as mask_phone
 from hk.domain.pricing import format_quantity
 from hk.errors import HkError
 from hk.store.archive import Archive
@@ -244,14 +244,6 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|<>#"})
 def md_escape(value: object) -> str:
     """A value as literal Markdown text: a ``|`` in a name must not split a table cell."""
     return str(value).translate(_MD_SPECIAL).replace("\n", " ")
-
-
-def mask_phone(e164: str) -> str:
-    """``+8613800138000`` → ``138****8000``: enough for the customer to recognise it."""
-    digits = phone_digits(e164)
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
 MEASURE_ZH = {"hour": "小时", "visit": "次", "day": "天", "month": "个月", "m2": "平方米"}

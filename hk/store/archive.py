@@ -34,6 +34,10 @@ hk.local.toml
 """
 
 
+ARCHIVE_FILES = (SETTINGS_FILE, ".gitignore", ".gitattributes")
+"""The files a new archive starts with besides its records, committed with them."""
+
+
 class NoArchive(HkError):
     """No archive where one was named or searched for."""
 
@@ -64,7 +68,13 @@ class Archive:
 
     @classmethod
     def open(cls, explicit: Path | None = None) -> Archive:
-        return cls(locate(explicit))
+        """The archive a command works on; makes sure git merges its records with hk
+        (:func:`hk.store.git.ensure_merge_driver`)."""
+        from hk.store import git
+
+        archive = cls(locate(explicit))
+        git.ensure_merge_driver(archive.root)
+        return archive
 
     # --- parts ---------------------------------------------------------------------------------
 
@@ -115,7 +125,8 @@ class Archive:
 
 
 def prepare(root: Path, company: str | None = None, city: str = "成都市") -> tuple[Archive, bool]:
-    """The files of a new archive: git repository, hk.toml, .gitignore and the master key.
+    """The files of a new archive: git repository, hk.toml, .gitignore, .gitattributes (record
+    files merge with ``hk merge-driver``) and the master key.
 
     Nothing is committed yet: whoever creates the archive (:func:`hk.services.archive.init`)
     adds its first records and commits them with these files, so a new archive is one commit.
@@ -140,7 +151,9 @@ def prepare(root: Path, company: str | None = None, city: str = "成都市") -> 
     )
     (root / SETTINGS_FILE).write_text(settings_text, encoding="utf-8")
     (root / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    (root / ".gitattributes").write_text(git.merge_attributes(), encoding="utf-8")
     if not (root / ".git").exists():
         git.init(root)
+    git.ensure_merge_driver(root)
     archive = Archive(root)
     return archive, archive.keyring.create_master()

@@ -90,6 +90,16 @@ def ensure_commit_graph(root: Path) -> None:
     run(root, ["commit-graph", "write", "--reachable", "--changed-paths", "--split"], check=False)
 
 
+def is_ancestor(root: Path, commit: str, of: str) -> bool:
+    """Whether ``commit`` is in the history of ``of`` (False for a commit git does not know)."""
+    proc = subprocess.run(
+        ["git", "-C", str(root), "merge-base", "--is-ancestor", commit, of],
+        capture_output=True,
+        env=_env(),
+    )
+    return proc.returncode == 0
+
+
 def user_name(root: Path) -> str:
     return run(root, ["config", "user.name"], check=False).strip()
 
@@ -435,3 +445,61 @@ def _stage_packed(root: Path, paths: Sequence[str], contents: Sequence[bytes]) -
     info = "".join(f"100644 {blobs[f':{n}']}\t{path}\n" for n, path in enumerate(paths, 1))
     run(root, ["update-index", "--add", "--index-info"], input=info)
     run(root, ["update-index", "-q", "--refresh"], check=False)
+
+
+# --- the merge driver --------------------------------------------------------------------------
+
+ATTRIBUTES_HEAD = "# Record files merge field by field (hk merge-driver); see `hk conflicts`."
+
+
+def merge_attributes() -> str:
+    """The ``.gitattributes`` lines that send every record file and attic file to hk's driver."""
+    from hk.domain.conflicts import FOLDER
+    from hk.domain.layout import LAYOUT
+
+    folders = sorted({layout.folder for layout in LAYOUT.values()} | {FOLDER})
+    return "\n".join([ATTRIBUTES_HEAD, *(f"{folder}/** merge=hk" for folder in folders)]) + "\n"
+
+
+def driver_command() -> str:
+    """The command git runs to merge a record file: this hk, through this Python."""
+    import shlex
+    import sys
+
+    return f"{shlex.quote(sys.executable)} -m hk merge-driver %O %A %B %P"
+
+
+def ensure_merge_driver(root: Path) -> None:
+    """Make ``git merge`` and ``git pull`` in this clone merge records with hk.
+
+    git's configuration is not cloned, so every clone needs ``merge.hk.driver`` in its own
+    ``.git/config``; the attributes go into ``.git/info/attributes`` too, so that an archive
+    made before ``.gitattributes`` existed is covered without a commit. Costs two small file
+    reads when all is in place (every command that opens an archive calls it); a failure
+    (another process writing git's config this very moment) is left for the next call.
+    """
+    git_dir = root / ".git"
+    try:
+        config = (git_dir / "config").read_text(encoding="utf-8")
+    except OSError:
+        return
+    command = driver_command()
+    if f"driver = {command}\n" not in config:
+        run(root, ["config", "merge.hk.name", "hk record files, field by field"], check=False)
+        run(root, ["config", "merge.hk.driver", command], check=False)
+    info = git_dir / "info" / "attributes"
+    wanted = merge_attributes()
+    try:
+        current = info.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        current = ""
+    except OSError:
+        return
+    if wanted in current:
+        return
+    kept = current.split(ATTRIBUTES_HEAD)[0].rstrip("\n")
+    try:
+        info.parent.mkdir(parents=True, exist_ok=True)
+        info.write_text((kept + "\n" if kept else "") + wanted, encoding="utf-8")
+    except OSError:
+        return

@@ -149,11 +149,12 @@ def canonical(model: type[Record], data: dict[str, Any], path: str) -> dict[str,
     A sensitive value someone wrote into a file by hand, not sealed yet, stays as the text it
     was (the next save seals it); everything else is as :func:`codec.canonical_data` writes it.
     """
-    return _stored(validate_data(model, data, None, path))
+    return record_data(validate_data(model, data, None, path))
 
 
-def _stored(record: Record) -> dict[str, Any]:
-    """The canonical data of ``record``, a sensitive value not sealed yet as its text."""
+def record_data(record: Record) -> dict[str, Any]:
+    """The canonical data of ``record``; a sensitive value not sealed yet stays as its text
+    (the next save seals it), where :func:`codec.canonical_data` would refuse it."""
     from pydantic_core import PydanticSerializationError
 
     try:
@@ -245,6 +246,8 @@ class _Run:
             return self.mapping(path, _as(dict, base), _as(dict, a), _as(dict, b))
         base_l, a_l, b_l = _as(list, base), _as(list, a), _as(list, b)
         if rule.strategy == "union":
+            if _replaced_both_ways(base_l, a_l, b_l):
+                return self.lww(_dotted(path), a, b)
             return _union(base_l, a_l, b_l)
         if rule.strategy == "append":
             return _by_time(_union(base_l, a_l, b_l))
@@ -365,6 +368,15 @@ def _union(base: list[Any], a: list[Any], b: list[Any]) -> list[Any]:
     return out
 
 
+def _replaced_both_ways(base: list[Any], a: list[Any], b: list[Any]) -> bool:
+    """Whether both sides took out one same item and each put in something else: the same
+    value (a phone number) changed two ways, a conflict rather than two additions."""
+    in_base = {_ident(x) for x in base}
+    in_a, in_b = {_ident(x) for x in a}, {_ident(x) for x in b}
+    added_a, added_b = in_a - in_base, in_b - in_base
+    return bool((in_base - in_a) & (in_base - in_b)) and bool(added_a) and bool(added_b)
+
+
 def _by_time(events: list[Any]) -> list[Any]:
     """Events in time order; events of one moment keep the order they had (stable sort)."""
 
@@ -472,6 +484,14 @@ def merge_file(
     return FileMerge(text, merged.losers, kind, str(merged.data.get("id") or stem))
 
 
+def file_data(path: str, raw: bytes | None) -> dict[str, Any] | None:
+    """The record file ``path`` holding ``raw`` as canonical data, validated (None: absent)."""
+    kind = kind_of_path(path)
+    if kind is None:
+        raise NotARecord(f"{path} is not a record file")
+    return _read(_model(kind), path, raw)
+
+
 def _read(model: type[Record], path: str, raw: bytes | None) -> dict[str, Any] | None:
     """One version of a record file as canonical data; None if the file is absent."""
     if raw is None:
@@ -488,4 +508,4 @@ def _read(model: type[Record], path: str, raw: bytes | None) -> dict[str, Any] |
                 )
             ]
         ) from None
-    return _stored(validate_data(model, codec.parse(text, path), text, path))
+    return record_data(validate_data(model, codec.parse(text, path), text, path))

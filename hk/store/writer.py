@@ -116,26 +116,26 @@ def save(
     loaded: Loaded | None = None,
     text: str | None = None,
     recheck: Callable[[], None] | None = None,
+    also: Sequence[tuple[str, bytes]] = (),
 ) -> SaveResult:
     """Create ``record`` (``loaded`` is None) or save it over ``loaded``; one commit.
 
     ``text`` is the user's own file text when they edited it by hand: its comments and layout
     are kept where they mean the same as the canonical form. ``recheck`` runs under the lock,
     after the stale-edit check, for rules that depend on other records (a worker's bookings):
-    two operators cannot both pass it and both write.
+    two operators cannot both pass it and both write. ``also`` are files of the archive's own
+    (an attic file: path and contents) written and committed with the record.
     """
     model = type(record)
     path = relpath_for(model, record.id)
     full = archive.root / path
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        _settle_pending(archive)
         current = full.read_bytes() if full.exists() else None
         if loaded is None and current is not None:
             raise ConflictError(f"{path} already exists")
         if loaded is not None and current != loaded.base:
-            raise ConflictError(
-                f"{model.kind} {record.id} was changed by someone else since it was opened",
-                hint="open it again and redo the change; nothing was written",
-            )
+            loaded = reapply(archive, record, loaded, current)
         if loaded is not None and loaded.record.own_code() != record.own_code():
             raise InvalidData(
                 [
@@ -161,14 +161,22 @@ def save(
 
         text = serialise(record, old_text)
         code = _code(archive, record)
-        write_atomic(full, text.encode("utf-8"))
+        new_paths = [path] if loaded is None else []
+        if also:
+            new_paths += [p for p, _ in also if not (archive.root / p).exists()]
+            write_atomic_many(
+                [(full, text.encode("utf-8"))] + [(archive.root / p, b) for p, b in also]
+            )
+        else:
+            write_atomic(full, text.encode("utf-8"))
         label = code or record.id
         action = "create" if loaded is None else "update " + ", ".join(fields)
         message = f"{model.kind} {label}: {action}" + _trailers(archive, record.id)
-        commit = _commit(archive, git.Change((path,), message), [path] if loaded is None else [])
+        paths = (path, *(p for p, _ in also))
+        commit = _commit(archive, git.Change(paths, message), new_paths)
         archive.index.load_pinyin()
         archive.index.note_written(model.kind, [index_row(record, path)], [_in_folder(path)])
-        return SaveResult(commit=commit, paths=[path], changed_fields=fields, code=code)
+        return SaveResult(commit=commit, paths=list(paths), changed_fields=fields, code=code)
 
 
 def save_together(
@@ -190,17 +198,18 @@ def save_together(
     from hk.store.files import serialise
 
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        _settle_pending(archive)
         pending: list[tuple[Record, Loaded | None, str, list[str]]] = []
+        fresh: list[tuple[Record, Loaded | None]] = []
         for record, loaded in changes:
             path = relpath_for(type(record), record.id)
             current = (archive.root / path).read_bytes() if (archive.root / path).exists() else None
             if loaded is None and current is not None:
                 raise ConflictError(f"{path} already exists")
             if loaded is not None and current != loaded.base:
-                raise ConflictError(
-                    f"{record.kind} {record.id} was changed by someone else since it was opened",
-                    hint="open it again and redo the change; nothing was written",
-                )
+                loaded = reapply(archive, record, loaded, current)
+            fresh.append((record, loaded))
+        changes = fresh
         if recheck is not None:
             recheck()
         for record, loaded in changes:
@@ -230,6 +239,66 @@ def save_together(
         commit = _commit(archive, git.Change(tuple(paths), message), new_paths)
         _note_written(archive, [(record, path) for record, _, path, _ in pending])
         return SaveResult(commit=commit, paths=paths, code=_code(archive, pending[0][0]))
+
+
+def reapply(archive: Archive, record: Record, loaded: Loaded, current: bytes | None) -> Loaded:
+    """A stale edit made again on the file as it is now, when the two changes do not overlap.
+
+    ``record`` was edited from ``loaded``, but someone saved the file since (``current``). The
+    edit is merged with that change (:func:`hk.store.merge.merge_data`, base = what was
+    loaded): if no field was changed both ways, ``record`` becomes the merged record, in
+    place, and the returned :class:`Loaded` is the file as it is now, for the save to go on
+    as if it had been opened a moment ago. A real overlap raises :class:`ConflictError`
+    naming the fields and both values, sensitive ones masked; nothing is written.
+    """
+    import datetime as dt
+
+    from hk.domain.conflicts import masked, shown
+    from hk.store.merge import Side, file_data, merge_data
+
+    model = type(record)
+    code = _code(archive, record) or record.id
+    label = f"{model.kind} {code}"
+    redo = f"nothing was written; see it as it is now (`hk show {code}`) and redo the change"
+    if current is None:
+        raise ConflictError(f"{label} was removed by someone else since it was opened", hint=redo)
+    _seal(archive, [record], loaded.record)
+    try:
+        base, theirs = file_data(loaded.path, loaded.base), file_data(loaded.path, current)
+    except InvalidData:
+        raise ConflictError(
+            f"{label} was changed by someone else since it was opened, and {loaded.path} no "
+            "longer reads as a record",
+            hint="see `hk doctor`; " + redo,
+        ) from None
+    assert theirs is not None
+    now = dt.datetime.now(dt.UTC)
+    mtime = dt.datetime.fromtimestamp((archive.root / loaded.path).stat().st_mtime, dt.UTC)
+    ours = Side(codec.canonical_data(record), archive.operator(), now)
+    other = Side(theirs, "", min(mtime, now - dt.timedelta(milliseconds=1)))
+    merged = merge_data(model.kind, base, ours, other)
+    if merged.losers or merged.data is None:
+        clashes = []
+        for loser in merged.losers:
+            mine, saved = (
+                (loser.kept, loser.lost) if loser.kept_at == now else (loser.lost, loser.kept)
+            )
+            saved_text, mine_text = shown(masked(saved)), shown(masked(mine))
+            clashes.append(f"{loser.field}: saved meanwhile {saved_text}, yours {mine_text}")
+        raise ConflictError(
+            f"{label} was changed by someone else since it was opened, in the same "
+            + ("field" if len(clashes) == 1 else "fields")
+            + ": "
+            + "; ".join(clashes),
+            hint=redo,
+        )
+    from hk.store.files import validate_data
+
+    fresh = validate_data(model, merged.data, None, loaded.path)
+    for name in model.model_fields:
+        setattr(record, name, getattr(fresh, name))
+    now_loaded = validate_data(model, theirs, None, loaded.path)
+    return Loaded(record=now_loaded, path=loaded.path, base=current)
 
 
 def save_new_bulk(
@@ -351,3 +420,64 @@ def commit_logs(archive: Archive, paths: Sequence[str], subject: str) -> str:
     new = [p for p in paths if p not in tracked]
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
         return _commit(archive, git.Change(tuple(paths), message), new)
+
+
+# --- the attic ------------------------------------------------------------------------------------
+
+
+def write_files(archive: Archive, files: Sequence[tuple[str, bytes]], subject: str) -> str | None:
+    """Write files of the archive's own (attic files) and commit them in one commit, under
+    the lock; None if there is nothing to write."""
+    if not files:
+        return None
+    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        return _write_files(archive, files, subject)
+
+
+def _write_files(archive: Archive, files: Sequence[tuple[str, bytes]], subject: str) -> str:
+    new = [p for p, _ in files if not (archive.root / p).exists()]
+    write_atomic_many([(archive.root / p, data) for p, data in files])
+    message = subject + _trailers(archive)
+    return _commit(archive, git.Change(tuple(p for p, _ in files), message), new)
+
+
+def settle_pending(archive: Archive) -> str | None:
+    """Move the values git's merge driver set aside into the attic, in one commit.
+
+    Entries of a merge that did not happen (aborted: the commit it brought in is not in
+    HEAD's history) are dropped. Nothing is done while a merge is still under way (its
+    MERGE_HEAD exists): a commit then would be refused, or would interfere with it.
+    Returns the commit, or None.
+    """
+    from hk.store import attic
+
+    if not attic.has_pending(archive.hk_dir):
+        return None
+    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        return _settle_pending(archive)
+
+
+def _settle_pending(archive: Archive) -> str | None:
+    """:func:`settle_pending` with the lock held."""
+    from hk.store import attic
+
+    if not attic.has_pending(archive.hk_dir) or (archive.root / ".git" / "MERGE_HEAD").exists():
+        return None
+    taken = attic.take_pending(archive.hk_dir)
+    if taken is None:
+        return None
+    landed: dict[str, bool] = {}
+    entries = []
+    for merged, found in taken:
+        if merged is not None and merged not in landed:
+            landed[merged] = git.is_ancestor(archive.root, merged, "HEAD")
+        if merged is None or landed[merged]:
+            entries += found
+    files = attic.with_entries(archive.root, entries)
+    commit = None
+    if files:
+        n = len(entries)
+        subject = f"conflicts: {n} value{'s' if n != 1 else ''} that lost a merge kept in the attic"
+        commit = _write_files(archive, files, subject)
+    attic.done_pending(archive.hk_dir)
+    return commit
