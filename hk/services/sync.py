@@ -27,10 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from hk.domain.layout import LAYOUT
+from hk.domain.conflicts import FOLDER as ATTIC
+from hk.domain.conflicts import is_attic_path
+from hk.domain.layout import LAYOUT, Kind
 from hk.errors import ConflictError, HkError, InvalidData, Problem
 from hk.services.history import blobs
 from hk.services.review import (
+    NO_BLOB,
     Target,
     current_branch,
     default_remote,
@@ -38,18 +41,16 @@ from hk.services.review import (
     record_of,
     resolve_target,
 )
-from hk.store import git
+from hk.store import attic, git
 from hk.store.archive import Archive
-from hk.store.atomic import write_atomic_many
 from hk.store.lock import archive_lock
-from hk.store.merge import FileMerge, merge_file
+from hk.store.merge import FileMerge, file_data, merge_file
+from hk.store.writer import settle_pending
 
 MAX_TRIES = 5
 """Fetch-merge-push rounds before giving up when others keep pushing first."""
 MARKER = "sync-started"
 """In ``.git/hk``: the HEAD a merge started from, while it runs (see :func:`_recover`)."""
-ATTIC = "conflicts"
-"""The attic's folder: values that lost a merge, with who and when (``hk conflicts``)."""
 SHOWN_DIRTY = 10
 """Uncommitted files named in the refusal; the rest are counted."""
 
@@ -176,11 +177,16 @@ def _is_ancestor(archive: Archive, older: str, newer: str) -> bool:
 
 
 def merge(archive: Archive, target: Target) -> Outcome:
-    """Merge ``target`` into HEAD (see the module's docstring); under the archive lock."""
+    """Merge ``target`` into HEAD (see the module's docstring); under the archive lock.
+
+    Values a ``git pull`` by hand set aside (the merge driver keeps them aside until an hk
+    write) go into the attic first, in their own commit.
+    """
+    settle_pending(archive)
     with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
         _recover(archive)
         refuse_uncommitted(archive)
-        _ensure_driver(archive)
+        git.ensure_merge_driver(archive.root)
         outcome = Outcome(target)
         if target.ref is None:
             return outcome
@@ -213,13 +219,6 @@ def merge(archive: Archive, target: Target) -> Outcome:
         return outcome
 
 
-def _ensure_driver(archive: Archive) -> None:
-    """The merge driver stays configured for people who ``git pull`` by hand."""
-    from hk.store.merge import ensure_merge_driver
-
-    ensure_merge_driver(archive.root)
-
-
 def _start(archive: Archive, head: str) -> None:
     archive.hk_dir.mkdir(parents=True, exist_ok=True)
     (archive.hk_dir / MARKER).write_text(head + "\n", encoding="ascii")
@@ -239,8 +238,10 @@ def _recover(archive: Archive) -> None:
 
 
 def _undo(archive: Archive, head: str) -> None:
-    """Index and files back to ``head`` (only files git tracks or the merge added)."""
+    """Git's index and the files back to ``head`` (only files git tracks or the merge added);
+    hk's index follows them."""
     git.run(archive.root, ["reset", "--quiet", "--hard", head])
+    archive.index.refresh()
 
 
 def _fast_forward(archive: Archive, outcome: Outcome, head: str, theirs: str) -> None:
@@ -314,7 +315,9 @@ def _resolve(archive: Archive, outcome: Outcome, base: str, head: str, theirs: s
     A record goes to the engine, whatever happened on each side (changed on both, created on
     both, deleted on one and changed on the other: the change is kept and the deletion goes to
     the attic). Any other file (``hk.toml``) is merged line by line, and a conflict there stops
-    the merge: no conflict marker is ever written.
+    the merge: no conflict marker is ever written. The results are stored as blobs and
+    checked out by git, as ``git merge`` writes files (a merge cut short is undone by the
+    next sync, see :func:`_recover`).
     """
     unmerged = _unmerged(archive)
     if not unmerged:
@@ -322,29 +325,31 @@ def _resolve(archive: Archive, outcome: Outcome, base: str, head: str, theirs: s
     shas = sorted({sha for u in unmerged for _, sha in u.stages.values()})
     content = dict(zip(shas, blobs(archive, shas), strict=True))
     sides = _last_writers(archive, base, head, theirs, [u.path for u in unmerged])
-    written: list[tuple[Path, bytes]] = []
+    written: list[tuple[str, str, bytes]] = []
     gone: list[str] = []
     conflicts: list[str] = []
+    jobs: list[_Job] = []
     for item in unmerged:
         old, ours, new = (
             content[item.stages[n][1]] if n in item.stages else None for n in (1, 2, 3)
         )
-        if record_of(item.path) is None:
-            text = None
-            if ours is not None and new is not None:
-                text = _merge_text(archive, ours, old or b"", new)
-            if text is None:
-                conflicts.append(item.path)
-            else:
-                written.append((archive.root / item.path, text))
+        mode = (item.stages.get(2) or item.stages.get(3) or ("100644", ""))[0]
+        if record_of(item.path) is not None:
+            meta = (
+                sides.get((2, item.path)) or _updated(item.path, ours),
+                sides.get((3, item.path)) or _updated(item.path, new),
+            )
+            jobs.append((item.path, mode, old, ours, new, *meta))
             continue
-        merged = _merge_record(item.path, old, ours, new, sides)
-        if merged.text is None:
-            gone.append(item.path)
+        text = None
+        if is_attic_path(item.path):  # every loss of both sides, each once
+            text = attic.merge_texts(item.path, ours, new)
+        elif ours is not None and new is not None:
+            text = _merge_text(archive, ours, old or b"", new)
+        if text is None:
+            conflicts.append(item.path)
         else:
-            written.append((archive.root / item.path, merged.text))
-        outcome.merged.append(item.path)
-        outcome.conflicts += [(item.path, loser) for loser in merged.losers]
+            written.append((item.path, mode, text))
     if conflicts:
         raise ConflictError(
             "these files were changed on both sides and cannot be merged line by line: "
@@ -352,20 +357,81 @@ def _resolve(archive: Archive, outcome: Outcome, base: str, head: str, theirs: s
             hint=f"merge them by hand (`git merge {outcome.target.ref}`, edit them, "
             "`git commit`), then sync again",
         )
-    write_atomic_many(written)
-    for path in gone:
-        (archive.root / path).unlink(missing_ok=True)
-    outcome.attic = _to_attic(archive, outcome.conflicts)
-    _stage(archive, [str(p.relative_to(archive.root)) for p, _ in written] + gone + outcome.attic)
+    problems: list[Problem] = []
+    lost: list[FileMerge] = []
+    for job, merged in zip(jobs, _merge_records(jobs), strict=True):
+        path, mode = job[0], job[1]
+        if isinstance(merged, list):
+            problems += merged
+            continue
+        if merged.text is None:
+            gone.append(path)
+        else:
+            written.append((path, mode, merged.text))
+        outcome.merged.append(path)
+        outcome.conflicts += [(path, loser) for loser in merged.losers]
+        if merged.losers:
+            lost.append(merged)
+    if problems:
+        raise InvalidData(problems, summary=f"{len(problems)} problem(s) in the versions to merge")
+    _check_out(archive, written, gone)
+    outcome.attic = _to_attic(archive, lost)
 
 
-def _stage(archive: Archive, paths: list[str]) -> None:
-    if paths:
+_Meta = tuple[str, dt.datetime]
+_Job = tuple[str, str, bytes | None, bytes | None, bytes | None, _Meta, _Meta]
+"""A record to merge: path, file mode, base, ours, theirs (None: absent), and each side's
+(operator, time)."""
+PARALLEL_MIN = 200
+"""Records to merge from which the work is shared between worker processes."""
+CHUNK = 100
+
+
+def _merge_records(jobs: list[_Job]) -> list[FileMerge | list[Problem]]:
+    """Each record merged by the engine (in forked workers when there are many: each merge
+    parses and validates three versions); a version that does not validate gives its
+    problems instead."""
+    from hk.store.build import workers
+
+    processes = workers()
+    if len(jobs) < PARALLEL_MIN or processes < 1:
+        return _merge_chunk(jobs)
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
+    with ProcessPoolExecutor(processes, mp_context=get_context("fork")) as pool:
+        return [merged for part in pool.map(_merge_chunk, chunks) for merged in part]
+
+
+def _merge_chunk(jobs: list[_Job]) -> list[FileMerge | list[Problem]]:
+    out: list[FileMerge | list[Problem]] = []
+    for path, _, base, ours, theirs, ours_meta, theirs_meta in jobs:
+        try:
+            out.append(merge_file(path, base, ours, theirs, ours_meta, theirs_meta))
+        except InvalidData as exc:  # problems travel back from a worker; the error would not
+            out.append(exc.problems)
+    return out
+
+
+def _check_out(archive: Archive, written: list[tuple[str, str, bytes]], gone: list[str]) -> None:
+    """Stage the merged files (stage 0, replacing git's unmerged stages) and write them to
+    the working tree through git; remove the records gone on both sides."""
+    shas = git.write_blobs(archive.root, [data for *_, data in written]) if written else []
+    info = "".join(
+        f"{mode} {sha}\t{path}\n" for (path, mode, _), sha in zip(written, shas, strict=True)
+    )
+    info += "".join(f"0 {NO_BLOB}\t{path}\n" for path in gone)
+    if info:
+        git.run(archive.root, ["update-index", "--index-info"], input=info)
+    if written:
         git.run(
             archive.root,
-            ["update-index", "--add", "--remove", "-z", "--stdin"],
-            input="\0".join(paths) + "\0",
+            ["checkout-index", "--force", "-z", "--stdin"],
+            input="\0".join(path for path, *_ in written) + "\0",
         )
+    for path in gone:
+        (archive.root / path).unlink(missing_ok=True)
 
 
 def _merge_text(archive: Archive, ours: bytes, base: bytes, theirs: bytes) -> bytes | None:
@@ -380,6 +446,16 @@ def _merge_text(archive: Archive, ours: bytes, base: bytes, theirs: bytes) -> by
             names.append(str(Path(folder) / name))
         proc = subprocess.run(["git", "merge-file", "-p", "-q", *names], capture_output=True)
     return proc.stdout if proc.returncode == 0 else None
+
+
+def _updated(path: str, raw: bytes | None) -> tuple[str, dt.datetime]:
+    """A side whose last change came only through merges: the time its record says it was
+    updated (as git's merge driver does without a commit)."""
+    data = file_data(path, raw) if raw is not None else None
+    try:
+        return ("", dt.datetime.fromisoformat(str((data or {})["updated"])))
+    except (KeyError, ValueError):
+        return ("", dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
 
 
 def _last_writers(
@@ -399,33 +475,13 @@ def _last_writers(
     return found
 
 
-def _merge_record(
-    path: str,
-    base: bytes | None,
-    ours: bytes | None,
-    theirs: bytes | None,
-    sides: dict[tuple[int, str], tuple[str, dt.datetime]],
-) -> FileMerge:
-    """One record changed on both sides, merged field by field by the engine, each side
-    with who changed the file last and when."""
-    never = dt.datetime.min.replace(tzinfo=dt.UTC)
-    return merge_file(
-        path,
-        base,
-        ours,
-        theirs,
-        sides.get((2, path), ("", never)),
-        sides.get((3, path), ("", never)),
-    )
-
-
-def _to_attic(archive: Archive, losers: list[Any]) -> list[str]:
-    """Write the losing values into the attic; the paths written."""
-    if not losers:
-        return []
-    from hk.store import merge as engine
-
-    return list(engine.write_attic(archive.root, losers))
+def _to_attic(archive: Archive, merged: list[FileMerge]) -> list[str]:
+    """Write the values that lost into the attic files of their records, merged with what
+    those files hold (as the merge left them) and staged; the files written."""
+    entries = [e for m in merged for e in attic.entries_of(m.kind, m.record_id, m.losers)]
+    files = attic.with_entries(archive.root, entries) if entries else []
+    _check_out(archive, [(path, "100644", data) for path, data in files], [])
+    return [path for path, _ in files]
 
 
 # --- checks before the commit ---------------------------------------------------------------
@@ -435,37 +491,52 @@ _MARKER_LINE = re.compile(rb"^(<{7}|>{7})( |$)", re.M)
 
 def _validate(archive: Archive, paths: list[str]) -> None:
     """Every record file the merge touched parses and fits its model; no file holds a
-    conflict marker. All problems are reported, each with its file."""
+    conflict marker. All problems are reported, each with its file.
+
+    The records are read through the index's refresh, which parses and validates every file
+    that changed (in worker processes when there are many) and is needed after the merge
+    anyway: each file is parsed once. Should the merge be undone, the index sees the files
+    change back and reads them again.
+    """
     from hk.domain.kinds import KINDS
     from hk.store.files import parse_record
 
     problems: list[Problem] = []
+    records: list[tuple[str, Kind]] = []
     for path in paths:
         full = archive.root / path
         if not full.is_file():
             continue
+        found = record_of(path)
+        if found is not None:
+            records.append((path, found[0]))
+            continue
         data = full.read_bytes()
         marker = _MARKER_LINE.search(data)
         if marker is not None:
-            line = data.count(b"\n", 0, marker.start()) + 1
             problems.append(
                 Problem(
-                    message="a conflict marker; a merge left this file half-done",
+                    message="a conflict marker: a merge left this file half-done",
                     path=path,
-                    line=line,
+                    line=data.count(b"\n", 0, marker.start()) + 1,
                     hint="the merge was undone; fix the file on the side it came from",
                 )
             )
-            continue
-        found = record_of(path)
-        if found is None:
-            continue
-        try:
-            parse_record(KINDS[found[0]], data.decode("utf-8"), path)
-        except UnicodeDecodeError:
-            problems.append(Problem(message="not UTF-8 text", path=path))
-        except InvalidData as exc:
-            problems += exc.problems
+    if records:
+        archive.index.refresh(sorted({kind for _, kind in records}))
+        broken = archive.index.broken
+        for path, kind in records:
+            if path not in broken:
+                continue
+            data = (archive.root / path).read_bytes()
+            try:  # the index keeps a file's first problem: read it again for all of them
+                parse_record(KINDS[kind], data.decode("utf-8"), path)
+            except UnicodeDecodeError:
+                problems.append(Problem(message="not UTF-8 text", path=path))
+            except InvalidData as exc:
+                problems += exc.problems
+            else:
+                problems.append(Problem(message=broken[path], path=path))
     if problems:
         raise InvalidData(
             problems,
