@@ -9,7 +9,6 @@ order: every file valid, no conflict marker in any commit, no lost value, every 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,6 @@ from tests.conftest import Hk, git, ok
 from tests.sync_support import GitServer, git_server, head, office, tree
 
 __all__ = ["git_server"]
-
-WHEN = r"\d{4}-\d\d-\d\d \d\d:\d\d"
 
 
 def customer(hk: Hk, name: str, phone: str) -> str:
@@ -210,23 +207,65 @@ def test_different_fields_of_one_customer_changed_on_two_clones_are_both_kept(
     assert ok(a("doctor")).exit_code == 0
 
 
+def at(env: pytest.MonkeyPatch, when: str) -> None:
+    """Commits from now on are made at ``when`` (git's clock, which decides the later writer)."""
+    env.setenv("GIT_AUTHOR_DATE", when)
+    env.setenv("GIT_COMMITTER_DATE", when)
+
+
 def test_one_field_changed_on_two_clones_keeps_the_later_value_and_the_other_in_the_attic(
-    pair: list[Hk],
+    pair: list[Hk], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a, b = pair
     code = customer(a, "陈淑芬", "13800138000")
     ok(a("sync"))
     ok(b("sync"))
+    at(monkeypatch, "2026-12-08T10:00:00+08:00")
     ok(a("customer", "edit", code, "--wechat", "chen_old"))
-    ok(b("customer", "edit", code, "--wechat", "chen_new"))  # later
+    at(monkeypatch, "2026-12-08T10:14:00+08:00")
+    ok(b("customer", "edit", code, "--wechat", "chen_new"))
+    at(monkeypatch, "2026-12-08T11:00:00+08:00")
     ok(a("sync"))
     out = ok(b("sync")).output
-    assert re.search(
-        rf"customer {code} 陈淑芬: wechat changed on both sides; kept 李会计's \({WHEN}\), "
-        rf"王店长's \({WHEN}\) is in the attic",
-        out,
-    ), out
+    assert (
+        f"customer {code} 陈淑芬: wechat changed on both sides; kept 李会计's (2026-12-08 10:14), "
+        "王店长's (2026-12-08 10:00) is in the attic"
+    ) in out, out
     ok(a("sync"))
     for hk in (a, b):
         assert shown(hk, code)["wechat"] == "chen_new"
+        listed = json.loads(ok(hk("conflicts", "--json")).stdout)
+        assert [(c["code"], c["field"], c["kept"], c["lost"]) for c in listed] == [
+            (code, "wechat", "chen_new", "chen_old")
+        ]
+        assert (listed[0]["kept_by"], listed[0]["kept_at"][:16]) == ("李会计", "2026-12-08T10:14")
+        assert (listed[0]["lost_by"], listed[0]["lost_at"][:16]) == ("王店长", "2026-12-08T10:00")
+    assert tree(a.root) == tree(b.root)
+    assert ok(a("doctor")).exit_code == 0
+
+
+def test_the_same_phone_changed_on_two_clones_keeps_one_and_the_other_is_in_hk_conflicts(
+    pair: list[Hk], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = pair
+    code = customer(a, "陈淑芬", "13800138000")
+    ok(a("sync"))
+    ok(b("sync"))
+    at(monkeypatch, "2026-12-08T10:14:00+08:00")
+    ok(a("customer", "edit", code, "--phone", "13900139000"))
+    at(monkeypatch, "2026-12-08T10:20:00+08:00")
+    ok(b("customer", "edit", code, "--phone", "13700137000"))
+    at(monkeypatch, "2026-12-08T11:00:00+08:00")
+    ok(a("sync"))
+    ok(b("sync"))
+    ok(a("sync"))
+    for hk in (a, b):
+        assert shown(hk, code)["phones"] == ["+8613700137000"]
+        out = ok(hk("conflicts")).output
+        assert f"customer {code} 陈淑芬" in out and "王店长 2026-12-08 10:14" in out, out
+        assert "李会计 2026-12-08 10:20" in out
+    listed = json.loads(ok(a("conflicts", "--json")).stdout)
+    assert [(c["field"], c["kept_by"], c["lost_by"]) for c in listed] == [
+        ("phones", "李会计", "王店长")
+    ]
     assert tree(a.root) == tree(b.root)
