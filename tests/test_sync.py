@@ -8,17 +8,31 @@ order: every file valid, no conflict marker in any commit, no lost value, every 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
+import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from hk.domain.customer import Customer
 from hk.domain.ids import _code_digits, new_id
-from hk.services.people import build_new
+from hk.domain.order.model import Order
+from hk.domain.worker import Worker
+from hk.services.doctor import check_archive
+from hk.services.history import blobs
+from hk.services.orders.money import cancel
+from hk.services.orders.steps import OrderRequest, assign, build_order, confirm
+from hk.services.people import build_new, edit
+from hk.services.records import load_ref
+from hk.services.sync import sync as run_sync
+from hk.store import attic
 from hk.store.archive import Archive
-from hk.store.writer import save
+from hk.store.writer import save, save_new_bulk
 from tests.conftest import Hk, git, ok
 from tests.sync_support import GitServer, git_server, head, office, tree
 
@@ -269,3 +283,231 @@ def test_the_same_phone_changed_on_two_clones_keeps_one_and_the_other_is_in_hk_c
         ("phones", "李会计", "王店长")
     ]
     assert tree(a.root) == tree(b.root)
+
+
+# --- three clones, hundreds of records, every order of sync ---------------------------------
+
+OPERATORS = ["王店长", "李会计", "张客服"]
+ORDERS_OF_SYNC = [(0, 1, 2), (2, 0, 1), (1, 2, 0), (0, 2, 1), (2, 1, 0), (1, 0, 2)]
+"""Every order in which three clones can sync, one per round."""
+SHARED_CUSTOMERS = 60
+SHARED_ORDERS = 30
+NEW_CUSTOMERS = 200
+NEW_ORDERS = 300
+FIELDS = [
+    lambda text: ("wechat", "wx_" + text.encode().hex()[-12:]),
+    lambda text: ("notes", text),
+    lambda text: ("category", "钟点工"),
+]
+"""The field each clone changes in the rounds where they change different fields."""
+MARKER = re.compile(rb"^(<{7}|>{7}|={7})( |$)", re.M)
+
+
+@dataclass
+class Office:
+    """Three clones of one archive, and what was written to each (record, field) by whom."""
+
+    clones: list[Archive]
+    shared: list[str] = field(default_factory=list)
+    orders: list[str] = field(default_factory=list)
+    workers: list[str] = field(default_factory=list)
+    made: dict[int, list[str]] = field(default_factory=dict)
+    written: dict[tuple[str, str], dict[int, Any]] = field(default_factory=dict)
+    tags: dict[str, set[str]] = field(default_factory=dict)
+    steps: dict[str, dict[int, str]] = field(default_factory=dict)
+    created: int = 0
+    edits: int = 0
+
+    def set(self, n: int, record_id: str, name: str, value: Any) -> None:
+        """Clone ``n`` sets one field of a customer (one commit), noted for the final check."""
+        archive = self.clones[n]
+        edit(archive, "customer", record_id, {name: value})
+        self.written.setdefault((record_id, name), {})[n] = value
+        self.edits += 1
+
+    def tag(self, n: int, record_id: str, tag: str) -> None:
+        record, loaded = load_ref(self.clones[n], "customer", record_id)
+        save(self.clones[n], record.model_copy(update={"tags": [*record.tags, tag]}), loaded)
+        self.tags.setdefault(record_id, set()).add(tag)
+        self.edits += 1
+
+    def cancel(self, n: int, order_id: str) -> None:
+        cancel(self.clones[n], order_id, "客户临时取消", waive_fee=True)
+        self.steps.setdefault(order_id, {})[n] = "cancelled"
+        self.edits += 1
+
+    def dispatch(self, n: int, order_id: str, worker: str) -> None:
+        assign(self.clones[n], order_id, [worker], force=True, reason="同步测试")
+        self.steps.setdefault(order_id, {})[n] = "dispatched"
+        self.edits += 1
+
+    def sync_round(self, order: tuple[int, ...]) -> None:
+        """Each clone syncs in ``order``, then the first two again: all at the same commit."""
+        for n in [*order, *order[:2]]:
+            run_sync(self.clones[n])
+
+
+def customers_of(archive: Archive, prefix: str, count: int) -> list[Customer]:
+    out = []
+    for i in range(count):
+        record = build_new(
+            archive,
+            Customer,
+            {
+                "name": f"客户{prefix}{i:03d}",
+                "phones": [f"13{prefix}{i:07d}"[:11]],
+                "addresses": [{"city": "成都市", "district": "武侯区", "detail": f"{i}号"}],
+            },
+        )
+        assert isinstance(record, Customer)
+        out.append(record)
+    return out
+
+
+def orders_for(archive: Archive, customers: list[str], count: int, day: int) -> list[Order]:
+    start = dt.datetime(2027, 3, 1, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    out = []
+    for i in range(count):
+        when = start + dt.timedelta(days=day + i // 4, hours=2 * (i % 4))
+        order, _ = build_order(
+            archive,
+            OrderRequest(customers[i % len(customers)], [("BJ-DAILY", None)], when, "phone"),
+        )
+        out.append(order)
+    return out
+
+
+def setup_office(server: GitServer, tmp_path: Path, env: pytest.MonkeyPatch) -> Office:
+    """The owner's archive with workers, shared customers and orders ready for dispatch,
+    synced to three clones."""
+    roots = office(server, tmp_path, OPERATORS, env)
+    owner = Archive(roots[0])
+    workers = [
+        build_new(owner, Worker, {"name": f"阿姨{i}", "gender": "女", "skills": [{"name": "保洁"}]})
+        for i in range(10)
+    ]
+    shared = customers_of(owner, "90", SHARED_CUSTOMERS)
+    save_new_bulk(owner, [*workers, *shared], "test: workers and shared customers")
+    orders = orders_for(owner, [c.id for c in shared], SHARED_ORDERS, 0)
+    save_new_bulk(owner, orders, "test: shared orders")
+    for order in orders:
+        confirm(owner, order.id)
+    found = Office([owner, *(Archive(r) for r in roots[1:])])
+    found.shared = [c.id for c in shared]
+    found.orders = [o.id for o in orders]
+    found.workers = [w.id for w in workers]
+    found.sync_round((0, 1, 2))
+    return found
+
+
+def session(office_: Office, n: int, round_: int) -> None:
+    """Clone ``n``'s offline work in one round: every (record, field) is written in one round
+    only, by one, two or three clones at once."""
+    o, c = office_, office_.shared
+    other = (n + 1) % 3
+    if round_ == 0:  # 500 new records each; different fields of the same customers
+        made = customers_of(o.clones[n], f"1{n}", NEW_CUSTOMERS)
+        save_new_bulk(o.clones[n], made, "test: new customers")
+        orders = orders_for(o.clones[n], [m.id for m in made], NEW_ORDERS, 40 + 120 * n)
+        save_new_bulk(o.clones[n], orders, "test: new orders")
+        o.made[n] = [m.id for m in made]
+        o.created += len(made) + len(orders)
+        for rid in c[:15]:
+            o.set(n, rid, *FIELDS[n](f"{OPERATORS[n]}-{rid[-4:]}"))
+    elif round_ == 1:  # the same field of the same customers, on two and three clones
+        for rid in c[15:25]:
+            o.set(n, rid, "wechat", f"wx-{n}-{rid[-4:]}")
+        for rid in c[25:30] if n < 2 else []:
+            o.set(n, rid, "notes", f"备注{n}")
+    elif round_ == 2:  # cancelled on one clone while another dispatches it
+        for oid in o.orders[10 * n : 10 * n + 10]:
+            o.cancel(n, oid)
+        previous = (n + 2) % 3
+        for i, oid in enumerate(o.orders[10 * previous : 10 * previous + 10]):
+            o.dispatch(n, oid, o.workers[i])
+    elif round_ == 3:  # tags on three clones at once (a set); the records another clone made
+        for rid in c[30:45]:
+            o.tag(n, rid, f"标签{n}")
+        for rid in o.made[other][:10]:
+            o.set(n, rid, *FIELDS[n](f"{OPERATORS[n]}改"))
+    elif round_ == 4:
+        for rid in c[45:52]:
+            o.set(n, rid, "tier", ("白银", "黄金", "铂金")[n])
+    else:
+        for rid in c[52:60]:
+            o.set(n, rid, ("notes", "wechat", "tier")[n], ("最后一轮", "wx-last", "黄金")[n])
+
+
+def blobs_with_markers(root: Path) -> list[str]:
+    """Every blob of every commit of the clone that holds a conflict marker line."""
+    listed = git(root, "rev-list", "--objects", "--all").split("\n")
+    names = [line.split(" ", 1)[0] for line in listed if line]
+    kinds = subprocess.run(
+        ["git", "-C", str(root), "cat-file", "--batch-check"],
+        input="\n".join(names) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    shas = [
+        line.split()[0] for line in kinds if line.endswith(tuple("0123456789")) and " blob " in line
+    ]
+    found = []
+    for sha, data in zip(shas, blobs(Archive(root), shas), strict=True):
+        if data is not None and MARKER.search(data):
+            found.append(sha)
+    return found
+
+
+def test_three_clones_with_hundreds_of_records_each_synced_in_every_order_agree_and_lose_nothing(
+    git_server: GitServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    o = setup_office(git_server, tmp_path, monkeypatch)
+    for round_, order in enumerate(ORDERS_OF_SYNC):
+        for n in range(3):
+            session(o, n, round_)
+        o.sync_round(order)
+
+    roots = [a.root for a in o.clones]
+    assert len({tree(r) for r in roots}) == 1, "every clone at the same tree"
+    for root in roots:
+        report = check_archive(Archive(root))
+        assert report.errors == [], [p.render() for p in report.errors[:5]]
+        assert blobs_with_markers(root) == []
+    entries = [e for path in attic.files(roots[0]) for e in attic.read(roots[0], path)]
+    losses = {(e.record, e.field): e for e in entries}
+    final = Archive(roots[0])
+    lost_fields = 0
+    for (rid, name), values in o.written.items():
+        record, _ = load_ref(final, "customer", rid)
+        kept = getattr(record, name)
+        assert kept in values.values(), (rid, name, kept, values)
+        for value in values.values():
+            if value != kept and not any(
+                e.record == rid and e.field == name and e.lost == value for e in entries
+            ):
+                lost_fields += 1
+    for rid, tags in o.tags.items():
+        record, _ = load_ref(final, "customer", rid)
+        lost_fields += len(tags - set(record.tags))
+    outcome: dict[str, int] = {}
+    for oid, steps in o.steps.items():
+        order, _ = load_ref(final, "order", oid)
+        assert order.status in steps.values()
+        outcome[order.status] = outcome.get(order.status, 0) + 1
+        if set(steps.values()) - {order.status}:
+            lost_fields += not any(e.record == oid for e in entries)
+    assert lost_fields == 0
+    codes = [
+        dict(Archive(r).index.db.execute("SELECT id, kind || ' ' || code FROM records"))
+        for r in roots
+    ]
+    assert codes[0] == codes[1] == codes[2]
+    assert len(set(codes[0].values())) == len(codes[0]), "no duplicate codes"
+    print(
+        f"\nthree clones: {o.created} records created, {o.edits} edits, "
+        f"{len(entries)} conflicts kept in the attic ({len(losses)} fields), "
+        f"{lost_fields} lost fields, {sum(len(blobs_with_markers(r)) for r in roots)} conflict "
+        f"markers, {len(codes[0])} records with the same code on every clone; orders both "
+        f"cancelled and dispatched: {outcome}"
+    )
