@@ -511,3 +511,35 @@ def test_three_clones_with_hundreds_of_records_each_synced_in_every_order_agree_
         f"markers, {len(codes[0])} records with the same code on every clone; orders both "
         f"cancelled and dispatched: {outcome}"
     )
+
+
+def test_settings_changed_on_both_sides_in_one_line_stop_the_sync_and_name_the_file(
+    pair: list[Hk],
+) -> None:
+    a, b = pair
+    for hk, city in ((a, "重庆市"), (b, "绵阳市")):
+        settings = hk.root / "hk.toml"
+        text = settings.read_text(encoding="utf-8")
+        settings.write_text(text.replace('"成都市"', f'"{city}"', 1), encoding="utf-8")
+        git(hk.root, "commit", "-qam", "city")
+    ok(a("sync"))
+    before = head(b.root)
+    result = b("sync")
+    assert result.exit_code == 3
+    assert "hk.toml" in result.output and "git merge" in result.output
+    assert head(b.root) == before and git(b.root, "status", "--porcelain") == ""
+    assert "绵阳市" in (b.root / "hk.toml").read_text(encoding="utf-8")
+
+
+def test_a_conflict_marker_pushed_by_hand_is_never_merged(pair: list[Hk]) -> None:
+    a, b = pair
+    (a.root / "README.md").write_text("<<<<<<< HEAD\nmine\n=======\ntheirs\n>>>>>>> x\n")
+    git(a.root, "add", "README.md")
+    git(a.root, "commit", "-qm", "a half-done merge, committed by hand")
+    git(a.root, "push", "-q", "origin", "main")
+    customer(b, "刘芳", "13700137000")
+    before = head(b.root)
+    result = b("sync")
+    assert result.exit_code == 1
+    assert "README.md:1: a conflict marker" in result.output
+    assert head(b.root) == before and not (b.root / "README.md").exists()
