@@ -23,9 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from hk.domain.conflicts import FOLDER as ATTIC
 from hk.domain.conflicts import is_attic_path
@@ -45,7 +46,11 @@ from hk.store import attic, git
 from hk.store.archive import Archive
 from hk.store.lock import archive_lock
 from hk.store.merge import FileMerge, file_data, merge_file
+from hk.store.rows import IndexedRecord
 from hk.store.writer import settle_pending
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 MAX_TRIES = 5
 """Fetch-merge-push rounds before giving up when others keep pushing first."""
@@ -247,7 +252,7 @@ def _undo(archive: Archive, head: str) -> None:
 def _fast_forward(archive: Archive, outcome: Outcome, head: str, theirs: str) -> None:
     git.run(archive.root, ["read-tree", "-m", "-u", head, theirs])
     outcome.touched = _changed(archive, head)
-    _validate(archive, outcome.touched)
+    _validate(archive, outcome.touched, set())
     git.run(archive.root, ["update-ref", "-m", "hk sync: fast-forward", "HEAD", theirs, head])
     outcome.step, outcome.head = "fast-forward", theirs
 
@@ -256,7 +261,7 @@ def _three_way(archive: Archive, outcome: Outcome, base: str, head: str, theirs:
     git.run(archive.root, ["read-tree", "-m", "-u", "--aggressive", base, head, theirs])
     _resolve(archive, outcome, base, head, theirs)
     outcome.touched = _changed(archive, head)
-    _validate(archive, outcome.touched)
+    _validate(archive, outcome.touched, set(outcome.merged))
     tree = git.run(archive.root, ["write-tree"]).strip()
     message = _message(archive, outcome)
     commit = git.run(
@@ -359,15 +364,20 @@ def _resolve(archive: Archive, outcome: Outcome, base: str, head: str, theirs: s
         )
     problems: list[Problem] = []
     lost: list[FileMerge] = []
-    for job, merged in zip(jobs, _merge_records(jobs), strict=True):
+    rows: dict[Kind, list[IndexedRecord]] = {}
+    archive.index.load_pinyin()  # before the workers fork: they index what they merge
+    for job, found in zip(jobs, _merge_records(jobs), strict=True):
         path, mode = job[0], job[1]
-        if isinstance(merged, list):
-            problems += merged
+        if isinstance(found, list):
+            problems += found
             continue
+        merged, row = found
         if merged.text is None:
             gone.append(path)
         else:
             written.append((path, mode, merged.text))
+        if row is not None:
+            rows.setdefault(merged.kind, []).append(row)
         outcome.merged.append(path)
         outcome.conflicts += [(path, loser) for loser in merged.losers]
         if merged.losers:
@@ -375,6 +385,7 @@ def _resolve(archive: Archive, outcome: Outcome, base: str, head: str, theirs: s
     if problems:
         raise InvalidData(problems, summary=f"{len(problems)} problem(s) in the versions to merge")
     _check_out(archive, written, gone)
+    _note(archive, rows)
     outcome.attic = _to_attic(archive, lost)
 
 
@@ -383,32 +394,50 @@ _Job = tuple[str, str, bytes | None, bytes | None, bytes | None, _Meta, _Meta]
 """A record to merge: path, file mode, base, ours, theirs (None: absent), and each side's
 (operator, time)."""
 PARALLEL_MIN = 200
-"""Records to merge from which the work is shared between worker processes."""
+"""Records to merge or read from which the work is shared between worker processes."""
 CHUNK = 100
 
 
-def _merge_records(jobs: list[_Job]) -> list[FileMerge | list[Problem]]:
-    """Each record merged by the engine (in forked workers when there are many: each merge
-    parses and validates three versions); a version that does not validate gives its
-    problems instead."""
+_Merged = tuple[FileMerge, IndexedRecord | None] | list[Problem]
+"""A record merged, with its index row (None: gone); or why its versions could not be."""
+
+
+def _merge_records(jobs: list[_Job]) -> list[_Merged]:
+    """Each record merged by the engine, and its index row made from the merged file (see
+    :func:`_in_workers`: each merge parses and validates three versions, and the row a
+    fourth; the index then has nothing left to read). A version that does not validate gives
+    its problems instead."""
+    return _in_workers(_merge_chunk, jobs)
+
+
+def _in_workers(work: Callable[[list[T]], list[R]], items: list[T]) -> list[R]:
+    """``work`` over ``items``, shared between forked worker processes when there are many
+    (the CPUs this process may use; :func:`hk.store.build.workers`), in order."""
     from hk.store.build import workers
 
     processes = workers()
-    if len(jobs) < PARALLEL_MIN or processes < 1:
-        return _merge_chunk(jobs)
+    if len(items) < PARALLEL_MIN or processes < 1:
+        return work(items)
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
+    chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
     with ProcessPoolExecutor(processes, mp_context=get_context("fork")) as pool:
-        return [merged for part in pool.map(_merge_chunk, chunks) for merged in part]
+        return [done for part in pool.map(work, chunks) for done in part]
 
 
-def _merge_chunk(jobs: list[_Job]) -> list[FileMerge | list[Problem]]:
-    out: list[FileMerge | list[Problem]] = []
+def _merge_chunk(jobs: list[_Job]) -> list[_Merged]:
+    from hk.domain.kinds import KINDS
+    from hk.store.files import row_loader
+
+    out: list[_Merged] = []
     for path, _, base, ours, theirs, ours_meta, theirs_meta in jobs:
         try:
-            out.append(merge_file(path, base, ours, theirs, ours_meta, theirs_meta))
+            merged = merge_file(path, base, ours, theirs, ours_meta, theirs_meta)
+            row = None
+            if merged.text is not None:
+                row = row_loader(KINDS[merged.kind])(path, merged.text)
+            out.append((merged, row))
         except InvalidData as exc:  # problems travel back from a worker; the error would not
             out.append(exc.problems)
     return out
@@ -427,7 +456,7 @@ def _check_out(archive: Archive, written: list[tuple[str, str, bytes]], gone: li
     if written:
         git.run(
             archive.root,
-            ["checkout-index", "--force", "-z", "--stdin"],
+            ["-c", "checkout.workers=0", "checkout-index", "--force", "-z", "--stdin"],
             input="\0".join(path for path, *_ in written) + "\0",
         )
     for path in gone:
@@ -489,23 +518,20 @@ def _to_attic(archive: Archive, merged: list[FileMerge]) -> list[str]:
 _MARKER_LINE = re.compile(rb"^(<{7}|>{7})( |$)", re.M)
 
 
-def _validate(archive: Archive, paths: list[str]) -> None:
+def _validate(archive: Archive, paths: list[str], indexed: set[str]) -> None:
     """Every record file the merge touched parses and fits its model; no file holds a
     conflict marker. All problems are reported, each with its file.
 
-    The records are read through the index's refresh, which parses and validates every file
-    that changed (in worker processes when there are many) and is needed after the merge
-    anyway: each file is parsed once. Should the merge be undone, the index sees the files
-    change back and reads them again.
+    Reading a record is what indexing it needs too, so each file is read once: into its
+    index row (in forked workers when there are many), and the rows go into the index once
+    every file is known good. ``indexed`` are the files the merge indexed already (the
+    records it merged). Should the merge be undone, the index sees the files change back.
     """
-    from hk.domain.kinds import KINDS
-    from hk.store.files import parse_record
-
     problems: list[Problem] = []
     records: list[tuple[str, Kind]] = []
     for path in paths:
         full = archive.root / path
-        if not full.is_file():
+        if path in indexed or not full.is_file():
             continue
         found = record_of(path)
         if found is not None:
@@ -522,26 +548,42 @@ def _validate(archive: Archive, paths: list[str]) -> None:
                     hint="the merge was undone; fix the file on the side it came from",
                 )
             )
-    if records:
-        archive.index.refresh(sorted({kind for _, kind in records}))
-        broken = archive.index.broken
-        for path, kind in records:
-            if path not in broken:
-                continue
-            data = (archive.root / path).read_bytes()
-            try:  # the index keeps a file's first problem: read it again for all of them
-                parse_record(KINDS[kind], data.decode("utf-8"), path)
-            except UnicodeDecodeError:
-                problems.append(Problem(message="not UTF-8 text", path=path))
-            except InvalidData as exc:
-                problems += exc.problems
-            else:
-                problems.append(Problem(message=broken[path], path=path))
+    archive.index.load_pinyin()  # before the workers fork
+    rows: dict[Kind, list[IndexedRecord]] = {}
+    jobs = [(str(archive.root), path, kind) for path, kind in records]
+    for (_, _, kind), row in zip(jobs, _in_workers(_rows_of, jobs), strict=True):
+        if isinstance(row, list):
+            problems += row
+        else:
+            rows.setdefault(kind, []).append(row)
     if problems:
         raise InvalidData(
             problems,
             summary=f"the merge would leave {len(problems)} problem(s); nothing was merged",
         )
+    _note(archive, rows)
+
+
+def _rows_of(jobs: list[tuple[str, str, Kind]]) -> list[IndexedRecord | list[Problem]]:
+    """Each record file's index row (parsed and validated), or all its problems."""
+    from hk.domain.kinds import KINDS
+    from hk.store.files import row_loader
+
+    out: list[IndexedRecord | list[Problem]] = []
+    for root, path, kind in jobs:
+        try:
+            with open(f"{root}/{path}", "rb") as handle:
+                out.append(row_loader(KINDS[kind])(path, handle.read()))
+        except InvalidData as exc:
+            out.append(exc.problems)
+    return out
+
+
+def _note(archive: Archive, rows: dict[Kind, list[IndexedRecord]]) -> None:
+    """Rows of files just written, into the index (which then need not read them again)."""
+    for kind, indexed in rows.items():
+        folder = len(LAYOUT[kind].folder) + 1
+        archive.index.note_written(kind, indexed, [row.path[folder:] for row in indexed])
 
 
 # --- short codes ----------------------------------------------------------------------------
