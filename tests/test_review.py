@@ -141,7 +141,8 @@ def test_a_rejected_proposal_is_deleted_from_the_remote(pair: list[Hk]) -> None:
 
 def test_an_operator_name_becomes_an_ascii_branch_name() -> None:
     assert operator_slug("王店长") == "wangdianzhang"
-    assert operator_slug("Anna Lee") == "anna-lee"
+    assert operator_slug("李会计") == "lihuiji"
+    assert operator_slug("Anna Lee") == "annalee"
     assert re.fullmatch(r"op-[0-9a-f]{8}", operator_slug("★★"))
 
 

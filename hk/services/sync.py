@@ -685,12 +685,15 @@ class Proposal:
 
 
 def operator_slug(name: str) -> str:
-    """An ASCII name for a branch: the operator's name in pinyin (``王店长`` → ``wangdianzhang``),
-    or, if nothing readable is left, a short hash of it."""
-    from pypinyin import lazy_pinyin
+    """An ASCII name for a branch: the operator's name in pinyin (``王店长`` →
+    ``wangdianzhang``), read as the index reads names (:func:`hk.store.search.pinyin_readings`:
+    character by character, so the same on every machine), or, if nothing readable is left,
+    a short hash of it."""
+    from hk.store.search import pinyin_readings
 
-    text = "".join(lazy_pinyin(name)).lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:32].strip("-")
+    readings = pinyin_readings(name)
+    text = readings[0][0] if readings else ""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:32].strip("-")
     return slug or "op-" + hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
 
 
