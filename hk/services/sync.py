@@ -210,6 +210,8 @@ def merge(archive: Archive, target: Target) -> Outcome:
             git.run(archive.root, ["rev-list", "--count", f"{head}..{theirs}"]).strip()
         )
         _start(archive, head)
+        # git's index must know the files' stat data for read-tree to trust them
+        git.run(archive.root, ["update-index", "-q", "--refresh"], check=False)
         try:
             if base == head:
                 _fast_forward(archive, outcome, head, theirs)
