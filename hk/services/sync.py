@@ -252,18 +252,29 @@ def _undo(archive: Archive, head: str) -> None:
 
 
 def _fast_forward(archive: Archive, outcome: Outcome, head: str, theirs: str) -> None:
-    git.run(archive.root, ["read-tree", "-m", "-u", head, theirs])
-    outcome.touched = _changed(archive, head)
-    _validate(archive, outcome.touched, set())
+    reading = _Reading(archive, _records_changed(archive, head, theirs))
+    try:
+        git.run(archive.root, ["read-tree", "-m", "-u", head, theirs])
+        outcome.touched = _changed(archive, head)
+        _validate(archive, outcome.touched, reading.done())
+    finally:
+        reading.close()
     git.run(archive.root, ["update-ref", "-m", "hk sync: fast-forward", "HEAD", theirs, head])
     outcome.step, outcome.head = "fast-forward", theirs
 
 
 def _three_way(archive: Archive, outcome: Outcome, base: str, head: str, theirs: str) -> None:
-    git.run(archive.root, ["read-tree", "-m", "-u", "--aggressive", base, head, theirs])
-    _resolve(archive, outcome, base, head, theirs)
+    ours = _records_changed(archive, base, head)
+    incoming = _records_changed(archive, base, theirs)
+    reading = _Reading(archive, {p: sha for p, sha in incoming.items() if p not in ours})
+    try:  # one pool of workers at a time: forking beside another pool's threads is unsafe
+        git.run(archive.root, ["read-tree", "-m", "-u", "--aggressive", base, head, theirs])
+        read = reading.done()
+    finally:
+        reading.close()
+    merged = _resolve(archive, outcome, base, head, theirs)
     outcome.touched = _changed(archive, head)
-    _validate(archive, outcome.touched, set(outcome.merged))
+    _validate(archive, outcome.touched, {**read, **merged})
     tree = git.run(archive.root, ["write-tree"]).strip()
     message = _message(archive, outcome)
     commit = git.run(
@@ -271,6 +282,19 @@ def _three_way(archive: Archive, outcome: Outcome, base: str, head: str, theirs:
     ).strip()
     git.run(archive.root, ["update-ref", "-m", "hk sync: merge", "HEAD", commit, head])
     outcome.step, outcome.head = "merge", commit
+
+
+def _records_changed(archive: Archive, old: str, new: str) -> dict[str, str]:
+    """Record files that differ between two commits, with their blob in ``new`` (present
+    there: a deleted file is left out)."""
+    out = git.run(archive.root, ["diff-tree", "-r", "--no-renames", "-z", old, new])
+    parts = out.split("\0")
+    found = {}
+    for meta, path in zip(parts[0::2], parts[1::2], strict=False):
+        fields = meta.split()
+        if len(fields) == 5 and fields[3] != NO_BLOB and record_of(path) is not None:
+            found[path] = fields[3]
+    return found
 
 
 def _changed(archive: Archive, head: str) -> list[str]:
@@ -316,7 +340,9 @@ def _unmerged(archive: Archive) -> list[_Unmerged]:
     return list(found.values())
 
 
-def _resolve(archive: Archive, outcome: Outcome, base: str, head: str, theirs: str) -> None:
+def _resolve(
+    archive: Archive, outcome: Outcome, base: str, head: str, theirs: str
+) -> dict[str, Read]:
     """Settle every file git left unmerged, then stage the results (stage 0).
 
     A record goes to the engine, whatever happened on each side (changed on both, created on
@@ -328,7 +354,7 @@ def _resolve(archive: Archive, outcome: Outcome, base: str, head: str, theirs: s
     """
     unmerged = _unmerged(archive)
     if not unmerged:
-        return
+        return {}
     shas = sorted({sha for u in unmerged for _, sha in u.stages.values()})
     content = dict(zip(shas, blobs(archive, shas), strict=True))
     sides = _last_writers(archive, base, head, theirs, [u.path for u in unmerged])
@@ -366,7 +392,7 @@ def _resolve(archive: Archive, outcome: Outcome, base: str, head: str, theirs: s
         )
     problems: list[Problem] = []
     lost: list[FileMerge] = []
-    rows: dict[Kind, list[IndexedRecord]] = {}
+    rows: dict[str, Read] = {}
     archive.index.load_pinyin()  # before the workers fork: they index what they merge
     for job, found in zip(jobs, _merge_records(jobs), strict=True):
         path, mode = job[0], job[1]
@@ -379,7 +405,7 @@ def _resolve(archive: Archive, outcome: Outcome, base: str, head: str, theirs: s
         else:
             written.append((path, mode, merged.text))
         if row is not None:
-            rows.setdefault(merged.kind, []).append(row)
+            rows[path] = row
         outcome.merged.append(path)
         outcome.conflicts += [(path, loser) for loser in merged.losers]
         if merged.losers:
@@ -387,8 +413,8 @@ def _resolve(archive: Archive, outcome: Outcome, base: str, head: str, theirs: s
     if problems:
         raise InvalidData(problems, summary=f"{len(problems)} problem(s) in the versions to merge")
     _check_out(archive, written, gone)
-    _note(archive, rows)
     outcome.attic = _to_attic(archive, lost)
+    return rows
 
 
 _Meta = tuple[str, dt.datetime]
@@ -400,6 +426,8 @@ PARALLEL_MIN = 200
 CHUNK = 100
 
 
+Read = IndexedRecord | list[Problem]
+"""A record file read: its index row, or every problem it has."""
 _Merged = tuple[FileMerge, IndexedRecord | None] | list[Problem]
 """A record merged, with its index row (None: gone); or why its versions could not be."""
 
@@ -413,19 +441,44 @@ def _merge_records(jobs: list[_Job]) -> list[_Merged]:
 
 
 def _in_workers(work: Callable[[list[T]], list[R]], items: list[T]) -> list[R]:
-    """``work`` over ``items``, shared between forked worker processes when there are many
-    (the CPUs this process may use; :func:`hk.store.build.workers`), in order."""
-    from hk.store.build import workers
+    """``work`` over ``items``, in order (see :class:`_Workers`)."""
+    running = _Workers(work, items)
+    try:
+        return running.results()
+    finally:
+        running.close()
 
-    processes = workers()
-    if len(items) < PARALLEL_MIN or processes < 1:
-        return work(items)
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
 
-    chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
-    with ProcessPoolExecutor(processes, mp_context=get_context("fork")) as pool:
-        return [done for part in pool.map(work, chunks) for done in part]
+class _Workers:
+    """``work`` over ``items``, started now, shared between forked worker processes when
+    there are many (one per CPU this process may use, :func:`hk.store.build.workers`); few
+    are done in this process when their results are asked for."""
+
+    def __init__(self, work: Callable[[list[T]], list[R]], items: list[T]) -> None:
+        from hk.store.build import workers
+
+        self._work, self._items = work, items
+        self._pool: Any = None
+        self._parts: list[Any] = []
+        processes = workers()
+        if len(items) >= PARALLEL_MIN and processes > 0:
+            from concurrent.futures import ProcessPoolExecutor
+            from multiprocessing import get_context
+
+            self._pool = ProcessPoolExecutor(processes, mp_context=get_context("fork"))
+            chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+            self._parts = [self._pool.submit(work, chunk) for chunk in chunks]
+
+    def results(self) -> list[Any]:
+        if self._pool is None:
+            return self._work(self._items)
+        return [done for part in self._parts for done in part.result()]
+
+    def close(self) -> None:
+        """Stop the workers (also when the results were not asked for: an error)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 def _merge_chunk(jobs: list[_Job]) -> list[_Merged]:
@@ -520,24 +573,29 @@ def _to_attic(archive: Archive, merged: list[FileMerge]) -> list[str]:
 _MARKER_LINE = re.compile(rb"^(<{7}|>{7})( |$)", re.M)
 
 
-def _validate(archive: Archive, paths: list[str], indexed: set[str]) -> None:
+def _validate(archive: Archive, paths: list[str], read: dict[str, Read]) -> None:
     """Every record file the merge touched parses and fits its model; no file holds a
     conflict marker. All problems are reported, each with its file.
 
     Reading a record is what indexing it needs too, so each file is read once: into its
-    index row (in forked workers when there are many), and the rows go into the index once
-    every file is known good. ``indexed`` are the files the merge indexed already (the
-    records it merged). Should the merge be undone, the index sees the files change back.
+    index row, in forked workers when there are many, and the rows go into the index once
+    every file is known good. ``read`` holds the files read already: those the merge merged,
+    and the incoming ones read from their blobs while git wrote them (:class:`_Reading`).
+    Should the merge be undone, the index sees the files change back.
     """
     problems: list[Problem] = []
+    found: list[tuple[str, Kind, Read]] = []
     records: list[tuple[str, Kind]] = []
     for path in paths:
         full = archive.root / path
-        if path in indexed or not full.is_file():
+        if not full.is_file():
             continue
-        found = record_of(path)
-        if found is not None:
-            records.append((path, found[0]))
+        record = record_of(path)
+        if record is not None:
+            if path in read:
+                found.append((path, record[0], read[path]))
+            else:
+                records.append((path, record[0]))
             continue
         data = full.read_bytes()
         marker = _MARKER_LINE.search(data)
@@ -551,9 +609,13 @@ def _validate(archive: Archive, paths: list[str], indexed: set[str]) -> None:
                 )
             )
     archive.index.load_pinyin()  # before the workers fork
-    rows: dict[Kind, list[IndexedRecord]] = {}
     jobs = [(str(archive.root), path, kind) for path, kind in records]
-    for (_, _, kind), row in zip(jobs, _in_workers(_rows_of, jobs), strict=True):
+    found += [
+        (path, kind, row)
+        for (_, path, kind), row in zip(jobs, _in_workers(_rows_of, jobs), strict=True)
+    ]
+    rows: dict[Kind, list[IndexedRecord]] = {}
+    for _, kind, row in found:
         if isinstance(row, list):
             problems += row
         else:
@@ -566,12 +628,47 @@ def _validate(archive: Archive, paths: list[str], indexed: set[str]) -> None:
     _note(archive, rows)
 
 
-def _rows_of(jobs: list[tuple[str, str, Kind]]) -> list[IndexedRecord | list[Problem]]:
+class _Reading:
+    """The index rows of incoming record files, read from their blobs in worker processes
+    while git writes the same files into the tree: the two take turns on the CPUs instead
+    of one after the other."""
+
+    def __init__(self, archive: Archive, files: dict[str, str]) -> None:
+        self.paths = list(files)
+        contents = blobs(archive, list(files.values())) if files else []
+        archive.index.load_pinyin()  # before the workers fork
+        jobs = [(path, data or b"") for path, data in zip(self.paths, contents, strict=True)]
+        self._running = _Workers(_rows_of_blobs, jobs)
+
+    def done(self) -> dict[str, Read]:
+        return dict(zip(self.paths, self._running.results(), strict=True))
+
+    def close(self) -> None:
+        self._running.close()
+
+
+def _rows_of_blobs(jobs: list[tuple[str, bytes]]) -> list[Read]:
+    """Each record's index row from its file's bytes (parsed and validated), or its problems."""
+    from hk.domain.kinds import KINDS
+    from hk.store.files import row_loader
+
+    out: list[Read] = []
+    for path, data in jobs:
+        found = record_of(path)
+        assert found is not None
+        try:
+            out.append(row_loader(KINDS[found[0]])(path, data))
+        except InvalidData as exc:
+            out.append(exc.problems)
+    return out
+
+
+def _rows_of(jobs: list[tuple[str, str, Kind]]) -> list[Read]:
     """Each record file's index row (parsed and validated), or all its problems."""
     from hk.domain.kinds import KINDS
     from hk.store.files import row_loader
 
-    out: list[IndexedRecord | list[Problem]] = []
+    out: list[Read] = []
     for root, path, kind in jobs:
         try:
             with open(f"{root}/{path}", "rb") as handle:
