@@ -217,8 +217,6 @@ def show_outcome(archive: Archive, outcome: Outcome) -> None:
         say("  " + line)
     if outcome.conflicts:
         say(f"  {len(outcome.conflicts)} value(s) kept in the attic: `hk conflicts` lists them")
-    for note in outcome.notes:
-        say("  " + note)
     for code in outcome.recoded:
         say(f"  code changed: {code.kind} {code.old} → {code.new} {code.title}".rstrip())
 
@@ -261,7 +259,6 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         "merged": outcome.merged,
         "attic": outcome.attic,
         "conflicts": len(outcome.conflicts),
-        "notes": outcome.notes,
         "recoded": [
             {"kind": r.kind, "id": r.record_id, "old": r.old, "new": r.new} for r in outcome.recoded
         ],
