@@ -1,6 +1,6 @@
 """``hk sync``: several operators, one archive, through an ordinary git remote.
 
-A sync fetches the remote, merges its branch record by record (:mod:`.merge`), and pushes; a
+A sync fetches the remote, merges its branch record by record (:mod:`.merging`), and pushes; a
 push refused because the remote moved meanwhile fetches and merges again. ``hk review
 --accept`` merges without pushing; ``hk propose`` pushes to a branch of its own for the owner
 to review, who accepts or rejects it.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from hk.errors import ConflictError, HkError
 from hk.services.review import Target, current_branch, default_remote, fetch, resolve_target
-from hk.services.sync.merge import Outcome, Recoded, merge, rev
+from hk.services.sync.merging import Outcome, Recoded, merge, rev
 from hk.services.sync.worktree import refuse_uncommitted
 from hk.store import git
 from hk.store.archive import Archive
@@ -104,16 +104,13 @@ def sync(archive: Archive, remote: str | None = None) -> SyncReport:
                 ) from None
             target = resolve_target(archive, target.name)
             continue
-        archive.index.refresh()
         return SyncReport(outcome, pushed, tries)
 
 
 def accept(archive: Archive, name: str | None = None) -> Outcome:
-    """``hk review --accept``: merge the branch reviewed (fetched again), without pushing."""
-    target = resolve_target(archive, name)
-    outcome = merge(archive, target)
-    archive.index.refresh()
-    return outcome
+    """``hk review --accept``: merge the branch reviewed (fetched again), without pushing;
+    the index is up to date with the merge (:func:`merge`)."""
+    return merge(archive, resolve_target(archive, name))
 
 
 @dataclass
