@@ -155,6 +155,9 @@ COMMANDS: dict[str, str] = {
     "merge-driver": "conflicts:merge_driver",
     "textconv": "record:textconv",
     "report": "report:report",
+    "sync": "sync:sync",
+    "review": "sync:review",
+    "propose": "sync:propose",
 }
 """Each single command, the same way. Only the module of the command in use is imported."""
 

@@ -36,8 +36,8 @@ class Entry:
     changes: list[FieldChange] = field(default_factory=list)
 
 
-def _blobs(archive: Archive, specs: list[str]) -> list[bytes | None]:
-    """Contents of ``rev:path`` specs through one ``git cat-file --batch``."""
+def blobs(archive: Archive, specs: list[str]) -> list[bytes | None]:
+    """Contents of ``rev:path`` specs (or blob ids) through one ``git cat-file --batch``."""
     import subprocess
 
     proc = subprocess.run(
@@ -80,7 +80,9 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: data}
 
 
-def _show(archive: Archive, record_id: str, fieldname: str, value: Any, reveal: bool) -> Any:
+def shown(archive: Archive, record_id: str, fieldname: str, value: Any, reveal: bool) -> Any:
+    """A stored value as a person may see it: a sealed one masked (or revealed, or locked),
+    as ``hk show`` shows it; anything else as it is."""
     if isinstance(value, str) and value.startswith(SEAL_PREFIX):
         if not archive.keyring.available():
             return "[locked]"
@@ -97,7 +99,8 @@ def _sealed(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(SEAL_PREFIX)
 
 
-def _parse(data: bytes | None, path: str) -> dict[str, Any] | None:
+def parse_version(data: bytes | None, path: str) -> dict[str, Any] | None:
+    """A past version's stored data (None: the file did not exist then)."""
     if data is None:
         return None
     try:
@@ -121,11 +124,11 @@ def log(archive: Archive, kind: Kind, record_id: str, reveal: bool = False) -> l
         when = _local(stamp, archive.settings.locale.timezone)
         op = re.search(r"^Operator: (.+)$", body, re.M)
         parsed.append((sha, op.group(1).strip() if op else author, when, body.split("\n")[0]))
-    blobs = _blobs(archive, [f"{sha}:{path}" for sha, *_ in parsed])
+    versions = blobs(archive, [f"{sha}:{path}" for sha, *_ in parsed])
     entries: list[Entry] = []
     previous: dict[str, Any] = {}
-    for (sha, operator, when, subject), blob in reversed(list(zip(parsed, blobs, strict=True))):
-        data = _parse(blob, path)
+    for (sha, operator, when, subject), blob in reversed(list(zip(parsed, versions, strict=True))):
+        data = parse_version(blob, path)
         flat = flatten(data) if data is not None else {}
         changes = []
         for key in dict.fromkeys([*previous, *flat]):
@@ -134,8 +137,8 @@ def log(archive: Archive, kind: Kind, record_id: str, reveal: bool = False) -> l
                 changes.append(
                     FieldChange(
                         key,
-                        None if old is _MISSING else _show(archive, record_id, key, old, reveal),
-                        None if new is _MISSING else _show(archive, record_id, key, new, reveal),
+                        None if old is _MISSING else shown(archive, record_id, key, old, reveal),
+                        None if new is _MISSING else shown(archive, record_id, key, new, reveal),
                         _sealed(old) or _sealed(new),
                     )
                 )
@@ -177,7 +180,7 @@ def data_at(archive: Archive, kind: Kind, record_id: str, when: dt.datetime) -> 
     ).strip()
     if not sha:
         raise NotFound(f"the record did not exist yet at {when.isoformat(sep=' ')}")
-    data = _parse(_blobs(archive, [f"{sha}:{path}"])[0], path)
+    data = parse_version(blobs(archive, [f"{sha}:{path}"])[0], path)
     if data is None:
         raise NotFound(f"the record was deleted before {when.isoformat(sep=' ')}")
     return data

@@ -431,12 +431,11 @@ def _add(root: Path, paths: Sequence[str]) -> None:
     run(root, ["update-index", "--add", "-z", "--stdin"], input="\0".join(paths) + "\0")
 
 
-def _stage_packed(root: Path, paths: Sequence[str], contents: Sequence[bytes]) -> None:
-    """Stage many new files with their blobs written as one pack by ``git fast-import``.
+def write_blobs(root: Path, contents: Sequence[bytes]) -> list[str]:
+    """Store ``contents`` as blobs in one pack written by ``git fast-import``; their ids.
 
     Ten thousand loose objects cost seconds of file creation (and start git's background
-    gc); one pack costs a fraction of a second. The index entries then get their stat data
-    from ``update-index --refresh``, so ``git status`` does not hash the files again.
+    gc); one pack costs a fraction of a second.
     """
     import tempfile
 
@@ -456,7 +455,17 @@ def _stage_packed(root: Path, paths: Sequence[str], contents: Sequence[bytes]) -
         if proc.wait() != 0:
             raise GitError(f"git fast-import failed: {err.strip()}")
         blobs = dict(line.split() for line in marks.read_text().splitlines())
-    info = "".join(f"100644 {blobs[f':{n}']}\t{path}\n" for n, path in enumerate(paths, 1))
+    return [blobs[f":{n}"] for n in range(1, len(contents) + 1)]
+
+
+def _stage_packed(root: Path, paths: Sequence[str], contents: Sequence[bytes]) -> None:
+    """Stage many new files with their blobs written as one pack (:func:`write_blobs`).
+
+    The index entries then get their stat data from ``update-index --refresh``, so
+    ``git status`` does not hash the files again.
+    """
+    blobs = write_blobs(root, contents)
+    info = "".join(f"100644 {sha}\t{path}\n" for sha, path in zip(blobs, paths, strict=True))
     run(root, ["update-index", "--add", "--index-info"], input=info)
     run(root, ["update-index", "-q", "--refresh"], check=False)
 

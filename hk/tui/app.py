@@ -36,6 +36,7 @@ from hk.tui.screens.dashboard import DashboardScreen
 from hk.tui.screens.dispatch import DispatchScreen
 from hk.tui.screens.orders import OrdersScreen
 from hk.tui.screens.queue import QueueScreen
+from hk.tui.screens.review import ReviewScreen
 from hk.tui.screens.workers import WorkersScreen
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class HkApp(App[None]):
         "dispatch": DispatchScreen,
         "orders": OrdersScreen,
         "queue": QueueScreen,
+        "review": ReviewScreen,
     }
     COMMANDS: ClassVar[set[Any]] = {ActionCommands, RecordCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual's)
@@ -80,6 +82,7 @@ class HkApp(App[None]):
         bind("f5", "refresh_archive", "refresh", show=False),
         bind("f7", "go('orders')", "orders"),
         bind("f8", "go('queue')", "queue"),
+        bind("ctrl+r", "go('review')", "review", show=False),
         bind("f9", "toggle_theme", "theme", show=False),
         bind("f10", "switch_language", "language", show=False),
         bind("ctrl+p", "command_palette", "palette", priority=True),

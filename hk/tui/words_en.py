@@ -500,4 +500,32 @@ EN: dict[str, str] = {
     "points.redeem": "redeemed",
     "points.adjust": "adjusted",
     "points.expire": "expired",
+    # review before apply (incoming changes from the shared archive)
+    "screen.review": "Incoming changes",
+    "bind.review": "Review",
+    "bind.review.tip": "Colleagues' changes in the shared archive, before they apply here; "
+    "accept them there",
+    "bind.review_accept": "Accept",
+    "bind.review_accept.tip": "Merge the changes listed into this archive (hk sync shares them)",
+    "bind.review_fetch": "Fetch",
+    "bind.review_fetch.tip": "Fetch the shared archive again",
+    "help.review": "Each row is one field of one record a colleague changed, with who and when, "
+    "as hk review lists them; created and deleted records are said as such. Sensitive values "
+    "are masked (v shows them, with the key). a merges them into this archive after asking; "
+    "hk sync then shares the result. g fetches again.",
+    "col.record": "Record",
+    "col.field": "Field",
+    "review.fetching": "Fetching the shared archive…",
+    "review.nothing": "Nothing incoming from {where}",
+    "review.incoming": "{n} commit(s) incoming from {where}",
+    "review.accept_hint": "a accepts them",
+    "review.created": "created",
+    "review.deleted": "deleted",
+    "review.changed": "changed",
+    "review.nothing_to_accept": "Nothing to accept",
+    "review.confirm": "Merge {n} commit(s) into this archive?",
+    "review.yes": "Merge them",
+    "review.no": "Not now",
+    "review.accepted": "Merged {n} commit(s); hk sync shares the result",
+    "review.attic": "{n} value(s) both sides changed are kept in the attic (hk conflicts)",
 }

@@ -177,6 +177,13 @@ class FormScreen(OfHkApp, ModalScreen[Saved | None]):
             self._message(f"#msg-{item.name}", lines, item.name)
         if every:
             self._message("#form-top", messages.get(TOP, []), None)
+        self.call_after_refresh(self._keep_focus_in_view)
+
+    def _keep_focus_in_view(self) -> None:
+        """Messages shown above an input move it down: the input being typed in stays in
+        view (on a small terminal it would otherwise slip under the edge)."""
+        if self.focused is not None:
+            self.focused.scroll_visible(animate=False)
 
     def _message(self, selector: str, lines: list[str], name: str | None) -> None:
         box = self.query_one(selector, Static)
