@@ -13,7 +13,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
+from hk.services.audit import Filter, entries
 from hk.services.sync import operator_slug
+from hk.store.archive import Archive
 from hk.tui.app import HkApp
 from hk.tui.screens.dialogs import ChoiceDialog
 from hk.tui.screens.review import ReviewScreen
@@ -86,17 +88,21 @@ def test_review_says_a_created_record_and_masks_sensitive_values(pair: list[Hk])
 
     listed = ok(owner("review")).output
     assert re.search(rf"customer K\w+ 刘芳: created, by 李会计, {WHEN}", listed), listed
-    assert "id_number — → 1101**********7571" in listed
+    assert "id_number — → 1101**************" in listed
     assert "110101199003077571" not in listed
-    revealed = ok(owner("review", "--reveal")).output
+    assert owner("review", "--reveal").exit_code == 1  # a reveal needs a reason
+    revealed = ok(owner("review", "--reveal", "--reason", "核对同事的修改")).output
     assert "id_number — → 110101199003077571" in revealed
+    [entry] = entries(Archive(owner.root), Filter(action="reveal"))
+    assert entry.fields == ["id_number"] and entry.reason == "核对同事的修改"
 
     data = json.loads(ok(owner("review", "--json")).output)
     assert data["commits"] == 2
     actions = {(c["title"], c["action"]) for c in data["changes"]}
     assert ("刘芳", "created") in actions and ("陈淑芬", "changed") in actions
-    sealed = next(c for c in data["changes"] if c["title"] == "陈淑芬")["changes"][0]
-    assert sealed == {"field": "id_number", "old": None, "new": "1101**********7571"}
+    changed = next(c for c in data["changes"] if c["title"] == "陈淑芬")["changes"]
+    sealed = next(c for c in changed if c["field"] == "id_number")
+    assert sealed == {"field": "id_number", "old": None, "new": "1101**************"}
 
 
 def test_sync_dry_run_shows_what_would_change_and_merges_nothing(pair: list[Hk]) -> None:

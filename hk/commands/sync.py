@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hk.commands.common import archive_of, print_json, say
+from hk.commands.common import (
+    Reason,
+    archive_of,
+    audit_reveal,
+    destination,
+    print_json,
+    say,
+)
 
 if TYPE_CHECKING:
     from hk.services.review import Incoming, RecordChange
@@ -31,6 +38,7 @@ def sync(
         typer.Option("--dry-run", help="Fetch and show what would change; merge nothing."),
     ] = False,
     reveal: Reveal = False,
+    reason: Reason = None,
     json: Json = False,
 ) -> None:
     """Fetch the remote, merge its changes record by record, push ours.
@@ -39,17 +47,22 @@ def sync(
     later change and the other value goes to the attic (hk conflicts). Every record the merge
     touches is validated first: an invalid one stops the sync, leaving the archive as it was.
     """
+    why = audit_reveal(reveal, reason)
     archive = archive_of(ctx)
     if dry_run:
-        from hk.services.review import default_remote, incoming, resolve_target
+        from hk.services.review import audit_revealed, default_remote, incoming, resolve_target
 
         found = incoming(
             archive, resolve_target(archive, remote or default_remote(archive)), reveal
         )
         if json:
             print_json(found.to_json())
+        else:
+            show_incoming(found)
+        if reveal:
+            audit_revealed(archive, found, why, destination())
+        if json:
             return
-        show_incoming(found)
         if found.outgoing:
             say(f"would push {found.outgoing} commit(s) to {_where(found)}")
         return
@@ -84,6 +97,7 @@ def review(
         bool, typer.Option("--reject", help="Delete the proposed branch from its remote.")
     ] = False,
     reveal: Reveal = False,
+    reason: Reason = None,
     json: Json = False,
 ) -> None:
     """Incoming changes before they apply: each record's changed fields, who, when.
@@ -120,9 +134,12 @@ def review(
         elif outcome.target.remote:
             say("accepted; `hk sync` shares it")
         return
-    from hk.services.review import incoming, resolve_target
+    from hk.services.review import audit_revealed, incoming, resolve_target
 
+    why = audit_reveal(reveal, reason)
     found = incoming(archive, resolve_target(archive, name), reveal)
+    if reveal:
+        audit_revealed(archive, found, why, destination())
     if json:
         print_json(found.to_json())
         return

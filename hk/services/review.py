@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from hk.domain.audit import Destination
 from hk.domain.layout import LAYOUT, Kind
 from hk.errors import HkError, InvalidData
 from hk.services.history import blobs, flatten, parse_version, shown
@@ -55,6 +56,8 @@ class FieldDiff:
     field: str
     old: Any
     new: Any
+    sensitive: bool = False
+    """A sealed value, before or after: shown masked, or in full (and audited) when revealed."""
 
 
 @dataclass
@@ -334,9 +337,33 @@ def _diff(
                 key,
                 shown(archive, record_id, key, old[key], reveal) if key in old else None,
                 shown(archive, record_id, key, new[key], reveal) if key in new else None,
+                _sealed(old.get(key)) or _sealed(new.get(key)),
             )
         )
     return out
+
+
+def _sealed(value: Any) -> bool:
+    from hk.domain.fields import SEAL_PREFIX
+
+    return isinstance(value, str) and value.startswith(SEAL_PREFIX)
+
+
+def audit_revealed(archive: Archive, found: Incoming, reason: str, to: Destination) -> None:
+    """Record the sensitive values a revealed review showed, one entry per record."""
+    from hk.services.audit import Access, record
+
+    fields: dict[tuple[Kind, str], set[str]] = {}
+    for change in found.changes:
+        sealed = {d.field for d in change.changes if d.sensitive}
+        if sealed and change.kind is not None and change.record_id is not None:
+            fields.setdefault((change.kind, change.record_id), set()).update(sealed)
+    accesses = [
+        Access("reveal", kind, [record_id], sorted(names), to, reason)
+        for (kind, record_id), names in sorted(fields.items())
+    ]
+    if accesses:
+        record(archive, *accesses)
 
 
 def _title(kind: Kind, data: dict[str, Any] | None, path: str) -> str:

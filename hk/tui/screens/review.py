@@ -55,6 +55,8 @@ class ReviewScreen(HkScreen):
         super().__init__()
         self.found: Incoming | None = None
         self.revealed = False
+        self.reason = ""
+        """Why the operator revealed sensitive values (the audit trail records it)."""
 
     def compose(self) -> ComposeResult:
         yield from self.header()
@@ -72,15 +74,18 @@ class ReviewScreen(HkScreen):
     # --- reading ----------------------------------------------------------------------------
 
     def load(self) -> None:
-        revealed = self.revealed
+        revealed, reason = self.revealed, self.reason
 
         def job(archive: Archive) -> Fetched:
-            from hk.services.review import incoming, resolve_target
+            from hk.services.review import audit_revealed, incoming, resolve_target
 
             try:
-                return Fetched(incoming(archive, resolve_target(archive), revealed))
+                found = incoming(archive, resolve_target(archive), revealed)
             except HkError as exc:  # no remote, the network: said on the page, not a bug
                 return Fetched(problem=exc.message + (f"\n{exc.hint}" if exc.hint else ""))
+            if revealed:
+                audit_revealed(archive, found, reason, "screen")
+            return Fetched(found)
 
         self.query_one("#review-status", Static).update(self.texts("review.fetching"))
         self.work("review", job, self.show)
@@ -133,10 +138,17 @@ class ReviewScreen(HkScreen):
         self.load()
 
     def action_reveal(self) -> None:
-        """Show or hide sensitive values; showing them needs the key on this machine."""
+        """Show or hide sensitive values; showing them needs the key on this machine and a
+        reason, recorded in the audit trail (as on a record's page)."""
+        from hk.tui.screens.dialogs import Field, FormDialog
+
         t = self.texts
         keyring = self.hk.session.main.keyring
-        if not self.revealed and not keyring.available():
+        if self.revealed:
+            self.revealed, self.reason = False, ""
+            self.load()
+            return
+        if not keyring.available():
             self.notify(
                 t("msg.no_key") + "\n" + t("msg.no_key_hint", folder=keyring.folder),
                 title=t("msg.error"),
@@ -144,8 +156,21 @@ class ReviewScreen(HkScreen):
                 timeout=10,
             )
             return
-        self.revealed = not self.revealed
-        self.load()
+
+        def given(values: dict[str, str] | None) -> None:
+            reason = (values or {}).get("reason", "").strip()
+            if values is None:
+                return
+            if not reason:
+                self.notify(t("reveal.reason"), severity="error", timeout=5)
+                return
+            self.revealed, self.reason = True, reason
+            self.load()
+
+        self.app.push_screen(
+            FormDialog(t("reveal.title"), [Field("reason", t("reveal.reason"))], t("reveal.hint")),
+            given,
+        )
 
     def action_accept(self) -> None:
         t = self.texts
