@@ -177,7 +177,7 @@ def test_sensitive_values_are_masked_until_revealed(office: Path) -> None:
         await pilot.press("enter")  # no reason given: refused
         await settle(pilot)
         assert "尘螨过敏" not in shown(sensitive)
-        assert "--reason" in "\n".join(n.message for n in app._notifications)
+        assert "请填写原因" in "\n".join(n.message for n in app._notifications)
         await pilot.press("v")
         await settle(pilot)
         for key in "check":

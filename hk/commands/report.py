@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hk.commands.common import archive_of, print_json
+from hk.services.reports.model import REPORT_NAMES
 
 if TYPE_CHECKING:
     from hk.services.reports.model import Column, Figure, Report, Table
@@ -26,17 +27,8 @@ if TYPE_CHECKING:
 WIDTH = 80
 """Lines fit an 80-column terminal."""
 BLOCKS = " ▏▎▍▌▋▊▉█"
-NAMES = (
-    "revenue",
-    "funnel",
-    "customers",
-    "retention",
-    "workers",
-    "satisfaction",
-    "quality",
-    "channels",
-    "all",
-)
+NAMES = (*REPORT_NAMES, "all")
+"""The reports by name, and ``all`` of them in one go."""
 
 
 class By(StrEnum):

@@ -35,9 +35,9 @@ import orjson
 from hk.domain.base import Record
 from hk.domain.layout import LAYOUT, Kind, kind_of_path
 from hk.domain.merging import Rule, rule_for
-from hk.errors import HkError, InvalidData, Problem
+from hk.errors import HkError, InvalidData
 from hk.store import codec
-from hk.store.files import serialise, validate_data
+from hk.store.files import decode, serialise, validate_data
 
 RECORD: Final = "*"
 """A :class:`Loser`'s field when a whole record was deleted on one side and changed on the
@@ -496,16 +496,5 @@ def _read(model: type[Record], path: str, raw: bytes | None) -> dict[str, Any] |
     """One version of a record file as canonical data; None if the file is absent."""
     if raw is None:
         return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidData(
-            [
-                Problem(
-                    message=f"the file is not UTF-8 text (byte {exc.start})",
-                    path=path,
-                    hint="save it as UTF-8",
-                )
-            ]
-        ) from None
+    text = decode(raw, path)
     return record_data(validate_data(model, codec.parse(text, path), text, path))

@@ -253,6 +253,7 @@ EN: dict[str, str] = {
     "msg.error": "Error",
     "msg.bug": "hk internal error: {what}. Details are in {log}",
     "reveal.title": "Reveal sensitive values",
+    "reveal.reason_needed": "Give a reason: every reveal of sensitive values records one",
     "reveal.reason": "Reason (recorded in the audit log)",
     "reveal.hint": "Enter to confirm, Escape to cancel; each reveal is recorded: who, when, why",
     "msg.no_key": "The key of this archive is not on this machine: sensitive values stay hidden",

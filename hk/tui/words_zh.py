@@ -252,6 +252,7 @@ ZH: dict[str, str] = {
     "msg.error": "出错了",
     "msg.bug": "hk 内部错误：{what}。详情已写入 {log}",
     "reveal.title": "显示敏感信息",
+    "reveal.reason_needed": "请填写原因：每次显示敏感信息都要记录原因",
     "reveal.reason": "原因（记入审计日志）",
     "reveal.hint": "回车确认，Esc 取消；每次显示都会记录操作员、时间和原因",
     "msg.no_key": "本机没有这份档案的密钥，不能显示敏感信息",

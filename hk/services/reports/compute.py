@@ -29,6 +29,7 @@ from hk.services.reports.facts import SEP, SERVED, facts
 from hk.services.reports.model import (
     BUCKET_SQL,
     BUCKET_TITLE,
+    REPORT_NAMES,
     Column,
     Figure,
     Filters,
@@ -42,16 +43,7 @@ from hk.services.reports.model import (
 if TYPE_CHECKING:
     from hk.store.archive import Archive
 
-NAMES = (
-    "revenue",
-    "funnel",
-    "customers",
-    "retention",
-    "workers",
-    "satisfaction",
-    "quality",
-    "channels",
-)
+NAMES = REPORT_NAMES
 TITLES = {
     "revenue": "营收",
     "funnel": "订单漏斗",

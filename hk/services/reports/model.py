@@ -13,6 +13,18 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+REPORT_NAMES = (
+    "revenue",
+    "funnel",
+    "customers",
+    "retention",
+    "workers",
+    "satisfaction",
+    "quality",
+    "channels",
+)
+"""Every report by name, in the order ``hk report all`` shows them."""
+
 By = Literal["month", "week", "day"]
 BYS: tuple[By, ...] = ("month", "week", "day")
 ColumnKind = Literal["text", "count", "fen", "pct", "score", "hours", "days", "nps", "ratio"]

@@ -82,6 +82,37 @@ class HkScreen(OfHkApp, Screen[None]):
     def load(self) -> None:
         """Read what the page shows (in a worker); pages override it."""
 
+    def ask_to_reveal(self, then: Callable[[str], None]) -> None:
+        """Before sensitive values show: the key must be on this machine, and the operator
+        says why (the audit trail records it, as ``--reveal --reason`` does); ``then`` gets
+        the reason. Escape, or no reason, reveals nothing."""
+        from hk.tui.screens.dialogs import Field, FormDialog
+
+        t = self.texts
+        keyring = self.hk.session.main.keyring
+        if not keyring.available():
+            self.notify(
+                t("msg.no_key") + "\n" + t("msg.no_key_hint", folder=keyring.folder),
+                title=t("msg.error"),
+                severity="error",
+                timeout=10,
+            )
+            return
+
+        def given(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            reason = values.get("reason", "").strip()
+            if not reason:
+                self.notify(t("reveal.reason_needed"), severity="error", timeout=5)
+                return
+            then(reason)
+
+        dialog = FormDialog(
+            t("reveal.title"), [Field("reason", t("reveal.reason"))], t("reveal.hint")
+        )
+        self.app.push_screen(dialog, given)
+
     def work(
         self, name: str, job: Callable[[Archive], T], done: Callable[[T], object]
     ) -> Worker[Any]:

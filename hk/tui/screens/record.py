@@ -20,7 +20,6 @@ from hk.services.audit import record_reveal
 from hk.tui.data.pages import Page, history, page
 from hk.tui.keys import bind
 from hk.tui.screens.base import HkScreen
-from hk.tui.screens.dialogs import Field, FormDialog
 from hk.tui.widgets.results import ResultTable
 
 if TYPE_CHECKING:
@@ -260,35 +259,18 @@ class RecordScreen(HkScreen):
     def action_reveal(self) -> None:
         """Show or hide sensitive values; showing them needs the key on this machine and a
         reason, which goes into the audit trail with the reveal (as ``--reveal --reason``)."""
-        t = self.texts
-        keyring = self.hk.session.main.keyring
         if self.revealed:
             self._reveal(False)
             return
-        if not keyring.available():
-            self.notify(
-                t("msg.no_key") + "\n" + t("msg.no_key_hint", folder=keyring.folder),
-                title=t("msg.error"),
-                severity="error",
-                timeout=10,
-            )
-            return
         kind, record_id = self.KIND, self.record_id
 
-        def given(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
-            reason = values.get("reason", "")
-
+        def given(reason: str) -> None:
             def job(archive: Archive) -> object:
                 return record_reveal(archive, kind, record_id, reason, "screen")
 
             self.work("reveal", job, lambda _: self._reveal(True))
 
-        self.app.push_screen(
-            FormDialog(t("reveal.title"), [Field("reason", t("reveal.reason"))], t("reveal.hint")),
-            given,
-        )
+        self.ask_to_reveal(given)
 
     def _reveal(self, shown: bool) -> None:
         self.revealed = shown

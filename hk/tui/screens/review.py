@@ -140,37 +140,16 @@ class ReviewScreen(HkScreen):
     def action_reveal(self) -> None:
         """Show or hide sensitive values; showing them needs the key on this machine and a
         reason, recorded in the audit trail (as on a record's page)."""
-        from hk.tui.screens.dialogs import Field, FormDialog
-
-        t = self.texts
-        keyring = self.hk.session.main.keyring
         if self.revealed:
             self.revealed, self.reason = False, ""
             self.load()
             return
-        if not keyring.available():
-            self.notify(
-                t("msg.no_key") + "\n" + t("msg.no_key_hint", folder=keyring.folder),
-                title=t("msg.error"),
-                severity="error",
-                timeout=10,
-            )
-            return
 
-        def given(values: dict[str, str] | None) -> None:
-            reason = (values or {}).get("reason", "").strip()
-            if values is None:
-                return
-            if not reason:
-                self.notify(t("reveal.reason"), severity="error", timeout=5)
-                return
+        def given(reason: str) -> None:
             self.revealed, self.reason = True, reason
             self.load()
 
-        self.app.push_screen(
-            FormDialog(t("reveal.title"), [Field("reason", t("reveal.reason"))], t("reveal.hint")),
-            given,
-        )
+        self.ask_to_reveal(given)
 
     def action_accept(self) -> None:
         t = self.texts
