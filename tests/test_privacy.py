@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,35 @@ def test_people_without_business_for_years_are_due_for_review(shop: Shop) -> Non
     assert found[0]["last_business"] == "2019-03-01"
     shop.new()
     assert shop.cli.json("privacy", "due") == []
+
+
+def test_purge_history_takes_every_past_version_out_of_git(shop: Shop) -> None:
+    ok(shop.cli("customer", "edit", shop.customer, "--notes", "老客户，住万科城3栋"))
+    git(shop.archive.root, "remote", "add", "origin", "https://example.com/archive.git")
+    assert "万科城3栋" in git(shop.archive.root, "log", "-p", "--all", "--no-textconv")
+    done = ok(
+        shop.cli(
+            "privacy",
+            "erase",
+            shop.customer,
+            "--reason",
+            "客户要求删除",
+            "--purge-history",
+            "--yes",
+        )
+    )
+    assert "git push --force origin --all" in done.output
+    root = shop.archive.root
+    everything = subprocess.run(
+        ["git", "-C", str(root), "cat-file", "--batch-all-objects", "--batch"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8", "replace")
+    for plain in ("万科城3栋", "张三", "13800138000"):
+        assert plain not in everything, plain
+    person = _stored(shop)
+    assert person["name"] == "（已删除）"
+    assert git(root, "status", "--porcelain").strip() == ""
+    assert git(root, "remote", "get-url", "origin").strip() == "https://example.com/archive.git"
+    assert ok(shop.cli("doctor")).exit_code == 0
+    assert entries(shop.archive, Filter(action="erase"))

@@ -50,6 +50,14 @@ def erase(
             "is withdrawn.",
         ),
     ] = False,
+    purge_history: Annotated[
+        bool,
+        typer.Option(
+            "--purge-history",
+            help="Also remove every past version of their records from git's history "
+            "(git-filter-repo): every commit changes, every clone must be made again.",
+        ),
+    ] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Erase a person (PIPL Art. 47): destroy their data key, redact their name, phones,
@@ -67,12 +75,24 @@ def erase(
             from hk.errors import UsageError
 
             raise UsageError("erasing cannot be undone: add --yes to confirm")
-        typer.confirm(f"erase {person}? This cannot be undone", abort=True)
-    done = erase_person(archive_of(ctx), person, reason, sensitive_only)
+        question = f"erase {person}? This cannot be undone"
+        if purge_history:
+            question += (
+                "; git's history will be rewritten: every operator must clone the archive "
+                "again after you force-push it"
+            )
+        typer.confirm(question, abort=True)
+    done = erase_person(archive_of(ctx), person, reason, sensitive_only, purge_history)
     what = "sensitive data" if sensitive_only else "personal data"
     say(f"erased the {what} of {done.kind} {done.code}: {done.redacted} record(s) redacted")
     say("  data key destroyed" if done.key_destroyed else "  there was no data key on this machine")
-    say("  remind every operator to run `hk doctor --fix` after their next sync")
+    if purge_history:
+        say("  every past version of their records is gone from git's history")
+        for remote in done.purged:
+            say(f"  replace the history on {remote}: git push --force {remote} --all")
+        say("  every other copy of the archive must be cloned again (old clones still hold it)")
+    else:
+        say("  remind every operator to run `hk doctor --fix` after their next sync")
 
 
 @app.command("due")

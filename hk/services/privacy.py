@@ -23,6 +23,7 @@ from hk.errors import HkError, InvalidData, Problem
 from hk.services.audit import Access, Filter, entries, record, require_reason
 from hk.services.records import code_of, display, load, moment, resolve_id
 from hk.store.archive import Archive
+from hk.store.files import relpath_for
 from hk.store.writer import Loaded, save_together
 
 PEOPLE: tuple[Kind, ...] = ("customer", "worker")
@@ -166,15 +167,28 @@ class Erasure:
     """Records changed (the person's own and those that belong to them)."""
     key_destroyed: bool
     commit: str | None
+    purged: list[str] = field(default_factory=list)
+    """Remotes to force-push to after ``--purge-history`` rewrote the history (by name)."""
 
 
-def erase(archive: Archive, ref: str, reason: str | None, sensitive_only: bool = False) -> Erasure:
+def erase(
+    archive: Archive,
+    ref: str,
+    reason: str | None,
+    sensitive_only: bool = False,
+    purge_history: bool = False,
+) -> Erasure:
     """Erase a person: their data key destroyed, their plain-text data redacted; one commit.
 
     ``sensitive_only`` (consent for sensitive data withdrawn) removes just the sealed values
     and destroys the key. Refused while the person has business under way (an order, quote,
     contract or complaint not yet closed): close it first, so that nothing a customer is owed
     or owes is lost. Return visits still due are cancelled.
+
+    ``purge_history`` then removes every past version of those records from git's history as
+    well (their plain-text names, addresses and notes; the sealed values are unreadable
+    already) and commits them again as they are now: every commit id changes, so every clone
+    must be made again after a force-push.
     """
     from hk.domain.visit.model import Visit, step
 
@@ -210,6 +224,7 @@ def erase(archive: Archive, ref: str, reason: str | None, sensitive_only: bool =
     code = code_of(archive, person_id) or person_id
     what = "sensitive data" if sensitive_only else "personal data"
     result = save_together(archive, changes, summary=f"privacy: erase {what} of {kind} {code}")
+    paths = [relpath_for(type(changed), changed.id) for changed, _ in changes]
     destroyed = archive.keyring.destroy(person_id)
     record(
         archive,
@@ -222,7 +237,24 @@ def erase(archive: Archive, ref: str, reason: str | None, sensitive_only: bool =
             why,
         ),
     )
-    return Erasure(kind, person_id, code, len(result.paths), destroyed, result.commit)
+    purged = _purge(archive, paths, kind, code) if purge_history else []
+    return Erasure(kind, person_id, code, len(result.paths), destroyed, result.commit, purged)
+
+
+def _purge(archive: Archive, paths: list[str], kind: Kind, code: str) -> list[str]:
+    """Every past version of ``paths`` out of git's history; the files as they are now
+    committed again. The remotes to force-push to, by name."""
+    from hk.store import git
+    from hk.store.lock import archive_lock
+    from hk.store.writer import write_files
+
+    kept = [(p, (archive.root / p).read_bytes()) for p in paths if (archive.root / p).exists()]
+    with archive_lock(archive.hk_dir / "lock", archive.settings.lock_timeout_s):
+        remotes = git.purge_paths(archive.root, paths)
+        for path, _ in kept:  # untracked now, whether or not the rewrite left them in place
+            (archive.root / path).unlink(missing_ok=True)
+    write_files(archive, kept, f"privacy: {kind} {code}'s records as they are now (history purged)")
+    return [name for name, _ in remotes]
 
 
 # --- retention ---------------------------------------------------------------------------------

@@ -540,3 +540,46 @@ def ensure_merge_driver(root: Path) -> None:
         info.write_text((kept + "\n" if kept else "") + wanted, encoding="utf-8")
     except OSError:
         return
+
+
+def purge_paths(root: Path, paths: Sequence[str]) -> list[tuple[str, str]]:
+    """Remove ``paths`` from every commit of every branch (git-filter-repo), old objects
+    pruned at once; returns the remotes as they were (filter-repo drops ``origin`` so that the
+    rewritten history is not pushed by accident; the caller puts them back and says how to
+    force-push). The files leave the working tree too: the caller writes back what stays.
+    """
+    import shutil
+    import sys
+    import tempfile
+
+    tool = Path(sys.executable).with_name("git-filter-repo")
+    command = str(tool) if tool.exists() else shutil.which("git-filter-repo")
+    if command is None:
+        raise GitError(
+            "git-filter-repo is not installed",
+            hint="install hk's dependencies again (`pip install -e .`), or install git-filter-repo",
+        )
+    remotes = [
+        (name, run(root, ["remote", "get-url", name]).strip())
+        for name in run(root, ["remote"]).split()
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
+        f.write("".join(f"literal:{p}\n" for p in paths))
+        listing = f.name
+    try:
+        proc = subprocess.run(
+            [command, "--force", "--quiet", "--invert-paths", "--paths-from-file", listing],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env=_env(),
+        )
+    finally:
+        Path(listing).unlink(missing_ok=True)
+    if proc.returncode != 0:
+        raise GitError(f"git-filter-repo failed: {proc.stderr.strip() or proc.stdout.strip()}")
+    present = set(run(root, ["remote"]).split())
+    for name, url in remotes:
+        if name not in present:
+            run(root, ["remote", "add", name, url])
+    return remotes
