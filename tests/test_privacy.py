@@ -15,6 +15,7 @@ from hk.services.audit import Filter, entries
 from hk.services.people import add_customer
 from hk.store.archive import Archive
 from hk.store.codec import parse
+from hk.store.crypto import Keyring
 from tests.conftest import git, ok
 from tests.orders_support import Shop, make_shop
 
@@ -98,13 +99,14 @@ def test_a_copy_holds_everything_about_the_person_and_is_audited(
     assert set(entry.fields) == {"health_notes", "id_number"}
 
 
-def _all_sealed_plaintexts(archive: Archive) -> set[str]:
-    """Every sealed value in every git object of the archive that opens with a key here."""
+def _all_sealed_plaintexts(archive: Archive, keyring: Keyring | None = None) -> set[str]:
+    """Every sealed value in every git object of the archive that opens with a key here
+    (``keyring``: the keys of another archive folder, as for a clone of it)."""
     root = archive.root
     names = git(root, "cat-file", "--batch-all-objects", "--batch-check").splitlines()
     blobs = [line.split()[0] for line in names if line.split()[1] == "blob"]
     found: set[str] = set()
-    keyring = Archive(root).keyring
+    keyring = keyring or Archive(root).keyring
     for sha in blobs:
         text = git(root, "cat-file", "-p", sha)
         if SEAL_PREFIX not in text:
@@ -155,6 +157,10 @@ def test_erasure_makes_every_copy_of_the_sensitive_values_unreadable(shop: Shop)
     plaintexts = _all_sealed_plaintexts(shop.archive)
     assert CANARY not in plaintexts and ID_NUMBER not in plaintexts
     assert OTHER_CANARY in plaintexts
+    fresh = shop.archive.root.parent / "fresh-clone"  # as a colleague's new copy would be
+    subprocess.run(["git", "clone", "-q", str(shop.archive.root), str(fresh)], check=True)
+    in_clone = _all_sealed_plaintexts(Archive(fresh), shop.archive.keyring)
+    assert CANARY not in in_clone and ID_NUMBER not in in_clone and OTHER_CANARY in in_clone
     assert ok(shop.cli("doctor")).exit_code == 0
     exported = json.loads(ok(shop.cli("export", "customers", "--format", "json")).stdout)
     assert [row["姓名"] for row in exported] == ["李四"]
