@@ -31,6 +31,7 @@ from hk.services.people import (
     WorkerChange,
     build_new,
     change_fields,
+    refuse_taken_phones,
     resolve_refs,
 )
 from hk.services.records import ensure_fresh, load, moment, resolve_id, update_fields
@@ -183,6 +184,14 @@ def _apply_line(
         raise InvalidData([_in_words(p, kind) for p in exc.problems]) from None
 
 
+def _phones(record: Record) -> list[str]:
+    phones = getattr(record, "phones", None)
+    if phones is not None:
+        return list(phones)
+    phone = getattr(record, "phone", None)
+    return [phone] if phone else []
+
+
 def _check_consent(
     record: Record, today: dt.date, archive: Archive | None = None, before: Record | None = None
 ) -> None:
@@ -214,6 +223,7 @@ def _apply_change(
         record: Record = build_new(archive, KINDS[kind], fields)  # type: ignore[arg-type]
         _check_settings(archive, record)
         _check_consent(record, today)
+        refuse_taken_phones(archive, record)  # type: ignore[arg-type]
         result.id = record.id
         pending[record.id] = _Pending(record, None, [result])
         return
@@ -233,6 +243,8 @@ def _apply_change(
     updated = update_fields(item.record, fields)
     _check_settings(archive, updated)
     _check_consent(updated, today, archive, item.record)
+    if _phones(updated) != _phones(item.record):
+        refuse_taken_phones(archive, updated)  # type: ignore[arg-type]
     result.changed = changed_fields(item.record, updated)
     item.record = updated
     item.lines.append(result)

@@ -84,12 +84,48 @@ def new_customer(archive: Archive, change: CustomerChange) -> tuple[Customer, Sa
     customer = build_new(archive, Customer, fields)
     assert isinstance(customer, Customer)
     require_sensitive_consent(customer, today)
+    refuse_taken_phones(archive, customer)
     return customer, save(archive, customer)
 
 
 def new_worker(archive: Archive, change: WorkerChange) -> tuple[Worker, SaveResult]:
     """Create the worker ``hk worker add`` (or a form) describes; one commit."""
-    return add_worker(archive, worker_fields(change, archive.settings.locale.city))
+    worker = build_new(archive, Worker, worker_fields(change, archive.settings.locale.city))
+    assert isinstance(worker, Worker)
+    refuse_taken_phones(archive, worker)
+    return worker, save(archive, worker)
+
+
+def refuse_taken_phones(archive: Archive, record: Customer | Worker) -> None:
+    """A phone that already belongs to another customer (or worker) is refused, naming who
+    has it, as the import does: two records for one person split her history in two."""
+    import orjson
+
+    from hk.domain.fields import format_phone, phone_digits
+
+    phones = (
+        record.phones if isinstance(record, Customer) else [record.phone] if record.phone else []
+    )
+    key = "phones" if isinstance(record, Customer) else "phone"
+    problems = []
+    for n, phone in enumerate(phones):
+        for row in archive.index.find(record.kind, phone_digits(phone)):
+            stored = orjson.loads(row["data"]).get(key)
+            theirs = stored if isinstance(stored, list) else [stored]
+            if row["id"] != record.id and phone in theirs:
+                problems.append(
+                    Problem(
+                        message=f"{format_phone(phone)} already belongs to {record.kind} "
+                        f"{row['code']} ({row['name']})",
+                        path="<input>",
+                        field=f"{key}[{n}]" if key == "phones" else key,
+                        hint=f"open that record (hk {record.kind} show {row['code']}) "
+                        "instead of making a second one",
+                    )
+                )
+                break
+    if problems:
+        raise InvalidData(problems)
 
 
 def edit_customer(
@@ -112,6 +148,8 @@ def edit_customer(
     fields = customer_fields(change, archive.settings.locale.city, record, today)
     updated = update_fields(record, resolve_refs(archive, fields))
     require_sensitive_consent(updated, today, archive, record)
+    if updated.phones != record.phones:
+        refuse_taken_phones(archive, updated)
     return updated, save(archive, updated, loaded)
 
 
@@ -126,7 +164,10 @@ def edit_worker(
     record, loaded = opened if opened is not None else load_ref(archive, "worker", ref)
     assert isinstance(record, Worker)
     fields = worker_fields(change, archive.settings.locale.city, record)
-    return edit(archive, "worker", ref, fields, opened=(record, loaded))
+    updated = update_fields(record, fields)
+    if updated.phone != record.phone:
+        refuse_taken_phones(archive, updated)
+    return updated, save(archive, updated, loaded)
 
 
 def tag(
