@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import AwareDatetime, Field
 
 from hk.domain.base import Strict
-from hk.domain.fields import SEAL_PREFIX, mask_phone
+from hk.domain.fields import is_sealed_text, mask_phone
 from hk.domain.layout import Kind
 
 FOLDER = "conflicts"
@@ -118,7 +118,7 @@ def masked(value: Any) -> Any:
     Goes into lists and mappings; everything else is shown as it is.
     """
     if isinstance(value, str):
-        if value.startswith(SEAL_PREFIX):
+        if is_sealed_text(value):
             return HIDDEN
         if _PHONE.match(value):
             return mask_phone(value)

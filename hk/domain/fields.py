@@ -189,6 +189,11 @@ def parse_money(text: str) -> int:
 SEAL_PREFIX = "enc:v1:"
 
 
+def is_sealed_text(value: object) -> bool:
+    """Whether a stored value (as a file or git's history holds it) is a sealed token."""
+    return isinstance(value, str) and value.startswith(SEAL_PREFIX)
+
+
 class Sealed:
     """A sensitive value: ciphertext as stored, plaintext when typed in or unlocked.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hk.domain.conflicts import RECORD_FIELD, AtticEntry, is_attic_path, masked
-from hk.domain.fields import SEAL_PREFIX
+from hk.domain.fields import is_sealed_text
 from hk.domain.kinds import KINDS
 from hk.domain.layout import kind_of_path
 from hk.domain.merging import rule_for
@@ -62,7 +62,7 @@ def shown_value(archive: Archive, record_id: str, value: Any, reveal: bool) -> A
     key here); never the token itself."""
     if not reveal:
         return masked(value)
-    if isinstance(value, str) and value.startswith(SEAL_PREFIX):
+    if is_sealed_text(value):
         from hk.domain.fields import Sealed
 
         plain = archive.keyring.try_unseal(record_id, Sealed(token=value))

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hk.domain.fields import SEAL_PREFIX, Sealed, mask_id_number
+from hk.domain.fields import SEAL_PREFIX, Sealed, is_sealed_text, mask_id_number
 from hk.domain.kinds import KINDS
 from hk.domain.layout import Kind
 from hk.errors import HkError, NotFound, UsageError
@@ -83,7 +83,7 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 def shown(archive: Archive, record_id: str, fieldname: str, value: Any, reveal: bool) -> Any:
     """A stored value as a person may see it: a sealed one masked (or revealed, or locked),
     as ``hk show`` shows it; anything else as it is."""
-    if isinstance(value, str) and value.startswith(SEAL_PREFIX):
+    if is_sealed_text(value):
         if not archive.keyring.available():
             return "[locked]"
         plain = archive.keyring.try_unseal(record_id, Sealed(token=value))
@@ -93,10 +93,6 @@ def shown(archive: Archive, record_id: str, fieldname: str, value: Any, reveal: 
             return plain
         return mask_id_number(plain) if fieldname.endswith("id_number") else "******"
     return value
-
-
-def _sealed(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(SEAL_PREFIX)
 
 
 def parse_version(data: bytes | None, path: str) -> dict[str, Any] | None:
@@ -139,7 +135,7 @@ def log(archive: Archive, kind: Kind, record_id: str, reveal: bool = False) -> l
                         key,
                         None if old is _MISSING else shown(archive, record_id, key, old, reveal),
                         None if new is _MISSING else shown(archive, record_id, key, new, reveal),
-                        _sealed(old) or _sealed(new),
+                        is_sealed_text(old) or is_sealed_text(new),
                     )
                 )
         entries.append(Entry(sha, operator, when, subject, changes))

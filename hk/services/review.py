@@ -21,6 +21,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from hk.domain.audit import Destination
+from hk.domain.fields import is_sealed_text
 from hk.domain.layout import LAYOUT, Kind
 from hk.errors import HkError, InvalidData
 from hk.services.history import blobs, flatten, parse_version, shown
@@ -337,16 +338,10 @@ def _diff(
                 key,
                 shown(archive, record_id, key, old[key], reveal) if key in old else None,
                 shown(archive, record_id, key, new[key], reveal) if key in new else None,
-                _sealed(old.get(key)) or _sealed(new.get(key)),
+                is_sealed_text(old.get(key)) or is_sealed_text(new.get(key)),
             )
         )
     return out
-
-
-def _sealed(value: Any) -> bool:
-    from hk.domain.fields import SEAL_PREFIX
-
-    return isinstance(value, str) and value.startswith(SEAL_PREFIX)
 
 
 def audit_revealed(archive: Archive, found: Incoming, reason: str, to: Destination) -> None:

@@ -38,17 +38,22 @@ def _names(folder: str) -> list[str]:
 
 
 def _last_hash(root: str) -> str:
-    last = None
-    for last in _files(root):  # noqa: B007 - the last one is wanted
-        pass
-    if last is None:
-        return GENESIS
-    try:
-        with open(os.path.join(root, last), "rb") as handle:
-            data = orjson.loads(handle.read())
-    except (OSError, orjson.JSONDecodeError):
-        return GENESIS
-    return str(data.get("hash", GENESIS))
+    """The hash of the newest entry: the last name of the newest month folder that has one
+    (entry IDs sort by time), so an entry costs a listing of one month, not of the trail."""
+    top = os.path.join(root, FOLDER)
+    for year in sorted(_names(top), reverse=True):
+        for month in sorted(_names(os.path.join(top, year)), reverse=True):
+            folder = os.path.join(top, year, month)
+            names = [n for n in _names(folder) if n.endswith(".json")]
+            if not names:
+                continue
+            try:
+                with open(os.path.join(folder, max(names)), "rb") as handle:
+                    data = orjson.loads(handle.read())
+            except (OSError, orjson.JSONDecodeError):
+                return GENESIS  # an unreadable entry is one `hk doctor` names
+            return str(data.get("hash", GENESIS))
+    return GENESIS
 
 
 def append(
